@@ -1,0 +1,130 @@
+// The context store: the object applications hold. It validates a set of definitions once, then
+// writes values (rendering and counting tokens at write time) and assembles packed prompt context.
+import type { Duration } from "../definitions/duration.js";
+import type { Empty } from "../definitions/empty.js";
+import type { Entity } from "../definitions/entity.js";
+import type { AnySource, BatchSource, SectionDefinition, StreamSource, Tier } from "../definitions/source.js";
+import type { Encoding, Envelope, Status } from "../envelope.js";
+import type { PackedSection } from "../pack/types.js";
+import type { OnlineStore, ValueWrite, WindowAppend, WriteOutcome, AppendOutcome } from "../stores/types.js";
+import type { Tokenizer } from "../tokenize/types.js";
+import type { AssemblyTrace } from "../trace/types.js";
+
+export interface ContextStoreOptions {
+  sources: readonly AnySource[];
+  /** Online store for batch and stream values. Default: `memoryStore()`. */
+  online?: OnlineStore;
+  /** Default `o200k_base`. Rendered token counts are computed for this encoding at write time. */
+  encoding?: Encoding;
+  /** Section options (priority, minTokens, maxTokens) by title; overrides what sources declare. */
+  sections?: readonly SectionDefinition[];
+  /** Default request deadline. Default "250ms". */
+  deadline?: Duration;
+  /** Clock (epoch ms); tests and point-in-time renders fix it. */
+  now?: () => number;
+  /** Validate values against their schema when read (catches foreign writers). Default true. */
+  validateOnRead?: boolean;
+  /** Largest JSON size of one value accepted by `write`/`append`. Default 256 KiB. */
+  maxValueBytes?: number;
+  /** Called once per assembly with the trace (logging, metrics, OpenTelemetry). */
+  onTrace?: (trace: AssemblyTrace) => void;
+}
+
+export interface Budget {
+  /** Positive integer: the exact token count of `text` never exceeds it. */
+  maxTokens: number;
+}
+
+export interface AssembleRequest {
+  /** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
+  keys: Readonly<Record<string, unknown>>;
+  /** The user's question: used by vector sources and passed to realtime resolvers. */
+  query?: string;
+  budget: Budget;
+  /** Whole-request deadline. Default from the store options ("250ms"). */
+  deadline?: Duration;
+  /** Restrict to these source names. */
+  sources?: readonly string[];
+  /** Tenant for vector sources whose `tenant` reads it from the request. */
+  tenant?: string;
+  /** Aborts the whole assembly. */
+  signal?: AbortSignal;
+}
+
+/** A realtime value given instead of calling the resolver (point-in-time renders, replays, tests). */
+export type RealtimeOverride =
+  | { value: unknown; eventTime?: number }
+  | { empty: true; reason?: string; eventTime?: number }
+  | { status: Exclude<Status, "ok" | "empty">; reason?: string };
+
+export interface AssembleOverrides {
+  /** Assemble as if the clock read this (epoch ms or Date): ages, staleness and traces use it. */
+  now?: number | Date;
+  /** Read batch/stream values from this store instead (e.g. a point-in-time snapshot). */
+  online?: OnlineStore;
+  /** Realtime values by source name; sources listed here are not called. */
+  realtime?: Readonly<Record<string, RealtimeOverride>>;
+}
+
+export interface ResolvedValue {
+  readonly source: string;
+  readonly tier: Tier;
+  readonly status: Status;
+  /** Present for `ok` (and for `stale` values read from a store). */
+  readonly value?: unknown;
+  readonly eventTime?: number;
+  readonly ageMs?: number;
+  readonly reason?: string;
+}
+
+export interface AssembleResult {
+  /** The packed context. Its exact token count is `tokens` <= `budget.maxTokens`. */
+  readonly text: string;
+  readonly tokens: number;
+  readonly sections: readonly PackedSection[];
+  /** Every requested source's resolved value and status, by source name. */
+  readonly values: Readonly<Record<string, ResolvedValue>>;
+  readonly trace: AssemblyTrace;
+}
+
+export interface WriteOptions {
+  /** When the fact became true. Default: now. */
+  eventTime?: Date | number | string;
+  /** Default: now. */
+  writeTime?: Date | number | string;
+}
+
+export interface AppendOptions extends WriteOptions {
+  /** Dedupe id; default from the source's `eventId`, else a hash of event time and content. */
+  eventId?: string;
+}
+
+export interface SourceCounters {
+  /** Resolved statuses seen by `assemble`, per status. */
+  readonly statuses: Readonly<Record<Status, number>>;
+}
+
+export interface ContextStore {
+  readonly sources: ReadonlyMap<string, AnySource>;
+  readonly online: OnlineStore;
+  readonly encoding: Encoding;
+  readonly tokenizer: Tokenizer;
+  /** Loads the tokenizer ranks (a few hundred ms once per process); called implicitly on first use. */
+  ready(): Promise<void>;
+  /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
+  write<V>(source: BatchSource<Entity, V>, key: unknown, value: V | Empty, options?: WriteOptions): Promise<WriteOutcome>;
+  /** Validates and appends one stream event to its entity's window. */
+  append<V>(source: StreamSource<Entity, V>, key: unknown, event: V, options?: AppendOptions): Promise<AppendOutcome>;
+  /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
+  heartbeat(source: StreamSource<Entity, unknown>, time?: Date | number): Promise<void>;
+  /** Builds the store write for a batch value (validates, renders, counts) without writing it. */
+  toValueWrite(source: AnySource, key: unknown, value: unknown, options?: WriteOptions): ValueWrite;
+  /** Builds the store append for a stream event without writing it (ingest workers batch these). */
+  toWindowAppend(source: AnySource, key: unknown, event: unknown, options?: AppendOptions): WindowAppend;
+  /** Renders and counts a value as the envelope would carry it (used by offline/point-in-time paths). */
+  toEnvelope(source: AnySource, value: unknown, options?: AppendOptions): Envelope;
+  assemble(request: AssembleRequest, overrides?: AssembleOverrides): Promise<AssembleResult>;
+  /** Status counters per source since start: a rising non-fact rate is an alert. */
+  counters(): Readonly<Record<string, SourceCounters>>;
+  close(): Promise<void>;
+}

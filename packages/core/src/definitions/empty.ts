@@ -1,0 +1,18 @@
+// `empty()` is how a source says "there is positively nothing here" (a new customer with zero orders).
+// It is a fact and renders as one; it is never inferred from a missing, failed or timed-out value.
+
+const EMPTY = Symbol.for("ctxstore.empty");
+
+export interface Empty {
+  readonly [EMPTY]: true;
+  /** Optional human statement of the fact, rendered into the prompt: "new customer, no orders yet". */
+  readonly reason: string | undefined;
+}
+
+export function empty(reason?: string): Empty {
+  return { [EMPTY]: true, reason };
+}
+
+export function isEmpty(value: unknown): value is Empty {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[EMPTY] === true;
+}

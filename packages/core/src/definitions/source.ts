@@ -1,0 +1,326 @@
+// Sources (feature views): one named, versioned piece of context of one tier. A definition is plain
+// data plus functions; `createContextStore` validates a whole set of them together.
+import type { z } from "zod";
+import { CtxError } from "../errors.js";
+import type { Embedder, VectorHit, VectorStore } from "../vector/types.js";
+import { type Duration, parseDuration } from "./duration.js";
+import type { Empty } from "./empty.js";
+import type { Entity } from "./entity.js";
+
+export type Tier = "batch" | "stream" | "realtime" | "vector";
+
+/** Prompt order, most stable first, so provider prompt caches hit on the stable prefix. */
+export const TIER_RANK: Readonly<Record<Tier, number>> = { batch: 0, stream: 1, vector: 2, realtime: 3 };
+
+/**
+ * What to do when a value is not a fact (`missing`, `stale`, `timeout`, `error`, `invalid`, `skipped`):
+ * - `omit`: leave it out of the prompt (the trace still records it);
+ * - `note`: render an explicit "unknown — do not assume absence" line;
+ * - `fallback`: render the last known good value, labelled with its age (a note when there is none);
+ * - `fail`: throw `CTX_REQUIRED_UNAVAILABLE` from `assemble`.
+ */
+export type UnavailablePolicy = "omit" | "note" | "fallback" | "fail";
+
+export interface SectionDefinition {
+  readonly title: string;
+  /** Higher goes in first when the budget is tight. Defaults to the highest priority of its sources. */
+  readonly priority?: number;
+  /** Tokens reserved for this section before lower-priority sections are packed. */
+  readonly minTokens?: number;
+  /** Hard cap for this section's tokens, heading included. */
+  readonly maxTokens?: number;
+}
+
+export function section(title: string, options: Omit<SectionDefinition, "title"> = {}): SectionDefinition {
+  return { title, ...options };
+}
+
+/** What a render function returns: a text block (truncated at sentence boundaries) or list items. */
+export type Rendered = string | readonly string[];
+
+interface CommonOptions<E extends Entity, S extends z.ZodType> {
+  entity: E;
+  schema: S;
+  /** Bump when the schema changes: values of another version read as `invalid`. Default 1. */
+  version?: number;
+  /** Freshness SLA: values older than this read as `stale`. */
+  maxAge?: Duration;
+  section: string | SectionDefinition;
+  /** 0..100; higher survives a tight budget. Default 50. */
+  priority?: number;
+  /** A required source that is unavailable makes `assemble` throw `CTX_REQUIRED_UNAVAILABLE`. */
+  required?: boolean;
+  onUnavailable?: UnavailablePolicy;
+  /** Human name used in notes ("loyalty status"). Defaults to the source name with spaces. */
+  label?: string;
+}
+
+interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
+  readonly kind: "source";
+  readonly tier: T;
+  readonly name: string;
+  readonly version: number;
+  readonly entity: E;
+  readonly schema: z.ZodType<V>;
+  readonly maxAgeMs: number | undefined;
+  readonly section: SectionDefinition;
+  readonly priority: number;
+  readonly required: boolean;
+  readonly onUnavailable: UnavailablePolicy;
+  readonly label: string;
+}
+
+export interface BatchSource<E extends Entity = Entity, V = unknown> extends BaseSource<"batch", E, V> {
+  readonly render: (value: V) => Rendered;
+  /** How a positively empty value reads in the prompt. */
+  readonly renderEmpty: (reason: string | undefined) => string;
+}
+
+export interface StreamSource<E extends Entity = Entity, V = unknown> extends BaseSource<"stream", E, V> {
+  /** Keep the newest N events by event time. */
+  readonly window: number;
+  /** One line per event. */
+  readonly render: (event: V) => string;
+  readonly renderEmpty: (reason: string | undefined) => string;
+  /** Dedupe id of an event; defaults to a hash of its event time and content. */
+  readonly eventId: ((event: V) => string) | undefined;
+  /** Event time read from the event itself when `append` is not given one. */
+  readonly eventTime: ((event: V) => Date | number | string) | undefined;
+}
+
+export interface RealtimeResolveContext {
+  /** Fires when the source's timeout or the request deadline is spent: stop work and return. */
+  readonly signal: AbortSignal;
+  readonly query: string | undefined;
+  readonly now: number;
+}
+
+export interface RealtimeSource<E extends Entity = Entity, V = unknown> extends BaseSource<"realtime", E, V> {
+  readonly timeoutMs: number;
+  /** Must return a value or `empty()`; `undefined`/`null` is `invalid`, a throw is `error`. */
+  readonly resolve: (key: z.output<E["key"]>, context: RealtimeResolveContext) => Promise<V | Empty> | V | Empty;
+  readonly render: (value: V) => Rendered;
+  readonly renderEmpty: (reason: string | undefined) => string;
+}
+
+export interface VectorSource<E extends Entity | undefined = Entity | undefined>
+  extends BaseSource<"vector", E, VectorHit[]> {
+  readonly store: VectorStore;
+  readonly embedder: Embedder;
+  readonly topK: number;
+  readonly minScore: number | undefined;
+  readonly timeoutMs: number | undefined;
+  /** Tenant filter applied to every query; a function reads it from the request. */
+  readonly tenant: string | ((request: { tenant?: string | undefined }) => string | undefined) | undefined;
+  /** Payload equality filters applied to every query. */
+  readonly filter: Readonly<Record<string, string | number | boolean>> | undefined;
+  readonly renderEmpty: (reason: string | undefined) => string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of sources needs an open value type
+export type AnySource = BatchSource<Entity, any> | StreamSource<Entity, any> | RealtimeSource<Entity, any> | VectorSource<any>;
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+function common<T extends Tier, E extends Entity | undefined, S extends z.ZodType>(
+  tier: T,
+  name: string,
+  options: Omit<CommonOptions<Entity, S>, "entity"> & { entity: E },
+) {
+  if (!NAME.test(name)) {
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source name ${JSON.stringify(name)} must be lower_snake_case (a-z, 0-9, _), starting with a letter.`,
+      { source: name },
+    );
+  }
+  const fail = (message: string): never => {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (${tier}): ${message}`, { source: name, tier });
+  };
+  if (tier !== "vector" && (!options.entity || (options.entity as Entity).kind !== "entity")) {
+    fail("`entity` must be an entity from defineEntity().");
+  }
+  if (!options.schema || typeof options.schema.safeParse !== "function") fail("`schema` must be a zod schema.");
+  const version = options.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) fail(`\`version\` must be a positive integer; got ${version}.`);
+  const priority = options.priority ?? 50;
+  if (!Number.isFinite(priority) || priority < 0 || priority > 100) fail(`\`priority\` must be 0..100; got ${priority}.`);
+  const sectionDefinition = typeof options.section === "string" ? { title: options.section } : options.section;
+  if (!sectionDefinition || typeof sectionDefinition.title !== "string" || !/^[^\r\n]{1,120}$/.test(sectionDefinition.title.trim())) {
+    fail("`section` must be a one-line title (1..120 characters) or section(title, options).");
+  }
+  const policy = options.onUnavailable ?? (options.required ? "fail" : "note");
+  if (!["omit", "note", "fallback", "fail"].includes(policy)) {
+    fail(`\`onUnavailable\` must be "omit", "note", "fallback" or "fail"; got ${JSON.stringify(policy)}.`);
+  }
+  const maxAgeMs = options.maxAge === undefined ? undefined : parseDuration(options.maxAge, `maxAge of source "${name}"`);
+  const label = options.label ?? name.replaceAll("_", " ");
+  return {
+    kind: "source" as const,
+    tier,
+    name,
+    version,
+    entity: options.entity,
+    schema: options.schema as z.ZodType<z.output<S>>,
+    maxAgeMs,
+    section: { ...sectionDefinition, title: sectionDefinition.title.trim() },
+    priority,
+    required: options.required === true || policy === "fail",
+    onUnavailable: policy,
+    label,
+  };
+}
+
+function defaultRender(value: unknown): Rendered {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? item : JSON.stringify(item)));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+  }
+  return String(value);
+}
+
+const defaultEmpty = (label: string) => (reason: string | undefined) =>
+  reason ? `${capitalize(label)}: none (${reason}).` : `${capitalize(label)}: none — confirmed, not missing data.`;
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export interface BatchOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
+  render?: (value: z.output<S>) => Rendered;
+  renderEmpty?: (reason: string | undefined) => string;
+}
+
+/** Batch tier: computed daily–weekly offline, served from the online store. */
+export function batch<E extends Entity, S extends z.ZodType>(
+  name: string,
+  options: BatchOptions<E, S>,
+): BatchSource<E, z.output<S>> {
+  const base = common("batch", name, options);
+  return {
+    ...base,
+    entity: options.entity,
+    render: options.render ?? defaultRender,
+    renderEmpty: options.renderEmpty ?? defaultEmpty(base.label),
+  };
+}
+
+export interface StreamOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
+  window: number;
+  render?: (event: z.output<S>) => string;
+  renderEmpty?: (reason: string | undefined) => string;
+  eventId?: (event: z.output<S>) => string;
+  eventTime?: (event: z.output<S>) => Date | number | string;
+}
+
+/** Stream tier: the newest `window` events per entity, written continuously. */
+export function stream<E extends Entity, S extends z.ZodType>(
+  name: string,
+  options: StreamOptions<E, S>,
+): StreamSource<E, z.output<S>> {
+  const base = common("stream", name, options);
+  if (!Number.isInteger(options.window) || options.window < 1 || options.window > 10_000) {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (stream): \`window\` must be an integer 1..10000; got ${options.window}.`, {
+      source: name,
+    });
+  }
+  return {
+    ...base,
+    entity: options.entity,
+    window: options.window,
+    render: options.render ?? ((event) => flatten(defaultRender(event))),
+    renderEmpty: options.renderEmpty ?? ((reason) => (reason ? `No ${base.label} (${reason}).` : `No ${base.label} — confirmed, the stream is live and has no events for this ${options.entity.name}.`)),
+    eventId: options.eventId,
+    eventTime: options.eventTime,
+  };
+}
+
+function flatten(rendered: Rendered): string {
+  return typeof rendered === "string" ? rendered : rendered.join("; ");
+}
+
+export interface RealtimeOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
+  timeout: Duration;
+  resolve: (key: z.output<E["key"]>, context: RealtimeResolveContext) => Promise<z.output<S> | Empty> | z.output<S> | Empty;
+  render?: (value: z.output<S>) => Rendered;
+  renderEmpty?: (reason: string | undefined) => string;
+}
+
+/** Realtime tier: a resolver called per request under its own timeout. */
+export function realtime<E extends Entity, S extends z.ZodType>(
+  name: string,
+  options: RealtimeOptions<E, S>,
+): RealtimeSource<E, z.output<S>> {
+  const base = common("realtime", name, options);
+  if (options.timeout === undefined) {
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (realtime) needs a \`timeout\` (e.g. "80ms"): a realtime lookup without one can stall every request.`,
+      { source: name },
+    );
+  }
+  if (typeof options.resolve !== "function") {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (realtime) needs a \`resolve(key, { signal })\` function.`, { source: name });
+  }
+  return {
+    ...base,
+    entity: options.entity,
+    timeoutMs: parseDuration(options.timeout, `timeout of source "${name}"`),
+    resolve: options.resolve,
+    render: options.render ?? defaultRender,
+    renderEmpty: options.renderEmpty ?? defaultEmpty(base.label),
+  };
+}
+
+export interface VectorOptions<E extends Entity | undefined>
+  extends Omit<CommonOptions<Entity, z.ZodType>, "entity" | "schema" | "version"> {
+  store: VectorStore;
+  embedder: Embedder;
+  topK?: number;
+  minScore?: number;
+  timeout?: Duration;
+  /** Scope every search to the request's key of this entity (payload `entityKey`). */
+  entity?: E;
+  tenant?: string | ((request: { tenant?: string | undefined }) => string | undefined);
+  filter?: Record<string, string | number | boolean>;
+  renderEmpty?: (reason: string | undefined) => string;
+}
+
+/** Vector tier: one embed + one similarity search per request, in parallel with everything else. */
+export function vector<E extends Entity | undefined = undefined>(name: string, options: VectorOptions<E>): VectorSource<E> {
+  const base = common("vector", name, { ...options, entity: options.entity as E, schema: VECTOR_HITS_SCHEMA });
+  const topK = options.topK ?? 5;
+  if (!Number.isInteger(topK) || topK < 1 || topK > 1_000) {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector): \`topK\` must be an integer 1..1000; got ${topK}.`, { source: name });
+  }
+  if (!options.store || typeof options.store.query !== "function") {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector) needs a \`store\` implementing VectorStore.`, { source: name });
+  }
+  if (!options.embedder || typeof options.embedder.embed !== "function") {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector) needs an \`embedder\` implementing Embedder.`, { source: name });
+  }
+  return {
+    ...base,
+    store: options.store,
+    embedder: options.embedder,
+    topK,
+    minScore: options.minScore,
+    timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, `timeout of source "${name}"`),
+    tenant: options.tenant,
+    filter: options.filter,
+    renderEmpty: options.renderEmpty ?? ((reason) => (reason ? `No ${base.label} (${reason}).` : `No ${base.label} matched this question (search ran; nothing above the relevance threshold).`)),
+  };
+}
+
+// Vector values are produced by the store, not written by users; the schema only documents the shape.
+const VECTOR_HITS_SCHEMA = {
+  safeParse: (value: unknown) => ({ success: true as const, data: value }),
+  parse: (value: unknown) => value,
+} as unknown as z.ZodType<VectorHit[]>;
+
+export function sourceField(source: { name: string; version: number }): string {
+  return `${source.name}@${source.version}`;
+}

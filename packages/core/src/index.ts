@@ -1,0 +1,72 @@
+// @ctxstore/core public API. Adapters (redis, qdrant, duckdb, ai-sdk, langchain, next) import only
+// from here and from "@ctxstore/core/testing".
+
+export type {
+  AppendOptions,
+  AssembleOverrides,
+  AssembleRequest,
+  AssembleResult,
+  Budget,
+  ContextStore,
+  ContextStoreOptions,
+  RealtimeOverride,
+  ResolvedValue,
+  SourceCounters,
+  WriteOptions,
+} from "./context/types.js";
+export { type Duration, formatDuration, parseDuration, toEpochMs } from "./definitions/duration.js";
+export { type Empty, empty, isEmpty } from "./definitions/empty.js";
+export { canonicalize, defineEntity, type Entity, type EntityKey, stableJson } from "./definitions/entity.js";
+export {
+  type AnySource,
+  type BatchOptions,
+  type BatchSource,
+  batch,
+  type RealtimeOptions,
+  type RealtimeResolveContext,
+  type RealtimeSource,
+  type Rendered,
+  realtime,
+  type SectionDefinition,
+  type StreamOptions,
+  type StreamSource,
+  section,
+  sourceField,
+  stream,
+  TIER_RANK,
+  type Tier,
+  type UnavailablePolicy,
+  type VectorOptions,
+  type VectorSource,
+  vector,
+} from "./definitions/source.js";
+export { type Encoding, type Envelope, FACT_STATUSES, isFact, type RenderedText, type Status } from "./envelope.js";
+export { type CtxErrorCode, CtxError, describeIssues, isCtxError } from "./errors.js";
+export type {
+  BlockOutcome,
+  PackBlock,
+  PackedBlock,
+  PackedSection,
+  PackInput,
+  PackOutput,
+  PackSection,
+} from "./pack/types.js";
+export { escapeLine, normalizeItem, normalizeLines } from "./render/normalize.js";
+export type {
+  AppendOutcome,
+  OnlineReadBatch,
+  OnlineReadResult,
+  OnlineStore,
+  ReadRequest,
+  ReadResult,
+  RecordAddress,
+  ValueWrite,
+  WindowAppend,
+  WriteOutcome,
+} from "./stores/types.js";
+export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
+export type { Tokenizer } from "./tokenize/types.js";
+export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
+export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
+
+// Implementations owned by separate modules (each adds its exports below this line).

@@ -1,0 +1,80 @@
+// The packer's input and output. `pack()` is a pure function: the same input always gives
+// byte-identical output, and the exact token count of `text` never exceeds `maxTokens`.
+import type { Tier } from "../definitions/source.js";
+import type { Tokenizer } from "../tokenize/types.js";
+
+/** One source's contribution to a section. */
+export interface PackBlock {
+  readonly source: string;
+  readonly tier: Tier;
+  /** 0..100, higher is packed first. */
+  readonly priority: number;
+  /** Required content must fit whole, or `pack` throws `CTX_BUDGET_TOO_SMALL` naming it. */
+  readonly required: boolean;
+  /**
+   * `text`: truncated by whole lines, then whole sentences, then token boundary.
+   * `list`: truncated by whole items, keeping the end named by `keep`.
+   * `note`: a status line (unknown value, confirmed empty); never truncated.
+   */
+  readonly kind: "text" | "list" | "note";
+  /** `tail` keeps the last items (stream windows: newest last); `head` keeps the first (ranked lists). */
+  readonly keep: "head" | "tail";
+  /** Normalised prompt lines (see render/normalize.ts), without trailing newlines. */
+  readonly lines: readonly string[];
+  /** Token count of each line including its trailing "\n"; same length as `lines`. */
+  readonly tokens: readonly number[];
+  /** Lines always emitted after the content when any content is kept (e.g. a fallback age label). */
+  readonly suffix?: readonly string[];
+}
+
+export interface PackSection {
+  readonly title: string;
+  readonly priority: number;
+  /** TIER_RANK of the most stable tier among its sources: sections are ordered by it, then title. */
+  readonly tierRank: number;
+  readonly minTokens?: number;
+  readonly maxTokens?: number;
+  readonly blocks: readonly PackBlock[];
+}
+
+export interface PackInput {
+  readonly sections: readonly PackSection[];
+  /** Positive integer. */
+  readonly maxTokens: number;
+  readonly tokenizer: Tokenizer;
+}
+
+export type BlockOutcome = "included" | "truncated" | "dropped";
+
+export interface PackedBlock {
+  readonly source: string;
+  readonly section: string;
+  readonly outcome: BlockOutcome;
+  /** Tokens this block occupies in `text` (markers and suffix included). */
+  readonly tokens: number;
+  /** Tokens it would have taken whole. */
+  readonly candidateTokens: number;
+  readonly keptLines: number;
+  readonly totalLines: number;
+  /** Why it was truncated or dropped: "budget", "section maxTokens"... */
+  readonly reason?: string;
+}
+
+export interface PackedSection {
+  readonly title: string;
+  /** The section's full text in the prompt, heading included. */
+  readonly text: string;
+  readonly tokens: number;
+  readonly sources: readonly string[];
+}
+
+export interface PackOutput {
+  readonly text: string;
+  /** Exact token count of `text`. */
+  readonly tokens: number;
+  readonly sections: readonly PackedSection[];
+  /** One per input block, in input order. */
+  readonly blocks: readonly PackedBlock[];
+  /** Tokenizer calls made while packing (0 when nothing is truncated and all counts were given). */
+  readonly tokenizerCalls: number;
+}

@@ -1,0 +1,87 @@
+// The online store interface: the low-latency key-value side of ctxstore, read once per `assemble`.
+// Implementations: `memoryStore()` (embedded default), `@ctxstore/redis`. Every implementation must
+// pass `testOnlineStore` from `@ctxstore/core/testing`.
+import type { Envelope } from "../envelope.js";
+
+/** Where a record lives: all records of one (entity, key) belong together (one Redis hash, one slot). */
+export interface RecordAddress {
+  /** Entity name, e.g. "user". */
+  readonly entity: string;
+  /** Canonical entity key, e.g. "userId=u1". */
+  readonly key: string;
+  /** Source field: `${source.name}@${version}`. */
+  readonly field: string;
+}
+
+export interface ReadRequest extends RecordAddress {
+  /** `value`: one envelope (batch); `window`: the stream events of a window source. */
+  readonly kind: "value" | "window";
+}
+
+export type ReadResult =
+  | { readonly kind: "value"; readonly envelope: Envelope | undefined }
+  /** Events sorted by event time ascending (oldest first), at most the window size. */
+  | { readonly kind: "window"; readonly events: readonly Envelope[] }
+  /** The record exists but could not be decoded (written by something else, corrupted). */
+  | { readonly kind: "invalid"; readonly reason: string };
+
+export interface OnlineReadBatch {
+  readonly records: readonly ReadRequest[];
+  /** Source fields whose ingest watermark to read in the same round trip. */
+  readonly watermarks?: readonly string[];
+}
+
+export interface OnlineReadResult {
+  /** One result per request, in request order. */
+  readonly records: readonly ReadResult[];
+  /** Latest time up to which each stream's ingest is known complete (epoch ms), when recorded. */
+  readonly watermarks: Readonly<Record<string, number | undefined>>;
+}
+
+export interface ValueWrite extends RecordAddress {
+  readonly envelope: Envelope;
+  /** Expire the entity's record set after this long without writes (longest maxAge of its sources). */
+  readonly ttlMs?: number;
+}
+
+export interface WindowAppend extends RecordAddress {
+  /** Must carry `eventId`. */
+  readonly event: Envelope;
+  /** Keep the newest N events by event time. */
+  readonly window: number;
+  readonly ttlMs?: number;
+}
+
+export interface WriteOutcome {
+  readonly applied: boolean;
+  /** Why a write was not applied: an envelope with a newer event time is already stored. */
+  readonly reason?: "older";
+}
+
+export interface AppendOutcome {
+  readonly applied: boolean;
+  /** `duplicate`: this event id is already in the window; `outside-window`: older than the N kept. */
+  readonly reason?: "duplicate" | "outside-window";
+}
+
+export interface OnlineStore {
+  /** Short name for traces and errors ("memory", "redis"). */
+  readonly name: string;
+  /**
+   * Reads many records (and watermarks) in ONE round trip. Rejects when the store is unreachable;
+   * a single undecodable record is `{ kind: "invalid" }`, never a rejection and never "missing".
+   */
+  read(batch: OnlineReadBatch, options?: { signal?: AbortSignal }): Promise<OnlineReadResult>;
+  /**
+   * Last-write-wins by event time, atomically: an envelope never replaces one with a greater event
+   * time, whatever the arrival order; on equal event times the greater (or equal) write time wins.
+   */
+  write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]>;
+  /** Adds events to windows atomically: dedupe by event id, keep the newest N by event time. */
+  append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  /** Raises a stream's ingest watermark (never lowers it). */
+  setWatermark(field: string, time: number): Promise<void>;
+  /** Removes records (tests, GDPR deletes). */
+  delete(addresses: readonly RecordAddress[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+// Exact tiktoken counts via js-tiktoken (pure JS, ranks bundled: works offline and on any runtime).
+// Loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
+// process, on first use.
+import { Tiktoken } from "js-tiktoken/lite";
+import { CtxError } from "../errors.js";
+import type { Encoding } from "../envelope.js";
+import type { Tokenizer } from "./types.js";
+
+const loaded = new Map<Encoding, Tiktoken>();
+const NO_SPECIAL: string[] = [];
+
+async function loadRanks(encoding: Encoding) {
+  switch (encoding) {
+    case "o200k_base":
+      return (await import("js-tiktoken/ranks/o200k_base")).default;
+    case "cl100k_base":
+      return (await import("js-tiktoken/ranks/cl100k_base")).default;
+  }
+}
+
+/** Loads the ranks ahead of time (otherwise the first count of a process pays for it). */
+export async function loadEncoding(encoding: Encoding): Promise<void> {
+  if (!loaded.has(encoding)) {
+    const ranks = await loadRanks(encoding);
+    if (!ranks) throw unknownEncoding(encoding);
+    loaded.set(encoding, new Tiktoken(ranks));
+  }
+}
+
+function unknownEncoding(encoding: string): CtxError {
+  return new CtxError("CTX_CONFIG", `Unknown encoding ${JSON.stringify(encoding)}: use "o200k_base" (GPT-4o and later) or "cl100k_base" (GPT-4, GPT-3.5).`, {
+    encoding,
+  });
+}
+
+/**
+ * A tokenizer for `encoding` (default `o200k_base`). Call `await loadEncoding(encoding)` once before
+ * using it synchronously; `createContextStore` does this for you in `ready()`/first `assemble`.
+ */
+export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer {
+  if (encoding !== "o200k_base" && encoding !== "cl100k_base") throw unknownEncoding(encoding);
+  const get = (): Tiktoken => {
+    const tiktoken = loaded.get(encoding);
+    if (!tiktoken) {
+      throw new CtxError("CTX_CONFIG", `Encoding ${encoding} is not loaded yet: await loadEncoding("${encoding}") (or ctx.ready()) first.`, {
+        encoding,
+      });
+    }
+    return tiktoken;
+  };
+  return {
+    encoding,
+    count: (text) => (text.length === 0 ? 0 : get().encode(text, NO_SPECIAL, NO_SPECIAL).length),
+    encode: (text) => get().encode(text, NO_SPECIAL, NO_SPECIAL),
+    decode: (tokens) => get().decode(tokens as number[]),
+  };
+}

@@ -1,0 +1,11 @@
+// Token counting. Counts are exact for the tiktoken encodings; for other model families (Claude,
+// Gemini, Llama) use the closest encoding and keep a margin: see docs/concepts.md#token-counts.
+import type { Encoding } from "../envelope.js";
+
+export interface Tokenizer {
+  readonly encoding: Encoding;
+  /** Exact number of tokens; special-token strings in `text` count as ordinary text. */
+  count(text: string): number;
+  encode(text: string): number[];
+  decode(tokens: readonly number[]): string;
+}

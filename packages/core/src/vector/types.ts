@@ -1,0 +1,76 @@
+// Vector tier interfaces. `VectorStore` implementations: the embedded `memoryVectorStore()` and
+// `@ctxstore/qdrant`; each must pass `testVectorStore` from `@ctxstore/core/testing`.
+// `Embedder` implementations: the offline `localEmbedder()` and any AI SDK model via
+// `embedderFromAiSdk` in `@ctxstore/ai-sdk`.
+import type { Encoding } from "../envelope.js";
+
+export interface VectorRecord {
+  /** Deterministic point id: derive it from `documentId` + `chunkIndex` so re-indexing is idempotent. */
+  readonly id: string;
+  readonly documentId: string;
+  readonly chunkIndex: number;
+  readonly vector: readonly number[] | Float32Array;
+  /** The chunk text as it will be rendered. */
+  readonly text: string;
+  /** Token counts of `text` per encoding, computed once at index time. */
+  readonly tokens?: Readonly<Partial<Record<Encoding, number>>>;
+  readonly title?: string;
+  readonly url?: string;
+  /** Required by multi-tenant stores; every query filters on it. */
+  readonly tenant?: string;
+  /** Canonical entity key when a chunk belongs to one entity (e.g. one customer's tickets). */
+  readonly entityKey?: string;
+  /** Name of the vector source or corpus this chunk belongs to. */
+  readonly source?: string;
+  readonly eventTime?: number;
+  /** Extra payload fields usable in equality filters. */
+  readonly metadata?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface VectorQuery {
+  readonly vector: readonly number[] | Float32Array;
+  readonly topK: number;
+  /** Hits scoring below this are not returned (cosine similarity, -1..1). */
+  readonly minScore?: number;
+  readonly tenant?: string;
+  readonly entityKey?: string;
+  readonly source?: string;
+  /** Equality filters on `metadata` fields. */
+  readonly filter?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface VectorHit {
+  readonly id: string;
+  readonly documentId: string;
+  readonly chunkIndex: number;
+  readonly score: number;
+  readonly text: string;
+  readonly tokens?: Readonly<Partial<Record<Encoding, number>>>;
+  readonly title?: string;
+  readonly url?: string;
+  readonly eventTime?: number;
+  readonly metadata?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface VectorStore {
+  readonly name: string;
+  /** Inserts or replaces records by id. Throws `CTX_DIMENSION_MISMATCH` on a vector of the wrong size. */
+  upsert(records: readonly VectorRecord[], options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Best hits first. Rejects on failure (timeout, unreachable): an error is never "no results".
+   * Multi-tenant stores throw `CTX_TENANT_REQUIRED` for a query without `tenant`.
+   */
+  query(query: VectorQuery, options?: { signal?: AbortSignal }): Promise<VectorHit[]>;
+  /** Removes every chunk of a document (re-indexing a changed document replaces its chunks). */
+  deleteDocument(documentId: string, options?: { tenant?: string; signal?: AbortSignal }): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface Embedder {
+  /** Stable id of the model, recorded with indexes ("local-hash-384", "openai:text-embedding-3-small"). */
+  readonly id: string;
+  readonly dimensions: number;
+  /** Largest batch one `embed` call accepts; callers split larger inputs. */
+  readonly maxBatchSize: number;
+  embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<number[][]>;
+}
