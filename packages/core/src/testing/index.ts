@@ -1,0 +1,4 @@
+// Test and benchmark helpers for store implementations: `import { testOnlineStore } from "@ctxstore/core/testing"`.
+// Contract suites use vitest (an optional peer dependency of @ctxstore/core).
+export { type BenchFigure, measure, percentile, report, round, type Samples } from "./bench.js";
+// Contract suites (each module adds its export below).
