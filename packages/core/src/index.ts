@@ -70,3 +70,4 @@ export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
 export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
 
 // Implementations owned by separate modules (each adds its exports below this line).
+export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";

@@ -1,0 +1,436 @@
+// The embedded online store: everything in one process's memory. It is the default for demos, tests
+// and single-process apps, and the reference behaviour every other OnlineStore is checked against
+// (see `testOnlineStore`). Nothing survives a restart.
+//
+// Stored envelopes are deep-copied and frozen at write time. The copy costs once per write and means
+// reads hand out the stored objects themselves (no copy per read) while neither the writer nor any
+// reader can change what is stored. The copy also enforces the envelope contract that values are
+// JSON-serialisable, so code that works here does not break on a store that serialises (Redis).
+//
+// TTL is honoured lazily: an entity whose record set expired reads as absent and is dropped the next
+// time anything touches it; there is no background sweeper (no timers keep the process alive).
+import type { Envelope } from "../envelope.js";
+import { CtxError } from "../errors.js";
+import type {
+  AppendOutcome,
+  OnlineReadBatch,
+  OnlineReadResult,
+  OnlineStore,
+  ReadResult,
+  RecordAddress,
+  ValueWrite,
+  WindowAppend,
+  WriteOutcome,
+} from "./types.js";
+
+export interface MemoryStoreOptions {
+  /** Clock (epoch ms) used for TTL expiry. Default `Date.now`. */
+  now?: () => number;
+}
+
+type StoredRecord =
+  | { readonly kind: "value"; readonly envelope: Envelope }
+  /** Frozen, oldest first; replaced (never mutated) on append so a returned array stays valid. */
+  | { readonly kind: "window"; readonly events: readonly Envelope[] };
+
+interface EntityRecords {
+  readonly fields: Map<string, StoredRecord>;
+  /** Epoch ms after which the whole record set reads as absent; undefined = never. */
+  expiresAt: number | undefined;
+}
+
+const APPLIED: WriteOutcome & AppendOutcome = Object.freeze({ applied: true });
+const OLDER: WriteOutcome = Object.freeze({ applied: false, reason: "older" });
+const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplicate" });
+const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
+const NO_EVENTS: readonly Envelope[] = Object.freeze([]);
+
+export function memoryStore(options: MemoryStoreOptions = {}): OnlineStore {
+  const now = options.now ?? Date.now;
+  const entities = new Map<string, EntityRecords>();
+  const watermarks = new Map<string, number>();
+  let closed = false;
+
+  function ensureOpen(operation: string): void {
+    if (closed) {
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `memory store: ${operation}() was called after close(); the store and its data are gone. Create a new memoryStore() (or stop using this one before closing it).`,
+        { store: "memory", operation },
+      );
+    }
+  }
+
+  /** The live record set of an entity, dropping it when its TTL has passed. */
+  function liveEntity(entityKey: string, at: number): EntityRecords | undefined {
+    const records = entities.get(entityKey);
+    if (records === undefined) return undefined;
+    if (records.expiresAt !== undefined && records.expiresAt <= at) {
+      entities.delete(entityKey);
+      return undefined;
+    }
+    return records;
+  }
+
+  function entityForWrite(entityKey: string, at: number): EntityRecords {
+    let records = liveEntity(entityKey, at);
+    if (records === undefined) {
+      records = { fields: new Map(), expiresAt: undefined };
+      entities.set(entityKey, records);
+    }
+    return records;
+  }
+
+  /** A write refreshes the expiry; it never shortens one set by a source with a longer TTL. */
+  function touch(records: EntityRecords, ttlMs: number | undefined, at: number): void {
+    if (ttlMs === undefined) return;
+    const expiresAt = at + ttlMs;
+    if (records.expiresAt === undefined || records.expiresAt < expiresAt) records.expiresAt = expiresAt;
+  }
+
+  return {
+    name: "memory",
+
+    async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
+      ensureOpen("read");
+      readOptions?.signal?.throwIfAborted();
+      if (batch === null || typeof batch !== "object" || !Array.isArray(batch.records)) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          "memory store: read() takes { records: ReadRequest[], watermarks?: string[] }.",
+          { store: "memory" },
+        );
+      }
+      const at = now();
+      const results: ReadResult[] = new Array(batch.records.length);
+      for (let index = 0; index < batch.records.length; index++) {
+        const request = batch.records[index];
+        if (request === undefined || (request.kind !== "value" && request.kind !== "window")) {
+          throw new CtxError(
+            "CTX_INVALID_REQUEST",
+            `memory store: read request #${index} has kind ${JSON.stringify(request?.kind)}; use "value" (batch) or "window" (stream).`,
+            { store: "memory", index },
+          );
+        }
+        checkAddress(request, `read request #${index}`);
+        const stored = liveEntity(entityKeyOf(request), at)?.fields.get(request.field);
+        results[index] = toReadResult(request.kind, stored);
+      }
+      const marks: Record<string, number | undefined> = {};
+      for (const field of batch.watermarks ?? []) {
+        // defineProperty: a field named "__proto__" must be a key, not a prototype change.
+        Object.defineProperty(marks, field, {
+          value: watermarks.get(field),
+          enumerable: true,
+          writable: true,
+        });
+      }
+      return { records: results, watermarks: marks };
+    },
+
+    async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
+      ensureOpen("write");
+      assertArray(writes, "write", "ValueWrite");
+      // Validate and copy everything first: a bad item rejects the whole batch with nothing written.
+      const prepared = writes.map((write, index) => {
+        const label = `write #${index}`;
+        checkAddress(write, label);
+        checkTtl(write.ttlMs, label);
+        return freezeEnvelope(write.envelope, label);
+      });
+      const at = now();
+      checkKinds(writes, "value", at);
+      return writes.map((write, index) => {
+        const envelope = prepared[index] as Envelope;
+        const records = entityForWrite(entityKeyOf(write), at);
+        const current = records.fields.get(write.field);
+        if (current?.kind === "value" && !supersedes(envelope, current.envelope)) return OLDER;
+        records.fields.set(write.field, { kind: "value", envelope });
+        touch(records, write.ttlMs, at);
+        return APPLIED;
+      });
+    },
+
+    async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
+      ensureOpen("append");
+      assertArray(appends, "append", "WindowAppend");
+      const prepared = appends.map((append, index) => {
+        const label = `append #${index}`;
+        checkAddress(append, label);
+        checkTtl(append.ttlMs, label);
+        if (!Number.isSafeInteger(append.window) || append.window < 1) {
+          throw new CtxError(
+            "CTX_INVALID_REQUEST",
+            `memory store: ${label} has window ${String(append.window)}; the window size must be a positive integer.`,
+            { store: "memory", index, window: append.window },
+          );
+        }
+        const event = freezeEnvelope(append.event, label);
+        if (typeof event.eventId !== "string" || event.eventId.length === 0) {
+          throw new CtxError(
+            "CTX_INVALID_EVENT",
+            `memory store: ${label} to ${append.entity} ${append.key} ${append.field} has no eventId; stream events need a non-empty string eventId so retries are deduplicated.`,
+            { store: "memory", index, entity: append.entity, key: append.key, field: append.field },
+          );
+        }
+        return event;
+      });
+      const at = now();
+      checkKinds(appends, "window", at);
+      return appends.map((append, index) => {
+        const event = prepared[index] as Envelope;
+        const records = entityForWrite(entityKeyOf(append), at);
+        const current = records.fields.get(append.field);
+        const events = current?.kind === "window" ? current.events : NO_EVENTS;
+        if (events.some((kept) => kept.eventId === event.eventId)) return DUPLICATE;
+        const position = insertionPoint(events, event);
+        const merged = [...events.slice(0, position), event, ...events.slice(position)];
+        const dropped = Math.max(0, merged.length - append.window);
+        if (position < dropped) {
+          // The new event would be evicted at once; a shrunk window size still trims what is kept.
+          if (dropped > 1) {
+            records.fields.set(append.field, {
+              kind: "window",
+              events: Object.freeze(events.slice(dropped - 1)),
+            });
+          }
+          return OUTSIDE_WINDOW;
+        }
+        records.fields.set(append.field, { kind: "window", events: Object.freeze(merged.slice(dropped)) });
+        touch(records, append.ttlMs, at);
+        return APPLIED;
+      });
+    },
+
+    async setWatermark(field: string, time: number): Promise<void> {
+      ensureOpen("setWatermark");
+      if (typeof field !== "string" || field.length === 0) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          "memory store: setWatermark() needs a non-empty source field.",
+          {
+            store: "memory",
+          },
+        );
+      }
+      if (typeof time !== "number" || !Number.isFinite(time)) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `memory store: setWatermark("${field}", ${String(time)}) needs a finite epoch-ms time.`,
+          { store: "memory", field },
+        );
+      }
+      const current = watermarks.get(field);
+      if (current === undefined || time > current) watermarks.set(field, time);
+    },
+
+    async delete(addresses: readonly RecordAddress[]): Promise<void> {
+      ensureOpen("delete");
+      assertArray(addresses, "delete", "RecordAddress");
+      addresses.forEach((address, index) => {
+        checkAddress(address, `delete #${index}`);
+      });
+      for (const address of addresses) {
+        const entityKey = entityKeyOf(address);
+        const records = entities.get(entityKey);
+        if (records === undefined) continue;
+        records.fields.delete(address.field);
+        if (records.fields.size === 0) entities.delete(entityKey);
+      }
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      entities.clear();
+      watermarks.clear();
+    },
+  };
+
+  /** A field holds either a value (batch) or a window (stream), never both. */
+  function checkKinds(addresses: readonly RecordAddress[], kind: StoredRecord["kind"], at: number): void {
+    addresses.forEach((address, index) => {
+      const stored = liveEntity(entityKeyOf(address), at)?.fields.get(address.field);
+      if (stored !== undefined && stored.kind !== kind) {
+        const operation = kind === "value" ? "write" : "append";
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `memory store: ${operation} #${index} targets ${address.entity} ${address.key} ${address.field}, which holds a ${stored.kind === "value" ? "value (batch source)" : "window (stream source)"}; use ${kind === "value" ? "append()" : "write()"} for it, or delete it first.`,
+          { store: "memory", index, entity: address.entity, key: address.key, field: address.field },
+        );
+      }
+    });
+  }
+}
+
+function toReadResult(kind: "value" | "window", stored: StoredRecord | undefined): ReadResult {
+  if (stored === undefined)
+    return kind === "value" ? { kind, envelope: undefined } : { kind, events: NO_EVENTS };
+  if (stored.kind !== kind) {
+    return {
+      kind: "invalid",
+      reason: `read as a ${kind} but the record holds a ${stored.kind}; was the field written by another source type?`,
+    };
+  }
+  return stored.kind === "value"
+    ? { kind: "value", envelope: stored.envelope }
+    : { kind: "window", events: stored.events };
+}
+
+/** LWW: greater event time wins; on a tie the greater-or-equal write time wins. */
+function supersedes(incoming: Envelope, current: Envelope): boolean {
+  if (incoming.eventTime !== current.eventTime) return incoming.eventTime > current.eventTime;
+  return incoming.writeTime >= current.writeTime;
+}
+
+/** Window order: event time ascending, then event id (so equal event times order deterministically). */
+function comesBefore(left: Envelope, right: Envelope): boolean {
+  if (left.eventTime !== right.eventTime) return left.eventTime < right.eventTime;
+  return (left.eventId as string) < (right.eventId as string);
+}
+
+function insertionPoint(events: readonly Envelope[], event: Envelope): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comesBefore(events[middle] as Envelope, event)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function entityKeyOf(address: RecordAddress): string {
+  return `${address.entity}\u0000${address.key}`;
+}
+
+function assertArray(items: unknown, operation: string, itemType: string): void {
+  if (!Array.isArray(items)) {
+    throw new CtxError("CTX_INVALID_REQUEST", `memory store: ${operation}() takes an array of ${itemType}.`, {
+      store: "memory",
+      operation,
+    });
+  }
+}
+
+function checkAddress(address: RecordAddress | undefined, label: string): void {
+  for (const part of ["entity", "key", "field"] as const) {
+    const value = address?.[part];
+    if (typeof value !== "string" || value.length === 0) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `memory store: ${label} has ${part} ${JSON.stringify(value)}; entity, key and field must be non-empty strings.`,
+        { store: "memory", label, part },
+      );
+    }
+  }
+}
+
+function checkTtl(ttlMs: number | undefined, label: string): void {
+  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `memory store: ${label} has ttlMs ${String(ttlMs)}; use a positive number of milliseconds, or leave it out for no expiry.`,
+      { store: "memory", label, ttlMs },
+    );
+  }
+}
+
+/** Copies an envelope into frozen plain data, rejecting what a serialising store could not keep. */
+function freezeEnvelope(envelope: Envelope | undefined, label: string): Envelope {
+  if (envelope === null || typeof envelope !== "object") {
+    throw new CtxError("CTX_INVALID_VALUE", `memory store: ${label} has no envelope object.`, {
+      store: "memory",
+      label,
+    });
+  }
+  for (const time of ["eventTime", "writeTime", "schemaVersion"] as const) {
+    if (typeof envelope[time] !== "number" || !Number.isFinite(envelope[time])) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `memory store: ${label} has ${time} ${String(envelope[time])}; it must be a finite number (epoch ms for times).`,
+        { store: "memory", label, [time]: envelope[time] },
+      );
+    }
+  }
+  if (envelope.value === undefined) {
+    throw new CtxError(
+      "CTX_INVALID_VALUE",
+      `memory store: ${label} has value undefined; store null for an empty value (with empty: true).`,
+      { store: "memory", label },
+    );
+  }
+  return copyJson(envelope, "envelope", label, new Set()) as Envelope;
+}
+
+function copyJson(value: unknown, path: string, label: string, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      if (Number.isFinite(value)) return value;
+      return rejectValue(
+        path,
+        label,
+        `${String(value)} (not representable in JSON; use null or a finite number)`,
+      );
+    case "object": {
+      if (value === null) return null;
+      if (ancestors.has(value)) return rejectValue(path, label, "a circular reference");
+      ancestors.add(value);
+      let copy: unknown;
+      if (Array.isArray(value)) {
+        const items: unknown[] = new Array(value.length);
+        for (let index = 0; index < value.length; index++) {
+          const item: unknown = value[index];
+          if (item === undefined) rejectValue(`${path}[${index}]`, label, "undefined (use null in arrays)");
+          items[index] = copyJson(item, `${path}[${index}]`, label, ancestors);
+        }
+        copy = Object.freeze(items);
+      } else {
+        const prototype: unknown = Object.getPrototypeOf(value);
+        if (prototype !== Object.prototype && prototype !== null) {
+          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
+          rejectValue(
+            path,
+            label,
+            `a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`,
+          );
+        }
+        const fields: Record<string, unknown> = {};
+        for (const [name, field] of Object.entries(value)) {
+          // Like JSON: an undefined property is the same as an absent one.
+          if (field === undefined) continue;
+          const fieldCopy = copyJson(field, `${path}.${name}`, label, ancestors);
+          if (name === "__proto__") {
+            Object.defineProperty(fields, name, {
+              value: fieldCopy,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          } else {
+            fields[name] = fieldCopy;
+          }
+        }
+        copy = Object.freeze(fields);
+      }
+      ancestors.delete(value);
+      return copy;
+    }
+    default:
+      return rejectValue(path, label, `a ${typeof value} (only JSON data can be stored)`);
+  }
+}
+
+function rejectValue(path: string, label: string, what: string): never {
+  throw new CtxError(
+    "CTX_INVALID_VALUE",
+    `memory store: ${label}: ${path} is ${what}; nothing was written.`,
+    {
+      store: "memory",
+      label,
+      path,
+    },
+  );
+}
