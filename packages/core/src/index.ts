@@ -71,3 +71,6 @@ export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from
 
 // Implementations owned by separate modules (each adds its exports below this line).
 export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
+export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
+export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
+export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";

@@ -1,0 +1,162 @@
+// The embedded default VectorStore: exact cosine search in process memory, optionally persisted to a
+// local directory so a corpus is indexed once and queried by later processes. Passes the
+// `testVectorStore` contract suite; use `@ctxstore/qdrant` beyond one machine.
+import { CtxError } from "../errors.js";
+import { checkVector, FlatIndex } from "./flat-index.js";
+import { openVectorLog, type VectorLog } from "./persist.js";
+import type { VectorQuery, VectorRecord, VectorStore } from "./types.js";
+
+export interface MemoryVectorStoreOptions {
+  /** Vector size; every upsert and query must match it. Default 384 (`localEmbedder()`). */
+  dimensions?: number;
+  /** Require a `tenant` on every record, query and delete (`CTX_TENANT_REQUIRED` otherwise). */
+  multiTenant?: boolean;
+  /**
+   * Persist to this directory (created if missing): every upsert/delete is appended to a log before
+   * the call resolves, and a new store on the same directory loads it. One writing process at a time.
+   */
+  directory?: string;
+  /** Shown in errors and traces. Default "memory". */
+  name?: string;
+}
+
+export interface MemoryVectorStore extends VectorStore {
+  readonly dimensions: number;
+  /** Number of stored chunks (after loading the directory, if any). */
+  size(): Promise<number>;
+  /** Rewrites the directory's log to hold only live records (also done automatically on open). */
+  compact(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): MemoryVectorStore {
+  const dimensions = options.dimensions ?? 384;
+  const name = options.name ?? "memory";
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65_536) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `memoryVectorStore: \`dimensions\` must be a positive integer; got ${String(dimensions)}.`,
+      { dimensions },
+    );
+  }
+  const multiTenant = options.multiTenant === true;
+  const index = new FlatIndex(dimensions);
+  let log: VectorLog | undefined;
+  let closed = false;
+  // Loading a directory is asynchronous; every operation waits for it (and rethrows its failure).
+  const ready: Promise<void> =
+    options.directory === undefined
+      ? Promise.resolve()
+      : openVectorLog(options.directory, { dimensions, multiTenant }, (entry) => {
+          if (entry.op === "upsert") index.set(entry.record);
+          else index.deleteDocument(entry.documentId, entry.tenant);
+        }).then(async (opened) => {
+          log = opened;
+          if (opened.replayedEntries > 2 * index.size + 1_000) await opened.compact(index.entries());
+        });
+  // Keep an unobserved load failure from crashing the process; callers see it on their next call.
+  ready.catch(() => {});
+
+  // Mutations are serialised so the log order is the apply order.
+  let writes: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = writes.then(work, work);
+    writes = next.catch(() => {});
+    return next;
+  };
+
+  async function begin(signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    if (closed)
+      throw new CtxError("CTX_STORE_UNAVAILABLE", `${name}: the vector store is closed; create a new one.`);
+    await ready;
+  }
+
+  function requireTenant(tenant: string | undefined, operation: string): void {
+    if (multiTenant && (typeof tenant !== "string" || tenant.length === 0)) {
+      throw new CtxError(
+        "CTX_TENANT_REQUIRED",
+        `${name}: ${operation} without a tenant on a multi-tenant store; pass \`tenant\` (every read and write is scoped to one tenant).`,
+        { store: name, operation },
+      );
+    }
+  }
+
+  return {
+    name,
+    dimensions,
+
+    async upsert(records: readonly VectorRecord[], callOptions) {
+      await begin(callOptions?.signal);
+      if (!Array.isArray(records)) {
+        throw new CtxError("CTX_INVALID_VALUE", `${name}: upsert takes an array of records.`);
+      }
+      // Validate everything first: a bad record rejects the whole batch and nothing is written.
+      for (const record of records) {
+        index.validate(record, name);
+        requireTenant(record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
+      }
+      if (records.length === 0) return;
+      await serialised(async () => {
+        await log?.appendUpserts(records);
+        for (const record of records) index.set(record);
+      });
+    },
+
+    async query(query: VectorQuery, callOptions) {
+      await begin(callOptions?.signal);
+      if (query === null || typeof query !== "object")
+        throw new CtxError("CTX_INVALID_REQUEST", `${name}: query must be an object.`);
+      requireTenant(query.tenant, "query");
+      if (!Number.isInteger(query.topK) || query.topK < 1) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `${name}: \`topK\` must be a positive integer; got ${String(query.topK)}.`,
+          { topK: query.topK },
+        );
+      }
+      if (query.minScore !== undefined && !Number.isFinite(query.minScore)) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `${name}: \`minScore\` must be a finite number (cosine, -1..1).`,
+          { minScore: query.minScore },
+        );
+      }
+      if (query.vector === null || typeof query.vector !== "object") {
+        throw new CtxError("CTX_INVALID_REQUEST", `${name}: query needs a \`vector\`.`);
+      }
+      checkVector(query.vector, dimensions, `${name}: query`);
+      return index.search(query);
+    },
+
+    async deleteDocument(documentId, callOptions) {
+      await begin(callOptions?.signal);
+      if (typeof documentId !== "string" || documentId.length === 0) {
+        throw new CtxError("CTX_INVALID_REQUEST", `${name}: deleteDocument needs a non-empty document id.`);
+      }
+      requireTenant(callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
+      await serialised(async () => {
+        await log?.appendDelete(documentId, callOptions?.tenant);
+        index.deleteDocument(documentId, callOptions?.tenant);
+      });
+    },
+
+    async size() {
+      await ready;
+      return index.size;
+    },
+
+    async compact() {
+      await begin(undefined);
+      await serialised(async () => log?.compact(index.entries()));
+    },
+
+    async close() {
+      if (closed) return;
+      await ready.catch(() => {});
+      await writes;
+      closed = true;
+      await log?.close();
+    },
+  };
+}
