@@ -74,3 +74,4 @@ export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";
+export { pack } from "./pack/packer.js";

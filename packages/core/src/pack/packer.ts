@@ -1,0 +1,663 @@
+// Packs rendered blocks into one prompt under an exact token budget.
+//
+// Why the budget can be exact without tokenizing the prompt: every prompt line ends with one "\n" and
+// follows the rules in render/normalize.ts, so the token count of the whole text is the sum of its
+// lines' counts. Content lines arrive with counts computed at write time; the few strings the packer
+// generates itself (headings, truncation markers, suffix labels) are counted once per process and
+// memoised, so steady-state packing makes no tokenizer calls at all.
+//
+// The algorithm, in order:
+// 1. required blocks go in whole (or `pack` throws CTX_BUDGET_TOO_SMALL naming what did not fit);
+// 2. sections with `minTokens` reserve that many tokens for their own blocks;
+// 3. the other blocks are placed greedily by priority; a block that does not fit whole is truncated
+//    (lists by whole items, text by lines, sentences, then tokens) or dropped.
+// The output is then written section by section, from the most stable tier to the most volatile.
+import { CtxError } from "../errors.js";
+import { escapeLine, normalizeLines } from "../render/normalize.js";
+import type { Tokenizer } from "../tokenize/types.js";
+import type {
+  BlockOutcome,
+  PackBlock,
+  PackedBlock,
+  PackedSection,
+  PackInput,
+  PackOutput,
+  PackSection,
+} from "./types.js";
+
+/** Strings the packer generates recur across requests (headings, markers): count each once. */
+const MAX_CACHED_COUNTS = 10_000;
+const generatedCounts = new Map<string, number>();
+
+/** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
+const MAX_CACHED_CUTS = 2_000;
+const textCuts = new Map<string, LinePiece | null>();
+
+const TEXT_MARKER = "[… truncated]";
+
+interface LinePiece {
+  readonly text: string;
+  readonly tokens: number;
+}
+
+/** One pack() call's access to the tokenizer, counting real invocations. */
+class CountingTokenizer {
+  calls = 0;
+  constructor(readonly tokenizer: Tokenizer) {}
+
+  count(text: string): number {
+    this.calls++;
+    return this.tokenizer.count(text);
+  }
+
+  encode(text: string): number[] {
+    this.calls++;
+    return this.tokenizer.encode(text);
+  }
+
+  decode(tokens: readonly number[]): string {
+    this.calls++;
+    return this.tokenizer.decode(tokens);
+  }
+
+  /** Tokens of a generated prompt line (`line` without its "\n"), memoised per encoding. */
+  countLine(line: string): number {
+    const key = `${this.tokenizer.encoding}\u0000${line}`;
+    const cached = generatedCounts.get(key);
+    if (cached !== undefined) {
+      // Refresh recency so hot strings (headings) survive churn from one-off strings (age labels).
+      generatedCounts.delete(key);
+      generatedCounts.set(key, cached);
+      return cached;
+    }
+    const counted = this.count(`${line}\n`);
+    remember(generatedCounts, key, counted, MAX_CACHED_COUNTS);
+    return counted;
+  }
+}
+
+function remember<Value>(cache: Map<string, Value>, key: string, value: Value, limit: number): void {
+  if (cache.size >= limit) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(key, value);
+}
+
+interface SectionState {
+  readonly index: number;
+  readonly input: PackSection;
+  readonly heading: string;
+  readonly headingTokens: number;
+  readonly cap: number;
+  /** Tokens this section occupies so far, heading included once it is opened. */
+  used: number;
+  opened: boolean;
+  /** Tokens held back for this section's blocks by `minTokens`. */
+  reserve: number;
+  /** Optional blocks of this section not yet placed (the reserve is released after the last). */
+  pending: number;
+}
+
+interface Candidate {
+  readonly index: number;
+  readonly block: PackBlock;
+  readonly section: SectionState;
+  readonly lines: readonly string[];
+  readonly counts: readonly number[];
+  readonly contentTokens: number;
+  readonly suffix: readonly string[];
+  readonly suffixTokens: number;
+  /** Content plus suffix: what the block costs whole (heading excluded). */
+  readonly wholeTokens: number;
+  placement?: Placement;
+  dropReason?: string;
+}
+
+interface Placement {
+  readonly outcome: Exclude<BlockOutcome, "dropped">;
+  /** Emitted lines: kept content, marker, suffix. */
+  readonly lines: readonly string[];
+  readonly tokens: number;
+  readonly keptLines: number;
+  readonly reason?: string;
+}
+
+/**
+ * Chooses what goes into the prompt under `maxTokens` and writes it. Pure and deterministic: the same
+ * input gives byte-identical output. The exact token count of `text` equals `tokens` and never exceeds
+ * `maxTokens`, provided each block's `tokens` are the counts of its lines (see PackBlock).
+ */
+export function pack(input: PackInput): PackOutput {
+  validateBudget(input.maxTokens);
+  const tokenizer = new CountingTokenizer(input.tokenizer);
+
+  const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer));
+  const candidates: Candidate[] = [];
+  for (const section of sections) {
+    for (const block of section.input.blocks) {
+      candidates.push(prepareCandidate(block, candidates.length, section, tokenizer));
+    }
+  }
+  const greedyOrder = [...candidates].sort(compareForPlacement);
+
+  const remaining = input.maxTokens - placeRequired(greedyOrder, input.maxTokens);
+
+  const optional = greedyOrder.filter(
+    (candidate) => !candidate.block.required && candidate.placement === undefined,
+  );
+  for (const candidate of optional) {
+    if (candidate.lines.length === 0) candidate.dropReason = "no content";
+    else candidate.section.pending++;
+  }
+
+  // Sections with minTokens get first claim on their share: it is held out of the general pool.
+  let reserved = 0;
+  for (const section of [...sections].sort(compareSectionsByPriority)) {
+    const minTokens = section.input.minTokens;
+    if (minTokens === undefined || section.pending === 0) continue;
+    const claim = Math.max(0, Math.min(minTokens, section.cap) - section.used);
+    let demand = section.opened ? 0 : section.headingTokens;
+    for (const candidate of optional) {
+      if (candidate.section === section && candidate.dropReason === undefined)
+        demand += candidate.wholeTokens;
+    }
+    section.reserve = Math.max(0, Math.min(claim, demand, remaining - reserved));
+    reserved += section.reserve;
+  }
+  let general = remaining - reserved;
+
+  // Once a block was refused for lack of budget, no lower-priority block of the same size or larger
+  // may take its place (otherwise a lower priority would win just by landing in an opened section).
+  let smallestRefused = Number.POSITIVE_INFINITY;
+  for (const candidate of optional) {
+    if (candidate.dropReason !== undefined) continue;
+    const section = candidate.section;
+    const pool = general + section.reserve;
+    const capLeft = section.cap - section.used;
+    const available = Math.min(pool, capLeft);
+    const capBinds = capLeft < pool;
+    const reason = capBinds ? `section maxTokens ${section.cap}` : "budget";
+
+    let placement: Placement | undefined;
+    if (section.reserve > 0 || capBinds || candidate.wholeTokens < smallestRefused) {
+      const headingCost = section.opened ? 0 : section.headingTokens;
+      placement = placeBlock(candidate, available - headingCost, reason, tokenizer);
+    }
+    if (placement === undefined) {
+      candidate.dropReason = reason;
+      if (!capBinds) smallestRefused = Math.min(smallestRefused, candidate.wholeTokens);
+    } else {
+      const cost = placement.tokens + (section.opened ? 0 : section.headingTokens);
+      candidate.placement = placement;
+      section.opened = true;
+      section.used += cost;
+      const fromReserve = Math.min(cost, section.reserve);
+      section.reserve -= fromReserve;
+      general -= cost - fromReserve;
+    }
+    section.pending--;
+    if (section.pending === 0) {
+      general += section.reserve;
+      section.reserve = 0;
+    }
+  }
+  return write(sections, candidates, tokenizer.calls);
+}
+
+function validateBudget(maxTokens: number): void {
+  if (!Number.isSafeInteger(maxTokens) || maxTokens <= 0) {
+    throw new CtxError(
+      "CTX_INVALID_BUDGET",
+      `maxTokens must be a positive integer (got ${String(maxTokens)}): pass a whole number of tokens such as 2000.`,
+      { maxTokens },
+    );
+  }
+}
+
+function prepareSection(section: PackSection, index: number, tokenizer: CountingTokenizer): SectionState {
+  const title = section.title.replace(/[\s\p{Cc}]+/gu, " ").trim();
+  if (title.length === 0) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Section ${index} has an empty title: give every section a one-line title.`,
+      {
+        section: section.title,
+      },
+    );
+  }
+  for (const limit of ["minTokens", "maxTokens"] as const) {
+    const value = section[limit];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new CtxError(
+        "CTX_INVALID_BUDGET",
+        `Section "${title}" has ${limit} ${String(value)}: use a non-negative whole number of tokens or leave it out.`,
+        { section: section.title, [limit]: value },
+      );
+    }
+  }
+  const heading = `## ${title}`;
+  return {
+    index,
+    input: section,
+    heading,
+    headingTokens: tokenizer.countLine(heading),
+    cap: section.maxTokens ?? Number.POSITIVE_INFINITY,
+    used: 0,
+    opened: false,
+    reserve: 0,
+    pending: 0,
+  };
+}
+
+/** A line the rules of render/normalize.ts already hold for (the common case: nothing to do). */
+function isNormalLine(line: string): boolean {
+  return (
+    line.length > 0 &&
+    !line.includes("\n") &&
+    !line.includes("\r") &&
+    !line.includes("\u0000") &&
+    line.trimEnd() === line &&
+    escapeLine(line) === line
+  );
+}
+
+/** Makes any line safe to emit: one line, escaped, trimmed ("" when nothing is left). */
+function repairLine(line: string): string {
+  return normalizeLines(line).join(" / ");
+}
+
+function prepareCandidate(
+  block: PackBlock,
+  index: number,
+  section: SectionState,
+  tokenizer: CountingTokenizer,
+): Candidate {
+  if (block.lines.length !== block.tokens.length) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Block "${block.source}" has ${block.lines.length} lines but ${block.tokens.length} token counts: give one count per line.`,
+      { source: block.source },
+    );
+  }
+  if (!Number.isFinite(block.priority)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Block "${block.source}" has priority ${String(block.priority)}: use a number from 0 to 100.`,
+      {
+        source: block.source,
+      },
+    );
+  }
+  // Lines should arrive normalised with their counts; anything else is repaired and recounted here,
+  // because a stray "\n" or a leading "#" would break both the count and the section structure.
+  let lines: string[] | undefined;
+  let counts: number[] | undefined;
+  let contentTokens = 0;
+  for (let position = 0; position < block.lines.length; position++) {
+    const line = block.lines[position] as string;
+    const count = block.tokens[position] as number;
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `Block "${block.source}" line ${position} has token count ${String(count)}: counts are non-negative integers from tokenizer.count(line + "\\n").`,
+        { source: block.source },
+      );
+    }
+    if (lines === undefined && isNormalLine(line)) {
+      contentTokens += count;
+      continue;
+    }
+    if (lines === undefined || counts === undefined) {
+      lines = block.lines.slice(0, position);
+      counts = block.tokens.slice(0, position);
+    }
+    const repaired = isNormalLine(line) ? line : repairLine(line);
+    if (repaired.length === 0) continue;
+    const repairedCount = repaired === line ? count : tokenizer.countLine(repaired);
+    lines.push(repaired);
+    counts.push(repairedCount);
+    contentTokens += repairedCount;
+  }
+  const suffix: string[] = [];
+  let suffixTokens = 0;
+  for (const label of block.suffix ?? []) {
+    for (const line of normalizeLines(label)) {
+      suffix.push(line);
+      suffixTokens += tokenizer.countLine(line);
+    }
+  }
+  return {
+    index,
+    block,
+    section,
+    lines: lines ?? block.lines,
+    counts: counts ?? block.tokens,
+    contentTokens,
+    suffix,
+    suffixTokens,
+    wholeTokens: contentTokens + suffixTokens,
+  };
+}
+
+/** Priority desc, then the most stable tier, then source name: deterministic whatever the input order. */
+function compareForPlacement(a: Candidate, b: Candidate): number {
+  return (
+    b.block.priority - a.block.priority ||
+    a.section.input.tierRank - b.section.input.tierRank ||
+    compareText(a.block.source, b.block.source) ||
+    a.index - b.index
+  );
+}
+
+/** Order of blocks inside a section's text. */
+function compareWithinSection(a: Candidate, b: Candidate): number {
+  return (
+    b.block.priority - a.block.priority || compareText(a.block.source, b.block.source) || a.index - b.index
+  );
+}
+
+/** Order of sections in the prompt: stable tiers first so provider prompt caches hit on the prefix. */
+function compareSectionsForOutput(a: SectionState, b: SectionState): number {
+  return (
+    a.input.tierRank - b.input.tierRank ||
+    b.input.priority - a.input.priority ||
+    compareText(a.heading, b.heading) ||
+    a.index - b.index
+  );
+}
+
+function compareSectionsByPriority(a: SectionState, b: SectionState): number {
+  return b.input.priority - a.input.priority || compareSectionsForOutput(a, b);
+}
+
+/** Code-unit order: locale-independent, so output does not depend on the machine. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Places every required block whole; returns the tokens they take, headings included. */
+function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): number {
+  let used = 0;
+  let needed = 0;
+  const opened = new Set<SectionState>();
+  const unfit: string[] = [];
+  for (const candidate of greedyOrder) {
+    if (!candidate.block.required) continue;
+    if (candidate.lines.length === 0) {
+      candidate.dropReason = "no content";
+      continue;
+    }
+    const section = candidate.section;
+    const cost = candidate.wholeTokens + (opened.has(section) ? 0 : section.headingTokens);
+    needed += cost;
+    if (used + cost > maxTokens) {
+      unfit.push(candidate.block.source);
+      continue;
+    }
+    used += cost;
+    opened.add(section);
+    // Required content ignores section maxTokens: the cap limits optional content only.
+    section.opened = true;
+    section.used += cost;
+    candidate.placement = {
+      outcome: "included",
+      lines: [...candidate.lines, ...candidate.suffix],
+      tokens: candidate.wholeTokens,
+      keptLines: candidate.lines.length,
+    };
+  }
+  if (unfit.length > 0) {
+    throw new CtxError(
+      "CTX_BUDGET_TOO_SMALL",
+      `Required content needs ${needed} tokens but the budget is ${maxTokens}; did not fit: ${unfit.join(", ")}. ` +
+        `Raise maxTokens to at least ${needed}, shorten what these sources render, or make them optional (required: false).`,
+      { needed, budget: maxTokens, sources: unfit },
+    );
+  }
+  return used;
+}
+
+/** The block whole if it fits in `available` tokens, else truncated per its kind, else undefined. */
+function placeBlock(
+  candidate: Candidate,
+  available: number,
+  reason: string,
+  tokenizer: CountingTokenizer,
+): Placement | undefined {
+  if (candidate.wholeTokens <= available) {
+    return {
+      outcome: "included",
+      lines: [...candidate.lines, ...candidate.suffix],
+      tokens: candidate.wholeTokens,
+      keptLines: candidate.lines.length,
+    };
+  }
+  const contentAllowance = available - candidate.suffixTokens;
+  if (contentAllowance <= 0) return undefined;
+  switch (candidate.block.kind) {
+    case "note":
+      return undefined;
+    case "list":
+      return truncateList(candidate, contentAllowance, reason, tokenizer);
+    case "text":
+      return truncateText(candidate, contentAllowance, reason, tokenizer);
+  }
+}
+
+function listMarker(hidden: number, keep: "head" | "tail"): string {
+  const items = hidden === 1 ? "item" : "items";
+  return keep === "tail"
+    ? `[… ${hidden} earlier ${items} not shown]`
+    : `[… ${hidden} more ${items} not shown]`;
+}
+
+/** Keeps whole items from the `keep` end; the marker stands where the hidden items were. */
+function truncateList(
+  candidate: Candidate,
+  allowance: number,
+  reason: string,
+  tokenizer: CountingTokenizer,
+): Placement | undefined {
+  const { lines, counts } = candidate;
+  const keep = candidate.block.keep;
+  const total = lines.length;
+  // kept[k] = tokens of the k items nearest the kept end.
+  let keptTokens = 0;
+  let fittingItems = 0;
+  const kept: number[] = [0];
+  for (let k = 1; k < total; k++) {
+    keptTokens += counts[keep === "head" ? k - 1 : total - k] as number;
+    if (keptTokens + 1 > allowance) break;
+    kept.push(keptTokens);
+    fittingItems = k;
+  }
+  for (let k = fittingItems; k >= 1; k--) {
+    const marker = listMarker(total - k, keep);
+    const tokens = (kept[k] as number) + tokenizer.countLine(marker) + candidate.suffixTokens;
+    if (tokens - candidate.suffixTokens > allowance) continue;
+    const content = keep === "head" ? [...lines.slice(0, k), marker] : [marker, ...lines.slice(total - k)];
+    return { outcome: "truncated", lines: [...content, ...candidate.suffix], tokens, keptLines: k, reason };
+  }
+  return undefined;
+}
+
+/**
+ * Keeps whole lines from the `keep` end, then whole sentences of the next line, and cuts that line at a
+ * token boundary only when not even one sentence fits.
+ */
+function truncateText(
+  candidate: Candidate,
+  allowance: number,
+  reason: string,
+  tokenizer: CountingTokenizer,
+): Placement | undefined {
+  const { lines, counts } = candidate;
+  const keep = candidate.block.keep;
+  const total = lines.length;
+  const markerTokens = tokenizer.countLine(TEXT_MARKER);
+  const contentAllowance = allowance - markerTokens;
+  if (contentAllowance <= 0) return undefined;
+  let wholeLines = 0;
+  let wholeTokens = 0;
+  while (wholeLines < total) {
+    const next = counts[keep === "head" ? wholeLines : total - 1 - wholeLines] as number;
+    if (wholeTokens + next > contentAllowance) break;
+    wholeTokens += next;
+    wholeLines++;
+  }
+  let piece: LinePiece | undefined;
+  if (wholeLines < total) {
+    const partial = lines[keep === "head" ? wholeLines : total - 1 - wholeLines] as string;
+    piece = cutLine(partial, contentAllowance - wholeTokens, keep, tokenizer);
+  }
+  if (wholeLines === 0 && piece === undefined) return undefined;
+  const keptLines = keep === "head" ? lines.slice(0, wholeLines) : lines.slice(total - wholeLines);
+  const content =
+    keep === "head"
+      ? [...keptLines, ...(piece ? [piece.text] : []), TEXT_MARKER]
+      : [TEXT_MARKER, ...(piece ? [piece.text] : []), ...keptLines];
+  return {
+    outcome: "truncated",
+    lines: [...content, ...candidate.suffix],
+    tokens: wholeTokens + (piece?.tokens ?? 0) + markerTokens + candidate.suffixTokens,
+    keptLines: wholeLines + (piece ? 1 : 0),
+    reason,
+  };
+}
+
+/** The longest part of `line` (from the `keep` end) whose line costs at most `allowance` tokens. */
+function cutLine(
+  line: string,
+  allowance: number,
+  keep: "head" | "tail",
+  tokenizer: CountingTokenizer,
+): LinePiece | undefined {
+  if (allowance <= 0) return undefined;
+  const key = `${tokenizer.tokenizer.encoding}\u0000${keep}\u0000${allowance}\u0000${line}`;
+  const cached = textCuts.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const piece = bySentences(line, allowance, keep, tokenizer) ?? byTokens(line, allowance, keep, tokenizer);
+  remember(textCuts, key, piece ?? null, MAX_CACHED_CUTS);
+  return piece;
+}
+
+/** Sentence ends: . ! ? (and closing quotes/brackets) followed by whitespace. */
+const SENTENCE_END = /[.!?]+["'”’)\]]*(\s+)/gu;
+
+function bySentences(
+  line: string,
+  allowance: number,
+  keep: "head" | "tail",
+  tokenizer: CountingTokenizer,
+): LinePiece | undefined {
+  const pieces: string[] = [];
+  for (const match of line.matchAll(SENTENCE_END)) {
+    const end = match.index + match[0].length - (match[1]?.length ?? 0);
+    const piece =
+      keep === "head" ? line.slice(0, end) : escapeLine(line.slice(match.index + match[0].length));
+    if (piece.trim().length > 0) pieces.push(piece);
+  }
+  if (keep === "tail") pieces.reverse();
+  // pieces are now shortest first; token counts grow with length, so binary search for the longest
+  // fitting one (every accepted piece was counted, so a non-monotone step can only cost length).
+  let low = 0;
+  let high = pieces.length - 1;
+  let best: LinePiece | undefined;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const text = pieces[middle] as string;
+    const tokens = tokenizer.count(`${text}\n`);
+    if (tokens <= allowance) {
+      best = { text, tokens };
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return best;
+}
+
+function byTokens(
+  line: string,
+  allowance: number,
+  keep: "head" | "tail",
+  tokenizer: CountingTokenizer,
+): LinePiece | undefined {
+  const tokens = tokenizer.encode(line);
+  let take = Math.min(tokens.length - 1, allowance - 1);
+  while (take > 0) {
+    const decoded = tokenizer.decode(
+      keep === "head" ? tokens.slice(0, take) : tokens.slice(tokens.length - take),
+    );
+    // A cut inside a multi-byte character decodes to U+FFFD: it is then not part of the line, so step back.
+    const intact = keep === "head" ? line.startsWith(decoded) : line.endsWith(decoded);
+    if (!intact) {
+      take--;
+      continue;
+    }
+    const text = keep === "head" ? decoded.trimEnd() : escapeLine(decoded.trimStart());
+    if (text.length === 0) return undefined;
+    const counted = tokenizer.count(`${text}\n`);
+    if (counted <= allowance) return { text, tokens: counted };
+    take -= Math.max(1, counted - allowance);
+  }
+  return undefined;
+}
+
+function write(
+  sections: readonly SectionState[],
+  candidates: readonly Candidate[],
+  tokenizerCalls: number,
+): PackOutput {
+  const packedSections: PackedSection[] = [];
+  const parts: string[] = [];
+  let totalTokens = 0;
+  for (const section of [...sections].sort(compareSectionsForOutput)) {
+    const included = candidates
+      .filter((candidate) => candidate.section === section && candidate.placement !== undefined)
+      .sort(compareWithinSection);
+    if (included.length === 0) continue;
+    let text = `${section.heading}\n`;
+    let tokens = section.headingTokens;
+    for (const candidate of included) {
+      const placement = candidate.placement as Placement;
+      for (const line of placement.lines) text += `${line}\n`;
+      tokens += placement.tokens;
+    }
+    parts.push(text);
+    totalTokens += tokens;
+    packedSections.push({
+      title: section.input.title,
+      text,
+      tokens,
+      sources: included.map((candidate) => candidate.block.source),
+    });
+  }
+  const blocks: PackedBlock[] = candidates.map((candidate) => {
+    const placement = candidate.placement;
+    const common = {
+      source: candidate.block.source,
+      section: candidate.section.input.title,
+      candidateTokens: candidate.wholeTokens,
+      totalLines: candidate.lines.length,
+    };
+    if (placement === undefined) {
+      return {
+        ...common,
+        outcome: "dropped",
+        tokens: 0,
+        keptLines: 0,
+        reason: candidate.dropReason ?? "budget",
+      };
+    }
+    return {
+      ...common,
+      outcome: placement.outcome,
+      tokens: placement.tokens,
+      keptLines: placement.keptLines,
+      ...(placement.reason === undefined ? {} : { reason: placement.reason }),
+    };
+  });
+  return { text: parts.join(""), tokens: totalTokens, sections: packedSections, blocks, tokenizerCalls };
+}
