@@ -1,0 +1,286 @@
+// The language-model middleware: wrap a model once and every generateText/streamText call gets its
+// packed context. Assembly happens in `transformParams`, before the model is called, so a required
+// source that is unavailable fails the call without spending a model request; the trace rides back
+// on the result's provider metadata (generate) or on the stream's finish part (stream).
+import type {
+  LanguageModelV3CallOptions,
+  LanguageModelV3Middleware,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Middleware,
+  LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
+import {
+  type AssembleRequest,
+  type AssembleResult,
+  type AssemblyTrace,
+  type ContextStore,
+  CtxError,
+  type Duration,
+  parseDuration,
+} from "@ctxstore/core";
+import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
+import {
+  type ContextPlacement,
+  lastUserIndex,
+  lastUserText,
+  type PromptMessage,
+  withContext,
+} from "./prompt.js";
+import { CONTEXT_REQUEST_SHAPE, type ContextRequest, parseContextRequest } from "./request.js";
+import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
+import { toProviderMetadata } from "./trace-metadata.js";
+
+/** The key of this package's entries in `providerOptions` and `providerMetadata`. */
+export const PROVIDER_KEY = "ctxstore";
+
+export interface ContextMiddlewareOptions<CallOptions> {
+  /** The context store built with `createContextStore`. */
+  context: ContextStore;
+  /** A fixed token budget, a context window to derive it from, or both (see `BudgetOptions`). */
+  budget: BudgetOptions;
+  /**
+   * Builds the call's request from its parameters instead of reading `providerOptions.ctxstore`.
+   * Return `null` to call the model without context; the result is validated like the JSON would be.
+   */
+  request?: (
+    params: CallOptions,
+    type: "generate" | "stream",
+  ) => ContextRequest | null | undefined | PromiseLike<ContextRequest | null | undefined>;
+  /**
+   * A call without `providerOptions.ctxstore` (or whose `request` function returned undefined):
+   * `"error"` (default) rejects it with `CTX_INVALID_REQUEST`; `"pass-through"` calls the model
+   * unchanged, for models shared by calls that need no context.
+   */
+  whenMissing?: "error" | "pass-through";
+  /**
+   * `"system"` (default): a system message after the caller's own leading system messages.
+   * `"user-prefix"`: a text part at the start of the last user message.
+   */
+  placement?: ContextPlacement;
+  /** Assembly deadline; default the store's. A call's `deadline` overrides it. */
+  deadline?: Duration;
+  telemetry?: TelemetryOptions;
+}
+
+type CallParams = {
+  prompt: PromptMessage[];
+  providerOptions?: Record<string, unknown> | undefined;
+  maxOutputTokens?: number | undefined;
+  tools?: unknown[] | undefined;
+  abortSignal?: AbortSignal | undefined;
+};
+
+/**
+ * Context middleware for `wrapLanguageModel`. Returns a specification-v4 middleware (ai@7); pass
+ * `specificationVersion: "v3"` for ai@6.
+ */
+export function contextMiddleware(
+  options: ContextMiddlewareOptions<LanguageModelV4CallOptions> & { specificationVersion?: "v4" },
+): LanguageModelV4Middleware;
+export function contextMiddleware(
+  options: ContextMiddlewareOptions<LanguageModelV3CallOptions> & { specificationVersion: "v3" },
+): LanguageModelV3Middleware;
+export function contextMiddleware(
+  options: ContextMiddlewareOptions<never> & { specificationVersion?: "v3" | "v4" },
+): LanguageModelV4Middleware | LanguageModelV3Middleware {
+  const settings = validateOptions(options);
+  // Traces of assembled calls, keyed by the parameter object `transformParams` returned: the AI SDK
+  // hands that same object to `wrapGenerate`/`wrapStream`, even with other middlewares around.
+  const traces = new WeakMap<object, AssemblyTrace>();
+  let ready: Promise<void> | undefined;
+
+  async function transformParams({
+    params,
+    type,
+  }: {
+    params: CallParams;
+    type: "generate" | "stream";
+  }): Promise<CallParams> {
+    const request = await readRequest(params, type);
+    if (request === null) return params;
+    const prompt = params.prompt;
+    const userIndex = lastUserIndex(prompt);
+    if (userIndex < 0 && (settings.placement === "user-prefix" || request.query === undefined)) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        settings.placement === "user-prefix"
+          ? 'The prompt has no user message to prefix the context to: add one, or use placement: "system".'
+          : "The prompt has no user message to take the query from: add one, or pass the query explicitly in providerOptions.ctxstore.query.",
+        { placement: settings.placement, roles: prompt.map((message) => message.role) },
+      );
+    }
+    const query = request.query ?? lastUserText(prompt);
+    if (settings.needsTokenizer) {
+      ready ??= settings.context.ready();
+      await ready;
+    }
+    const budget = decideBudget(
+      settings.budget,
+      {
+        prompt,
+        tools: params.tools,
+        maxOutputTokens: params.maxOutputTokens,
+        placement: settings.placement,
+        requestedMaxTokens: request.maxTokens,
+      },
+      settings.context.tokenizer,
+    );
+    const assembleRequest: AssembleRequest = {
+      keys: request.keys,
+      budget: { maxTokens: budget.maxTokens },
+      ...(query ? { query } : {}),
+      ...(request.deadline !== undefined
+        ? { deadline: request.deadline as Duration }
+        : settings.deadline !== undefined
+          ? { deadline: settings.deadline }
+          : {}),
+      ...(request.sources ? { sources: request.sources } : {}),
+      ...(request.tenant !== undefined ? { tenant: request.tenant } : {}),
+      ...(params.abortSignal ? { signal: params.abortSignal } : {}),
+    };
+    const result: AssembleResult = await traceAssembly(
+      settings.telemetry,
+      {
+        "ctxstore.operation": type,
+        "ctxstore.placement": settings.placement,
+        "ctxstore.budget.max_tokens": budget.maxTokens,
+      },
+      () => settings.context.assemble(assembleRequest),
+    );
+    const transformed: CallParams = {
+      ...params,
+      prompt: result.text.length > 0 ? withContext(prompt, result.text, settings.placement) : prompt,
+    };
+    traces.set(transformed, result.trace);
+    return transformed;
+  }
+
+  async function readRequest(
+    params: CallParams,
+    type: "generate" | "stream",
+  ): Promise<ContextRequest | null> {
+    let input: unknown;
+    let origin: string;
+    if (settings.request) {
+      input = await settings.request(params as never, type);
+      origin = "The result of contextMiddleware's `request` function";
+      if (input === null) return null;
+    } else {
+      input = params.providerOptions?.[PROVIDER_KEY];
+      origin = "providerOptions.ctxstore";
+    }
+    if (input === undefined) {
+      if (settings.whenMissing === "pass-through") return null;
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        settings.request
+          ? "contextMiddleware's `request` function returned undefined: return the request, or null to call the model without context."
+          : `This call has no providerOptions.ctxstore, so the model would run without context. Pass providerOptions: { ctxstore: ${CONTEXT_REQUEST_SHAPE} }, or create the middleware with whenMissing: "pass-through".`,
+        { origin },
+      );
+    }
+    return parseContextRequest(input, origin);
+  }
+
+  return {
+    specificationVersion: settings.specificationVersion,
+    transformParams: transformParams as never,
+    wrapGenerate: (async ({
+      doGenerate,
+      params,
+    }: {
+      doGenerate: () => PromiseLike<{ providerMetadata?: Record<string, unknown> }>;
+      params: object;
+    }) => {
+      const result = await doGenerate();
+      const trace = traces.get(params);
+      if (!trace) return result;
+      return {
+        ...result,
+        providerMetadata: { ...result.providerMetadata, [PROVIDER_KEY]: toProviderMetadata(trace) },
+      };
+    }) as never,
+    wrapStream: (async ({
+      doStream,
+      params,
+    }: {
+      doStream: () => PromiseLike<{ stream: ReadableStream<LanguageModelV4StreamPart> }>;
+      params: object;
+    }) => {
+      const result = await doStream();
+      const trace = traces.get(params);
+      if (!trace) return result;
+      const metadata = toProviderMetadata(trace);
+      const stream = result.stream.pipeThrough(
+        new TransformStream<LanguageModelV4StreamPart, LanguageModelV4StreamPart>({
+          transform(part, controller) {
+            controller.enqueue(
+              part.type === "finish"
+                ? { ...part, providerMetadata: { ...part.providerMetadata, [PROVIDER_KEY]: metadata } }
+                : part,
+            );
+          },
+        }),
+      );
+      return { ...result, stream };
+    }) as never,
+  };
+}
+
+interface Settings {
+  readonly context: ContextStore;
+  readonly specificationVersion: "v3" | "v4";
+  readonly budget: ReturnType<typeof resolveBudgetOptions>;
+  readonly request: ContextMiddlewareOptions<never>["request"];
+  readonly whenMissing: "error" | "pass-through";
+  readonly placement: ContextPlacement;
+  readonly deadline: Duration | undefined;
+  readonly telemetry: TelemetryOptions;
+  /** Deriving the budget counts prompt tokens, which needs the store's tokenizer loaded. */
+  readonly needsTokenizer: boolean;
+}
+
+function validateOptions(
+  options: ContextMiddlewareOptions<never> & { specificationVersion?: "v3" | "v4" },
+): Settings {
+  const fail = (message: string): never => {
+    throw new CtxError("CTX_CONFIG", `contextMiddleware: ${message}`);
+  };
+  if (options === null || typeof options !== "object")
+    fail("pass an options object: contextMiddleware({ context, budget }).");
+  const { context } = options;
+  if (!context || typeof context.assemble !== "function")
+    fail("`context` must be a ContextStore from createContextStore().");
+  const specificationVersion = options.specificationVersion ?? "v4";
+  if (specificationVersion !== "v3" && specificationVersion !== "v4") {
+    fail(
+      `\`specificationVersion\` must be "v4" (ai@7) or "v3" (ai@6); got ${JSON.stringify(specificationVersion)}.`,
+    );
+  }
+  const placement = options.placement ?? "system";
+  if (placement !== "system" && placement !== "user-prefix")
+    fail(`\`placement\` must be "system" or "user-prefix"; got ${JSON.stringify(placement)}.`);
+  const whenMissing = options.whenMissing ?? "error";
+  if (whenMissing !== "error" && whenMissing !== "pass-through") {
+    fail(`\`whenMissing\` must be "error" or "pass-through"; got ${JSON.stringify(whenMissing)}.`);
+  }
+  if (options.request !== undefined && typeof options.request !== "function")
+    fail("`request` must be a function of the call parameters.");
+  if (options.deadline !== undefined) parseDuration(options.deadline, "contextMiddleware `deadline`");
+  const enabled = options.telemetry?.enabled;
+  if (enabled !== undefined && enabled !== "auto" && typeof enabled !== "boolean") {
+    fail(`\`telemetry.enabled\` must be "auto", true or false; got ${JSON.stringify(enabled)}.`);
+  }
+  const budget = resolveBudgetOptions(options.budget);
+  return {
+    context,
+    specificationVersion,
+    budget,
+    request: options.request,
+    whenMissing,
+    placement,
+    deadline: options.deadline,
+    telemetry: options.telemetry ?? {},
+    needsTokenizer: budget.contextWindow !== undefined,
+  };
+}
