@@ -1,0 +1,72 @@
+// Agent middleware for `langchain` v1 (`createAgent({ middleware: [contextMiddleware(...)] })`): before
+// every model call it assembles the packed context for the conversation's latest question and appends
+// it to the system prompt for that call only. Nothing is written to the agent's state, so each step
+// of a tool loop sees fresh context (a realtime value read at step 1 is read again at step 3) and the
+// message history never accumulates stale copies.
+import type { AssembleResult, ContextStore } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+import { type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { createMiddleware, type ModelRequest } from "langchain";
+import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import { emitTrace } from "./trace-event.js";
+
+export interface ContextMiddlewareOptions extends ContextRequestOptions {
+  /** The context store to assemble from (`createContextStore(...)`). */
+  store: ContextStore;
+  /** Picks the question from the model request. Default: the text of the last human message. */
+  query?: (request: ModelRequest) => string | undefined;
+  /**
+   * The text added to the system prompt. Default: the packed context as is (sections with headings).
+   * Return "" to add nothing for this call.
+   */
+  format?: (packed: AssembleResult) => string;
+  /** Middleware name (must be unique within one agent). Default "ctxstore". */
+  name?: string;
+}
+
+const KEYS_HINT = "context.ctxstore.keys or config.configurable.ctxstore.keys in agent.invoke(input, { ... })";
+
+export function contextMiddleware(options: ContextMiddlewareOptions) {
+  const { store, query: pickQuery, format, name, ...requestOptions } = options ?? ({} as ContextMiddlewareOptions);
+  checkAdapterOptions(store, requestOptions, "contextMiddleware");
+  for (const [field, value] of [
+    ["query", pickQuery],
+    ["format", format],
+  ] as const) {
+    if (value !== undefined && typeof value !== "function") {
+      throw new CtxError("CTX_CONFIG", `contextMiddleware option \`${field}\` must be a function.`, { field });
+    }
+  }
+  return createMiddleware({
+    name: name ?? "ctxstore",
+    wrapModelCall: async (request, handler) => {
+      const runtime = request.runtime as { context?: unknown; configurable?: unknown; signal?: AbortSignal };
+      const assembleRequest = buildRequest(store, requestOptions, {
+        query: pickQuery ? pickQuery(request) : lastHumanText(request.messages),
+        // Agent context (typed, per invocation) wins over configurable, entity by entity.
+        calls: [readCallOptions(runtime.configurable, "config.configurable"), readCallOptions(runtime.context, "context")],
+        signal: runtime.signal,
+        keysHint: KEYS_HINT,
+      });
+      const packed = await store.assemble(assembleRequest);
+      // No explicit config: the model node's run is found in async context, so the event is attached to it.
+      await emitTrace(packed.trace);
+      const addition = format ? format(packed) : packed.text;
+      if (addition.length === 0) return handler(request);
+      const existing = request.systemMessage;
+      const systemMessage = existing.content.length === 0 ? new SystemMessage(addition) : existing.concat(`\n\n${addition}`);
+      return handler({ ...request, systemMessage });
+    },
+  });
+}
+
+function lastHumanText(messages: readonly BaseMessage[]): string | undefined {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index];
+    if (HumanMessage.isInstance(message)) {
+      const text = message.text.trim();
+      return text.length === 0 ? undefined : text;
+    }
+  }
+  return undefined;
+}

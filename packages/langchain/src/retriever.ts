@@ -1,0 +1,158 @@
+// ContextStoreRetriever: a LangChain retriever over a ctxstore context store. `invoke(question)`
+// assembles the packed context and returns one Document per source that reached the prompt, whose
+// metadata says what it is (source, tier, section), how much to trust it (status, event time, age)
+// and what it costs (tokens). An unavailable source under the `note` policy comes back as a Document
+// whose status says so: an empty result list would read like "nothing known", which is the phantom
+// zero ctxstore exists to prevent.
+import type { ContextStore, Status, Tier } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+import { CallbackManager, type CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
+import { Document } from "@langchain/core/documents";
+import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
+import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
+import { contextItems } from "./items.js";
+import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import { emitTrace } from "./trace-event.js";
+
+export interface ContextStoreRetrieverOptions extends ContextRequestOptions, BaseRetrieverInput {
+  /** The context store to assemble from (`createContextStore(...)`). */
+  store: ContextStore;
+}
+
+/** Metadata of every Document the retriever returns. */
+export interface ContextDocumentMetadata {
+  readonly source: string;
+  readonly tier: Tier;
+  readonly section: string;
+  /** Only `ok` and `empty` are facts; any other status means the text is a note that the value is unknown. */
+  readonly status: Status;
+  /** What the text is: the value, a confirmed-empty line, an unknown-value note, or a labelled fallback. */
+  readonly rendered: "value" | "empty" | "note" | "fallback";
+  /** `truncated`: packing kept only part of the value to fit the budget. */
+  readonly outcome: "included" | "truncated";
+  /** When the value became true (epoch ms). */
+  readonly eventTime?: number;
+  /** Age of the value when assembled (ms). */
+  readonly ageMs?: number;
+  /** Exact tokens this text takes in the packed context (the store's encoding). */
+  readonly tokens: number;
+  /** Why the status is not `ok`, when it is not. */
+  readonly reason?: string;
+  /** The assembly trace id (the full trace is dispatched as the `ctxstore_trace` custom event). */
+  readonly traceId: string;
+}
+
+export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata> {
+  static override lc_name(): string {
+    return "ContextStoreRetriever";
+  }
+
+  lc_namespace = ["ctxstore", "retrievers"];
+
+  readonly store: ContextStore;
+  readonly requestOptions: ContextRequestOptions;
+
+  constructor(options: ContextStoreRetrieverOptions) {
+    const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } = options ?? ({} as ContextStoreRetrieverOptions);
+    checkAdapterOptions(store, { keys, budget, deadline, sources, tenant }, "ContextStoreRetriever");
+    super(retrieverFields);
+    this.store = store;
+    this.requestOptions = {
+      budget,
+      ...(keys === undefined ? {} : { keys }),
+      ...(deadline === undefined ? {} : { deadline }),
+      ...(sources === undefined ? {} : { sources }),
+      ...(tenant === undefined ? {} : { tenant }),
+    };
+  }
+
+  /**
+   * Same run lifecycle as `BaseRetriever.invoke`, but the config reaches the retrieval: per-call keys
+   * come from `config.configurable.ctxstore`, and the trace event is dispatched under this run.
+   */
+  override async invoke(input: string, options?: RunnableConfig): Promise<Document<ContextDocumentMetadata>[]> {
+    const config = ensureConfig(options);
+    const callbackManager = await CallbackManager.configure(
+      config.callbacks,
+      this.callbacks,
+      config.tags,
+      this.tags,
+      config.metadata,
+      this.metadata,
+      { verbose: this.verbose === true },
+    );
+    const runManager = await callbackManager?.handleRetrieverStart(
+      this.toJSON(),
+      input,
+      config.runId,
+      undefined,
+      undefined,
+      undefined,
+      config.runName,
+    );
+    try {
+      const documents = await this.retrieve(input, config, runManager);
+      await runManager?.handleRetrieverEnd(documents);
+      return documents;
+    } catch (error) {
+      await runManager?.handleRetrieverError(error);
+      throw error;
+    }
+  }
+
+  /** For callers that use the legacy entry point directly: options keys only, no per-call config. */
+  override async _getRelevantDocuments(
+    query: string,
+    runManager?: CallbackManagerForRetrieverRun,
+  ): Promise<Document<ContextDocumentMetadata>[]> {
+    return this.retrieve(query, {}, runManager);
+  }
+
+  private async retrieve(
+    input: unknown,
+    config: RunnableConfig,
+    runManager: CallbackManagerForRetrieverRun | undefined,
+  ): Promise<Document<ContextDocumentMetadata>[]> {
+    if (typeof input !== "string" || input.trim().length === 0) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `ContextStoreRetriever needs the user's question as a non-empty string, e.g. retriever.invoke("Where is my refund?"); got ${describe(input)}. Vector sources search with it. For context without a question, use contextRunnable().`,
+        { received: describe(input) },
+      );
+    }
+    const request = buildRequest(this.store, this.requestOptions, {
+      query: input,
+      calls: [readCallOptions(config.configurable, "config.configurable")],
+      signal: config.signal,
+      keysHint: "config.configurable.ctxstore.keys",
+    });
+    const result = await this.store.assemble(request);
+    if (runManager) await emitTrace(result.trace, { callbacks: runManager.getChild() });
+    return contextItems(result, this.store.tokenizer).map(
+      ({ text, trace }) =>
+        new Document<ContextDocumentMetadata>({
+          id: `${result.trace.id}/${trace.source}`,
+          pageContent: text,
+          metadata: {
+            source: trace.source,
+            tier: trace.tier,
+            section: trace.section,
+            status: trace.status,
+            rendered: trace.rendered as ContextDocumentMetadata["rendered"],
+            outcome: trace.outcome as ContextDocumentMetadata["outcome"],
+            ...(trace.eventTime === undefined ? {} : { eventTime: trace.eventTime }),
+            ...(trace.ageMs === undefined ? {} : { ageMs: trace.ageMs }),
+            tokens: trace.tokens,
+            ...(trace.reason === undefined ? {} : { reason: trace.reason }),
+            traceId: result.trace.id,
+          },
+        }),
+    );
+  }
+}
+
+function describe(input: unknown): string {
+  if (typeof input === "string") return JSON.stringify(input);
+  if (input === undefined || input === null) return String(input);
+  return `a ${Array.isArray(input) ? "array" : typeof input}`;
+}

@@ -1,0 +1,76 @@
+// contextRunnable: the packed context as an LCEL step. Its input is the chain's input (a question
+// string, or an object holding one), its output the packed text, so it slots into
+// `RunnablePassthrough.assign({ context: contextRunnable(...) })` ahead of a ChatPromptTemplate.
+// invoke, batch and stream all work (batch runs one assembly per input, each with its own keys).
+import type { ContextStore } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+import { type Runnable, type RunnableConfig, RunnableLambda } from "@langchain/core/runnables";
+import { buildRequest, type CallOptions, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import { emitTrace } from "./trace-event.js";
+
+/**
+ * What the runnable accepts: the question itself, or the chain's input object. From an object it
+ * reads the question from `query`, `question` or `input` (first string found) and per-call request
+ * fields from `ctxstore` (same shape as `config.configurable.ctxstore`).
+ */
+export type ContextInput =
+  | string
+  | {
+      readonly query?: string;
+      readonly question?: string;
+      readonly input?: string;
+      readonly ctxstore?: CallOptions;
+      readonly [field: string]: unknown;
+    };
+
+export interface ContextRunnableOptions<Input> extends ContextRequestOptions {
+  /** Picks the question from the input, when the default (string, `query`, `question`, `input`) does not fit. */
+  query?: (input: Input) => string | undefined;
+  /** Run name in traces. Default "ctxstore_context". */
+  runName?: string;
+}
+
+const QUESTION_FIELDS = ["query", "question", "input"] as const;
+
+export function contextRunnable<Input = ContextInput>(
+  store: ContextStore,
+  options: ContextRunnableOptions<Input>,
+): Runnable<Input, string> {
+  const { query: pickQuery, runName, ...requestOptions } = options ?? ({} as ContextRunnableOptions<Input>);
+  checkAdapterOptions(store, requestOptions, "contextRunnable");
+  if (pickQuery !== undefined && typeof pickQuery !== "function") {
+    throw new CtxError("CTX_CONFIG", "contextRunnable option `query` must be a function (input) => string | undefined.", {});
+  }
+  const assemble = async (input: Input, config?: RunnableConfig): Promise<string> => {
+    const query = pickQuery ? pickQuery(input) : defaultQuery(input);
+    if (query !== undefined && typeof query !== "string") {
+      throw new CtxError("CTX_INVALID_REQUEST", `contextRunnable: the question must be a string; got ${typeof query}.`, {});
+    }
+    const request = buildRequest(store, requestOptions, {
+      query,
+      calls: [readCallOptions(config?.configurable, "config.configurable"), readCallOptions(input, "input")],
+      signal: config?.signal,
+      keysHint: "config.configurable.ctxstore.keys (or the input's ctxstore.keys)",
+    });
+    const result = await store.assemble(request);
+    await emitTrace(result.trace, config);
+    return result.text;
+  };
+  return RunnableLambda.from<Input, string>(assemble).withConfig({ runName: runName ?? "ctxstore_context" });
+}
+
+function defaultQuery(input: unknown): string | undefined {
+  if (typeof input === "string") return input;
+  if (input === null || typeof input !== "object") {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `contextRunnable input must be the question string or an object with a \`query\`, \`question\` or \`input\` string; got ${input === null ? "null" : typeof input}. Pass option query: (input) => ... to read it from elsewhere.`,
+      {},
+    );
+  }
+  for (const field of QUESTION_FIELDS) {
+    const value = (input as Record<string, unknown>)[field];
+    if (typeof value === "string") return value;
+  }
+  return undefined;
+}
