@@ -1,0 +1,66 @@
+// Who a request is about. The application owns authentication: it passes an `identify` function that
+// reads its own session cookie or header and returns the entity keys ctxstore should assemble for
+// (`{ user: { userId }, session: { sessionId } }`), or null when the caller is not signed in.
+import { canonicalize } from "@ctxstore/core";
+import { errorResponse } from "./responses.js";
+
+export interface RequestIdentity {
+  /** Entity keys by entity name, as `assemble` takes them. */
+  readonly keys: Readonly<Record<string, unknown>>;
+  /** Tenant for vector sources that filter by it. */
+  readonly tenant?: string;
+}
+
+/**
+ * Reads the identity of a request. Return null (or undefined) when the caller is unknown: the route
+ * answers 401. Return a Response to answer with it instead (e.g. a redirect or your own 403).
+ */
+export type Identify = (
+  request: Request,
+) => RequestIdentity | Response | null | undefined | Promise<RequestIdentity | Response | null | undefined>;
+
+export type IdentityResult = { readonly ok: true; readonly identity: RequestIdentity } | { readonly ok: false; readonly response: Response };
+
+export async function resolveIdentity(identify: Identify, request: Request): Promise<IdentityResult> {
+  const identity = await identify(request);
+  if (identity instanceof Response) return { ok: false, response: identity };
+  if (identity === null || identity === undefined) {
+    return {
+      ok: false,
+      response: errorResponse(401, {
+        error: "unauthenticated",
+        message: "This route needs to know who is asking: the identify function found no user for this request. Sign in (or send the session cookie) and retry.",
+      }),
+    };
+  }
+  if (typeof identity !== "object" || identity.keys === null || typeof identity.keys !== "object" || Object.keys(identity.keys).length === 0) {
+    // A bug in the application's identify function, not in the request: fail loudly.
+    throw new TypeError("identify() must return { keys: { <entity>: <key> } } with at least one entity key, null, or a Response.");
+  }
+  return { ok: true, identity };
+}
+
+/** The value of one cookie of a request, or undefined. Works on any `Request` (no next/headers needed). */
+export function readCookie(request: Request, name: string): string | undefined {
+  const header = request.headers.get("cookie");
+  if (!header) return undefined;
+  for (const pair of header.split(";")) {
+    const separator = pair.indexOf("=");
+    if (separator < 0) continue;
+    if (pair.slice(0, separator).trim() !== name) continue;
+    const raw = pair.slice(separator + 1).trim();
+    const unquoted = raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1) : raw;
+    try {
+      return decodeURIComponent(unquoted);
+    } catch {
+      return unquoted;
+    }
+  }
+  return undefined;
+}
+
+/** A stable string naming one entity key of an identity (rate-limit buckets, logs). */
+export function identitySubject(identity: RequestIdentity, entity: string): string | undefined {
+  const key = identity.keys[entity];
+  return key === undefined ? undefined : `${entity}:${canonicalize(key)}`;
+}

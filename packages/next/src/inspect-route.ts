@@ -1,0 +1,118 @@
+// The inspection route: a JSON view of what ctxstore would assemble for a given user right now (the
+// trace: each source's status, age, tokens and outcome, plus the packed text). It reveals stored
+// context about any entity named in the URL, so it is off unless `enabled` is set explicitly, and
+// `enabled` can be a function that checks an admin session.
+import type { ContextStore, Duration } from "@ctxstore/core";
+import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
+import { DEFAULT_MAX_TOKENS } from "./with-context.js";
+
+export interface InspectRouteOptions {
+  context: ContextStore;
+  /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */
+  enabled?: boolean | ((request: Request) => boolean | Promise<boolean>);
+  /** Default budget when the URL has no `maxTokens`. Default 1500. */
+  maxTokens?: number;
+  deadline?: Duration;
+  /** Include each source's resolved value (raw stored data) in the answer. Default false. */
+  includeValues?: boolean;
+}
+
+const RESERVED = new Set(["keys", "query", "maxTokens", "sources", "tenant"]);
+
+/**
+ * `export const GET = inspectRoute({ context, enabled: process.env.NODE_ENV !== "production" })`, then
+ * `GET /api/context?user.userId=u1&session.sessionId=s9&query=trail+shoes` (or `?keys={"user":{"userId":"u1"}}`).
+ */
+export function inspectRoute(options: InspectRouteOptions): (request: Request) => Promise<Response> {
+  const { enabled = false } = options;
+  return async (request) => {
+    const allowed = typeof enabled === "function" ? await enabled(request) : enabled === true;
+    if (!allowed) {
+      return errorResponse(404, {
+        error: "not_found",
+        message: "Context inspection is disabled. Enable it explicitly with inspectRoute({ enabled }) for trusted callers only.",
+      });
+    }
+    const url = new URL(request.url);
+    const parsed = parseInspectQuery(url.searchParams, options.maxTokens ?? DEFAULT_MAX_TOKENS);
+    if ("error" in parsed) return errorResponse(400, { error: "invalid_request", message: parsed.error });
+    try {
+      const result = await options.context.assemble({
+        keys: parsed.keys,
+        budget: { maxTokens: parsed.maxTokens },
+        signal: request.signal,
+        ...(parsed.query === undefined ? {} : { query: parsed.query }),
+        ...(parsed.sources === undefined ? {} : { sources: parsed.sources }),
+        ...(parsed.tenant === undefined ? {} : { tenant: parsed.tenant }),
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      });
+      return jsonResponse({
+        text: result.text,
+        tokens: result.tokens,
+        sections: result.sections.map(({ title, tokens, sources }) => ({ title, tokens, sources })),
+        trace: result.trace,
+        ...(options.includeValues ? { values: result.values } : {}),
+      });
+    } catch (error) {
+      const response = ctxErrorResponse(error);
+      if (response) return response;
+      throw error;
+    }
+  };
+}
+
+interface InspectQuery {
+  keys: Record<string, unknown>;
+  maxTokens: number;
+  query?: string;
+  sources?: string[];
+  tenant?: string;
+}
+
+/** Reads keys (`entity.field=value` pairs or a `keys` JSON object) and options from search params. */
+export function parseInspectQuery(params: URLSearchParams, defaultMaxTokens: number): InspectQuery | { error: string } {
+  const keys: Record<string, Record<string, string> | unknown> = {};
+  const rawKeys = params.get("keys");
+  if (rawKeys !== null) {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(rawKeys);
+    } catch {
+      return { error: '`keys` must be a JSON object like {"user":{"userId":"u1"}}.' };
+    }
+    if (decoded === null || typeof decoded !== "object" || Array.isArray(decoded)) {
+      return { error: '`keys` must be a JSON object like {"user":{"userId":"u1"}}.' };
+    }
+    Object.assign(keys, decoded);
+  }
+  for (const [name, value] of params) {
+    if (RESERVED.has(name)) continue;
+    const dot = name.indexOf(".");
+    if (dot <= 0 || dot === name.length - 1) {
+      return { error: `Unknown parameter "${name}": name entity keys as <entity>.<field>=value (e.g. user.userId=u1), or use keys, query, maxTokens, sources, tenant.` };
+    }
+    const entity = name.slice(0, dot);
+    const field = name.slice(dot + 1);
+    const existing = keys[entity];
+    const entityKey = existing !== null && typeof existing === "object" ? (existing as Record<string, string>) : {};
+    entityKey[field] = value;
+    keys[entity] = entityKey;
+  }
+  if (Object.keys(keys).length === 0) {
+    return { error: "Name at least one entity key, e.g. ?user.userId=u1 or ?keys={\"user\":{\"userId\":\"u1\"}}." };
+  }
+  const maxTokensParam = params.get("maxTokens");
+  const maxTokens = maxTokensParam === null ? defaultMaxTokens : Number(maxTokensParam);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) return { error: `maxTokens must be a positive integer; got ${JSON.stringify(maxTokensParam)}.` };
+  const query = params.get("query") ?? undefined;
+  const sourcesParam = params.get("sources");
+  const sources = sourcesParam ? sourcesParam.split(",").map((name) => name.trim()).filter(Boolean) : undefined;
+  const tenant = params.get("tenant") ?? undefined;
+  return {
+    keys,
+    maxTokens,
+    ...(query === undefined ? {} : { query }),
+    ...(sources === undefined || sources.length === 0 ? {} : { sources }),
+    ...(tenant === undefined ? {} : { tenant }),
+  };
+}

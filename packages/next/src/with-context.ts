@@ -1,0 +1,92 @@
+// Wraps an App Router route handler so it receives assembled context: identify who the request is
+// about, assemble under a deadline (aborted if the client goes away), then call the handler with the
+// packed text and the trace. Unavailable sources are not errors here: they arrive as statuses in the
+// trace (and as "unknown" notes in the text) so the handler can say so; only a `required` source
+// that is unavailable stops the request, with a 503.
+import type { AssembleResult, ContextStore, Duration } from "@ctxstore/core";
+import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
+import { ctxErrorResponse } from "./responses.js";
+
+export interface AssemblyOptions {
+  context: ContextStore;
+  /** Reads who the request is about (session cookie, header...). Null → 401. */
+  identify: Identify;
+  /** Token budget of the packed context. Default 1500. */
+  maxTokens?: number;
+  /** Assembly deadline. Default: the context store's ("250ms"). */
+  deadline?: Duration;
+  /** Restrict assembly to these source names. */
+  sources?: readonly string[];
+}
+
+export interface WithContextOptions extends AssemblyOptions {
+  /** The question vector sources search with and realtime resolvers receive (e.g. a search parameter). */
+  query?: (request: Request, identity: RequestIdentity) => string | undefined | Promise<string | undefined>;
+}
+
+export interface ContextArguments<RouteContext> {
+  readonly identity: RequestIdentity;
+  /** The assembly: `text`, `tokens`, `sections`, `values` and `trace`. */
+  readonly context: AssembleResult;
+  /** Next.js's second route-handler argument (`{ params }`), passed through. */
+  readonly route: RouteContext;
+}
+
+export type ContextHandler<RouteContext> = (request: Request, context: ContextArguments<RouteContext>) => Response | Promise<Response>;
+
+/** A handler with Next.js's route-handler signature: `export const GET = withContext(...)`. */
+export type RouteHandler<RouteContext> = (request: Request, route: RouteContext) => Promise<Response>;
+
+export const DEFAULT_MAX_TOKENS = 1500;
+
+/**
+ * Assembles context for a request. Returns the assembly, or the Response to answer with instead
+ * (401 from `identify`, 503 when a required source is unavailable, 400 for keys that do not match
+ * their entity's schema).
+ */
+export async function assembleForRequest(
+  options: AssemblyOptions,
+  request: Request,
+  query?: (identity: RequestIdentity) => string | undefined | Promise<string | undefined>,
+): Promise<{ ok: true; identity: RequestIdentity; context: AssembleResult } | { ok: false; response: Response }> {
+  const identified = await resolveIdentity(options.identify, request);
+  if (!identified.ok) return identified;
+  const { identity } = identified;
+  try {
+    const question = query ? await query(identity) : undefined;
+    const context = await options.context.assemble({
+      keys: identity.keys,
+      budget: { maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS },
+      signal: request.signal,
+      ...(question === undefined ? {} : { query: question }),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      ...(options.sources === undefined ? {} : { sources: options.sources }),
+      ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }),
+    });
+    return { ok: true, identity, context };
+  } catch (error) {
+    const response = ctxErrorResponse(error);
+    if (response) return { ok: false, response };
+    throw error;
+  }
+}
+
+/**
+ * `export const GET = withContext({ context, identify }, async (request, { context }) => Response.json({ prompt: context.text }))`.
+ * Runs on the Node.js runtime (the Redis client needs TCP sockets); see the package README for the edge runtime.
+ */
+export function withContext<RouteContext = unknown>(options: WithContextOptions, handler: ContextHandler<RouteContext>): RouteHandler<RouteContext> {
+  const { query } = options;
+  return async (request, route) => {
+    const assembled = await assembleForRequest(options, request, query ? (identity) => query(request, identity) : undefined);
+    if (!assembled.ok) return assembled.response;
+    try {
+      return await handler(request, { identity: assembled.identity, context: assembled.context, route });
+    } catch (error) {
+      // ctxstore errors thrown by the handler (e.g. a write with a bad value) get the same JSON answer.
+      const response = ctxErrorResponse(error);
+      if (response) return response;
+      throw error;
+    }
+  };
+}
