@@ -2,3 +2,4 @@
 // Contract suites use vitest (an optional peer dependency of @ctxstore/core).
 export { type BenchFigure, measure, percentile, report, round, type Samples } from "./bench.js";
 // Contract suites (each module adds its export below).
+export { type OnlineStoreContractContext, type OnlineStoreContractOptions, testOnlineStore } from "./online-store-contract.js";
