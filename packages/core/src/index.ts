@@ -69,6 +69,9 @@ export type { Tokenizer } from "./tokenize/types.js";
 export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
 export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
 
+export { createContextStore } from "./context/create.js";
+export { cachedCount } from "./tokenize/cache.js";
+
 // Implementations owned by separate modules (each adds its exports below this line).
 export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";

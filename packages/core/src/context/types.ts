@@ -12,6 +12,8 @@ import type { AssemblyTrace } from "../trace/types.js";
 
 export interface ContextStoreOptions {
   sources: readonly AnySource[];
+  /** Optional allow-list: every source's entity must be one of these, and request keys may name them. */
+  entities?: readonly Entity[];
   /** Online store for batch and stream values. Default: `memoryStore()`. */
   online?: OnlineStore;
   /** Default `o200k_base`. Rendered token counts are computed for this encoding at write time. */
@@ -116,7 +118,7 @@ export interface ContextStore {
   /** Validates and appends one stream event to its entity's window. */
   append<V>(source: StreamSource<Entity, V>, key: unknown, event: V, options?: AppendOptions): Promise<AppendOutcome>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
-  heartbeat(source: StreamSource<Entity, unknown>, time?: Date | number): Promise<void>;
+  heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */
   toValueWrite(source: AnySource, key: unknown, value: unknown, options?: WriteOptions): ValueWrite;
   /** Builds the store append for a stream event without writing it (ingest workers batch these). */

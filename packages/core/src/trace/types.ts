@@ -49,6 +49,8 @@ export interface AssemblyTrace {
     readonly dropped: number;
     /** Sources whose status is not a fact. */
     readonly unavailable: number;
+    /** Tokenizer calls made during this assembly (0 for stored values written by this store). */
+    readonly tokenizerCalls: number;
   };
   readonly phases: {
     readonly validateMs: number;

@@ -1,0 +1,368 @@
+// createContextStore: validates a set of definitions once, then owns the write path (validate ->
+// render -> count tokens -> envelope -> online store) and hands requests to the assembly pipeline.
+import { parseDuration, toEpochMs } from "../definitions/duration.js";
+import { isEmpty } from "../definitions/empty.js";
+import { type Entity, safeJson, stableJson } from "../definitions/entity.js";
+import { type AnySource, type SectionDefinition, sourceField } from "../definitions/source.js";
+import type { Envelope, Status } from "../envelope.js";
+import { CtxError, describeIssues } from "../errors.js";
+import { renderValue } from "../render/value.js";
+import { assembleWith } from "../resolve/assemble.js";
+import { RealtimeCaller } from "../resolve/realtime.js";
+import { memoryStore } from "../stores/memory.js";
+import type { ValueWrite, WindowAppend } from "../stores/types.js";
+import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
+import type { AppendOptions, ContextStore, ContextStoreOptions, SourceCounters, WriteOptions } from "./types.js";
+
+const STATUSES: readonly Status[] = ["ok", "empty", "missing", "stale", "timeout", "error", "invalid", "skipped"];
+
+/** Everything the assembly pipeline needs, computed once from the definitions. */
+export interface Compiled {
+  readonly sources: ReadonlyMap<string, AnySource>;
+  readonly entities: ReadonlyMap<string, Entity>;
+  readonly sections: ReadonlyMap<string, SectionDefinition>;
+  readonly defaultDeadlineMs: number;
+  readonly validateOnRead: boolean;
+}
+
+export function createContextStore(options: ContextStoreOptions): ContextStore {
+  const compiled = compile(options);
+  const online = options.online ?? memoryStore();
+  const encoding = options.encoding ?? "o200k_base";
+  const tokenizer = tiktokenTokenizer(encoding);
+  const clock = options.now ?? Date.now;
+  const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
+  const ttlByEntity = entityTtls(compiled.sources);
+  const counts = new Map<string, Record<Status, number>>();
+  const realtime = new RealtimeCaller();
+  let loading: Promise<void> | undefined;
+  let encodingLoaded = false;
+
+  const ready = async (): Promise<void> => {
+    if (encodingLoaded) return;
+    loading ??= loadEncoding(encoding).then(() => {
+      encodingLoaded = true;
+    });
+    await loading;
+  };
+
+  const requireSource = (source: AnySource, operation: string): AnySource => {
+    const registered = source && compiled.sources.get(source.name);
+    if (!registered || registered !== source) {
+      throw new CtxError(
+        "CTX_UNKNOWN_SOURCE",
+        `${operation}: source ${JSON.stringify(source?.name)} is not one of this context store's sources; pass it to createContextStore({ sources }).`,
+        { source: source?.name },
+      );
+    }
+    return registered;
+  };
+
+  const toEnvelope = (source: AnySource, value: unknown, envelopeOptions: AppendOptions = {}): Envelope => {
+    if (!encodingLoaded) {
+      throw new CtxError("CTX_CONFIG", "The tokenizer is not loaded yet: `await ctx.ready()` once before synchronous writes.", {});
+    }
+    const now = clock();
+    const eventTime = envelopeOptions.eventTime === undefined ? undefined : toEpochMs(envelopeOptions.eventTime, "eventTime");
+    const writeTime = envelopeOptions.writeTime === undefined ? now : toEpochMs(envelopeOptions.writeTime, "writeTime");
+    if (isEmpty(value)) {
+      if (source.tier === "stream") {
+        throw new CtxError("CTX_INVALID_VALUE", `Source "${source.name}" is a stream: append events; an empty window is known from the ingest watermark (ctx.heartbeat).`, {
+          source: source.name,
+        });
+      }
+      return {
+        value: null,
+        empty: true,
+        ...(value.reason === undefined ? {} : { emptyReason: value.reason }),
+        eventTime: eventTime ?? now,
+        writeTime,
+        schemaVersion: source.version,
+      };
+    }
+    const parsed = source.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `Value for source "${source.name}" fails its schema (${describeIssues(parsed.error.issues)}); nothing was written. Fix the value or bump the source's version with a new schema.`,
+        { source: source.name, issues: parsed.error.issues },
+      );
+    }
+    const size = byteLength(parsed.data);
+    if (size > maxValueBytes) {
+      throw new CtxError(
+        "CTX_VALUE_TOO_LARGE",
+        `Value for source "${source.name}" is ${size} bytes, over the ${maxValueBytes}-byte limit; nothing was written. Summarise it, or raise maxValueBytes in createContextStore.`,
+        { source: source.name, size, limit: maxValueBytes },
+      );
+    }
+    let streamEventTime = eventTime;
+    if (source.tier === "stream" && streamEventTime === undefined && source.eventTime) {
+      streamEventTime = toEpochMs(source.eventTime(parsed.data), `eventTime of a "${source.name}" event`);
+    }
+    const finalEventTime = streamEventTime ?? now;
+    const eventId =
+      source.tier === "stream"
+        ? (envelopeOptions.eventId ?? source.eventId?.(parsed.data) ?? defaultEventId(finalEventTime, parsed.data))
+        : envelopeOptions.eventId;
+    return {
+      value: parsed.data,
+      eventTime: finalEventTime,
+      writeTime,
+      schemaVersion: source.version,
+      ...(eventId === undefined ? {} : { eventId }),
+      rendered: renderValue(source, parsed.data, tokenizer),
+    };
+  };
+
+  const canonical = (source: AnySource, key: unknown): { entity: Entity; key: string } => {
+    const entity = source.entity as Entity | undefined;
+    if (!entity) {
+      throw new CtxError("CTX_INVALID_REQUEST", `Source "${source.name}" has no entity, so it cannot be written per key.`, { source: source.name });
+    }
+    return { entity, key: entity.canonicalKey(key) };
+  };
+
+  const toValueWrite = (source: AnySource, key: unknown, value: unknown, writeOptions: WriteOptions = {}): ValueWrite => {
+    requireSource(source, "write");
+    if (source.tier !== "batch") {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `write: source "${source.name}" is a ${source.tier} source; only batch sources are written as values${source.tier === "stream" ? " (use append for stream events)" : ""}.`,
+        { source: source.name },
+      );
+    }
+    const address = canonical(source, key);
+    const ttlMs = ttlByEntity.get(address.entity.name);
+    return {
+      entity: address.entity.name,
+      key: address.key,
+      field: sourceField(source),
+      envelope: toEnvelope(source, value, writeOptions),
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
+  };
+
+  const toWindowAppend = (source: AnySource, key: unknown, event: unknown, appendOptions: AppendOptions = {}): WindowAppend => {
+    requireSource(source, "append");
+    if (source.tier !== "stream") {
+      throw new CtxError("CTX_INVALID_REQUEST", `append: source "${source.name}" is a ${source.tier} source; only stream sources take events (use write for batch values).`, {
+        source: source.name,
+      });
+    }
+    const address = canonical(source, key);
+    const ttlMs = ttlByEntity.get(address.entity.name);
+    return {
+      entity: address.entity.name,
+      key: address.key,
+      field: sourceField(source),
+      event: toEnvelope(source, event, appendOptions),
+      window: source.window,
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
+  };
+
+  const store: ContextStore = {
+    sources: compiled.sources,
+    online,
+    encoding,
+    tokenizer,
+    ready,
+    async write(source, key, value, writeOptions) {
+      await ready();
+      const [outcome] = await online.write([toValueWrite(source as AnySource, key, value, writeOptions)]);
+      return outcome ?? { applied: false };
+    },
+    async append(source, key, event, appendOptions) {
+      await ready();
+      const request = toWindowAppend(source as AnySource, key, event, appendOptions);
+      const [outcome] = await online.append([request]);
+      // The application appending directly is its own ingest pipeline: it is complete up to now.
+      await online.setWatermark(request.field, clock());
+      return outcome ?? { applied: false };
+    },
+    async heartbeat(source, time) {
+      const registered = requireSource(source as AnySource, "heartbeat");
+      if (registered.tier !== "stream") {
+        throw new CtxError("CTX_INVALID_REQUEST", `heartbeat: source "${registered.name}" is not a stream source.`, { source: registered.name });
+      }
+      await online.setWatermark(sourceField(registered), time === undefined ? clock() : toEpochMs(time, "heartbeat time"));
+    },
+    toValueWrite,
+    toWindowAppend,
+    toEnvelope: (source, value, envelopeOptions) => toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
+    async assemble(request, overrides = {}) {
+      if (!encodingLoaded) await ready();
+      const result = await assembleWith(
+        { compiled, online: overrides.online ?? online, tokenizer, realtime, clock },
+        request,
+        overrides,
+      );
+      for (const sourceTrace of result.trace.sources) {
+        let perStatus = counts.get(sourceTrace.source);
+        if (!perStatus) {
+          perStatus = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<Status, number>;
+          counts.set(sourceTrace.source, perStatus);
+        }
+        perStatus[sourceTrace.status] += 1;
+      }
+      options.onTrace?.(result.trace);
+      return result;
+    },
+    counters() {
+      const result: Record<string, SourceCounters> = {};
+      for (const [source, statuses] of counts) result[source] = { statuses: { ...statuses } };
+      return result;
+    },
+    async close() {
+      await online.close();
+    },
+  };
+  return store;
+}
+
+function compile(options: ContextStoreOptions): Compiled {
+  if (!options || !Array.isArray(options.sources) || options.sources.length === 0) {
+    throw new CtxError("CTX_INVALID_DEFINITION", "createContextStore needs `sources`: a non-empty array of batch/stream/realtime/vector sources.", {});
+  }
+  const sources = new Map<string, AnySource>();
+  const entities = new Map<string, Entity>();
+  const sections = new Map<string, SectionDefinition>();
+  for (const [index, source] of options.sources.entries()) {
+    if (!source || source.kind !== "source") {
+      throw new CtxError("CTX_INVALID_DEFINITION", `sources[${index}] is not a source: build sources with batch(), stream(), realtime() or vector(); got ${safeJson(source)}.`, {
+        index,
+      });
+    }
+    if (sources.has(source.name)) {
+      throw new CtxError("CTX_DUPLICATE_SOURCE", `Two sources are named "${source.name}": source names must be unique within a context store.`, {
+        source: source.name,
+      });
+    }
+    if (source.tier === "realtime" && !(source.timeoutMs > 0)) {
+      throw new CtxError("CTX_INVALID_DEFINITION", `Realtime source "${source.name}" has no positive timeout; define it with realtime(name, { timeout: "80ms", ... }).`, {
+        source: source.name,
+      });
+    }
+    const entity = source.entity as Entity | undefined;
+    if (entity) {
+      const known = entities.get(entity.name);
+      if (known && known !== entity) {
+        throw new CtxError(
+          "CTX_INVALID_DEFINITION",
+          `Two different entities are named "${entity.name}" (used by source "${source.name}"): define each entity once and share it.`,
+          { entity: entity.name, source: source.name },
+        );
+      }
+      entities.set(entity.name, entity);
+    }
+    mergeSection(sections, source.section, source.name);
+    sources.set(source.name, source);
+  }
+  for (const entity of options.entities ?? []) {
+    if (!entities.has(entity.name)) entities.set(entity.name, entity);
+  }
+  if (options.entities) {
+    const declared = new Set(options.entities);
+    for (const source of sources.values()) {
+      const entity = source.entity as Entity | undefined;
+      if (entity && !declared.has(entity)) {
+        throw new CtxError(
+          "CTX_UNKNOWN_ENTITY",
+          `Source "${source.name}" uses entity "${entity.name}", which is not in createContextStore({ entities }); add it there.`,
+          { source: source.name, entity: entity.name },
+        );
+      }
+    }
+  }
+  for (const override of options.sections ?? []) {
+    if (!sections.has(override.title)) {
+      throw new CtxError(
+        "CTX_INVALID_DEFINITION",
+        `Section options given for "${override.title}", but no source renders into a section of that title (sections: ${[...sections.keys()].join(", ")}).`,
+        { section: override.title },
+      );
+    }
+    sections.set(override.title, { ...sections.get(override.title), ...override });
+  }
+  for (const definition of sections.values()) validateSection(definition);
+  const defaultDeadlineMs = parseDuration(options.deadline ?? "250ms", "createContextStore deadline");
+  return { sources, entities, sections, defaultDeadlineMs, validateOnRead: options.validateOnRead ?? true };
+}
+
+function mergeSection(sections: Map<string, SectionDefinition>, definition: SectionDefinition, sourceName: string): void {
+  const known = sections.get(definition.title);
+  if (!known) {
+    sections.set(definition.title, definition);
+    return;
+  }
+  const merged: Record<string, unknown> = { ...known };
+  for (const field of ["priority", "minTokens", "maxTokens"] as const) {
+    const value = definition[field];
+    if (value === undefined) continue;
+    if (known[field] !== undefined && known[field] !== value) {
+      throw new CtxError(
+        "CTX_INVALID_DEFINITION",
+        `Section "${definition.title}" has ${field} ${known[field]} in one source and ${value} in "${sourceName}": declare section options once (createContextStore({ sections })).`,
+        { section: definition.title, field },
+      );
+    }
+    merged[field] = value;
+  }
+  sections.set(definition.title, merged as unknown as SectionDefinition);
+}
+
+function validateSection(definition: SectionDefinition): void {
+  const fail = (message: string) => {
+    throw new CtxError("CTX_INVALID_DEFINITION", `Section "${definition.title}": ${message}`, { section: definition.title });
+  };
+  for (const field of ["minTokens", "maxTokens"] as const) {
+    const value = definition[field];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) fail(`${field} must be a positive integer; got ${value}.`);
+  }
+  if (definition.minTokens !== undefined && definition.maxTokens !== undefined && definition.minTokens > definition.maxTokens) {
+    fail(`minTokens (${definition.minTokens}) is greater than maxTokens (${definition.maxTokens}).`);
+  }
+  if (definition.priority !== undefined && !(definition.priority >= 0 && definition.priority <= 100)) fail(`priority must be 0..100; got ${definition.priority}.`);
+}
+
+/**
+ * Entities expire after twice their longest source maxAge without writes: long enough that a stale
+ * value is still there for the `fallback` policy, short enough that abandoned entities are collected.
+ * An entity with any source lacking maxAge never expires.
+ */
+function entityTtls(sources: ReadonlyMap<string, AnySource>): Map<string, number> {
+  const longest = new Map<string, number | null>();
+  for (const source of sources.values()) {
+    const entity = source.entity as Entity | undefined;
+    if (!entity || (source.tier !== "batch" && source.tier !== "stream")) continue;
+    const previous = longest.get(entity.name);
+    if (source.maxAgeMs === undefined || previous === null) longest.set(entity.name, null);
+    else longest.set(entity.name, Math.max(previous ?? 0, source.maxAgeMs));
+  }
+  const ttls = new Map<string, number>();
+  for (const [entity, maxAge] of longest) if (maxAge !== null) ttls.set(entity, maxAge * 2);
+  return ttls;
+}
+
+const UTF8 = new TextEncoder();
+
+function byteLength(value: unknown): number {
+  return UTF8.encode(JSON.stringify(value) ?? "").length;
+}
+
+/** Content hash (cyrb53) of event time + event: a replayed event gets the same id, so it is deduped. */
+export function defaultEventId(eventTime: number, event: unknown): string {
+  const text = `${eventTime}|${stableJson(event)}`;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `${eventTime.toString(36)}-${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)}`;
+}
+

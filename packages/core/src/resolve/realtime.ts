@@ -1,0 +1,160 @@
+// Realtime lookups: one resolver call per (source, key) under the source's timeout, shared by
+// identical concurrent requests, classified into exactly one status.
+import { isEmpty } from "../definitions/empty.js";
+import type { RealtimeSource } from "../definitions/source.js";
+import type { Status } from "../envelope.js";
+import { describeIssues } from "../errors.js";
+
+export interface RealtimeOutcome {
+  readonly status: Status;
+  readonly value?: unknown;
+  readonly emptyReason?: string;
+  readonly reason?: string;
+  readonly latencyMs: number;
+  readonly eventTime?: number;
+  readonly shared?: boolean;
+}
+
+interface InFlight {
+  readonly promise: Promise<RealtimeOutcome>;
+  readonly controller: AbortController;
+  waiting: number;
+}
+
+const LAST_GOOD_LIMIT = 10_000;
+
+/** Holds in-flight calls (for sharing) and the last good value per (source, key) (for `fallback`). */
+export class RealtimeCaller {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly lastGood = new Map<string, { value: unknown; eventTime: number }>();
+
+  lastKnownGood(sourceName: string, key: string): { value: unknown; eventTime: number } | undefined {
+    return this.lastGood.get(`${sourceName}\u0000${key}`);
+  }
+
+  /**
+   * Calls (or joins) the resolver and waits at most `waitMs` (the request's remaining deadline).
+   * The resolver's AbortSignal fires at the source timeout, or when every waiting request gave up.
+   */
+  async call(
+    source: RealtimeSource,
+    parsedKey: unknown,
+    key: string,
+    context: { query: string | undefined; now: number; waitMs: number; signal: AbortSignal | undefined },
+  ): Promise<RealtimeOutcome> {
+    const id = `${source.name}\u0000${key}`;
+    let flight = this.inFlight.get(id);
+    const shared = flight !== undefined;
+    if (!flight) {
+      flight = this.start(source, parsedKey, id, context.query, context.now);
+      this.inFlight.set(id, flight);
+    }
+    flight.waiting += 1;
+    const started = performance.now();
+    const current = flight;
+    try {
+      if (context.waitMs <= 0) return { status: "skipped", reason: "request deadline already spent", latencyMs: 0 };
+      const outcome = await raceDeadline(current.promise, context.waitMs, context.signal);
+      if (outcome === DEADLINE) {
+        return {
+          status: "timeout",
+          reason: `request deadline reached after ${Math.round(performance.now() - started)}ms`,
+          latencyMs: performance.now() - started,
+        };
+      }
+      return shared ? { ...outcome, shared: true } : outcome;
+    } finally {
+      current.waiting -= 1;
+      if (current.waiting === 0) current.controller.abort(new Error("every request waiting for this lookup gave up"));
+    }
+  }
+
+  private start(source: RealtimeSource, parsedKey: unknown, id: string, query: string | undefined, now: number): InFlight {
+    const controller = new AbortController();
+    const started = performance.now();
+    const promise = new Promise<RealtimeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        controller.abort(new Error(`timed out after ${source.timeoutMs}ms`));
+        resolve({ status: "timeout", reason: `timed out after ${source.timeoutMs}ms`, latencyMs: performance.now() - started });
+      }, source.timeoutMs);
+      const finish = (outcome: RealtimeOutcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      let result: unknown;
+      try {
+        result = source.resolve(parsedKey as never, { signal: controller.signal, query, now });
+      } catch (error) {
+        finish({ status: "error", reason: errorMessage(error), latencyMs: performance.now() - started });
+        return;
+      }
+      Promise.resolve(result).then(
+        (value) => finish(this.classify(source, id, value, now, performance.now() - started)),
+        (error) => finish({ status: "error", reason: errorMessage(error), latencyMs: performance.now() - started }),
+      );
+    }).finally(() => {
+      if (this.inFlight.get(id)?.promise === promise) this.inFlight.delete(id);
+    });
+    return { promise, controller, waiting: 0 };
+  }
+
+  private classify(source: RealtimeSource, id: string, value: unknown, now: number, latencyMs: number): RealtimeOutcome {
+    if (isEmpty(value)) {
+      return { status: "empty", latencyMs, eventTime: now, ...(value.reason === undefined ? {} : { emptyReason: value.reason }) };
+    }
+    if (value === undefined || value === null) {
+      return {
+        status: "invalid",
+        reason: `resolver returned ${value}; return a value, or empty() when there positively is nothing`,
+        latencyMs,
+      };
+    }
+    const parsed = source.schema.safeParse(value);
+    if (!parsed.success) return { status: "invalid", reason: `fails its schema: ${describeIssues(parsed.error.issues)}`, latencyMs };
+    if (this.lastGood.size >= LAST_GOOD_LIMIT && !this.lastGood.has(id)) {
+      const oldest = this.lastGood.keys().next().value;
+      if (oldest !== undefined) this.lastGood.delete(oldest);
+    }
+    this.lastGood.delete(id);
+    this.lastGood.set(id, { value: parsed.data, eventTime: now });
+    return { status: "ok", value: parsed.data, latencyMs, eventTime: now };
+  }
+}
+
+export const DEADLINE: unique symbol = Symbol("deadline");
+
+/** Resolves with the promise's value, or DEADLINE after `waitMs` / when `signal` aborts. */
+export function raceDeadline<T>(promise: Promise<T>, waitMs: number, signal: AbortSignal | undefined): Promise<T | typeof DEADLINE> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      resolve(DEADLINE);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(DEADLINE);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(DEADLINE);
+    }, Math.max(0, waitMs));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
