@@ -1,0 +1,208 @@
+import { type AssemblyTrace, isCtxError } from "@ctxstore/core";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
+import { contextItems } from "./items.js";
+import { ContextStoreRetriever } from "./retriever.js";
+import { TRACE_EVENT } from "./trace-event.js";
+
+let fixture: SupportFixture;
+beforeAll(async () => {
+  fixture = await supportFixture();
+});
+
+const ada = { customer: { customerId: "c-ada" } };
+const bob = { customer: { customerId: "c-bob" } };
+
+function retriever(options: Partial<ConstructorParameters<typeof ContextStoreRetriever>[0]> = {}) {
+  return new ContextStoreRetriever({ store: fixture.store, budget: { maxTokens: 400 }, ...options });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.unreachable("expected a rejection"),
+    (error: unknown) => error,
+  );
+}
+
+describe("ContextStoreRetriever", () => {
+  it("returns one Document per context item, with the exact packed text and its facts", async () => {
+    const documents = await retriever({ keys: ada }).invoke("When will my refund arrive?");
+    expect(documents.map((document) => [document.metadata.source, document.pageContent])).toEqual([
+      ["ticket_history", "- Plan: Pro\n- Past tickets: 4\n- Summary: Waiting on a refund for order A-100."],
+      ["recent_messages", "- customer: Where is my refund?"],
+      ["help_center", "- Refund timing: Refunds reach the original card within 5 to 7 business days after approval."],
+      ["order_status", "- order: A-100\n- state: refund approved"],
+    ]);
+    const [history] = documents;
+    expect(history?.metadata).toMatchObject({
+      source: "ticket_history",
+      tier: "batch",
+      section: "Customer",
+      status: "ok",
+      rendered: "value",
+      outcome: "included",
+      eventTime: NOW - 2 * 3_600_000,
+      ageMs: 2 * 3_600_000,
+    });
+    const tokenizer = fixture.store.tokenizer;
+    for (const document of documents) {
+      const counted = document.pageContent.split("\n").reduce((sum, line) => sum + tokenizer.count(`${line}\n`), 0);
+      expect(document.metadata.tokens).toBe(counted);
+    }
+  });
+
+  it("takes per-call keys from config.configurable.ctxstore, replacing the constructor's", async () => {
+    const documents = await retriever({ keys: ada }).invoke("How long does shipping take?", {
+      configurable: { ctxstore: { keys: bob } },
+    });
+    const text = documents.map((document) => document.pageContent).join("\n");
+    expect(text).toContain("Plan: Free");
+    expect(text).toContain("How long does shipping take?");
+    expect(text).not.toContain("Pro");
+    expect(documents.find((document) => document.metadata.source === "order_status")).toMatchObject({
+      pageContent: "Order status: none (no open orders).",
+      metadata: { status: "empty", rendered: "empty" },
+    });
+  });
+
+  it("returns an unavailable source under the note policy as a Document that says it is unknown", async () => {
+    fixture.orderLookupDown = true;
+    try {
+      const documents = await retriever({ keys: ada }).invoke("Where is my order?");
+      const order = documents.find((document) => document.metadata.source === "order_status");
+      expect(order?.pageContent).toBe("Order status: unknown — the lookup failed. Do not assume there is none.");
+      expect(order?.metadata).toMatchObject({ status: "error", rendered: "note", reason: "orders service unreachable" });
+      expect(documents).toHaveLength(4);
+    } finally {
+      fixture.orderLookupDown = false;
+    }
+  });
+
+  it("dispatches the assembly trace as a custom callback event under the retriever run", async () => {
+    const events: { name: string; data: AssemblyTrace; runId: string }[] = [];
+    let retrieverRunId: string | undefined;
+    const documents = await retriever({ keys: ada }).invoke("When will my refund arrive?", {
+      callbacks: [
+        {
+          handleRetrieverStart: (_retriever, _query, runId) => {
+            retrieverRunId = runId;
+          },
+          handleCustomEvent: (name, data, runId) => {
+            events.push({ name, data: data as AssemblyTrace, runId });
+          },
+        },
+      ],
+    });
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event?.name).toBe(TRACE_EVENT);
+    expect(event?.runId).toBe(retrieverRunId);
+    expect(event?.data.id).toBe(documents[0]?.metadata.traceId);
+    expect(event?.data.keys).toEqual({ customer: "customerId=c-ada" });
+    expect(event?.data.sources.map((source) => [source.source, source.status])).toEqual([
+      ["ticket_history", "ok"],
+      ["recent_messages", "ok"],
+      ["order_status", "ok"],
+      ["help_center", "ok"],
+    ]);
+  });
+
+  it("shows the trace in streamEvents", async () => {
+    const custom = [];
+    for await (const event of retriever({ keys: ada }).streamEvents("Refund?", { version: "v2" })) {
+      if (event.event === "on_custom_event") custom.push(event);
+    }
+    expect(custom).toHaveLength(1);
+    expect(custom[0]?.name).toBe(TRACE_EVENT);
+    expect((custom[0]?.data as AssemblyTrace).query).toBe("Refund?");
+  });
+
+  it("batches over several customers, each getting their own context", async () => {
+    const results = await retriever().batch(["Refund?", "Shipping?", "Refund again?"], [
+      { configurable: { ctxstore: { keys: ada } } },
+      { configurable: { ctxstore: { keys: bob } } },
+      { configurable: { ctxstore: { keys: ada } } },
+    ]);
+    const plans = results.map((documents) => documents.find((document) => document.metadata.source === "ticket_history")?.pageContent);
+    expect(plans.map((text) => text?.split("\n")[0])).toEqual(["- Plan: Pro", "- Plan: Free", "- Plan: Pro"]);
+  });
+
+  describe("bad input", () => {
+    it("rejects a missing or empty question", async () => {
+      for (const input of ["", "   ", undefined, 42]) {
+        const error = await rejection(retriever({ keys: ada }).invoke(input as string));
+        expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+        expect((error as Error).message).toContain("needs the user's question as a non-empty string");
+      }
+    });
+
+    it("names the entity whose key is missing and where to put it", async () => {
+      const error = await rejection(retriever().invoke("Refund?"));
+      expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+      expect((error as Error).message).toContain('No key for entity "customer"');
+      expect((error as Error).message).toContain("config.configurable.ctxstore.keys.customer");
+    });
+
+    it("rejects a wrong configurable shape with the expected one", async () => {
+      for (const ctxstore of [{ keys: "c-ada" }, { key: ada }, "c-ada", { keys: ada, maxTokens: -5 }]) {
+        const error = await rejection(retriever().invoke("Refund?", { configurable: { ctxstore } }));
+        expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+        expect((error as Error).message).toContain("config.configurable.ctxstore must be { keys?:");
+      }
+    });
+
+    it("passes key schema violations through from core, naming the entity", async () => {
+      const error = await rejection(retriever({ keys: { customer: { id: "c-ada" } } }).invoke("Refund?"));
+      expect(isCtxError(error, "CTX_INVALID_KEY")).toBe(true);
+      expect((error as Error).message).toContain("customer");
+    });
+
+    it("rejects bad constructor options at construction", () => {
+      const attempts: [unknown, string][] = [
+        [{ budget: { maxTokens: 100 } }, "needs `store`"],
+        [{ store: fixture.store }, "budget"],
+        [{ store: fixture.store, budget: { maxTokens: 0 } }, "budget.maxTokens"],
+        [{ store: fixture.store, budget: { maxTokens: 10 }, keys: "c-ada" }, "keys"],
+        [{ store: fixture.store, budget: { maxTokens: 10 }, sources: ["tickets"] }, '"tickets"'],
+        [{ store: fixture.store, budget: { maxTokens: 10 }, deadline: "soon" }, "deadline"],
+      ];
+      for (const [options, mention] of attempts) {
+        let caught: unknown;
+        try {
+          new ContextStoreRetriever(options as ConstructorParameters<typeof ContextStoreRetriever>[0]);
+        } catch (error) {
+          caught = error;
+        }
+        expect(isCtxError(caught), JSON.stringify(mention)).toBe(true);
+        expect((caught as Error).message).toContain(mention);
+      }
+    });
+  });
+});
+
+describe("contextItems", () => {
+  it("splits any packing, tight or loose, into items whose text rebuilds the packed text exactly", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.constantFrom("c-ada", "c-bob"), async (maxTokens, customerId) => {
+        const result = await fixture.store
+          .assemble({ keys: { customer: { customerId } }, query: "refund shipping", budget: { maxTokens } })
+          .catch((error: unknown) => {
+            if (isCtxError(error, "CTX_BUDGET_TOO_SMALL")) return undefined;
+            throw error;
+          });
+        if (!result) return;
+        const items = contextItems(result, fixture.store.tokenizer);
+        const rebuilt = result.sections
+          .map((section) => {
+            const body = items.filter((item) => section.sources.includes(item.trace.source)).map((item) => `${item.text}\n`);
+            return `## ${section.title}\n${body.join("")}`;
+          })
+          .join("");
+        expect(rebuilt).toBe(result.text);
+        expect(items.map((item) => item.trace.source)).toEqual(result.sections.flatMap((section) => section.sources));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
