@@ -1,0 +1,142 @@
+// The ready chat route: `export const POST = chatRoute({ context, identify, model })`. It reads the
+// UI messages `useChat` posts, identifies the user, and streams the model's answer as the AI SDK's
+// UI-message stream, with the model wrapped in ctxstore's context middleware so the packed context
+// (profile, live session, realtime lookups, retrieved articles) reaches the model as a system
+// message. The assembly trace of each answer is sent to the browser as message metadata
+// (`message.metadata.ctxstore`), so the page can show what the model saw and what was unavailable.
+import { type BudgetOptions, type ContextMiddlewareOptions, contextMiddleware } from "@ctxstore/ai-sdk";
+import { type AssemblyTrace, type ContextStore, type Duration, isCtxError } from "@ctxstore/core";
+import {
+  convertToModelMessages,
+  type LanguageModelMiddleware,
+  safeValidateUIMessages,
+  streamText,
+  type UIMessage,
+  wrapLanguageModel,
+} from "ai";
+import { readJsonBody } from "../body.js";
+import { type Identify, type RequestIdentity, resolveIdentity } from "../identity.js";
+import { errorResponse } from "../responses.js";
+
+type WrappableModel = Parameters<typeof wrapLanguageModel>[0]["model"];
+
+export interface ChatRouteOptions {
+  context: ContextStore;
+  /** Reads who is chatting (session cookie, header...). Null → 401 before the model is called. */
+  identify: Identify;
+  /** The model, or a function choosing one per user (e.g. a mock offline, a real one with a key). */
+  model: WrappableModel | ((identity: RequestIdentity) => WrappableModel);
+  /** Your own system prompt; the packed context follows it as a separate system message. */
+  system?: string | ((identity: RequestIdentity) => string);
+  /** Context token budget. Default `{ maxTokens: 1500 }`; `{ contextWindow }` derives it from the prompt. */
+  budget?: BudgetOptions;
+  /** Assembly deadline. Default: the context store's. */
+  deadline?: Duration;
+  placement?: ContextMiddlewareOptions<never>["placement"];
+  /** Reply length cap passed to the model. */
+  maxOutputTokens?: number;
+  /** Largest accepted request body. Default 512 KiB (a long conversation). */
+  maxBodyBytes?: number;
+  /** Most messages accepted in one request. Default 100. */
+  maxMessages?: number;
+  /** Middlewares applied around the context middleware (guardrails, logging). */
+  middleware?: LanguageModelMiddleware | LanguageModelMiddleware[];
+  /**
+   * The text sent to the browser when the stream fails. Default: a ctxstore error's message
+   * (they say what to do and carry no secrets), "The assistant failed to answer." otherwise.
+   */
+  errorMessage?: (error: unknown) => string;
+}
+
+/** What the route puts in each assistant message's metadata. */
+export interface ChatMessageMetadata {
+  ctxstore?: AssemblyTrace;
+}
+
+/** A UIMessage whose metadata may carry the ctxstore trace (for `useChat<ContextUIMessage>()`). */
+export type ContextUIMessage = UIMessage<ChatMessageMetadata>;
+
+const DEFAULT_BUDGET: BudgetOptions = { maxTokens: 1500 };
+
+export function chatRoute(options: ChatRouteOptions): (request: Request) => Promise<Response> {
+  const maxBodyBytes = options.maxBodyBytes ?? 512 * 1024;
+  const maxMessages = options.maxMessages ?? 100;
+  // Validated once, here: a misconfigured budget fails at startup, not on the first chat.
+  const middleware = contextMiddleware({
+    context: options.context,
+    budget: options.budget ?? DEFAULT_BUDGET,
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    ...(options.placement === undefined ? {} : { placement: options.placement }),
+  });
+  const middlewares = [...toArray(options.middleware), middleware];
+  const fixedModel = typeof options.model === "function" ? undefined : wrapLanguageModel({ model: options.model, middleware: middlewares });
+  const errorMessage = options.errorMessage ?? defaultErrorMessage;
+
+  return async (request) => {
+    const identified = await resolveIdentity(options.identify, request);
+    if (!identified.ok) return identified.response;
+    const { identity } = identified;
+
+    const body = await readJsonBody(request, maxBodyBytes);
+    if (!body.ok) return body.response;
+    const rawMessages = (body.value as { messages?: unknown } | null)?.messages;
+    if (!Array.isArray(rawMessages) || rawMessages.length === 0) {
+      return errorResponse(400, { error: "invalid_messages", message: 'Send { "messages": [ ...UI messages ] } as useChat does, with at least one message.' });
+    }
+    if (rawMessages.length > maxMessages) {
+      return errorResponse(413, { error: "payload_too_large", message: `${rawMessages.length} messages; the limit is ${maxMessages}. Trim the conversation.` });
+    }
+    const validated = await safeValidateUIMessages<ContextUIMessage>({ messages: rawMessages });
+    if (!validated.success) {
+      return errorResponse(400, { error: "invalid_messages", message: `The messages are not valid UI messages: ${validated.error.message}` });
+    }
+    // The system prompt is the server's: a browser must not be able to smuggle one in.
+    if (validated.data.some((message) => message.role === "system")) {
+      return errorResponse(400, { error: "invalid_messages", message: "System messages are set by the server; send only user and assistant messages." });
+    }
+    const last = validated.data[validated.data.length - 1];
+    if (last?.role !== "user") {
+      return errorResponse(400, { error: "invalid_messages", message: "The last message must be the user's question." });
+    }
+
+    const model =
+      fixedModel ?? wrapLanguageModel({ model: (options.model as (identity: RequestIdentity) => WrappableModel)(identity), middleware: middlewares });
+    const system = typeof options.system === "function" ? options.system(identity) : options.system;
+    const result = streamText({
+      model,
+      messages: await convertToModelMessages(validated.data),
+      ...(system === undefined ? {} : { system }),
+      ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
+      providerOptions: { ctxstore: { keys: toJson(identity.keys), ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }) } },
+      abortSignal: request.signal,
+    });
+    return result.toUIMessageStreamResponse<ContextUIMessage>({
+      originalMessages: validated.data,
+      headers: { "cache-control": "no-store" },
+      // The trace rides on the finish-step part's provider metadata; it reaches the browser as a
+      // message-metadata chunk before the stream's finish.
+      messageMetadata: ({ part }) => {
+        if (part.type !== "finish-step") return undefined;
+        const trace = part.providerMetadata?.ctxstore;
+        return trace ? { ctxstore: trace as unknown as AssemblyTrace } : undefined;
+      },
+      onError: errorMessage,
+    });
+  };
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function defaultErrorMessage(error: unknown): string {
+  return isCtxError(error) ? error.message : "The assistant failed to answer.";
+}
+
+type JsonObject = { [key: string]: JsonValue };
+type JsonValue = null | string | number | boolean | JsonValue[] | JsonObject;
+
+/** Provider options must be JSON: keys come from the app's identify(), so normalise them once. */
+function toJson(keys: Readonly<Record<string, unknown>>): JsonObject {
+  return JSON.parse(JSON.stringify(keys)) as JsonObject;
+}
