@@ -116,8 +116,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): OnlineStore {
         const stored = liveEntity(entityKeyOf(request), at)?.fields.get(request.field);
         results[index] = toReadResult(request.kind, stored);
       }
+      const fields = batch.watermarks ?? [];
+      if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string")) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          'memory store: read() watermarks must be an array of source fields (strings), e.g. ["recent_activity@1"].',
+          { store: "memory" },
+        );
+      }
       const marks: Record<string, number | undefined> = {};
-      for (const field of batch.watermarks ?? []) {
+      for (const field of fields) {
         // defineProperty: a field named "__proto__" must be a key, not a prototype change.
         Object.defineProperty(marks, field, {
           value: watermarks.get(field),
@@ -299,8 +307,9 @@ function insertionPoint(events: readonly Envelope[], event: Envelope): number {
   return low;
 }
 
+/** Length-prefixed so no choice of entity and key strings can collide ("a:b"+"c" vs "a"+"b:c"). */
 function entityKeyOf(address: RecordAddress): string {
-  return `${address.entity}\u0000${address.key}`;
+  return `${address.entity.length}:${address.entity}:${address.key}`;
 }
 
 function assertArray(items: unknown, operation: string, itemType: string): void {

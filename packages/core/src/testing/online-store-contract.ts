@@ -270,6 +270,79 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
         expect(storedEnvelope(result.records[4])?.value).toBe("u1");
       });
 
+      it("keeps addresses apart when their parts contain separator characters (no joined-string collisions)", async () => {
+        const { store } = context;
+        // Pairs that collide if a store joins entity, key and field with a separator and no escaping,
+        // plus Redis Cluster hash-tag braces.
+        const addresses: RecordAddress[] = [
+          recordAt("user", "a:b", "f@1"),
+          recordAt("user:a", "b", "f@1"),
+          recordAt("user", "a", "b:f@1"),
+          recordAt("user", "a\u0000b", "f@1"),
+          recordAt("user\u0000a", "b", "f@1"),
+          recordAt("user", "a|b", "f@1"),
+          recordAt("user|a", "b", "f@1"),
+          recordAt("user", "a/b", "f@1"),
+          recordAt("user/a", "b", "f@1"),
+          recordAt("user", "{tag}x", "f@1"),
+          recordAt("user", "{tag}y", "f@1"),
+          recordAt("user", "}{", "f@1"),
+          recordAt("user", "a b\nc", "f@1"),
+          recordAt("user", "*", "f@1"),
+          recordAt("user", "?", "f@1"),
+        ];
+        await store.write(
+          addresses.map((address, index) => ({ ...address, envelope: envelopeAt(index, { value: index }) })),
+        );
+        await store.append(
+          addresses.map((address, index) => ({
+            ...address,
+            field: `${address.field}:events`,
+            event: envelopeAt(index, { eventId: `e${index}` }),
+            window: 2,
+          })),
+        );
+        const result = await store.read({
+          records: addresses.flatMap((address) => [
+            { ...address, kind: "value" as const },
+            { ...address, field: `${address.field}:events`, kind: "window" as const },
+          ]),
+        });
+        addresses.forEach((_, index) => {
+          expect(storedEnvelope(result.records[index * 2])?.value).toBe(index);
+          expect(storedEvents(result.records[index * 2 + 1]).map((event) => event.eventId)).toEqual([
+            `e${index}`,
+          ]);
+        });
+      });
+
+      it("treats names like __proto__, constructor and toString as plain data (entities, keys, fields, watermarks)", async () => {
+        const { store } = context;
+        const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "0", "length"];
+        const addresses = names.map((name, index) =>
+          recordAt(name, name, index % 2 === 0 ? name : `${name}@1`),
+        );
+        await store.write(
+          addresses.map((address, index) => ({ ...address, envelope: envelopeAt(index, { value: index }) })),
+        );
+        for (const [index, name] of names.entries()) await store.setWatermark(name, 100 + index);
+        const result = await store.read({
+          records: [
+            ...addresses.map((address) => ({ ...address, kind: "value" as const })),
+            { ...recordAt("user", "u1", "__proto__"), kind: "value" },
+          ],
+          watermarks: names,
+        });
+        addresses.forEach((_, index) => {
+          expect(storedEnvelope(result.records[index])?.value).toBe(index);
+        });
+        expect(result.records[names.length]).toStrictEqual({ kind: "value", envelope: undefined });
+        names.forEach((name, index) => {
+          expect(Object.hasOwn(result.watermarks, name)).toBe(true);
+          expect(result.watermarks[name]).toBe(100 + index);
+        });
+      });
+
       it("answers an empty read with no records", async () => {
         const result = await context.store.read({ records: [] });
         expect(result.records).toStrictEqual([]);
@@ -694,6 +767,37 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
         expect(result.records).toStrictEqual(ordered.map((entry) => entry.expected));
         expect(result.watermarks["events@1"]).toBe(12_345);
         expect(result.watermarks["never@1"]).toBeUndefined();
+      });
+    });
+
+    describe("large batches", () => {
+      it("writes 1,000 records in one call and reads them back in one call, in request order", async () => {
+        const { store } = context;
+        const addresses = Array.from({ length: 1_000 }, (_, index) =>
+          recordAt(
+            ["user", "session", "product", "tenant"][index % 4] as string,
+            `id=${index % 250}`,
+            `source${index % 3}@1`,
+          ),
+        );
+        const distinct = [...new Map(addresses.map((address) => [addressId(address), address])).values()];
+        const outcomes = await store.write(
+          distinct.map((address, index) => ({
+            ...address,
+            envelope: envelopeAt(index, { value: { index } }),
+          })),
+        );
+        expect(outcomes).toHaveLength(distinct.length);
+        expect(outcomes.every((outcome) => outcome.applied)).toBe(true);
+        const order = shuffle(distinct.map((_, index) => index));
+        const result = await store.read({
+          records: order.map((index) => ({ ...(distinct[index] as RecordAddress), kind: "value" as const })),
+        });
+        expect(
+          result.records.map(
+            (record) => (storedEnvelope(record)?.value as { index: number } | undefined)?.index,
+          ),
+        ).toEqual(order);
       });
     });
 
