@@ -446,9 +446,13 @@ function ensureLines(resolution: Resolution, tokenizer: Tokenizer, onTokenize: (
   resolution.tokens = tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize);
 }
 
+/**
+ * Renders a value at request time (realtime values, or stored values without counts). Line counts go
+ * through the process-wide memo, so a realtime value that repeats (the usual case) costs no tokenizing.
+ */
 function renderFresh(source: AnySource, value: unknown, tokenizer: Tokenizer, onTokenize: () => void): RenderedText {
-  onTokenize();
-  return renderValue(source, value, tokenizer);
+  const memoised: Tokenizer = { ...tokenizer, count: (text) => cachedCount(tokenizer, text, onTokenize) };
+  return renderValue(source, value, memoised);
 }
 
 function fromOverride(override: NonNullable<AssembleOverrides["realtime"]>[string], now: number): RealtimeOutcome {

@@ -1,0 +1,18 @@
+// `pnpm bench` for @ctxstore/core: assemble, pack and vector figures in one report.
+import { report } from "../src/testing/index.js";
+import { runAssembleBench } from "./assemble.js";
+
+const figures = [...(await runAssembleBench())];
+try {
+  const { runPackBench } = await import("./pack.js");
+  figures.push(...(await runPackBench()));
+} catch (error) {
+  if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+}
+try {
+  const { runVectorBench } = await import("./vector.js");
+  figures.push(...(await runVectorBench()));
+} catch (error) {
+  if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+}
+report(figures);
