@@ -1,10 +1,24 @@
 // The embedded vector store's index: exact cosine search over unit vectors packed into one growing
 // Float32Array, with tenant/source/entity filters as small integer codes so a filtered scan never
 // touches strings. A brute-force scan is the right default here: exact (recall 1 by construction),
-// no build step, and a tight dot-product loop over contiguous memory covers 100k x 384 within the
-// `vector.memory` targets (docs/benchmarks.md).
+// no build step, and a WebAssembly SIMD dot-product kernel over contiguous memory (matrix.ts) covers
+// 100k x 384 within the `vector.memory` targets (docs/benchmarks.md).
 import { CtxError } from "../errors.js";
+import { createMatrix, type Matrix } from "./matrix.js";
 import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
+
+export interface FlatIndexOptions {
+  kernel?: "wasm-simd" | "js";
+  /** Up to this many chunks every query is an exact scan; above it, int8 candidates + exact re-scoring. */
+  exactUpTo?: number;
+}
+
+const DEFAULT_EXACT_UP_TO = 20_000;
+// Candidates kept by the int8 pass: generous, because re-scoring them exactly costs microseconds.
+const CANDIDATE_FACTOR = 10;
+const CANDIDATE_FLOOR = 100;
+// The int8 pass may under-score a row by about 0.01; keep rows that far below `minScore` as candidates.
+const QUANTIZATION_SLACK = 0.02;
 
 /** A record as kept by the index: everything but the vector, which lives in the packed array. */
 export type StoredRecord = Omit<VectorRecord, "vector">;
@@ -38,7 +52,9 @@ export class FlatIndex {
   readonly dimensions: number;
   private capacity = 0;
   private count = 0;
-  private vectors: Float32Array = new Float32Array(0);
+  private readonly matrix: Matrix;
+  private readonly unit: Float32Array;
+  private readonly quantizeAbove: number;
   private tenantCodes: Int32Array = new Int32Array(0);
   private sourceCodes: Int32Array = new Int32Array(0);
   private entityCodes: Int32Array = new Int32Array(0);
@@ -50,8 +66,21 @@ export class FlatIndex {
   private readonly sources = new Codes();
   private readonly entities = new Codes();
 
-  constructor(dimensions: number) {
+  constructor(dimensions: number, options: FlatIndexOptions = {}) {
     this.dimensions = dimensions;
+    this.matrix = createMatrix(dimensions, options.kernel === undefined ? {} : { kernel: options.kernel });
+    this.unit = new Float32Array(dimensions);
+    this.quantizeAbove = options.exactUpTo ?? DEFAULT_EXACT_UP_TO;
+  }
+
+  /** Whether a query over the current contents takes the int8 candidate pass (see `search`). */
+  get approximate(): boolean {
+    return this.matrix.quantized && this.count > this.quantizeAbove;
+  }
+
+  /** Which dot-product kernel scores queries (the benchmark reports it). */
+  get kernel(): "wasm-simd" | "js" {
+    return this.matrix.kernel;
   }
 
   get size(): number {
@@ -112,7 +141,8 @@ export class FlatIndex {
       this.unlinkDocument(this.records[slot] as StoredRecord, key);
     }
     const { vector, ...stored } = record;
-    writeUnit(vector, this.vectors, slot * this.dimensions, this.dimensions);
+    writeUnit(vector, this.unit, 0, this.dimensions);
+    this.matrix.setRow(slot, this.unit);
     this.records[slot] = stored;
     this.tenantCodes[slot] = this.tenants.code(record.tenant);
     this.sourceCodes[slot] = this.sources.code(record.source);
@@ -155,56 +185,70 @@ export class FlatIndex {
     const filter =
       query.filter && Object.keys(query.filter).length > 0 ? Object.entries(query.filter) : undefined;
 
-    // Sorted (best first) top-k buffer; `floor` is the score a candidate must beat once it is full.
-    const bestScores = new Float64Array(topK);
-    const bestSlots = new Int32Array(topK);
-    let filled = 0;
-    let floor = minScore;
-    const vectors = this.vectors;
-    const tenantCodes = this.tenantCodes;
-    const sourceCodes = this.sourceCodes;
-    const entityCodes = this.entityCodes;
+    const filters = { tenant, source, entity, filter };
     const count = this.count;
-    const unrolled = dimensions - (dimensions % 4);
-    for (let slot = 0; slot < count; slot++) {
-      if (tenant !== undefined && tenantCodes[slot] !== tenant) continue;
-      if (source !== undefined && sourceCodes[slot] !== source) continue;
-      if (entity !== undefined && entityCodes[slot] !== entity) continue;
-      const base = slot * dimensions;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let index = 0;
-      for (; index < unrolled; index += 4) {
-        s0 += (vectors[base + index] as number) * (queryVector[index] as number);
-        s1 += (vectors[base + index + 1] as number) * (queryVector[index + 1] as number);
-        s2 += (vectors[base + index + 2] as number) * (queryVector[index + 2] as number);
-        s3 += (vectors[base + index + 3] as number) * (queryVector[index + 3] as number);
+    let best: Selection;
+    if (this.matrix.quantized && count > this.quantizeAbove) {
+      // Two passes: int8 scores (a quarter of the memory traffic) pick generous candidates, then the
+      // candidates are re-scored exactly from their f32 rows. Scores returned are always exact; the
+      // benchmark measures how often the true top-k survives the first pass (recall_at_10).
+      const candidates = Math.max(CANDIDATE_FLOOR, topK * CANDIDATE_FACTOR);
+      const rough = this.select(
+        this.matrix.approximateScores(queryVector, count),
+        count,
+        candidates,
+        minScore - QUANTIZATION_SLACK,
+        filters,
+      );
+      best = { scores: new Float64Array(topK), slots: new Int32Array(topK), filled: 0 };
+      for (let rank = 0; rank < rough.filled; rank++) {
+        const slot = rough.slots[rank] as number;
+        insert(best, topK, slot, dot(this.matrix.row(slot), queryVector), minScore);
       }
-      for (; index < dimensions; index++)
-        s0 += (vectors[base + index] as number) * (queryVector[index] as number);
-      const score = s0 + s1 + s2 + s3;
-      if (score < floor || (filled === topK && score === floor)) continue;
-      if (filter && !matches(this.records[slot] as StoredRecord, filter)) continue;
-      let position = filled < topK ? filled++ : topK - 1;
-      while (position > 0 && (bestScores[position - 1] as number) < score) {
-        bestScores[position] = bestScores[position - 1] as number;
-        bestSlots[position] = bestSlots[position - 1] as number;
-        position--;
-      }
-      bestScores[position] = score;
-      bestSlots[position] = slot;
-      if (filled === topK) floor = Math.max(minScore, bestScores[topK - 1] as number);
+    } else {
+      best = this.select(this.matrix.scores(queryVector, count), count, topK, minScore, filters);
     }
     const hits: VectorHit[] = [];
-    for (let rank = 0; rank < filled; rank++) {
-      const record = this.records[bestSlots[rank] as number] as StoredRecord;
+    for (let rank = 0; rank < best.filled; rank++) {
+      const record = this.records[best.slots[rank] as number] as StoredRecord;
       // Float32 rounding can push a self-match a hair past 1.
-      const score = Math.max(-1, Math.min(1, bestScores[rank] as number));
+      const score = Math.max(-1, Math.min(1, best.scores[rank] as number));
       hits.push(toHit(record, score));
     }
     return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The `limit` best rows by `scores` among those passing the filters, best first. */
+  private select(
+    scores: Float32Array,
+    count: number,
+    limit: number,
+    minScore: number,
+    filters: {
+      tenant: number | undefined;
+      source: number | undefined;
+      entity: number | undefined;
+      filter: Array<[string, string | number | boolean]> | undefined;
+    },
+  ): Selection {
+    const selection: Selection = { scores: new Float64Array(limit), slots: new Int32Array(limit), filled: 0 };
+    const { tenant, source, entity, filter } = filters;
+    const tenantCodes = this.tenantCodes;
+    const sourceCodes = this.sourceCodes;
+    const entityCodes = this.entityCodes;
+    // `floor`: the score a row must beat to enter (rises once the buffer is full).
+    let floor = minScore;
+    for (let slot = 0; slot < count; slot++) {
+      const score = scores[slot] as number;
+      if (score < floor || (selection.filled === limit && score === floor)) continue;
+      if (tenant !== undefined && tenantCodes[slot] !== tenant) continue;
+      if (source !== undefined && sourceCodes[slot] !== source) continue;
+      if (entity !== undefined && entityCodes[slot] !== entity) continue;
+      if (filter && !matches(this.records[slot] as StoredRecord, filter)) continue;
+      insert(selection, limit, slot, score, minScore);
+      if (selection.filled === limit) floor = Math.max(minScore, selection.scores[limit - 1] as number);
+    }
+    return selection;
   }
 
   /** Every stored record with its (normalised) vector, in slot order: used to persist the index. */
@@ -212,7 +256,7 @@ export class FlatIndex {
     for (let slot = 0; slot < this.count; slot++) {
       yield {
         record: this.records[slot] as StoredRecord,
-        vector: this.vectors.subarray(slot * this.dimensions, (slot + 1) * this.dimensions),
+        vector: this.matrix.row(slot),
       };
     }
   }
@@ -225,7 +269,7 @@ export class FlatIndex {
     const last = --this.count;
     if (slot !== last) {
       const lastKey = this.keys[last] as string;
-      this.vectors.copyWithin(slot * this.dimensions, last * this.dimensions, (last + 1) * this.dimensions);
+      this.matrix.copyRow(last, slot);
       this.records[slot] = this.records[last] as StoredRecord;
       this.keys[slot] = lastKey;
       this.tenantCodes[slot] = this.tenantCodes[last] as number;
@@ -245,9 +289,7 @@ export class FlatIndex {
   }
 
   private grow(capacity: number): void {
-    const vectors = new Float32Array(capacity * this.dimensions);
-    vectors.set(this.vectors);
-    this.vectors = vectors;
+    this.matrix.ensureCapacity(capacity);
     this.tenantCodes = grown(this.tenantCodes, capacity);
     this.sourceCodes = grown(this.sourceCodes, capacity);
     this.entityCodes = grown(this.entityCodes, capacity);
@@ -259,6 +301,32 @@ function grown(codes: Int32Array, capacity: number): Int32Array {
   const next = new Int32Array(capacity);
   next.set(codes);
   return next;
+}
+
+interface Selection {
+  scores: Float64Array;
+  slots: Int32Array;
+  filled: number;
+}
+
+/** Inserts into a best-first buffer of `limit` entries (a no-op when it does not beat the worst). */
+function insert(selection: Selection, limit: number, slot: number, score: number, minScore: number): void {
+  if (score < minScore) return;
+  if (selection.filled === limit && score <= (selection.scores[limit - 1] as number)) return;
+  let position = selection.filled < limit ? selection.filled++ : limit - 1;
+  while (position > 0 && (selection.scores[position - 1] as number) < score) {
+    selection.scores[position] = selection.scores[position - 1] as number;
+    selection.slots[position] = selection.slots[position - 1] as number;
+    position--;
+  }
+  selection.scores[position] = score;
+  selection.slots[position] = slot;
+}
+
+function dot(row: Float32Array, query: Float32Array): number {
+  let sum = 0;
+  for (let index = 0; index < row.length; index++) sum += (row[index] as number) * (query[index] as number);
+  return sum;
 }
 
 /** Throws `CTX_DIMENSION_MISMATCH` (naming expected and actual) or `CTX_INVALID_VALUE` (non-finite). */

@@ -18,10 +18,16 @@ export interface MemoryVectorStoreOptions {
   directory?: string;
   /** Shown in errors and traces. Default "memory". */
   name?: string;
+  /**
+   * Dot-product kernel: WebAssembly SIMD when the runtime has it (default), or plain JS (the
+   * benchmark's baseline and the fallback). Both give the same ranking.
+   */
+  kernel?: "wasm-simd" | "js";
 }
 
 export interface MemoryVectorStore extends VectorStore {
   readonly dimensions: number;
+  readonly kernel: "wasm-simd" | "js";
   /** Number of stored chunks (after loading the directory, if any). */
   size(): Promise<number>;
   /** Rewrites the directory's log to hold only live records (also done automatically on open). */
@@ -40,7 +46,7 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     );
   }
   const multiTenant = options.multiTenant === true;
-  const index = new FlatIndex(dimensions);
+  const index = new FlatIndex(dimensions, options.kernel === undefined ? {} : { kernel: options.kernel });
   let log: VectorLog | undefined;
   let closed = false;
   // Loading a directory is asynchronous; every operation waits for it (and rethrows its failure).
@@ -85,6 +91,7 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
   return {
     name,
     dimensions,
+    kernel: index.kernel,
 
     async upsert(records: readonly VectorRecord[], callOptions) {
       await begin(callOptions?.signal);

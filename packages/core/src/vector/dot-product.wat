@@ -1,0 +1,70 @@
+;; Dot products of one query against `count` packed rows, 16 floats (four f32x4 lanes) per step.
+;; Source of the bytes embedded in dot-product.ts: after editing, run
+;;   node packages/core/src/vector/compile-wat.mjs   (needs `npm i wabt` somewhere on NODE_PATH)
+;; Rows and the query are padded with zeros to a multiple of 16 floats, so no tail loop is needed.
+(module
+  (memory (export "memory") 1)
+  ;; scores(query, rows, count, strideBytes, out): out[r] = dot(query, rows[r]) as f32.
+  (func (export "scores")
+    (param $query i32) (param $rows i32) (param $count i32) (param $stride i32) (param $out i32)
+    (local $row i32) (local $rowsEnd i32) (local $p i32) (local $q i32) (local $rowEnd i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (if (i32.eqz (local.get $count)) (then (return)))
+    (local.set $row (local.get $rows))
+    (local.set $rowsEnd (i32.add (local.get $rows) (i32.mul (local.get $count) (local.get $stride))))
+    (loop $rowsLoop
+      (local.set $a0 (v128.const i32x4 0 0 0 0))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $a2 (v128.const i32x4 0 0 0 0))
+      (local.set $a3 (v128.const i32x4 0 0 0 0))
+      (local.set $p (local.get $row))
+      (local.set $q (local.get $query))
+      (local.set $rowEnd (i32.add (local.get $row) (local.get $stride)))
+      (loop $dims
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $p)) (v128.load offset=0 (local.get $q)))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $p)) (v128.load offset=16 (local.get $q)))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $p)) (v128.load offset=32 (local.get $q)))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $p)) (v128.load offset=48 (local.get $q)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (br_if $dims (i32.lt_u (local.get $p) (local.get $rowEnd))))
+      (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+      (f32.store (local.get $out)
+        (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+          (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $row (local.get $rowEnd))
+      (br_if $rowsLoop (i32.lt_u (local.get $row) (local.get $rowsEnd)))))
+  ;; scoresInt8(query, rows, count, strideBytes, out): out[r] = dot(query, rows[r]) as i32, where rows
+  ;; hold int8 components (strideBytes of them each) and the query holds the same count as i16.
+  (func (export "scoresInt8")
+    (param $query i32) (param $rows i32) (param $count i32) (param $stride i32) (param $out i32)
+    (local $row i32) (local $rowsEnd i32) (local $p i32) (local $q i32) (local $rowEnd i32)
+    (local $v v128) (local $a0 v128) (local $a1 v128)
+    (if (i32.eqz (local.get $count)) (then (return)))
+    (local.set $row (local.get $rows))
+    (local.set $rowsEnd (i32.add (local.get $rows) (i32.mul (local.get $count) (local.get $stride))))
+    (loop $rowsLoop
+      (local.set $a0 (v128.const i32x4 0 0 0 0))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $p (local.get $row))
+      (local.set $q (local.get $query))
+      (local.set $rowEnd (i32.add (local.get $row) (local.get $stride)))
+      (loop $dims
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $a0 (i32x4.add (local.get $a0)
+          (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (v128.load offset=0 (local.get $q)))))
+        (local.set $a1 (i32x4.add (local.get $a1)
+          (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (v128.load offset=16 (local.get $q)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 32)))
+        (br_if $dims (i32.lt_u (local.get $p) (local.get $rowEnd))))
+      (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+      (i32.store (local.get $out)
+        (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+          (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $row (local.get $rowEnd))
+      (br_if $rowsLoop (i32.lt_u (local.get $row) (local.get $rowsEnd))))))
