@@ -446,7 +446,7 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       );
       const sections = [section("Articles", [article]), section("Recent", [events], { minTokens: 30 })];
       const without = pack({
-        sections: [sections[0] as PackSection, { ...(sections[1] as PackSection), minTokens: undefined }],
+        sections: [section("Articles", [article]), section("Recent", [events])],
         maxTokens: 50,
         tokenizer,
       });

@@ -250,16 +250,13 @@ function prepareSection(section: PackSection, index: number, tokenizer: Counting
   };
 }
 
+/** Line breaks of any kind (see render/normalize.ts) and NUL: a normalised line has none. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are what is being rejected.
+const BREAKS_OR_NUL = /[\n\r\u2028\u2029\u0085\u000b\u000c\u0000]/;
+
 /** A line the rules of render/normalize.ts already hold for (the common case: nothing to do). */
 function isNormalLine(line: string): boolean {
-  return (
-    line.length > 0 &&
-    !line.includes("\n") &&
-    !line.includes("\r") &&
-    !line.includes("\u0000") &&
-    line.trimEnd() === line &&
-    escapeLine(line) === line
-  );
+  return line.length > 0 && !BREAKS_OR_NUL.test(line) && line.trimEnd() === line && escapeLine(line) === line;
 }
 
 /** Makes any line safe to emit: one line, escaped, trimmed ("" when nothing is left). */
@@ -321,7 +318,8 @@ function prepareCandidate(
   }
   const suffix: string[] = [];
   let suffixTokens = 0;
-  for (const label of block.suffix ?? []) {
+  // A suffix only ever follows content: a block without lines costs nothing and is dropped.
+  for (const label of (lines ?? block.lines).length === 0 ? [] : (block.suffix ?? [])) {
     for (const line of normalizeLines(label)) {
       suffix.push(line);
       suffixTokens += tokenizer.countLine(line);

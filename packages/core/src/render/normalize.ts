@@ -10,7 +10,7 @@
 /** A line starting with "#" could forge a section heading; it gets a backslash. */
 export function normalizeLines(text: string): string[] {
   const lines: string[] = [];
-  for (const raw of text.replace(/\r\n?/g, "\n").split("\n")) {
+  for (const raw of unifyLineBreaks(text).split("\n")) {
     const line = raw.replace(/[\s\u0000]+$/u, "").replace(/\u0000/g, "");
     if (line.trim().length === 0) continue;
     lines.push(escapeLine(line));
@@ -26,8 +26,7 @@ export function escapeLine(line: string): string {
 
 /** One list item: a single line (inner line breaks become " / "). */
 export function normalizeItem(item: string): string | undefined {
-  const joined = item
-    .replace(/\r\n?/g, "\n")
+  const joined = unifyLineBreaks(item)
     .split("\n")
     .map((part) => part.trim())
     .filter((part) => part.length > 0)
@@ -35,4 +34,15 @@ export function normalizeItem(item: string): string | undefined {
     .replace(/\u0000/g, "");
   if (joined.length === 0) return undefined;
   return escapeLine(joined.startsWith("- ") ? joined : `- ${joined}`);
+}
+
+/**
+ * Every character some renderer treats as a line break (CR, CRLF, LS, PS, NEL, VT, FF) becomes "\n", so
+ * a value cannot start a line that looks like a section heading to a reader while the packer sees one line.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are what is being replaced.
+const LINE_BREAKS = /\r\n?|[\u2028\u2029\u0085\u000b\u000c]/g;
+
+function unifyLineBreaks(text: string): string {
+  return text.replace(LINE_BREAKS, "\n");
 }
