@@ -23,7 +23,10 @@ export interface OnlineStoreContractContext {
 export interface OnlineStoreContractOptions {
   /** Suite title, e.g. "memoryStore" or "redisStore (cluster)". */
   name: string;
-  /** A fresh store whose data no other test can see (e.g. a unique key prefix per call). */
+  /**
+   * A fresh store whose data no other test can see (e.g. a unique key prefix per call). Called before
+   * every test, and once more by the close test, which closes that store itself.
+   */
   create: () => OnlineStore | Promise<OnlineStore>;
   /** Tears a store down after each test. Default: `store.close()`. */
   destroy?: (store: OnlineStore) => void | Promise<void>;
@@ -920,6 +923,17 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
           { kind: "value", envelope: undefined },
           { kind: "window", events: [] },
         ]);
+      });
+    });
+
+    describe("close", () => {
+      it("rejects reads after close() instead of answering absent (a closed store must not look empty)", async () => {
+        // A store of its own: the shared one is closed by the suite's teardown.
+        const store = await options.create();
+        await store.close();
+        await expect(
+          store.read({ records: [{ ...recordAt("user", "userId=u1", "profile@1"), kind: "value" }] }),
+        ).rejects.toThrow();
       });
     });
 
