@@ -290,6 +290,10 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
           recordAt("user", "{tag}x", "f@1"),
           recordAt("user", "{tag}y", "f@1"),
           recordAt("user", "}{", "f@1"),
+          // An escaping scheme must be injective: an escaped brace and its escape text stay apart.
+          recordAt("user", "{a}", "f@1"),
+          recordAt("user", "%7Ba%7D", "f@1"),
+          recordAt("user", "\\{a\\}", "f@1"),
           recordAt("user", "a b\nc", "f@1"),
           recordAt("user", "*", "f@1"),
           recordAt("user", "?", "f@1"),
