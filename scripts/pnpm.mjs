@@ -27,17 +27,26 @@ if (!pinned) {
   process.exit(1);
 }
 
-const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+const env = {
+  ...process.env,
+  NEXT_TELEMETRY_DISABLED: "1",
+  TURBO_TELEMETRY_DISABLED: "1",
+  DO_NOT_TRACK: "1",
+};
 const pnpmPrefix = join(process.env.CTXSTORE_PNPM_HOME ?? join(homedir(), ".cache", "ctxstore-pnpm"), pinned);
 const pnpmBin = join(pnpmPrefix, "node_modules", ".bin");
 if (!existsSync(join(pnpmBin, "pnpm"))) {
   mkdirSync(pnpmPrefix, { recursive: true });
   console.error(`installing pnpm@${pinned} into ${pnpmPrefix} ...`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  execFileSync(npm, ["install", "--silent", "--no-audit", "--no-fund", "--prefix", pnpmPrefix, `pnpm@${pinned}`], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env,
-  });
+  execFileSync(
+    npm,
+    ["install", "--silent", "--no-audit", "--no-fund", "--prefix", pnpmPrefix, `pnpm@${pinned}`],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+      env,
+    },
+  );
 }
 env.PATH = [dirname(process.execPath), pnpmBin, env.PATH ?? ""].join(delimiter);
 

@@ -8,45 +8,136 @@ export interface Article {
 }
 
 const POLICIES: ReadonlyArray<readonly [string, string]> = [
-  ["Returns within 60 days", "You can return unworn shoes within 60 days of delivery for a full refund. Start a return from your order page and print the prepaid label. Refunds reach your card 3 to 5 business days after the parcel arrives at our warehouse."],
-  ["Returning worn trail shoes", "Trail shoes that were worn outdoors can be returned within 30 days if they are clean. We inspect the outsole for wear. Shoes with heavy wear qualify for store credit instead of a refund."],
-  ["Exchanging for another size", "Size exchanges are free. Choose Exchange on the order page, pick the new size, and we ship it as soon as the original is scanned by the carrier. If the new size is out of stock we refund you instead."],
-  ["Shipping times", "Standard shipping takes 3 to 5 business days. Express shipping takes 1 to 2 business days and is free for Gold loyalty members. Orders placed before 2 pm ship the same day."],
-  ["International shipping", "We ship to 38 countries. Duties are calculated at checkout so there are no surprises on delivery. International returns are free from the EU, the UK and Canada."],
-  ["Tracking an order", "A tracking link is emailed when your parcel leaves the warehouse. Tracking can take up to 12 hours to show the first scan. Contact support if it has not moved for 3 days."],
-  ["Loyalty program tiers", "The loyalty program has three tiers: Member, Silver and Gold. Silver starts at 500 dollars spent in a year and Gold at 1,500 dollars. Gold members get free express shipping and early access to sales."],
-  ["Loyalty points", "You earn one point per dollar spent. 100 points are worth 5 dollars off a future order. Points expire after 18 months without a purchase."],
-  ["Price match", "We match the price of authorised retailers within 14 days of purchase. Send us a link to the lower price and we refund the difference. Marketplace sellers and clearance prices are excluded."],
-  ["Warranty on soles", "Every shoe has a one-year warranty against manufacturing defects such as sole separation. Normal wear of the tread is not a defect. Send photos to support to start a warranty claim."],
-  ["Gift cards", "Gift cards never expire and can be used online and in stores. A gift card can pay for part of an order together with a credit card. Lost gift cards can be replaced with the purchase receipt."],
-  ["Payment methods", "We accept credit cards, debit cards, PayPal and Apple Pay. Buy now pay later is available on orders over 100 dollars. Your card is charged when the order ships."],
-  ["Order changes and cancellations", "You can change or cancel an order within one hour of placing it. After that the order is already being packed. You can still return it once it arrives."],
-  ["Student discount", "Students get 10 percent off full-price items after verifying their student status. The discount cannot be combined with sale prices. Verification takes about two minutes."],
-  ["Store pickup", "Order online and pick up in a store within 2 hours in most cities. Bring the order confirmation and an ID. Unclaimed pickups are cancelled and refunded after 7 days."],
+  [
+    "Returns within 60 days",
+    "You can return unworn shoes within 60 days of delivery for a full refund. Start a return from your order page and print the prepaid label. Refunds reach your card 3 to 5 business days after the parcel arrives at our warehouse.",
+  ],
+  [
+    "Returning worn trail shoes",
+    "Trail shoes that were worn outdoors can be returned within 30 days if they are clean. We inspect the outsole for wear. Shoes with heavy wear qualify for store credit instead of a refund.",
+  ],
+  [
+    "Exchanging for another size",
+    "Size exchanges are free. Choose Exchange on the order page, pick the new size, and we ship it as soon as the original is scanned by the carrier. If the new size is out of stock we refund you instead.",
+  ],
+  [
+    "Shipping times",
+    "Standard shipping takes 3 to 5 business days. Express shipping takes 1 to 2 business days and is free for Gold loyalty members. Orders placed before 2 pm ship the same day.",
+  ],
+  [
+    "International shipping",
+    "We ship to 38 countries. Duties are calculated at checkout so there are no surprises on delivery. International returns are free from the EU, the UK and Canada.",
+  ],
+  [
+    "Tracking an order",
+    "A tracking link is emailed when your parcel leaves the warehouse. Tracking can take up to 12 hours to show the first scan. Contact support if it has not moved for 3 days.",
+  ],
+  [
+    "Loyalty program tiers",
+    "The loyalty program has three tiers: Member, Silver and Gold. Silver starts at 500 dollars spent in a year and Gold at 1,500 dollars. Gold members get free express shipping and early access to sales.",
+  ],
+  [
+    "Loyalty points",
+    "You earn one point per dollar spent. 100 points are worth 5 dollars off a future order. Points expire after 18 months without a purchase.",
+  ],
+  [
+    "Price match",
+    "We match the price of authorised retailers within 14 days of purchase. Send us a link to the lower price and we refund the difference. Marketplace sellers and clearance prices are excluded.",
+  ],
+  [
+    "Warranty on soles",
+    "Every shoe has a one-year warranty against manufacturing defects such as sole separation. Normal wear of the tread is not a defect. Send photos to support to start a warranty claim.",
+  ],
+  [
+    "Gift cards",
+    "Gift cards never expire and can be used online and in stores. A gift card can pay for part of an order together with a credit card. Lost gift cards can be replaced with the purchase receipt.",
+  ],
+  [
+    "Payment methods",
+    "We accept credit cards, debit cards, PayPal and Apple Pay. Buy now pay later is available on orders over 100 dollars. Your card is charged when the order ships.",
+  ],
+  [
+    "Order changes and cancellations",
+    "You can change or cancel an order within one hour of placing it. After that the order is already being packed. You can still return it once it arrives.",
+  ],
+  [
+    "Student discount",
+    "Students get 10 percent off full-price items after verifying their student status. The discount cannot be combined with sale prices. Verification takes about two minutes.",
+  ],
+  [
+    "Store pickup",
+    "Order online and pick up in a store within 2 hours in most cities. Bring the order confirmation and an ID. Unclaimed pickups are cancelled and refunded after 7 days.",
+  ],
 ];
 
 const SIZING: ReadonlyArray<readonly [string, string]> = [
-  ["How to find your running shoe size", "Measure your foot in the evening when it is largest. Leave about a thumb's width between your longest toe and the end of the shoe. If you are between sizes, choose the larger size for running."],
-  ["Sizing for trail running shoes", "Trail shoes fit snugly in the heel and midfoot to keep your foot stable on rough ground. Go half a size up if you run long downhill sections. Wide toe boxes help on long trail runs."],
-  ["Wide feet", "Many of our road and trail models come in wide (2E) and extra wide (4E). Filter by width on any category page. Wide versions use the same sole as the regular version."],
-  ["European and US sizes", "European size 42 is about US men's 8.5 and US women's 10. Size charts differ by brand, so check the chart on each product page. Our fit finder recommends a size from a shoe you already own."],
-  ["Half sizes and insoles", "Thin insoles take up about half a size. If you use custom orthotics, remove the stock insole and try the shoe with yours. Most of our running shoes have removable insoles."],
+  [
+    "How to find your running shoe size",
+    "Measure your foot in the evening when it is largest. Leave about a thumb's width between your longest toe and the end of the shoe. If you are between sizes, choose the larger size for running.",
+  ],
+  [
+    "Sizing for trail running shoes",
+    "Trail shoes fit snugly in the heel and midfoot to keep your foot stable on rough ground. Go half a size up if you run long downhill sections. Wide toe boxes help on long trail runs.",
+  ],
+  [
+    "Wide feet",
+    "Many of our road and trail models come in wide (2E) and extra wide (4E). Filter by width on any category page. Wide versions use the same sole as the regular version.",
+  ],
+  [
+    "European and US sizes",
+    "European size 42 is about US men's 8.5 and US women's 10. Size charts differ by brand, so check the chart on each product page. Our fit finder recommends a size from a shoe you already own.",
+  ],
+  [
+    "Half sizes and insoles",
+    "Thin insoles take up about half a size. If you use custom orthotics, remove the stock insole and try the shoe with yours. Most of our running shoes have removable insoles.",
+  ],
 ];
 
 const CARE: ReadonlyArray<readonly [string, string]> = [
-  ["Cleaning trail shoes", "Knock off dried mud, then rinse the upper with cold water and a soft brush. Never put shoes in the dryer because heat weakens the glue. Stuff them with newspaper to dry overnight."],
-  ["Waterproof shoes and Gore-Tex", "Waterproof trail shoes keep puddles out but make your feet warmer. Re-apply a water repellent spray every few months. Waterproof shoes dry more slowly when water gets in over the top."],
-  ["When to replace running shoes", "Most running shoes last 500 to 800 kilometres. Replace them when the midsole feels flat or the tread is worn smooth. Tracking your mileage in an app helps you know when."],
-  ["Breaking in new shoes", "Modern running shoes need little breaking in. Wear new shoes for a few short runs before a race. Blisters in the first week usually mean the size or lacing is wrong."],
-  ["Lacing techniques", "A heel lock lacing uses the last eyelet to stop heel slip on downhills. Skip an eyelet over a pressure point on the top of the foot. Loop laces give a quicker fit for triathletes."],
+  [
+    "Cleaning trail shoes",
+    "Knock off dried mud, then rinse the upper with cold water and a soft brush. Never put shoes in the dryer because heat weakens the glue. Stuff them with newspaper to dry overnight.",
+  ],
+  [
+    "Waterproof shoes and Gore-Tex",
+    "Waterproof trail shoes keep puddles out but make your feet warmer. Re-apply a water repellent spray every few months. Waterproof shoes dry more slowly when water gets in over the top.",
+  ],
+  [
+    "When to replace running shoes",
+    "Most running shoes last 500 to 800 kilometres. Replace them when the midsole feels flat or the tread is worn smooth. Tracking your mileage in an app helps you know when.",
+  ],
+  [
+    "Breaking in new shoes",
+    "Modern running shoes need little breaking in. Wear new shoes for a few short runs before a race. Blisters in the first week usually mean the size or lacing is wrong.",
+  ],
+  [
+    "Lacing techniques",
+    "A heel lock lacing uses the last eyelet to stop heel slip on downhills. Skip an eyelet over a pressure point on the top of the foot. Loop laces give a quicker fit for triathletes.",
+  ],
 ];
 
 const PRODUCTS: ReadonlyArray<readonly [string, string, string]> = [
-  ["trail-runner-x", "Trail Runner X", "an aggressive trail shoe with 5 mm lugs, a rock plate and a 6 mm drop for technical mountain trails"],
-  ["summit-gtx", "Summit GTX", "a waterproof Gore-Tex trail shoe for wet and muddy winter trails, with a wide toe box"],
-  ["road-glide-3", "Road Glide 3", "a cushioned road running shoe for daily training and long runs on pavement"],
+  [
+    "trail-runner-x",
+    "Trail Runner X",
+    "an aggressive trail shoe with 5 mm lugs, a rock plate and a 6 mm drop for technical mountain trails",
+  ],
+  [
+    "summit-gtx",
+    "Summit GTX",
+    "a waterproof Gore-Tex trail shoe for wet and muddy winter trails, with a wide toe box",
+  ],
+  [
+    "road-glide-3",
+    "Road Glide 3",
+    "a cushioned road running shoe for daily training and long runs on pavement",
+  ],
   ["tempo-racer", "Tempo Racer", "a light racing shoe with a carbon plate for 5k to marathon races"],
-  ["ridge-hiker", "Ridge Hiker", "a lightweight hiking shoe with a stiff sole for long hikes with a backpack"],
+  [
+    "ridge-hiker",
+    "Ridge Hiker",
+    "a lightweight hiking shoe with a stiff sole for long hikes with a backpack",
+  ],
   ["canyon-sandal", "Canyon Sandal", "a trail sandal for river crossings and hot days"],
   ["alpine-sock", "Alpine Merino Sock", "a merino wool running sock that stays warm when wet"],
   ["storm-jacket", "Storm Shell Jacket", "a packable waterproof running jacket that weighs 180 grams"],
@@ -55,7 +146,10 @@ const PRODUCTS: ReadonlyArray<readonly [string, string, string]> = [
 ];
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 function article(prefix: string, title: string, text: string): Article {
@@ -68,7 +162,11 @@ export const ARTICLES: readonly Article[] = [
   ...SIZING.map(([title, text]) => article("sizing", title, text)),
   ...CARE.map(([title, text]) => article("care", title, text)),
   ...PRODUCTS.flatMap(([id, name, description]) => [
-    article("product", `${name} overview`, `${name} is ${description}. It is available in regular and wide widths in most sizes.`),
+    article(
+      "product",
+      `${name} overview`,
+      `${name} is ${description}. It is available in regular and wide widths in most sizes.`,
+    ),
     article(
       "product",
       `${name} fit and sizing`,

@@ -46,7 +46,9 @@ export function formatTrace(result: AssembleResult): string {
     outcome(source),
     why(source),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
   const pad = (cells: string[], colourise = false) =>
     cells
       .map((cell, column) => {
@@ -85,7 +87,8 @@ function outcome(source: SourceTrace): string {
 
 function why(source: SourceTrace): string {
   const parts = [source.reason, source.outcomeReason].filter((part): part is string => Boolean(part));
-  if (source.scores && source.scores.length > 0) parts.push(`scores ${source.scores.map((score) => score.toFixed(2)).join(", ")}`);
+  if (source.scores && source.scores.length > 0)
+    parts.push(`scores ${source.scores.map((score) => score.toFixed(2)).join(", ")}`);
   return parts.join("; ");
 }
 

@@ -12,7 +12,11 @@ const scenarios = [
   {
     title: "(a) Returning customer Ana asks about trail shoes",
     request: {
-      keys: { user: { userId: "ana" }, session: { sessionId: "s-ana-1" }, product: { productId: "trail-runner-x" } },
+      keys: {
+        user: { userId: "ana" },
+        session: { sessionId: "s-ana-1" },
+        product: { productId: "trail-runner-x" },
+      },
       query: "Do you have the Trail Runner X in my size, and can I return it if it is too narrow?",
       budget: { maxTokens: 600 },
     },
@@ -20,7 +24,11 @@ const scenarios = [
   {
     title: "(b) A new customer on their first visit",
     request: {
-      keys: { user: { userId: "new-visitor" }, session: { sessionId: "s-new-1" }, product: { productId: "summit-gtx" } },
+      keys: {
+        user: { userId: "new-visitor" },
+        session: { sessionId: "s-new-1" },
+        product: { productId: "summit-gtx" },
+      },
       query: "How do I pick the right size for waterproof trail shoes?",
       budget: { maxTokens: 600 },
     },

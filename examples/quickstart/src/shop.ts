@@ -47,7 +47,10 @@ export const InventorySchema = z.object({
   sizes: z.record(z.string(), z.number().int().nonnegative()),
 });
 
-export const LoyaltySchema = z.object({ tier: z.enum(["Member", "Silver", "Gold"]), points: z.number().int() });
+export const LoyaltySchema = z.object({
+  tier: z.enum(["Member", "Silver", "Gold"]),
+  points: z.number().int(),
+});
 
 /** In-memory "warehouse" for the realtime inventory lookup. */
 export const WAREHOUSE: Record<string, { name: string; sizes: Record<string, number> }> = {
@@ -75,7 +78,8 @@ function defineProfile() {
     label: "customer profile",
     render: (profile) =>
       `${profile.name}. ${profile.summary} Usual shoe size: EU ${profile.shoeSize}. Preferences: ${profile.preferences.join(", ")}.`,
-    renderEmpty: (reason) => `New customer: no profile yet (${reason ?? "nothing computed for them"}). This is known, not missing data.`,
+    renderEmpty: (reason) =>
+      `New customer: no profile yet (${reason ?? "nothing computed for them"}). This is known, not missing data.`,
   });
 }
 
@@ -87,8 +91,10 @@ function defineOrders() {
     section: "Customer profile",
     priority: 85,
     label: "order history",
-    render: (history) => history.orders.map((order) => `${order.date}: ${order.item} (EU ${order.size}) — ${order.status}`),
-    renderEmpty: (reason) => `Order history: none — ${reason ?? "this customer has placed no orders"} (a confirmed fact).`,
+    render: (history) =>
+      history.orders.map((order) => `${order.date}: ${order.item} (EU ${order.size}) — ${order.status}`),
+    renderEmpty: (reason) =>
+      `Order history: none — ${reason ?? "this customer has placed no orders"} (a confirmed fact).`,
   });
 }
 
@@ -210,7 +216,8 @@ export async function createShopContext(options: ShopContextOptions = {}): Promi
         { userId: "ana" },
         {
           name: "Ana Lima",
-          summary: "Trail runner training for a 50 km mountain race in the spring; runs 4 times a week, mostly on rocky trails.",
+          summary:
+            "Trail runner training for a 50 km mountain race in the spring; runs 4 times a week, mostly on rocky trails.",
           shoeSize: "42",
           preferences: ["wide toe box", "waterproof in winter", "prefers email over SMS"],
         },
@@ -229,7 +236,11 @@ export async function createShopContext(options: ShopContextOptions = {}): Promi
         { eventTime: now() - 6 * 3_600_000 },
       );
       await ctx.write(sources.profile, { userId: "new-visitor" }, empty("first visit, signed up today"));
-      await ctx.write(sources.orders, { userId: "new-visitor" }, empty("this customer has placed no orders yet"));
+      await ctx.write(
+        sources.orders,
+        { userId: "new-visitor" },
+        empty("this customer has placed no orders yet"),
+      );
       const events: SessionEvent[] = [
         { type: "search", label: 'searched "wide trail shoes"', at: at(9) },
         { type: "view", productId: "summit-gtx", label: "Summit GTX", at: at(8) },
@@ -238,7 +249,9 @@ export async function createShopContext(options: ShopContextOptions = {}): Promi
         { type: "add_to_cart", productId: "trail-runner-x", label: "Trail Runner X, EU 42.5", at: at(2) },
       ];
       for (const event of events) await ctx.append(sources.activity, { sessionId: "s-ana-1" }, event);
-      const embedded = await shopEmbedder.embed(ARTICLES.map((article) => `${article.title}. ${article.text}`));
+      const embedded = await shopEmbedder.embed(
+        ARTICLES.map((article) => `${article.title}. ${article.text}`),
+      );
       await articles.upsert(
         ARTICLES.map((article, index) => ({
           id: `${article.id}#0`,

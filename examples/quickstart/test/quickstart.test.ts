@@ -13,7 +13,11 @@ afterAll(() => shop.ctx.close());
 describe("quickstart shop", () => {
   it("(a) returning customer: everything known is there; the timed-out loyalty lookup is unknown, not absent", async () => {
     const result = await shop.ctx.assemble({
-      keys: { user: { userId: "ana" }, session: { sessionId: "s-ana-1" }, product: { productId: "trail-runner-x" } },
+      keys: {
+        user: { userId: "ana" },
+        session: { sessionId: "s-ana-1" },
+        product: { productId: "trail-runner-x" },
+      },
       query: "Do you have the Trail Runner X in my size, and can I return it if it is too narrow?",
       budget: { maxTokens: 600 },
     });
@@ -26,7 +30,9 @@ describe("quickstart shop", () => {
       loyalty_status: "timeout",
       help_center: "ok",
     });
-    expect(result.text).toContain("Loyalty status: unknown — the lookup timed out. Do not assume there is none.");
+    expect(result.text).toContain(
+      "Loyalty status: unknown — the lookup timed out. Do not assume there is none.",
+    );
     expect(result.text).not.toMatch(/no loyalty|loyalty status: none/i);
     expect(result.text).toContain("Trail Runner X, EU 42.5");
     expect(result.text).toContain("42: 3, 42.5: sold out, 43: 7");
@@ -37,19 +43,28 @@ describe("quickstart shop", () => {
 
   it("(b) new customer: empty history and an empty session are stated as facts", async () => {
     const result = await shop.ctx.assemble({
-      keys: { user: { userId: "new-visitor" }, session: { sessionId: "s-new-1" }, product: { productId: "summit-gtx" } },
+      keys: {
+        user: { userId: "new-visitor" },
+        session: { sessionId: "s-new-1" },
+        product: { productId: "summit-gtx" },
+      },
       query: "How do I pick the right size for waterproof trail shoes?",
       budget: { maxTokens: 600 },
     });
     expect(result.values.customer_profile?.status).toBe("empty");
     expect(result.values.order_history?.status).toBe("empty");
     expect(result.values.session_activity?.status).toBe("empty");
-    expect(result.text).toContain("Order history: none — this customer has placed no orders yet (a confirmed fact).");
+    expect(result.text).toContain(
+      "Order history: none — this customer has placed no orders yet (a confirmed fact).",
+    );
     expect(result.text).toContain("Loyalty status: unknown");
   });
 
   it("a customer nobody computed a profile for reads as unknown, not as new", async () => {
-    const result = await shop.ctx.assemble({ keys: { user: { userId: "never-seen" } }, budget: { maxTokens: 400 } });
+    const result = await shop.ctx.assemble({
+      keys: { user: { userId: "never-seen" } },
+      budget: { maxTokens: 400 },
+    });
     expect(result.values.customer_profile?.status).toBe("missing");
     expect(result.text).not.toContain("New customer");
     expect(result.text).toContain("Customer profile: unknown");

@@ -69,7 +69,10 @@ async function seededContext(extra: AnySource[] = []) {
   await ctx.ready();
   for (const source of sources) {
     if (source.tier === "batch") {
-      await ctx.write(source, keys.user, { summary: `Summary of ${source.name}: likes trail running and long climbs.`, score: 7 });
+      await ctx.write(source, keys.user, {
+        summary: `Summary of ${source.name}: likes trail running and long climbs.`,
+        score: 7,
+      });
     } else if (source.tier === "stream") {
       for (let index = 0; index < 10; index++) {
         await ctx.append(source, keys.session, { action: "viewed", item: `product ${index}` });
@@ -79,7 +82,12 @@ async function seededContext(extra: AnySource[] = []) {
   return ctx;
 }
 
-async function timed(bench: string, run: () => Promise<unknown>, iterations: number, extra: Record<string, unknown> = {}): Promise<BenchFigure[]> {
+async function timed(
+  bench: string,
+  run: () => Promise<unknown>,
+  iterations: number,
+  extra: Record<string, unknown> = {},
+): Promise<BenchFigure[]> {
   const { samples, totalMs } = await measure(run, { iterations });
   return [
     { bench, metric: "p50_ms", value: percentile(samples, 50), unit: "ms", ...extra },
@@ -94,13 +102,37 @@ export async function runAssembleBench(): Promise<BenchFigure[]> {
   const request = { keys, budget: { maxTokens: 2_000 } };
   await ctx.assemble(request); // first use memoises headings and notes
   const probe = await ctx.assemble(request);
-  figures.push(...(await timed("assemble.memory", () => ctx.assemble(request), quick ? 2_000 : 20_000, { sources: 32 })));
-  figures.push({ bench: "assemble.memory", metric: "tokenizer_calls", value: probe.trace.totals.tokenizerCalls, unit: "calls", note: "steady state, per request" });
+  figures.push(
+    ...(await timed("assemble.memory", () => ctx.assemble(request), quick ? 2_000 : 20_000, { sources: 32 })),
+  );
+  figures.push({
+    bench: "assemble.memory",
+    metric: "tokenizer_calls",
+    value: probe.trace.totals.tokenizerCalls,
+    unit: "calls",
+    note: "steady state, per request",
+  });
 
   const chunks = 10_000;
   const embedder = localEmbedder({ dimensions: 384 });
   const store = memoryVectorStore({ dimensions: 384 });
-  const words = ["trail", "road", "shoe", "size", "return", "refund", "shipping", "warranty", "sock", "jacket", "waterproof", "wide", "grip", "mud", "race"];
+  const words = [
+    "trail",
+    "road",
+    "shoe",
+    "size",
+    "return",
+    "refund",
+    "shipping",
+    "warranty",
+    "sock",
+    "jacket",
+    "waterproof",
+    "wide",
+    "grip",
+    "mud",
+    "race",
+  ];
   for (let offset = 0; offset < chunks; offset += 500) {
     const texts = Array.from({ length: 500 }, (_, index) => {
       const n = offset + index;
@@ -108,11 +140,22 @@ export async function runAssembleBench(): Promise<BenchFigure[]> {
     });
     const vectors = await embedder.embed(texts);
     await store.upsert(
-      texts.map((text, index) => ({ id: `doc-${offset + index}#0`, documentId: `doc-${offset + index}`, chunkIndex: 0, vector: vectors[index] as number[], text, title: `Article ${offset + index}` })),
+      texts.map((text, index) => ({
+        id: `doc-${offset + index}#0`,
+        documentId: `doc-${offset + index}`,
+        chunkIndex: 0,
+        vector: vectors[index] as number[],
+        text,
+        title: `Article ${offset + index}`,
+      })),
     );
   }
-  const rag = await seededContext([vector("help_center", { store, embedder, topK: 5, section: "Articles", priority: 30 })]);
+  const rag = await seededContext([
+    vector("help_center", { store, embedder, topK: 5, section: "Articles", priority: 30 }),
+  ]);
   const ragRequest = { ...request, query: "Which waterproof trail shoe has the best grip in mud?" };
-  figures.push(...(await timed("assemble.memory.rag", () => rag.assemble(ragRequest), quick ? 500 : 3_000, { chunks })));
+  figures.push(
+    ...(await timed("assemble.memory.rag", () => rag.assemble(ragRequest), quick ? 500 : 3_000, { chunks })),
+  );
   return figures;
 }

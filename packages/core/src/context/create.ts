@@ -12,9 +12,24 @@ import { RealtimeCaller } from "../resolve/realtime.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
-import type { AppendOptions, ContextStore, ContextStoreOptions, SourceCounters, WriteOptions } from "./types.js";
+import type {
+  AppendOptions,
+  ContextStore,
+  ContextStoreOptions,
+  SourceCounters,
+  WriteOptions,
+} from "./types.js";
 
-const STATUSES: readonly Status[] = ["ok", "empty", "missing", "stale", "timeout", "error", "invalid", "skipped"];
+const STATUSES: readonly Status[] = [
+  "ok",
+  "empty",
+  "missing",
+  "stale",
+  "timeout",
+  "error",
+  "invalid",
+  "skipped",
+];
 
 /** Everything the assembly pipeline needs, computed once from the definitions. */
 export interface Compiled {
@@ -60,16 +75,26 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
 
   const toEnvelope = (source: AnySource, value: unknown, envelopeOptions: AppendOptions = {}): Envelope => {
     if (!encodingLoaded) {
-      throw new CtxError("CTX_CONFIG", "The tokenizer is not loaded yet: `await ctx.ready()` once before synchronous writes.", {});
+      throw new CtxError(
+        "CTX_CONFIG",
+        "The tokenizer is not loaded yet: `await ctx.ready()` once before synchronous writes.",
+        {},
+      );
     }
     const now = clock();
-    const eventTime = envelopeOptions.eventTime === undefined ? undefined : toEpochMs(envelopeOptions.eventTime, "eventTime");
-    const writeTime = envelopeOptions.writeTime === undefined ? now : toEpochMs(envelopeOptions.writeTime, "writeTime");
+    const eventTime =
+      envelopeOptions.eventTime === undefined ? undefined : toEpochMs(envelopeOptions.eventTime, "eventTime");
+    const writeTime =
+      envelopeOptions.writeTime === undefined ? now : toEpochMs(envelopeOptions.writeTime, "writeTime");
     if (isEmpty(value)) {
       if (source.tier === "stream") {
-        throw new CtxError("CTX_INVALID_VALUE", `Source "${source.name}" is a stream: append events; an empty window is known from the ingest watermark (ctx.heartbeat).`, {
-          source: source.name,
-        });
+        throw new CtxError(
+          "CTX_INVALID_VALUE",
+          `Source "${source.name}" is a stream: append events; an empty window is known from the ingest watermark (ctx.heartbeat).`,
+          {
+            source: source.name,
+          },
+        );
       }
       return {
         value: null,
@@ -103,7 +128,9 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     const finalEventTime = streamEventTime ?? now;
     const eventId =
       source.tier === "stream"
-        ? (envelopeOptions.eventId ?? source.eventId?.(parsed.data) ?? defaultEventId(finalEventTime, parsed.data))
+        ? (envelopeOptions.eventId ??
+          source.eventId?.(parsed.data) ??
+          defaultEventId(finalEventTime, parsed.data))
         : envelopeOptions.eventId;
     return {
       value: parsed.data,
@@ -118,12 +145,21 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const canonical = (source: AnySource, key: unknown): { entity: Entity; key: string } => {
     const entity = source.entity as Entity | undefined;
     if (!entity) {
-      throw new CtxError("CTX_INVALID_REQUEST", `Source "${source.name}" has no entity, so it cannot be written per key.`, { source: source.name });
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `Source "${source.name}" has no entity, so it cannot be written per key.`,
+        { source: source.name },
+      );
     }
     return { entity, key: entity.canonicalKey(key) };
   };
 
-  const toValueWrite = (source: AnySource, key: unknown, value: unknown, writeOptions: WriteOptions = {}): ValueWrite => {
+  const toValueWrite = (
+    source: AnySource,
+    key: unknown,
+    value: unknown,
+    writeOptions: WriteOptions = {},
+  ): ValueWrite => {
     requireSource(source, "write");
     if (source.tier !== "batch") {
       throw new CtxError(
@@ -143,12 +179,21 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     };
   };
 
-  const toWindowAppend = (source: AnySource, key: unknown, event: unknown, appendOptions: AppendOptions = {}): WindowAppend => {
+  const toWindowAppend = (
+    source: AnySource,
+    key: unknown,
+    event: unknown,
+    appendOptions: AppendOptions = {},
+  ): WindowAppend => {
     requireSource(source, "append");
     if (source.tier !== "stream") {
-      throw new CtxError("CTX_INVALID_REQUEST", `append: source "${source.name}" is a ${source.tier} source; only stream sources take events (use write for batch values).`, {
-        source: source.name,
-      });
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `append: source "${source.name}" is a ${source.tier} source; only stream sources take events (use write for batch values).`,
+        {
+          source: source.name,
+        },
+      );
     }
     const address = canonical(source, key);
     const ttlMs = ttlByEntity.get(address.entity.name);
@@ -184,13 +229,21 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     async heartbeat(source, time) {
       const registered = requireSource(source as AnySource, "heartbeat");
       if (registered.tier !== "stream") {
-        throw new CtxError("CTX_INVALID_REQUEST", `heartbeat: source "${registered.name}" is not a stream source.`, { source: registered.name });
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `heartbeat: source "${registered.name}" is not a stream source.`,
+          { source: registered.name },
+        );
       }
-      await online.setWatermark(sourceField(registered), time === undefined ? clock() : toEpochMs(time, "heartbeat time"));
+      await online.setWatermark(
+        sourceField(registered),
+        time === undefined ? clock() : toEpochMs(time, "heartbeat time"),
+      );
     },
     toValueWrite,
     toWindowAppend,
-    toEnvelope: (source, value, envelopeOptions) => toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
+    toEnvelope: (source, value, envelopeOptions) =>
+      toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
     async assemble(request, overrides = {}) {
       if (!encodingLoaded) await ready();
       const result = await assembleWith(
@@ -223,26 +276,42 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
 
 function compile(options: ContextStoreOptions): Compiled {
   if (!options || !Array.isArray(options.sources) || options.sources.length === 0) {
-    throw new CtxError("CTX_INVALID_DEFINITION", "createContextStore needs `sources`: a non-empty array of batch/stream/realtime/vector sources.", {});
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      "createContextStore needs `sources`: a non-empty array of batch/stream/realtime/vector sources.",
+      {},
+    );
   }
   const sources = new Map<string, AnySource>();
   const entities = new Map<string, Entity>();
   const sections = new Map<string, SectionDefinition>();
   for (const [index, source] of options.sources.entries()) {
-    if (!source || source.kind !== "source") {
-      throw new CtxError("CTX_INVALID_DEFINITION", `sources[${index}] is not a source: build sources with batch(), stream(), realtime() or vector(); got ${safeJson(source)}.`, {
-        index,
-      });
+    if (source?.kind !== "source") {
+      throw new CtxError(
+        "CTX_INVALID_DEFINITION",
+        `sources[${index}] is not a source: build sources with batch(), stream(), realtime() or vector(); got ${safeJson(source)}.`,
+        {
+          index,
+        },
+      );
     }
     if (sources.has(source.name)) {
-      throw new CtxError("CTX_DUPLICATE_SOURCE", `Two sources are named "${source.name}": source names must be unique within a context store.`, {
-        source: source.name,
-      });
+      throw new CtxError(
+        "CTX_DUPLICATE_SOURCE",
+        `Two sources are named "${source.name}": source names must be unique within a context store.`,
+        {
+          source: source.name,
+        },
+      );
     }
     if (source.tier === "realtime" && !(source.timeoutMs > 0)) {
-      throw new CtxError("CTX_INVALID_DEFINITION", `Realtime source "${source.name}" has no positive timeout; define it with realtime(name, { timeout: "80ms", ... }).`, {
-        source: source.name,
-      });
+      throw new CtxError(
+        "CTX_INVALID_DEFINITION",
+        `Realtime source "${source.name}" has no positive timeout; define it with realtime(name, { timeout: "80ms", ... }).`,
+        {
+          source: source.name,
+        },
+      );
     }
     const entity = source.entity as Entity | undefined;
     if (entity) {
@@ -290,7 +359,11 @@ function compile(options: ContextStoreOptions): Compiled {
   return { sources, entities, sections, defaultDeadlineMs, validateOnRead: options.validateOnRead ?? true };
 }
 
-function mergeSection(sections: Map<string, SectionDefinition>, definition: SectionDefinition, sourceName: string): void {
+function mergeSection(
+  sections: Map<string, SectionDefinition>,
+  definition: SectionDefinition,
+  sourceName: string,
+): void {
   const known = sections.get(definition.title);
   if (!known) {
     sections.set(definition.title, definition);
@@ -314,16 +387,24 @@ function mergeSection(sections: Map<string, SectionDefinition>, definition: Sect
 
 function validateSection(definition: SectionDefinition): void {
   const fail = (message: string) => {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Section "${definition.title}": ${message}`, { section: definition.title });
+    throw new CtxError("CTX_INVALID_DEFINITION", `Section "${definition.title}": ${message}`, {
+      section: definition.title,
+    });
   };
   for (const field of ["minTokens", "maxTokens"] as const) {
     const value = definition[field];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) fail(`${field} must be a positive integer; got ${value}.`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      fail(`${field} must be a positive integer; got ${value}.`);
   }
-  if (definition.minTokens !== undefined && definition.maxTokens !== undefined && definition.minTokens > definition.maxTokens) {
+  if (
+    definition.minTokens !== undefined &&
+    definition.maxTokens !== undefined &&
+    definition.minTokens > definition.maxTokens
+  ) {
     fail(`minTokens (${definition.minTokens}) is greater than maxTokens (${definition.maxTokens}).`);
   }
-  if (definition.priority !== undefined && !(definition.priority >= 0 && definition.priority <= 100)) fail(`priority must be 0..100; got ${definition.priority}.`);
+  if (definition.priority !== undefined && !(definition.priority >= 0 && definition.priority <= 100))
+    fail(`priority must be 0..100; got ${definition.priority}.`);
 }
 
 /**
@@ -365,4 +446,3 @@ export function defaultEventId(eventTime: number, event: unknown): string {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return `${eventTime.toString(36)}-${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)}`;
 }
-

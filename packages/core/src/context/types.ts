@@ -6,7 +6,7 @@ import type { Entity } from "../definitions/entity.js";
 import type { AnySource, BatchSource, SectionDefinition, StreamSource, Tier } from "../definitions/source.js";
 import type { Encoding, Envelope, Status } from "../envelope.js";
 import type { PackedSection } from "../pack/types.js";
-import type { OnlineStore, ValueWrite, WindowAppend, WriteOutcome, AppendOutcome } from "../stores/types.js";
+import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "../stores/types.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
 
@@ -114,9 +114,19 @@ export interface ContextStore {
   /** Loads the tokenizer ranks (a few hundred ms once per process); called implicitly on first use. */
   ready(): Promise<void>;
   /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
-  write<V>(source: BatchSource<Entity, V>, key: unknown, value: V | Empty, options?: WriteOptions): Promise<WriteOutcome>;
+  write<V>(
+    source: BatchSource<Entity, V>,
+    key: unknown,
+    value: V | Empty,
+    options?: WriteOptions,
+  ): Promise<WriteOutcome>;
   /** Validates and appends one stream event to its entity's window. */
-  append<V>(source: StreamSource<Entity, V>, key: unknown, event: V, options?: AppendOptions): Promise<AppendOutcome>;
+  append<V>(
+    source: StreamSource<Entity, V>,
+    key: unknown,
+    event: V,
+    options?: AppendOptions,
+  ): Promise<AppendOutcome>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
   heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */

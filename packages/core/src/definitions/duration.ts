@@ -5,7 +5,14 @@ import { CtxError } from "../errors.js";
 export type DurationUnit = "ms" | "s" | "m" | "h" | "d" | "w";
 export type Duration = number | `${number}${DurationUnit}`;
 
-const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Record<DurationUnit, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 
 /** Parses a duration to milliseconds; `what` names the setting in the error message. */
@@ -48,7 +55,8 @@ function trim(value: number): string {
 
 /** Accepts Date, epoch milliseconds or an ISO-8601 string; returns epoch milliseconds (UTC). */
 export function toEpochMs(input: Date | number | string, what: string): number {
-  const value = input instanceof Date ? input.getTime() : typeof input === "string" ? Date.parse(input) : input;
+  const value =
+    input instanceof Date ? input.getTime() : typeof input === "string" ? Date.parse(input) : input;
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new CtxError(
       "CTX_INVALID_REQUEST",

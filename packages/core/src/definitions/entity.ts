@@ -27,9 +27,13 @@ export function defineEntity<const Name extends string, KeySchema extends z.ZodT
     );
   }
   if (!definition?.key || typeof definition.key.safeParse !== "function") {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Entity "${name}" needs a zod schema for its key, e.g. { key: z.object({ userId: z.string() }) }.`, {
-      entity: name,
-    });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Entity "${name}" needs a zod schema for its key, e.g. { key: z.object({ userId: z.string() }) }.`,
+      {
+        entity: name,
+      },
+    );
   }
   return {
     kind: "entity",

@@ -98,7 +98,10 @@ export interface RealtimeResolveContext {
 export interface RealtimeSource<E extends Entity = Entity, V = unknown> extends BaseSource<"realtime", E, V> {
   readonly timeoutMs: number;
   /** Must return a value or `empty()`; `undefined`/`null` is `invalid`, a throw is `error`. */
-  readonly resolve: (key: z.output<E["key"]>, context: RealtimeResolveContext) => Promise<V | Empty> | V | Empty;
+  readonly resolve: (
+    key: z.output<E["key"]>,
+    context: RealtimeResolveContext,
+  ) => Promise<V | Empty> | V | Empty;
   readonly render: (value: V) => Rendered;
   readonly renderEmpty: (reason: string | undefined) => string;
 }
@@ -117,8 +120,14 @@ export interface VectorSource<E extends Entity | undefined = Entity | undefined>
   readonly renderEmpty: (reason: string | undefined) => string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of sources needs an open value type
-export type AnySource = BatchSource<Entity, any> | StreamSource<Entity, any> | RealtimeSource<Entity, any> | VectorSource<any>;
+// A heterogeneous list of sources needs an open value type; each source stays precisely typed.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type OpenValue = any;
+export type AnySource =
+  | BatchSource<Entity, OpenValue>
+  | StreamSource<Entity, OpenValue>
+  | RealtimeSource<Entity, OpenValue>
+  | VectorSource<OpenValue>;
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -135,25 +144,37 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     );
   }
   const fail = (message: string): never => {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (${tier}): ${message}`, { source: name, tier });
+    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (${tier}): ${message}`, {
+      source: name,
+      tier,
+    });
   };
   if (tier !== "vector" && (!options.entity || (options.entity as Entity).kind !== "entity")) {
     fail("`entity` must be an entity from defineEntity().");
   }
-  if (!options.schema || typeof options.schema.safeParse !== "function") fail("`schema` must be a zod schema.");
+  if (!options.schema || typeof options.schema.safeParse !== "function")
+    fail("`schema` must be a zod schema.");
   const version = options.version ?? 1;
-  if (!Number.isInteger(version) || version < 1) fail(`\`version\` must be a positive integer; got ${version}.`);
+  if (!Number.isInteger(version) || version < 1)
+    fail(`\`version\` must be a positive integer; got ${version}.`);
   const priority = options.priority ?? 50;
-  if (!Number.isFinite(priority) || priority < 0 || priority > 100) fail(`\`priority\` must be 0..100; got ${priority}.`);
-  const sectionDefinition = typeof options.section === "string" ? { title: options.section } : options.section;
-  if (!sectionDefinition || typeof sectionDefinition.title !== "string" || !/^[^\r\n]{1,120}$/.test(sectionDefinition.title.trim())) {
+  if (!Number.isFinite(priority) || priority < 0 || priority > 100)
+    fail(`\`priority\` must be 0..100; got ${priority}.`);
+  const sectionDefinition =
+    typeof options.section === "string" ? { title: options.section } : options.section;
+  if (
+    !sectionDefinition ||
+    typeof sectionDefinition.title !== "string" ||
+    !/^[^\r\n]{1,120}$/.test(sectionDefinition.title.trim())
+  ) {
     fail("`section` must be a one-line title (1..120 characters) or section(title, options).");
   }
   const policy = options.onUnavailable ?? (options.required ? "fail" : "note");
   if (!["omit", "note", "fallback", "fail"].includes(policy)) {
     fail(`\`onUnavailable\` must be "omit", "note", "fallback" or "fail"; got ${JSON.stringify(policy)}.`);
   }
-  const maxAgeMs = options.maxAge === undefined ? undefined : parseDuration(options.maxAge, `maxAge of source "${name}"`);
+  const maxAgeMs =
+    options.maxAge === undefined ? undefined : parseDuration(options.maxAge, `maxAge of source "${name}"`);
   const label = options.label ?? name.replaceAll("_", " ");
   return {
     kind: "source" as const,
@@ -173,7 +194,8 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
 
 function defaultRender(value: unknown): Rendered {
   if (typeof value === "string") return value;
-  if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? item : JSON.stringify(item)));
+  if (Array.isArray(value))
+    return value.map((item) => (typeof item === "string" ? item : JSON.stringify(item)));
   if (value !== null && typeof value === "object") {
     return Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined && v !== null)
@@ -183,7 +205,9 @@ function defaultRender(value: unknown): Rendered {
 }
 
 const defaultEmpty = (label: string) => (reason: string | undefined) =>
-  reason ? `${capitalize(label)}: none (${reason}).` : `${capitalize(label)}: none — confirmed, not missing data.`;
+  reason
+    ? `${capitalize(label)}: none (${reason}).`
+    : `${capitalize(label)}: none — confirmed, not missing data.`;
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -223,16 +247,25 @@ export function stream<E extends Entity, S extends z.ZodType>(
 ): StreamSource<E, z.output<S>> {
   const base = common("stream", name, options);
   if (!Number.isInteger(options.window) || options.window < 1 || options.window > 10_000) {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (stream): \`window\` must be an integer 1..10000; got ${options.window}.`, {
-      source: name,
-    });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (stream): \`window\` must be an integer 1..10000; got ${options.window}.`,
+      {
+        source: name,
+      },
+    );
   }
   return {
     ...base,
     entity: options.entity,
     window: options.window,
     render: options.render ?? ((event) => flatten(defaultRender(event))),
-    renderEmpty: options.renderEmpty ?? ((reason) => (reason ? `No ${base.label} (${reason}).` : `No ${base.label} — confirmed, the stream is live and has no events for this ${options.entity.name}.`)),
+    renderEmpty:
+      options.renderEmpty ??
+      ((reason) =>
+        reason
+          ? `No ${base.label} (${reason}).`
+          : `No ${base.label} — confirmed, the stream is live and has no events for this ${options.entity.name}.`),
     eventId: options.eventId,
     eventTime: options.eventTime,
   };
@@ -244,7 +277,10 @@ function flatten(rendered: Rendered): string {
 
 export interface RealtimeOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
   timeout: Duration;
-  resolve: (key: z.output<E["key"]>, context: RealtimeResolveContext) => Promise<z.output<S> | Empty> | z.output<S> | Empty;
+  resolve: (
+    key: z.output<E["key"]>,
+    context: RealtimeResolveContext,
+  ) => Promise<z.output<S> | Empty> | z.output<S> | Empty;
   render?: (value: z.output<S>) => Rendered;
   renderEmpty?: (reason: string | undefined) => string;
 }
@@ -263,7 +299,11 @@ export function realtime<E extends Entity, S extends z.ZodType>(
     );
   }
   if (typeof options.resolve !== "function") {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (realtime) needs a \`resolve(key, { signal })\` function.`, { source: name });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (realtime) needs a \`resolve(key, { signal })\` function.`,
+      { source: name },
+    );
   }
   return {
     ...base,
@@ -290,17 +330,36 @@ export interface VectorOptions<E extends Entity | undefined>
 }
 
 /** Vector tier: one embed + one similarity search per request, in parallel with everything else. */
-export function vector<E extends Entity | undefined = undefined>(name: string, options: VectorOptions<E>): VectorSource<E> {
-  const base = common("vector", name, { ...options, entity: options.entity as E, schema: VECTOR_HITS_SCHEMA });
+export function vector<E extends Entity | undefined = undefined>(
+  name: string,
+  options: VectorOptions<E>,
+): VectorSource<E> {
+  const base = common("vector", name, {
+    ...options,
+    entity: options.entity as E,
+    schema: VECTOR_HITS_SCHEMA,
+  });
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 1 || topK > 1_000) {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector): \`topK\` must be an integer 1..1000; got ${topK}.`, { source: name });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (vector): \`topK\` must be an integer 1..1000; got ${topK}.`,
+      { source: name },
+    );
   }
   if (!options.store || typeof options.store.query !== "function") {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector) needs a \`store\` implementing VectorStore.`, { source: name });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (vector) needs a \`store\` implementing VectorStore.`,
+      { source: name },
+    );
   }
   if (!options.embedder || typeof options.embedder.embed !== "function") {
-    throw new CtxError("CTX_INVALID_DEFINITION", `Source "${name}" (vector) needs an \`embedder\` implementing Embedder.`, { source: name });
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `Source "${name}" (vector) needs an \`embedder\` implementing Embedder.`,
+      { source: name },
+    );
   }
   return {
     ...base,
@@ -308,10 +367,18 @@ export function vector<E extends Entity | undefined = undefined>(name: string, o
     embedder: options.embedder,
     topK,
     minScore: options.minScore,
-    timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, `timeout of source "${name}"`),
+    timeoutMs:
+      options.timeout === undefined
+        ? undefined
+        : parseDuration(options.timeout, `timeout of source "${name}"`),
     tenant: options.tenant,
     filter: options.filter,
-    renderEmpty: options.renderEmpty ?? ((reason) => (reason ? `No ${base.label} (${reason}).` : `No ${base.label} matched this question (search ran; nothing above the relevance threshold).`)),
+    renderEmpty:
+      options.renderEmpty ??
+      ((reason) =>
+        reason
+          ? `No ${base.label} (${reason}).`
+          : `No ${base.label} matched this question (search ran; nothing above the relevance threshold).`),
   };
 }
 

@@ -2,11 +2,19 @@
 // read for every batch/stream value, the realtime resolvers and the vector searches, all under one
 // request deadline; classify every value into exactly one status; apply unavailable policies; pack
 // under the token budget; return the text with a full trace.
+
+import type { Compiled } from "../context/create.js";
 import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue } from "../context/types.js";
 import { formatDuration, parseDuration, toEpochMs } from "../definitions/duration.js";
 import type { Entity } from "../definitions/entity.js";
 import { canonicalize } from "../definitions/entity.js";
-import { type AnySource, sourceField, TIER_RANK, type Tier, type VectorSource } from "../definitions/source.js";
+import {
+  type AnySource,
+  sourceField,
+  TIER_RANK,
+  type Tier,
+  type VectorSource,
+} from "../definitions/source.js";
 import type { Envelope, RenderedText, Status } from "../envelope.js";
 import { CtxError, describeIssues } from "../errors.js";
 import { pack } from "../pack/packer.js";
@@ -19,8 +27,13 @@ import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace, SourceTrace } from "../trace/types.js";
 import { vectorHitsToBlock } from "../vector/results.js";
 import type { VectorHit } from "../vector/types.js";
-import type { Compiled } from "../context/create.js";
-import { DEADLINE, errorMessage, type RealtimeCaller, type RealtimeOutcome, raceDeadline } from "./realtime.js";
+import {
+  DEADLINE,
+  errorMessage,
+  type RealtimeCaller,
+  type RealtimeOutcome,
+  raceDeadline,
+} from "./realtime.js";
 
 export interface AssemblyDeps {
   readonly compiled: Compiled;
@@ -61,19 +74,31 @@ interface KeyInfo {
 
 let assemblies = 0;
 
-export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest, overrides: AssembleOverrides): Promise<AssembleResult> {
+export async function assembleWith(
+  deps: AssemblyDeps,
+  request: AssembleRequest,
+  overrides: AssembleOverrides,
+): Promise<AssembleResult> {
   const started = performance.now();
   const { compiled, tokenizer } = deps;
   if (!request || typeof request !== "object" || typeof request.keys !== "object" || request.keys === null) {
-    throw new CtxError("CTX_INVALID_REQUEST", "assemble needs { keys: { <entity>: <key> }, budget: { maxTokens } }.", {});
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "assemble needs { keys: { <entity>: <key> }, budget: { maxTokens } }.",
+      {},
+    );
   }
   const maxTokens = validateBudget(request.budget);
   const now = overrides.now === undefined ? deps.clock() : toEpochMs(overrides.now, "overrides.now");
-  const deadlineMs = request.deadline === undefined ? compiled.defaultDeadlineMs : parseDuration(request.deadline, "request deadline");
+  const deadlineMs =
+    request.deadline === undefined
+      ? compiled.defaultDeadlineMs
+      : parseDuration(request.deadline, "request deadline");
   const deadlineAt = started + deadlineMs;
   const keys = resolveKeys(compiled, request.keys);
   const selected = selectSources(compiled, request.sources);
-  const query = typeof request.query === "string" && request.query.trim().length > 0 ? request.query : undefined;
+  const query =
+    typeof request.query === "string" && request.query.trim().length > 0 ? request.query : undefined;
   const warnings: string[] = [];
   let tokenizerCalls = 0;
   const countTokenize = () => {
@@ -81,7 +106,10 @@ export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest,
   };
 
   const controller = new AbortController();
-  const deadlineTimer = setTimeout(() => controller.abort(new Error(`request deadline of ${deadlineMs}ms reached`)), deadlineMs);
+  const deadlineTimer = setTimeout(
+    () => controller.abort(new Error(`request deadline of ${deadlineMs}ms reached`)),
+    deadlineMs,
+  );
   const onOuterAbort = () => controller.abort(request.signal?.reason);
   request.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
@@ -121,7 +149,19 @@ export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest,
 
     const timings = { onlineReadMs: 0, realtimeMs: 0, vectorMs: 0 };
     const online = overrides.online ?? deps.online;
-    const readDone = readPlan.length === 0 ? Promise.resolve() : readOnline(online, readPlan, now, deadlineAt, controller.signal, compiled.validateOnRead, resolutions, timings);
+    const readDone =
+      readPlan.length === 0
+        ? Promise.resolve()
+        : readOnline(
+            online,
+            readPlan,
+            now,
+            deadlineAt,
+            controller.signal,
+            compiled.validateOnRead,
+            resolutions,
+            timings,
+          );
     const realtimeDone = Promise.all(
       realtimePlan.map(async ({ source, key }) => {
         const override = overrides.realtime?.[source.name];
@@ -139,7 +179,15 @@ export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest,
     );
     const vectorDone = Promise.all(
       vectorPlan.map(async ({ source, key }) => {
-        const resolution = await searchVector(source, key, query as string, request.tenant, deadlineAt, controller.signal, tokenizer, countTokenize);
+        const resolution = await searchVector(
+          source,
+          key,
+          query as string,
+          request.tenant,
+          deadlineAt,
+          controller.signal,
+          tokenizer,
+        );
         timings.vectorMs = Math.max(timings.vectorMs, resolution.latencyMs);
         resolutions.set(source.name, resolution);
       }),
@@ -164,13 +212,19 @@ export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest,
     }
 
     const ordered = selected.map((source) => resolutions.get(source.name) as Resolution);
-    const failedRequired = ordered.filter((resolution) => resolution.source.required && !isFactStatus(resolution.status));
+    const failedRequired = ordered.filter(
+      (resolution) => resolution.source.required && !isFactStatus(resolution.status),
+    );
     if (failedRequired.length > 0) {
-      const list = failedRequired.map((r) => `${r.source.name} is ${r.status}${r.reason ? ` (${r.reason})` : ""}`).join("; ");
+      const list = failedRequired
+        .map((r) => `${r.source.name} is ${r.status}${r.reason ? ` (${r.reason})` : ""}`)
+        .join("; ");
       throw new CtxError(
         "CTX_REQUIRED_UNAVAILABLE",
         `Required context is unavailable: ${list}. Nothing was assembled, so no prompt goes out with this context silently missing; retry, or mark the source optional (required: false, onUnavailable: "note").`,
-        { sources: failedRequired.map((r) => ({ source: r.source.name, status: r.status, reason: r.reason })) },
+        {
+          sources: failedRequired.map((r) => ({ source: r.source.name, status: r.status, reason: r.reason })),
+        },
       );
     }
 
@@ -203,7 +257,9 @@ export async function assembleWith(deps: AssemblyDeps, request: AssembleRequest,
         tier: resolution.source.tier,
         status: resolution.status,
         ...(resolution.value === undefined ? {} : { value: resolution.value }),
-        ...(resolution.eventTime === undefined ? {} : { eventTime: resolution.eventTime, ageMs: Math.max(0, now - resolution.eventTime) }),
+        ...(resolution.eventTime === undefined
+          ? {}
+          : { eventTime: resolution.eventTime, ageMs: Math.max(0, now - resolution.eventTime) }),
         ...(resolution.reason === undefined ? {} : { reason: resolution.reason }),
       };
     }
@@ -226,7 +282,10 @@ function validateBudget(budget: unknown): number {
   return maxTokens;
 }
 
-function resolveKeys(compiled: Compiled, requestKeys: Readonly<Record<string, unknown>>): Map<string, KeyInfo> {
+function resolveKeys(
+  compiled: Compiled,
+  requestKeys: Readonly<Record<string, unknown>>,
+): Map<string, KeyInfo> {
   const keys = new Map<string, KeyInfo>();
   for (const [name, key] of Object.entries(requestKeys)) {
     if (key === undefined) continue;
@@ -256,9 +315,13 @@ function selectSources(compiled: Compiled, names: readonly string[] | undefined)
   return names.map((name) => {
     const source = compiled.sources.get(name);
     if (!source) {
-      throw new CtxError("CTX_UNKNOWN_SOURCE", `request.sources names "${name}", which is not a source of this context store (${[...compiled.sources.keys()].join(", ")}).`, {
-        source: name,
-      });
+      throw new CtxError(
+        "CTX_UNKNOWN_SOURCE",
+        `request.sources names "${name}", which is not a source of this context store (${[...compiled.sources.keys()].join(", ")}).`,
+        {
+          source: name,
+        },
+      );
     }
     return source;
   });
@@ -288,16 +351,28 @@ async function readOnline(
     field: sourceField(source),
     kind: source.tier === "stream" ? "window" : "value",
   }));
-  const watermarks = plan.filter(({ source }) => source.tier === "stream").map(({ source }) => sourceField(source));
+  const watermarks = plan
+    .filter(({ source }) => source.tier === "stream")
+    .map(({ source }) => sourceField(source));
   const started = performance.now();
   let result: OnlineReadResult | typeof DEADLINE;
   try {
-    result = await raceDeadline(online.read({ records, watermarks }, { signal }), deadlineAt - started, signal);
+    result = await raceDeadline(
+      online.read({ records, watermarks }, { signal }),
+      deadlineAt - started,
+      signal,
+    );
   } catch (error) {
     const latencyMs = performance.now() - started;
     timings.onlineReadMs = latencyMs;
     for (const { source, key } of plan) {
-      resolutions.set(source.name, { source, key: key.canonical, status: "error", reason: `${online.name} read failed: ${errorMessage(error)}`, latencyMs });
+      resolutions.set(source.name, {
+        source,
+        key: key.canonical,
+        status: "error",
+        reason: `${online.name} read failed: ${errorMessage(error)}`,
+        latencyMs,
+      });
     }
     return;
   }
@@ -305,7 +380,13 @@ async function readOnline(
   timings.onlineReadMs = latencyMs;
   if (result === DEADLINE) {
     for (const { source, key } of plan) {
-      resolutions.set(source.name, { source, key: key.canonical, status: "timeout", reason: `${online.name} read did not answer within the request deadline`, latencyMs });
+      resolutions.set(source.name, {
+        source,
+        key: key.canonical,
+        status: "timeout",
+        reason: `${online.name} read did not answer within the request deadline`,
+        latencyMs,
+      });
     }
     return;
   }
@@ -324,7 +405,12 @@ async function readOnline(
   });
 }
 
-function classifyValue(resolution: Resolution, record: ReadResult, now: number, validateOnRead: boolean): void {
+function classifyValue(
+  resolution: Resolution,
+  record: ReadResult,
+  now: number,
+  validateOnRead: boolean,
+): void {
   const { source } = resolution;
   if (record.kind === "invalid") {
     resolution.status = "invalid";
@@ -363,7 +449,13 @@ function classifyValue(resolution: Resolution, record: ReadResult, now: number, 
   if (envelope.rendered) resolution.rendered = envelope.rendered;
 }
 
-function classifyWindow(resolution: Resolution, record: ReadResult, watermark: number | undefined, now: number, validateOnRead: boolean): void {
+function classifyWindow(
+  resolution: Resolution,
+  record: ReadResult,
+  watermark: number | undefined,
+  now: number,
+  validateOnRead: boolean,
+): void {
   const { source } = resolution;
   if (record.kind === "invalid") {
     resolution.status = "invalid";
@@ -390,7 +482,8 @@ function classifyWindow(resolution: Resolution, record: ReadResult, watermark: n
   const freshness = Math.max(watermark ?? Number.NEGATIVE_INFINITY, newest ?? Number.NEGATIVE_INFINITY);
   if (events.length === 0 && watermark === undefined) {
     resolution.status = "missing";
-    resolution.reason = "no events stored and no ingest watermark: cannot tell an empty stream from one that never ran";
+    resolution.reason =
+      "no events stored and no ingest watermark: cannot tell an empty stream from one that never ran";
     return;
   }
   resolution.eventTime = freshness;
@@ -408,7 +501,8 @@ function classifyWindow(resolution: Resolution, record: ReadResult, watermark: n
 }
 
 function envelopeProblem(source: AnySource, envelope: Envelope, validateOnRead: boolean): string | undefined {
-  if (typeof envelope.eventTime !== "number" || !Number.isFinite(envelope.eventTime)) return "envelope has no valid eventTime";
+  if (typeof envelope.eventTime !== "number" || !Number.isFinite(envelope.eventTime))
+    return "envelope has no valid eventTime";
   if (envelope.schemaVersion !== source.version) {
     return `stored schema version ${envelope.schemaVersion}, source "${source.name}" expects version ${source.version}`;
   }
@@ -450,20 +544,43 @@ function ensureLines(resolution: Resolution, tokenizer: Tokenizer, onTokenize: (
  * Renders a value at request time (realtime values, or stored values without counts). Line counts go
  * through the process-wide memo, so a realtime value that repeats (the usual case) costs no tokenizing.
  */
-function renderFresh(source: AnySource, value: unknown, tokenizer: Tokenizer, onTokenize: () => void): RenderedText {
+function renderFresh(
+  source: AnySource,
+  value: unknown,
+  tokenizer: Tokenizer,
+  onTokenize: () => void,
+): RenderedText {
   const memoised: Tokenizer = { ...tokenizer, count: (text) => cachedCount(tokenizer, text, onTokenize) };
   return renderValue(source, value, memoised);
 }
 
-function fromOverride(override: NonNullable<AssembleOverrides["realtime"]>[string], now: number): RealtimeOutcome {
-  if ("status" in override) return { status: override.status, latencyMs: 0, ...(override.reason === undefined ? {} : { reason: override.reason }) };
+function fromOverride(
+  override: NonNullable<AssembleOverrides["realtime"]>[string],
+  now: number,
+): RealtimeOutcome {
+  if ("status" in override)
+    return {
+      status: override.status,
+      latencyMs: 0,
+      ...(override.reason === undefined ? {} : { reason: override.reason }),
+    };
   if ("empty" in override) {
-    return { status: "empty", latencyMs: 0, eventTime: override.eventTime ?? now, ...(override.reason === undefined ? {} : { emptyReason: override.reason }) };
+    return {
+      status: "empty",
+      latencyMs: 0,
+      eventTime: override.eventTime ?? now,
+      ...(override.reason === undefined ? {} : { emptyReason: override.reason }),
+    };
   }
   return { status: "ok", value: override.value, latencyMs: 0, eventTime: override.eventTime ?? now };
 }
 
-function fromRealtime(source: AnySource, key: string, outcome: RealtimeOutcome, caller: RealtimeCaller): Resolution {
+function fromRealtime(
+  source: AnySource,
+  key: string,
+  outcome: RealtimeOutcome,
+  caller: RealtimeCaller,
+): Resolution {
   const resolution: Resolution = { source, key, status: outcome.status, latencyMs: outcome.latencyMs };
   if (outcome.reason !== undefined) resolution.reason = outcome.reason;
   if (outcome.eventTime !== undefined) resolution.eventTime = outcome.eventTime;
@@ -496,10 +613,12 @@ async function searchVector(
   deadlineAt: number,
   signal: AbortSignal,
   tokenizer: Tokenizer,
-  onTokenize: () => void,
 ): Promise<Resolution> {
   const started = performance.now();
-  const tenant = typeof source.tenant === "function" ? source.tenant({ tenant: requestTenant }) : (source.tenant ?? requestTenant);
+  const tenant =
+    typeof source.tenant === "function"
+      ? source.tenant({ tenant: requestTenant })
+      : (source.tenant ?? requestTenant);
   const waitMs = Math.min(deadlineAt - started, source.timeoutMs ?? Number.POSITIVE_INFINITY);
   const resolution: Resolution = { source, key: key?.canonical, status: "missing", latencyMs: 0 };
   if (waitMs <= 0) {
@@ -540,7 +659,10 @@ async function searchVector(
     }
     if (hits.length === 0) {
       resolution.status = "empty";
-      resolution.emptyReason = source.minScore === undefined ? "the search returned no chunks" : `no chunk scored at or above ${source.minScore}`;
+      resolution.emptyReason =
+        source.minScore === undefined
+          ? "the search returned no chunks"
+          : `no chunk scored at or above ${source.minScore}`;
       return resolution;
     }
     const block = vectorHitsToBlock(hits, tokenizer);
@@ -555,7 +677,10 @@ async function searchVector(
     resolution.latencyMs = performance.now() - started;
     const timedOut = isTimeoutError(error);
     resolution.status = timedOut ? "timeout" : "error";
-    resolution.reason = error instanceof EmbedFailure ? `embedder failed: ${error.message}` : `${source.store.name} search failed: ${errorMessage(error)}`;
+    resolution.reason =
+      error instanceof EmbedFailure
+        ? `embedder failed: ${error.message}`
+        : `${source.store.name} search failed: ${errorMessage(error)}`;
     return resolution;
   } finally {
     signal.removeEventListener("abort", onAbort);
@@ -567,7 +692,12 @@ class EmbedFailure extends Error {}
 function isTimeoutError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  return error.name === "TimeoutError" || code === "CTX_TIMEOUT" || code === "ETIMEDOUT" || /timed? ?out/i.test(error.message);
+  return (
+    error.name === "TimeoutError" ||
+    code === "CTX_TIMEOUT" ||
+    code === "ETIMEDOUT" ||
+    /timed? ?out/i.test(error.message)
+  );
 }
 
 interface RenderedBlockInfo {
@@ -621,13 +751,21 @@ function buildSections(
             suffix: label,
           };
           how = "fallback";
-          warnings.push(`${source.name}: ${resolution.status}; rendered the last known value (${ageMs === undefined ? "age unknown" : formatDuration(ageMs)} old) under the fallback policy.`);
+          warnings.push(
+            `${source.name}: ${resolution.status}; rendered the last known value (${ageMs === undefined ? "age unknown" : formatDuration(ageMs)} old) under the fallback policy.`,
+          );
         } else {
-          block = noteBlock(resolution, unknownNote(source.label, resolution.status as Exclude<Status, "ok" | "empty">));
+          block = noteBlock(
+            resolution,
+            unknownNote(source.label, resolution.status as Exclude<Status, "ok" | "empty">),
+          );
           how = "note";
         }
       } else if (policy === "note" || policy === "fail") {
-        block = noteBlock(resolution, unknownNote(source.label, resolution.status as Exclude<Status, "ok" | "empty">));
+        block = noteBlock(
+          resolution,
+          unknownNote(source.label, resolution.status as Exclude<Status, "ok" | "empty">),
+        );
         how = "note";
       }
     }
@@ -635,10 +773,17 @@ function buildSections(
       rendered.set(source.name, { rendered: how === "value" ? "value" : "none", candidateTokens: 0 });
       continue;
     }
-    const suffixTokens = (block.suffix ?? []).reduce((sum, line) => sum + cachedCount(tokenizer, `${line}\n`, onTokenize), 0);
+    const suffixTokens = (block.suffix ?? []).reduce(
+      (sum, line) => sum + cachedCount(tokenizer, `${line}\n`, onTokenize),
+      0,
+    );
     rendered.set(source.name, { rendered: how, candidateTokens: sum(block.tokens) + suffixTokens });
     const title = source.section.title;
-    const entry = bySection.get(title) ?? { blocks: [], tierRank: TIER_RANK[source.tier], priority: source.priority };
+    const entry = bySection.get(title) ?? {
+      blocks: [],
+      tierRank: TIER_RANK[source.tier],
+      priority: source.priority,
+    };
     entry.blocks.push(block);
     entry.tierRank = Math.min(entry.tierRank, TIER_RANK[source.tier]);
     entry.priority = Math.max(entry.priority, source.priority);
@@ -685,7 +830,11 @@ function fallbackContent(
   if (resolution.fallback) {
     const rendered = renderFresh(resolution.source, resolution.fallback.value, tokenizer, onTokenize);
     resolution.kind = rendered.kind;
-    return { lines: rendered.lines, tokens: tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize), eventTime: resolution.fallback.eventTime };
+    return {
+      lines: rendered.lines,
+      tokens: tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize),
+      eventTime: resolution.fallback.eventTime,
+    };
   }
   return undefined;
 }
@@ -730,7 +879,9 @@ function buildTrace(input: {
       status: resolution.status,
       ...(resolution.reason === undefined ? {} : { reason: resolution.reason }),
       latencyMs: round(resolution.latencyMs),
-      ...(resolution.eventTime === undefined ? {} : { eventTime: resolution.eventTime, ageMs: Math.max(0, input.now - resolution.eventTime) }),
+      ...(resolution.eventTime === undefined
+        ? {}
+        : { eventTime: resolution.eventTime, ageMs: Math.max(0, input.now - resolution.eventTime) }),
       rendered: info?.rendered ?? "none",
       outcome: block ? block.outcome : "omitted",
       ...(block?.reason === undefined ? omittedReason(resolution, info) : { outcomeReason: block.reason }),
@@ -752,8 +903,20 @@ function buildTrace(input: {
     budget: { maxTokens: input.maxTokens },
     deadlineMs: input.deadlineMs,
     sources,
-    sections: input.packed.sections.map((section) => ({ title: section.title, tokens: section.tokens, sources: section.sources })),
-    totals: { tokens: input.packed.tokens, budget: input.maxTokens, included, truncated, dropped, unavailable, tokenizerCalls: input.tokenizerCalls },
+    sections: input.packed.sections.map((section) => ({
+      title: section.title,
+      tokens: section.tokens,
+      sources: section.sources,
+    })),
+    totals: {
+      tokens: input.packed.tokens,
+      budget: input.maxTokens,
+      included,
+      truncated,
+      dropped,
+      unavailable,
+      tokenizerCalls: input.tokenizerCalls,
+    },
     phases: {
       validateMs: round(input.phases.validateMs),
       onlineReadMs: round(input.phases.onlineReadMs),
@@ -762,15 +925,26 @@ function buildTrace(input: {
       packMs: round(input.phases.packMs),
       totalMs: round(input.phases.totalMs),
     },
-    tierShare: { batch: share("batch"), stream: share("stream"), realtime: share("realtime"), vector: share("vector") },
+    tierShare: {
+      batch: share("batch"),
+      stream: share("stream"),
+      realtime: share("realtime"),
+      vector: share("vector"),
+    },
     warnings: input.warnings,
   };
 }
 
-function omittedReason(resolution: Resolution, info: RenderedBlockInfo | undefined): { outcomeReason?: string } {
-  if (info?.rendered === "value" && info.candidateTokens === 0) return { outcomeReason: "the value rendered to no text" };
+function omittedReason(
+  resolution: Resolution,
+  info: RenderedBlockInfo | undefined,
+): { outcomeReason?: string } {
+  if (info?.rendered === "value" && info.candidateTokens === 0)
+    return { outcomeReason: "the value rendered to no text" };
   if (isFactStatus(resolution.status)) return {};
-  return { outcomeReason: `status ${resolution.status} under the "${resolution.source.onUnavailable}" policy` };
+  return {
+    outcomeReason: `status ${resolution.status} under the "${resolution.source.onUnavailable}" policy`,
+  };
 }
 
 function sum(values: readonly number[]): number {

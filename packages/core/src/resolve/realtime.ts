@@ -53,7 +53,8 @@ export class RealtimeCaller {
     const started = performance.now();
     const current = flight;
     try {
-      if (context.waitMs <= 0) return { status: "skipped", reason: "request deadline already spent", latencyMs: 0 };
+      if (context.waitMs <= 0)
+        return { status: "skipped", reason: "request deadline already spent", latencyMs: 0 };
       const outcome = await raceDeadline(current.promise, context.waitMs, context.signal);
       if (outcome === DEADLINE) {
         return {
@@ -65,17 +66,28 @@ export class RealtimeCaller {
       return shared ? { ...outcome, shared: true } : outcome;
     } finally {
       current.waiting -= 1;
-      if (current.waiting === 0) current.controller.abort(new Error("every request waiting for this lookup gave up"));
+      if (current.waiting === 0)
+        current.controller.abort(new Error("every request waiting for this lookup gave up"));
     }
   }
 
-  private start(source: RealtimeSource, parsedKey: unknown, id: string, query: string | undefined, now: number): InFlight {
+  private start(
+    source: RealtimeSource,
+    parsedKey: unknown,
+    id: string,
+    query: string | undefined,
+    now: number,
+  ): InFlight {
     const controller = new AbortController();
     const started = performance.now();
     const promise = new Promise<RealtimeOutcome>((resolve) => {
       const timer = setTimeout(() => {
         controller.abort(new Error(`timed out after ${source.timeoutMs}ms`));
-        resolve({ status: "timeout", reason: `timed out after ${source.timeoutMs}ms`, latencyMs: performance.now() - started });
+        resolve({
+          status: "timeout",
+          reason: `timed out after ${source.timeoutMs}ms`,
+          latencyMs: performance.now() - started,
+        });
       }, source.timeoutMs);
       const finish = (outcome: RealtimeOutcome) => {
         clearTimeout(timer);
@@ -90,7 +102,8 @@ export class RealtimeCaller {
       }
       Promise.resolve(result).then(
         (value) => finish(this.classify(source, id, value, now, performance.now() - started)),
-        (error) => finish({ status: "error", reason: errorMessage(error), latencyMs: performance.now() - started }),
+        (error) =>
+          finish({ status: "error", reason: errorMessage(error), latencyMs: performance.now() - started }),
       );
     }).finally(() => {
       if (this.inFlight.get(id)?.promise === promise) this.inFlight.delete(id);
@@ -98,9 +111,20 @@ export class RealtimeCaller {
     return { promise, controller, waiting: 0 };
   }
 
-  private classify(source: RealtimeSource, id: string, value: unknown, now: number, latencyMs: number): RealtimeOutcome {
+  private classify(
+    source: RealtimeSource,
+    id: string,
+    value: unknown,
+    now: number,
+    latencyMs: number,
+  ): RealtimeOutcome {
     if (isEmpty(value)) {
-      return { status: "empty", latencyMs, eventTime: now, ...(value.reason === undefined ? {} : { emptyReason: value.reason }) };
+      return {
+        status: "empty",
+        latencyMs,
+        eventTime: now,
+        ...(value.reason === undefined ? {} : { emptyReason: value.reason }),
+      };
     }
     if (value === undefined || value === null) {
       return {
@@ -110,7 +134,12 @@ export class RealtimeCaller {
       };
     }
     const parsed = source.schema.safeParse(value);
-    if (!parsed.success) return { status: "invalid", reason: `fails its schema: ${describeIssues(parsed.error.issues)}`, latencyMs };
+    if (!parsed.success)
+      return {
+        status: "invalid",
+        reason: `fails its schema: ${describeIssues(parsed.error.issues)}`,
+        latencyMs,
+      };
     if (this.lastGood.size >= LAST_GOOD_LIMIT && !this.lastGood.has(id)) {
       const oldest = this.lastGood.keys().next().value;
       if (oldest !== undefined) this.lastGood.delete(oldest);
@@ -124,7 +153,11 @@ export class RealtimeCaller {
 export const DEADLINE: unique symbol = Symbol("deadline");
 
 /** Resolves with the promise's value, or DEADLINE after `waitMs` / when `signal` aborts. */
-export function raceDeadline<T>(promise: Promise<T>, waitMs: number, signal: AbortSignal | undefined): Promise<T | typeof DEADLINE> {
+export function raceDeadline<T>(
+  promise: Promise<T>,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<T | typeof DEADLINE> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       resolve(DEADLINE);
@@ -134,10 +167,13 @@ export function raceDeadline<T>(promise: Promise<T>, waitMs: number, signal: Abo
       clearTimeout(timer);
       resolve(DEADLINE);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(DEADLINE);
-    }, Math.max(0, waitMs));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(DEADLINE);
+      },
+      Math.max(0, waitMs),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {

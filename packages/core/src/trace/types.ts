@@ -40,7 +40,11 @@ export interface AssemblyTrace {
   readonly budget: { readonly maxTokens: number };
   readonly deadlineMs: number;
   readonly sources: readonly SourceTrace[];
-  readonly sections: ReadonlyArray<{ readonly title: string; readonly tokens: number; readonly sources: readonly string[] }>;
+  readonly sections: ReadonlyArray<{
+    readonly title: string;
+    readonly tokens: number;
+    readonly sources: readonly string[];
+  }>;
   readonly totals: {
     readonly tokens: number;
     readonly budget: number;
