@@ -3,3 +3,9 @@
 export { type BenchFigure, measure, percentile, report, round, type Samples } from "./bench.js";
 // Contract suites (each module adds its export below).
 export { type OnlineStoreContractContext, type OnlineStoreContractOptions, testOnlineStore } from "./online-store-contract.js";
+export {
+  testVectorStore,
+  type VectorStoreContractContext,
+  type VectorStoreContractOptions,
+  type VectorStoreSettings,
+} from "./vector-store-contract.js";

@@ -23,6 +23,13 @@ export interface MemoryVectorStoreOptions {
    * benchmark's baseline and the fallback). Both give the same ranking.
    */
   kernel?: "wasm-simd" | "js";
+  /**
+   * Up to this many chunks every query is an exact scan. Above it, an int8 pass (a quarter of the
+   * memory traffic) picks max(100, 10 x topK) candidates that are re-scored exactly, so returned
+   * scores are always exact; the ranking matched exact search on the benchmark (recall_at_10 in
+   * docs/benchmarks.md). Default 20,000; `Infinity` forces exact scans.
+   */
+  exactUpTo?: number;
 }
 
 export interface MemoryVectorStore extends VectorStore {
@@ -46,7 +53,10 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     );
   }
   const multiTenant = options.multiTenant === true;
-  const index = new FlatIndex(dimensions, options.kernel === undefined ? {} : { kernel: options.kernel });
+  const index = new FlatIndex(dimensions, {
+    ...(options.kernel !== undefined && { kernel: options.kernel }),
+    ...(options.exactUpTo !== undefined && { exactUpTo: options.exactUpTo }),
+  });
   let log: VectorLog | undefined;
   let closed = false;
   // Loading a directory is asynchronous; every operation waits for it (and rethrows its failure).

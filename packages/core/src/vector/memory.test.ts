@@ -1,0 +1,228 @@
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { isCtxError } from "../errors.js";
+import { testVectorStore } from "../testing/vector-store-contract.js";
+import { localEmbedder } from "./local-embedder.js";
+import { memoryVectorStore } from "./memory.js";
+import type { VectorRecord } from "./types.js";
+
+testVectorStore({ name: "memoryVectorStore", create: (settings) => memoryVectorStore(settings) });
+testVectorStore({
+  name: "memoryVectorStore (plain JS kernel)",
+  create: (settings) => memoryVectorStore({ ...settings, kernel: "js" }),
+});
+// Forces the int8 candidate pass on every query, so the contract covers it too.
+testVectorStore({
+  name: "memoryVectorStore (int8 candidates)",
+  create: (settings) => memoryVectorStore({ ...settings, exactUpTo: 0 }),
+});
+
+const directories: string[] = [];
+async function freshDirectory(): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), "ctxstore-vectors-"));
+  directories.push(directory);
+  return directory;
+}
+afterEach(async () => {
+  for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
+});
+
+function unit(dimensions: number, seed: number): number[] {
+  let state = seed * 2654435761;
+  return Array.from({ length: dimensions }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+function records(count: number, dimensions: number, prefix = "doc"): VectorRecord[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: `${prefix}${index}#0`,
+    documentId: `${prefix}${index}`,
+    chunkIndex: 0,
+    vector: unit(dimensions, index + 1),
+    text: `Text of ${prefix} ${index}`,
+    title: `Title ${index}`,
+    tokens: { o200k_base: 5 },
+    metadata: { index },
+  }));
+}
+
+describe("memoryVectorStore", () => {
+  it("defaults to 384 dimensions, the local embedder's size", async () => {
+    const store = memoryVectorStore();
+    const embedder = localEmbedder();
+    expect(store.dimensions).toBe(384);
+    const [vector] = await embedder.embed(["waterproof trail shoes"]);
+    await store.upsert([
+      {
+        id: "a#0",
+        documentId: "a",
+        chunkIndex: 0,
+        vector: vector as number[],
+        text: "waterproof trail shoes",
+      },
+    ]);
+    const [hit] = await store.query({ vector: vector as number[], topK: 1 });
+    expect(hit?.score).toBeCloseTo(1, 5);
+  });
+
+  it("uses the WebAssembly SIMD kernel on Node, and both kernels rank alike", async () => {
+    const simd = memoryVectorStore({ dimensions: 40 });
+    const plain = memoryVectorStore({ dimensions: 40, kernel: "js" });
+    expect(simd.kernel).toBe("wasm-simd");
+    expect(plain.kernel).toBe("js");
+    const batch = records(3_000, 40);
+    await simd.upsert(batch);
+    await plain.upsert(batch);
+    for (let seed = 1_000; seed < 1_020; seed++) {
+      const query = { vector: unit(40, seed), topK: 10 };
+      const [fast, slow] = [await simd.query(query), await plain.query(query)];
+      expect(fast.map((hit) => hit.id)).toEqual(slow.map((hit) => hit.id));
+      fast.forEach((hit, rank) => expect(hit.score).toBeCloseTo(slow[rank]?.score as number, 5));
+    }
+  });
+
+  it("keeps working as it grows past its initial capacity and shrinks again", async () => {
+    const store = memoryVectorStore({ dimensions: 24, exactUpTo: 500 });
+    await store.upsert(records(5_000, 24));
+    expect(await store.size()).toBe(5_000);
+    for (let index = 0; index < 5_000; index += 2) await store.deleteDocument(`doc${index}`);
+    expect(await store.size()).toBe(2_500);
+    // Every remaining record still finds itself first (swap-removal moved rows around).
+    for (const index of [1, 777, 2_501, 4_999]) {
+      const [hit] = await store.query({ vector: unit(24, index + 1), topK: 1 });
+      expect(hit?.id).toBe(`doc${index}#0`);
+      expect(hit?.score).toBeCloseTo(1, 5);
+    }
+  });
+
+  it("rejects invalid options and queries with typed errors", async () => {
+    expect(() => memoryVectorStore({ dimensions: 0 })).toThrow(/dimensions/);
+    const store = memoryVectorStore({ dimensions: 4 });
+    await expect(store.query({ vector: [1, 0, 0, 0], topK: 0 })).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_INVALID_REQUEST"),
+    );
+    await expect(store.deleteDocument("")).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_INVALID_REQUEST"),
+    );
+  });
+
+  it("refuses calls after close", async () => {
+    const store = memoryVectorStore({ dimensions: 4 });
+    await store.close();
+    await expect(store.query({ vector: [1, 0, 0, 0], topK: 1 })).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_STORE_UNAVAILABLE"),
+    );
+  });
+});
+
+describe("memoryVectorStore persistence", () => {
+  it("indexes once and answers the same queries from a new store on the same directory", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 32, directory });
+    await first.upsert(records(200, 32));
+    await first.deleteDocument("doc7");
+    await first.upsert([{ ...(records(1, 32)[0] as VectorRecord), text: "replaced text" }]);
+    const before = await first.query({ vector: unit(32, 8), topK: 5 });
+    await first.close();
+
+    const second = memoryVectorStore({ dimensions: 32, directory });
+    expect(await second.size()).toBe(199);
+    expect(await second.query({ vector: unit(32, 8), topK: 5 })).toEqual(before);
+    const [zero] = await second.query({ vector: unit(32, 1), topK: 1 });
+    expect(zero).toMatchObject({
+      id: "doc0#0",
+      text: "replaced text",
+      title: "Title 0",
+      tokens: { o200k_base: 5 },
+      metadata: { index: 0 },
+    });
+    await second.close();
+  });
+
+  it("keeps tenants apart across a reload", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 8, directory, multiTenant: true });
+    const base = { documentId: "doc", chunkIndex: 0, vector: unit(8, 1) };
+    await first.upsert([
+      { ...base, id: "doc#0", tenant: "acme", text: "acme" },
+      { ...base, id: "doc#0", tenant: "globex", text: "globex" },
+    ]);
+    await first.deleteDocument("doc", { tenant: "acme" });
+    await first.close();
+    const second = memoryVectorStore({ dimensions: 8, directory, multiTenant: true });
+    expect(await second.query({ vector: unit(8, 1), topK: 3, tenant: "acme" })).toEqual([]);
+    expect(
+      (await second.query({ vector: unit(8, 1), topK: 3, tenant: "globex" })).map((hit) => hit.text),
+    ).toEqual(["globex"]);
+    await second.close();
+  });
+
+  it("refuses a directory written with another dimension, naming both", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 8, directory });
+    await first.upsert(records(3, 8));
+    await first.close();
+    const second = memoryVectorStore({ dimensions: 16, directory });
+    const error = await second.size().catch((reason: unknown) => reason);
+    expect(isCtxError(error, "CTX_DIMENSION_MISMATCH")).toBe(true);
+    expect((error as { details: unknown }).details).toMatchObject({ expected: 16, actual: 8 });
+    await expect(second.query({ vector: unit(16, 1), topK: 1 })).rejects.toSatisfy((reason) =>
+      isCtxError(reason, "CTX_DIMENSION_MISMATCH"),
+    );
+  });
+
+  it("drops a torn last line (a crash mid-write) and keeps appending cleanly", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 8, directory });
+    await first.upsert(records(3, 8));
+    await first.close();
+    const log = join(directory, "vectors.jsonl");
+    await appendFile(log, '{"op":"upsert","record":{"id":"torn#0","documentId":"to');
+
+    const second = memoryVectorStore({ dimensions: 8, directory });
+    expect(await second.size()).toBe(3);
+    await second.upsert(records(1, 8, "later"));
+    await second.close();
+    const third = memoryVectorStore({ dimensions: 8, directory });
+    expect(await third.size()).toBe(4);
+    await third.close();
+  });
+
+  it("refuses a log corrupted before its last line rather than silently losing chunks", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 8, directory });
+    await first.upsert(records(3, 8));
+    await first.close();
+    const log = join(directory, "vectors.jsonl");
+    const lines = (await readFile(log, "utf8")).split("\n");
+    lines[2] = "garbage";
+    await writeFile(log, lines.join("\n"));
+    const second = memoryVectorStore({ dimensions: 8, directory });
+    await expect(second.size()).rejects.toSatisfy(
+      (error) => isCtxError(error, "CTX_CONFIG") && /line 3/.test((error as Error).message),
+    );
+  });
+
+  it("compacts a log that is mostly overwritten entries", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ dimensions: 8, directory });
+    for (let round = 0; round < 30; round++) await first.upsert(records(100, 8));
+    await first.close();
+    const log = join(directory, "vectors.jsonl");
+    const linesBefore = (await readFile(log, "utf8")).trim().split("\n").length;
+    const second = memoryVectorStore({ dimensions: 8, directory });
+    expect(await second.size()).toBe(100);
+    const linesAfter = (await readFile(log, "utf8")).trim().split("\n").length;
+    expect(linesBefore).toBe(3_001);
+    expect(linesAfter).toBe(101);
+    await second.upsert(records(1, 8, "after-compaction"));
+    await second.close();
+    const third = memoryVectorStore({ dimensions: 8, directory });
+    expect(await third.size()).toBe(101);
+    await third.close();
+  });
+});
