@@ -11,7 +11,7 @@
 export function normalizeLines(text: string): string[] {
   const lines: string[] = [];
   for (const raw of unifyLineBreaks(text).split("\n")) {
-    const line = raw.replace(/[\s\u0000]+$/u, "").replace(/\u0000/g, "");
+    const line = raw.replaceAll("\u0000", "").trimEnd();
     if (line.trim().length === 0) continue;
     lines.push(escapeLine(line));
   }
@@ -26,12 +26,11 @@ export function escapeLine(line: string): string {
 
 /** One list item: a single line (inner line breaks become " / "). */
 export function normalizeItem(item: string): string | undefined {
-  const joined = unifyLineBreaks(item)
+  const joined = unifyLineBreaks(item.replaceAll("\u0000", ""))
     .split("\n")
     .map((part) => part.trim())
     .filter((part) => part.length > 0)
-    .join(" / ")
-    .replace(/\u0000/g, "");
+    .join(" / ");
   if (joined.length === 0) return undefined;
   return escapeLine(joined.startsWith("- ") ? joined : `- ${joined}`);
 }
