@@ -26,6 +26,12 @@ export interface ChatRouteOptions {
   identify: Identify;
   /** The model, or a function choosing one per user (e.g. a mock offline, a real one with a key). */
   model: WrappableModel | ((identity: RequestIdentity) => WrappableModel);
+  /**
+   * The entity keys to assemble for. Default: `identity.keys`. Use it to add what this request is
+   * about, e.g. the product on screen from the body `useChat` sends (`sendMessage(text, { body })`);
+   * body values are untrusted and are validated against the entity's key schema.
+   */
+  keys?: (input: { identity: RequestIdentity; body: Readonly<Record<string, unknown>> }) => Readonly<Record<string, unknown>>;
   /** Your own system prompt; the packed context follows it as a separate system message. */
   system?: string | ((identity: RequestIdentity) => string);
   /** Context token budget. Default `{ maxTokens: 1500 }`; `{ contextWindow }` derives it from the prompt. */
@@ -79,7 +85,11 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
 
     const body = await readJsonBody(request, maxBodyBytes);
     if (!body.ok) return body.response;
-    const rawMessages = (body.value as { messages?: unknown } | null)?.messages;
+    if (body.value === null || typeof body.value !== "object" || Array.isArray(body.value)) {
+      return errorResponse(400, { error: "invalid_messages", message: 'Send { "messages": [ ...UI messages ] } as useChat does.' });
+    }
+    const fields = body.value as Readonly<Record<string, unknown>>;
+    const rawMessages = fields.messages;
     if (!Array.isArray(rawMessages) || rawMessages.length === 0) {
       return errorResponse(400, { error: "invalid_messages", message: 'Send { "messages": [ ...UI messages ] } as useChat does, with at least one message.' });
     }
@@ -107,7 +117,7 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       messages: await convertToModelMessages(validated.data),
       ...(system === undefined ? {} : { system }),
       ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
-      providerOptions: { ctxstore: { keys: toJson(identity.keys), ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }) } },
+      providerOptions: { ctxstore: { keys: toJson(options.keys ? options.keys({ identity, body: fields }) : identity.keys), ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }) } },
       abortSignal: request.signal,
     });
     return result.toUIMessageStreamResponse<ContextUIMessage>({

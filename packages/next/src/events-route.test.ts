@@ -1,0 +1,192 @@
+import { batch, createContextStore, defineEntity, memoryStore } from "@ctxstore/core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { activity, chunkedRequest, createFixture, identifyFromCookies, jsonRequest, profile, type ShopFixture } from "../test/fixtures.js";
+import { type EventsRouteOptions, eventsRoute } from "./events-route.js";
+import { memoryRateLimiter } from "./rate-limit.js";
+
+const URL_ = "http://shop.test/api/events";
+const NOW = Date.parse("2026-11-21T10:00:00.000Z");
+
+type Event = z.infer<typeof activity.schema>;
+
+function route(fixture: ShopFixture, overrides: Partial<EventsRouteOptions<Event>> = {}) {
+  return eventsRoute<Event>({
+    context: fixture.ctx,
+    source: activity,
+    identify: identifyFromCookies,
+    // The browser sends no time; the server stamps it (its clock is the one trusted).
+    prepare: (event, { receivedAt }) => ({ ...(event as object), at: new Date(receivedAt).toISOString() }),
+    now: () => NOW,
+    ...overrides,
+  });
+}
+
+async function sessionWindow(fixture: ShopFixture, sessionId = "s1") {
+  const result = await fixture.ctx.assemble(
+    { keys: { session: { sessionId } }, budget: { maxTokens: 500 }, sources: ["session_activity"] },
+    { now: NOW + 1000 },
+  );
+  return result;
+}
+
+describe("eventsRoute", () => {
+  let fixture: ShopFixture;
+  beforeEach(async () => {
+    fixture = await createFixture({ now: () => NOW });
+  });
+
+  it("appends a valid event to the session's stream window (202), where the next assembly sees it", async () => {
+    const response = await route(fixture)(jsonRequest(URL_, { type: "view", productId: "trail-runner-x", label: "Trail Runner X" }));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: 1, duplicates: 0 });
+    const result = await sessionWindow(fixture);
+    expect(result.values.session_activity?.status).toBe("ok");
+    expect(result.values.session_activity?.eventTime).toBe(NOW);
+    expect(result.text).toContain("view: Trail Runner X");
+  });
+
+  it("keeps a batch in the order it was sent", async () => {
+    const events = [
+      { type: "view", productId: "a", label: "first" },
+      { type: "click", productId: "a", label: "second" },
+      { type: "add_to_cart", productId: "a", label: "third", quantity: 1 },
+    ];
+    const response = await route(fixture)(jsonRequest(URL_, { events }));
+    expect(await response.json()).toEqual({ accepted: 3, duplicates: 0 });
+    const value = (await sessionWindow(fixture)).values.session_activity?.value as Event[];
+    expect(value.map((event) => event.label)).toEqual(["first", "second", "third"]);
+  });
+
+  it("answers 400 naming every invalid field, and records none of the batch", async () => {
+    const events = [
+      { type: "view", productId: "a", label: "fine" },
+      { type: "view", productId: "", label: 7 },
+      { type: "add_to_cart", productId: "b", label: "two", quantity: 0 },
+    ];
+    const response = await route(fixture)(jsonRequest(URL_, { events }));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; fields: { path: string; code: string }[] };
+    expect(body.error).toBe("invalid_event");
+    expect(body.fields.map((field) => field.path).sort()).toEqual(["events[1].label", "events[1].productId", "events[2].quantity"]);
+    expect((await sessionWindow(fixture)).values.session_activity?.status).toBe("missing");
+  });
+
+  it("names the field of a single-event body without an index", async () => {
+    const response = await route(fixture)(jsonRequest(URL_, { type: "view", label: "no product" }));
+    const body = (await response.json()) as { fields: { path: string }[] };
+    expect(response.status).toBe(400);
+    expect(body.fields).toEqual([expect.objectContaining({ path: "productId" })]);
+  });
+
+  it("reports an event type the schema does not know as unknown_event_type", async () => {
+    const response = await route(fixture)(jsonRequest(URL_, { type: "purchase", productId: "a", label: "x" }));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; fields: { path: string; code: string; message: string }[] };
+    expect(body.error).toBe("unknown_event_type");
+    expect(body.fields).toEqual([expect.objectContaining({ path: "type", code: "unknown_event_type" })]);
+    expect(body.fields[0]?.message).toMatch(/view/);
+  });
+
+  it("reports a missing type as an invalid field, not an unknown type", async () => {
+    const response = await route(fixture)(jsonRequest(URL_, { productId: "a", label: "x" }));
+    const body = (await response.json()) as { error: string; fields: { code: string }[] };
+    expect(body.error).toBe("invalid_event");
+    expect(body.fields[0]?.code).not.toBe("unknown_event_type");
+  });
+
+  it.each([
+    ["a JSON array", [{ type: "view" }]],
+    ["a string", "view"],
+    ["events that is not an array", { events: { type: "view" } }],
+    ["an empty events list", { events: [] }],
+  ])("answers %s with 400 invalid_body", async (_label, body) => {
+    const response = await route(fixture)(jsonRequest(URL_, JSON.stringify(body)));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "invalid_body" });
+  });
+
+  it("answers malformed JSON with 400 invalid_json", async () => {
+    const response = await route(fixture)(jsonRequest(URL_, '{"type":"view",'));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "invalid_json" });
+  });
+
+  it("answers a form post with 415", async () => {
+    const request = new Request(URL_, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: "uid=ana; sid=s1" },
+      body: "type=view",
+    });
+    expect((await route(fixture)(request)).status).toBe(415);
+  });
+
+  it("answers an oversized body with 413 before reading it whole", async () => {
+    const encoder = new TextEncoder();
+    const { request, pulled } = chunkedRequest(URL_, [encoder.encode('{"events":['), ...Array.from({ length: 50 }, () => encoder.encode(" ".repeat(1000)))]);
+    const response = await route(fixture, { maxBodyBytes: 4096 })(request);
+    expect(response.status).toBe(413);
+    expect(pulled()).toBeLessThan(10);
+  });
+
+  it("answers more events than maxEvents with 413 and records none", async () => {
+    const events = Array.from({ length: 6 }, (_, index) => ({ type: "view", productId: "a", label: `e${index}` }));
+    const response = await route(fixture, { maxEvents: 5 })(jsonRequest(URL_, { events }));
+    expect(response.status).toBe(413);
+    expect((await sessionWindow(fixture)).values.session_activity?.status).toBe("missing");
+  });
+
+  it("answers 401 without a user, and 401 naming the entity when the session key is missing", async () => {
+    const anonymous = jsonRequest(URL_, { type: "view", productId: "a", label: "x" }, { cookie: "" });
+    expect((await route(fixture)(anonymous)).status).toBe(401);
+    const noSession = jsonRequest(URL_, { type: "view", productId: "a", label: "x" }, { cookie: "uid=ana" });
+    const response = await route(fixture)(noSession);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { message: string }).message).toContain('"session" key');
+  });
+
+  it("rate-limits per session in events, with Retry-After, without slowing other sessions", async () => {
+    let now = NOW;
+    const handler = route(fixture, { rateLimit: memoryRateLimiter({ limit: 3, window: "30s", now: () => now }), now: () => now });
+    const view = (label: string) => ({ type: "view", productId: "a", label });
+    expect((await handler(jsonRequest(URL_, { events: [view("1"), view("2")] }))).status).toBe(202);
+    expect((await handler(jsonRequest(URL_, view("3")))).status).toBe(202);
+    const limited = await handler(jsonRequest(URL_, view("4")));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("10");
+    expect(await limited.json()).toMatchObject({ error: "rate_limited" });
+    const otherSession = jsonRequest(URL_, view("elsewhere"), { cookie: "uid=ana; sid=s2" });
+    expect((await handler(otherSession)).status).toBe(202);
+    now += 10_000;
+    expect((await handler(jsonRequest(URL_, view("5")))).status).toBe(202);
+    const labels = ((await sessionWindow(fixture)).values.session_activity?.value as Event[]).map((event) => event.label);
+    expect(labels).toEqual(["1", "2", "3", "5"]);
+  });
+
+  it("reports a store that refuses the write as 503 store_unavailable, not as success", async () => {
+    const online = memoryStore();
+    const closedFixture = await createFixture({ online, now: () => NOW });
+    await online.close();
+    const errors: unknown[] = [];
+    const response = await route(closedFixture, { onError: (error) => errors.push(error) })(
+      jsonRequest(URL_, { type: "view", productId: "a", label: "x" }),
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toMatchObject({ error: "store_unavailable" });
+    expect(errors).toHaveLength(1);
+  });
+
+  it("raises the stream watermark, so another session's empty window reads as a confirmed empty", async () => {
+    await route(fixture)(jsonRequest(URL_, { type: "view", productId: "a", label: "x" }));
+    const other = await sessionWindow(fixture, "s-quiet");
+    expect(other.values.session_activity?.status).toBe("empty");
+  });
+
+  it("refuses at construction a source that is not a registered stream source", () => {
+    const ctx = fixture.ctx;
+    expect(() => eventsRoute({ context: ctx, source: profile as never, identify: identifyFromCookies })).toThrow(/CTX_CONFIG.*stream source/);
+    const other = createContextStore({ sources: [batch("x", { entity: defineEntity("thing", { key: z.string() }), schema: z.string(), section: "X" })] });
+    expect(() => eventsRoute({ context: other, source: activity, identify: identifyFromCookies })).toThrow(/CTX_UNKNOWN_SOURCE/);
+  });
+});
