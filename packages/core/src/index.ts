@@ -73,7 +73,7 @@ export { createContextStore } from "./context/create.js";
 export { cachedCount } from "./tokenize/cache.js";
 
 // Implementations owned by separate modules (each adds its exports below this line).
-export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";

@@ -335,6 +335,30 @@ describe("memoryStore: ttl (lazy expiry on an injectable clock)", () => {
     expect(await readProfile(store)).toMatchObject({ envelope: { eventTime: 5 } });
   });
 
+  it("sweeps expired entities that are never touched again, so memory stays bounded", async () => {
+    const { clock, store } = clockedStore();
+    await store.write(
+      Array.from({ length: 100 }, (_, index) => ({
+        entity: "session",
+        key: `sessionId=${index}`,
+        field: "recent@1",
+        envelope: envelopeAt(1),
+        ttlMs: 100,
+      })),
+    );
+    expect(store.entityCount).toBe(100);
+    clock.now = 1_200;
+    for (let index = 0; index < 200; index++) {
+      await store.write([
+        { entity: "user", key: `userId=${index}`, field: "profile@1", envelope: envelopeAt(1) },
+      ]);
+    }
+    // Nobody read the 100 expired sessions again, yet they are gone.
+    expect(store.entityCount).toBe(200);
+    await store.delete([{ entity: "user", key: "userId=0", field: "profile@1" }]);
+    expect(store.entityCount).toBe(199);
+  });
+
   it("expires windows too", async () => {
     const { clock, store } = clockedStore();
     await store.append([{ ...recent, event: envelopeAt(1, { eventId: "a" }), window: 3, ttlMs: 50 }]);

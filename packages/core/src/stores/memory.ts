@@ -8,7 +8,9 @@
 // JSON-serialisable, so code that works here does not break on a store that serialises (Redis).
 //
 // TTL is honoured lazily: an entity whose record set expired reads as absent and is dropped the next
-// time anything touches it; there is no background sweeper (no timers keep the process alive).
+// time anything touches it. So that entities nobody touches again (finished sessions) do not pile up,
+// every write also checks a couple of entities for expiry, round-robin, like Redis's active expiry:
+// memory stays bounded with no timer keeping the process alive.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import type {
@@ -28,6 +30,15 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+/** The embedded store, plus a size figure for tests and dashboards. */
+export interface MemoryStore extends OnlineStore {
+  /** Entities (entity, key) currently held, including expired ones not yet swept. */
+  readonly entityCount: number;
+}
+
+/** Entities checked for expiry per record written: more than one, so sweeping outpaces growth. */
+const SWEEP_PER_WRITE = 2;
+
 type StoredRecord =
   | { readonly kind: "value"; readonly envelope: Envelope }
   /** Frozen, oldest first; replaced (never mutated) on append so a returned array stays valid. */
@@ -45,9 +56,11 @@ const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplic
 const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
 const NO_EVENTS: readonly Envelope[] = Object.freeze([]);
 
-export function memoryStore(options: MemoryStoreOptions = {}): OnlineStore {
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const entities = new Map<string, EntityRecords>();
+  // Map iterators stay valid while entries are added and deleted, so one cursor can walk forever.
+  let sweepCursor = entities.entries();
   const watermarks = new Map<string, number>();
   let closed = false;
 
@@ -72,7 +85,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): OnlineStore {
     return records;
   }
 
+  function sweepExpired(at: number): void {
+    for (let step = 0; step < SWEEP_PER_WRITE; step++) {
+      let next = sweepCursor.next();
+      if (next.done) {
+        sweepCursor = entities.entries();
+        next = sweepCursor.next();
+        if (next.done) return;
+      }
+      const [entityKey, records] = next.value;
+      if (records.expiresAt !== undefined && records.expiresAt <= at) entities.delete(entityKey);
+    }
+  }
+
   function entityForWrite(entityKey: string, at: number): EntityRecords {
+    sweepExpired(at);
     let records = liveEntity(entityKey, at);
     if (records === undefined) {
       records = { fields: new Map(), expiresAt: undefined };
@@ -90,6 +117,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): OnlineStore {
 
   return {
     name: "memory",
+
+    get entityCount(): number {
+      return entities.size;
+    },
 
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
       ensureOpen("read");
