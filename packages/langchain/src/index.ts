@@ -10,6 +10,10 @@ export {
   callOptionsSchema,
   type EntityKeys,
 } from "./request.js";
-export { type ContextDocumentMetadata, ContextStoreRetriever, type ContextStoreRetrieverOptions } from "./retriever.js";
+export {
+  type ContextDocumentMetadata,
+  ContextStoreRetriever,
+  type ContextStoreRetrieverOptions,
+} from "./retriever.js";
 export { type ContextInput, type ContextRunnableOptions, contextRunnable } from "./runnable.js";
 export { TRACE_EVENT } from "./trace-event.js";

@@ -37,7 +37,13 @@ export function contextItems(result: AssembleResult, tokenizer: Tokenizer): Cont
         throw new CtxError(
           "CTX_INVALID_REQUEST",
           `Could not split section "${section.title}" into per-source items: "${name}" should take ${trace.tokens} tokens, its lines count ${tokens}. This is a ctxstore bug (the packed text is no longer token-additive); please report it with the trace ${result.trace.id}. Use the text output (contextRunnable) meanwhile.`,
-          { section: section.title, source: name, expected: trace.tokens, counted: tokens, traceId: result.trace.id },
+          {
+            section: section.title,
+            source: name,
+            expected: trace.tokens,
+            counted: tokens,
+            traceId: result.trace.id,
+          },
         );
       }
       items.push({ text: taken.join("\n"), trace });

@@ -24,17 +24,25 @@ export interface ContextMiddlewareOptions extends ContextRequestOptions {
   name?: string;
 }
 
-const KEYS_HINT = "context.ctxstore.keys or config.configurable.ctxstore.keys in agent.invoke(input, { ... })";
+const KEYS_HINT = "agent.invoke(input, { context: { ctxstore: { keys } } }) (or configurable.ctxstore.keys)";
 
 export function contextMiddleware(options: ContextMiddlewareOptions) {
-  const { store, query: pickQuery, format, name, ...requestOptions } = options ?? ({} as ContextMiddlewareOptions);
+  const {
+    store,
+    query: pickQuery,
+    format,
+    name,
+    ...requestOptions
+  } = options ?? ({} as ContextMiddlewareOptions);
   checkAdapterOptions(store, requestOptions, "contextMiddleware");
   for (const [field, value] of [
     ["query", pickQuery],
     ["format", format],
   ] as const) {
     if (value !== undefined && typeof value !== "function") {
-      throw new CtxError("CTX_CONFIG", `contextMiddleware option \`${field}\` must be a function.`, { field });
+      throw new CtxError("CTX_CONFIG", `contextMiddleware option \`${field}\` must be a function.`, {
+        field,
+      });
     }
   }
   return createMiddleware({
@@ -44,7 +52,10 @@ export function contextMiddleware(options: ContextMiddlewareOptions) {
       const assembleRequest = buildRequest(store, requestOptions, {
         query: pickQuery ? pickQuery(request) : lastHumanText(request.messages),
         // Agent context (typed, per invocation) wins over configurable, entity by entity.
-        calls: [readCallOptions(runtime.configurable, "config.configurable"), readCallOptions(runtime.context, "context")],
+        calls: [
+          readCallOptions(runtime.configurable, "config.configurable"),
+          readCallOptions(runtime.context, "context"),
+        ],
         signal: runtime.signal,
         keysHint: KEYS_HINT,
       });
@@ -53,9 +64,7 @@ export function contextMiddleware(options: ContextMiddlewareOptions) {
       await emitTrace(packed.trace);
       const addition = format ? format(packed) : packed.text;
       if (addition.length === 0) return handler(request);
-      const existing = request.systemMessage;
-      const systemMessage = existing.content.length === 0 ? new SystemMessage(addition) : existing.concat(`\n\n${addition}`);
-      return handler({ ...request, systemMessage });
+      return handler({ ...request, systemMessage: withContext(request.systemMessage, addition) });
     },
   });
 }
@@ -69,4 +78,20 @@ function lastHumanText(messages: readonly BaseMessage[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The system message plus the context. A string prompt stays a string (what providers cache best);
+ * a prompt made of content blocks (e.g. with cache_control) keeps its blocks and gains a text block.
+ */
+function withContext(existing: SystemMessage, addition: string): SystemMessage {
+  if (typeof existing.content !== "string") return existing.concat(`\n\n${addition}`);
+  const content = existing.content.length === 0 ? addition : `${existing.content}\n\n${addition}`;
+  return new SystemMessage({
+    content,
+    additional_kwargs: existing.additional_kwargs,
+    response_metadata: existing.response_metadata,
+    ...(existing.id === undefined ? {} : { id: existing.id }),
+    ...(existing.name === undefined ? {} : { name: existing.name }),
+  });
 }

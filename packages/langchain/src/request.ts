@@ -7,8 +7,8 @@ import {
   type AssembleRequest,
   type ContextStore,
   CtxError,
-  describeIssues,
   type Duration,
+  describeIssues,
   type Entity,
   parseDuration,
 } from "@ctxstore/core";
@@ -117,12 +117,16 @@ export interface RequestParts {
   /** Per-call layers, later ones winning entity by entity (e.g. config, then input). */
   calls: ReadonlyArray<CallOptions | undefined>;
   signal?: AbortSignal | undefined;
-  /** Tells the user where per-call keys go for this adapter, e.g. "config.configurable.ctxstore.keys". */
+  /** Where per-call keys go for this adapter, for the error message: "config.configurable.ctxstore.keys". */
   keysHint: string;
 }
 
 /** Merges options and per-call layers into the request for `ctx.assemble`, checking every needed key is there. */
-export function buildRequest(store: ContextStore, options: ContextRequestOptions, parts: RequestParts): AssembleRequest {
+export function buildRequest(
+  store: ContextStore,
+  options: ContextRequestOptions,
+  parts: RequestParts,
+): AssembleRequest {
   const keys: Record<string, unknown> = { ...options.keys };
   let maxTokens = options.budget.maxTokens;
   let deadline = options.deadline;
@@ -175,7 +179,7 @@ function requireKeys(
     throw new CtxError(
       "CTX_INVALID_REQUEST",
       `No key for entity "${entity}", which source${sourceNames.length > 1 ? "s" : ""} ${sourceNames.join(", ")} need${sourceNames.length > 1 ? "" : "s"}. ` +
-        `Pass it as keys: { ${entity}: <key> } in the adapter's options, or per call as ${keysHint}.${entity}; ` +
+        `Pass keys: { ${entity}: <key> } in the adapter's options, or per call in ${keysHint}; ` +
         `to assemble without it, restrict \`sources\` to ones that do not read "${entity}".`,
       { entity, sources: sourceNames, givenEntities: Object.keys(keys) },
     );

@@ -53,7 +53,8 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
   readonly requestOptions: ContextRequestOptions;
 
   constructor(options: ContextStoreRetrieverOptions) {
-    const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } = options ?? ({} as ContextStoreRetrieverOptions);
+    const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } =
+      options ?? ({} as ContextStoreRetrieverOptions);
     checkAdapterOptions(store, { keys, budget, deadline, sources, tenant }, "ContextStoreRetriever");
     super(retrieverFields);
     this.store = store;
@@ -70,7 +71,10 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
    * Same run lifecycle as `BaseRetriever.invoke`, but the config reaches the retrieval: per-call keys
    * come from `config.configurable.ctxstore`, and the trace event is dispatched under this run.
    */
-  override async invoke(input: string, options?: RunnableConfig): Promise<Document<ContextDocumentMetadata>[]> {
+  override async invoke(
+    input: string,
+    options?: RunnableConfig,
+  ): Promise<Document<ContextDocumentMetadata>[]> {
     const config = ensureConfig(options);
     const callbackManager = await CallbackManager.configure(
       config.callbacks,

@@ -5,7 +5,13 @@
 import type { ContextStore } from "@ctxstore/core";
 import { CtxError } from "@ctxstore/core";
 import { type Runnable, type RunnableConfig, RunnableLambda } from "@langchain/core/runnables";
-import { buildRequest, type CallOptions, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import {
+  buildRequest,
+  type CallOptions,
+  type ContextRequestOptions,
+  checkAdapterOptions,
+  readCallOptions,
+} from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
 /**
@@ -39,12 +45,20 @@ export function contextRunnable<Input = ContextInput>(
   const { query: pickQuery, runName, ...requestOptions } = options ?? ({} as ContextRunnableOptions<Input>);
   checkAdapterOptions(store, requestOptions, "contextRunnable");
   if (pickQuery !== undefined && typeof pickQuery !== "function") {
-    throw new CtxError("CTX_CONFIG", "contextRunnable option `query` must be a function (input) => string | undefined.", {});
+    throw new CtxError(
+      "CTX_CONFIG",
+      "contextRunnable option `query` must be a function (input) => string | undefined.",
+      {},
+    );
   }
   const assemble = async (input: Input, config?: RunnableConfig): Promise<string> => {
     const query = pickQuery ? pickQuery(input) : defaultQuery(input);
     if (query !== undefined && typeof query !== "string") {
-      throw new CtxError("CTX_INVALID_REQUEST", `contextRunnable: the question must be a string; got ${typeof query}.`, {});
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `contextRunnable: the question must be a string; got ${typeof query}.`,
+        {},
+      );
     }
     const request = buildRequest(store, requestOptions, {
       query,

@@ -27,9 +27,21 @@ export interface SupportFixture {
 }
 
 const ARTICLES = [
-  { id: "refunds", title: "Refund timing", text: "Refunds reach the original card within 5 to 7 business days after approval." },
-  { id: "shipping", title: "Shipping times", text: "Standard shipping takes 3 to 5 days; express ships next day." },
-  { id: "password", title: "Password reset", text: "Reset a forgotten password from the sign-in page with the email link." },
+  {
+    id: "refunds",
+    title: "Refund timing",
+    text: "Refunds reach the original card within 5 to 7 business days after approval.",
+  },
+  {
+    id: "shipping",
+    title: "Shipping times",
+    text: "Standard shipping takes 3 to 5 days; express ships next day.",
+  },
+  {
+    id: "password",
+    title: "Password reset",
+    text: "Reset a forgotten password from the sign-in page with the email link.",
+  },
 ];
 
 export async function supportFixture(): Promise<SupportFixture> {
@@ -74,7 +86,9 @@ export async function supportFixture(): Promise<SupportFixture> {
     onUnavailable: "note",
     resolve: async (key) => {
       if (fixture.orderLookupDown) throw new Error("orders service unreachable");
-      return key.customerId === "c-ada" ? { order: "A-100", state: "refund approved" } : empty("no open orders");
+      return key.customerId === "c-ada"
+        ? { order: "A-100", state: "refund approved" }
+        : empty("no open orders");
     },
   });
   const helpCenter = vector("help_center", {
@@ -102,8 +116,18 @@ export async function supportFixture(): Promise<SupportFixture> {
     { plan: "Free", tickets: 1, summary: "Asked about shipping once." },
     { eventTime: NOW - 30 * HOUR },
   );
-  await store.append(recentMessages, { customerId: "c-ada" }, { from: "customer", text: "Where is my refund?" }, { eventTime: NOW - 60_000 });
-  await store.append(recentMessages, { customerId: "c-bob" }, { from: "customer", text: "How long does shipping take?" }, { eventTime: NOW - 120_000 });
+  await store.append(
+    recentMessages,
+    { customerId: "c-ada" },
+    { from: "customer" as const, text: "Where is my refund?" },
+    { eventTime: NOW - 60_000 },
+  );
+  await store.append(
+    recentMessages,
+    { customerId: "c-bob" },
+    { from: "customer" as const, text: "How long does shipping take?" },
+    { eventTime: NOW - 120_000 },
+  );
   Object.assign(fixture, { store });
   return fixture;
 }
