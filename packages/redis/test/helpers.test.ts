@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { redisServerAvailable, sendCommand, startRedisCluster, startRedisServer, startSentinelGroup } from "../src/testing/index.js";
+import {
+  redisServerAvailable,
+  sendCommand,
+  startRedisCluster,
+  startRedisServer,
+  startSentinelGroup,
+} from "../src/testing/index.js";
 
 const available = redisServerAvailable({ sentinel: true });
 
@@ -24,7 +30,11 @@ describe.skipIf(!available)("test-support helpers", () => {
   it("starts a 3-master cluster", async () => {
     const cluster = await startRedisCluster({ masters: 3 });
     try {
-      const ports = new Set([await cluster.masterForSlot(0), await cluster.masterForSlot(8000), await cluster.masterForSlot(16383)]);
+      const ports = new Set([
+        await cluster.masterForSlot(0),
+        await cluster.masterForSlot(8000),
+        await cluster.masterForSlot(16383),
+      ]);
       expect(ports.size).toBe(3);
     } finally {
       await cluster.stop();

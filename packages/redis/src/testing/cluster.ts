@@ -23,7 +23,9 @@ export async function startRedisCluster({
   nodeTimeoutMs?: number;
 } = {}): Promise<RedisClusterHandle> {
   if (!Number.isInteger(masters) || masters < 3) {
-    throw new Error(`startRedisCluster needs masters >= 3 (redis-cli --cluster create refuses fewer); got ${masters}`);
+    throw new Error(
+      `startRedisCluster needs masters >= 3 (redis-cli --cluster create refuses fewer); got ${masters}`,
+    );
   }
   const servers: RedisServer[] = [];
   const stop = async () => {

@@ -69,8 +69,16 @@ export async function startSentinelGroup({
     await waitFor(
       async () => {
         for (const sentinel of sentinelServers) {
-          const known = (await sendCommand(sentinel.port, ["SENTINEL", "REPLICAS", masterName])) as RespReply[];
-          const peers = (await sendCommand(sentinel.port, ["SENTINEL", "SENTINELS", masterName])) as RespReply[];
+          const known = (await sendCommand(sentinel.port, [
+            "SENTINEL",
+            "REPLICAS",
+            masterName,
+          ])) as RespReply[];
+          const peers = (await sendCommand(sentinel.port, [
+            "SENTINEL",
+            "SENTINELS",
+            masterName,
+          ])) as RespReply[];
           if (!Array.isArray(known) || known.length < replicas) return false;
           if (!Array.isArray(peers) || peers.length < sentinels - 1) return false;
         }
@@ -87,7 +95,11 @@ export async function startSentinelGroup({
       replicas: replicaServers,
       sentinelServers,
       async currentPrimaryPort() {
-        const address = (await sendCommand(first.port, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName])) as RespReply[];
+        const address = (await sendCommand(first.port, [
+          "SENTINEL",
+          "GET-MASTER-ADDR-BY-NAME",
+          masterName,
+        ])) as RespReply[];
         return Number(address[1]);
       },
       stop,

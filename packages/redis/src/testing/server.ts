@@ -154,7 +154,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   throw lastError;
 }
 
-function createHandle(options: RedisServerOptions & { executable: string; label: string }, port: number, dir: string) {
+function createHandle(
+  options: RedisServerOptions & { executable: string; label: string },
+  port: number,
+  dir: string,
+) {
   const host = "127.0.0.1";
   const entry: { child: ChildProcess | undefined; dir: string } = { child: undefined, dir };
   live.add(entry);
@@ -267,7 +271,11 @@ function createHandle(options: RedisServerOptions & { executable: string; label:
 }
 
 /** Polls `check` every 50 ms until it returns true or `timeoutMs` passes (then throws `message`). */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: string): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  message: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -1,0 +1,318 @@
+// Opening and talking to Redis: builds an ioredis client from a URL, a Cluster node list or a Sentinel
+// group (or adopts the caller's own client), with short, configurable command timeouts and reconnect
+// backoff, and runs groups of commands as pipelines: one pipeline for a standalone server, one per
+// Cluster node (in parallel) otherwise, so a batch costs one network round trip either way.
+import { CtxError } from "@ctxstore/core";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { clusterSlot } from "./layout.js";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** Your own ioredis `Redis` or `Cluster` instance; the store never closes it. */
+  client?: RedisClient;
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  url?: string;
+  /** Redis Cluster startup nodes, plus ioredis ClusterOptions. */
+  cluster?: { nodes: ReadonlyArray<{ host: string; port: number } | string>; options?: ClusterOptions };
+  /** Sentinel-managed primary: the sentinels and the monitored name. */
+  sentinel?: {
+    sentinels: ReadonlyArray<{ host: string; port: number }>;
+    name: string;
+    /** Extra ioredis options (password, sentinelPassword, tls...). */
+    options?: RedisOptions;
+  };
+  /** Extra ioredis options for a `url` connection. */
+  redisOptions?: RedisOptions;
+  /**
+   * Longest wait for one store operation (a read pipeline, a write batch) before it fails with
+   * `CTX_TIMEOUT`. Default 1000 ms. Requests usually carry a tighter deadline of their own.
+   */
+  commandTimeoutMs?: number;
+  /** Longest wait for a TCP connection. Default 2000 ms. */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff after a lost connection: doubles from `minDelayMs` up to `maxDelayMs`. Default 50 / 2000 ms. */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface OpenedClient {
+  readonly client: RedisClient;
+  readonly owned: boolean;
+  /** For messages: "redis://127.0.0.1:6380", "cluster 127.0.0.1:7000,...", "sentinel ctxstore". */
+  readonly description: string;
+  readonly commandTimeoutMs: number;
+  /** Last connection error event seen (ioredis reports them as events). */
+  lastError(): Error | undefined;
+}
+
+export function openClient(options: RedisConnectionOptions, component: string): OpenedClient {
+  const given = (["client", "url", "cluster", "sentinel"] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `${component}: pass exactly one of \`client\`, \`url\`, \`cluster\` or \`sentinel\`; got ${given.length === 0 ? "none" : given.join(", ")}. Example: redisStore({ url: "redis://127.0.0.1:6379" }).`,
+      { given },
+    );
+  }
+  const commandTimeoutMs = positive(options.commandTimeoutMs, 1_000, "commandTimeoutMs", component);
+  const connectTimeoutMs = positive(options.connectTimeoutMs, 2_000, "connectTimeoutMs", component);
+  const minDelayMs = positive(options.reconnect?.minDelayMs, 50, "reconnect.minDelayMs", component);
+  const maxDelayMs = positive(options.reconnect?.maxDelayMs, 2_000, "reconnect.maxDelayMs", component);
+  const retryStrategy = (attempt: number) =>
+    Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
+  const common: RedisOptions = {
+    // ioredis' own timer too, so timed-out commands leave its queue instead of piling up.
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: connectTimeoutMs,
+    // Commands caught by a disconnect fail after one reconnect attempt instead of twenty: callers
+    // (assemble, the ingest worker) have their own deadline and retry policy.
+    maxRetriesPerRequest: 1,
+    retryStrategy,
+  };
+  let lastError: Error | undefined;
+  const track = (client: RedisClient) => {
+    // Without a listener ioredis prints every connection error; the store reports them on use instead.
+    client.on("error", (error: Error) => {
+      lastError = error;
+    });
+    return client;
+  };
+  if (options.client !== undefined) {
+    const client = options.client;
+    if (typeof (client as { pipeline?: unknown }).pipeline !== "function") {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `${component}: \`client\` must be an ioredis Redis or Cluster instance.`,
+        {},
+      );
+    }
+    return {
+      client,
+      owned: false,
+      description: isCluster(client) ? "cluster (your client)" : "redis (your client)",
+      commandTimeoutMs,
+      lastError: () => lastError,
+    };
+  }
+  if (options.url !== undefined) {
+    if (typeof options.url !== "string" || !/^rediss?:\/\//.test(options.url)) {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `${component}: url ${JSON.stringify(options.url)} must look like redis://host:port.`,
+        {},
+      );
+    }
+    const client = track(
+      new Redis(options.url, { ...common, ...options.redisOptions, replyMapping: "legacy" }),
+    );
+    return {
+      client,
+      owned: true,
+      description: redactUrl(options.url),
+      commandTimeoutMs,
+      lastError: () => lastError,
+    };
+  }
+  if (options.cluster !== undefined) {
+    const nodes = options.cluster.nodes;
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `${component}: cluster.nodes must list at least one startup node ({ host, port }).`,
+        {},
+      );
+    }
+    const client = track(
+      new Cluster(nodes as Array<{ host: string; port: number } | string>, {
+        clusterRetryStrategy: retryStrategy,
+        ...options.cluster.options,
+        redisOptions: {
+          commandTimeout: commandTimeoutMs,
+          connectTimeout: connectTimeoutMs,
+          maxRetriesPerRequest: 1,
+          ...options.cluster.options?.redisOptions,
+          replyMapping: "legacy",
+        },
+      }),
+    );
+    const first = nodes[0];
+    const label = typeof first === "string" ? first : `${first?.host}:${first?.port}`;
+    return {
+      client,
+      owned: true,
+      description: `cluster ${label}${nodes.length > 1 ? ",..." : ""}`,
+      commandTimeoutMs,
+      lastError: () => lastError,
+    };
+  }
+  const sentinel = options.sentinel as NonNullable<RedisConnectionOptions["sentinel"]>;
+  if (
+    !Array.isArray(sentinel.sentinels) ||
+    sentinel.sentinels.length === 0 ||
+    typeof sentinel.name !== "string"
+  ) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `${component}: sentinel needs { sentinels: [{ host, port }, ...], name: "<monitored primary name>" }.`,
+      {},
+    );
+  }
+  const client = track(
+    new Redis({
+      ...common,
+      sentinels: sentinel.sentinels.map((address) => ({ host: address.host, port: address.port })),
+      name: sentinel.name,
+      sentinelRetryStrategy: retryStrategy,
+      ...sentinel.options,
+      // The store parses RESP2-shaped replies (arrays, string doubles).
+      replyMapping: "legacy",
+    }),
+  );
+  return {
+    client,
+    owned: true,
+    description: `sentinel ${sentinel.name}`,
+    commandTimeoutMs,
+    lastError: () => lastError,
+  };
+}
+
+function positive(value: number | undefined, fallback: number, name: string, component: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `${component}: ${name} must be a positive number of milliseconds; got ${String(value)}.`,
+      { [name]: value },
+    );
+  }
+  return value;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Why the client cannot take commands right now (fail fast instead of queueing), or undefined. */
+export function unavailableReason(client: RedisClient): string | undefined {
+  switch (client.status) {
+    case "end":
+      return "the connection is closed";
+    case "close":
+    case "reconnecting":
+      return "the connection was lost and is reconnecting";
+    default:
+      return undefined;
+  }
+}
+
+type Pipeline = ReturnType<Redis["pipeline"]>;
+
+/** One command of a batch: the key that routes it, and how to add it to a pipeline. */
+export interface PipelinedCommand {
+  readonly key: string;
+  add(pipeline: Pipeline): void;
+}
+
+export type CommandReply = { error: Error; value?: undefined } | { error?: undefined; value: unknown };
+
+/**
+ * Runs the commands as one pipeline (standalone / Sentinel) or one pipeline per Cluster node, in
+ * parallel, and returns one reply per command in order. Rejects only when a whole pipeline fails.
+ */
+export async function runPipelined(
+  client: RedisClient,
+  commands: readonly PipelinedCommand[],
+): Promise<CommandReply[]> {
+  const replies: CommandReply[] = new Array(commands.length);
+  const groups = groupByNode(client, commands);
+  await Promise.all(
+    groups.map(async (indexes) => {
+      const pipeline = client.pipeline();
+      for (const index of indexes) (commands[index] as PipelinedCommand).add(pipeline);
+      const results = await pipeline.exec();
+      if (results === null) throw new Error("the pipeline was discarded");
+      indexes.forEach((commandIndex, position) => {
+        const [error, value] = results[position] ?? [new Error("no reply"), undefined];
+        replies[commandIndex] = error ? { error } : { value };
+      });
+    }),
+  );
+  return replies;
+}
+
+function groupByNode(client: RedisClient, commands: readonly PipelinedCommand[]): number[][] {
+  if (!isCluster(client)) return commands.length === 0 ? [] : [commands.map((_, index) => index)];
+  const groups = new Map<string, number[]>();
+  commands.forEach((command, index) => {
+    const slot = clusterSlot(command.key);
+    // Same grouping ioredis uses to accept a pipeline: the nodes serving the slot. Before the slot
+    // map is known (startup), group per slot; ioredis waits for the map before sending.
+    const owners = client.slots[slot];
+    const group = owners && owners.length > 0 ? owners.join(";") : `slot:${slot}`;
+    let list = groups.get(group);
+    if (list === undefined) {
+      list = [];
+      groups.set(group, list);
+    }
+    list.push(index);
+  });
+  return [...groups.values()];
+}
+
+/** Rejects with CTX_TIMEOUT after `timeoutMs`, or when `signal` aborts, whichever first. */
+export function withDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      cleanup();
+      reject(
+        new CtxError(
+          "CTX_TIMEOUT",
+          `${what} was abandoned: the caller's deadline passed or it was aborted.`,
+          {},
+          { cause: signal?.reason },
+        ),
+      );
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new CtxError(
+          "CTX_TIMEOUT",
+          `${what} got no answer within ${timeoutMs}ms (commandTimeoutMs). Redis is overloaded, paused or unreachable; raise commandTimeoutMs only if it is merely slow.`,
+          { timeoutMs },
+        ),
+      );
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,6 @@
+// @ctxstore/redis: the Redis online store (standalone, Cluster, Sentinel) and the Redis Streams ingest
+// worker. Test helpers (spawned servers) live in "@ctxstore/redis/testing".
+export type { BodyCodec } from "./codec.js";
+export type { RedisClient, RedisConnectionOptions } from "./connection.js";
+export { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
+export { type RedisOnlineStore, type RedisStoreOptions, redisStore } from "./store.js";

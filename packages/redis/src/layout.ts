@@ -1,0 +1,80 @@
+// Where records live in Redis. One hash per (entity, key), its name wrapped in a hash tag so every
+// source of one entity shares a slot (one HMGET reads them all, one Lua script touches one slot), and
+// one field per source@version. Watermarks live in one small hash per namespace.
+//
+//   <prefix><tenant:>{<entity>:<key>}         HASH  <source>@<version> -> record blob
+//   <prefix><tenant:>watermarks               HASH  <source>@<version> -> epoch ms (string)
+//
+// Inside the braces, `%`, `{` and `}` (and `:` in the entity name) are percent-encoded, so the hash tag
+// always covers exactly `<entity>:<key>` and no two (entity, key) pairs can share a Redis key.
+import { CtxError } from "@ctxstore/core";
+
+export interface KeyLayout {
+  /** `ctx:` by default; every key this store touches starts with it. */
+  readonly prefix: string;
+  /** `<prefix><tenant>:` or `<prefix>` when no tenant is set. */
+  readonly namespace: string;
+  entityKey(entity: string, key: string): string;
+  readonly watermarkKey: string;
+}
+
+const SAFE_PART = /^[^\s{}]*$/;
+
+export function keyLayout(prefix = "ctx:", tenant?: string): KeyLayout {
+  if (typeof prefix !== "string" || !SAFE_PART.test(prefix)) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `redis store: prefix ${JSON.stringify(prefix)} must be a string without spaces or braces (braces would break the per-entity hash tag); e.g. "ctx:".`,
+      { prefix },
+    );
+  }
+  if (
+    tenant !== undefined &&
+    (typeof tenant !== "string" || tenant.length === 0 || !SAFE_PART.test(tenant) || tenant.includes(":"))
+  ) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `redis store: tenant ${JSON.stringify(tenant)} must be a non-empty string without spaces, braces or ":"; e.g. "acme".`,
+      { tenant },
+    );
+  }
+  const namespace = tenant === undefined ? prefix : `${prefix}${tenant}:`;
+  return {
+    prefix,
+    namespace,
+    entityKey: (entity, key) =>
+      `${namespace}{${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`,
+    watermarkKey: `${namespace}watermarks`,
+  };
+}
+
+const ENTITY_SPECIAL = /[%:{}]/g;
+const KEY_SPECIAL = /[%{}]/g;
+
+function percentEncode(part: string, special: RegExp): string {
+  return part.replace(special, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+// Redis Cluster slot of a key: CRC16 (XMODEM) of the hash tag (or the whole key), mod 16384.
+const CRC_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte << 8;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    table[byte] = crc;
+  }
+  return table;
+})();
+
+export function clusterSlot(key: string): number {
+  let bytes = Buffer.from(key);
+  const open = bytes.indexOf(0x7b);
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC_TABLE[((crc >> 8) ^ byte) & 0xff] as number);
+  return crc % 16384;
+}

@@ -1,0 +1,550 @@
+// `redisStore()`: core's OnlineStore on Redis (standalone, Cluster or Sentinel). Reads of a whole
+// assembly are one pipelined round trip (one HMGET per entity, plus the watermarks); writes are Lua
+// scripts so last-write-wins and window merges are atomic on the server. See layout.ts for the keys,
+// codec.ts for the record blobs and scripts.ts for the Lua.
+import {
+  type AppendOutcome,
+  CtxError,
+  type Envelope,
+  isCtxError,
+  type OnlineReadBatch,
+  type OnlineReadResult,
+  type OnlineStore,
+  type ReadResult,
+  type RecordAddress,
+  type ValueWrite,
+  type WindowAppend,
+  type WriteOutcome,
+} from "@ctxstore/core";
+import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
+import {
+  type CommandReply,
+  openClient,
+  type PipelinedCommand,
+  type RedisClient,
+  type RedisConnectionOptions,
+  runPipelined,
+  unavailableReason,
+  withDeadline,
+} from "./connection.js";
+import { type KeyLayout, keyLayout } from "./layout.js";
+import { APPEND_WINDOW, type LuaScript, SET_WATERMARK, WRITE_VALUE } from "./scripts.js";
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Prefix of every key. Default "ctx:". */
+  prefix?: string;
+  /** Tenant namespace inside the prefix: keys become `<prefix><tenant>:...`. */
+  tenant?: string;
+  /** Body encoding for new records. Default "json" (fastest for text-heavy envelopes; see docs/redis.md). Both always decode. */
+  codec?: BodyCodec;
+  /** Largest encoded record (one value or one window event) accepted by write/append. Default 1 MiB. */
+  maxRecordBytes?: number;
+}
+
+export interface RedisOnlineStore extends OnlineStore {
+  /** The ioredis client in use (yours when you passed `client`). */
+  readonly client: RedisClient;
+  readonly layout: KeyLayout;
+}
+
+const APPLIED: WriteOutcome & AppendOutcome = Object.freeze({ applied: true });
+const OLDER: WriteOutcome = Object.freeze({ applied: false, reason: "older" });
+const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplicate" });
+const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
+
+export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
+  const layout = keyLayout(options.prefix, options.tenant);
+  const codec = options.codec ?? "json";
+  if (codec !== "msgpack" && codec !== "json") {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `redis store: codec must be "msgpack" or "json"; got ${JSON.stringify(codec)}.`,
+      { codec },
+    );
+  }
+  const maxRecordBytes = options.maxRecordBytes ?? 1_048_576;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 64) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `redis store: maxRecordBytes must be an integer >= 64; got ${String(maxRecordBytes)}.`,
+      {},
+    );
+  }
+  const connection = openClient(options, "redis store");
+  const { client } = connection;
+  let closed = false;
+
+  function ensureUsable(operation: string): void {
+    if (closed) {
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `redis store: ${operation}() was called after close(). Create a new redisStore() (data in Redis is untouched).`,
+        { store: "redis", operation },
+      );
+    }
+    const reason = unavailableReason(client);
+    if (reason !== undefined) throw unavailable(operation, `${reason}${lastErrorNote()}`);
+  }
+
+  function lastErrorNote(): string {
+    const error = connection.lastError();
+    return error ? ` (last error: ${error.message})` : "";
+  }
+
+  function unavailable(operation: string, why: string, cause?: unknown): CtxError {
+    return new CtxError(
+      "CTX_STORE_UNAVAILABLE",
+      `redis store (${connection.description}): ${operation} failed: ${why}. Values it holds are unknown, not empty; the client reconnects by itself once Redis answers again.`,
+      { store: "redis", operation },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  /** Runs a pipelined batch under the command timeout (and the caller's signal). */
+  async function pipelined(
+    operation: string,
+    commands: readonly PipelinedCommand[],
+    signal?: AbortSignal,
+  ): Promise<CommandReply[]> {
+    ensureUsable(operation);
+    try {
+      return await withDeadline(
+        runPipelined(client, commands),
+        connection.commandTimeoutMs,
+        signal,
+        `redis store (${connection.description}): ${operation}`,
+      );
+    } catch (error) {
+      if (isCtxError(error)) throw error;
+      throw unavailable(operation, error instanceof Error ? error.message : String(error), error);
+    }
+  }
+
+  /** EVALSHA each call; the ones the server does not know yet (NOSCRIPT) are re-sent once as EVAL. */
+  async function runScripts(
+    operation: string,
+    calls: ReadonlyArray<{ script: LuaScript; key: string; args: ReadonlyArray<string | Buffer> }>,
+  ): Promise<unknown[]> {
+    const first = await pipelined(
+      operation,
+      calls.map(({ script, key, args }) => ({
+        key,
+        add: (pipeline) => pipeline.evalsha(script.sha, 1, key, ...args),
+      })),
+    );
+    const missing = first.flatMap((reply, index) =>
+      reply.error?.message.includes("NOSCRIPT") ? [index] : [],
+    );
+    if (missing.length > 0) {
+      const retried = await pipelined(
+        operation,
+        missing.map((index) => {
+          const { script, key, args } = calls[index] as (typeof calls)[number];
+          return { key, add: (pipeline) => pipeline.eval(script.lua, 1, key, ...args) };
+        }),
+      );
+      missing.forEach((callIndex, position) => {
+        first[callIndex] = retried[position] as CommandReply;
+      });
+    }
+    return first.map((reply, index) => {
+      if (reply.error)
+        throw unavailable(
+          operation,
+          `command ${index + 1} of ${first.length} failed: ${reply.error.message}`,
+          reply.error,
+        );
+      return reply.value;
+    });
+  }
+
+  function encodeChecked(
+    envelope: Envelope,
+    label: string,
+    encode: (envelope: Envelope, codec: BodyCodec) => Buffer,
+  ): Buffer {
+    checkEnvelope(envelope, label);
+    const blob = encode(envelope, codec);
+    if (blob.length > maxRecordBytes) {
+      throw new CtxError(
+        "CTX_VALUE_TOO_LARGE",
+        `redis store: ${label} encodes to ${blob.length} bytes, over maxRecordBytes (${maxRecordBytes}); nothing was written. Shrink the value (summarise it) or raise maxRecordBytes.`,
+        { store: "redis", label, bytes: blob.length, maxRecordBytes },
+      );
+    }
+    return blob;
+  }
+
+  return {
+    name: "redis",
+    client,
+    layout,
+
+    async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
+      if (batch === null || typeof batch !== "object" || !Array.isArray(batch.records)) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          "redis store: read() takes { records: ReadRequest[], watermarks?: string[] }.",
+          { store: "redis" },
+        );
+      }
+      const hashes = new Map<string, string[]>();
+      const locations = batch.records.map((request, index) => {
+        if (request === undefined || (request.kind !== "value" && request.kind !== "window")) {
+          throw new CtxError(
+            "CTX_INVALID_REQUEST",
+            `redis store: read request #${index} has kind ${JSON.stringify(request?.kind)}; use "value" (batch) or "window" (stream).`,
+            { store: "redis", index },
+          );
+        }
+        checkAddress(request, `read request #${index}`);
+        const key = layout.entityKey(request.entity, request.key);
+        let fields = hashes.get(key);
+        if (fields === undefined) {
+          fields = [];
+          hashes.set(key, fields);
+        }
+        let position = fields.indexOf(request.field);
+        if (position < 0) position = fields.push(request.field) - 1;
+        return { key, position };
+      });
+      const watermarkFields = [...new Set(batch.watermarks ?? [])];
+      for (const field of watermarkFields) {
+        if (typeof field !== "string" || field.length === 0) {
+          throw new CtxError(
+            "CTX_INVALID_REQUEST",
+            "redis store: watermarks must be non-empty source fields.",
+            { store: "redis" },
+          );
+        }
+      }
+      const hashKeys = [...hashes.keys()];
+      const commands: PipelinedCommand[] = hashKeys.map((key) => ({
+        key,
+        add: (pipeline) => pipeline.hmgetBuffer(key, ...(hashes.get(key) as string[])),
+      }));
+      if (watermarkFields.length > 0) {
+        commands.push({
+          key: layout.watermarkKey,
+          add: (pipeline) => pipeline.hmget(layout.watermarkKey, ...watermarkFields),
+        });
+      }
+      readOptions?.signal?.throwIfAborted();
+      const replies = commands.length === 0 ? [] : await pipelined("read", commands, readOptions?.signal);
+      const byKey = new Map<string, Array<Buffer | null>>();
+      hashKeys.forEach((key, index) => {
+        const reply = replies[index] as CommandReply;
+        if (reply.error) throw unavailable("read", reply.error.message, reply.error);
+        byKey.set(key, reply.value as Array<Buffer | null>);
+      });
+      const records: ReadResult[] = batch.records.map((request, index) => {
+        const { key, position } = locations[index] as { key: string; position: number };
+        const blob = (byKey.get(key) as Array<Buffer | null>)[position] ?? null;
+        return toReadResult(request.kind, blob);
+      });
+      const watermarks: Record<string, number | undefined> = {};
+      if (watermarkFields.length > 0) {
+        const reply = replies[hashKeys.length] as CommandReply;
+        if (reply.error) throw unavailable("read", reply.error.message, reply.error);
+        const values = reply.value as Array<string | null>;
+        watermarkFields.forEach((field, index) => {
+          const raw = values[index];
+          const time = raw === null || raw === undefined ? undefined : Number(raw);
+          Object.defineProperty(watermarks, field, {
+            value: time !== undefined && Number.isFinite(time) ? time : undefined,
+            enumerable: true,
+            writable: true,
+          });
+        });
+      }
+      return { records, watermarks };
+    },
+
+    async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
+      assertArray(writes, "write", "ValueWrite");
+      const calls = writes.map((write, index) => {
+        const label = `write #${index}`;
+        checkAddress(write, label);
+        checkTtl(write.ttlMs, label);
+        const blob = encodeChecked(write.envelope, label, encodeValue);
+        return {
+          script: WRITE_VALUE,
+          key: layout.entityKey(write.entity, write.key),
+          args: [write.field, blob, ttlArgument(write.ttlMs)],
+        };
+      });
+      if (calls.length === 0) return [];
+      const codes = await runScripts("write", calls);
+      const mismatched = codes.flatMap((code, index) => (Number(code) === -1 ? [index] : []));
+      if (mismatched.length > 0) {
+        const first = writes[mismatched[0] as number] as ValueWrite;
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `redis store: write #${mismatched[0]} targets ${first.entity} ${first.key} ${first.field}, which holds a window (stream source); use append() for it, or delete it first. ${mismatched.length} write(s) were refused; the other ${writes.length - mismatched.length} were applied.`,
+          { store: "redis", refused: mismatched },
+        );
+      }
+      return codes.map((code) => (Number(code) === 1 ? APPLIED : OLDER));
+    },
+
+    async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
+      assertArray(appends, "append", "WindowAppend");
+      // One script call per (entity, field, window, ttl): a batch of many events for one session
+      // merges into its window in one server-side step.
+      const groups = new Map<
+        string,
+        { key: string; field: string; window: number; ttl: string; entries: Buffer[]; indexes: number[] }
+      >();
+      appends.forEach((append, index) => {
+        const label = `append #${index}`;
+        checkAddress(append, label);
+        checkTtl(append.ttlMs, label);
+        if (!Number.isSafeInteger(append.window) || append.window < 1) {
+          throw new CtxError(
+            "CTX_INVALID_REQUEST",
+            `redis store: ${label} has window ${String(append.window)}; the window size must be a positive integer.`,
+            {
+              store: "redis",
+              index,
+            },
+          );
+        }
+        const eventId = append.event?.eventId;
+        if (typeof eventId !== "string" || eventId.length === 0 || Buffer.byteLength(eventId) > 65_535) {
+          throw new CtxError(
+            "CTX_INVALID_EVENT",
+            `redis store: ${label} to ${append.entity} ${append.key} ${append.field} has no usable eventId; stream events need a non-empty string eventId (at most 64 KiB) so retries are deduplicated.`,
+            { store: "redis", index },
+          );
+        }
+        const entry = encodeChecked(append.event, label, encodeWindowEntry);
+        const key = layout.entityKey(append.entity, append.key);
+        const ttl = ttlArgument(append.ttlMs);
+        const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${ttl}`;
+        let group = groups.get(groupKey);
+        if (group === undefined) {
+          group = { key, field: append.field, window: append.window, ttl, entries: [], indexes: [] };
+          groups.set(groupKey, group);
+        }
+        group.entries.push(entry);
+        group.indexes.push(index);
+      });
+      if (appends.length === 0) return [];
+      const groupList = [...groups.values()];
+      const replies = await runScripts(
+        "append",
+        groupList.map((group) => ({
+          script: APPEND_WINDOW,
+          key: group.key,
+          args: [group.field, String(group.window), group.ttl, ...group.entries],
+        })),
+      );
+      const outcomes: AppendOutcome[] = new Array(appends.length);
+      const refused: number[] = [];
+      groupList.forEach((group, groupIndex) => {
+        const codes = replies[groupIndex] as unknown[];
+        group.indexes.forEach((appendIndex, position) => {
+          const code = Number(codes[position]);
+          if (code === -1) refused.push(appendIndex);
+          outcomes[appendIndex] = code === 1 ? APPLIED : code === 2 ? DUPLICATE : OUTSIDE_WINDOW;
+        });
+      });
+      if (refused.length > 0) {
+        const first = appends[refused[0] as number] as WindowAppend;
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `redis store: append #${refused[0]} targets ${first.entity} ${first.key} ${first.field}, which holds a value (batch source); use write() for it, or delete it first. ${refused.length} append(s) were refused; the others were applied.`,
+          { store: "redis", refused },
+        );
+      }
+      return outcomes;
+    },
+
+    async setWatermark(field: string, time: number): Promise<void> {
+      if (typeof field !== "string" || field.length === 0) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          "redis store: setWatermark() needs a non-empty source field.",
+          { store: "redis" },
+        );
+      }
+      if (typeof time !== "number" || !Number.isFinite(time)) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          `redis store: setWatermark("${field}", ${String(time)}) needs a finite epoch-ms time.`,
+          {
+            store: "redis",
+            field,
+          },
+        );
+      }
+      await runScripts("setWatermark", [
+        { script: SET_WATERMARK, key: layout.watermarkKey, args: [field, String(time)] },
+      ]);
+    },
+
+    async delete(addresses: readonly RecordAddress[]): Promise<void> {
+      assertArray(addresses, "delete", "RecordAddress");
+      const byKey = new Map<string, string[]>();
+      addresses.forEach((address, index) => {
+        checkAddress(address, `delete #${index}`);
+        const key = layout.entityKey(address.entity, address.key);
+        const fields = byKey.get(key) ?? [];
+        fields.push(address.field);
+        byKey.set(key, fields);
+      });
+      if (byKey.size === 0) return;
+      const replies = await pipelined(
+        "delete",
+        [...byKey].map(([key, fields]) => ({ key, add: (pipeline) => pipeline.hdel(key, ...fields) })),
+      );
+      const failed = replies.find((reply) => reply.error);
+      if (failed?.error) throw unavailable("delete", failed.error.message, failed.error);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (!connection.owned) return;
+      try {
+        await withDeadline(client.quit(), connection.commandTimeoutMs, undefined, "redis store: close");
+      } catch {
+        // A dead or hung server cannot answer QUIT; drop the socket instead.
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult {
+  if (blob === null) return kind === "value" ? { kind, envelope: undefined } : { kind, events: [] };
+  if (kind === "value") {
+    const decoded = decodeValue(blob);
+    return decoded.ok
+      ? { kind, envelope: decoded.value }
+      : { kind: "invalid", reason: `redis record: ${decoded.reason}` };
+  }
+  const decoded = decodeWindow(blob);
+  return decoded.ok
+    ? { kind, events: decoded.value }
+    : { kind: "invalid", reason: `redis record: ${decoded.reason}` };
+}
+
+function ttlArgument(ttlMs: number | undefined): string {
+  return ttlMs === undefined ? "" : String(Math.max(1, Math.ceil(ttlMs)));
+}
+
+function assertArray(items: unknown, operation: string, itemType: string): void {
+  if (!Array.isArray(items)) {
+    throw new CtxError("CTX_INVALID_REQUEST", `redis store: ${operation}() takes an array of ${itemType}.`, {
+      store: "redis",
+      operation,
+    });
+  }
+}
+
+function checkAddress(address: RecordAddress | undefined, label: string): void {
+  for (const part of ["entity", "key", "field"] as const) {
+    const value = address?.[part];
+    if (typeof value !== "string" || value.length === 0) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `redis store: ${label} has ${part} ${JSON.stringify(value)}; entity, key and field must be non-empty strings.`,
+        { store: "redis", label, part },
+      );
+    }
+  }
+}
+
+function checkTtl(ttlMs: number | undefined, label: string): void {
+  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `redis store: ${label} has ttlMs ${String(ttlMs)}; use a positive number of milliseconds, or leave it out for no expiry.`,
+      { store: "redis", label, ttlMs },
+    );
+  }
+}
+
+/** The envelope contract: finite times, a value (null when empty), JSON data only. */
+function checkEnvelope(envelope: Envelope | undefined, label: string): void {
+  if (envelope === null || typeof envelope !== "object") {
+    throw new CtxError("CTX_INVALID_VALUE", `redis store: ${label} has no envelope object.`, {
+      store: "redis",
+      label,
+    });
+  }
+  for (const field of ["eventTime", "writeTime", "schemaVersion"] as const) {
+    if (typeof envelope[field] !== "number" || !Number.isFinite(envelope[field])) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `redis store: ${label} has ${field} ${String(envelope[field])}; it must be a finite number (epoch ms for times).`,
+        { store: "redis", label },
+      );
+    }
+  }
+  if (envelope.value === undefined) {
+    throw new CtxError(
+      "CTX_INVALID_VALUE",
+      `redis store: ${label} has value undefined; store null for an empty value (with empty: true).`,
+      {
+        store: "redis",
+        label,
+      },
+    );
+  }
+  const problem =
+    jsonProblem(envelope.value, "value", new Set()) ??
+    (envelope.rendered === undefined ? undefined : jsonProblem(envelope.rendered, "rendered", new Set()));
+  if (problem !== undefined) {
+    throw new CtxError("CTX_INVALID_VALUE", `redis store: ${label}: ${problem}; nothing was written.`, {
+      store: "redis",
+      label,
+    });
+  }
+}
+
+/** Why a value is not plain JSON data (what a JSON round trip would silently change), or undefined. */
+function jsonProblem(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(value)
+        ? undefined
+        : `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
+    case "object": {
+      if (value === null) return undefined;
+      if (ancestors.has(value)) return `${path} is a circular reference`;
+      ancestors.add(value);
+      try {
+        if (Array.isArray(value)) {
+          for (let index = 0; index < value.length; index++) {
+            const item: unknown = value[index];
+            if (item === undefined) return `${path}[${index}] is undefined (use null in arrays)`;
+            const problem = jsonProblem(item, `${path}[${index}]`, ancestors);
+            if (problem !== undefined) return problem;
+          }
+          return undefined;
+        }
+        const prototype: unknown = Object.getPrototypeOf(value);
+        if (prototype !== Object.prototype && prototype !== null) {
+          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
+          return `${path} is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`;
+        }
+        for (const [name, field] of Object.entries(value)) {
+          if (field === undefined) continue;
+          const problem = jsonProblem(field, `${path}.${name}`, ancestors);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      } finally {
+        ancestors.delete(value);
+      }
+    }
+    default:
+      return `${path} is a ${typeof value} (only JSON data can be stored)`;
+  }
+}
