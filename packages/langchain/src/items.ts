@@ -5,8 +5,8 @@
 // Why a token walk: `assemble` returns the packed text per section, and the trace gives each source's
 // token count within it. Core keeps prompt lines token-additive (see render/normalize.ts in core: the
 // count of a concatenation of lines is the sum of the lines' counts), so walking a section's lines in
-// block order and counting them reproduces each block's boundary exactly. Any mismatch means core broke
-// that invariant, and the split refuses to guess.
+// block order and counting them reproduces each block's boundary exactly. A mismatch means the packer's
+// layout is not the one this adapter knows (mismatched versions), and the split refuses to guess.
 import { type AssembleResult, CtxError, type SourceTrace, type Tokenizer } from "@ctxstore/core";
 
 export interface ContextItem {
@@ -35,8 +35,8 @@ export function contextItems(result: AssembleResult, tokenizer: Tokenizer): Cont
       }
       if (tokens !== trace.tokens) {
         throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `Could not split section "${section.title}" into per-source items: "${name}" should take ${trace.tokens} tokens, its lines count ${tokens}. This is a ctxstore bug (the packed text is no longer token-additive); please report it with the trace ${result.trace.id}. Use the text output (contextRunnable) meanwhile.`,
+          "CTX_CONFIG",
+          `Could not split section "${section.title}" into per-source items: "${name}" should take ${trace.tokens} tokens, its lines count ${tokens}. The packed text is laid out differently than this adapter expects, which means @ctxstore/langchain and @ctxstore/core versions do not match: install the same version of both. (contextRunnable, which returns the packed text whole, is unaffected.)`,
           {
             section: section.title,
             source: name,

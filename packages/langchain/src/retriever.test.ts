@@ -228,4 +228,18 @@ describe("contextItems", () => {
       { numRuns: 60 },
     );
   });
+
+  it("refuses to guess when the packed layout does not add up (mismatched core version)", async () => {
+    const result = await fixture.store.assemble({ keys: ada, query: "refund", budget: { maxTokens: 400 } });
+    const skewed = {
+      ...result,
+      trace: {
+        ...result.trace,
+        sources: result.trace.sources.map((source) =>
+          source.source === "ticket_history" ? { ...source, tokens: source.tokens + 3 } : source,
+        ),
+      },
+    };
+    expect(() => contextItems(skewed, fixture.store.tokenizer)).toThrow(/versions do not match/);
+  });
 });
