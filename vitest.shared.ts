@@ -5,7 +5,12 @@ import { defineConfig } from "vitest/config";
 export function defineProjectConfig(overrides: { testTimeout?: number; include?: string[] } = {}) {
   return defineConfig({
     resolve: { conditions: ["source", "import", "module", "node", "default"] },
-    ssr: { resolve: { conditions: ["source", "import", "module", "node", "default"], externalConditions: ["source"] } },
+    ssr: {
+      resolve: {
+        conditions: ["source", "import", "module", "node", "default"],
+        externalConditions: ["source"],
+      },
+    },
     test: {
       include: overrides.include ?? ["src/**/*.test.ts", "test/**/*.test.ts"],
       testTimeout: overrides.testTimeout ?? 20_000,

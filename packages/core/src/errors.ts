@@ -28,7 +28,12 @@ export class CtxError extends Error {
   /** Structured facts about the failure (offending source, statuses, sizes...), safe to log. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: CtxErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: CtxErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(`${code}: ${message}`, options);
     this.code = code;
     this.details = details;
@@ -40,9 +45,13 @@ export function isCtxError(error: unknown, code?: CtxErrorCode): error is CtxErr
 }
 
 /** Formats zod issues as `path: message; path: message` for error messages. */
-export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+export function describeIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): string {
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join(".") : "(value)"}: ${issue.message}`)
+    .map(
+      (issue) => `${issue.path.length > 0 ? issue.path.map(String).join(".") : "(value)"}: ${issue.message}`,
+    )
     .join("; ");
 }

@@ -16,7 +16,9 @@ export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer): Render
   const lines =
     typeof rendered === "string"
       ? normalizeLines(rendered)
-      : rendered.map((item) => normalizeItem(String(item))).filter((line): line is string => line !== undefined);
+      : rendered
+          .map((item) => normalizeItem(String(item)))
+          .filter((line): line is string => line !== undefined);
   return { kind, lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer) } };
 }
 

@@ -2,8 +2,8 @@
 // Loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
 // process, on first use.
 import { Tiktoken } from "js-tiktoken/lite";
-import { CtxError } from "../errors.js";
 import type { Encoding } from "../envelope.js";
+import { CtxError } from "../errors.js";
 import type { Tokenizer } from "./types.js";
 
 const loaded = new Map<Encoding, Tiktoken>();
@@ -28,9 +28,13 @@ export async function loadEncoding(encoding: Encoding): Promise<void> {
 }
 
 function unknownEncoding(encoding: string): CtxError {
-  return new CtxError("CTX_CONFIG", `Unknown encoding ${JSON.stringify(encoding)}: use "o200k_base" (GPT-4o and later) or "cl100k_base" (GPT-4, GPT-3.5).`, {
-    encoding,
-  });
+  return new CtxError(
+    "CTX_CONFIG",
+    `Unknown encoding ${JSON.stringify(encoding)}: use "o200k_base" (GPT-4o and later) or "cl100k_base" (GPT-4, GPT-3.5).`,
+    {
+      encoding,
+    },
+  );
 }
 
 /**
@@ -42,9 +46,13 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
   const get = (): Tiktoken => {
     const tiktoken = loaded.get(encoding);
     if (!tiktoken) {
-      throw new CtxError("CTX_CONFIG", `Encoding ${encoding} is not loaded yet: await loadEncoding("${encoding}") (or ctx.ready()) first.`, {
-        encoding,
-      });
+      throw new CtxError(
+        "CTX_CONFIG",
+        `Encoding ${encoding} is not loaded yet: await loadEncoding("${encoding}") (or ctx.ready()) first.`,
+        {
+          encoding,
+        },
+      );
     }
     return tiktoken;
   };
