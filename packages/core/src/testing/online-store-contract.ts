@@ -402,6 +402,22 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
         expect((await readValue(store))?.value).toBe("b");
       });
 
+      it("compares event times per record, not per entity (an old fact for one source still lands)", async () => {
+        const { store } = context;
+        const orders = recordAt(address.entity, address.key, "orders@1");
+        await store.write([{ ...address, envelope: envelopeAt(1_000, { value: "profile" }) }]);
+        expect(await store.write([{ ...orders, envelope: envelopeAt(10, { value: "orders" }) }])).toEqual([
+          { applied: true },
+        ]);
+        const result = await store.read({
+          records: [
+            { ...address, kind: "value" },
+            { ...orders, kind: "value" },
+          ],
+        });
+        expect(result.records.map((record) => storedEnvelope(record)?.value)).toEqual(["profile", "orders"]);
+      });
+
       it("treats empty envelopes like any other value (a newer empty replaces, an older one does not)", async () => {
         const { store } = context;
         const emptyAt = (time: number): Envelope =>
@@ -774,6 +790,45 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
         expect(result.records).toStrictEqual(ordered.map((entry) => entry.expected));
         expect(result.watermarks["events@1"]).toBe(12_345);
         expect(result.watermarks["never@1"]).toBeUndefined();
+      });
+    });
+
+    describe("batch edges and concurrency", () => {
+      it("treats empty batches as no-ops", async () => {
+        const { store } = context;
+        expect(await store.write([])).toEqual([]);
+        expect(await store.append([])).toEqual([]);
+        await expect(store.delete([])).resolves.toBeUndefined();
+        expect(await store.read({ records: [], watermarks: [] })).toMatchObject({ records: [] });
+      });
+
+      it("loses nothing when writes and appends to different fields of one entity race (Promise.all)", async () => {
+        const { store } = context;
+        const fields = Array.from({ length: 12 }, (_, index) => `source${index}@1`);
+        await Promise.all(
+          fields.flatMap((field, index) => [
+            store.write([
+              { ...recordAt("user", "userId=u1", field), envelope: envelopeAt(index, { value: field }) },
+            ]),
+            store.append([
+              {
+                ...recordAt("user", "userId=u1", `${field}:events`),
+                event: envelopeAt(index, { eventId: field }),
+                window: 3,
+              },
+            ]),
+          ]),
+        );
+        const result = await store.read({
+          records: fields.flatMap((field) => [
+            { ...recordAt("user", "userId=u1", field), kind: "value" as const },
+            { ...recordAt("user", "userId=u1", `${field}:events`), kind: "window" as const },
+          ]),
+        });
+        fields.forEach((field, index) => {
+          expect(storedEnvelope(result.records[index * 2])?.value).toBe(field);
+          expect(storedEvents(result.records[index * 2 + 1]).map((event) => event.eventId)).toEqual([field]);
+        });
       });
     });
 
