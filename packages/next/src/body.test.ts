@@ -16,21 +16,26 @@ describe("readJsonBody", () => {
     expect(result).toEqual({ ok: true, value: { a: 1, b: ["x"] } });
   });
 
-  it.each(["application/json", "application/json; charset=utf-8", "application/vnd.api+json"])("accepts content type %s", async (type) => {
-    const result = await readJsonBody(jsonRequest(URL_, { ok: true }, { "content-type": type }), 1024);
-    expect(result.ok).toBe(true);
-  });
-
-  it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"])(
-    "refuses content type %s with 415",
+  it.each(["application/json", "application/json; charset=utf-8", "application/vnd.api+json"])(
+    "accepts content type %s",
     async (type) => {
       const result = await readJsonBody(jsonRequest(URL_, { ok: true }, { "content-type": type }), 1024);
-      expect(result.ok).toBe(false);
-      if (result.ok) return;
-      expect(result.response.status).toBe(415);
-      expect((await bodyOf(result.response)).error).toBe("unsupported_media_type");
+      expect(result.ok).toBe(true);
     },
   );
+
+  it.each([
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/jsonp",
+  ])("refuses content type %s with 415", async (type) => {
+    const result = await readJsonBody(jsonRequest(URL_, { ok: true }, { "content-type": type }), 1024);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.response.status).toBe(415);
+    expect((await bodyOf(result.response)).error).toBe("unsupported_media_type");
+  });
 
   it("refuses a request without a content type with 415", async () => {
     const request = new Request(URL_, { method: "POST", body: new Blob(['{"a":1}']) });
@@ -39,9 +44,13 @@ describe("readJsonBody", () => {
   });
 
   it("refuses a declared oversized body with 413 without reading a byte of it", async () => {
-    const { request, pulled } = chunkedRequest(URL_, [encoder.encode('{"a":"'), encoder.encode("x".repeat(5000)), encoder.encode('"}')], {
-      "content-length": "5008",
-    });
+    const { request, pulled } = chunkedRequest(
+      URL_,
+      [encoder.encode('{"a":"'), encoder.encode("x".repeat(5000)), encoder.encode('"}')],
+      {
+        "content-length": "5008",
+      },
+    );
     const result = await readJsonBody(request, 1024);
     expect(result.ok ? 200 : result.response.status).toBe(413);
     expect(pulled()).toBe(0);
@@ -88,19 +97,23 @@ describe("readJsonBody", () => {
 
   it("reads any JSON value under the limit identically, however the body is chunked", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }), async (value, cuts) => {
-        const bytes = encoder.encode(JSON.stringify(value));
-        const chunks: Uint8Array[] = [];
-        let offset = 0;
-        for (let index = 0; offset < bytes.length; index++) {
-          const size = cuts[index % cuts.length] as number;
-          chunks.push(bytes.slice(offset, offset + size));
-          offset += size;
-        }
-        const result = await readJsonBody(chunkedRequest(URL_, chunks).request, 1 << 20);
-        expect(result.ok).toBe(true);
-        if (result.ok) expect(result.value).toEqual(JSON.parse(JSON.stringify(value)));
-      }),
+      fc.asyncProperty(
+        fc.jsonValue(),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+        async (value, cuts) => {
+          const bytes = encoder.encode(JSON.stringify(value));
+          const chunks: Uint8Array[] = [];
+          let offset = 0;
+          for (let index = 0; offset < bytes.length; index++) {
+            const size = cuts[index % cuts.length] as number;
+            chunks.push(bytes.slice(offset, offset + size));
+            offset += size;
+          }
+          const result = await readJsonBody(chunkedRequest(URL_, chunks).request, 1 << 20);
+          expect(result.ok).toBe(true);
+          if (result.ok) expect(result.value).toEqual(JSON.parse(JSON.stringify(value)));
+        },
+      ),
       { numRuns: 150 },
     );
   });

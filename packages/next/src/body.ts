@@ -4,7 +4,9 @@
 // never sits in memory whole.
 import { errorResponse } from "./responses.js";
 
-export type BodyResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly response: Response };
+export type BodyResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly response: Response };
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -31,7 +33,8 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     const declaredBytes = Number(declared);
-    if (Number.isFinite(declaredBytes) && declaredBytes > limitBytes) return { ok: false, response: tooLarge(limitBytes, declaredBytes) };
+    if (Number.isFinite(declaredBytes) && declaredBytes > limitBytes)
+      return { ok: false, response: tooLarge(limitBytes, declaredBytes) };
   }
   if (request.body === null) return { ok: false, response: invalidJson("the body is empty") };
 
@@ -75,5 +78,8 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
 }
 
 function invalidJson(reason: string): Response {
-  return errorResponse(400, { error: "invalid_json", message: `The request body is not valid JSON (${reason}). Send a JSON document.` });
+  return errorResponse(400, {
+    error: "invalid_json",
+    message: `The request body is not valid JSON (${reason}). Send a JSON document.`,
+  });
 }

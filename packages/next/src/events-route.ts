@@ -4,10 +4,16 @@
 // is refused (400, naming every invalid field) if any event fails: nothing is half-applied. Bodies
 // are size-capped before they are buffered (413), the content type must be JSON (415), callers are
 // rate-limited per session (429), and the event time is the server's receive time unless told otherwise.
-import { type ContextStore, CtxError, type Entity, type StreamSource, type WindowAppend } from "@ctxstore/core";
+import {
+  type ContextStore,
+  CtxError,
+  type Entity,
+  type StreamSource,
+  type WindowAppend,
+} from "@ctxstore/core";
 import { readJsonBody } from "./body.js";
 import { type Identify, identitySubject, type RequestIdentity, resolveIdentity } from "./identity.js";
-import { memoryRateLimiter, type MemoryRateLimiterOptions, type RateLimiter } from "./rate-limit.js";
+import { type MemoryRateLimiterOptions, memoryRateLimiter, type RateLimiter } from "./rate-limit.js";
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
 
 export interface EventsRouteOptions<V> {
@@ -19,7 +25,10 @@ export interface EventsRouteOptions<V> {
    * Runs on each event as received, before validation: add server-side fields here (the path,
    * a server timestamp). Whatever it returns is validated against the source's schema.
    */
-  prepare?: (event: unknown, info: { identity: RequestIdentity; receivedAt: number; request: Request }) => unknown;
+  prepare?: (
+    event: unknown,
+    info: { identity: RequestIdentity; receivedAt: number; request: Request },
+  ) => unknown;
   /** Largest accepted body in bytes. Default 16 KiB. */
   maxBodyBytes?: number;
   /** Most events in one request. Default 25. */
@@ -56,18 +65,30 @@ const DEFAULT_RATE = { limit: 120, window: "1m" } as const;
 export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Request) => Promise<Response> {
   const { context, source } = options;
   if (source?.tier !== "stream") {
-    throw new CtxError("CTX_CONFIG", `eventsRoute: \`source\` must be a stream source; got ${source ? `a ${source.tier} source "${source.name}"` : String(source)}.`);
+    throw new CtxError(
+      "CTX_CONFIG",
+      `eventsRoute: \`source\` must be a stream source; got ${source ? `a ${source.tier} source "${source.name}"` : String(source)}.`,
+    );
   }
   if (context.sources.get(source.name) !== source) {
-    throw new CtxError("CTX_UNKNOWN_SOURCE", `eventsRoute: source "${source.name}" is not registered in this context store. Pass the same source object to createContextStore({ sources }).`, {
-      source: source.name,
-    });
+    throw new CtxError(
+      "CTX_UNKNOWN_SOURCE",
+      `eventsRoute: source "${source.name}" is not registered in this context store. Pass the same source object to createContextStore({ sources }).`,
+      {
+        source: source.name,
+      },
+    );
   }
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
   const maxEvents = options.maxEvents ?? 25;
   const typeField = options.typeField ?? "type";
   const now = options.now ?? Date.now;
-  const limiter = options.rateLimit === false ? undefined : isRateLimiter(options.rateLimit) ? options.rateLimit : memoryRateLimiter({ ...DEFAULT_RATE, ...options.rateLimit });
+  const limiter =
+    options.rateLimit === false
+      ? undefined
+      : isRateLimiter(options.rateLimit)
+        ? options.rateLimit
+        : memoryRateLimiter({ ...DEFAULT_RATE, ...options.rateLimit });
   const entity = source.entity.name;
 
   return async (request) => {
@@ -99,7 +120,10 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
       });
     }
     if (batch.events.length === 0) {
-      return errorResponse(400, { error: "invalid_body", message: '"events" is empty: send at least one event.' });
+      return errorResponse(400, {
+        error: "invalid_body",
+        message: '"events" is empty: send at least one event.',
+      });
     }
     if (batch.events.length > maxEvents) {
       return errorResponse(413, {
@@ -146,7 +170,12 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
       // The last event of a batch gets the receive time; earlier ones a millisecond apart, so their
       // order in the window is the order they were sent in.
       appends = parsedEvents.map((event, index) =>
-        context.toWindowAppend(source, key, event, options.eventTime === "event" ? {} : { eventTime: receivedAt - (parsedEvents.length - 1 - index) }),
+        context.toWindowAppend(
+          source,
+          key,
+          event,
+          options.eventTime === "event" ? {} : { eventTime: receivedAt - (parsedEvents.length - 1 - index) },
+        ),
       );
     } catch (error) {
       const response = ctxErrorResponse(error);
@@ -161,7 +190,10 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
       // elsewhere reads as a confirmed "no activity", not as "unknown".
       await context.heartbeat(source, receivedAt);
       const accepted = outcomes.filter((outcome) => outcome.applied).length;
-      return jsonResponse({ accepted, duplicates: outcomes.filter((outcome) => outcome.reason === "duplicate").length }, 202);
+      return jsonResponse(
+        { accepted, duplicates: outcomes.filter((outcome) => outcome.reason === "duplicate").length },
+        202,
+      );
     } catch (error) {
       options.onError?.(error);
       return errorResponse(
@@ -186,7 +218,11 @@ async function checkRate(limiter: RateLimiter, subject: string, cost: number): P
   const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
   return errorResponse(
     429,
-    { error: "rate_limited", message: `Too many events from this session; retry in ${seconds}s.`, retryAfterMs: decision.retryAfterMs },
+    {
+      error: "rate_limited",
+      message: `Too many events from this session; retry in ${seconds}s.`,
+      retryAfterMs: decision.retryAfterMs,
+    },
     { "retry-after": String(seconds) },
   );
 }
@@ -210,7 +246,19 @@ function formatPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** A type value was sent but the schema accepts no such type (a missing type is an ordinary invalid field). */
-function isUnknownType(issue: { code: string; path: ReadonlyArray<PropertyKey> }, typeField: string, event: unknown): boolean {
-  const sent = event !== null && typeof event === "object" && (event as Record<string, unknown>)[typeField] !== undefined;
-  return sent && issue.path.length === 1 && issue.path[0] === typeField && (issue.code === "invalid_union" || issue.code === "invalid_value");
+function isUnknownType(
+  issue: { code: string; path: ReadonlyArray<PropertyKey> },
+  typeField: string,
+  event: unknown,
+): boolean {
+  const sent =
+    event !== null &&
+    typeof event === "object" &&
+    (event as Record<string, unknown>)[typeField] !== undefined;
+  return (
+    sent &&
+    issue.path.length === 1 &&
+    issue.path[0] === typeField &&
+    (issue.code === "invalid_union" || issue.code === "invalid_value")
+  );
 }

@@ -43,7 +43,9 @@ describe("resolveIdentity", () => {
   });
 
   it("throws on an identity without keys: a bug in the application, not a bad request", async () => {
-    await expect(resolveIdentity(() => ({ keys: {} }), new Request("http://shop.test/"))).rejects.toThrow(/at least one entity key/);
+    await expect(resolveIdentity(() => ({ keys: {} }), new Request("http://shop.test/"))).rejects.toThrow(
+      /at least one entity key/,
+    );
   });
 
   it("names one entity key of an identity canonically", () => {

@@ -19,7 +19,9 @@ export type Identify = (
   request: Request,
 ) => RequestIdentity | Response | null | undefined | Promise<RequestIdentity | Response | null | undefined>;
 
-export type IdentityResult = { readonly ok: true; readonly identity: RequestIdentity } | { readonly ok: false; readonly response: Response };
+export type IdentityResult =
+  | { readonly ok: true; readonly identity: RequestIdentity }
+  | { readonly ok: false; readonly response: Response };
 
 export async function resolveIdentity(identify: Identify, request: Request): Promise<IdentityResult> {
   const identity = await identify(request);
@@ -29,13 +31,21 @@ export async function resolveIdentity(identify: Identify, request: Request): Pro
       ok: false,
       response: errorResponse(401, {
         error: "unauthenticated",
-        message: "This route needs to know who is asking: the identify function found no user for this request. Sign in (or send the session cookie) and retry.",
+        message:
+          "This route needs to know who is asking: the identify function found no user for this request. Sign in (or send the session cookie) and retry.",
       }),
     };
   }
-  if (typeof identity !== "object" || identity.keys === null || typeof identity.keys !== "object" || Object.keys(identity.keys).length === 0) {
+  if (
+    typeof identity !== "object" ||
+    identity.keys === null ||
+    typeof identity.keys !== "object" ||
+    Object.keys(identity.keys).length === 0
+  ) {
     // A bug in the application's identify function, not in the request: fail loudly.
-    throw new TypeError("identify() must return { keys: { <entity>: <key> } } with at least one entity key, null, or a Response.");
+    throw new TypeError(
+      "identify() must return { keys: { <entity>: <key> } } with at least one entity key, null, or a Response.",
+    );
   }
   return { ok: true, identity };
 }

@@ -3,10 +3,28 @@
 // helper lives in "@ctxstore/next/chat" so apps without the AI SDK do not load it.
 export { type BodyResult, readJsonBody } from "./body.js";
 export { type EventsRouteOptions, eventsRoute, type InvalidField } from "./events-route.js";
-export { type Identify, type IdentityResult, identitySubject, type RequestIdentity, readCookie, resolveIdentity } from "./identity.js";
+export {
+  type Identify,
+  type IdentityResult,
+  identitySubject,
+  type RequestIdentity,
+  readCookie,
+  resolveIdentity,
+} from "./identity.js";
 export { type InspectRouteOptions, inspectRoute, parseInspectQuery } from "./inspect-route.js";
-export { type MemoryRateLimiterOptions, memoryRateLimiter, type RateDecision, type RateLimiter } from "./rate-limit.js";
-export { ctxErrorResponse, type ErrorBody, errorResponse, jsonResponse, statusForCtxError } from "./responses.js";
+export {
+  type MemoryRateLimiterOptions,
+  memoryRateLimiter,
+  type RateDecision,
+  type RateLimiter,
+} from "./rate-limit.js";
+export {
+  ctxErrorResponse,
+  type ErrorBody,
+  errorResponse,
+  jsonResponse,
+  statusForCtxError,
+} from "./responses.js";
 export {
   type AssemblyOptions,
   assembleForRequest,

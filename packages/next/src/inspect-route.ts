@@ -30,7 +30,8 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
     if (!allowed) {
       return errorResponse(404, {
         error: "not_found",
-        message: "Context inspection is disabled. Enable it explicitly with inspectRoute({ enabled }) for trusted callers only.",
+        message:
+          "Context inspection is disabled. Enable it explicitly with inspectRoute({ enabled }) for trusted callers only.",
       });
     }
     const url = new URL(request.url);
@@ -70,7 +71,10 @@ interface InspectQuery {
 }
 
 /** Reads keys (`entity.field=value` pairs or a `keys` JSON object) and options from search params. */
-export function parseInspectQuery(params: URLSearchParams, defaultMaxTokens: number): InspectQuery | { error: string } {
+export function parseInspectQuery(
+  params: URLSearchParams,
+  defaultMaxTokens: number,
+): InspectQuery | { error: string } {
   const keys: Record<string, Record<string, string> | unknown> = {};
   const rawKeys = params.get("keys");
   if (rawKeys !== null) {
@@ -89,24 +93,33 @@ export function parseInspectQuery(params: URLSearchParams, defaultMaxTokens: num
     if (RESERVED.has(name)) continue;
     const dot = name.indexOf(".");
     if (dot <= 0 || dot === name.length - 1) {
-      return { error: `Unknown parameter "${name}": name entity keys as <entity>.<field>=value (e.g. user.userId=u1), or use keys, query, maxTokens, sources, tenant.` };
+      return {
+        error: `Unknown parameter "${name}": name entity keys as <entity>.<field>=value (e.g. user.userId=u1), or use keys, query, maxTokens, sources, tenant.`,
+      };
     }
     const entity = name.slice(0, dot);
     const field = name.slice(dot + 1);
     const existing = keys[entity];
-    const entityKey = existing !== null && typeof existing === "object" ? (existing as Record<string, string>) : {};
+    const entityKey =
+      existing !== null && typeof existing === "object" ? (existing as Record<string, string>) : {};
     entityKey[field] = value;
     keys[entity] = entityKey;
   }
   if (Object.keys(keys).length === 0) {
-    return { error: "Name at least one entity key, e.g. ?user.userId=u1 or ?keys={\"user\":{\"userId\":\"u1\"}}." };
+    return { error: 'Name at least one entity key, e.g. ?user.userId=u1 or ?keys={"user":{"userId":"u1"}}.' };
   }
   const maxTokensParam = params.get("maxTokens");
   const maxTokens = maxTokensParam === null ? defaultMaxTokens : Number(maxTokensParam);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) return { error: `maxTokens must be a positive integer; got ${JSON.stringify(maxTokensParam)}.` };
+  if (!Number.isInteger(maxTokens) || maxTokens < 1)
+    return { error: `maxTokens must be a positive integer; got ${JSON.stringify(maxTokensParam)}.` };
   const query = params.get("query") ?? undefined;
   const sourcesParam = params.get("sources");
-  const sources = sourcesParam ? sourcesParam.split(",").map((name) => name.trim()).filter(Boolean) : undefined;
+  const sources = sourcesParam
+    ? sourcesParam
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : undefined;
   const tenant = params.get("tenant") ?? undefined;
   return {
     keys,

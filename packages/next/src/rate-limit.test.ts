@@ -48,7 +48,10 @@ describe("memoryRateLimiter", () => {
       fc.property(
         fc.integer({ min: 1, max: 20 }),
         fc.integer({ min: 10, max: 5000 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 2000 }), cost: fc.integer({ min: 0, max: 6 }) }), { maxLength: 120 }),
+        fc.array(
+          fc.record({ gap: fc.integer({ min: 0, max: 2000 }), cost: fc.integer({ min: 0, max: 6 }) }),
+          { maxLength: 120 },
+        ),
         (limit, windowMs, takes) => {
           let now = 0;
           const limiter = memoryRateLimiter({ limit, window: windowMs, now: () => now });

@@ -35,7 +35,11 @@ interface Bucket {
 export function memoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new CtxError("CTX_CONFIG", `memoryRateLimiter: \`limit\` must be a positive integer; got ${String(limit)}.`, { limit });
+    throw new CtxError(
+      "CTX_CONFIG",
+      `memoryRateLimiter: \`limit\` must be a positive integer; got ${String(limit)}.`,
+      { limit },
+    );
   }
   const windowMs = parseDuration(options.window, "memoryRateLimiter window");
   const maxSubjects = options.maxSubjects ?? 10_000;
@@ -46,7 +50,11 @@ export function memoryRateLimiter(options: MemoryRateLimiterOptions): RateLimite
 
   return {
     take(subject, cost) {
-      if (!Number.isFinite(cost) || cost < 0) throw new CtxError("CTX_CONFIG", `rate limiter: cost must be a non-negative number; got ${String(cost)}.`);
+      if (!Number.isFinite(cost) || cost < 0)
+        throw new CtxError(
+          "CTX_CONFIG",
+          `rate limiter: cost must be a non-negative number; got ${String(cost)}.`,
+        );
       const at = now();
       const bucket = buckets.get(subject) ?? { tokens: limit, updatedAt: at };
       buckets.delete(subject);
@@ -59,7 +67,11 @@ export function memoryRateLimiter(options: MemoryRateLimiterOptions): RateLimite
       } else {
         // A cost above the bucket size can never pass; say so with a full window rather than forever.
         const missing = Math.min(cost, limit) - bucket.tokens;
-        decision = { allowed: false, remaining: Math.floor(bucket.tokens), retryAfterMs: Math.max(1, Math.ceil(missing / refillPerMs)) };
+        decision = {
+          allowed: false,
+          remaining: Math.floor(bucket.tokens),
+          retryAfterMs: Math.max(1, Math.ceil(missing / refillPerMs)),
+        };
       }
       buckets.set(subject, bucket);
       if (buckets.size > maxSubjects) {

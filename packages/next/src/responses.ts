@@ -18,7 +18,11 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
 }
 
-export function errorResponse(status: number, body: ErrorBody, headers: Record<string, string> = {}): Response {
+export function errorResponse(
+  status: number,
+  body: ErrorBody,
+  headers: Record<string, string> = {},
+): Response {
   return jsonResponse(body, status, headers);
 }
 
@@ -62,5 +66,9 @@ export function ctxErrorResponse(error: unknown): Response | undefined {
   if (!isCtxError(error)) return undefined;
   const status = statusForCtxError(error.code);
   const headers: Record<string, string> = status === 503 ? { "retry-after": "1" } : {};
-  return errorResponse(status, { error: ERROR_NAMES[status] ?? "context_error", code: error.code, message: error.message }, headers);
+  return errorResponse(
+    status,
+    { error: ERROR_NAMES[status] ?? "context_error", code: error.code, message: error.message },
+    headers,
+  );
 }

@@ -32,7 +32,10 @@ export interface ContextArguments<RouteContext> {
   readonly route: RouteContext;
 }
 
-export type ContextHandler<RouteContext> = (request: Request, context: ContextArguments<RouteContext>) => Response | Promise<Response>;
+export type ContextHandler<RouteContext> = (
+  request: Request,
+  context: ContextArguments<RouteContext>,
+) => Response | Promise<Response>;
 
 /** A handler with Next.js's route-handler signature: `export const GET = withContext(...)`. */
 export type RouteHandler<RouteContext> = (request: Request, route: RouteContext) => Promise<Response>;
@@ -48,7 +51,9 @@ export async function assembleForRequest(
   options: AssemblyOptions,
   request: Request,
   query?: (identity: RequestIdentity) => string | undefined | Promise<string | undefined>,
-): Promise<{ ok: true; identity: RequestIdentity; context: AssembleResult } | { ok: false; response: Response }> {
+): Promise<
+  { ok: true; identity: RequestIdentity; context: AssembleResult } | { ok: false; response: Response }
+> {
   const identified = await resolveIdentity(options.identify, request);
   if (!identified.ok) return identified;
   const { identity } = identified;
@@ -75,10 +80,17 @@ export async function assembleForRequest(
  * `export const GET = withContext({ context, identify }, async (request, { context }) => Response.json({ prompt: context.text }))`.
  * Runs on the Node.js runtime (the Redis client needs TCP sockets); see the package README for the edge runtime.
  */
-export function withContext<RouteContext = unknown>(options: WithContextOptions, handler: ContextHandler<RouteContext>): RouteHandler<RouteContext> {
+export function withContext<RouteContext = unknown>(
+  options: WithContextOptions,
+  handler: ContextHandler<RouteContext>,
+): RouteHandler<RouteContext> {
   const { query } = options;
   return async (request, route) => {
-    const assembled = await assembleForRequest(options, request, query ? (identity) => query(request, identity) : undefined);
+    const assembled = await assembleForRequest(
+      options,
+      request,
+      query ? (identity) => query(request, identity) : undefined,
+    );
     if (!assembled.ok) return assembled.response;
     try {
       return await handler(request, { identity: assembled.identity, context: assembled.context, route });

@@ -11,14 +11,24 @@ import {
   stream,
 } from "@ctxstore/core";
 import { z } from "zod";
-import { readCookie, type RequestIdentity } from "../src/index.js";
+import { type RequestIdentity, readCookie } from "../src/index.js";
 
 export const user = defineEntity("user", { key: z.object({ userId: z.string().min(1) }) });
 export const session = defineEntity("session", { key: z.object({ sessionId: z.string().min(1) }) });
 
 export const EventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("view"), productId: z.string().min(1), label: z.string().min(1), at: z.string() }),
-  z.object({ type: z.literal("click"), productId: z.string().min(1), label: z.string().min(1), at: z.string() }),
+  z.object({
+    type: z.literal("view"),
+    productId: z.string().min(1),
+    label: z.string().min(1),
+    at: z.string(),
+  }),
+  z.object({
+    type: z.literal("click"),
+    productId: z.string().min(1),
+    label: z.string().min(1),
+    at: z.string(),
+  }),
   z.object({
     type: z.literal("add_to_cart"),
     productId: z.string().min(1),
@@ -52,7 +62,9 @@ export interface ShopFixture {
   online: OnlineStore;
 }
 
-export async function createFixture(options: { online?: OnlineStore; loyalty?: "ok" | "down"; now?: () => number } = {}): Promise<ShopFixture> {
+export async function createFixture(
+  options: { online?: OnlineStore; loyalty?: "ok" | "down"; now?: () => number } = {},
+): Promise<ShopFixture> {
   const online = options.online ?? memoryStore();
   const sources = [profile, activity];
   if (options.loyalty) {
@@ -71,9 +83,18 @@ export async function createFixture(options: { online?: OnlineStore; loyalty?: "
       }) as never,
     );
   }
-  const ctx = createContextStore({ sources, online, deadline: "500ms", ...(options.now ? { now: options.now } : {}) });
+  const ctx = createContextStore({
+    sources,
+    online,
+    deadline: "500ms",
+    ...(options.now ? { now: options.now } : {}),
+  });
   await ctx.ready();
-  await ctx.write(profile, { userId: "ana" }, { name: "Ana Lima", summary: "Trail runner training for a 50 km race." });
+  await ctx.write(
+    profile,
+    { userId: "ana" },
+    { name: "Ana Lima", summary: "Trail runner training for a 50 km race." },
+  );
   return { ctx, online };
 }
 
@@ -94,20 +115,27 @@ export function jsonRequest(url: string, body: unknown, headers: Record<string, 
 }
 
 /** A request whose body arrives in chunks without a Content-Length; counts how many chunks were pulled. */
-export function chunkedRequest(url: string, chunks: readonly Uint8Array[], headers: Record<string, string> = {}): { request: Request; pulled: () => number } {
+export function chunkedRequest(
+  url: string,
+  chunks: readonly Uint8Array[],
+  headers: Record<string, string> = {},
+): { request: Request; pulled: () => number } {
   let pulled = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[pulled];
-      if (chunk === undefined) {
-        controller.close();
-        return;
-      }
-      pulled += 1;
-      controller.enqueue(chunk);
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[pulled];
+        if (chunk === undefined) {
+          controller.close();
+          return;
+        }
+        pulled += 1;
+        controller.enqueue(chunk);
+      },
+      // No read-ahead: a chunk is pulled only when the reader asks for it.
     },
-    // No read-ahead: a chunk is pulled only when the reader asks for it.
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   const request = new Request(url, {
     method: "POST",
     headers: { "content-type": "application/json", cookie: "uid=ana; sid=s1", ...headers },

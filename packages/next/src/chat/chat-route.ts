@@ -31,7 +31,10 @@ export interface ChatRouteOptions {
    * about, e.g. the product on screen from the body `useChat` sends (`sendMessage(text, { body })`);
    * body values are untrusted and are validated against the entity's key schema.
    */
-  keys?: (input: { identity: RequestIdentity; body: Readonly<Record<string, unknown>> }) => Readonly<Record<string, unknown>>;
+  keys?: (input: {
+    identity: RequestIdentity;
+    body: Readonly<Record<string, unknown>>;
+  }) => Readonly<Record<string, unknown>>;
   /** Your own system prompt; the packed context follows it as a separate system message. */
   system?: string | ((identity: RequestIdentity) => string);
   /** Context token budget. Default `{ maxTokens: 1500 }`; `{ contextWindow }` derives it from the prompt. */
@@ -52,6 +55,8 @@ export interface ChatRouteOptions {
    * (they say what to do and carry no secrets), "The assistant failed to answer." otherwise.
    */
   errorMessage?: (error: unknown) => string;
+  /** Called with stream errors, for your logs. Default: the AI SDK's (it logs them to the console). */
+  onError?: (error: unknown) => void;
 }
 
 /** What the route puts in each assistant message's metadata. */
@@ -75,7 +80,10 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
     ...(options.placement === undefined ? {} : { placement: options.placement }),
   });
   const middlewares = [...toArray(options.middleware), middleware];
-  const fixedModel = typeof options.model === "function" ? undefined : wrapLanguageModel({ model: options.model, middleware: middlewares });
+  const fixedModel =
+    typeof options.model === "function"
+      ? undefined
+      : wrapLanguageModel({ model: options.model, middleware: middlewares });
   const errorMessage = options.errorMessage ?? defaultErrorMessage;
 
   return async (request) => {
@@ -86,39 +94,67 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
     const body = await readJsonBody(request, maxBodyBytes);
     if (!body.ok) return body.response;
     if (body.value === null || typeof body.value !== "object" || Array.isArray(body.value)) {
-      return errorResponse(400, { error: "invalid_messages", message: 'Send { "messages": [ ...UI messages ] } as useChat does.' });
+      return errorResponse(400, {
+        error: "invalid_messages",
+        message: 'Send { "messages": [ ...UI messages ] } as useChat does.',
+      });
     }
     const fields = body.value as Readonly<Record<string, unknown>>;
     const rawMessages = fields.messages;
     if (!Array.isArray(rawMessages) || rawMessages.length === 0) {
-      return errorResponse(400, { error: "invalid_messages", message: 'Send { "messages": [ ...UI messages ] } as useChat does, with at least one message.' });
+      return errorResponse(400, {
+        error: "invalid_messages",
+        message: 'Send { "messages": [ ...UI messages ] } as useChat does, with at least one message.',
+      });
     }
     if (rawMessages.length > maxMessages) {
-      return errorResponse(413, { error: "payload_too_large", message: `${rawMessages.length} messages; the limit is ${maxMessages}. Trim the conversation.` });
+      return errorResponse(413, {
+        error: "payload_too_large",
+        message: `${rawMessages.length} messages; the limit is ${maxMessages}. Trim the conversation.`,
+      });
     }
     const validated = await safeValidateUIMessages<ContextUIMessage>({ messages: rawMessages });
     if (!validated.success) {
-      return errorResponse(400, { error: "invalid_messages", message: `The messages are not valid UI messages: ${validated.error.message}` });
+      return errorResponse(400, {
+        error: "invalid_messages",
+        message: `The messages are not valid UI messages: ${validated.error.message}`,
+      });
     }
     // The system prompt is the server's: a browser must not be able to smuggle one in.
     if (validated.data.some((message) => message.role === "system")) {
-      return errorResponse(400, { error: "invalid_messages", message: "System messages are set by the server; send only user and assistant messages." });
+      return errorResponse(400, {
+        error: "invalid_messages",
+        message: "System messages are set by the server; send only user and assistant messages.",
+      });
     }
     const last = validated.data[validated.data.length - 1];
     if (last?.role !== "user") {
-      return errorResponse(400, { error: "invalid_messages", message: "The last message must be the user's question." });
+      return errorResponse(400, {
+        error: "invalid_messages",
+        message: "The last message must be the user's question.",
+      });
     }
 
     const model =
-      fixedModel ?? wrapLanguageModel({ model: (options.model as (identity: RequestIdentity) => WrappableModel)(identity), middleware: middlewares });
+      fixedModel ??
+      wrapLanguageModel({
+        model: (options.model as (identity: RequestIdentity) => WrappableModel)(identity),
+        middleware: middlewares,
+      });
     const system = typeof options.system === "function" ? options.system(identity) : options.system;
     const result = streamText({
       model,
       messages: await convertToModelMessages(validated.data),
       ...(system === undefined ? {} : { system }),
       ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
-      providerOptions: { ctxstore: { keys: toJson(options.keys ? options.keys({ identity, body: fields }) : identity.keys), ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }) } },
+      providerOptions: {
+        ctxstore: {
+          keys: toJson(options.keys ? options.keys({ identity, body: fields }) : identity.keys),
+          ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }),
+        },
+      },
       abortSignal: request.signal,
+      ...(options.onError ? { onError: ({ error }: { error: unknown }) => options.onError?.(error) } : {}),
     });
     return result.toUIMessageStreamResponse<ContextUIMessage>({
       originalMessages: validated.data,

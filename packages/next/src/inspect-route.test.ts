@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { createFixture } from "../test/fixtures.js";
+import { inspectRoute, parseInspectQuery } from "./inspect-route.js";
+
+const url = (query: string) => new Request(`http://shop.test/api/context?${query}`);
+
+describe("inspectRoute", () => {
+  it("is off by default: 404 that says how to enable it", async () => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ context: ctx })(url("user.userId=ana"));
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { message: string }).message).toContain("enabled");
+  });
+
+  it("returns the trace, packed text and sections for the user named in the URL when enabled", async () => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ context: ctx, enabled: true })(
+      url("user.userId=ana&session.sessionId=s1&query=shoes&maxTokens=400"),
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      text: string;
+      tokens: number;
+      sections: { title: string }[];
+      trace: { query: string; budget: { maxTokens: number }; sources: { source: string; status: string }[] };
+      values?: unknown;
+    };
+    expect(body.text).toContain("Ana Lima");
+    expect(body.trace.query).toBe("shoes");
+    expect(body.trace.budget.maxTokens).toBe(400);
+    expect(Object.fromEntries(body.trace.sources.map((source) => [source.source, source.status]))).toEqual({
+      customer_profile: "ok",
+      session_activity: "missing",
+    });
+    expect(body.sections.map((section) => section.title)).toContain("Customer profile");
+    expect(body.values).toBeUndefined();
+  });
+
+  it("accepts keys as JSON and includes raw values only when asked", async () => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ context: ctx, enabled: true, includeValues: true })(
+      url(`keys=${encodeURIComponent(JSON.stringify({ user: { userId: "ana" } }))}`),
+    );
+    const body = (await response.json()) as { values: Record<string, { value: unknown }> };
+    expect(body.values.customer_profile?.value).toEqual({
+      name: "Ana Lima",
+      summary: "Trail runner training for a 50 km race.",
+    });
+  });
+
+  it("asks an enabled function per request (an admin check)", async () => {
+    const { ctx } = await createFixture();
+    const handler = inspectRoute({
+      context: ctx,
+      enabled: (request) => request.headers.get("x-admin") === "yes",
+    });
+    expect((await handler(url("user.userId=ana"))).status).toBe(404);
+    expect(
+      (
+        await handler(
+          new Request("http://shop.test/api/context?user.userId=ana", { headers: { "x-admin": "yes" } }),
+        )
+      ).status,
+    ).toBe(200);
+  });
+
+  it.each([
+    ["no keys", "query=shoes", /at least one entity key/],
+    ["a parameter that is not entity.field", "userId=ana", /Unknown parameter "userId"/],
+    ["bad maxTokens", "user.userId=ana&maxTokens=-3", /maxTokens must be a positive integer/],
+    ["keys that are not JSON", "keys=%7Buser", /JSON object/],
+  ])("answers %s with 400", async (_label, query, message) => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ context: ctx, enabled: true })(url(query));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(message);
+  });
+
+  it("answers an entity the store does not know with 400 from the typed error", async () => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ context: ctx, enabled: true })(url("tenant.id=acme"));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "CTX_UNKNOWN_ENTITY" });
+  });
+
+  it("parses several fields of one entity and comma-separated sources", () => {
+    const parsed = parseInspectQuery(
+      new URLSearchParams("order.shop=eu&order.number=7&sources=a,%20b,&tenant=acme"),
+      100,
+    );
+    expect(parsed).toEqual({
+      keys: { order: { shop: "eu", number: "7" } },
+      maxTokens: 100,
+      sources: ["a", "b"],
+      tenant: "acme",
+    });
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { createFixture, identifyFromCookies } from "../test/fixtures.js";
+import { withContext } from "./with-context.js";
+
+const get = (cookie = "uid=ana; sid=s1") =>
+  new Request("http://shop.test/api/recommend?q=shoes", { headers: { cookie } });
+
+describe("withContext", () => {
+  it("hands the handler the packed context and trace for the identified user, and passes the route argument through", async () => {
+    const { ctx } = await createFixture();
+    const seen: { query?: string | undefined } = {};
+    const handler = withContext<{ params: Promise<{ slug: string }> }>(
+      {
+        context: ctx,
+        identify: identifyFromCookies,
+        maxTokens: 300,
+        query: (request) => new URL(request.url).searchParams.get("q") ?? undefined,
+      },
+      async (_request, { context, identity, route }) => {
+        seen.query = context.trace.query;
+        return Response.json({
+          text: context.text,
+          tokens: context.tokens,
+          identity,
+          slug: (await route.params).slug,
+          budget: context.trace.budget,
+        });
+      },
+    );
+    const response = await handler(get(), { params: Promise.resolve({ slug: "trail" }) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      text: string;
+      tokens: number;
+      identity: unknown;
+      slug: string;
+      budget: { maxTokens: number };
+    };
+    expect(body.text).toContain("Ana Lima. Trail runner training for a 50 km race.");
+    expect(body.tokens).toBeGreaterThan(0);
+    expect(body.budget.maxTokens).toBe(300);
+    expect(body.slug).toBe("trail");
+    expect(body.identity).toEqual({ keys: { user: { userId: "ana" }, session: { sessionId: "s1" } } });
+    expect(seen.query).toBe("shoes");
+  });
+
+  it("answers 401 and never calls the handler when identify finds nobody", async () => {
+    const { ctx } = await createFixture();
+    let called = false;
+    const handler = withContext({ context: ctx, identify: identifyFromCookies }, () => {
+      called = true;
+      return new Response("unreachable");
+    });
+    expect((await handler(get(""), undefined)).status).toBe(401);
+    expect(called).toBe(false);
+  });
+
+  it("answers 503 context_unavailable when a required source is down", async () => {
+    const { ctx } = await createFixture({ loyalty: "down" });
+    const handler = withContext(
+      { context: ctx, identify: identifyFromCookies },
+      () => new Response("unreachable"),
+    );
+    const response = await handler(get(), undefined);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toMatchObject({
+      error: "context_unavailable",
+      code: "CTX_REQUIRED_UNAVAILABLE",
+    });
+  });
+
+  it("assembles with the required source when it is up", async () => {
+    const { ctx } = await createFixture({ loyalty: "ok" });
+    const handler = withContext({ context: ctx, identify: identifyFromCookies }, (_request, { context }) =>
+      Response.json({ status: context.values.loyalty?.status }),
+    );
+    expect(await (await handler(get(), undefined)).json()).toEqual({ status: "ok" });
+  });
+
+  it("answers 400 when the identity's key does not match the entity's schema", async () => {
+    const { ctx } = await createFixture();
+    const handler = withContext(
+      { context: ctx, identify: () => ({ keys: { user: { userId: "" } } }) },
+      () => new Response("unreachable"),
+    );
+    const response = await handler(get(), undefined);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "CTX_INVALID_KEY" });
+  });
+
+  it("turns a ctxstore error thrown by the handler into its JSON answer, and rethrows anything else", async () => {
+    const { ctx } = await createFixture();
+    const writes = withContext(
+      { context: ctx, identify: identifyFromCookies },
+      async (_request, { context: _context }) => {
+        await ctx.write((await import("../test/fixtures.js")).profile, { userId: "ana" }, {
+          name: 3,
+        } as never);
+        return new Response("unreachable");
+      },
+    );
+    const response = await writes(get(), undefined);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "CTX_INVALID_VALUE" });
+    const crashes = withContext({ context: ctx, identify: identifyFromCookies }, () => {
+      throw new Error("handler bug");
+    });
+    await expect(crashes(get(), undefined)).rejects.toThrow("handler bug");
+  });
+
+  it("reports an unavailable (non-required) source as a status, not an error", async () => {
+    const { ctx } = await createFixture();
+    const handler = withContext({ context: ctx, identify: identifyFromCookies }, (_request, { context }) =>
+      Response.json({ activity: context.values.session_activity?.status, text: context.text }),
+    );
+    const body = (await (await handler(get(), undefined)).json()) as { activity: string; text: string };
+    // Nothing was ever appended and no watermark exists: unknown, and the prompt says so.
+    expect(body.activity).toBe("missing");
+    expect(body.text).toMatch(/unknown/i);
+  });
+});
