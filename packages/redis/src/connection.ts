@@ -63,8 +63,9 @@ export function openClient(options: RedisConnectionOptions, component: string): 
   const retryStrategy = (attempt: number) =>
     Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
   const common: RedisOptions = {
-    // ioredis' own timer too, so timed-out commands leave its queue instead of piling up.
-    commandTimeout: commandTimeoutMs,
+    // ioredis' own timer too (a little later than the store's, which reports CTX_TIMEOUT first), so
+    // timed-out commands leave its queue instead of piling up.
+    commandTimeout: commandTimeoutMs + 50,
     connectTimeout: connectTimeoutMs,
     // Commands caught by a disconnect fail after one reconnect attempt instead of twenty: callers
     // (assemble, the ingest worker) have their own deadline and retry policy.
@@ -129,7 +130,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
         clusterRetryStrategy: retryStrategy,
         ...options.cluster.options,
         redisOptions: {
-          commandTimeout: commandTimeoutMs,
+          commandTimeout: commandTimeoutMs + 50,
           connectTimeout: connectTimeoutMs,
           maxRetriesPerRequest: 1,
           ...options.cluster.options?.redisOptions,

@@ -116,6 +116,14 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       );
     } catch (error) {
       if (isCtxError(error)) throw error;
+      if (error instanceof Error && /timed out/i.test(error.message)) {
+        throw new CtxError(
+          "CTX_TIMEOUT",
+          `redis store (${connection.description}): ${operation} got no answer in time (${error.message}).`,
+          { store: "redis", operation },
+          { cause: error },
+        );
+      }
       throw unavailable(operation, error instanceof Error ? error.message : String(error), error);
     }
   }

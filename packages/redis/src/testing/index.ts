@@ -1,7 +1,8 @@
 // Test support for Redis-backed suites and benchmarks: `import { startRedisServer } from "@ctxstore/redis/testing"`.
 // Every helper spawns private processes on free ports and cleans them up, even when a test fails.
 export { type RedisClusterHandle, startRedisCluster } from "./cluster.js";
-export { type RespReply, sendCommand } from "./resp.js";
+export { type RoundTripProxy, startRoundTripProxy } from "./proxy.js";
+export { commandStats, type RespReply, sendCommand } from "./resp.js";
 export { type SentinelGroupHandle, startSentinelGroup } from "./sentinel.js";
 export {
   freePort,

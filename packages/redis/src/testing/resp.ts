@@ -85,3 +85,14 @@ export function parseReply(buffer: Buffer, offset: number): { reply: RespReply; 
       throw new Error(`unexpected RESP reply type ${JSON.stringify(type)}`);
   }
 }
+
+/** Calls per command since the last `CONFIG RESETSTAT`, from `INFO commandstats` (e.g. `{ hmget: 4 }`). */
+export async function commandStats(port: number, host = "127.0.0.1"): Promise<Record<string, number>> {
+  const info = await sendCommand(port, ["INFO", "commandstats"], { host });
+  const calls: Record<string, number> = {};
+  if (typeof info !== "string") return calls;
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls[match[1] as string] = Number(match[2]);
+  }
+  return calls;
+}

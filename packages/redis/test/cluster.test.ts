@@ -1,0 +1,75 @@
+// redisStore on a real 3-master Redis Cluster: one read whose entities live on different nodes costs
+// one pipeline per node (sent in parallel), and every Lua write touches a single slot.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterSlot, redisStore } from "../src/index.js";
+import {
+  commandStats,
+  type RedisClusterHandle,
+  redisServerAvailable,
+  sendCommand,
+  startRedisCluster,
+} from "../src/testing/index.js";
+
+const available = redisServerAvailable();
+
+describe.skipIf(!available)("redisStore on a 3-master cluster", () => {
+  let cluster: RedisClusterHandle;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("reads entities that live on three different nodes in one call: one HMGET per entity, one pipeline per node", async () => {
+    const store = redisStore({ cluster: { nodes: cluster.nodes }, prefix: "span:" });
+    try {
+      // Pick one user key per master.
+      const byPort = new Map<number, string>();
+      for (let index = 0; byPort.size < 3 && index < 1_000; index++) {
+        const key = `userId=u${index}`;
+        const port = await cluster.masterForSlot(clusterSlot(store.layout.entityKey("user", key)));
+        if (!byPort.has(port)) byPort.set(port, key);
+      }
+      expect(byPort.size).toBe(3);
+      const keys = [...byPort.values()];
+      await store.write(
+        keys.flatMap((key, index) => [
+          {
+            entity: "user",
+            key,
+            field: "profile@1",
+            envelope: { value: `p${index}`, eventTime: 1, writeTime: 1, schemaVersion: 1 },
+          },
+          {
+            entity: "user",
+            key,
+            field: "prefs@1",
+            envelope: { value: `q${index}`, eventTime: 1, writeTime: 1, schemaVersion: 1 },
+          },
+        ]),
+      );
+      await store.setWatermark("recent@1", 42);
+      for (const node of cluster.nodes) await sendCommand(node.port, ["CONFIG", "RESETSTAT"]);
+      const result = await store.read({
+        records: keys.flatMap((key) => [
+          { entity: "user", key, field: "profile@1", kind: "value" as const },
+          { entity: "user", key, field: "prefs@1", kind: "value" as const },
+          { entity: "user", key, field: "recent@1", kind: "window" as const },
+        ]),
+        watermarks: ["recent@1"],
+      });
+      expect(
+        result.records.map((record) => (record.kind === "value" ? record.envelope?.value : record.kind)),
+      ).toEqual(["p0", "q0", "window", "p1", "q1", "window", "p2", "q2", "window"]);
+      expect(result.watermarks["recent@1"]).toBe(42);
+      const watermarkPort = await cluster.masterForSlot(clusterSlot(store.layout.watermarkKey));
+      for (const node of cluster.nodes) {
+        const stats = await commandStats(node.port);
+        expect(stats.hmget).toBe(node.port === watermarkPort ? 2 : 1);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
