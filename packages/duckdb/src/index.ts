@@ -1,0 +1,24 @@
+// @ctxstore/duckdb: the offline store (DuckDB), point-in-time retrieval, training datasets rendered
+// exactly like serving, and materialization offline -> online with the phantom-zero guard.
+
+export type { LabelEvent, LabelInput, LabelRelation, RowProblem } from "./labels.js";
+export {
+  type DuckdbOfflineStore,
+  type DuckdbOfflineStoreOptions,
+  duckdbOfflineStore,
+  HISTORY_TABLE,
+  type HistoryRow,
+  MATERIALIZATION_TABLE,
+  type OfflineRecord,
+  type StoredHistoryRow,
+  WATERMARK_TABLE,
+} from "./offline-store.js";
+export {
+  type PointInTimeOptions,
+  type PointInTimeResult,
+  type PointInTimeRow,
+  type PointInTimeValue,
+  pointInTime,
+  REALTIME_DEFAULT_MAX_AGE_MS,
+} from "./point-in-time.js";
+export { parseTimestamp } from "./time.js";

@@ -1,0 +1,353 @@
+// Label events: the moments a training example is about (a ticket filed, an order placed), with
+// the entity keys they concern. They are validated in full before any query runs, then staged in a
+// temporary DuckDB table that point-in-time joins read.
+import { type AnySource, CtxError, describeIssues, type Entity, stableJson } from "@ctxstore/core";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
+import { describe, epochMsSql, parseTimestamp } from "./time.js";
+
+/** One label event given from JavaScript. Other fields (input, label, ids) are kept as columns. */
+export interface LabelEvent {
+  /** The point in time: Date, epoch ms or ISO-8601 (no offset means UTC). */
+  timestamp: Date | number | string;
+  /** Entity keys by entity name: `{ user: { userId: "u1" } }`. An entity left out reads as `skipped`. */
+  keys: Readonly<Record<string, unknown>>;
+  readonly [column: string]: unknown;
+}
+
+/** Label events already in DuckDB (a table/view name) or in a Parquet, CSV or JSON Lines file. */
+export interface LabelRelation {
+  /** A table or view in the offline store's database... */
+  table?: string;
+  /** ...or a file path (format from the extension: .parquet, .csv, .jsonl/.ndjson/.json). */
+  file?: string;
+  /** Column holding the point in time. */
+  timestamp: string;
+  /** Columns holding each entity's key fields: `{ user: { userId: "user_id" } }`. */
+  keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+export type LabelInput = readonly LabelEvent[] | LabelRelation;
+
+export interface StagedLabels {
+  /** Temp table: label_row (1-based), ts (epoch ms), key_<entity>, keyjson_<entity>, then the label's own columns. */
+  readonly table: string;
+  readonly count: number;
+  readonly entities: readonly string[];
+  /** Label columns other than the staged ones, in order. */
+  readonly columns: readonly string[];
+}
+
+export interface RowProblem {
+  /** 1-based row number (array position + 1, or data row in the file/table). */
+  readonly row: number;
+  readonly reason: string;
+}
+
+const MAX_LISTED = 20;
+
+export function keyColumn(entity: string): string {
+  return `key_${entity}`;
+}
+
+export function keyJsonColumn(entity: string): string {
+  return `keyjson_${entity}`;
+}
+
+/** Entities the sources need keys for. */
+export function entitiesOf(sources: readonly AnySource[]): Map<string, Entity> {
+  const entities = new Map<string, Entity>();
+  for (const source of sources) {
+    const entity = source.entity as Entity | undefined;
+    if (entity) entities.set(entity.name, entity);
+  }
+  return entities;
+}
+
+let stagedCounter = 0;
+
+export function uniqueName(prefix: string): string {
+  stagedCounter += 1;
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${stagedCounter}`;
+}
+
+export function fileRelation(file: string): string {
+  const lower = file.toLowerCase();
+  const path = quoteLiteral(file);
+  if (lower.endsWith(".parquet")) return `read_parquet(${path})`;
+  if (lower.endsWith(".csv") || lower.endsWith(".tsv")) return `read_csv(${path}, header = true)`;
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson") || lower.endsWith(".json"))
+    return `read_json(${path}, format = 'newline_delimited')`;
+  throw new CtxError(
+    "CTX_INVALID_REQUEST",
+    `Cannot tell the format of ${JSON.stringify(file)}: use a .parquet, .csv or .jsonl file name.`,
+    { file },
+  );
+}
+
+function invalid(problems: RowProblem[], total: number, what: string): CtxError {
+  const listed = problems.slice(0, MAX_LISTED).map((problem) => `row ${problem.row}: ${problem.reason}`);
+  return new CtxError(
+    "CTX_INVALID_REQUEST",
+    `${total} ${what} ${total === 1 ? "is" : "are"} invalid, so nothing was computed or written — ${listed.join("; ")}${total > listed.length ? `; and ${total - listed.length} more` : ""}. Fix these rows (or filter them out) and run again.`,
+    { rows: problems.slice(0, 1000), invalidRows: total },
+  );
+}
+
+/** Validates label events and stages them; throws `CTX_INVALID_REQUEST` listing bad rows. */
+export async function stageLabels(
+  connection: DuckDBConnection,
+  input: LabelInput,
+  sources: readonly AnySource[],
+): Promise<StagedLabels> {
+  const entities = entitiesOf(sources);
+  if (Array.isArray(input)) return stageArray(connection, input as readonly LabelEvent[], entities);
+  if (input && typeof input === "object" && ("table" in input || "file" in input))
+    return stageRelation(connection, input as LabelRelation, entities);
+  throw new CtxError(
+    "CTX_INVALID_REQUEST",
+    "labels must be an array of { timestamp, keys, ...columns } or { table | file, timestamp, keys: { entity: { keyField: column } } }.",
+    {},
+  );
+}
+
+async function stageArray(
+  connection: DuckDBConnection,
+  events: readonly LabelEvent[],
+  entities: Map<string, Entity>,
+): Promise<StagedLabels> {
+  const problems: RowProblem[] = [];
+  const staged: Array<{
+    ts: number;
+    keys: Map<string, { canonical: string; json: string }>;
+    payload: string;
+  }> = [];
+  const knownEntities = [...entities.keys()];
+  for (const [index, event] of events.entries()) {
+    const row = index + 1;
+    if (!event || typeof event !== "object") {
+      problems.push({ row, reason: `expected { timestamp, keys }, got ${describe(event)}` });
+      continue;
+    }
+    const ts = parseTimestamp(event.timestamp);
+    if (ts === undefined) {
+      problems.push({
+        row,
+        reason:
+          event.timestamp === undefined
+            ? "no timestamp"
+            : `timestamp ${describe(event.timestamp)} is not a Date, epoch ms or ISO-8601 string`,
+      });
+      continue;
+    }
+    const keys = new Map<string, { canonical: string; json: string }>();
+    const given = event.keys;
+    if (!given || typeof given !== "object") {
+      problems.push({
+        row,
+        reason: `keys must be an object of entity keys, e.g. { ${knownEntities[0] ?? "user"}: {...} }`,
+      });
+      continue;
+    }
+    let bad = false;
+    for (const [name, entity] of entities) {
+      const raw = (given as Record<string, unknown>)[name];
+      if (raw === undefined || raw === null) continue;
+      const parsed = entity.key.safeParse(raw);
+      if (!parsed.success) {
+        problems.push({
+          row,
+          reason: `keys.${name} ${describe(raw)} fails the "${name}" key schema (${describeIssues(parsed.error.issues)})`,
+        });
+        bad = true;
+        break;
+      }
+      keys.set(name, { canonical: entity.canonicalKey(parsed.data), json: stableJson(parsed.data) });
+    }
+    if (bad) continue;
+    const { timestamp: _timestamp, keys: _keys, ...columns } = event;
+    staged.push({ ts, keys, payload: JSON.stringify(columns) });
+  }
+  if (problems.length > 0) throw invalid(problems, problems.length, "label events");
+  const table = uniqueName("ctx_labels");
+  const names = [...entities.keys()];
+  const keyColumns = names
+    .map(
+      (name) =>
+        `${quoteIdentifier(keyColumn(name))} VARCHAR, ${quoteIdentifier(keyJsonColumn(name))} VARCHAR`,
+    )
+    .join(", ");
+  await connection.run(
+    `CREATE TEMP TABLE ${table} (label_row BIGINT, ts BIGINT${keyColumns ? `, ${keyColumns}` : ""}, payload JSON)`,
+  );
+  const appender = await connection.createAppender(table, "main", "temp");
+  try {
+    for (const [index, event] of staged.entries()) {
+      appender.appendBigInt(BigInt(index + 1));
+      appender.appendBigInt(BigInt(event.ts));
+      for (const name of names) {
+        const key = event.keys.get(name);
+        if (key) {
+          appender.appendVarchar(key.canonical);
+          appender.appendVarchar(key.json);
+        } else {
+          appender.appendNull();
+          appender.appendNull();
+        }
+      }
+      appender.appendVarchar(event.payload);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  return { table, count: staged.length, entities: names, columns: ["payload"] };
+}
+
+async function stageRelation(
+  connection: DuckDBConnection,
+  input: LabelRelation,
+  entities: Map<string, Entity>,
+): Promise<StagedLabels> {
+  const relation = input.file !== undefined ? fileRelation(input.file) : quoteIdentifier(String(input.table));
+  const raw = uniqueName("ctx_labels_raw");
+  try {
+    await connection.run(
+      `CREATE TEMP TABLE ${raw} AS SELECT row_number() OVER () AS ctx_label_row, * FROM ${relation}`,
+    );
+  } catch (error) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Could not read label events from ${input.file !== undefined ? JSON.stringify(input.file) : `table ${JSON.stringify(input.table)}`} (${(error as Error).message}).`,
+      {},
+      { cause: error },
+    );
+  }
+  const columns = await describeColumns(connection, raw);
+  const types = new Map(columns.map((column) => [column.name, column.type]));
+  const need = (column: string, what: string): string => {
+    if (!types.has(column)) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `Label events have no column ${JSON.stringify(column)} (${what}); columns are ${[...types.keys()].filter((name) => name !== "ctx_label_row").join(", ")}.`,
+        {
+          column,
+        },
+      );
+    }
+    return column;
+  };
+  const timestampColumn = need(input.timestamp, "the timestamp");
+  const problems: RowProblem[] = [];
+  const tsSql = epochMsSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
+  const badTimes = await queryRows(
+    connection,
+    `SELECT ctx_label_row AS row, ${quoteIdentifier(timestampColumn)}::VARCHAR AS raw FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
+  );
+  const [badTimeCount] = await queryRows(
+    connection,
+    `SELECT count(*) AS n FROM ${raw} WHERE (${tsSql}) IS NULL`,
+  );
+  for (const bad of badTimes) {
+    problems.push({
+      row: Number(bad.row),
+      reason:
+        bad.raw === null
+          ? "no timestamp"
+          : `timestamp ${describe(bad.raw)} is not a timestamp (ISO-8601, epoch ms, or a TIMESTAMP column)`,
+    });
+  }
+  let invalidCount = Number(badTimeCount?.n ?? 0);
+  // Keys repeat across label events: validate each distinct key once, then join canonical forms back.
+  const mappings: string[] = [];
+  for (const [name, entity] of entities) {
+    const fields = input.keys?.[name];
+    if (!fields) continue;
+    const fieldEntries = Object.entries(fields).map(
+      ([field, column]) => [field, need(column, `key field ${name}.${field}`)] as const,
+    );
+    const selectList = fieldEntries.map(([, column]) => quoteIdentifier(column)).join(", ");
+    const notNull = fieldEntries.map(([, column]) => `${quoteIdentifier(column)} IS NOT NULL`).join(" AND ");
+    const distinct = await connection.runAndReadAll(
+      `SELECT DISTINCT ${selectList} FROM ${raw} WHERE ${notNull}`,
+    );
+    const mapping = uniqueName(`ctx_keys_${name}`);
+    await connection.run(
+      `CREATE TEMP TABLE ${mapping} (${fieldEntries.map(([, column]) => `${quoteIdentifier(column)} ${types.get(column)}`).join(", ")}, canonical VARCHAR, key_json VARCHAR, problem VARCHAR)`,
+    );
+    const appender = await connection.createAppender(mapping, "main", "temp");
+    try {
+      for (const values of distinct.getRows()) {
+        const keyObject: Record<string, unknown> = {};
+        const plain = toPlainRow(
+          Object.fromEntries(fieldEntries.map(([field], index) => [field, jsValueOf(values[index])])),
+        );
+        for (const [field] of fieldEntries) keyObject[field] = plain[field];
+        for (const [index] of fieldEntries.entries())
+          appender.appendValue(values[index] ?? null, distinct.columnType(index));
+        const parsed = entity.key.safeParse(keyObject);
+        if (parsed.success) {
+          appender.appendVarchar(entity.canonicalKey(parsed.data));
+          appender.appendVarchar(stableJson(parsed.data));
+          appender.appendNull();
+        } else {
+          appender.appendNull();
+          appender.appendNull();
+          appender.appendVarchar(
+            `keys.${name} ${describe(keyObject)} fails the "${name}" key schema (${describeIssues(parsed.error.issues)})`,
+          );
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    const on = fieldEntries
+      .map(([, column]) => `r.${quoteIdentifier(column)} = m.${quoteIdentifier(column)}`)
+      .join(" AND ");
+    const badKeys = await queryRows(
+      connection,
+      `SELECT r.ctx_label_row AS row, m.problem FROM ${raw} r JOIN ${mapping} m ON ${on} WHERE m.problem IS NOT NULL ORDER BY r.ctx_label_row LIMIT 1000`,
+    );
+    const [badKeyCount] = await queryRows(
+      connection,
+      `SELECT count(*) AS n FROM ${raw} r JOIN ${mapping} m ON ${on} WHERE m.problem IS NOT NULL`,
+    );
+    for (const bad of badKeys) problems.push({ row: Number(bad.row), reason: String(bad.problem) });
+    invalidCount += Number(badKeyCount?.n ?? 0);
+    mappings.push(
+      `LEFT JOIN ${mapping} AS ${quoteIdentifier(`m_${name}`)} ON ${on.replaceAll("m.", `${quoteIdentifier(`m_${name}`)}.`)}`,
+    );
+  }
+  if (invalidCount > 0) {
+    problems.sort((a, b) => a.row - b.row);
+    await connection.run(`DROP TABLE IF EXISTS ${raw}`);
+    throw invalid(problems, invalidCount, "label rows");
+  }
+  const table = uniqueName("ctx_labels");
+  const joined = [...entities.keys()].filter((name) => input.keys?.[name]);
+  const keySelect = [...entities.keys()]
+    .map((name) =>
+      joined.includes(name)
+        ? `${quoteIdentifier(`m_${name}`)}.canonical AS ${quoteIdentifier(keyColumn(name))}, ${quoteIdentifier(`m_${name}`)}.key_json AS ${quoteIdentifier(keyJsonColumn(name))}`
+        : `NULL::VARCHAR AS ${quoteIdentifier(keyColumn(name))}, NULL::VARCHAR AS ${quoteIdentifier(keyJsonColumn(name))}`,
+    )
+    .join(", ");
+  const labelColumns = columns.map((column) => column.name).filter((name) => name !== "ctx_label_row");
+  await connection.run(
+    `CREATE TEMP TABLE ${table} AS SELECT r.ctx_label_row AS label_row, ${tsSql.replaceAll(quoteIdentifier(timestampColumn), `r.${quoteIdentifier(timestampColumn)}`)} AS ts${keySelect ? `, ${keySelect}` : ""}${labelColumns.length > 0 ? `, ${labelColumns.map((name) => `r.${quoteIdentifier(name)}`).join(", ")}` : ""}
+     FROM ${raw} r ${mappings.join(" ")}`,
+  );
+  await connection.run(`DROP TABLE IF EXISTS ${raw}`);
+  const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${table}`);
+  return { table, count: Number(count?.n ?? 0), entities: [...entities.keys()], columns: labelColumns };
+}
+
+function jsValueOf(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  return String(value);
+}

@@ -1,0 +1,414 @@
+// Point-in-time retrieval: for every label event, each source's value as it was known at the
+// event's timestamp. Batch and realtime values use DuckDB's ASOF JOIN; stream windows use a
+// bounded range join. Nothing unknown is ever turned into an empty: a value that was not there is
+// `missing`, one older than maxAge is `stale`, an entity the label does not name is `skipped`.
+import { rename, rm } from "node:fs/promises";
+import {
+  type AnySource,
+  CtxError,
+  type Duration,
+  type Entity,
+  parseDuration,
+  type Status,
+} from "@ctxstore/core";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  keyColumn,
+  keyJsonColumn,
+  type LabelInput,
+  type StagedLabels,
+  stageLabels,
+  uniqueName,
+} from "./labels.js";
+import { type DuckdbOfflineStore, HISTORY_TABLE, WATERMARK_TABLE } from "./offline-store.js";
+import { queryRows, quoteIdentifier, quoteLiteral, type Row, toPlainRow } from "./sql.js";
+
+/** Realtime values are exact-now facts: without a maxAge, one recorded more than a minute before t is stale. */
+export const REALTIME_DEFAULT_MAX_AGE_MS = 60_000;
+
+const MAX_BIGINT = "9223372036854775807::BIGINT";
+
+export interface PointInTimeOptions {
+  labels: LabelInput;
+  /** Sources to retrieve (definitions or registered names). Default: every registered non-vector source. */
+  sources?: ReadonlyArray<AnySource | string>;
+  /** Overrides the sources' maxAge: one duration for all, or by source name. Measured from each label's timestamp. */
+  maxAge?: Duration | Readonly<Record<string, Duration>>;
+  /**
+   * Ignore history rows written after the label's timestamp (write time > t), so a later backfill of
+   * an earlier event time cannot leak into training. Default false: the history as it stands now.
+   */
+  excludeLateWrites?: boolean;
+}
+
+export interface PointInTimeValue {
+  readonly status: Status;
+  /** Present for `ok` and `stale` (the stale value, never a substitute). Stream sources: the window's events, oldest first. */
+  readonly value?: unknown;
+  readonly emptyReason?: string;
+  /** Event time of the value (streams: the freshest of newest event and watermark). */
+  readonly eventTime?: number;
+  readonly writeTime?: number;
+  /** t - eventTime. */
+  readonly ageMs?: number;
+  readonly schemaVersion: number;
+  /** History rows behind the value (renders rebuild the exact envelopes from them). */
+  readonly seqs: readonly number[];
+  /** Stable JSON of the entity key the label named. */
+  readonly keyJson?: string;
+}
+
+export interface PointInTimeRow {
+  /** 1-based label row. */
+  readonly row: number;
+  /** The label's timestamp, epoch ms UTC. */
+  readonly timestamp: number;
+  /** Canonical entity keys the label named. */
+  readonly keys: Readonly<Record<string, string | null>>;
+  /** The label's other columns (input, label, ids). */
+  readonly columns: Readonly<Record<string, unknown>>;
+  readonly values: Readonly<Record<string, PointInTimeValue>>;
+}
+
+export interface PointInTimeResult {
+  /** Temp table, one row per (label, source). */
+  readonly table: string;
+  readonly labels: StagedLabels;
+  readonly sources: readonly AnySource[];
+  readonly excludeLateWrites: boolean;
+  /** Count of each status per source. */
+  readonly statusCounts: Readonly<Record<string, Partial<Record<Status, number>>>>;
+  /** Label rows in order, with every source's value, read in pages. */
+  rows(options?: { pageSize?: number }): AsyncIterable<PointInTimeRow>;
+  toArray(): Promise<PointInTimeRow[]>;
+  /** One row per label: its columns, then one struct per source (status, value, event_time, age_ms...). */
+  writeParquet(path: string): Promise<void>;
+  /** One JSON object per line, the same shape as `writeParquet`. */
+  writeJsonl(path: string): Promise<void>;
+  /** Drops the temp tables. */
+  drop(): Promise<void>;
+}
+
+interface Plan {
+  readonly source: AnySource;
+  readonly entity: Entity;
+  readonly maxAgeMs: number | undefined;
+}
+
+/** Retrieves every requested source's value as known at each label event's timestamp. */
+export async function pointInTime(
+  offline: DuckdbOfflineStore,
+  options: PointInTimeOptions,
+): Promise<PointInTimeResult> {
+  if (!options || typeof options !== "object" || options.labels === undefined) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "pointInTime needs { labels, sources? }: label events with a timestamp and entity keys.",
+      {},
+    );
+  }
+  const plans = planSources(offline, options);
+  const excludeLateWrites = options.excludeLateWrites === true;
+  return offline.exclusive(async (connection) => {
+    const labels = await stageLabels(
+      connection,
+      options.labels,
+      plans.map((plan) => plan.source),
+    );
+    const table = uniqueName("ctx_pit");
+    try {
+      await connection.run(createSql(table, labels, plans, excludeLateWrites));
+      for (const plan of plans.filter((candidate) => candidate.source.tier === "stream")) {
+        await connection.run(streamSql(table, labels, plan, excludeLateWrites));
+      }
+    } catch (error) {
+      await connection.run(`DROP TABLE IF EXISTS ${table}`);
+      await connection.run(`DROP TABLE IF EXISTS ${labels.table}`);
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `The point-in-time query failed (${(error as Error).message}).`,
+        {},
+        { cause: error },
+      );
+    }
+    const counts = await queryRows(
+      connection,
+      `SELECT source, status, count(*) AS n FROM ${table} GROUP BY ALL`,
+    );
+    const statusCounts: Record<string, Partial<Record<Status, number>>> = {};
+    for (const plan of plans) statusCounts[plan.source.name] = {};
+    for (const count of counts) {
+      const bucket = statusCounts[String(count.source)] ?? {};
+      bucket[count.status as Status] = Number(count.n);
+      statusCounts[String(count.source)] = bucket;
+    }
+    return makeResult(offline, table, labels, plans, excludeLateWrites, statusCounts);
+  });
+}
+
+function planSources(offline: DuckdbOfflineStore, options: PointInTimeOptions): Plan[] {
+  const references =
+    options.sources ?? [...offline.sources.values()].filter((source) => source.tier !== "vector");
+  if (references.length === 0) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "pointInTime: no sources to retrieve; pass { sources } or register definitions with the offline store.",
+      {},
+    );
+  }
+  const seen = new Set<string>();
+  return references.map((reference) => {
+    const source = offline.source(reference);
+    if (source.tier === "vector") {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `pointInTime: "${source.name}" is a vector source; the offline store keeps no history of vector indexes, so it has no point-in-time value. Leave it out.`,
+        { source: source.name },
+      );
+    }
+    if (seen.has(source.name))
+      throw new CtxError("CTX_INVALID_REQUEST", `pointInTime: source "${source.name}" is listed twice.`, {
+        source: source.name,
+      });
+    seen.add(source.name);
+    return { source, entity: source.entity as Entity, maxAgeMs: maxAgeFor(source, options.maxAge) };
+  });
+}
+
+function maxAgeFor(source: AnySource, override: PointInTimeOptions["maxAge"]): number | undefined {
+  if (override !== undefined && (typeof override === "number" || typeof override === "string")) {
+    return parseDuration(override, "pointInTime maxAge");
+  }
+  const named = override?.[source.name];
+  if (named !== undefined) return parseDuration(named, `pointInTime maxAge of "${source.name}"`);
+  if (source.maxAgeMs !== undefined) return source.maxAgeMs;
+  return source.tier === "realtime" ? REALTIME_DEFAULT_MAX_AGE_MS : undefined;
+}
+
+function historyOf(source: AnySource): string {
+  return `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+}
+
+/** One ASOF match per label for a batch/realtime source: the history row known at t, or none. */
+function valueMatchSql(labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
+  const key = quoteIdentifier(keyColumn(plan.entity.name));
+  const keyJson = quoteIdentifier(keyJsonColumn(plan.entity.name));
+  const probe = `(SELECT label_row, ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table})`;
+  const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, l.key_json, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age`;
+  if (!excludeLateWrites) {
+    // Ties on event time go to the later write, then the later insertion: the struct orders all three.
+    return `${head}, h.seq AS seq FROM ${probe} l ASOF LEFT JOIN (SELECT entity_key, seq, {e: event_time, w: write_time, s: seq} AS ord FROM ${historyOf(plan.source)}) h
+      ON l.entity_key = h.entity_key AND {e: l.ts, w: ${MAX_BIGINT}, s: ${MAX_BIGINT}} >= h.ord`;
+  }
+  // A row is visible at t once both its event time and its write time are <= t. Ordered by that
+  // moment, the running maximum of (event time, write time, seq) is the answer for every t from
+  // there on, so one ASOF JOIN on the visibility moment finds it.
+  return `${head}, h.best.s AS seq FROM ${probe} l ASOF LEFT JOIN (
+      SELECT entity_key, greatest(event_time, write_time) AS visible_from,
+             max({e: event_time, w: write_time, s: seq}) OVER (PARTITION BY entity_key ORDER BY greatest(event_time, write_time)) AS best
+      FROM ${historyOf(plan.source)}) h
+    ON l.entity_key = h.entity_key AND l.ts >= h.visible_from`;
+}
+
+function createSql(
+  table: string,
+  labels: StagedLabels,
+  plans: readonly Plan[],
+  excludeLateWrites: boolean,
+): string {
+  const valuePlans = plans.filter((plan) => plan.source.tier !== "stream");
+  const columns = `label_row BIGINT, source VARCHAR, schema_version INTEGER, status VARCHAR, event_time BIGINT, write_time BIGINT, age_ms BIGINT,
+    value JSON, is_empty BOOLEAN, empty_reason VARCHAR, key_json VARCHAR, seqs BIGINT[]`;
+  if (valuePlans.length === 0) return `CREATE TEMP TABLE ${table} (${columns})`;
+  const matches = valuePlans
+    .map((plan) => valueMatchSql(labels, plan, excludeLateWrites))
+    .join("\nUNION ALL\n");
+  return `CREATE TEMP TABLE ${table} AS
+    WITH m AS (${matches})
+    SELECT m.label_row, m.source, m.schema_version,
+      CASE WHEN m.no_key THEN 'skipped'
+           WHEN h.seq IS NULL THEN 'missing'
+           WHEN m.max_age IS NOT NULL AND m.ts - h.event_time > m.max_age THEN 'stale'
+           WHEN h.is_empty THEN 'empty'
+           ELSE 'ok' END AS status,
+      h.event_time, h.write_time, m.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason, m.key_json,
+      CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
+    FROM m LEFT JOIN ${HISTORY_TABLE} h ON h.seq = m.seq`;
+}
+
+/** A stream source's window at t: the newest N events known at t, plus the ingest watermark known at t. */
+function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
+  const source = plan.source;
+  const window = source.tier === "stream" ? source.window : 1;
+  const key = quoteIdentifier(keyColumn(plan.entity.name));
+  const keyJson = quoteIdentifier(keyJsonColumn(plan.entity.name));
+  const late = excludeLateWrites ? " AND h.write_time <= l.ts" : "";
+  const watermarks = `${WATERMARK_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+  const watermarkJoin = excludeLateWrites
+    ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
+    : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
+  return `INSERT INTO ${table}
+    WITH l AS (SELECT label_row, ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table}),
+    visible AS (
+      SELECT l.label_row, h.seq, h.event_time, h.write_time, h.value, h.event_id
+      FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}
+      QUALIFY row_number() OVER (PARTITION BY l.label_row, h.event_id ORDER BY h.seq) = 1),
+    newest AS (
+      SELECT * FROM visible
+      QUALIFY row_number() OVER (PARTITION BY label_row ORDER BY event_time DESC, write_time DESC, seq DESC) <= ${window}),
+    windows AS (
+      SELECT label_row, list(value ORDER BY event_time, write_time, seq) AS events, list(seq ORDER BY event_time, write_time, seq) AS seqs,
+             max(event_time) AS newest_time
+      FROM newest GROUP BY label_row),
+    marks AS (SELECT l.label_row, w.time AS watermark FROM l ${watermarkJoin}),
+    joined AS (
+      SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, l.key_json, windows.events, windows.seqs, marks.watermark,
+        CASE WHEN marks.watermark IS NULL THEN windows.newest_time WHEN windows.newest_time IS NULL THEN marks.watermark
+             ELSE greatest(marks.watermark, windows.newest_time) END AS freshness
+      FROM l LEFT JOIN windows USING (label_row) LEFT JOIN marks USING (label_row))
+    SELECT label_row, ${quoteLiteral(source.name)}, ${source.version},
+      CASE WHEN no_key THEN 'skipped'
+           WHEN events IS NULL AND watermark IS NULL THEN 'missing'
+           WHEN ${plan.maxAgeMs ?? "NULL"}::BIGINT IS NOT NULL AND ts - freshness > ${plan.maxAgeMs ?? "NULL"}::BIGINT THEN 'stale'
+           WHEN events IS NULL THEN 'empty'
+           ELSE 'ok' END,
+      CASE WHEN no_key THEN NULL ELSE freshness END, NULL, CASE WHEN no_key THEN NULL ELSE ts - freshness END,
+      CASE WHEN no_key OR events IS NULL THEN NULL ELSE to_json(events) END, NULL, NULL, key_json, coalesce(seqs, []::BIGINT[])
+    FROM joined`;
+}
+
+function makeResult(
+  offline: DuckdbOfflineStore,
+  table: string,
+  labels: StagedLabels,
+  plans: readonly Plan[],
+  excludeLateWrites: boolean,
+  statusCounts: Record<string, Partial<Record<Status, number>>>,
+): PointInTimeResult {
+  const sources = plans.map((plan) => plan.source);
+  const labelColumnsSql = labels.columns.map((name) => `l.${quoteIdentifier(name)}`).join(", ");
+  const keySql = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");
+
+  async function* rows(options: { pageSize?: number } = {}): AsyncIterable<PointInTimeRow> {
+    const pageSize = options.pageSize ?? 5_000;
+    for (let first = 1; first <= labels.count; first += pageSize) {
+      const last = first + pageSize - 1;
+      const [labelRows, valueRows] = await offline.exclusive(async (connection) => [
+        await readPage(
+          connection,
+          `SELECT l.label_row, l.ts${keySql ? `, ${keySql}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""} FROM ${labels.table} l WHERE l.label_row BETWEEN ${first} AND ${last} ORDER BY l.label_row`,
+        ),
+        await readPage(
+          connection,
+          `SELECT * FROM ${table} WHERE label_row BETWEEN ${first} AND ${last} ORDER BY label_row, source`,
+        ),
+      ]);
+      const valuesByRow = new Map<number, Record<string, PointInTimeValue>>();
+      for (const value of valueRows) {
+        const row = Number(value.label_row);
+        const bucket = valuesByRow.get(row) ?? {};
+        bucket[String(value.source)] = toValue(value);
+        valuesByRow.set(row, bucket);
+      }
+      for (const label of labelRows) {
+        const row = Number(label.label_row);
+        const keys: Record<string, string | null> = {};
+        for (const name of labels.entities) keys[name] = (label[keyColumn(name)] as string | null) ?? null;
+        let columns: Record<string, unknown> = {};
+        if (
+          labels.columns.length === 1 &&
+          labels.columns[0] === "payload" &&
+          typeof label.payload === "string"
+        ) {
+          columns = JSON.parse(label.payload) as Record<string, unknown>;
+        } else {
+          for (const name of labels.columns) columns[name] = label[name];
+        }
+        yield { row, timestamp: Number(label.ts), keys, columns, values: valuesByRow.get(row) ?? {} };
+      }
+    }
+  }
+
+  const wideSql = (): string => {
+    const structs = sources
+      .map(
+        (source) =>
+          `any_value({status: p.status, value: p.value, empty_reason: p.empty_reason, event_time: make_timestamptz(p.event_time * 1000), age_ms: p.age_ms, schema_version: p.schema_version}) FILTER (WHERE p.source = ${quoteLiteral(source.name)}) AS ${quoteIdentifier(source.name)}`,
+      )
+      .join(", ");
+    const keys = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");
+    const groupColumns = [
+      "l.label_row",
+      "l.ts",
+      ...(keys ? [keys] : []),
+      ...(labelColumnsSql ? [labelColumnsSql] : []),
+    ].join(", ");
+    return `SELECT l.label_row AS "row", make_timestamptz(l.ts * 1000) AS "timestamp"${keys ? `, ${keys}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""}, ${structs}
+      FROM ${labels.table} l LEFT JOIN ${table} p ON p.label_row = l.label_row GROUP BY ${groupColumns} ORDER BY l.label_row`;
+  };
+
+  const copyTo = async (path: string, format: string): Promise<void> => {
+    const partial = `${path}.partial-${process.pid}-${Date.now()}`;
+    await offline.exclusive(async (connection) => {
+      try {
+        await connection.run(`COPY (${wideSql()}) TO ${quoteLiteral(partial)} (${format})`);
+        await rename(partial, path);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw new CtxError(
+          "CTX_STORE_UNAVAILABLE",
+          `Writing point-in-time values to ${JSON.stringify(path)} failed (${(error as Error).message}); nothing was written there.`,
+          { path },
+          { cause: error },
+        );
+      }
+    });
+  };
+
+  return {
+    table,
+    labels,
+    sources,
+    excludeLateWrites,
+    statusCounts,
+    rows,
+    async toArray() {
+      const all: PointInTimeRow[] = [];
+      for await (const row of rows()) all.push(row);
+      return all;
+    },
+    writeParquet: (path) => copyTo(path, "FORMAT parquet, COMPRESSION zstd"),
+    writeJsonl: (path) => copyTo(path, "FORMAT json"),
+    async drop() {
+      await offline.exclusive(async (connection) => {
+        await connection.run(`DROP TABLE IF EXISTS ${table}`);
+        await connection.run(`DROP TABLE IF EXISTS ${labels.table}`);
+      });
+    },
+  };
+}
+
+async function readPage(connection: DuckDBConnection, sql: string): Promise<Row[]> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRowObjectsJS().map(toPlainRow);
+}
+
+function toValue(row: Row): PointInTimeValue {
+  const status = String(row.status) as Status;
+  const seqs = Array.isArray(row.seqs) ? (row.seqs as unknown[]).map(Number) : [];
+  const hasValue = (status === "ok" || status === "stale") && row.value !== null && row.value !== undefined;
+  return {
+    status,
+    schemaVersion: Number(row.schema_version),
+    seqs,
+    ...(hasValue ? { value: JSON.parse(String(row.value)) } : {}),
+    ...(status === "empty" && row.empty_reason !== null && row.empty_reason !== undefined
+      ? { emptyReason: String(row.empty_reason) }
+      : {}),
+    ...(row.event_time === null || row.event_time === undefined
+      ? {}
+      : { eventTime: Number(row.event_time), ageMs: Number(row.age_ms) }),
+    ...(row.write_time === null || row.write_time === undefined ? {} : { writeTime: Number(row.write_time) }),
+    ...(row.key_json === null || row.key_json === undefined ? {} : { keyJson: String(row.key_json) }),
+  };
+}
