@@ -9,6 +9,7 @@ import { CtxError, describeIssues } from "../errors.js";
 import { renderValue } from "../render/value.js";
 import { assembleWith } from "../resolve/assemble.js";
 import { RealtimeCaller } from "../resolve/realtime.js";
+import { frozenJsonCopy } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
@@ -113,7 +114,10 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
         { source: source.name, issues: parsed.error.issues },
       );
     }
-    const size = byteLength(parsed.data);
+    // Frozen JSON copy: rejects what a store could not keep unchanged, and stops later mutation of
+    // the caller's object from changing what was rendered and counted.
+    const data = frozenJsonCopy(parsed.data, "value", `write to source "${source.name}"`);
+    const size = byteLength(data);
     if (size > maxValueBytes) {
       throw new CtxError(
         "CTX_VALUE_TOO_LARGE",
@@ -123,22 +127,20 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     }
     let streamEventTime = eventTime;
     if (source.tier === "stream" && streamEventTime === undefined && source.eventTime) {
-      streamEventTime = toEpochMs(source.eventTime(parsed.data), `eventTime of a "${source.name}" event`);
+      streamEventTime = toEpochMs(source.eventTime(data), `eventTime of a "${source.name}" event`);
     }
     const finalEventTime = streamEventTime ?? now;
     const eventId =
       source.tier === "stream"
-        ? (envelopeOptions.eventId ??
-          source.eventId?.(parsed.data) ??
-          defaultEventId(finalEventTime, parsed.data))
+        ? (envelopeOptions.eventId ?? source.eventId?.(data) ?? defaultEventId(finalEventTime, data))
         : envelopeOptions.eventId;
     return {
-      value: parsed.data,
+      value: data,
       eventTime: finalEventTime,
       writeTime,
       schemaVersion: source.version,
       ...(eventId === undefined ? {} : { eventId }),
-      rendered: renderValue(source, parsed.data, tokenizer),
+      rendered: renderValue(source, data, tokenizer),
     };
   };
 

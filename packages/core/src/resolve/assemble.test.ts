@@ -595,3 +595,27 @@ describe("bad input", () => {
     ).toThrow(/Two different entities/);
   });
 });
+
+describe("values are JSON data", () => {
+  it("a Date or NaN in a value is CTX_INVALID_VALUE at write time, naming the path, nothing written", async () => {
+    const loose = batch("loose", {
+      entity: user,
+      schema: z.object({ at: z.any(), n: z.any() }),
+      section: "L",
+    });
+    const ctx = await contextWith([loose]);
+    await expect(ctx.write(loose, { userId: "u1" }, { at: new Date() })).rejects.toThrow(
+      /CTX_INVALID_VALUE.*value\.at.*Date/,
+    );
+    await expect(ctx.write(loose, { userId: "u1" }, { at: "x", n: Number.NaN })).rejects.toThrow(/value\.n/);
+    expect((await ctx.assemble({ keys, budget })).values.loose?.status).toBe("missing");
+  });
+
+  it("mutating the written object afterwards does not change what is served", async () => {
+    const ctx = await contextWith([profile]);
+    const value = { summary: "Original." };
+    await ctx.write(profile, { userId: "u1" }, value);
+    value.summary = "Mutated.";
+    expect((await ctx.assemble({ keys, budget })).text).toContain("Original.");
+  });
+});

@@ -13,6 +13,7 @@
 // memory stays bounded with no timer keeping the process alive.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
+import { frozenJsonCopy } from "./json-data.js";
 import type {
   AppendOutcome,
   OnlineReadBatch,
@@ -399,78 +400,5 @@ function freezeEnvelope(envelope: Envelope | undefined, label: string): Envelope
       { store: "memory", label },
     );
   }
-  return copyJson(envelope, "envelope", label, new Set()) as Envelope;
-}
-
-function copyJson(value: unknown, path: string, label: string, ancestors: Set<object>): unknown {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      if (Number.isFinite(value)) return value;
-      return rejectValue(
-        path,
-        label,
-        `${String(value)} (not representable in JSON; use null or a finite number)`,
-      );
-    case "object": {
-      if (value === null) return null;
-      if (ancestors.has(value)) return rejectValue(path, label, "a circular reference");
-      ancestors.add(value);
-      let copy: unknown;
-      if (Array.isArray(value)) {
-        const items: unknown[] = new Array(value.length);
-        for (let index = 0; index < value.length; index++) {
-          const item: unknown = value[index];
-          if (item === undefined) rejectValue(`${path}[${index}]`, label, "undefined (use null in arrays)");
-          items[index] = copyJson(item, `${path}[${index}]`, label, ancestors);
-        }
-        copy = Object.freeze(items);
-      } else {
-        const prototype: unknown = Object.getPrototypeOf(value);
-        if (prototype !== Object.prototype && prototype !== null) {
-          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-          rejectValue(
-            path,
-            label,
-            `a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`,
-          );
-        }
-        const fields: Record<string, unknown> = {};
-        for (const [name, field] of Object.entries(value)) {
-          // Like JSON: an undefined property is the same as an absent one.
-          if (field === undefined) continue;
-          const fieldCopy = copyJson(field, `${path}.${name}`, label, ancestors);
-          if (name === "__proto__") {
-            Object.defineProperty(fields, name, {
-              value: fieldCopy,
-              enumerable: true,
-              writable: true,
-              configurable: true,
-            });
-          } else {
-            fields[name] = fieldCopy;
-          }
-        }
-        copy = Object.freeze(fields);
-      }
-      ancestors.delete(value);
-      return copy;
-    }
-    default:
-      return rejectValue(path, label, `a ${typeof value} (only JSON data can be stored)`);
-  }
-}
-
-function rejectValue(path: string, label: string, what: string): never {
-  throw new CtxError(
-    "CTX_INVALID_VALUE",
-    `memory store: ${label}: ${path} is ${what}; nothing was written.`,
-    {
-      store: "memory",
-      label,
-      path,
-    },
-  );
+  return frozenJsonCopy(envelope, "envelope", `memory store: ${label}`) as Envelope;
 }
