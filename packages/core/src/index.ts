@@ -78,3 +78,12 @@ export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedde
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";
 export { pack } from "./pack/packer.js";
+export { type Chunk, type ChunkOptions, chunkText } from "./indexing/chunk.js";
+export {
+  chunkId,
+  type IndexDocument,
+  type IndexOptions,
+  type IndexProgress,
+  type IndexResult,
+  indexDocuments,
+} from "./indexing/index-documents.js";

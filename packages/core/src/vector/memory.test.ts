@@ -81,7 +81,7 @@ describe("memoryVectorStore", () => {
       const query = { vector: unit(40, seed), topK: 10 };
       const [fast, slow] = [await simd.query(query), await plain.query(query)];
       expect(fast.map((hit) => hit.id)).toEqual(slow.map((hit) => hit.id));
-      fast.forEach((hit, rank) => expect(hit.score).toBeCloseTo(slow[rank]?.score as number, 5));
+      for (const [rank, hit] of fast.entries()) expect(hit.score).toBeCloseTo(slow[rank]?.score as number, 5);
     }
   });
 
