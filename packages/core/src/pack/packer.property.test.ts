@@ -200,12 +200,16 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack properties (%s)", (e
     fc.assert(
       fc.property(
         sectionShapes({ texts: nastyText, limits: true, requiredRate: 0.1 }),
-        fc.integer({ min: 1, max: 400 }),
+        // Small budgets land on exact boundaries more often; large ones exercise whole inclusion.
+        fc.oneof(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 400 })),
         (shapes, maxTokens) => {
           const sections = toSections(shapes, tokenizer);
           const result = packOrBudgetError(sections, maxTokens, tokenizer);
           if (result instanceof CtxError) {
-            expect(result.details.needed as number).toBeGreaterThan(maxTokens);
+            // Either the budget or a section cap is too small for the required content.
+            const capped = (result.details.sections ?? []) as Array<{ needed: number; maxTokens: number }>;
+            expect((result.details.needed as number) > maxTokens || capped.length > 0).toBe(true);
+            for (const entry of capped) expect(entry.needed).toBeGreaterThan(entry.maxTokens);
             expect((result.details.sources as string[]).length).toBeGreaterThan(0);
             return;
           }
@@ -222,11 +226,58 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack properties (%s)", (e
           result.blocks.forEach((block, index) => {
             const input = flat[index] as PackBlock;
             if (input.required && input.lines.length > 0) expect(block.outcome).toBe("included");
-            if (block.outcome !== "dropped") expect(block.tokens).toBeGreaterThan(0);
-            expect(block.tokens).toBeLessThanOrEqual(Math.max(block.candidateTokens, block.tokens));
+            if (block.outcome === "dropped") expect(block.tokens).toBe(0);
+            if (block.outcome === "included") expect(block.tokens).toBe(block.candidateTokens);
+            if (block.outcome === "truncated") {
+              expect(block.tokens).toBeGreaterThan(0);
+              expect(block.tokens).toBeLessThan(block.candidateTokens);
+            }
           });
+          // Section caps are hard, heading included.
+          for (const packed of result.sections) {
+            const cap = sections.find((entry) => entry.title === packed.title)?.maxTokens;
+            if (cap !== undefined) expect(packed.tokens).toBeLessThanOrEqual(cap);
+          }
+          // No content is invented: every line is a heading, an input line (or a cut piece of one),
+          // a suffix label or a truncation marker.
+          const known = new Set(flat.flatMap((block) => [...block.lines, ...(block.suffix ?? [])]));
+          for (const line of result.text.split("\n").slice(0, -1)) {
+            if (
+              line.startsWith("## ") ||
+              known.has(line) ||
+              /^\[… (\d+ (more|earlier) items?|1 (more|earlier) item) not shown\]$|^\[… truncated\]$/.test(
+                line,
+              )
+            ) {
+              continue;
+            }
+            const unescaped = line.replace(/^ \//, "/").replace(/^(\s*)\\#/, "$1#");
+            const fromLine = flat.some((block) =>
+              block.lines.some((source) => source.startsWith(line) || source.endsWith(unescaped)),
+            );
+            expect(fromLine, `unexpected line ${JSON.stringify(line)}`).toBe(true);
+          }
         },
       ),
+      RUNS,
+    );
+  });
+
+  it("is tight: everything fits in exactly its token count, and not in one token less", () => {
+    fc.assert(
+      fc.property(sectionShapes({ texts: nastyText, limits: false, requiredRate: 0 }), (shapes) => {
+        const sections = toSections(shapes, tokenizer);
+        const everything = pack({ sections, maxTokens: 1_000_000, tokenizer });
+        fc.pre(everything.tokens > 1);
+        const exact = pack({ sections, maxTokens: everything.tokens, tokenizer });
+        expect(exact.text).toBe(everything.text);
+        const short = pack({ sections, maxTokens: everything.tokens - 1, tokenizer });
+        expect(short.blocks.some((block) => block.outcome !== "included" && block.candidateTokens > 0)).toBe(
+          true,
+        );
+        expect(tokenizer.count(short.text)).toBe(short.tokens);
+        expect(short.tokens).toBeLessThanOrEqual(everything.tokens - 1);
+      }),
       RUNS,
     );
   });

@@ -354,16 +354,47 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expect(pack({ sections, maxTokens: needed, tokenizer }).tokens).toBe(needed);
     });
 
-    it("keeps required content whole even past its section's maxTokens (the cap limits optional content)", () => {
+    it("holds required content to its section's maxTokens too, naming the section when it does not fit", () => {
       const required = textBlock(tokenizer, "policy", LONG_ARTICLE, { required: true });
       const optional = textBlock(tokenizer, "extra", "More words here.");
+      const need = tokenizer.count(`## Policy\n${required.lines.join("\n")}\n`);
+      const error = catchError(() =>
+        pack({
+          sections: [section("Policy", [required, optional], { maxTokens: need - 1 })],
+          maxTokens: 500,
+          tokenizer,
+        }),
+      );
+      expect(error.code).toBe("CTX_BUDGET_TOO_SMALL");
+      expect(error.details).toMatchObject({
+        needed: need,
+        budget: 500,
+        sources: ["policy"],
+        sections: [{ title: "Policy", needed: need, maxTokens: need - 1 }],
+      });
+      expect(error.message).toContain(`section "Policy" needs ${need} tokens`);
+
       const output = pack({
-        sections: [section("Policy", [required, optional], { maxTokens: 5 })],
+        sections: [section("Policy", [required, optional], { maxTokens: need + 2 })],
         maxTokens: 500,
         tokenizer,
       });
       expect(output.blocks[0]?.outcome).toBe("included");
-      expect(output.blocks[1]).toMatchObject({ outcome: "dropped", reason: "section maxTokens 5" });
+      expect(output.blocks[1]).toMatchObject({ outcome: "dropped", reason: `section maxTokens ${need + 2}` });
+      expect(output.sections[0]?.tokens).toBe(need);
+    });
+
+    it("counts a section heading once in what required content needs", () => {
+      const first = noteBlock(tokenizer, "first", "First required fact.", { required: true });
+      const second = noteBlock(tokenizer, "second", "Second required fact.", { required: true });
+      const need = tokenizer.count("## Facts\nFirst required fact.\nSecond required fact.\n");
+      const error = catchError(() =>
+        pack({ sections: [section("Facts", [first, second])], maxTokens: need - 1, tokenizer }),
+      );
+      expect(error.details).toMatchObject({ needed: need, budget: need - 1 });
+      expect(pack({ sections: [section("Facts", [first, second])], maxTokens: need, tokenizer }).tokens).toBe(
+        need,
+      );
     });
   });
 

@@ -30,7 +30,7 @@ const MAX_CACHED_COUNTS = 10_000;
 const generatedCounts = new Map<string, number>();
 
 /** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
-const MAX_CACHED_CUTS = 2_000;
+const MAX_CACHED_CUTS = 1_000;
 const textCuts = new Map<string, LinePiece | null>();
 
 const TEXT_MARKER = "[… truncated]";
@@ -180,7 +180,7 @@ export function pack(input: PackInput): PackOutput {
     const reason = capBinds ? `section maxTokens ${section.cap}` : "budget";
 
     let placement: Placement | undefined;
-    if (section.reserve > 0 || capBinds || candidate.wholeTokens < smallestRefused) {
+    if (section.reserve > 0 || candidate.wholeTokens < smallestRefused) {
       const headingCost = section.opened ? 0 : section.headingTokens;
       placement = placeBlock(candidate, available - headingCost, reason, tokenizer);
     }
@@ -374,11 +374,15 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Places every required block whole; returns the tokens they take, headings included. */
+/**
+ * Places every required block whole; returns the tokens they take, headings included. Required
+ * content must fit both the budget and its section's maxTokens (a hard cap), or pack() throws.
+ */
 function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): number {
   let used = 0;
   let needed = 0;
-  const opened = new Set<SectionState>();
+  /** What each section's required content needs in all, heading included. */
+  const sectionNeeds = new Map<SectionState, number>();
   const unfit: string[] = [];
   for (const candidate of greedyOrder) {
     if (!candidate.block.required) continue;
@@ -387,15 +391,16 @@ function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): nu
       continue;
     }
     const section = candidate.section;
-    const cost = candidate.wholeTokens + (opened.has(section) ? 0 : section.headingTokens);
-    needed += cost;
-    if (used + cost > maxTokens) {
+    const sectionNeed = sectionNeeds.get(section);
+    const need = candidate.wholeTokens + (sectionNeed === undefined ? section.headingTokens : 0);
+    sectionNeeds.set(section, (sectionNeed ?? 0) + need);
+    needed += need;
+    const cost = candidate.wholeTokens + (section.opened ? 0 : section.headingTokens);
+    if (used + cost > maxTokens || section.used + cost > section.cap) {
       unfit.push(candidate.block.source);
       continue;
     }
     used += cost;
-    opened.add(section);
-    // Required content ignores section maxTokens: the cap limits optional content only.
     section.opened = true;
     section.used += cost;
     candidate.placement = {
@@ -405,15 +410,26 @@ function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): nu
       keptLines: candidate.lines.length,
     };
   }
-  if (unfit.length > 0) {
-    throw new CtxError(
-      "CTX_BUDGET_TOO_SMALL",
-      `Required content needs ${needed} tokens but the budget is ${maxTokens}; did not fit: ${unfit.join(", ")}. ` +
-        `Raise maxTokens to at least ${needed}, shorten what these sources render, or make them optional (required: false).`,
-      { needed, budget: maxTokens, sources: unfit },
+  if (unfit.length === 0) return used;
+
+  const problems: string[] = [];
+  if (needed > maxTokens)
+    problems.push(`required content needs ${needed} tokens but the budget is ${maxTokens}`);
+  const sections: Array<{ title: string; needed: number; maxTokens: number }> = [];
+  for (const [section, sectionNeed] of sectionNeeds) {
+    if (sectionNeed <= section.cap) continue;
+    sections.push({ title: section.input.title, needed: sectionNeed, maxTokens: section.cap });
+    problems.push(
+      `section "${section.input.title}" needs ${sectionNeed} tokens for required content but its maxTokens is ${section.cap}`,
     );
   }
-  return used;
+  throw new CtxError(
+    "CTX_BUDGET_TOO_SMALL",
+    `Required content does not fit: ${problems.join("; ")}. Did not fit: ${unfit.join(", ")}. ` +
+      `Raise the budget (or the section's maxTokens) to what is needed, shorten what these sources render, ` +
+      `or make them optional (required: false).`,
+    { needed, budget: maxTokens, sources: unfit, ...(sections.length > 0 ? { sections } : {}) },
+  );
 }
 
 /** The block whole if it fits in `available` tokens, else truncated per its kind, else undefined. */
