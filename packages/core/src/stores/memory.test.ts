@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../envelope.js";
-import { testOnlineStore } from "../testing/online-store-contract.js";
+import { testOnlineStore } from "../testing/online-store-contract/index.js";
 import { memoryStore } from "./memory.js";
 import type { ReadResult, RecordAddress } from "./types.js";
 

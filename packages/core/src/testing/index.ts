@@ -2,7 +2,11 @@
 // Contract suites use vitest (an optional peer dependency of @ctxstore/core).
 export { type BenchFigure, measure, percentile, report, round, type Samples } from "./bench.js";
 // Contract suites (each module adds its export below).
-export { type OnlineStoreContractContext, type OnlineStoreContractOptions, testOnlineStore } from "./online-store-contract.js";
+export {
+  type OnlineStoreContractContext,
+  type OnlineStoreContractOptions,
+  testOnlineStore,
+} from "./online-store-contract/index.js";
 export {
   testVectorStore,
   type VectorStoreContractContext,
