@@ -70,6 +70,27 @@ describe("contextMiddleware", () => {
     expect(result.messages.map((message) => String(message.content)).join("\n")).not.toContain("## Customer");
   });
 
+  it("keeps a string system prompt a string, and adds one when the agent has none", async () => {
+    for (const [systemPrompt, expected] of [
+      [new SystemMessage("Be brief."), `Be brief.\n\n${ADA_CONTEXT}`],
+      [undefined, ADA_CONTEXT],
+    ] as const) {
+      const model = fakeModel().respond(new AIMessage("ok"));
+      const agent = createAgent({
+        model,
+        ...(systemPrompt ? { systemPrompt } : {}),
+        middleware: [contextMiddleware({ store: fixture.store, budget: { maxTokens: 400 } })],
+      });
+      await agent.invoke(
+        { messages: [new HumanMessage("When will my refund arrive?")] },
+        { context: { ctxstore: { keys: ada } } },
+      );
+      const [system] = model.calls[0]?.messages ?? [];
+      expect(SystemMessage.isInstance(system)).toBe(true);
+      expect(system?.content).toBe(expected);
+    }
+  });
+
   it("assembles fresh context for every model call of a tool loop", async () => {
     const checkOrder = tool(
       async () => {

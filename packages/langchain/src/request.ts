@@ -92,6 +92,15 @@ export function checkAdapterOptions(store: unknown, options: unknown, adapter: s
     }
   }
   if (parsed.data.deadline !== undefined) parseDuration(parsed.data.deadline, `${adapter} deadline`);
+  // Default keys are checked now against their entity's schema (throws CTX_INVALID_KEY naming it).
+  const entities = new Map<string, Entity>();
+  for (const source of known.values()) {
+    const entity = source.entity as Entity | undefined;
+    if (entity) entities.set(entity.name, entity);
+  }
+  for (const [name, key] of Object.entries(parsed.data.keys ?? {})) {
+    if (key !== undefined) entities.get(name)?.canonicalKey(key);
+  }
 }
 
 /**

@@ -167,10 +167,23 @@ describe("ContextStoreRetriever", () => {
       }
     });
 
-    it("passes key schema violations through from core, naming the entity", async () => {
-      const error = await rejection(retriever({ keys: { customer: { id: "c-ada" } } }).invoke("Refund?"));
+    it("rejects keys that do not match the entity's key schema, naming the entity", async () => {
+      expect(() => retriever({ keys: { customer: { id: "c-ada" } } })).toThrow(/Key for entity "customer"/);
+      const error = await rejection(
+        retriever().invoke("Refund?", { configurable: { ctxstore: { keys: { customer: { id: 7 } } } } }),
+      );
       expect(isCtxError(error, "CTX_INVALID_KEY")).toBe(true);
       expect((error as Error).message).toContain("customer");
+    });
+
+    it("rejects keys naming an entity no source uses", async () => {
+      const error = await rejection(
+        retriever({ keys: ada }).invoke("Refund?", {
+          configurable: { ctxstore: { keys: { custmer: ada.customer } } },
+        }),
+      );
+      expect(isCtxError(error, "CTX_UNKNOWN_ENTITY")).toBe(true);
+      expect((error as Error).message).toContain('"custmer"');
     });
 
     it("rejects bad constructor options at construction", () => {
