@@ -97,6 +97,31 @@ describe("chatRoute", () => {
     });
   });
 
+  it("sends the packed context in the metadata only with sendContext", async () => {
+    const { ctx } = await createFixture();
+    const request = () => jsonRequest(URL_, { messages: [userMessage("hi")] });
+    const metadataOf = async (response: Response) =>
+      (await chunksOf(response)).find((chunk) => chunk.type === "message-metadata")?.messageMetadata as {
+        ctxstore: { totals: { tokens: number } };
+        context?: { text: string; tokens: number; sections: { title: string; text: string }[] };
+      };
+    const without = await metadataOf(
+      await chatRoute({ context: ctx, identify: identifyFromCookies, model: answeringModel(["a"]) })(
+        request(),
+      ),
+    );
+    expect(without.context).toBeUndefined();
+    const model = answeringModel(["a"]);
+    const withContext = await metadataOf(
+      await chatRoute({ context: ctx, identify: identifyFromCookies, model, sendContext: true })(request()),
+    );
+    expect(withContext.context?.tokens).toBe(withContext.ctxstore.totals.tokens);
+    expect(
+      withContext.context?.sections.find((section) => section.title === "Customer profile")?.text,
+    ).toContain("Ana Lima");
+    expect(systemText(model.doStreamCalls[0])).toContain(withContext.context?.text as string);
+  });
+
   it("adds keys read from the body (the product on screen) through the keys option", async () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["ok"]);

@@ -5,7 +5,13 @@
 // message. The assembly trace of each answer is sent to the browser as message metadata
 // (`message.metadata.ctxstore`), so the page can show what the model saw and what was unavailable.
 import { type BudgetOptions, type ContextMiddlewareOptions, contextMiddleware } from "@ctxstore/ai-sdk";
-import { type AssemblyTrace, type ContextStore, type Duration, isCtxError } from "@ctxstore/core";
+import {
+  type AssembleResult,
+  type AssemblyTrace,
+  type ContextStore,
+  type Duration,
+  isCtxError,
+} from "@ctxstore/core";
 import {
   convertToModelMessages,
   type LanguageModelMiddleware,
@@ -55,6 +61,12 @@ export interface ChatRouteOptions {
    * (they say what to do and carry no secrets), "The assistant failed to answer." otherwise.
    */
   errorMessage?: (error: unknown) => string;
+  /**
+   * Also send the packed context (its text and sections) to the browser in the message metadata, as
+   * `metadata.context`. Default false: it holds what the store knows about the user, so send it only
+   * to a page that may show it (e.g. a "why this answer" panel).
+   */
+  sendContext?: boolean;
   /** Called with stream errors, for your logs. Default: the AI SDK's (it logs them to the console). */
   onError?: (error: unknown) => void;
 }
@@ -62,6 +74,12 @@ export interface ChatRouteOptions {
 /** What the route puts in each assistant message's metadata. */
 export interface ChatMessageMetadata {
   ctxstore?: AssemblyTrace;
+  /** With `sendContext`: the packed context the model received. */
+  context?: {
+    text: string;
+    tokens: number;
+    sections: { title: string; text: string; tokens: number; sources: readonly string[] }[];
+  };
 }
 
 /** A UIMessage whose metadata may carry the ctxstore trace (for `useChat<ContextUIMessage>()`). */
@@ -73,15 +91,20 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
   const maxBodyBytes = options.maxBodyBytes ?? 512 * 1024;
   const maxMessages = options.maxMessages ?? 100;
   // Validated once, here: a misconfigured budget fails at startup, not on the first chat.
-  const middleware = contextMiddleware({
-    context: options.context,
-    budget: options.budget ?? DEFAULT_BUDGET,
-    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-    ...(options.placement === undefined ? {} : { placement: options.placement }),
-  });
-  const middlewares = [...toArray(options.middleware), middleware];
+  const middlewareFor = (context: ContextStore) => [
+    ...toArray(options.middleware),
+    contextMiddleware({
+      context,
+      budget: options.budget ?? DEFAULT_BUDGET,
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      ...(options.placement === undefined ? {} : { placement: options.placement }),
+    }),
+  ];
+  const middlewares = middlewareFor(options.context);
+  // With `sendContext`, each request wraps its own middleware around a context that remembers its
+  // assembly; otherwise one wrapped model serves every request.
   const fixedModel =
-    typeof options.model === "function"
+    typeof options.model === "function" || options.sendContext
       ? undefined
       : wrapLanguageModel({ model: options.model, middleware: middlewares });
   const errorMessage = options.errorMessage ?? defaultErrorMessage;
@@ -135,11 +158,18 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       });
     }
 
+    let assembled: AssembleResult | undefined;
     const model =
       fixedModel ??
       wrapLanguageModel({
-        model: (options.model as (identity: RequestIdentity) => WrappableModel)(identity),
-        middleware: middlewares,
+        model: typeof options.model === "function" ? options.model(identity) : options.model,
+        middleware: options.sendContext
+          ? middlewareFor(
+              rememberingAssembly(options.context, (result) => {
+                assembled = result;
+              }),
+            )
+          : middlewares,
       });
     const system = typeof options.system === "function" ? options.system(identity) : options.system;
     const result = streamText({
@@ -164,11 +194,42 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       messageMetadata: ({ part }) => {
         if (part.type !== "finish-step") return undefined;
         const trace = part.providerMetadata?.ctxstore;
-        return trace ? { ctxstore: trace as unknown as AssemblyTrace } : undefined;
+        if (!trace) return undefined;
+        return {
+          ctxstore: trace as unknown as AssemblyTrace,
+          ...(assembled
+            ? {
+                context: {
+                  text: assembled.text,
+                  tokens: assembled.tokens,
+                  sections: assembled.sections.map(({ title, text, tokens, sources }) => ({
+                    title,
+                    text,
+                    tokens,
+                    sources,
+                  })),
+                },
+              }
+            : {}),
+        };
       },
       onError: errorMessage,
     });
   };
+}
+
+/** The same context store, except that each assembly's result is also handed to `onResult`. */
+function rememberingAssembly(
+  context: ContextStore,
+  onResult: (result: AssembleResult) => void,
+): ContextStore {
+  const remembering: ContextStore = Object.create(context);
+  remembering.assemble = async (request, overrides) => {
+    const result = await context.assemble(request, overrides);
+    onResult(result);
+    return result;
+  };
+  return remembering;
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {
