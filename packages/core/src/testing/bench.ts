@@ -45,7 +45,10 @@ export function round(value: number, digits = 3): number {
 }
 
 /** Prints the figures as a table on stdout, followed by one JSON line per figure. */
-export function report(figures: readonly BenchFigure[], write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): void {
+export function report(
+  figures: readonly BenchFigure[],
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): void {
   const rows = figures.map((figure) => {
     const extras = Object.entries(figure)
       .filter(([key]) => !["bench", "metric", "value", "unit"].includes(key))
@@ -54,8 +57,14 @@ export function report(figures: readonly BenchFigure[], write: (line: string) =>
     return [figure.bench, figure.metric, String(round(figure.value)), figure.unit, extras];
   });
   const header = ["bench", "metric", "value", "unit", "notes"];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
   write(line(header));
   write(line(widths.map((width) => "-".repeat(width))));
   for (const row of rows) write(line(row));
