@@ -2,6 +2,7 @@
 // exactly like serving, and materialization offline -> online with the phantom-zero guard.
 
 export type { LabelEvent, LabelInput, LabelRelation, RowProblem } from "./labels.js";
+export { type LoadOptions, type LoadReport, loadFile } from "./load.js";
 export {
   type DuckdbOfflineStore,
   type DuckdbOfflineStoreOptions,

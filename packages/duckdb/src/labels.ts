@@ -71,16 +71,25 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${stagedCounter}`;
 }
 
-export function fileRelation(file: string): string {
+/** A DuckDB table function reading `file`; the format comes from `format` or the file extension. */
+export function fileRelation(file: string, format?: "parquet" | "csv" | "jsonl"): string {
   const lower = file.toLowerCase();
   const path = quoteLiteral(file);
-  if (lower.endsWith(".parquet")) return `read_parquet(${path})`;
-  if (lower.endsWith(".csv") || lower.endsWith(".tsv")) return `read_csv(${path}, header = true)`;
-  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson") || lower.endsWith(".json"))
-    return `read_json(${path}, format = 'newline_delimited')`;
+  const detected =
+    format ??
+    (lower.endsWith(".parquet")
+      ? "parquet"
+      : lower.endsWith(".csv") || lower.endsWith(".tsv")
+        ? "csv"
+        : lower.endsWith(".jsonl") || lower.endsWith(".ndjson") || lower.endsWith(".json")
+          ? "jsonl"
+          : undefined);
+  if (detected === "parquet") return `read_parquet(${path})`;
+  if (detected === "csv") return `read_csv(${path}, header = true)`;
+  if (detected === "jsonl") return `read_json(${path}, format = 'newline_delimited')`;
   throw new CtxError(
     "CTX_INVALID_REQUEST",
-    `Cannot tell the format of ${JSON.stringify(file)}: use a .parquet, .csv or .jsonl file name.`,
+    `Cannot tell the format of ${JSON.stringify(file)}: use a .parquet, .csv or .jsonl file name, or pass { format }.`,
     { file },
   );
 }

@@ -105,8 +105,10 @@ export interface DuckdbOfflineStore {
     path: string,
     options?: { sources?: ReadonlyArray<AnySource | string> },
   ): Promise<{ rows: number }>;
-  /** Runs `body` with exclusive use of the connection (multi-statement work, transactions). */
+  /** Runs `body` with exclusive use of the connection (multi-statement work). */
   exclusive<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** Like `exclusive`, inside one transaction: a throw rolls everything back. */
+  transaction<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
   /** Appends validated rows (internal; `record` and `load` validate first). */
   appendHistory(connection: DuckDBConnection, rows: readonly HistoryRow[]): Promise<void>;
   /** Validates one raw entry against its source; returns the row or the reason it was rejected. */
@@ -394,6 +396,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
     source: resolveSource,
     validate,
     exclusive,
+    transaction: (body) => exclusive((target) => inTransaction(target, () => body(target))),
     appendHistory,
     now: clock,
     async record(entries) {

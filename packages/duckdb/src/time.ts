@@ -64,5 +64,11 @@ export function epochMsSql(column: string, type: string): string {
     return `TRY_CAST(${column} AS BIGINT)`;
   if (upper === "DOUBLE" || upper === "FLOAT" || upper.startsWith("DECIMAL"))
     return `TRY_CAST(trunc(${column}) AS BIGINT)`;
+  if (upper === "JSON") {
+    // JSON Lines with mixed cells (strings in some rows, numbers in others) arrive as JSON.
+    return `CASE json_type(${column}) WHEN 'VARCHAR' THEN epoch_ms(TRY_CAST(trim(${column}->>'$') AS TIMESTAMPTZ))
+      WHEN 'BIGINT' THEN TRY_CAST(${column}::VARCHAR AS BIGINT) WHEN 'UBIGINT' THEN TRY_CAST(${column}::VARCHAR AS BIGINT)
+      WHEN 'DOUBLE' THEN TRY_CAST(trunc(TRY_CAST(${column}::VARCHAR AS DOUBLE)) AS BIGINT) END`;
+  }
   return `epoch_ms(TRY_CAST(trim(${column}::VARCHAR) AS TIMESTAMPTZ))`;
 }
