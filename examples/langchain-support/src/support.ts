@@ -8,6 +8,7 @@ import {
   type ContextStore,
   createContextStore,
   defineEntity,
+  indexDocuments,
   localEmbedder,
   memoryVectorStore,
   stream,
@@ -63,17 +64,8 @@ export interface SupportDesk {
 export async function createSupportDesk(): Promise<SupportDesk> {
   const embedder = localEmbedder();
   const articles = memoryVectorStore();
-  const vectors = await embedder.embed(ARTICLES.map((article) => `${article.title} ${article.text}`));
-  await articles.upsert(
-    ARTICLES.map((article, index) => ({
-      id: `${article.id}#0`,
-      documentId: article.id,
-      chunkIndex: 0,
-      vector: vectors[index] as number[],
-      title: article.title,
-      text: article.text,
-    })),
-  );
+  // Chunked, embedded and stored with exact token counts (what a nightly indexing job would do).
+  await indexDocuments(ARTICLES, { store: articles, embedder, source: "help_center" });
 
   const ticketHistory = batch("ticket_history", {
     entity: customer,
