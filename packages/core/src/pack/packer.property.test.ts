@@ -107,19 +107,19 @@ function blockShape(texts: fc.Arbitrary<string>, requiredRate: number): fc.Arbit
 
 function sectionShapes(options: {
   texts: fc.Arbitrary<string>;
-  limits: boolean;
+  /** Section limits to generate: none, maxTokens caps only, or both minTokens and maxTokens. */
+  limits: "none" | "caps" | "all";
   requiredRate: number;
 }): fc.Arbitrary<SectionShape[]> {
-  const limit = options.limits
-    ? fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined })
-    : fc.constant(undefined);
+  const limit = fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined });
+  const none = fc.constant(undefined);
   return fc
     .array(
       fc.record({
         title: fc.oneof(fc.constantFrom("Profile", "Recent activity", "Articles"), nastyText),
         priority: fc.integer({ min: 0, max: 100 }),
-        minTokens: limit,
-        maxTokens: limit,
+        minTokens: options.limits === "all" ? limit : none,
+        maxTokens: options.limits === "none" ? none : limit,
         blocks: fc.array(blockShape(options.texts, options.requiredRate), { minLength: 0, maxLength: 5 }),
       }),
       { minLength: 1, maxLength: 5 },
@@ -199,7 +199,7 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack properties (%s)", (e
   it("the recounted text equals `tokens` and never exceeds the budget", () => {
     fc.assert(
       fc.property(
-        sectionShapes({ texts: nastyText, limits: true, requiredRate: 0.1 }),
+        sectionShapes({ texts: nastyText, limits: "all", requiredRate: 0.1 }),
         // Small budgets land on exact boundaries more often; large ones exercise whole inclusion.
         fc.oneof(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 400 })),
         (shapes, maxTokens) => {
@@ -265,7 +265,7 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack properties (%s)", (e
 
   it("is tight: everything fits in exactly its token count, and not in one token less", () => {
     fc.assert(
-      fc.property(sectionShapes({ texts: nastyText, limits: false, requiredRate: 0 }), (shapes) => {
+      fc.property(sectionShapes({ texts: nastyText, limits: "none", requiredRate: 0 }), (shapes) => {
         const sections = toSections(shapes, tokenizer);
         const everything = pack({ sections, maxTokens: 1_000_000, tokenizer });
         fc.pre(everything.tokens > 1);
@@ -282,44 +282,56 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack properties (%s)", (e
     );
   });
 
-  it("never drops a higher-priority block while keeping a lower-priority one of the same size", () => {
-    // A small pool of texts makes equal sizes common.
-    const pooled = fc.constantFrom(
-      "One short line.",
-      "Another short line!",
-      "/path/to/file",
-      "🎉 emoji party 🎉",
-      "# not a heading",
-      "A first sentence. A second sentence? A third one!",
-      "東京都の天気",
-      "<|endoftext|> literal",
-    );
-    fc.assert(
-      fc.property(
-        sectionShapes({ texts: pooled, limits: false, requiredRate: 0 }),
-        fc.integer({ min: 1, max: 150 }),
-        (shapes, maxTokens) => {
-          const sections = toSections(shapes, tokenizer);
-          const output = pack({ sections, maxTokens, tokenizer });
-          const flat = sections.flatMap((entry) => entry.blocks);
-          output.blocks.forEach((dropped, droppedIndex) => {
-            if (dropped.outcome !== "dropped" || dropped.candidateTokens === 0) return;
-            const droppedPriority = (flat[droppedIndex] as PackBlock).priority;
-            output.blocks.forEach((kept, keptIndex) => {
-              if (kept.outcome === "dropped" || kept.candidateTokens !== dropped.candidateTokens) return;
-              expect((flat[keptIndex] as PackBlock).priority).toBeGreaterThanOrEqual(droppedPriority);
+  it.each([
+    ["without section limits", "none"],
+    ["with section caps (blocks dropped for the budget)", "caps"],
+  ] as const)(
+    "never drops a higher-priority block while keeping a lower-priority one of the same size, %s",
+    (_, limits) => {
+      // A small pool of texts makes equal sizes common.
+      const pooled = fc.constantFrom(
+        "One short line.",
+        "Another short line!",
+        "/path/to/file",
+        "🎉 emoji party 🎉",
+        "# not a heading",
+        "A first sentence. A second sentence? A third one!",
+        "東京都の天気",
+        "<|endoftext|> literal",
+      );
+      fc.assert(
+        fc.property(
+          sectionShapes({ texts: pooled, limits, requiredRate: 0 }),
+          fc.integer({ min: 1, max: 150 }),
+          (shapes, maxTokens) => {
+            const sections = toSections(shapes, tokenizer);
+            const output = pack({ sections, maxTokens, tokenizer });
+            const flat = sections.flatMap((entry) => entry.blocks);
+            output.blocks.forEach((dropped, droppedIndex) => {
+              // A section cap is the user's explicit limit for that section, not a priority decision.
+              if (
+                dropped.outcome !== "dropped" ||
+                dropped.reason !== "budget" ||
+                dropped.candidateTokens === 0
+              )
+                return;
+              const droppedPriority = (flat[droppedIndex] as PackBlock).priority;
+              output.blocks.forEach((kept, keptIndex) => {
+                if (kept.outcome === "dropped" || kept.candidateTokens !== dropped.candidateTokens) return;
+                expect((flat[keptIndex] as PackBlock).priority).toBeGreaterThanOrEqual(droppedPriority);
+              });
             });
-          });
-        },
-      ),
-      RUNS,
-    );
-  });
+          },
+        ),
+        RUNS,
+      );
+    },
+  );
 
   it("identical input gives byte-identical output, whatever the order of sections and blocks", () => {
     fc.assert(
       fc.property(
-        sectionShapes({ texts: nastyText, limits: true, requiredRate: 0 }),
+        sectionShapes({ texts: nastyText, limits: "all", requiredRate: 0 }),
         fc.integer({ min: 1, max: 300 }),
         fc.integer(),
         (shapes, maxTokens, seed) => {

@@ -167,8 +167,9 @@ export function pack(input: PackInput): PackOutput {
   }
   let general = remaining - reserved;
 
-  // Once a block was refused for lack of budget, no lower-priority block of the same size or larger
-  // may take its place (otherwise a lower priority would win just by landing in an opened section).
+  // Once a block was refused for lack of budget, a lower-priority block is kept only if it is smaller:
+  // otherwise a lower priority could win just by landing in a section whose heading is already paid.
+  // (Blocks drawing on their section's minTokens reserve are exempt: that claim is the point of it.)
   let smallestRefused = Number.POSITIVE_INFINITY;
   for (const candidate of optional) {
     if (candidate.dropReason !== undefined) continue;
@@ -177,16 +178,17 @@ export function pack(input: PackInput): PackOutput {
     const capLeft = section.cap - section.used;
     const available = Math.min(pool, capLeft);
     const capBinds = capLeft < pool;
-    const reason = capBinds ? `section maxTokens ${section.cap}` : "budget";
+    const yieldsToRefused = section.reserve === 0 && candidate.wholeTokens >= smallestRefused;
+    const reason = capBinds && !yieldsToRefused ? `section maxTokens ${section.cap}` : "budget";
 
     let placement: Placement | undefined;
-    if (section.reserve > 0 || candidate.wholeTokens < smallestRefused) {
+    if (!yieldsToRefused) {
       const headingCost = section.opened ? 0 : section.headingTokens;
       placement = placeBlock(candidate, available - headingCost, reason, tokenizer);
     }
     if (placement === undefined) {
       candidate.dropReason = reason;
-      if (!capBinds) smallestRefused = Math.min(smallestRefused, candidate.wholeTokens);
+      if (reason === "budget") smallestRefused = Math.min(smallestRefused, candidate.wholeTokens);
     } else {
       const cost = placement.tokens + (section.opened ? 0 : section.headingTokens);
       candidate.placement = placement;
