@@ -2,7 +2,12 @@
 // every call of a wrapped model; `embedderFromAiSdk` turns an AI SDK embedding model into an Embedder.
 export type { BudgetOptions } from "./budget.js";
 export { type AiSdkEmbeddingModel, type EmbedderFromAiSdkOptions, embedderFromAiSdk } from "./embedder.js";
-export { type ContextMiddlewareOptions, contextMiddleware, PROVIDER_KEY } from "./middleware.js";
+export {
+  type ContextMiddleware,
+  type ContextMiddlewareOptions,
+  contextMiddleware,
+  PROVIDER_KEY,
+} from "./middleware.js";
 export type { ContextPlacement } from "./prompt.js";
 export { CONTEXT_REQUEST_SHAPE, type ContextRequest, contextRequestSchema } from "./request.js";
 export { SPAN_NAME, type TelemetryOptions } from "./telemetry.js";

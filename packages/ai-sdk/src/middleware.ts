@@ -2,13 +2,7 @@
 // packed context. Assembly happens in `transformParams`, before the model is called, so a required
 // source that is unavailable fails the call without spending a model request; the trace rides back
 // on the result's provider metadata (generate) or on the stream's finish part (stream).
-import type {
-  LanguageModelV3CallOptions,
-  LanguageModelV3Middleware,
-  LanguageModelV4CallOptions,
-  LanguageModelV4Middleware,
-  LanguageModelV4StreamPart,
-} from "@ai-sdk/provider";
+import type { LanguageModelV3CallOptions, LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import {
   type AssembleRequest,
   type AssembleResult,
@@ -71,18 +65,40 @@ type CallParams = {
 };
 
 /**
+ * The middleware object. Its methods are generic over the SDK's parameter and result types, so it is
+ * assignable to `LanguageModelMiddleware` of whichever `ai` (and `@ai-sdk/provider`) version the
+ * application installed, not only the one this package was built against.
+ */
+export interface ContextMiddleware<Version extends "v3" | "v4"> {
+  readonly specificationVersion: Version;
+  transformParams<Params extends object>(options: {
+    type: "generate" | "stream";
+    params: Params;
+    model: unknown;
+  }): PromiseLike<Params>;
+  wrapGenerate<Result extends object>(options: {
+    doGenerate: () => PromiseLike<Result>;
+    params: object;
+  }): PromiseLike<Result>;
+  wrapStream<Result extends { stream: ReadableStream<unknown> }>(options: {
+    doStream: () => PromiseLike<Result>;
+    params: object;
+  }): PromiseLike<Result>;
+}
+
+/**
  * Context middleware for `wrapLanguageModel`. Returns a specification-v4 middleware (ai@7); pass
  * `specificationVersion: "v3"` for ai@6.
  */
 export function contextMiddleware(
   options: ContextMiddlewareOptions<LanguageModelV4CallOptions> & { specificationVersion?: "v4" },
-): LanguageModelV4Middleware;
+): ContextMiddleware<"v4">;
 export function contextMiddleware(
   options: ContextMiddlewareOptions<LanguageModelV3CallOptions> & { specificationVersion: "v3" },
-): LanguageModelV3Middleware;
+): ContextMiddleware<"v3">;
 export function contextMiddleware(
   options: ContextMiddlewareOptions<never> & { specificationVersion?: "v3" | "v4" },
-): LanguageModelV4Middleware | LanguageModelV3Middleware {
+): ContextMiddleware<"v3" | "v4"> {
   const settings = validateOptions(options);
   // Traces of assembled calls, keyed by the parameter object `transformParams` returned: the AI SDK
   // hands that same object to `wrapGenerate`/`wrapStream`, even with other middlewares around.
@@ -182,37 +198,27 @@ export function contextMiddleware(
     return parseContextRequest(input, origin);
   }
 
+  type StreamPart = { type: string; providerMetadata?: Record<string, unknown> };
+
   return {
     specificationVersion: settings.specificationVersion,
-    transformParams: transformParams as never,
-    wrapGenerate: (async ({
-      doGenerate,
-      params,
-    }: {
-      doGenerate: () => PromiseLike<{ providerMetadata?: Record<string, unknown> }>;
-      params: object;
-    }) => {
-      const result = await doGenerate();
+    transformParams: (options) => transformParams(options as never) as never,
+    async wrapGenerate({ doGenerate, params }) {
+      const result = (await doGenerate()) as { providerMetadata?: Record<string, unknown> };
       const trace = traces.get(params);
-      if (!trace) return result;
+      if (!trace) return result as never;
       return {
         ...result,
         providerMetadata: { ...result.providerMetadata, [PROVIDER_KEY]: toProviderMetadata(trace) },
-      };
-    }) as never,
-    wrapStream: (async ({
-      doStream,
-      params,
-    }: {
-      doStream: () => PromiseLike<{ stream: ReadableStream<LanguageModelV4StreamPart> }>;
-      params: object;
-    }) => {
+      } as never;
+    },
+    async wrapStream({ doStream, params }) {
       const result = await doStream();
       const trace = traces.get(params);
       if (!trace) return result;
       const metadata = toProviderMetadata(trace);
-      const stream = result.stream.pipeThrough(
-        new TransformStream<LanguageModelV4StreamPart, LanguageModelV4StreamPart>({
+      const stream = (result.stream as ReadableStream<StreamPart>).pipeThrough(
+        new TransformStream<StreamPart, StreamPart>({
           transform(part, controller) {
             controller.enqueue(
               part.type === "finish"
@@ -223,7 +229,7 @@ export function contextMiddleware(
         }),
       );
       return { ...result, stream };
-    }) as never,
+    },
   };
 }
 

@@ -115,10 +115,10 @@ describe("withContext", () => {
           result.forEach((message, index) => {
             if (index !== target) expect(message).toBe(prompt[index]);
           });
-          const changed = result[target] as Extract<PromptMessage, { role: "user" }>;
+          const changed = result[target] as Extract<PromptMessage, { content: ReadonlyArray<unknown> }>;
           expect(changed.content[0]).toEqual({ type: "text", text: `${text}\n\n` });
           expect(changed.content.slice(1)).toEqual(
-            (prompt[target] as Extract<PromptMessage, { role: "user" }>).content,
+            (prompt[target] as Extract<PromptMessage, { content: ReadonlyArray<unknown> }>).content,
           );
         },
       ),
