@@ -342,6 +342,20 @@ export function testVectorStore(options: VectorStoreContractOptions): void {
           "globex text",
         ]);
       });
+
+      it("a query or delete without a tenant sees only tenant-less records", async () => {
+        const { store } = context;
+        await store.upsert([
+          record("doc", 0, axis(0), { text: "no tenant" }),
+          record("doc", 0, axis(0), { tenant: "acme", text: "acme" }),
+        ]);
+        expect((await store.query(query(axis(0)))).map((hit) => hit.text)).toEqual(["no tenant"]);
+        await store.deleteDocument("doc");
+        expect(await store.query(query(axis(0)))).toEqual([]);
+        expect((await store.query(query(axis(0), { tenant: "acme" }))).map((hit) => hit.text)).toEqual([
+          "acme",
+        ]);
+      });
     });
 
     describe("multi-tenant stores", () => {

@@ -29,7 +29,7 @@ const NO_CODE = 0;
 class Codes {
   private readonly byValue = new Map<string, number>();
   code(value: string | undefined): number {
-    if (value === undefined) return NO_CODE;
+    if (value === undefined || value === "") return NO_CODE;
     let code = this.byValue.get(value);
     if (code === undefined) {
       code = this.byValue.size + 1;
@@ -38,14 +38,18 @@ class Codes {
     return code;
   }
   /** -1 when the value was never stored: a filter on it matches nothing. */
-  lookup(value: string): number {
+  lookup(value: string | undefined): number {
+    if (value === undefined || value === "") return NO_CODE;
     return this.byValue.get(value) ?? -1;
   }
 }
 
-/** Internal key: ids are unique per tenant, so two tenants never overwrite each other's chunks. */
+/**
+ * Internal key: ids are unique per tenant, so two tenants never overwrite each other's chunks. No
+ * tenant and "" are the same namespace (the tenant-less one).
+ */
 export function recordKey(tenant: string | undefined, id: string): string {
-  return tenant === undefined ? `\u0000${id}` : `${tenant}\u0000${id}`;
+  return `${tenant ?? ""}\u0000${id}`;
 }
 
 export class FlatIndex {
@@ -155,7 +159,7 @@ export class FlatIndex {
     keys.add(key);
   }
 
-  /** Removes every chunk of `documentId` (of one tenant when given). Returns how many were removed. */
+  /** Removes every chunk of `documentId` in one tenant's namespace. Returns how many were removed. */
   deleteDocument(documentId: string, tenant: string | undefined): number {
     const keys = this.keysByDocument.get(documentId);
     if (!keys) return 0;
@@ -164,7 +168,7 @@ export class FlatIndex {
       const slot = this.slotByKey.get(key);
       if (slot === undefined) continue;
       const record = this.records[slot] as StoredRecord;
-      if (tenant !== undefined && record.tenant !== tenant) continue;
+      if ((record.tenant ?? "") !== (tenant ?? "")) continue;
       this.removeSlot(slot, key);
       removed++;
     }
@@ -178,7 +182,8 @@ export class FlatIndex {
     writeUnit(query.vector, queryVector, 0, dimensions);
     const topK = query.topK;
     const minScore = query.minScore ?? Number.NEGATIVE_INFINITY;
-    const tenant = query.tenant === undefined ? undefined : this.tenants.lookup(query.tenant);
+    // Every query is scoped to one tenant namespace; without a tenant, to the tenant-less records.
+    const tenant = this.tenants.lookup(query.tenant);
     const source = query.source === undefined ? undefined : this.sources.lookup(query.source);
     const entity = query.entityKey === undefined ? undefined : this.entities.lookup(query.entityKey);
     if (tenant === -1 || source === -1 || entity === -1 || topK <= 0) return [];
@@ -225,7 +230,7 @@ export class FlatIndex {
     limit: number,
     minScore: number,
     filters: {
-      tenant: number | undefined;
+      tenant: number;
       source: number | undefined;
       entity: number | undefined;
       filter: Array<[string, string | number | boolean]> | undefined;
@@ -241,7 +246,7 @@ export class FlatIndex {
     for (let slot = 0; slot < count; slot++) {
       const score = scores[slot] as number;
       if (score < floor || (selection.filled === limit && score === floor)) continue;
-      if (tenant !== undefined && tenantCodes[slot] !== tenant) continue;
+      if (tenantCodes[slot] !== tenant) continue;
       if (source !== undefined && sourceCodes[slot] !== source) continue;
       if (entity !== undefined && entityCodes[slot] !== entity) continue;
       if (filter && !matches(this.records[slot] as StoredRecord, filter)) continue;

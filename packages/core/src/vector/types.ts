@@ -32,6 +32,7 @@ export interface VectorQuery {
   readonly topK: number;
   /** Hits scoring below this are not returned (cosine similarity, -1..1). */
   readonly minScore?: number;
+  /** Scopes the search to one tenant; without it only records without a tenant match. */
   readonly tenant?: string;
   readonly entityKey?: string;
   readonly source?: string;
