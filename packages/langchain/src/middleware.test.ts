@@ -4,7 +4,7 @@ import { fakeModel } from "@langchain/core/testing";
 import { createAgent, MiddlewareError, tool } from "langchain";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type SupportFixture, supportFixture } from "../test/support-store.js";
+import { ADA_CONTEXT, type SupportFixture, supportFixture } from "../test/support-store.js";
 import { contextMiddleware } from "./middleware.js";
 import { TRACE_EVENT } from "./trace-event.js";
 
@@ -15,21 +15,6 @@ beforeAll(async () => {
 
 const ada = { customer: { customerId: "c-ada" } };
 const bob = { customer: { customerId: "c-bob" } };
-
-const ADA_CONTEXT = [
-  "## Customer",
-  "- Plan: Pro",
-  "- Past tickets: 4",
-  "- Summary: Waiting on a refund for order A-100.",
-  "## Recent messages",
-  "- customer: Where is my refund?",
-  "## Help center",
-  "- Refund timing: Refunds reach the original card within 5 to 7 business days after approval.",
-  "## Orders",
-  "- order: A-100",
-  "- state: refund approved",
-  "",
-].join("\n");
 
 function agentWith(
   model: ReturnType<typeof fakeModel>,

@@ -1,7 +1,7 @@
 import { type AssemblyTrace, isCtxError } from "@ctxstore/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
+import { ADA_CONTEXT, NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
 import { contextItems } from "./items.js";
 import { ContextStoreRetriever } from "./retriever.js";
 import { TRACE_EVENT } from "./trace-event.js";
@@ -26,7 +26,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("ContextStoreRetriever", () => {
-  it("returns one Document per context item, with the exact packed text and its facts", async () => {
+  it("returns one Document per context item (per passage for vector sources) with its exact packed text", async () => {
     const documents = await retriever({ keys: ada }).invoke("When will my refund arrive?");
     expect(documents.map((document) => [document.metadata.source, document.pageContent])).toEqual([
       ["ticket_history", "- Plan: Pro\n- Past tickets: 4\n- Summary: Waiting on a refund for order A-100."],
@@ -35,8 +35,25 @@ describe("ContextStoreRetriever", () => {
         "help_center",
         "- Refund timing: Refunds reach the original card within 5 to 7 business days after approval.",
       ],
+      [
+        "help_center",
+        "- Password reset: Reset a forgotten password from the sign-in page with the email link.",
+      ],
       ["order_status", "- order: A-100\n- state: refund approved"],
     ]);
+    // Together the documents are the packed context, section by section.
+    expect(documents.map((document) => document.pageContent).join("\n")).toBe(
+      ADA_CONTEXT.split("\n")
+        .filter((line) => !line.startsWith("## ") && line.length > 0)
+        .join("\n"),
+    );
+    const passages = documents.filter((document) => document.metadata.source === "help_center");
+    expect(passages.map((document) => [document.metadata.documentId, document.metadata.title])).toEqual([
+      ["refunds", "Refund timing"],
+      ["password", "Password reset"],
+    ]);
+    const scores = passages.map((document) => document.metadata.score ?? Number.NaN);
+    expect(scores[0]).toBeGreaterThan(scores[1] as number);
     const [history] = documents;
     expect(history?.metadata).toMatchObject({
       source: "ticket_history",
@@ -55,6 +72,24 @@ describe("ContextStoreRetriever", () => {
         .reduce((sum, line) => sum + tokenizer.count(`${line}\n`), 0);
       expect(document.metadata.tokens).toBe(counted);
     }
+  });
+
+  it("splits a truncated passage list into the kept passages, leaving out the truncation marker", async () => {
+    let truncatedSeen = 0;
+    for (let maxTokens = 20; maxTokens <= 60; maxTokens++) {
+      const documents = await retriever({
+        keys: ada,
+        sources: ["help_center"],
+        budget: { maxTokens },
+      }).invoke("When will my refund arrive?");
+      if (documents[0]?.metadata.outcome !== "truncated") continue;
+      truncatedSeen += 1;
+      expect(documents.map((document) => document.pageContent)).toEqual([
+        "- Refund timing: Refunds reach the original card within 5 to 7 business days after approval.",
+      ]);
+      expect(documents[0]?.metadata).toMatchObject({ documentId: "refunds", status: "ok" });
+    }
+    expect(truncatedSeen).toBeGreaterThan(0);
   });
 
   it("takes per-call keys from config.configurable.ctxstore, replacing the constructor's", async () => {
@@ -84,7 +119,13 @@ describe("ContextStoreRetriever", () => {
         rendered: "note",
         reason: "orders service unreachable",
       });
-      expect(documents).toHaveLength(4);
+      expect(documents.map((document) => document.metadata.source)).toEqual([
+        "ticket_history",
+        "recent_messages",
+        "help_center",
+        "help_center",
+        "order_status",
+      ]);
     } finally {
       fixture.orderLookupDown = false;
     }

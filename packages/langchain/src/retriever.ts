@@ -1,16 +1,17 @@
 // ContextStoreRetriever: a LangChain retriever over a ctxstore context store. `invoke(question)`
-// assembles the packed context and returns one Document per source that reached the prompt, whose
+// assembles the packed context and returns one Document per source that reached the prompt (per
+// passage for vector sources), whose
 // metadata says what it is (source, tier, section), how much to trust it (status, event time, age)
 // and what it costs (tokens). An unavailable source under the `note` policy comes back as a Document
 // whose status says so: an empty result list would read like "nothing known", which is the phantom
 // zero ctxstore exists to prevent.
-import type { ContextStore, Status, Tier } from "@ctxstore/core";
+import type { AssembleResult, ContextStore, Status, Tier, Tokenizer, VectorHit } from "@ctxstore/core";
 import { CtxError } from "@ctxstore/core";
 import { CallbackManager, type CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
-import { contextItems } from "./items.js";
+import { type ContextItem, contextItems } from "./items.js";
 import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
@@ -40,6 +41,12 @@ export interface ContextDocumentMetadata {
   readonly reason?: string;
   /** The assembly trace id (the full trace is dispatched as the `ctxstore_trace` custom event). */
   readonly traceId: string;
+  /** Vector sources (one Document per passage): similarity score and citation of the passage. */
+  readonly score?: number;
+  readonly documentId?: string;
+  readonly chunkIndex?: number;
+  readonly title?: string;
+  readonly url?: string;
 }
 
 export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata> {
@@ -132,27 +139,79 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
     });
     const result = await this.store.assemble(request);
     if (runManager) await emitTrace(result.trace, { callbacks: runManager.getChild() });
-    return contextItems(result, this.store.tokenizer).map(
-      ({ text, trace }) =>
-        new Document<ContextDocumentMetadata>({
-          id: `${result.trace.id}/${trace.source}`,
-          pageContent: text,
-          metadata: {
-            source: trace.source,
-            tier: trace.tier,
-            section: trace.section,
-            status: trace.status,
-            rendered: trace.rendered as ContextDocumentMetadata["rendered"],
-            outcome: trace.outcome as ContextDocumentMetadata["outcome"],
-            ...(trace.eventTime === undefined ? {} : { eventTime: trace.eventTime }),
-            ...(trace.ageMs === undefined ? {} : { ageMs: trace.ageMs }),
-            tokens: trace.tokens,
-            ...(trace.reason === undefined ? {} : { reason: trace.reason }),
-            traceId: result.trace.id,
-          },
-        }),
+    return contextItems(result, this.store.tokenizer).flatMap((item) =>
+      documentsFor(item, result, this.store.tokenizer),
     );
   }
+}
+
+/**
+ * One Document per context item; a vector source's item is split further into one Document per
+ * passage (with its score and citation), which is what a retriever's caller expects from a search.
+ */
+function documentsFor(
+  item: ContextItem,
+  result: AssembleResult,
+  tokenizer: Tokenizer,
+): Document<ContextDocumentMetadata>[] {
+  const { trace } = item;
+  const metadata: ContextDocumentMetadata = {
+    source: trace.source,
+    tier: trace.tier,
+    section: trace.section,
+    status: trace.status,
+    rendered: trace.rendered as ContextDocumentMetadata["rendered"],
+    outcome: trace.outcome as ContextDocumentMetadata["outcome"],
+    ...(trace.eventTime === undefined ? {} : { eventTime: trace.eventTime }),
+    ...(trace.ageMs === undefined ? {} : { ageMs: trace.ageMs }),
+    tokens: trace.tokens,
+    ...(trace.reason === undefined ? {} : { reason: trace.reason }),
+    traceId: result.trace.id,
+  };
+  const id = `${result.trace.id}/${trace.source}`;
+  const passages =
+    trace.tier === "vector" && trace.rendered === "value" ? vectorPassages(item, result) : undefined;
+  if (!passages) return [new Document({ id, pageContent: item.text, metadata })];
+  return passages.map(({ line, hit }, index) => {
+    const tokens = tokenizer.count(`${line}\n`);
+    return new Document({
+      id: `${id}/${index}`,
+      pageContent: line,
+      metadata: {
+        ...metadata,
+        tokens,
+        score: hit.score,
+        documentId: hit.documentId,
+        chunkIndex: hit.chunkIndex,
+        ...(hit.title === undefined ? {} : { title: hit.title }),
+        ...(hit.url === undefined ? {} : { url: hit.url }),
+      },
+    });
+  });
+}
+
+/**
+ * Pairs a vector item's passage lines with the hits they render (one line per hit, best first; a
+ * truncated list ends with a "[… n more items not shown]" marker, which belongs to no hit). Returns
+ * undefined when the lines and hits do not pair up, and the item stays one Document.
+ */
+function vectorPassages(
+  item: ContextItem,
+  result: AssembleResult,
+): { line: string; hit: VectorHit }[] | undefined {
+  const hits = result.values[item.trace.source]?.value;
+  if (!Array.isArray(hits)) return undefined;
+  const lines = item.text.split("\n");
+  const passages = lines.filter((line) => line.startsWith("- "));
+  const markers = lines.length - passages.length;
+  if (
+    passages.length === 0 ||
+    passages.length > hits.length ||
+    markers > (item.trace.outcome === "truncated" ? 1 : 0)
+  ) {
+    return undefined;
+  }
+  return passages.map((line, index) => ({ line, hit: hits[index] as VectorHit }));
 }
 
 function describe(input: unknown): string {

@@ -18,6 +18,23 @@ import { z } from "zod";
 export const NOW = Date.parse("2026-11-20T12:00:00Z");
 const HOUR = 3_600_000;
 
+/** The packed context of customer c-ada for "When will my refund arrive?" (budget 400). */
+export const ADA_CONTEXT = [
+  "## Customer",
+  "- Plan: Pro",
+  "- Past tickets: 4",
+  "- Summary: Waiting on a refund for order A-100.",
+  "## Recent messages",
+  "- customer: Where is my refund?",
+  "## Help center",
+  "- Refund timing: Refunds reach the original card within 5 to 7 business days after approval.",
+  "- Password reset: Reset a forgotten password from the sign-in page with the email link.",
+  "## Orders",
+  "- order: A-100",
+  "- state: refund approved",
+  "",
+].join("\n");
+
 export const customer = defineEntity("customer", { key: z.object({ customerId: z.string().min(1) }) });
 
 export interface SupportFixture {
@@ -94,7 +111,7 @@ export async function supportFixture(): Promise<SupportFixture> {
   const helpCenter = vector("help_center", {
     store: articles,
     embedder,
-    topK: 1,
+    topK: 2,
     section: "Help center",
     priority: 50,
   });
