@@ -407,7 +407,7 @@ function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): nu
     section.used += cost;
     candidate.placement = {
       outcome: "included",
-      lines: [...candidate.lines, ...candidate.suffix],
+      lines: wholeLines(candidate),
       tokens: candidate.wholeTokens,
       keptLines: candidate.lines.length,
     };
@@ -434,6 +434,11 @@ function placeRequired(greedyOrder: readonly Candidate[], maxTokens: number): nu
   );
 }
 
+/** The lines of a block included whole (no copy in the common case: no suffix). */
+function wholeLines(candidate: Candidate): readonly string[] {
+  return candidate.suffix.length === 0 ? candidate.lines : [...candidate.lines, ...candidate.suffix];
+}
+
 /** The block whole if it fits in `available` tokens, else truncated per its kind, else undefined. */
 function placeBlock(
   candidate: Candidate,
@@ -444,7 +449,7 @@ function placeBlock(
   if (candidate.wholeTokens <= available) {
     return {
       outcome: "included",
-      lines: [...candidate.lines, ...candidate.suffix],
+      lines: wholeLines(candidate),
       tokens: candidate.wholeTokens,
       keptLines: candidate.lines.length,
     };
