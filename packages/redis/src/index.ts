@@ -2,5 +2,13 @@
 // worker. Test helpers (spawned servers) live in "@ctxstore/redis/testing".
 export type { BodyCodec } from "./codec.js";
 export type { RedisClient, RedisConnectionOptions } from "./connection.js";
+export {
+  createStreamIngestor,
+  type StreamIngestor,
+  type StreamIngestorCounters,
+  type StreamIngestorOptions,
+} from "./ingest/ingestor.js";
+export { createStreamProducer, type StreamProducer, type StreamProducerOptions } from "./ingest/producer.js";
+export { decodeStreamEvent, encodeStreamEvent, type StreamEvent } from "./ingest/wire.js";
 export { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 export { type RedisOnlineStore, type RedisStoreOptions, redisStore } from "./store.js";
