@@ -105,6 +105,16 @@ describe("contextRunnable in an LCEL chain", () => {
     expect(second).toContain("Plan: Free");
   });
 
+  it("takes a request-shaped input { query, keys }", async () => {
+    const runnable = contextRunnable(fixture.store, { keys: bob, budget: { maxTokens: 400 } });
+    expect(await runnable.invoke({ query: "When will my refund arrive?", keys: ada })).toBe(ADA_CONTEXT);
+    const error = await runnable
+      .invoke({ query: "Refund?", keys: "c-ada" } as never)
+      .catch((caught: unknown) => caught);
+    expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+    expect((error as Error).message).toContain("input.keys must be entity keys by entity name");
+  });
+
   it("renders an unavailable source as an explicit unknown in the prompt", async () => {
     fixture.orderLookupDown = true;
     try {

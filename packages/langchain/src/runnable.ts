@@ -10,14 +10,16 @@ import {
   type CallOptions,
   type ContextRequestOptions,
   checkAdapterOptions,
+  type EntityKeys,
   readCallOptions,
 } from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
 /**
- * What the runnable accepts: the question itself, or the chain's input object. From an object it
- * reads the question from `query`, `question` or `input` (first string found) and per-call request
- * fields from `ctxstore` (same shape as `config.configurable.ctxstore`).
+ * What the runnable accepts: the question itself, or a request-shaped object such as the chain's
+ * input. From an object it reads the question from `query`, `question` or `input` (first string
+ * found), entity keys from `keys`, and other per-call request fields from `ctxstore` (same shape as
+ * `config.configurable.ctxstore`).
  */
 export type ContextInput =
   | string
@@ -25,6 +27,9 @@ export type ContextInput =
       readonly query?: string;
       readonly question?: string;
       readonly input?: string;
+      /** Entity keys for this input (a request-shaped input: `{ query, keys }`). */
+      readonly keys?: EntityKeys;
+      /** Per-input request fields, same shape as `config.configurable.ctxstore`. */
       readonly ctxstore?: CallOptions;
       readonly [field: string]: unknown;
     };
@@ -62,7 +67,12 @@ export function contextRunnable<Input = ContextInput>(
     }
     const request = buildRequest(store, requestOptions, {
       query,
-      calls: [readCallOptions(config?.configurable, "config.configurable"), readCallOptions(input, "input")],
+      // Later layers win entity by entity: config, then the input's ctxstore field, then its keys.
+      calls: [
+        readCallOptions(config?.configurable, "config.configurable"),
+        readCallOptions(input, "input"),
+        inputKeys(input),
+      ],
       signal: config?.signal,
       keysHint: "config.configurable.ctxstore.keys (or the input's ctxstore.keys)",
     });
@@ -87,4 +97,19 @@ function defaultQuery(input: unknown): string | undefined {
     if (typeof value === "string") return value;
   }
   return undefined;
+}
+
+/** The `keys` field of a request-shaped input, checked to be entity keys by entity name. */
+function inputKeys(input: unknown): CallOptions | undefined {
+  if (input === null || typeof input !== "object") return undefined;
+  const keys = (input as Record<string, unknown>).keys;
+  if (keys === undefined) return undefined;
+  if (keys === null || typeof keys !== "object" || Array.isArray(keys)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `contextRunnable input.keys must be entity keys by entity name, e.g. { customer: { customerId: "c1" } }; got ${Array.isArray(keys) ? "an array" : JSON.stringify(keys)}.`,
+      {},
+    );
+  }
+  return { keys: keys as Record<string, unknown> };
 }
