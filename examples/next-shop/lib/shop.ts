@@ -1,0 +1,55 @@
+// The server's one context store: the shared shop definitions (profile and orders in the batch tier,
+// the session's events in the stream tier, live inventory and loyalty in the realtime tier, the help
+// center in the vector tier) over Redis. Kept on globalThis so every route bundle and every hot reload
+// shares one Redis connection. Node.js runtime only: ioredis needs TCP sockets (see the README).
+import { createShopContext, type ShopContext } from "@ctxstore-examples/quickstart/shop";
+import { redisStore } from "@ctxstore/redis";
+
+/** The example's own Redis (started by `pnpm redis`), never the machine's default 6379. */
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6390";
+
+interface ShopState {
+  shop: Promise<ShopContext>;
+  seeding: Promise<void> | undefined;
+  seeded: boolean;
+}
+
+const holder = globalThis as typeof globalThis & { __ctxstoreNextShop?: ShopState };
+
+function state(): ShopState {
+  holder.__ctxstoreNextShop ??= {
+    shop: createShopContext({
+      // Short timeouts: a request must not wait on a Redis that is down; assemble reports it instead.
+      online: redisStore({ url: REDIS_URL, commandTimeoutMs: 250, connectTimeoutMs: 500, reconnect: { maxDelayMs: 500 } }),
+      deadline: "400ms",
+    }),
+    seeding: undefined,
+    seeded: false,
+  };
+  return holder.__ctxstoreNextShop;
+}
+
+/**
+ * The shop, seeded with the demo customers and the help-center index. Seeding needs Redis; if it is
+ * down the app still serves (with the context reported unavailable) and seeding is retried on the
+ * next request.
+ */
+export async function getShop(): Promise<ShopContext> {
+  const current = state();
+  const shop = await current.shop;
+  if (!current.seeded) {
+    current.seeding ??= shop
+      .seed()
+      .then(() => {
+        current.seeded = true;
+      })
+      .catch((error: unknown) => {
+        console.warn(`next-shop: could not seed the demo data yet (${error instanceof Error ? error.message : String(error)}); retrying on the next request.`);
+      })
+      .finally(() => {
+        current.seeding = undefined;
+      });
+    await current.seeding;
+  }
+  return shop;
+}

@@ -1,0 +1,32 @@
+// Next.js configuration for the example. The @ctxstore packages are consumed from their TypeScript
+// sources inside this monorepo (no build step), so webpack aliases each one to its `src` entry and
+// resolves the `.js` import specifiers of those sources to their `.ts` files. Turbopack (Next 16's
+// default bundler) cannot map `.js` specifiers to `.ts` files yet, so the scripts pass `--webpack`.
+// An app that installs @ctxstore/* from npm needs none of this: the published packages ship `dist`.
+import { fileURLToPath } from "node:url";
+import type { NextConfig } from "next";
+
+const sourceEntries: Record<string, string> = {
+  "@ctxstore/core": "packages/core/src/index.ts",
+  "@ctxstore/next": "packages/next/src/index.ts",
+  "@ctxstore/next/chat": "packages/next/src/chat/index.ts",
+  "@ctxstore/redis": "packages/redis/src/index.ts",
+  "@ctxstore/ai-sdk": "packages/ai-sdk/src/index.ts",
+};
+
+const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+const config: NextConfig = {
+  transpilePackages: ["@ctxstore/core", "@ctxstore/next", "@ctxstore/redis", "@ctxstore/ai-sdk", "@ctxstore-examples/quickstart"],
+  // ioredis opens TCP sockets: keep it a plain Node require rather than bundling it.
+  serverExternalPackages: ["ioredis"],
+  experimental: { externalDir: true, extensionAlias: { ".js": [".ts", ".tsx", ".js"] } },
+  webpack: (webpackConfig) => {
+    for (const [name, entry] of Object.entries(sourceEntries)) {
+      webpackConfig.resolve.alias[`${name}$`] = `${repositoryRoot}${entry}`;
+    }
+    return webpackConfig;
+  },
+};
+
+export default config;
