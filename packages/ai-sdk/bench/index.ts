@@ -1,0 +1,196 @@
+// middleware.ai-sdk: what the context middleware adds to a generateText call. The same call runs
+// against a constant model with and without the middleware, interleaved in one process; the
+// difference of the medians is the overhead, and the store's own assemble p50 for the same request
+// is reported beside it (the target: overhead within 0.1 ms of assemble).
+// Store shape as in assemble.memory: 2 entities, 20 batch + 10 stream sources (10 events each), 2
+// realtime sources answering at once, a 2,000-token budget, the embedded memory store.
+
+import type { LanguageModelV4 } from "@ai-sdk/provider";
+import { type AnySource, batch, createContextStore, defineEntity, realtime, stream } from "@ctxstore/core";
+import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/testing";
+import { generateText, streamText, wrapLanguageModel } from "ai";
+import { z } from "zod";
+import { contextMiddleware } from "../src/index.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const BENCH = "middleware.ai-sdk";
+const QUESTION = "Do you have the Trail Runner X in my size?";
+const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
+const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
+
+function sources(): AnySource[] {
+  const list: AnySource[] = [];
+  for (let index = 0; index < 20; index++) {
+    list.push(
+      batch(`profile_${index}`, {
+        entity: user,
+        schema: z.object({ summary: z.string(), score: z.number() }),
+        maxAge: "2d",
+        section: `Profile ${index % 4}`,
+        priority: 90 - index,
+        render: (value) => `${value.summary} Score ${value.score}.`,
+      }),
+    );
+  }
+  for (let index = 0; index < 10; index++) {
+    list.push(
+      stream(`activity_${index}`, {
+        entity: session,
+        schema: z.object({ action: z.string(), item: z.string() }),
+        window: 10,
+        maxAge: "10m",
+        section: `Activity ${index % 2}`,
+        priority: 60 - index,
+        render: (event) => `${event.action} ${event.item}`,
+      }),
+    );
+  }
+  for (const name of ["inventory", "loyalty"]) {
+    list.push(
+      realtime(name, {
+        entity: user,
+        schema: z.object({ value: z.string() }),
+        timeout: "50ms",
+        section: "Live",
+        priority: 40,
+        resolve: () => ({ value: `${name} ok` }),
+        render: (value) => value.value,
+      }),
+    );
+  }
+  return list;
+}
+
+async function seededContext() {
+  const list = sources();
+  const ctx = createContextStore({ sources: list, deadline: "200ms" });
+  await ctx.ready();
+  for (const source of list) {
+    if (source.tier === "batch") {
+      await ctx.write(source, keys.user, {
+        summary: `Summary of ${source.name}: likes trail running and long climbs.`,
+        score: 7,
+      });
+    } else if (source.tier === "stream") {
+      for (let index = 0; index < 10; index++)
+        await ctx.append(source, keys.session, { action: "viewed", item: `product ${index}` });
+    }
+  }
+  return ctx;
+}
+
+// A constant model: no recording, no prompt-dependent work, so the two paths differ only by the middleware.
+const usage = {
+  inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 2, text: 2, reasoning: undefined },
+};
+const finishReason = { unified: "stop" as const, raw: "stop" };
+const constantModel: LanguageModelV4 = {
+  specificationVersion: "v4",
+  provider: "bench",
+  modelId: "constant",
+  supportedUrls: {},
+  doGenerate: async () => ({ content: [{ type: "text", text: "Yes." }], finishReason, usage, warnings: [] }),
+  doStream: async () => ({
+    stream: new ReadableStream({
+      start(controller) {
+        controller.enqueue({ type: "stream-start", warnings: [] });
+        controller.enqueue({ type: "text-start", id: "t" });
+        controller.enqueue({ type: "text-delta", id: "t", delta: "Yes." });
+        controller.enqueue({ type: "text-end", id: "t" });
+        controller.enqueue({ type: "finish", finishReason, usage });
+        controller.close();
+      },
+    }),
+  }),
+};
+
+/** Runs the bodies in alternating rounds so drift (GC, a noisy neighbour) hits every path alike. */
+async function interleaved(bodies: Record<string, () => Promise<unknown>>, iterations: number, rounds = 10) {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(bodies).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, body] of Object.entries(bodies)) {
+      const result = await measure(body, {
+        iterations: Math.ceil(iterations / rounds),
+        warmup: round === 0 ? 200 : 20,
+      });
+      samples[name]?.push(...result.samples);
+    }
+  }
+  return samples;
+}
+
+const ctx = await seededContext();
+const wrapped = wrapLanguageModel({
+  model: constantModel,
+  middleware: contextMiddleware({ context: ctx, budget: { maxTokens: 2_000 } }),
+});
+const providerOptions = { ctxstore: { keys } };
+const request = { keys, query: QUESTION, budget: { maxTokens: 2_000 } };
+
+// Sanity: the wrapped call really assembled the same context the baseline assemble produces.
+const probe = await generateText({ model: wrapped, prompt: QUESTION, providerOptions });
+const probeTrace = probe.providerMetadata?.ctxstore as { totals: { tokens: number } } | undefined;
+const direct = await ctx.assemble(request);
+if (probeTrace?.totals.tokens !== direct.tokens)
+  throw new Error(
+    `bench setup: middleware packed ${probeTrace?.totals.tokens} tokens, assemble ${direct.tokens}`,
+  );
+
+const iterations = quick ? 2_000 : 20_000;
+const samples = await interleaved(
+  {
+    assemble: () => ctx.assemble(request),
+    generatePlain: () => generateText({ model: constantModel, prompt: QUESTION }),
+    generateWrapped: () => generateText({ model: wrapped, prompt: QUESTION, providerOptions }),
+    streamPlain: () => Promise.resolve(streamText({ model: constantModel, prompt: QUESTION }).text),
+    streamWrapped: () =>
+      Promise.resolve(streamText({ model: wrapped, prompt: QUESTION, providerOptions }).text),
+  },
+  iterations,
+);
+const p50 = (name: string) => percentile(samples[name] ?? [], 50);
+const p99 = (name: string) => percentile(samples[name] ?? [], 99);
+const assembleP50 = p50("assemble");
+const generateOverhead = p50("generateWrapped") - p50("generatePlain");
+const streamOverhead = p50("streamWrapped") - p50("streamPlain");
+const shape = { sources: 32, tokens: direct.tokens };
+
+const figures: BenchFigure[] = [
+  {
+    bench: BENCH,
+    metric: "overhead_ms_p50",
+    value: generateOverhead,
+    unit: "ms",
+    call: "generateText",
+    ...shape,
+  },
+  {
+    bench: BENCH,
+    metric: "assemble_p50_ms",
+    value: assembleP50,
+    unit: "ms",
+    note: "same store and request, same run",
+    ...shape,
+  },
+  {
+    bench: BENCH,
+    metric: "overhead_minus_assemble_ms",
+    value: generateOverhead - assembleP50,
+    unit: "ms",
+    target: "<= 0.1",
+  },
+  { bench: BENCH, metric: "generate_plain_p50_ms", value: p50("generatePlain"), unit: "ms" },
+  { bench: BENCH, metric: "generate_wrapped_p50_ms", value: p50("generateWrapped"), unit: "ms" },
+  { bench: BENCH, metric: "generate_wrapped_p99_ms", value: p99("generateWrapped"), unit: "ms" },
+  { bench: BENCH, metric: "stream_overhead_ms_p50", value: streamOverhead, unit: "ms", call: "streamText" },
+  {
+    bench: BENCH,
+    metric: "stream_overhead_minus_assemble_ms",
+    value: streamOverhead - assembleP50,
+    unit: "ms",
+  },
+];
+report(figures);
+await ctx.close();
