@@ -250,7 +250,7 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
 
   describe("token accounting", () => {
     it("makes no tokenizer calls once generated strings are known, and counts them when not", () => {
-      const title = `Fresh title ${encoding} ${Math.random()}`;
+      const title = `Fresh title ${encoding}`; // used by no other test
       const input = {
         maxTokens: 500,
         tokenizer,
@@ -489,6 +489,28 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expectWellFormed(output, tokenizer, 50);
     });
 
+    it("grants minTokens claims by section priority when they exceed the budget", () => {
+      const items = Array.from({ length: 20 }, (_, index) => `item number ${index}`);
+      const first = listBlock(tokenizer, "first", items, { priority: 1 });
+      const second = listBlock(tokenizer, "second", items, { priority: 1 });
+      const top = textBlock(tokenizer, "top", `${LONG_ARTICLE} ${LONG_ARTICLE}`, { priority: 99 });
+      const output = pack({
+        sections: [
+          section("Top", [top]),
+          section("Low claim", [second], { minTokens: 40, priority: 10 }),
+          section("High claim", [first], { minTokens: 40, priority: 20 }),
+        ],
+        maxTokens: 50,
+        tokenizer,
+      });
+      const outcome = Object.fromEntries(output.blocks.map((block) => [block.source, block.outcome]));
+      // "High claim" reserves 40 first; "Low claim" gets the remaining 10 reserved; "top" gets nothing.
+      expect(outcome.first).toBe("truncated");
+      expect(outcome.top).toBe("dropped");
+      expect(output.sections.find((packed) => packed.title === "High claim")?.tokens).toBeGreaterThan(30);
+      expectWellFormed(output, tokenizer, 50);
+    });
+
     it("releases an unused minTokens claim to the rest", () => {
       const article = textBlock(tokenizer, "article", LONG_ARTICLE, { priority: 10 });
       const tiny = textBlock(tokenizer, "tiny", "ok", { priority: 90 });
@@ -600,6 +622,28 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       }
     });
 
+    it("cuts from the end at a token boundary when keep is tail", () => {
+      const line = "a long run of words with no sentence end anywhere in it so only tokens can split it";
+      const block = textBlock(tokenizer, "log", line, { keep: "tail" });
+      const output = pack({ sections: [section("Log", [block])], maxTokens: 14, tokenizer });
+      const [heading, marker, body] = output.text.trimEnd().split("\n");
+      expect(heading).toBe("## Log");
+      expect(marker).toBe("[… truncated]");
+      expect(body && line.endsWith(body)).toBe(true);
+      expectWellFormed(output, tokenizer, 14);
+    });
+
+    it("treats closing quotes and brackets as part of a sentence end", () => {
+      const block = textBlock(
+        tokenizer,
+        "quote",
+        'She said "stop." Then she left (quickly.) And that was all there was to it, really.',
+      );
+      const budget = tokenizer.count('## Q\nShe said "stop." Then she left (quickly.)\n[… truncated]\n');
+      const output = pack({ sections: [section("Q", [block])], maxTokens: budget, tokenizer });
+      expect(output.text).toBe('## Q\nShe said "stop." Then she left (quickly.)\n[… truncated]\n');
+    });
+
     it("drops the text when nothing of it would remain", () => {
       const block = textBlock(tokenizer, "article", LONG_ARTICLE);
       const output = pack({ sections: [section("A", [block])], maxTokens: 5, tokenizer });
@@ -608,7 +652,7 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
     });
 
     it("makes no tokenizer calls when the same truncation repeats", () => {
-      const block = textBlock(tokenizer, "article", `${LONG_ARTICLE} ${Math.random()}`);
+      const block = textBlock(tokenizer, "article", `${LONG_ARTICLE} Repeated truncation.`);
       const input = { sections: [section("A", [block])], maxTokens: 30, tokenizer };
       const first = pack(input);
       expect(first.tokenizerCalls).toBeGreaterThan(0);
@@ -665,5 +709,28 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expect(output.blocks[0]?.outcome).toBe("dropped");
       expect(output.text).toBe("");
     });
+  });
+});
+
+describe("pack's count cache", () => {
+  let tokenizer: Tokenizer;
+  beforeAll(async () => {
+    await loadEncoding("o200k_base");
+    tokenizer = tiktokenTokenizer("o200k_base");
+  });
+
+  it("keeps the count cache bounded, evicting the least recently used strings", () => {
+    const block = textBlock(tokenizer, "a", "value");
+    const once = (title: string) =>
+      pack({ sections: [section(title, [block])], maxTokens: 100, tokenizer }).tokenizerCalls;
+    const run = "cache test";
+    expect(once(`cold ${run}`)).toBe(1);
+    expect(once(`hot ${run}`)).toBe(1);
+    for (let index = 0; index < 10_000; index++) {
+      once(`filler ${run} ${index}`);
+      if (index % 1_000 === 0) expect(once(`hot ${run}`)).toBe(0); // used recently: stays
+    }
+    expect(once(`hot ${run}`)).toBe(0);
+    expect(once(`cold ${run}`)).toBe(1); // untouched for 10,000 newer strings: evicted, recounted
   });
 });
