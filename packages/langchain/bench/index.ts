@@ -5,8 +5,8 @@ import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/te
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { createAgent } from "langchain";
-import { supportFixture } from "../test/support-store.js";
 import { ContextStoreRetriever, contextMiddleware, contextRunnable } from "../src/index.js";
+import { supportFixture } from "../test/support-store.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const iterations = quick ? 300 : 3_000;
@@ -42,22 +42,39 @@ function record(bench: string, samples: readonly number[], baselineP50?: number)
   const p50 = percentile(samples, 50);
   figures.push({ bench, metric: "p50_ms", value: p50, unit: "ms" });
   figures.push({ bench, metric: "p99_ms", value: percentile(samples, 99), unit: "ms" });
-  if (baselineP50 !== undefined) figures.push({ bench, metric: "p50_vs_baseline", value: p50 / baselineP50, unit: "x" });
+  if (baselineP50 !== undefined)
+    figures.push({ bench, metric: "p50_vs_baseline", value: p50 / baselineP50, unit: "x" });
   return p50;
 }
 
 const assembled = await measure(() => store.assemble({ keys, query: question, budget }), { iterations });
 const baseline = record("langchain.assemble_baseline", assembled.samples);
-record("langchain.runnable", (await measure(() => runnable.invoke(question, config), { iterations })).samples, baseline);
-record("langchain.retriever", (await measure(() => retriever.invoke(question, config), { iterations })).samples, baseline);
+record(
+  "langchain.runnable",
+  (await measure(() => runnable.invoke(question, config), { iterations })).samples,
+  baseline,
+);
+record(
+  "langchain.retriever",
+  (await measure(() => retriever.invoke(question, config), { iterations })).samples,
+  baseline,
+);
 
 const plain = await measure(() => plainAgent.invoke(agentInput), { iterations: agentIterations });
 const plainP50 = record("langchain.agent_without_middleware", plain.samples);
-const withContext = await measure(() => contextAgent.invoke(agentInput, { context: { ctxstore: { keys } } }), {
-  iterations: agentIterations,
-});
+const withContext = await measure(
+  () => contextAgent.invoke(agentInput, { context: { ctxstore: { keys } } }),
+  {
+    iterations: agentIterations,
+  },
+);
 const withP50 = record("langchain.agent_with_middleware", withContext.samples, plainP50);
-figures.push({ bench: "langchain.agent_with_middleware", metric: "added_p50_ms", value: withP50 - plainP50, unit: "ms" });
+figures.push({
+  bench: "langchain.agent_with_middleware",
+  metric: "added_p50_ms",
+  value: withP50 - plainP50,
+  unit: "ms",
+});
 
 report(figures);
 await store.close();
