@@ -365,6 +365,41 @@ describe.skipIf(!available)("stream ingest worker", () => {
   });
 });
 
+describe.skipIf(!available)("stream ingest worker when Redis fails", () => {
+  it("stops raising the watermark while Redis hangs, retries, and applies everything once Redis answers again", async () => {
+    const server = await startRedisServer();
+    const prefix = "fault:";
+    const stream = `${prefix}events`;
+    const store = redisStore({ url: server.url, prefix, commandTimeoutMs: 200 });
+    const context = createContextStore({ sources, online: store });
+    const producer = createStreamProducer({ url: server.url, stream });
+    const ingestor = createStreamIngestor({ context, url: server.url, stream, blockMs: 50, commandTimeoutMs: 200, retryDelayMs: { min: 20, max: 200 } });
+    try {
+      await ingestor.start();
+      await waitFor(() => ingestor.counters().watermark !== undefined, 3_000, "no heartbeat");
+      server.pause();
+      const pausedAt = Date.now();
+      await waitFor(() => ingestor.counters().failures > 0, 3_000, "the worker never noticed the hung server");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // No heartbeat while Redis cannot be read: freshness must not be claimed.
+      expect(ingestor.counters().watermark as number).toBeLessThanOrEqual(pausedAt);
+      expect(ingestor.counters().lastError).toBeDefined();
+      server.resume();
+      const { events, published } = makeEvents(5, 3, 5, 8);
+      await producer.publish(events);
+      await waitFor(() => ingestor.counters().processed === events.length, 10_000, "the worker never recovered");
+      await expectStateMatches(store, published);
+      await waitFor(() => (ingestor.counters().watermark ?? 0) > pausedAt, 3_000, "the watermark never moved again");
+    } finally {
+      server.resume();
+      await ingestor.stop();
+      await producer.close();
+      await context.close();
+      await server.stop();
+    }
+  });
+});
+
 describe.skipIf(!available)("stream ingest worker crash (kill -9)", () => {
   let server: RedisServer;
   let admin: Redis;
