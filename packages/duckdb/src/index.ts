@@ -1,8 +1,26 @@
 // @ctxstore/duckdb: the offline store (DuckDB), point-in-time retrieval, training datasets rendered
 // exactly like serving, and materialization offline -> online with the phantom-zero guard.
 
+export {
+  type BuildDatasetOptions,
+  buildTrainingDataset,
+  type DatasetManifest,
+  type DatasetProgress,
+  type DatasetReport,
+  type RenderedExample,
+  renderExamples,
+} from "./dataset.js";
 export type { LabelEvent, LabelInput, LabelRelation, RowProblem } from "./labels.js";
 export { type LoadOptions, type LoadReport, loadFile } from "./load.js";
+export {
+  type MaterializeOptions,
+  type MaterializeProgress,
+  type MaterializeReport,
+  materialize,
+  type PhantomZeroGuard,
+  type SourceRunReport,
+  type SourceRunStatus,
+} from "./materialize.js";
 export {
   type DuckdbOfflineStore,
   type DuckdbOfflineStoreOptions,
@@ -22,4 +40,5 @@ export {
   pointInTime,
   REALTIME_DEFAULT_MAX_AGE_MS,
 } from "./point-in-time.js";
+export { type RecordingOptions, withOfflineRecording } from "./recording.js";
 export { parseTimestamp } from "./time.js";

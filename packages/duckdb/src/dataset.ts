@@ -1,0 +1,425 @@
+// Training datasets. For each label event, the prompt context is rendered exactly as `assemble`
+// would have rendered it at that moment: the event's point-in-time values are written into a fresh
+// in-memory online store and the SAME context store (definitions, packer, budget, encoding) assembles
+// from it with its clock set to the event's timestamp. Training and serving cannot drift because
+// there is only one renderer.
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type AnySource,
+  type AssembleResult,
+  type Budget,
+  type ContextStore,
+  CtxError,
+  empty,
+  memoryStore,
+  type RealtimeOverride,
+  sourceField,
+  type ValueWrite,
+  type WindowAppend,
+} from "@ctxstore/core";
+import type { LabelInput } from "./labels.js";
+import { type DuckdbOfflineStore, HISTORY_TABLE, historyValue } from "./offline-store.js";
+import { type PointInTimeResult, type PointInTimeRow, pointInTime } from "./point-in-time.js";
+import { queryRows, type Row } from "./sql.js";
+
+export interface DatasetProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly skipped: number;
+}
+
+export interface BuildDatasetOptions {
+  offline: DuckdbOfflineStore;
+  /** The context store serving uses: its definitions, packer, encoding and sections render every example. */
+  context: ContextStore;
+  labels: LabelInput;
+  /** Output directory (must not exist, or be empty): messages.jsonl, values.parquet|jsonl, manifest.json. */
+  outDir: string;
+  budget: Budget;
+  /** The user turn: a label column name, or a function of the label row. Also the assembly's `query`. */
+  input: string | ((row: PointInTimeRow) => string);
+  /** The assistant turn (the label): a column name or a function. */
+  label: string | ((row: PointInTimeRow) => string);
+  /** Builds the system message from the packed context. Use the same function serving uses. Default: the context itself. */
+  system?: (context: string, row: PointInTimeRow) => string;
+  /** Restrict to these sources (names). Default: every non-vector source of the context store. */
+  sources?: readonly string[];
+  /** Ignore history written after each label's timestamp. Default true for datasets: a backfill cannot leak. */
+  excludeLateWrites?: boolean;
+  /**
+   * Realtime values at t. `"history"` (default): values recorded offline (see withOfflineRecording)
+   * within the source's maxAge (default 1 minute) of t, otherwise `missing`. `"missing"`: every
+   * realtime source reads as missing. Or a function returning overrides for a label row.
+   */
+  realtime?: "history" | "missing" | ((row: PointInTimeRow) => Readonly<Record<string, RealtimeOverride>>);
+  /** Format of the raw point-in-time values file. Default "parquet". */
+  valuesFormat?: "parquet" | "jsonl";
+  /** A label whose context cannot be assembled (required source unavailable, budget too small): skip it (default) or fail the build. */
+  onRenderError?: "skip" | "fail";
+  onProgress?: (progress: DatasetProgress) => void;
+}
+
+export interface DatasetManifest {
+  readonly format: "ctxstore.dataset/v1";
+  readonly createdAt: string;
+  readonly encoding: string;
+  readonly budget: Budget;
+  readonly excludeLateWrites: boolean;
+  readonly realtime: "history" | "missing" | "custom";
+  /** The definitions the dataset was rendered with; `fingerprint` changes when any of them does. */
+  readonly sources: ReadonlyArray<{
+    name: string;
+    version: number;
+    tier: string;
+    field: string;
+    maxAgeMs: number | null;
+    section: string;
+    priority: number;
+    required: boolean;
+    onUnavailable: string;
+  }>;
+  readonly fingerprint: string;
+  readonly labels: number;
+  readonly examples: number;
+  readonly skippedCount: number;
+  /** First 1,000 skipped label rows (1-based) with the reason. Line i of messages.jsonl is the i-th label row not skipped. */
+  readonly skipped: ReadonlyArray<{ row: number; reason: string }>;
+  readonly statusCounts: PointInTimeResult["statusCounts"];
+  readonly files: { readonly messages: string; readonly values: string };
+}
+
+export interface DatasetReport {
+  readonly outDir: string;
+  readonly manifest: DatasetManifest;
+}
+
+export interface RenderedExample {
+  readonly row: PointInTimeRow;
+  readonly result: AssembleResult;
+  readonly messages: readonly [
+    { role: "system"; content: string },
+    { role: "user"; content: string },
+    { role: "assistant"; content: string },
+  ];
+}
+
+const CACHE_LIMIT = 50_000;
+
+/** Builds a fine-tuning dataset (chat-messages JSON Lines) plus the raw point-in-time values and a manifest. */
+export async function buildTrainingDataset(options: BuildDatasetOptions): Promise<DatasetReport> {
+  const { offline, context } = options;
+  if (!offline || !context)
+    throw new CtxError("CTX_CONFIG", "buildTrainingDataset needs { offline, context }.", {});
+  if (typeof options.outDir !== "string" || options.outDir === "")
+    throw new CtxError("CTX_CONFIG", "buildTrainingDataset needs { outDir }: a directory to write.", {});
+  await ensureWritableTarget(options.outDir);
+  const sources = datasetSources(context, options.sources);
+  const excludeLateWrites = options.excludeLateWrites !== false;
+  await context.ready();
+  const result = await pointInTime(offline, { labels: options.labels, sources, excludeLateWrites });
+  const partial = `${options.outDir}.partial-${process.pid}-${Date.now()}`;
+  try {
+    await mkdir(partial, { recursive: true });
+    const valuesFile = options.valuesFormat === "jsonl" ? "values.jsonl" : "values.parquet";
+    const skipped: Array<{ row: number; reason: string }> = [];
+    let skippedCount = 0;
+    let examples = 0;
+    const out = createWriteStream(join(partial, "messages.jsonl"), { encoding: "utf8" });
+    const finished = new Promise<void>((resolve, reject) => {
+      out.on("finish", resolve);
+      out.on("error", reject);
+    });
+    try {
+      for await (const example of renderExamples(options, result, sources)) {
+        if ("reason" in example) {
+          if (options.onRenderError === "fail") {
+            throw new CtxError(
+              "CTX_REQUIRED_UNAVAILABLE",
+              `Label row ${example.row}: ${example.reason}. No dataset was written.`,
+              { row: example.row },
+            );
+          }
+          skippedCount += 1;
+          if (skipped.length < 1_000) skipped.push(example);
+        } else {
+          examples += 1;
+          if (!out.write(`${JSON.stringify({ messages: example.messages })}\n`))
+            await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        }
+        options.onProgress?.({
+          done: examples + skippedCount,
+          total: result.labels.count,
+          skipped: skippedCount,
+        });
+      }
+    } finally {
+      out.end();
+      await finished;
+    }
+    if (options.valuesFormat === "jsonl") await result.writeJsonl(join(partial, valuesFile));
+    else await result.writeParquet(join(partial, valuesFile));
+    const manifest: DatasetManifest = {
+      format: "ctxstore.dataset/v1",
+      createdAt: new Date().toISOString(),
+      encoding: context.encoding,
+      budget: { maxTokens: options.budget.maxTokens },
+      excludeLateWrites,
+      realtime: typeof options.realtime === "function" ? "custom" : (options.realtime ?? "history"),
+      ...describeDefinitions(sources),
+      labels: result.labels.count,
+      examples,
+      skippedCount,
+      skipped,
+      statusCounts: result.statusCounts,
+      files: { messages: "messages.jsonl", values: valuesFile },
+    };
+    await writeFile(join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rm(options.outDir, { recursive: true, force: true });
+    await rename(partial, options.outDir);
+    return { outDir: options.outDir, manifest };
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await result.drop();
+  }
+}
+
+/**
+ * Renders each label event's example in label order without writing files (tests, custom formats).
+ * Yields `{ row, reason }` for a label whose context cannot be assembled.
+ */
+export async function* renderExamples(
+  options: Omit<
+    BuildDatasetOptions,
+    "outDir" | "labels" | "valuesFormat" | "onRenderError" | "onProgress" | "excludeLateWrites"
+  >,
+  result: PointInTimeResult,
+  sources: readonly AnySource[] = datasetSources(options.context, options.sources),
+): AsyncGenerator<RenderedExample | { row: number; reason: string }> {
+  const { offline, context } = options;
+  const writes = new Map<number, ValueWrite | WindowAppend>();
+  const sourceNames = sources.map((source) => source.name);
+  let page: PointInTimeRow[] = [];
+  const flush = async function* () {
+    const history = await historyRows(
+      offline,
+      result.table,
+      page[0]?.row ?? 0,
+      page[page.length - 1]?.row ?? -1,
+    );
+    for (const row of page) yield await renderOne(row, history);
+    page = [];
+    if (writes.size > CACHE_LIMIT) writes.clear();
+  };
+  const renderOne = async (
+    row: PointInTimeRow,
+    history: Map<number, Row>,
+  ): Promise<RenderedExample | { row: number; reason: string }> => {
+    const snapshot = memoryStore({ now: () => row.timestamp });
+    const valueWrites: ValueWrite[] = [];
+    const appends: WindowAppend[] = [];
+    const realtime: Record<string, RealtimeOverride> = {};
+    for (const source of sources) {
+      const found = row.values[source.name];
+      if (!found) continue;
+      if (source.tier === "realtime") {
+        realtime[source.name] = realtimeOverride(found);
+        continue;
+      }
+      for (const seq of found.seqs) {
+        let write = writes.get(seq);
+        if (!write) {
+          const stored = history.get(seq);
+          if (!stored) continue;
+          write = toStoreWrite(context, source, stored);
+          writes.set(seq, write);
+        }
+        if (source.tier === "stream") appends.push(write as WindowAppend);
+        else valueWrites.push(write as ValueWrite);
+      }
+      if (source.tier === "stream" && found.eventTime !== undefined && found.status !== "skipped") {
+        await snapshot.setWatermark(sourceField(source), found.eventTime);
+      }
+    }
+    if (valueWrites.length > 0) await snapshot.write(valueWrites);
+    if (appends.length > 0) await snapshot.append(appends);
+    const overrides =
+      options.realtime === "missing"
+        ? Object.fromEntries(
+            sources
+              .filter((source) => source.tier === "realtime")
+              .map((source) => [
+                source.name,
+                { status: "missing" as const, reason: "realtime values are not replayed in this dataset" },
+              ]),
+          )
+        : typeof options.realtime === "function"
+          ? { ...realtime, ...options.realtime(row) }
+          : realtime;
+    const input = textOf(options.input, row, "input");
+    const label = textOf(options.label, row, "label");
+    const keys: Record<string, unknown> = {};
+    for (const source of sources) {
+      const keyJson = row.values[source.name]?.keyJson;
+      const entity = source.entity?.name;
+      if (entity && keyJson !== undefined) keys[entity] = JSON.parse(keyJson);
+    }
+    try {
+      const assembled = await context.assemble(
+        // A generous deadline: the snapshot is in memory, so nothing can time out that serving would not have.
+        { keys, query: input, budget: options.budget, sources: sourceNames, deadline: 60_000 },
+        { now: row.timestamp, online: snapshot, realtime: overrides },
+      );
+      const system = options.system ? options.system(assembled.text, row) : assembled.text;
+      return {
+        row,
+        result: assembled,
+        messages: [
+          { role: "system", content: system },
+          { role: "user", content: input },
+          { role: "assistant", content: label },
+        ],
+      };
+    } catch (error) {
+      if (
+        error instanceof CtxError &&
+        (error.code === "CTX_REQUIRED_UNAVAILABLE" || error.code === "CTX_BUDGET_TOO_SMALL")
+      ) {
+        return { row: row.row, reason: error.message };
+      }
+      throw error;
+    }
+  };
+  for await (const row of result.rows({ pageSize: 2_000 })) {
+    page.push(row);
+    if (page.length >= 2_000) yield* flush();
+  }
+  if (page.length > 0) yield* flush();
+}
+
+function datasetSources(context: ContextStore, names: readonly string[] | undefined): AnySource[] {
+  const all = [...context.sources.values()];
+  if (names === undefined) return all.filter((source) => source.tier !== "vector");
+  return names.map((name) => {
+    const source = context.sources.get(name);
+    if (!source)
+      throw new CtxError(
+        "CTX_UNKNOWN_SOURCE",
+        `Dataset sources: "${name}" is not a source of the context store (${[...context.sources.keys()].join(", ")}).`,
+        { source: name },
+      );
+    if (source.tier === "vector") {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `Dataset sources: "${name}" is a vector source. The offline store keeps no history of vector indexes, so its results at a past moment cannot be rebuilt; leave it out of training contexts.`,
+        { source: name },
+      );
+    }
+    return source;
+  });
+}
+
+async function historyRows(
+  offline: DuckdbOfflineStore,
+  pit: string,
+  first: number,
+  last: number,
+): Promise<Map<number, Row>> {
+  const rows = await offline.exclusive((connection) =>
+    queryRows(
+      connection,
+      `SELECT seq, key_json, event_time, write_time, value, is_empty, empty_reason, event_id FROM ${HISTORY_TABLE}
+       WHERE seq IN (SELECT DISTINCT unnest(seqs) FROM ${pit} WHERE label_row BETWEEN ${first} AND ${last})`,
+    ),
+  );
+  return new Map(rows.map((row) => [Number(row.seq), row]));
+}
+
+function toStoreWrite(context: ContextStore, source: AnySource, row: Row): ValueWrite | WindowAppend {
+  const key = JSON.parse(String(row.key_json)) as unknown;
+  const value = historyValue(
+    {
+      value: row.value === null ? null : String(row.value),
+      isEmpty: row.is_empty === true,
+      emptyReason: row.empty_reason === null ? null : String(row.empty_reason),
+    },
+    empty,
+  );
+  const times = { eventTime: Number(row.event_time), writeTime: Number(row.write_time) };
+  if (source.tier === "stream")
+    return context.toWindowAppend(source, key, value, {
+      ...times,
+      ...(row.event_id === null ? {} : { eventId: String(row.event_id) }),
+    });
+  return context.toValueWrite(source, key, value, times);
+}
+
+function realtimeOverride(found: PointInTimeRow["values"][string]): RealtimeOverride {
+  switch (found.status) {
+    case "ok":
+      return { value: found.value, ...(found.eventTime === undefined ? {} : { eventTime: found.eventTime }) };
+    case "empty":
+      return {
+        empty: true,
+        ...(found.emptyReason === undefined ? {} : { reason: found.emptyReason }),
+        ...(found.eventTime === undefined ? {} : { eventTime: found.eventTime }),
+      };
+    case "stale":
+      return {
+        status: "stale",
+        reason: `the last recorded value is ${Math.round((found.ageMs ?? 0) / 1000)}s older than this moment`,
+      };
+    case "skipped":
+      return { status: "skipped", reason: "the label names no key for this source's entity" };
+    default:
+      return { status: "missing", reason: "no realtime value was recorded offline near this moment" };
+  }
+}
+
+function textOf(spec: string | ((row: PointInTimeRow) => string), row: PointInTimeRow, what: string): string {
+  const value = typeof spec === "function" ? spec(row) : row.columns[spec];
+  if (typeof value !== "string") {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Label row ${row.row}: the ${what} ${typeof spec === "function" ? "function" : `column ${JSON.stringify(spec)}`} gave ${value === undefined ? "nothing" : typeof value}, not a string. Columns: ${Object.keys(row.columns).join(", ")}.`,
+      { row: row.row },
+    );
+  }
+  return value;
+}
+
+function describeDefinitions(
+  sources: readonly AnySource[],
+): Pick<DatasetManifest, "sources" | "fingerprint"> {
+  const described = sources.map((source) => ({
+    name: source.name,
+    version: source.version,
+    tier: source.tier,
+    field: sourceField(source),
+    maxAgeMs: source.maxAgeMs ?? null,
+    section: source.section.title,
+    priority: source.priority,
+    required: source.required,
+    onUnavailable: source.onUnavailable,
+  }));
+  return {
+    sources: described,
+    fingerprint: createHash("sha256").update(JSON.stringify(described)).digest("hex").slice(0, 16),
+  };
+}
+
+async function ensureWritableTarget(outDir: string): Promise<void> {
+  const existing = await stat(outDir).catch(() => undefined);
+  if (!existing) return;
+  if (!existing.isDirectory() || (await readdir(outDir)).length > 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `Dataset directory ${JSON.stringify(outDir)} already exists and is not empty; choose a new directory (datasets are never overwritten in place).`,
+      { outDir },
+    );
+  }
+}

@@ -1,0 +1,132 @@
+// Recording: a context store whose writes, appends and heartbeats also land in the offline history,
+// so the history is exactly what serving saw (same validation, same event and write times).
+import {
+  type AnySource,
+  type ContextStore,
+  CtxError,
+  type Empty,
+  type Entity,
+  type Envelope,
+  empty,
+} from "@ctxstore/core";
+import type { DuckdbOfflineStore, OfflineRecord } from "./offline-store.js";
+
+export interface RecordingOptions {
+  /** The clock given to createContextStore (ingest watermarks are stamped with it). Default Date.now. */
+  now?: () => number;
+  /**
+   * Also record realtime values that `assemble` resolved (ok or empty), so point-in-time renders can
+   * replay them. Default true.
+   */
+  recordRealtime?: boolean;
+}
+
+/**
+ * Wraps a context store: `write`, `append` and `heartbeat` go to the online store exactly as before
+ * (one ValueWrite / WindowAppend built by the context store itself), then into the offline history.
+ * If the offline append fails after the online write succeeded, the call throws
+ * `CTX_STORE_UNAVAILABLE` saying so (the online value stands; re-recording is safe).
+ */
+export function withOfflineRecording(
+  context: ContextStore,
+  offline: DuckdbOfflineStore,
+  options: RecordingOptions = {},
+): ContextStore {
+  const now = options.now ?? Date.now;
+  offline.register([...context.sources.values()].filter((source) => source.tier !== "vector"));
+  const recordOrExplain = async (entries: OfflineRecord[], what: string): Promise<void> => {
+    try {
+      await offline.record(entries);
+    } catch (error) {
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `${what} reached the online store but could not be recorded offline (${(error as Error).message}); record it again with offline.record() so training data stays complete.`,
+        {},
+        { cause: error },
+      );
+    }
+  };
+  const fromEnvelope = (source: AnySource, key: unknown, envelope: Envelope): OfflineRecord => ({
+    source,
+    key,
+    value: envelope.empty ? empty(envelope.emptyReason) : envelope.value,
+    eventTime: envelope.eventTime,
+    writeTime: envelope.writeTime,
+    ...(envelope.eventId === undefined ? {} : { eventId: envelope.eventId }),
+  });
+  return {
+    get sources() {
+      return context.sources;
+    },
+    get online() {
+      return context.online;
+    },
+    get encoding() {
+      return context.encoding;
+    },
+    get tokenizer() {
+      return context.tokenizer;
+    },
+    ready: () => context.ready(),
+    async write(source, key, value, writeOptions) {
+      await context.ready();
+      // The same two steps as ContextStore.write, so the recorded envelope is the written one.
+      const write = context.toValueWrite(source as AnySource, key, value, writeOptions);
+      const [outcome] = await context.online.write([write]);
+      await recordOrExplain(
+        [fromEnvelope(source as AnySource, key, write.envelope)],
+        `write of "${source.name}"`,
+      );
+      return outcome ?? { applied: false };
+    },
+    async append(source, key, event, appendOptions) {
+      await context.ready();
+      const append = context.toWindowAppend(source as AnySource, key, event, appendOptions);
+      const [outcome] = await context.online.append([append]);
+      const time = now();
+      await context.online.setWatermark(append.field, time);
+      await recordOrExplain(
+        [fromEnvelope(source as AnySource, key, append.event)],
+        `append to "${source.name}"`,
+      );
+      await offline.recordWatermark(source as AnySource, time, time);
+      return outcome ?? { applied: false };
+    },
+    async heartbeat(source, time) {
+      await context.heartbeat(source, time);
+      const written = now();
+      await offline.recordWatermark(source as AnySource, time ?? written, written);
+    },
+    toValueWrite: (source, key, value, writeOptions) =>
+      context.toValueWrite(source, key, value, writeOptions),
+    toWindowAppend: (source, key, event, appendOptions) =>
+      context.toWindowAppend(source, key, event, appendOptions),
+    toEnvelope: (source, value, envelopeOptions) => context.toEnvelope(source, value, envelopeOptions),
+    async assemble(request, overrides) {
+      const result = await context.assemble(request, overrides);
+      if (options.recordRealtime !== false && overrides?.realtime === undefined) {
+        const entries: OfflineRecord[] = [];
+        for (const resolved of Object.values(result.values)) {
+          if (resolved.tier !== "realtime" || (resolved.status !== "ok" && resolved.status !== "empty"))
+            continue;
+          const source = context.sources.get(resolved.source) as AnySource;
+          const key = request.keys[(source.entity as Entity).name];
+          if (key === undefined) continue;
+          const at =
+            overrides?.now === undefined
+              ? now()
+              : overrides.now instanceof Date
+                ? overrides.now.getTime()
+                : overrides.now;
+          const value: unknown | Empty =
+            resolved.status === "empty" ? empty(resolved.reason) : resolved.value;
+          entries.push({ source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at });
+        }
+        if (entries.length > 0) await recordOrExplain(entries, "realtime values resolved by assemble");
+      }
+      return result;
+    },
+    counters: () => context.counters(),
+    close: () => context.close(),
+  };
+}
