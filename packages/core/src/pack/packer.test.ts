@@ -117,11 +117,13 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expect(error.message).toContain("profile");
     });
 
-    it("rejects negative counts and non-finite priorities", () => {
-      const negative = { ...textBlock(tokenizer, "a", "one"), tokens: [-1] };
-      expect(
-        catchError(() => pack({ sections: [section("A", [negative])], maxTokens: 9, tokenizer })).code,
-      ).toBe("CTX_INVALID_REQUEST");
+    it("rejects counts that cannot be a line's (zero, negative, fractional) and non-finite priorities", () => {
+      for (const count of [0, -1, 1.5]) {
+        const wrong = { ...textBlock(tokenizer, "a", "one"), tokens: [count] };
+        const error = catchError(() => pack({ sections: [section("A", [wrong])], maxTokens: 9, tokenizer }));
+        expect(error.code).toBe("CTX_INVALID_REQUEST");
+        expect(error.message).toContain("positive integers");
+      }
       const nan = textBlock(tokenizer, "b", "one", { priority: Number.NaN });
       expect(catchError(() => pack({ sections: [section("B", [nan])], maxTokens: 9, tokenizer })).code).toBe(
         "CTX_INVALID_REQUEST",

@@ -296,10 +296,11 @@ function prepareCandidate(
   for (let position = 0; position < block.lines.length; position++) {
     const line = block.lines[position] as string;
     const count = block.tokens[position] as number;
-    if (!Number.isSafeInteger(count) || count < 0) {
+    // Every line has at least one token (its "\n"), so 0 means the counts are not this line's.
+    if (!Number.isSafeInteger(count) || count < 1) {
       throw new CtxError(
         "CTX_INVALID_REQUEST",
-        `Block "${block.source}" line ${position} has token count ${String(count)}: counts are non-negative integers from tokenizer.count(line + "\\n").`,
+        `Block "${block.source}" line ${position} has token count ${String(count)}: counts are positive integers from tokenizer.count(line + "\\n").`,
         { source: block.source },
       );
     }
