@@ -76,6 +76,36 @@ describe("contextMiddleware", () => {
     }
   });
 
+  it("uses the query and format options", async () => {
+    const model = fakeModel().respond(new AIMessage("ok")).respond(new AIMessage("ok"));
+    const formats: string[] = [];
+    const agent = createAgent({
+      model,
+      systemPrompt: new SystemMessage("Be brief."),
+      middleware: [
+        contextMiddleware({
+          store: fixture.store,
+          budget: { maxTokens: 400 },
+          sources: ["help_center"],
+          query: () => "shipping times",
+          format: (packed) => {
+            formats.push(packed.trace.query ?? "");
+            return formats.length === 1 ? `<context>\n${packed.text}</context>` : "";
+          },
+        }),
+      ],
+    });
+    await agent.invoke({ messages: [new HumanMessage("Hello")] });
+    await agent.invoke({ messages: [new HumanMessage("Hello again")] });
+    expect(formats).toEqual(["shipping times", "shipping times"]);
+    const [first, second] = model.calls.map((call) => call.messages[0]?.content);
+    expect(first).toBe(
+      "Be brief.\n\n<context>\n## Help center\n- Shipping times: Standard shipping takes 3 to 5 days; express ships next day.\n- Password reset: Reset a forgotten password from the sign-in page with the email link.\n</context>",
+    );
+    // An empty format result adds nothing.
+    expect(second).toBe("Be brief.");
+  });
+
   it("assembles fresh context for every model call of a tool loop", async () => {
     const checkOrder = tool(
       async () => {

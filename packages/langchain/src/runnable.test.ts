@@ -50,6 +50,19 @@ describe("contextRunnable in an LCEL chain", () => {
     expect(await runnable.invoke("When will my refund arrive?")).toBe(ADA_CONTEXT);
   });
 
+  it("reads the question with the query option", async () => {
+    const runnable = contextRunnable<{ ticket: { subject: string } }>(fixture.store, {
+      keys: ada,
+      sources: ["help_center"],
+      budget: { maxTokens: 400 },
+      query: (input) => input.ticket.subject,
+    });
+    const text = await runnable.invoke({ ticket: { subject: "forgotten password reset" } });
+    expect(text.split("\n")[1]).toBe(
+      "- Password reset: Reset a forgotten password from the sign-in page with the email link.",
+    );
+  });
+
   it("streams the packed context", async () => {
     const runnable = contextRunnable(fixture.store, { budget: { maxTokens: 400 } });
     const chunks: string[] = [];
