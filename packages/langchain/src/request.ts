@@ -53,7 +53,8 @@ export type CallOptions = z.output<typeof callOptionsSchema>;
 const CALL_OPTIONS_SHAPE =
   '{ keys?: { <entity>: <key> }, query?: string, maxTokens?: positive integer, deadline?: "150ms" | ms, sources?: string[], tenant?: string }';
 
-const adapterOptionsSchema = z.object({
+// Strict: a misspelt option (`key` for `keys`) must fail, not silently assemble without it.
+const adapterOptionsSchema = z.strictObject({
   keys: keysSchema.optional(),
   budget: z.object({ maxTokens: z.number().int().positive() }),
   deadline: durationSchema.optional(),

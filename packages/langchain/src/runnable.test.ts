@@ -185,6 +185,9 @@ describe("contextRunnable in an LCEL chain", () => {
 
     it("rejects bad options at construction", () => {
       expect(() => contextRunnable(fixture.store, {} as never)).toThrow(/budget/);
+      expect(() => contextRunnable(fixture.store, { budget: { maxTokens: 10 }, key: ada } as never)).toThrow(
+        /Unrecognized key: "key"/,
+      );
       expect(() => contextRunnable({} as never, { budget: { maxTokens: 10 } })).toThrow(/needs `store`/);
       expect(() =>
         contextRunnable(fixture.store, { budget: { maxTokens: 10 }, query: "question" as never }),
