@@ -11,10 +11,17 @@ export function proxy(request: NextRequest) {
   const headers = new Headers(request.headers);
   const user = request.cookies.get(USER_COOKIE)?.value ?? "ana";
   const session = request.cookies.get(SESSION_COOKIE)?.value ?? crypto.randomUUID();
-  headers.set("cookie", `${request.headers.get("cookie") ? `${request.headers.get("cookie")}; ` : ""}${hasUser ? "" : `${USER_COOKIE}=${user}; `}${hasSession ? "" : `${SESSION_COOKIE}=${session}`}`.replace(/; $/, ""));
+  headers.set(
+    "cookie",
+    `${request.headers.get("cookie") ? `${request.headers.get("cookie")}; ` : ""}${hasUser ? "" : `${USER_COOKIE}=${user}; `}${hasSession ? "" : `${SESSION_COOKIE}=${session}`}`.replace(
+      /; $/,
+      "",
+    ),
+  );
   const response = NextResponse.next({ request: { headers } });
   if (!hasUser) response.cookies.set(USER_COOKIE, user, { path: "/", sameSite: "lax", httpOnly: true });
-  if (!hasSession) response.cookies.set(SESSION_COOKIE, session, { path: "/", sameSite: "lax", httpOnly: true });
+  if (!hasSession)
+    response.cookies.set(SESSION_COOKIE, session, { path: "/", sameSite: "lax", httpOnly: true });
   return response;
 }
 

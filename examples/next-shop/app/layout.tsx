@@ -8,7 +8,10 @@ import { DEMO_USERS, USER_COOKIE } from "@/lib/identity";
 import { Assistant } from "./components/assistant";
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Ridgeline Trail Co. — ctxstore demo", description: "A storefront whose assistant sees your live session." };
+export const metadata: Metadata = {
+  title: "Ridgeline Trail Co. — ctxstore demo",
+  description: "A storefront whose assistant sees your live session.",
+};
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const userId = (await cookies()).get(USER_COOKIE)?.value ?? "ana";
@@ -22,7 +25,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </Link>
           <span className="who">
             Signed in as <strong data-testid="who">{who}</strong> (demo) ·{" "}
-            <a href={`/api/sign-in?as=${userId === "ana" ? "new-visitor" : "ana"}`}>switch to {userId === "ana" ? "a first-time visitor" : "Ana"}</a>
+            <a href={`/api/sign-in?as=${userId === "ana" ? "new-visitor" : "ana"}`}>
+              switch to {userId === "ana" ? "a first-time visitor" : "Ana"}
+            </a>
           </span>
         </header>
         <div className="columns">

@@ -13,7 +13,8 @@ export const PRODUCTS: readonly Product[] = [
     id: "trail-runner-x",
     name: "Trail Runner X",
     price: 149,
-    blurb: "An aggressive trail shoe with 5 mm lugs, a rock plate and a 6 mm drop for technical mountain trails.",
+    blurb:
+      "An aggressive trail shoe with 5 mm lugs, a rock plate and a 6 mm drop for technical mountain trails.",
     sizes: ["42", "42.5", "43"],
   },
   {

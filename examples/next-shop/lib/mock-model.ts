@@ -1,7 +1,11 @@
 // The offline model: a language model (AI SDK specification v4) that answers from the context it was
 // given, so the demo and the end-to-end test run without a network or an API key, and a reader can
 // see exactly what reached the model. It streams its answer word by word like a real one.
-import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4StreamPart } from "@ai-sdk/provider";
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
 
 interface Section {
   readonly title: string;
@@ -51,12 +55,21 @@ export function composeAnswer(options: LanguageModelV4CallOptions): string {
   } else if (session.lines.some((line) => /confirmed/i.test(line))) {
     sentences.push("You have not looked at anything yet in this session.");
   } else {
-    const viewed = [...new Set(session.lines.filter((line) => / view: /.test(line)).map((line) => line.split(" view: ")[1] ?? ""))].filter(Boolean);
-    sentences.push(viewed.length > 0 ? `In this session you looked at ${viewed.join(" and ")}.` : `Your session so far: ${session.lines.join("; ")}.`);
+    const viewed = [
+      ...new Set(
+        session.lines.filter((line) => / view: /.test(line)).map((line) => line.split(" view: ")[1] ?? ""),
+      ),
+    ].filter(Boolean);
+    sentences.push(
+      viewed.length > 0
+        ? `In this session you looked at ${viewed.join(" and ")}.`
+        : `Your session so far: ${session.lines.join("; ")}.`,
+    );
   }
 
   const profile = find("Customer profile");
-  if (profile?.lines.some((line) => UNKNOWN.test(line))) sentences.push("Your profile is unavailable at the moment.");
+  if (profile?.lines.some((line) => UNKNOWN.test(line)))
+    sentences.push("Your profile is unavailable at the moment.");
   else if (profile?.lines[0]) sentences.push(`From your profile: ${profile.lines[0]}`);
 
   const stock = find("Live inventory");
@@ -100,7 +113,11 @@ export function mockShopModel({ delayMs = 12 }: { delayMs?: number } = {}): Lang
             if (delayMs > 0) await sleep(delayMs);
           }
           controller.enqueue({ type: "text-end", id: "answer" });
-          controller.enqueue({ type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: usage(0, text) });
+          controller.enqueue({
+            type: "finish",
+            finishReason: { unified: "stop", raw: "stop" },
+            usage: usage(0, text),
+          });
           controller.close();
         },
       });

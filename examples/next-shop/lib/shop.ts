@@ -2,8 +2,9 @@
 // the session's events in the stream tier, live inventory and loyalty in the realtime tier, the help
 // center in the vector tier) over Redis. Kept on globalThis so every route bundle and every hot reload
 // shares one Redis connection. Node.js runtime only: ioredis needs TCP sockets (see the README).
-import { createShopContext, type ShopContext } from "@ctxstore-examples/quickstart/shop";
+
 import { redisStore } from "@ctxstore/redis";
+import { createShopContext, type ShopContext } from "@ctxstore-examples/quickstart/shop";
 
 /** The example's own Redis (started by `pnpm redis`), never the machine's default 6379. */
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6390";
@@ -20,7 +21,12 @@ function state(): ShopState {
   holder.__ctxstoreNextShop ??= {
     shop: createShopContext({
       // Short timeouts: a request must not wait on a Redis that is down; assemble reports it instead.
-      online: redisStore({ url: REDIS_URL, commandTimeoutMs: 250, connectTimeoutMs: 500, reconnect: { maxDelayMs: 500 } }),
+      online: redisStore({
+        url: REDIS_URL,
+        commandTimeoutMs: 250,
+        connectTimeoutMs: 500,
+        reconnect: { maxDelayMs: 500 },
+      }),
       deadline: "400ms",
     }),
     seeding: undefined,
@@ -44,7 +50,9 @@ export async function getShop(): Promise<ShopContext> {
         current.seeded = true;
       })
       .catch((error: unknown) => {
-        console.warn(`next-shop: could not seed the demo data yet (${error instanceof Error ? error.message : String(error)}); retrying on the next request.`);
+        console.warn(
+          `next-shop: could not seed the demo data yet (${error instanceof Error ? error.message : String(error)}); retrying on the next request.`,
+        );
       })
       .finally(() => {
         current.seeding = undefined;

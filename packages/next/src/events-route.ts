@@ -8,6 +8,7 @@ import {
   type ContextStore,
   CtxError,
   type Entity,
+  isCtxError,
   type StreamSource,
   type WindowAppend,
 } from "@ctxstore/core";
@@ -195,12 +196,14 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
         202,
       );
     } catch (error) {
+      // The failure's own message names servers and addresses: it goes to onError, not to the browser.
       options.onError?.(error);
       return errorResponse(
         503,
         {
           error: "store_unavailable",
-          message: `The context store did not accept the events (${error instanceof Error ? error.message : String(error)}); they were not recorded. Retry shortly.`,
+          ...(isCtxError(error) ? { code: error.code } : {}),
+          message: "The context store is unavailable, so the events were not recorded. Retry shortly.",
         },
         { "retry-after": "1" },
       );

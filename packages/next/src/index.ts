@@ -24,6 +24,7 @@ export {
   errorResponse,
   jsonResponse,
   statusForCtxError,
+  UNAVAILABLE_MESSAGE,
 } from "./responses.js";
 export {
   type AssemblyOptions,

@@ -51,24 +51,35 @@ export function statusForCtxError(code: CtxErrorCode): number {
   }
 }
 
-const ERROR_NAMES: Partial<Record<number, string>> = {
-  400: "invalid_request",
-  413: "payload_too_large",
-  503: "context_unavailable",
-  500: "context_error",
-};
+/**
+ * The answer a browser gets for an unavailable context. The error's own message names servers and
+ * addresses (useful in logs, not for clients), so clients get the code and what to do.
+ */
+export const UNAVAILABLE_MESSAGE =
+  "The context this request needs is unavailable right now; nothing was done. Retry shortly.";
 
 /**
- * Converts a ctxstore error into its JSON response; returns undefined for any other error so the
- * caller rethrows it (Next.js then logs it and answers 500 without leaking its message).
+ * Converts a ctxstore error caused by the request (400, 413) or by a temporarily unavailable
+ * context (503) into its JSON response. Returns undefined for anything else, including ctxstore
+ * configuration errors (500 class), so the caller rethrows it: Next.js logs it and answers 500
+ * without leaking its message.
  */
 export function ctxErrorResponse(error: unknown): Response | undefined {
   if (!isCtxError(error)) return undefined;
   const status = statusForCtxError(error.code);
-  const headers: Record<string, string> = status === 503 ? { "retry-after": "1" } : {};
-  return errorResponse(
-    status,
-    { error: ERROR_NAMES[status] ?? "context_error", code: error.code, message: error.message },
-    headers,
-  );
+  if (status === 503) {
+    return errorResponse(
+      503,
+      { error: "context_unavailable", code: error.code, message: UNAVAILABLE_MESSAGE },
+      { "retry-after": "1" },
+    );
+  }
+  if (status === 400 || status === 413) {
+    return errorResponse(status, {
+      error: status === 400 ? "invalid_request" : "payload_too_large",
+      code: error.code,
+      message: error.message,
+    });
+  }
+  return undefined;
 }

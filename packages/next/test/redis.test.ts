@@ -96,7 +96,9 @@ describe.skipIf(!available)("route helpers on Redis", () => {
         ),
       );
       expect(refused.status).toBe(503);
-      expect(await refused.json()).toMatchObject({ error: "store_unavailable" });
+      const refusal = (await refused.json()) as { error: string; code: string; message: string };
+      expect(refusal).toMatchObject({ error: "store_unavailable", code: "CTX_STORE_UNAVAILABLE" });
+      expect(refusal.message).not.toContain(server.url.replace("redis://", ""));
 
       const down = (await (await inspect()(page(), undefined)).json()) as {
         text: string;

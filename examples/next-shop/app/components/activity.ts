@@ -26,9 +26,19 @@ export async function recordEvent(event: ShopEvent): Promise<ActivityResult> {
       keepalive: true,
     });
     const body = (await response.json().catch(() => ({}))) as { message?: string };
-    result = { event, recorded: response.status === 202, status: response.status, ...(body.message ? { message: body.message } : {}) };
+    result = {
+      event,
+      recorded: response.status === 202,
+      status: response.status,
+      ...(body.message ? { message: body.message } : {}),
+    };
   } catch (error) {
-    result = { event, recorded: false, status: 0, message: error instanceof Error ? error.message : String(error) };
+    result = {
+      event,
+      recorded: false,
+      status: 0,
+      message: error instanceof Error ? error.message : String(error),
+    };
   }
   window.dispatchEvent(new CustomEvent<ActivityResult>(ACTIVITY_EVENT, { detail: result }));
   return result;

@@ -4,7 +4,7 @@
 import { useChat } from "@ai-sdk/react";
 import type { ContextUIMessage } from "@ctxstore/next/chat";
 import { usePathname } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { TracePanel } from "./trace-panel";
 
 function textOf(message: ContextUIMessage): string {
@@ -15,9 +15,18 @@ export function Assistant() {
   const { messages, sendMessage, status, error } = useChat<ContextUIMessage>();
   const [input, setInput] = useState("");
   const pathname = usePathname();
-  const productId = pathname.startsWith("/products/") ? decodeURIComponent(pathname.slice("/products/".length)) : undefined;
+  const productId = pathname.startsWith("/products/")
+    ? decodeURIComponent(pathname.slice("/products/".length))
+    : undefined;
   const lastAnswer = [...messages].reverse().find((message) => message.role === "assistant");
   const busy = status === "submitted" || status === "streaming";
+  const list = useRef<HTMLOListElement>(null);
+  const lastText = lastAnswer ? textOf(lastAnswer) : "";
+
+  // Keep the newest words in view while an answer streams in.
+  useEffect(() => {
+    if (list.current && (messages.length > 0 || lastText)) list.current.scrollTop = list.current.scrollHeight;
+  }, [messages.length, lastText]);
 
   function ask(event: FormEvent) {
     event.preventDefault();
@@ -30,7 +39,7 @@ export function Assistant() {
   return (
     <aside className="assistant" data-testid="assistant" data-status={status}>
       <h2>Shopping assistant</h2>
-      <ol className="messages">
+      <ol className="messages" ref={list}>
         {messages.map((message) => (
           <li key={message.id} className={message.role} data-testid={`message-${message.role}`}>
             {textOf(message)}
@@ -47,7 +56,9 @@ export function Assistant() {
           data-testid="question"
           value={input}
           onChange={(event) => setInput(event.target.value)}
-          placeholder={productId ? "Ask about this shoe, sizing, returns…" : "Ask about shoes, sizing, returns…"}
+          placeholder={
+            productId ? "Ask about this shoe, sizing, returns…" : "Ask about shoes, sizing, returns…"
+          }
         />
         <button type="submit" disabled={busy} data-testid="ask">
           {busy ? "…" : "Ask"}

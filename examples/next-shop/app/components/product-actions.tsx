@@ -23,7 +23,12 @@ export function ProductActions({ product }: { product: Product }) {
 
   return (
     <div className="actions">
-      <button type="button" onClick={() => void recordEvent({ type: "click", productId: product.id, label: `size guide on ${product.name}` })}>
+      <button
+        type="button"
+        onClick={() =>
+          void recordEvent({ type: "click", productId: product.id, label: `size guide on ${product.name}` })
+        }
+      >
         Size guide
       </button>
       <label>
@@ -34,10 +39,24 @@ export function ProductActions({ product }: { product: Product }) {
           ))}
         </select>
       </label>
-      <button type="button" className="primary" onClick={() => void recordEvent({ type: "add_to_cart", productId: product.id, label: `${product.name}, EU ${size}` })}>
+      <button
+        type="button"
+        className="primary"
+        onClick={() =>
+          void recordEvent({
+            type: "add_to_cart",
+            productId: product.id,
+            label: `${product.name}, EU ${size}`,
+          })
+        }
+      >
         Add to cart
       </button>
-      <p className={`activity ${last && !last.recorded ? "bad" : ""}`} data-testid="activity-status" data-recorded={last ? String(last.recorded) : undefined}>
+      <p
+        className={`activity ${last && !last.recorded ? "bad" : ""}`}
+        data-testid="activity-status"
+        data-recorded={last ? String(last.recorded) : undefined}
+      >
         {last === undefined
           ? "\u00a0"
           : last.recorded

@@ -27,22 +27,26 @@ export function TracePanel({ message }: { message: ContextUIMessage | undefined 
     );
   }
   const tierOf = new Map(trace.sources.map((source) => [source.source, source.tier]));
-  const unavailable = trace.sources.filter((source) => !FACTS.has(source.status) && source.status !== "skipped");
+  const unavailable = trace.sources.filter(
+    (source) => !FACTS.has(source.status) && source.status !== "skipped",
+  );
   const sections = message?.metadata?.context?.sections ?? [];
   const share = Math.min(100, Math.round((trace.totals.tokens / trace.budget.maxTokens) * 100));
   return (
     <section className="trace" data-testid="trace-panel" data-state="trace" data-trace-id={trace.id}>
       <h3>What the assistant saw</h3>
       <p data-testid="trace-tokens">
-        <strong>{trace.totals.tokens}</strong> of {trace.budget.maxTokens} tokens · assembled in {trace.phases.totalMs.toFixed(1)} ms
+        <strong>{trace.totals.tokens}</strong> of {trace.budget.maxTokens} tokens · assembled in{" "}
+        {trace.phases.totalMs.toFixed(1)} ms
       </p>
       <div className="bar" aria-hidden>
         <span style={{ width: `${share}%` }} />
       </div>
       {unavailable.length > 0 ? (
         <p className="bad" data-testid="context-unavailable">
-          Context unavailable: {unavailable.map((source) => `${source.source.replaceAll("_", " ")} (${source.status})`).join(", ")}. The assistant was told this is
-          unknown — not that there is none.
+          Context unavailable:{" "}
+          {unavailable.map((source) => `${source.source.replaceAll("_", " ")} (${source.status})`).join(", ")}
+          . The assistant was told this is unknown — not that there is none.
         </p>
       ) : null}
       <table>
@@ -57,7 +61,13 @@ export function TracePanel({ message }: { message: ContextUIMessage | undefined 
         </thead>
         <tbody>
           {trace.sources.map((source) => (
-            <tr key={source.source} data-testid={`source-${source.source}`} data-status={source.status} data-tier={source.tier} title={source.reason ?? source.outcomeReason ?? ""}>
+            <tr
+              key={source.source}
+              data-testid={`source-${source.source}`}
+              data-status={source.status}
+              data-tier={source.tier}
+              title={source.reason ?? source.outcomeReason ?? ""}
+            >
               <td>{source.source}</td>
               <td>{source.tier}</td>
               <td className={FACTS.has(source.status) ? "ok" : "bad"}>{source.status}</td>
@@ -70,7 +80,12 @@ export function TracePanel({ message }: { message: ContextUIMessage | undefined 
       {sections.map((section) => {
         const tiers = [...new Set(section.sources.map((source) => tierOf.get(source) ?? "?"))];
         return (
-          <details key={section.title} open={tiers.includes("stream")} data-testid="trace-section" data-tiers={tiers.join(" ")}>
+          <details
+            key={section.title}
+            open={tiers.includes("stream")}
+            data-testid="trace-section"
+            data-tiers={tiers.join(" ")}
+          >
             <summary>
               {section.title} · {tiers.join(", ")} · {section.tokens} tokens
             </summary>

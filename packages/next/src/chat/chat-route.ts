@@ -22,7 +22,7 @@ import {
 } from "ai";
 import { readJsonBody } from "../body.js";
 import { type Identify, type RequestIdentity, resolveIdentity } from "../identity.js";
-import { errorResponse } from "../responses.js";
+import { errorResponse, statusForCtxError, UNAVAILABLE_MESSAGE } from "../responses.js";
 
 type WrappableModel = Parameters<typeof wrapLanguageModel>[0]["model"];
 
@@ -57,8 +57,9 @@ export interface ChatRouteOptions {
   /** Middlewares applied around the context middleware (guardrails, logging). */
   middleware?: LanguageModelMiddleware | LanguageModelMiddleware[];
   /**
-   * The text sent to the browser when the stream fails. Default: a ctxstore error's message
-   * (they say what to do and carry no secrets), "The assistant failed to answer." otherwise.
+   * The text sent to the browser when the stream fails. Default: for a request error (a bad key in
+   * the body) its message; for an unavailable context its code and "retry shortly"; otherwise a
+   * generic message. Details go to `onError`.
    */
   errorMessage?: (error: unknown) => string;
   /**
@@ -237,7 +238,12 @@ function toArray<T>(value: T | T[] | undefined): T[] {
 }
 
 function defaultErrorMessage(error: unknown): string {
-  return isCtxError(error) ? error.message : "The assistant failed to answer.";
+  if (!isCtxError(error)) return "The assistant failed to answer.";
+  // Unavailability messages name servers and addresses: the browser gets the code and what to do.
+  if (statusForCtxError(error.code) === 503) return `${error.code}: ${UNAVAILABLE_MESSAGE}`;
+  return statusForCtxError(error.code) === 500
+    ? `${error.code}: the assistant is misconfigured.`
+    : error.message;
 }
 
 type JsonObject = { [key: string]: JsonValue };

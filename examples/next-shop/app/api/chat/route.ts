@@ -13,19 +13,19 @@ export const dynamic = "force-dynamic";
 let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
   getShop().then(({ ctx }) =>
-  chatRoute({
-    context: ctx,
-    identify: identifyShopper,
-    model: shopModel(),
-    system: SYSTEM_PROMPT,
-    budget: { maxTokens: 1200 },
-    deadline: "400ms",
-    sendContext: true,
-    keys: ({ identity, body }) =>
-      typeof body.productId === "string" && body.productId !== ""
-        ? { ...identity.keys, product: { productId: body.productId } }
-        : identity.keys,
-  }),
+    chatRoute({
+      context: ctx,
+      identify: identifyShopper,
+      model: shopModel(),
+      system: SYSTEM_PROMPT,
+      budget: { maxTokens: 1200 },
+      deadline: "400ms",
+      sendContext: true,
+      keys: ({ identity, body }) =>
+        typeof body.productId === "string" && body.productId !== ""
+          ? { ...identity.keys, product: { productId: body.productId } }
+          : identity.keys,
+    }),
   );
 
 export async function POST(request: Request): Promise<Response> {

@@ -9,7 +9,9 @@ export const dynamic = "force-dynamic";
 // Built on first use, not at import: `next build` loads route modules and must not need Redis.
 let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
-  getShop().then(({ ctx }) => inspectRoute({ context: ctx, enabled: process.env.CTXSTORE_INSPECT === "1", deadline: "400ms" }));
+  getShop().then(({ ctx }) =>
+    inspectRoute({ context: ctx, enabled: process.env.CTXSTORE_INSPECT === "1", deadline: "400ms" }),
+  );
 
 export async function GET(request: Request): Promise<Response> {
   handler ??= createHandler();

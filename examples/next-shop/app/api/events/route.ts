@@ -11,17 +11,22 @@ export const dynamic = "force-dynamic";
 let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
   getShop().then(({ ctx, sources }) =>
-  eventsRoute({
-    context: ctx,
-    source: sources.activity,
-    identify: identifyShopper,
-    // The browser sends what happened; the server says when (browser clocks are not trusted).
-    prepare: (event, { receivedAt }) =>
-      event !== null && typeof event === "object" ? { ...event, at: new Date(receivedAt).toISOString() } : event,
-    maxBodyBytes: 8 * 1024,
-    rateLimit: { limit: 60, window: "1m" },
-    onError: (error) => console.warn(`next-shop: events not recorded: ${error instanceof Error ? error.message : String(error)}`),
-  }),
+    eventsRoute({
+      context: ctx,
+      source: sources.activity,
+      identify: identifyShopper,
+      // The browser sends what happened; the server says when (browser clocks are not trusted).
+      prepare: (event, { receivedAt }) =>
+        event !== null && typeof event === "object"
+          ? { ...event, at: new Date(receivedAt).toISOString() }
+          : event,
+      maxBodyBytes: 8 * 1024,
+      rateLimit: { limit: 60, window: "1m" },
+      onError: (error) =>
+        console.warn(
+          `next-shop: events not recorded: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    }),
   );
 
 export async function POST(request: Request): Promise<Response> {

@@ -1,0 +1,221 @@
+// End to end, in a real browser: the production build of the shop (`next build`, `next start`)
+// against a private redis-server, driven by playwright-core in headless Chromium. A shopper browses
+// two products, asks the assistant, and sees the streamed answer and the trace with those products in
+// the stream tier; then Redis stops, and the next answer's trace says the context is unavailable
+// (never an empty history). Screenshots go to test-results/ for a human to look at.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS = join(APP_DIR, "test-results");
+const NEXT_BIN = join(APP_DIR, "node_modules", "next", "dist", "bin", "next");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Offline, deterministic, and quiet: no GPU, no background or component-update traffic.
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const missing = [
+  ...(existsSync(CHROMIUM)
+    ? []
+    : [`Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`]),
+  ...(redisServerAvailable() ? [] : ["redis-server (apt-get install redis-server)"]),
+];
+if (missing.length > 0) {
+  if (process.env.CI === "true")
+    throw new Error(`The next-shop end-to-end test needs ${missing.join(" and ")}.`);
+  console.warn(`SKIPPING the next-shop end-to-end test: missing ${missing.join(" and ")}.`);
+}
+
+const env = {
+  ...process.env,
+  NEXT_TELEMETRY_DISABLED: "1",
+  // The build's type check is `pnpm typecheck`'s job; skipping it here keeps the test under budget.
+  NEXT_SHOP_SKIP_TYPECHECK: "1",
+};
+
+function run(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [NEXT_BIN, ...args], {
+      cwd: APP_DIR,
+      env: { ...env, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`next ${args.join(" ")} exited with ${code}:\n${output.slice(-4000)}`)),
+    );
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { redirect: "manual" });
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms. Server output:\n${log()}`);
+}
+
+describe.skipIf(missing.length > 0)("next-shop in headless Chromium", () => {
+  let redis: RedisServer;
+  let server: ChildProcess | undefined;
+  let serverLog = "";
+  let browser: Browser | undefined;
+  let baseUrl = "";
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    redis = await startRedisServer({ label: "next-shop-e2e" });
+    // NEXT_SHOP_REUSE_BUILD=1 skips the build when .next holds one (a faster local loop).
+    if (!(process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next", "BUILD_ID")))) {
+      await run(["build", "--webpack"]);
+    }
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
+      cwd: APP_DIR,
+      env: { ...env, REDIS_URL: redis.url, MOCK_MODEL_DELAY_MS: "20", OPENAI_API_KEY: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    server.stdout?.on("data", (chunk) => (serverLog += chunk));
+    server.stderr?.on("data", (chunk) => (serverLog += chunk));
+    await waitForHttp(`${baseUrl}/`, 30_000, () => serverLog);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.pid) {
+      try {
+        process.kill(-server.pid, "SIGTERM"); // the whole group: next start and its server process
+      } catch {
+        // already gone
+      }
+    }
+    await redis?.stop();
+  });
+
+  async function visit(page: Page, productId: string): Promise<void> {
+    const recorded = page.waitForResponse(
+      (response) => response.url().endsWith("/api/events") && response.request().method() === "POST",
+    );
+    await page.getByTestId(`product-link-${productId}`).click();
+    expect((await recorded).status()).toBe(202);
+    await expect.poll(() => page.getByTestId("activity-status").getAttribute("data-recorded")).toBe("true");
+  }
+
+  /** Asks a question; resolves once the answer has finished streaming. Returns how often the answer's text changed on screen. */
+  async function ask(page: Page, question: string): Promise<{ answer: string; updates: number }> {
+    const answers = page.getByTestId("message-assistant");
+    const before = await answers.count();
+    await page.evaluate((count) => {
+      const state = window as unknown as { __updates: number; __observer?: MutationObserver };
+      state.__updates = 0;
+      state.__observer?.disconnect();
+      state.__observer = new MutationObserver(() => {
+        const answer = document.querySelectorAll('[data-testid="message-assistant"]')[count];
+        if (answer?.textContent) state.__updates += 1;
+      });
+      state.__observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    }, before);
+    await page.getByTestId("question").fill(question);
+    await page.getByTestId("ask").click();
+    await expect.poll(() => answers.count(), { timeout: 20_000 }).toBe(before + 1);
+    await expect
+      .poll(() => page.getByTestId("assistant").getAttribute("data-status"), { timeout: 20_000 })
+      .toBe("ready");
+    const updates = await page.evaluate(() => (window as unknown as { __updates: number }).__updates);
+    return { answer: (await answers.nth(before).textContent()) ?? "", updates };
+  }
+
+  it("answers with the live session in context, then reports it unavailable (not empty) when Redis stops", async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+    try {
+      await page.goto(`${baseUrl}/`);
+      await expect.poll(() => page.getByTestId("who").textContent()).toBe("Ana Lima");
+
+      // Browse two products: each product page records a view in the session's stream window.
+      await visit(page, "trail-runner-x");
+      expect(await page.getByTestId("product-name").textContent()).toBe("Trail Runner X");
+      await page.getByText("← All shoes").click();
+      await visit(page, "summit-gtx");
+
+      const first = await ask(page, "Which of the shoes I looked at is better for wet trails?");
+      // Streamed: the answer grew on screen in several steps, not in one final paint.
+      expect(first.updates).toBeGreaterThan(3);
+      expect(first.answer).toContain("In this session you looked at Trail Runner X and Summit GTX.");
+      expect(first.answer).toContain("Ana Lima");
+
+      const activity = page.getByTestId("source-session_activity");
+      expect(await activity.getAttribute("data-tier")).toBe("stream");
+      expect(await activity.getAttribute("data-status")).toBe("ok");
+      const streamSection = page.locator('[data-testid="trace-section"][data-tiers~="stream"]');
+      const streamText = (await streamSection.textContent()) ?? "";
+      expect(streamText).toContain("view: Trail Runner X");
+      expect(streamText).toContain("view: Summit GTX");
+      expect(await page.getByTestId("trace-tokens").textContent()).toMatch(/^\d+ of 1200 tokens/);
+      expect(await page.getByTestId("source-customer_profile").getAttribute("data-status")).toBe("ok");
+      const firstTraceId = await page.getByTestId("trace-panel").getAttribute("data-trace-id");
+      await page.screenshot({ path: join(RESULTS, "1-answer-with-live-session.png"), fullPage: true });
+
+      // Redis goes away. The next answer must say the session is unknown, not that it is empty.
+      await redis.stop();
+      const second = await ask(page, "What did I look at today?");
+      expect(await page.getByTestId("trace-panel").getAttribute("data-trace-id")).not.toBe(firstTraceId);
+      expect(["error", "timeout"]).toContain(await activity.getAttribute("data-status"));
+      expect(["error", "timeout"]).toContain(
+        await page.getByTestId("source-customer_profile").getAttribute("data-status"),
+      );
+      const banner = (await page.getByTestId("context-unavailable").textContent()) ?? "";
+      expect(banner).toContain("session activity");
+      expect(banner).toContain("not that there is none");
+      expect(second.answer).toContain("Your recent activity is unavailable right now");
+      expect(second.answer).not.toContain("You have not looked at anything");
+      const downText = (await streamSection.textContent()) ?? "";
+      expect(downText).not.toContain("view: Trail Runner X");
+      expect(downText).not.toMatch(/confirmed/i);
+      expect(downText).toMatch(/unknown/i);
+      await page.screenshot({ path: join(RESULTS, "2-redis-down-context-unavailable.png"), fullPage: true });
+
+      // A product visit while Redis is down is reported as not recorded (503), not silently dropped.
+      await page.goto(`${baseUrl}/`);
+      const refused = page.waitForResponse((response) => response.url().endsWith("/api/events"));
+      await page.getByTestId("product-link-road-glide-3").click();
+      expect((await refused).status()).toBe(503);
+      await expect
+        .poll(() => page.getByTestId("activity-status").getAttribute("data-recorded"))
+        .toBe("false");
+      expect(await page.getByTestId("activity-status").textContent()).toContain("HTTP 503");
+      await page.screenshot({ path: join(RESULTS, "3-event-not-recorded.png"), fullPage: true });
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
