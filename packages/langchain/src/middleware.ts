@@ -62,7 +62,14 @@ export function contextMiddleware(options: ContextMiddlewareOptions) {
       const packed = await store.assemble(assembleRequest);
       // No explicit config: the model node's run is found in async context, so the event is attached to it.
       await emitTrace(packed.trace);
-      const addition = format ? format(packed) : packed.text;
+      const addition: unknown = format ? format(packed) : packed.text;
+      if (typeof addition !== "string") {
+        throw new CtxError(
+          "CTX_CONFIG",
+          `contextMiddleware \`format\` must return a string; got ${typeof addition}.`,
+          {},
+        );
+      }
       if (addition.length === 0) return handler(request);
       return handler({ ...request, systemMessage: withContext(request.systemMessage, addition) });
     },
