@@ -18,6 +18,7 @@ import {
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { uniqueName } from "./labels.js";
 import {
   type DuckdbOfflineStore,
@@ -26,7 +27,7 @@ import {
   MATERIALIZATION_TABLE,
   WATERMARK_TABLE,
 } from "./offline-store.js";
-import { queryRows, quoteLiteral, type Row } from "./sql.js";
+import { queryRows, quoteLiteral } from "./sql.js";
 
 export interface PhantomZeroGuard {
   /** Largest allowed rise in the empty/zero/null share against the last published run (0..1). Default 0.1. */
@@ -383,13 +384,13 @@ async function publish(
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
   };
-  for (let first = 1; first <= plan.values && failure === undefined; first += PAGE_ROWS) {
-    const page = await offline.exclusive((connection) =>
-      queryRows(
-        connection,
-        `SELECT * FROM ${plan.table} WHERE rn BETWEEN ${first} AND ${first + PAGE_ROWS - 1} ORDER BY rn`,
-      ),
-    );
+  // The next page is read (on DuckDB's threads) while this one is rendered and written.
+  const readPage = (first: number) =>
+    offline.exclusive((connection) => readColumns(connection, plan.table, first, first + PAGE_ROWS - 1));
+  let next = plan.values > 0 ? readPage(1) : undefined;
+  for (let first = 1; next !== undefined && failure === undefined; first += PAGE_ROWS) {
+    const page = await next;
+    next = first + PAGE_ROWS <= plan.values ? readPage(first + PAGE_ROWS) : undefined;
     let batch: Array<ValueWrite | WindowAppend> = [];
     for (const row of page) {
       batch.push(toWrite(context, source, row));
@@ -402,6 +403,7 @@ async function publish(
     if (batch.length > 0) send(batch);
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
   }
+  await next?.catch(() => undefined);
   await Promise.all(inFlight);
   if (failure === undefined && source.tier === "stream" && plan.latestWatermark !== undefined) {
     await online.setWatermark(sourceField(source), plan.latestWatermark).catch((error: unknown) => {
@@ -419,21 +421,51 @@ async function publish(
   return applied;
 }
 
-function toWrite(context: ContextStore, source: AnySource, row: Row): ValueWrite | WindowAppend {
-  const key = JSON.parse(String(row.key_json)) as unknown;
-  const value = historyValue(
-    {
-      value: row.value === null ? null : String(row.value),
-      isEmpty: row.is_empty === true,
-      emptyReason: row.empty_reason === null ? null : String(row.empty_reason),
-    },
-    empty,
+interface CandidateRow {
+  readonly keyJson: string;
+  readonly eventTime: number;
+  readonly writeTime: number;
+  readonly value: string | null;
+  readonly isEmpty: boolean;
+  readonly emptyReason: string | null;
+  readonly eventId: string | null;
+}
+
+/** Reads a page column-wise: DuckDB's raw column values convert several times faster than row objects. */
+async function readColumns(
+  connection: DuckDBConnection,
+  table: string,
+  first: number,
+  last: number,
+): Promise<CandidateRow[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT key_json, event_time, write_time, value::VARCHAR, is_empty, empty_reason, event_id FROM ${table} WHERE rn BETWEEN ${first} AND ${last} ORDER BY rn`,
   );
-  const times = { eventTime: Number(row.event_time), writeTime: Number(row.write_time) };
+  const [keys, eventTimes, writeTimes, values, empties, reasons, eventIds] =
+    reader.getColumns() as unknown[][];
+  const rows: CandidateRow[] = new Array(keys?.length ?? 0);
+  for (let index = 0; index < rows.length; index++) {
+    rows[index] = {
+      keyJson: String(keys?.[index]),
+      eventTime: Number(eventTimes?.[index]),
+      writeTime: Number(writeTimes?.[index]),
+      value: (values?.[index] as string | null) ?? null,
+      isEmpty: empties?.[index] === true,
+      emptyReason: (reasons?.[index] as string | null) ?? null,
+      eventId: (eventIds?.[index] as string | null) ?? null,
+    };
+  }
+  return rows;
+}
+
+function toWrite(context: ContextStore, source: AnySource, row: CandidateRow): ValueWrite | WindowAppend {
+  const key = JSON.parse(row.keyJson) as unknown;
+  const value = historyValue(row, empty);
+  const times = { eventTime: row.eventTime, writeTime: row.writeTime };
   if (source.tier === "stream")
     return context.toWindowAppend(source, key, value, {
       ...times,
-      ...(row.event_id === null ? {} : { eventId: String(row.event_id) }),
+      ...(row.eventId === null ? {} : { eventId: row.eventId }),
     });
   return context.toValueWrite(source, key, value, times);
 }

@@ -1,0 +1,237 @@
+// Benchmarks for @ctxstore/duckdb.
+//   pit.duckdb         point-in-time retrieval: 1,000,000 label events x 10 sources over 10,000,000
+//                      history rows (BENCH_QUICK=1: a tenth). Baseline in the same run: one bare
+//                      DuckDB ASOF JOIN per source with no tie-breaking, statuses or key validation.
+//   materialize.redis  values/s published into a private redis-server through the full write path
+//                      (validate, render, count tokens, LWW Lua write). Baseline: the same pre-built
+//                      writes sent straight to the store.
+// Bench data is generated inside DuckDB with range()/random(), never in JavaScript.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  batch,
+  createContextStore,
+  defineEntity,
+  memoryStore,
+  type OnlineStore,
+  type ValueWrite,
+} from "@ctxstore/core";
+import { type BenchFigure, report } from "@ctxstore/core/testing";
+import { z } from "zod";
+import { type DuckdbOfflineStore, duckdbOfflineStore, materialize, pointInTime } from "../src/index.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const SOURCES = 10;
+const HISTORY_ROWS = quick ? 1_000_000 : 10_000_000;
+const LABELS = quick ? 100_000 : 1_000_000;
+const ENTITIES = quick ? 10_000 : 100_000;
+const MATERIALIZE_VALUES = quick ? 20_000 : 200_000;
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+const DAY = 86_400_000;
+
+const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+const benchSources = Array.from({ length: SOURCES }, (_, index) =>
+  batch(`src_${index}`, {
+    entity: user,
+    schema: z.object({ n: z.number() }),
+    maxAge: "7d",
+    section: `Source ${index}`,
+  }),
+);
+
+async function seconds<T>(body: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = performance.now();
+  const value = await body();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+async function generateHistory(offline: DuckdbOfflineStore): Promise<void> {
+  // 10 sources x ENTITIES users, ~HISTORY_ROWS / (SOURCES x ENTITIES) versions each, over 30 days;
+  // 5% are backfills written 5 days after their event time; 2% are positive empties.
+  await offline.connection.run(`
+    INSERT INTO ctx_history
+    SELECT i + 1, 'src_' || (i % ${SOURCES}), 1, 'user', 'userId=u' || ((i // ${SOURCES}) % ${ENTITIES}),
+           '{"userId":"u' || ((i // ${SOURCES}) % ${ENTITIES}) || '"}',
+           et, et + (random() * 60000)::BIGINT + CASE WHEN random() < 0.05 THEN ${5 * DAY} ELSE 0 END,
+           CASE WHEN empty THEN NULL ELSE '{"n":' || i || '}' END, empty, NULL, NULL
+    FROM (SELECT i, ${T0} + (random() * ${30 * DAY})::BIGINT AS et, random() < 0.02 AS empty FROM range(${HISTORY_ROWS}) r(i))`);
+  await offline.connection.run(`
+    CREATE TABLE bench_labels AS
+    SELECT i AS ticket_id, 'u' || (random() * ${ENTITIES - 1})::BIGINT AS user_id,
+           make_timestamptz((${T0} + (random() * ${30 * DAY})::BIGINT) * 1000) AS filed_at, 'resolved' AS outcome
+    FROM range(${LABELS}) r(i)`);
+}
+
+async function benchPointInTime(figures: BenchFigure[]): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), "ctxstore-bench-"));
+  const offline = await duckdbOfflineStore({ path: join(directory, "bench.duckdb"), sources: benchSources });
+  try {
+    const generated = await seconds(() => generateHistory(offline));
+    process.stderr.write(
+      `generated ${HISTORY_ROWS} history rows and ${LABELS} labels in ${generated.seconds.toFixed(1)}s\n`,
+    );
+    const labels = {
+      table: "bench_labels",
+      timestamp: "filed_at",
+      keys: { user: { userId: "user_id" } },
+    } as const;
+    const dims = {
+      labels: LABELS,
+      sources: SOURCES,
+      history_rows: HISTORY_ROWS,
+      machine: "2 cores, Node 24",
+    };
+
+    // Baseline: the bare ASOF JOIN DuckDB does for this shape (no tie-break, status, staging or validation).
+    const bare = await seconds(() =>
+      offline.connection.run(
+        `CREATE TEMP TABLE bench_bare AS ${benchSources
+          .map(
+            (source) =>
+              `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
+               ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
+          )
+          .join(" UNION ALL ")}`,
+      ),
+    );
+    await offline.connection.run("DROP TABLE bench_bare");
+
+    for (const excludeLateWrites of [false, true]) {
+      const run = await seconds(() =>
+        pointInTime(offline, { labels, sources: benchSources, excludeLateWrites }),
+      );
+      const counts = run.value.statusCounts.src_0 ?? {};
+      await run.value.drop();
+      const name = excludeLateWrites ? "pit.duckdb.exclude_late_writes" : "pit.duckdb";
+      figures.push({ bench: name, metric: "seconds", value: run.seconds, unit: "s", ...dims });
+      figures.push({
+        bench: name,
+        metric: "rows_per_s",
+        value: LABELS / run.seconds,
+        unit: "label events/s",
+        ...dims,
+      });
+      figures.push({
+        bench: name,
+        metric: "values_per_s",
+        value: (LABELS * SOURCES) / run.seconds,
+        unit: "values/s",
+        ...dims,
+      });
+      figures.push({
+        bench: name,
+        metric: "vs_bare_asof",
+        value: run.seconds / bare.seconds,
+        unit: "x",
+        bare_asof_s: Math.round(bare.seconds * 100) / 100,
+      });
+      process.stderr.write(`${name}: src_0 statuses ${JSON.stringify(counts)}\n`);
+    }
+  } finally {
+    await offline.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function startRedis(): Promise<{ online: OnlineStore; stop: () => Promise<void>; kind: string }> {
+  try {
+    const { redisServerAvailable, startRedisServer } = await import("@ctxstore/redis/testing");
+    const { redisStore } = await import("@ctxstore/redis");
+    if (!redisServerAvailable()) throw new Error("redis-server is not on PATH");
+    const server = await startRedisServer({ label: "duckdb-bench" });
+    const online = redisStore({ url: server.url, commandTimeoutMs: 10_000 });
+    return {
+      online,
+      kind: "redis",
+      stop: async () => {
+        await online.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    if (process.env.CI === "true") throw error;
+    process.stderr.write(
+      `WARNING: Redis unavailable (${(error as Error).message}); materialize.redis is measured into memoryStore instead and named materialize.memory.\n`,
+    );
+    const online = memoryStore();
+    return { online, kind: "memory", stop: () => online.close() };
+  }
+}
+
+async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
+  const profile = batch("customer_profile", {
+    entity: user,
+    schema: z.object({ plan: z.string(), orders: z.number(), summary: z.string() }),
+    section: "Customer profile",
+    render: (value) => `${value.summary} Plan ${value.plan}, ${value.orders} orders.`,
+  });
+  const offline = await duckdbOfflineStore({ path: ":memory:", sources: [profile] });
+  const target = await startRedis();
+  try {
+    await offline.connection.run(`
+      INSERT INTO ctx_history
+      SELECT i + 1, 'customer_profile', 1, 'user', 'userId=u' || i, '{"userId":"u' || i || '"}', ${T0} + i, ${T0} + i,
+             '{"plan":"' || (['free','pro','enterprise'])[1 + i % 3] || '","orders":' || (i % 40) || ',"summary":"Customer u' || i || ' prefers email and usually buys running gear."}',
+             false, NULL, NULL
+      FROM range(${MATERIALIZE_VALUES}) r(i)`);
+    const context = createContextStore({ sources: [profile], online: target.online });
+    await context.ready();
+    const run = await seconds(() => materialize({ offline, context, batchSize: 1_000, concurrency: 4 }));
+    const published = run.value.sources[0];
+    if (published?.status !== "published" || published.applied !== MATERIALIZE_VALUES) {
+      throw new Error(`materialize did not publish everything: ${JSON.stringify(published)}`);
+    }
+    // Baseline: the same number of pre-built writes (re-stamped so they apply) straight to the store.
+    const writes: ValueWrite[] = [];
+    for (let index = 0; index < MATERIALIZE_VALUES; index++) {
+      writes.push(
+        context.toValueWrite(
+          profile,
+          { userId: `u${index}` },
+          {
+            plan: "pro",
+            orders: index % 40,
+            summary: `Customer u${index} prefers email and usually buys running gear.`,
+          },
+          { eventTime: T0 + DAY + index },
+        ),
+      );
+    }
+    const raw = await seconds(async () => {
+      const inFlight = new Set<Promise<unknown>>();
+      for (let first = 0; first < writes.length; first += 1_000) {
+        const task = target.online.write(writes.slice(first, first + 1_000));
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+        if (inFlight.size >= 4) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    });
+    const name = `materialize.${target.kind}`;
+    const dims = { values: MATERIALIZE_VALUES, batch: 1_000, concurrency: 4, machine: "2 cores, Node 24" };
+    figures.push({
+      bench: name,
+      metric: "values_per_s",
+      value: MATERIALIZE_VALUES / run.seconds,
+      unit: "values/s",
+      ...dims,
+    });
+    figures.push({
+      bench: name,
+      metric: "raw_write_values_per_s",
+      value: MATERIALIZE_VALUES / raw.seconds,
+      unit: "values/s",
+      ...dims,
+    });
+    figures.push({ bench: name, metric: "vs_raw_write", value: run.seconds / raw.seconds, unit: "x" });
+  } finally {
+    await target.stop();
+    await offline.close();
+  }
+}
+
+const figures: BenchFigure[] = [];
+await benchPointInTime(figures);
+await benchMaterialize(figures);
+report(figures);
