@@ -25,7 +25,8 @@ let loading: Promise<OpenTelemetryApi | null> | undefined;
 
 async function loadApi(): Promise<OpenTelemetryApi | null> {
   if (api !== undefined) return api;
-  loading ??= import("@opentelemetry/api").then(
+  // An optional peer: bundlers must not try to resolve it at build time (absent is a valid setup).
+  loading ??= import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "@opentelemetry/api").then(
     (module) => (api = module),
     () => (api = null),
   );
