@@ -145,7 +145,13 @@ export class FlatIndex {
       this.unlinkDocument(this.records[slot] as StoredRecord, key);
     }
     const { vector, ...stored } = record;
-    writeUnit(vector, this.unit, 0, this.dimensions);
+    // One conversion up front keeps the per-component loops monomorphic (typed arrays only).
+    writeUnit(
+      vector instanceof Float32Array ? vector : Float32Array.from(vector),
+      this.unit,
+      0,
+      this.dimensions,
+    );
     this.matrix.setRow(slot, this.unit);
     this.records[slot] = stored;
     this.tenantCodes[slot] = this.tenants.code(record.tenant);
@@ -179,7 +185,12 @@ export class FlatIndex {
   search(query: VectorQuery): VectorHit[] {
     const dimensions = this.dimensions;
     const queryVector = new Float32Array(dimensions);
-    writeUnit(query.vector, queryVector, 0, dimensions);
+    writeUnit(
+      query.vector instanceof Float32Array ? query.vector : Float32Array.from(query.vector),
+      queryVector,
+      0,
+      dimensions,
+    );
     const topK = query.topK;
     const minScore = query.minScore ?? Number.NEGATIVE_INFINITY;
     // Every query is scoped to one tenant namespace; without a tenant, to the tenant-less records.
@@ -363,12 +374,7 @@ export function checkVector(
 }
 
 /** Copies `vector` scaled to unit length into `target` at `offset` (a zero vector stays zero). */
-function writeUnit(
-  vector: ArrayLike<number>,
-  target: Float32Array,
-  offset: number,
-  dimensions: number,
-): void {
+function writeUnit(vector: Float32Array, target: Float32Array, offset: number, dimensions: number): void {
   let norm = 0;
   for (let index = 0; index < dimensions; index++) {
     const value = vector[index] as number;

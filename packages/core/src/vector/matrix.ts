@@ -24,7 +24,7 @@ export interface Matrix {
   /** Row `row` as a view of `dimensions` floats (invalidated by the next `ensureCapacity`). */
   row(row: number): Float32Array;
   /** Stores a unit vector in `row`. */
-  setRow(row: number, unit: ArrayLike<number>): void;
+  setRow(row: number, unit: Float32Array): void;
   copyRow(from: number, to: number): void;
   /** Dot products of `query` (length `dimensions`) with rows 0..count-1; a view valid until the next call. */
   scores(query: Float32Array, count: number): Float32Array;
@@ -138,7 +138,7 @@ class WasmMatrix implements Matrix {
     return this.heap.subarray(start, start + this.dimensions);
   }
 
-  setRow(row: number, unit: ArrayLike<number>): void {
+  setRow(row: number, unit: Float32Array): void {
     const start = (this.rowsOffset + row * this.strideBytes) / 4;
     let largest = 0;
     for (let index = 0; index < this.dimensions; index++) {
@@ -233,7 +233,7 @@ class JsMatrix implements Matrix {
     return this.data.subarray(row * this.stride, row * this.stride + this.dimensions);
   }
 
-  setRow(row: number, unit: ArrayLike<number>): void {
+  setRow(row: number, unit: Float32Array): void {
     const start = row * this.stride;
     for (let index = 0; index < this.dimensions; index++) this.data[start + index] = unit[index] as number;
   }

@@ -6,6 +6,7 @@
 import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, rename, stat, truncate } from "node:fs/promises";
+import { endianness } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CtxError } from "../errors.js";
@@ -38,9 +39,16 @@ interface Header {
   multiTenant: boolean;
 }
 
+// Fast paths copy whole byte ranges on little-endian machines (all mainstream ones); the per-float
+// DataView path keeps the format portable.
+const LITTLE_ENDIAN = endianness() === "LE";
+
 export function encodeVector(vector: ArrayLike<number>): string {
-  const bytes = Buffer.alloc(vector.length * 4);
-  for (let index = 0; index < vector.length; index++) bytes.writeFloatLE(vector[index] as number, index * 4);
+  const floats = vector instanceof Float32Array ? vector : Float32Array.from(vector);
+  if (LITTLE_ENDIAN)
+    return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString("base64");
+  const bytes = Buffer.alloc(floats.length * 4);
+  for (let index = 0; index < floats.length; index++) bytes.writeFloatLE(floats[index] as number, index * 4);
   return bytes.toString("base64");
 }
 
@@ -50,7 +58,8 @@ export function decodeVector(encoded: string, dimensions: number): Float32Array 
     throw new Error(`vector holds ${bytes.length / 4} dimensions, expected ${dimensions}`);
   }
   const vector = new Float32Array(dimensions);
-  for (let index = 0; index < dimensions; index++) vector[index] = bytes.readFloatLE(index * 4);
+  if (LITTLE_ENDIAN) new Uint8Array(vector.buffer).set(bytes);
+  else for (let index = 0; index < dimensions; index++) vector[index] = bytes.readFloatLE(index * 4);
   return vector;
 }
 
