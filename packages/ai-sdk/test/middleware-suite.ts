@@ -9,6 +9,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { contextMiddleware, contextTrace, SPAN_NAME } from "../src/index.js";
 import { countPromptTokens, type PromptMessage } from "../src/prompt.js";
@@ -131,6 +132,37 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
           ...baseline.slice(1),
         ]);
         expect(contextTrace(result.providerMetadata)?.query).toBe(QUESTION);
+      });
+
+      it("for any conversation, the model sees the caller's prompt plus exactly one context message (property)", async () => {
+        const turn = fc.string({ minLength: 1, maxLength: 60 }).filter((text) => text.trim().length > 0);
+        const conversation = fc.array(fc.tuple(turn, turn), { minLength: 0, maxLength: 4 }).chain((pairs) =>
+          turn.map((last) => [
+            ...pairs.flatMap(([question, answer]) => [
+              { role: "user", content: question },
+              { role: "assistant", content: answer },
+            ]),
+            { role: "user", content: last },
+          ]),
+        );
+        // Without the slow loyalty lookup, so each run takes a couple of milliseconds.
+        const fast = {
+          ctxstore: { keys: KEYS, sources: ["customer_profile", "session_activity", "live_stock"] },
+        };
+        await fc.assert(
+          fc.asyncProperty(fc.option(turn, { nil: undefined }), conversation, async (system, messages) => {
+            const { mock, model } = wrapped();
+            const call = { ...(system === undefined ? {} : { system }), messages };
+            await sdk.generateText({ model, ...call, providerOptions: fast, maxRetries: 0 });
+            const baseline = await baselinePrompt(call);
+            const received = mock.doGenerateCalls[0]?.prompt ?? [];
+            const at = system === undefined ? 0 : 1;
+            expect(received).toHaveLength(baseline.length + 1);
+            expect(received[at]?.role).toBe("system");
+            expect(received.filter((_, index) => index !== at)).toEqual(baseline);
+          }),
+          { numRuns: 25 },
+        );
       });
 
       it('placement "user-prefix": the context is prefixed to the last user message only', async () => {
@@ -584,6 +616,32 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
         expect(contextTrace(result.providerMetadata)?.query).toBe(QUESTION);
       });
 
+      it("a request function returning undefined: CTX_INVALID_REQUEST, the model is not called", async () => {
+        const { mock, model } = wrapped({ request: () => undefined });
+        const error = await rejection(sdk.generateText({ model, prompt: QUESTION, maxRetries: 0 }));
+        expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+        expect((error as Error).message).toContain("returned undefined");
+        expect(mock.doGenerateCalls).toHaveLength(0);
+      });
+
+      it('placement "user-prefix" with no user message: CTX_INVALID_REQUEST even with a query', async () => {
+        const { mock, model } = wrapped({ placement: "user-prefix" });
+        const messages = [{ role: "assistant", content: "Welcome back!" }];
+        const withQuery = { ctxstore: { keys: KEYS, query: QUESTION } };
+        const error = await rejection(
+          sdk.generateText({
+            model,
+            system: "Be brief.",
+            messages,
+            providerOptions: withQuery,
+            maxRetries: 0,
+          }),
+        );
+        expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+        expect((error as Error).message).toContain('placement: "system"');
+        expect(mock.doGenerateCalls).toHaveLength(0);
+      });
+
       it("bad middleware options fail at construction with CTX_CONFIG", () => {
         for (const options of [
           { budget: undefined },
@@ -680,6 +738,20 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
           ...sdk.telemetryOff,
         });
         expect(exporter.getFinishedSpans().filter((span) => span.name === SPAN_NAME)).toHaveLength(0);
+      });
+
+      it("telemetry.enabled: true records the span even when the SDK does not trace", async () => {
+        const { model } = wrapped({ telemetry: { enabled: true } });
+        await sdk.generateText({
+          model,
+          prompt: QUESTION,
+          providerOptions,
+          maxRetries: 0,
+          ...sdk.telemetryOff,
+        });
+        const spans = exporter.getFinishedSpans();
+        expect(spans.map((span) => span.name)).toEqual([SPAN_NAME]);
+        expect(spans[0]?.parentSpanContext).toBeUndefined();
       });
 
       it("telemetry.enabled: false suppresses the span even when the SDK traces", async () => {
