@@ -635,6 +635,19 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expectWellFormed(output, tokenizer, 14);
     });
 
+    it("splits CJK text after full-width sentence ends", () => {
+      const text =
+        "今日は晴れです。明日は雨が降るでしょう！週末の天気はまだ分かりませんが、たぶん曇りになると思います。";
+      const block = textBlock(tokenizer, "weather", text);
+      const expected = "## W\n今日は晴れです。明日は雨が降るでしょう！\n[… truncated]\n";
+      const output = pack({
+        sections: [section("W", [block])],
+        maxTokens: tokenizer.count(expected),
+        tokenizer,
+      });
+      expect(output.text).toBe(expected);
+    });
+
     it("treats closing quotes and brackets as part of a sentence end", () => {
       const block = textBlock(
         tokenizer,

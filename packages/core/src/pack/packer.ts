@@ -10,7 +10,8 @@
 // 1. required blocks go in whole (or `pack` throws CTX_BUDGET_TOO_SMALL naming what did not fit);
 // 2. sections with `minTokens` reserve that many tokens for their own blocks;
 // 3. the other blocks are placed greedily by priority; a block that does not fit whole is truncated
-//    (lists by whole items, text by lines, sentences, then tokens) or dropped.
+//    (lists by whole items, text by lines, sentences, then tokens) or dropped, and once a block is
+//    dropped for the budget no lower-priority block of its size or larger is kept.
 // The output is then written section by section, from the most stable tier to the most volatile.
 import { CtxError } from "../errors.js";
 import { escapeLine, normalizeLines } from "../render/normalize.js";
@@ -564,8 +565,11 @@ function cutLine(
   return piece;
 }
 
-/** Sentence ends: . ! ? (and closing quotes/brackets) followed by whitespace. */
-const SENTENCE_END = /[.!?]+["'”’)\]]*(\s+)/gu;
+/**
+ * Sentence ends: . ! ? (with closing quotes/brackets) followed by whitespace, or the CJK full-width
+ * 。！？ (with closing brackets), which need no space after them.
+ */
+const SENTENCE_END = /([.!?]+["'”’)\]]*)\s+|[。！？]+[」』”’）)]*/gu;
 
 function bySentences(
   line: string,
@@ -575,10 +579,11 @@ function bySentences(
 ): LinePiece | undefined {
   const pieces: string[] = [];
   for (const match of line.matchAll(SENTENCE_END)) {
-    const end = match.index + match[0].length - (match[1]?.length ?? 0);
+    const sentenceEnd = match.index + (match[1] ?? match[0]).length;
+    const nextStart = match.index + match[0].length;
     const piece =
-      keep === "head" ? line.slice(0, end) : escapeLine(line.slice(match.index + match[0].length));
-    if (piece.trim().length > 0) pieces.push(piece);
+      keep === "head" ? line.slice(0, sentenceEnd) : escapeLine(line.slice(nextStart).trimStart());
+    if (piece.trim().length > 0 && piece.length < line.length) pieces.push(piece);
   }
   if (keep === "tail") pieces.reverse();
   // pieces are now shortest first; token counts grow with length, so binary search for the longest
