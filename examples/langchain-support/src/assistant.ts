@@ -4,7 +4,8 @@
 //   call, and the agent may call a tool (escalate a ticket) between calls.
 // Either way, which customer the context is about comes per call, from the config.
 import type { ContextStore } from "@ctxstore/core";
-import { contextMiddleware, contextRunnable } from "@ctxstore/langchain";
+import { contextRunnable } from "@ctxstore/langchain";
+import { contextMiddleware } from "@ctxstore/langchain/agent";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";

@@ -5,7 +5,8 @@ import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/te
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { createAgent } from "langchain";
-import { ContextStoreRetriever, contextMiddleware, contextRunnable } from "../src/index.js";
+import { contextMiddleware } from "../src/agent.js";
+import { ContextStoreRetriever, contextRunnable } from "../src/index.js";
 import { supportFixture } from "../test/support-store.js";
 
 const quick = process.env.BENCH_QUICK === "1";

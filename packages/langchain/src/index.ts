@@ -1,9 +1,7 @@
 // @ctxstore/langchain: ctxstore context for LangChain.js. A retriever (one Document per context item,
-// statuses in the metadata), an LCEL runnable (the packed text), agent middleware for langchain v1
-// (packed context in the system prompt of every model call), and the assembly trace as a custom
-// callback event.
+// statuses in the metadata), an LCEL runnable (the packed text), and the assembly trace as a custom
+// callback event. The agent middleware is in "@ctxstore/langchain/agent" (it needs `langchain`).
 export { type ContextItem, contextItems } from "./items.js";
-export { type ContextMiddlewareOptions, contextMiddleware } from "./middleware.js";
 export {
   type CallOptions,
   type ContextRequestOptions,
