@@ -235,6 +235,7 @@ describe("ContextStoreRetriever", () => {
         [{ store: fixture.store, budget: { maxTokens: 10 }, keys: "c-ada" }, "keys"],
         [{ store: fixture.store, budget: { maxTokens: 10 }, sources: ["tickets"] }, '"tickets"'],
         [{ store: fixture.store, budget: { maxTokens: 10 }, deadline: "soon" }, "deadline"],
+        [{ store: fixture.store, budget: { maxTokens: 10 }, key: ada }, 'does not know the option(s) "key"'],
       ];
       for (const [options, mention] of attempts) {
         let caught: unknown;

@@ -1,8 +1,7 @@
 // ContextStoreRetriever: a LangChain retriever over a ctxstore context store. `invoke(question)`
 // assembles the packed context and returns one Document per source that reached the prompt (per
-// passage for vector sources), whose
-// metadata says what it is (source, tier, section), how much to trust it (status, event time, age)
-// and what it costs (tokens). An unavailable source under the `note` policy comes back as a Document
+// passage for vector sources), whose metadata says what it is (source, tier, section), how much to
+// trust it (status, event time, age) and what it costs (tokens). An unavailable source under the `note` policy comes back as a Document
 // whose status says so: an empty result list would read like "nothing known", which is the phantom
 // zero ctxstore exists to prevent.
 import type { AssembleResult, ContextStore, Status, Tier, Tokenizer, VectorHit } from "@ctxstore/core";
@@ -49,6 +48,9 @@ export interface ContextDocumentMetadata {
   readonly url?: string;
 }
 
+/** The BaseRetriever fields passed through to LangChain. */
+const RETRIEVER_FIELDS = new Set(["callbacks", "tags", "metadata", "verbose"]);
+
 export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata> {
   static override lc_name(): string {
     return "ContextStoreRetriever";
@@ -63,6 +65,14 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
     const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } =
       options ?? ({} as ContextStoreRetrieverOptions);
     checkAdapterOptions(store, { keys, budget, deadline, sources, tenant }, "ContextStoreRetriever");
+    const unknown = Object.keys(retrieverFields).filter((field) => !RETRIEVER_FIELDS.has(field));
+    if (unknown.length > 0) {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `ContextStoreRetriever does not know the option(s) ${unknown.map((field) => `"${field}"`).join(", ")}. Options: store, budget, keys, deadline, sources, tenant, callbacks, tags, metadata, verbose.`,
+        { unknown },
+      );
+    }
     super(retrieverFields);
     this.store = store;
     this.requestOptions = {
