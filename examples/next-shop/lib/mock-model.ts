@@ -85,14 +85,25 @@ export function composeAnswer(options: LanguageModelV4CallOptions): string {
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-export function mockShopModel({ delayMs = 12 }: { delayMs?: number } = {}): LanguageModelV4 {
+/** The benchmark's answer: the same words whatever the context, so both routes stream the same output. */
+export const FIXED_ANSWER = Array.from({ length: 60 }, (_, index) => `word${index}`).join(" ");
+
+export function mockShopModel({
+  delayMs = 12,
+  fixedAnswer = false,
+}: {
+  delayMs?: number;
+  fixedAnswer?: boolean;
+} = {}): LanguageModelV4 {
+  const answer = (options: LanguageModelV4CallOptions) =>
+    fixedAnswer ? FIXED_ANSWER : composeAnswer(options);
   return {
     specificationVersion: "v4",
     provider: "ctxstore-demo",
     modelId: "context-echo",
     supportedUrls: {},
     async doGenerate(options) {
-      const text = composeAnswer(options);
+      const text = answer(options);
       return {
         content: [{ type: "text", text }],
         finishReason: { unified: "stop", raw: "stop" },
@@ -101,7 +112,7 @@ export function mockShopModel({ delayMs = 12 }: { delayMs?: number } = {}): Lang
       };
     },
     async doStream(options) {
-      const text = composeAnswer(options);
+      const text = answer(options);
       const words = text.split(/(?<= )/);
       const stream = new ReadableStream<LanguageModelV4StreamPart>({
         async start(controller) {

@@ -5,7 +5,12 @@ import { mockShopModel } from "./mock-model";
 
 export function shopModel() {
   const apiKey = process.env.OPENAI_API_KEY;
-  if (!apiKey) return mockShopModel({ delayMs: Number(process.env.MOCK_MODEL_DELAY_MS ?? 12) });
+  if (!apiKey) {
+    return mockShopModel({
+      delayMs: Number(process.env.MOCK_MODEL_DELAY_MS ?? 12),
+      fixedAnswer: process.env.MOCK_MODEL_ANSWER === "fixed",
+    });
+  }
   return createOpenAI({ apiKey })(process.env.OPENAI_MODEL ?? "gpt-4o-mini");
 }
 

@@ -28,11 +28,22 @@ function state(): ShopState {
         reconnect: { maxDelayMs: 500 },
       }),
       deadline: "400ms",
+      // The demo's simulated services: inventory answers in 20 ms, loyalty in 200 ms (past its 50 ms
+      // timeout, to show a realtime timeout in the trace). The benchmark sets both to 0.
+      ...latency("inventoryLatencyMs", process.env.SHOP_INVENTORY_LATENCY_MS),
+      ...latency("loyaltyLatencyMs", process.env.SHOP_LOYALTY_LATENCY_MS),
     }),
     seeding: undefined,
     seeded: false,
   };
   return holder.__ctxstoreNextShop;
+}
+
+function latency<Name extends string>(name: Name, value: string | undefined): Partial<Record<Name, number>> {
+  const milliseconds = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(milliseconds) && milliseconds >= 0
+    ? ({ [name]: milliseconds } as Record<Name, number>)
+    : {};
 }
 
 /**

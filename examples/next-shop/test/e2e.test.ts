@@ -3,17 +3,14 @@
 // two products, asks the assistant, and sees the streamed answer and the trace with those products in
 // the stream tier; then Redis stops, and the next answer's trace says the context is unavailable
 // (never an empty history). Screenshots go to test-results/ for a human to look at.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
+import { redisServerAvailable } from "@ctxstore/redis/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_DIR, buildShop, type RunningShop, startShop } from "./shop-server.ts";
 
-const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(APP_DIR, "test-results");
-const NEXT_BIN = join(APP_DIR, "node_modules", "next", "dist", "bin", "next");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // Offline, deterministic, and quiet: no GPU, no background or component-update traffic.
 const CHROMIUM_ARGS = [
@@ -38,84 +35,22 @@ if (missing.length > 0) {
   console.warn(`SKIPPING the next-shop end-to-end test: missing ${missing.join(" and ")}.`);
 }
 
-const env = {
-  ...process.env,
-  NEXT_TELEMETRY_DISABLED: "1",
-  // The build's type check is `pnpm typecheck`'s job; skipping it here keeps the test under budget.
-  NEXT_SHOP_SKIP_TYPECHECK: "1",
-};
-
-function run(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-      cwd: APP_DIR,
-      env: { ...env, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`next ${args.join(" ")} exited with ${code}:\n${output.slice(-4000)}`)),
-    );
-  });
-}
-
-async function waitForHttp(url: string, timeoutMs: number, log: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { redirect: "manual" });
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms. Server output:\n${log()}`);
-}
-
 describe.skipIf(missing.length > 0)("next-shop in headless Chromium", () => {
-  let redis: RedisServer;
-  let server: ChildProcess | undefined;
-  let serverLog = "";
+  let shop: RunningShop | undefined;
   let browser: Browser | undefined;
   let baseUrl = "";
 
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
-    redis = await startRedisServer({ label: "next-shop-e2e" });
-    // NEXT_SHOP_REUSE_BUILD=1 skips the build when .next holds one (a faster local loop).
-    if (!(process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next", "BUILD_ID")))) {
-      await run(["build", "--webpack"]);
-    }
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
-      cwd: APP_DIR,
-      env: { ...env, REDIS_URL: redis.url, MOCK_MODEL_DELAY_MS: "20", OPENAI_API_KEY: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    server.stdout?.on("data", (chunk) => (serverLog += chunk));
-    server.stderr?.on("data", (chunk) => (serverLog += chunk));
-    await waitForHttp(`${baseUrl}/`, 30_000, () => serverLog);
+    await buildShop();
+    shop = await startShop({ MOCK_MODEL_DELAY_MS: "20" });
+    baseUrl = shop.baseUrl;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   }, 240_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server?.pid) {
-      try {
-        process.kill(-server.pid, "SIGTERM"); // the whole group: next start and its server process
-      } catch {
-        // already gone
-      }
-    }
-    await redis?.stop();
+    await shop?.stop();
   });
 
   async function visit(page: Page, productId: string): Promise<void> {
@@ -185,7 +120,7 @@ describe.skipIf(missing.length > 0)("next-shop in headless Chromium", () => {
       await page.screenshot({ path: join(RESULTS, "1-answer-with-live-session.png"), fullPage: true });
 
       // Redis goes away. The next answer must say the session is unknown, not that it is empty.
-      await redis.stop();
+      await shop?.redis.stop();
       const second = await ask(page, "What did I look at today?");
       expect(await page.getByTestId("trace-panel").getAttribute("data-trace-id")).not.toBe(firstTraceId);
       expect(["error", "timeout"]).toContain(await activity.getAttribute("data-status"));
