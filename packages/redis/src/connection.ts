@@ -29,6 +29,11 @@ export interface RedisConnectionOptions {
    * `CTX_TIMEOUT`. Default 1000 ms. Requests usually carry a tighter deadline of their own.
    */
   commandTimeoutMs?: number;
+  /**
+   * Longest wait for one write batch (pipelined Lua scripts; ingest batches can hold thousands of
+   * events). Default 5000 ms.
+   */
+  writeTimeoutMs?: number;
   /** Longest wait for a TCP connection. Default 2000 ms. */
   connectTimeoutMs?: number;
   /** Reconnect backoff after a lost connection: doubles from `minDelayMs` up to `maxDelayMs`. Default 50 / 2000 ms. */
@@ -41,6 +46,7 @@ export interface OpenedClient {
   /** For messages: "redis://127.0.0.1:6380", "cluster 127.0.0.1:7000,...", "sentinel ctxstore". */
   readonly description: string;
   readonly commandTimeoutMs: number;
+  readonly writeTimeoutMs: number;
   /** Last connection error event seen (ioredis reports them as events). */
   lastError(): Error | undefined;
 }
@@ -57,15 +63,18 @@ export function openClient(options: RedisConnectionOptions, component: string): 
     );
   }
   const commandTimeoutMs = positive(options.commandTimeoutMs, 1_000, "commandTimeoutMs", component);
+  const writeTimeoutMs = positive(options.writeTimeoutMs, 5_000, "writeTimeoutMs", component);
+  // ioredis' own per-command timer is the backstop for the longest operation; reads are bounded
+  // sooner by the store's own deadline (commandTimeoutMs / the caller's signal).
+  const clientTimeoutMs = Math.max(commandTimeoutMs, writeTimeoutMs) + 50;
   const connectTimeoutMs = positive(options.connectTimeoutMs, 2_000, "connectTimeoutMs", component);
   const minDelayMs = positive(options.reconnect?.minDelayMs, 50, "reconnect.minDelayMs", component);
   const maxDelayMs = positive(options.reconnect?.maxDelayMs, 2_000, "reconnect.maxDelayMs", component);
   const retryStrategy = (attempt: number) =>
     Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
   const common: RedisOptions = {
-    // ioredis' own timer too (a little later than the store's, which reports CTX_TIMEOUT first), so
-    // timed-out commands leave its queue instead of piling up.
-    commandTimeout: commandTimeoutMs + 50,
+    // So commands to a hung server leave ioredis' queue instead of piling up.
+    commandTimeout: clientTimeoutMs,
     connectTimeout: connectTimeoutMs,
     // Commands caught by a disconnect fail after one reconnect attempt instead of twenty: callers
     // (assemble, the ingest worker) have their own deadline and retry policy.
@@ -94,6 +103,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       owned: false,
       description: isCluster(client) ? "cluster (your client)" : "redis (your client)",
       commandTimeoutMs,
+      writeTimeoutMs,
       lastError: () => lastError,
     };
   }
@@ -113,6 +123,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       owned: true,
       description: redactUrl(options.url),
       commandTimeoutMs,
+      writeTimeoutMs,
       lastError: () => lastError,
     };
   }
@@ -130,7 +141,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
         clusterRetryStrategy: retryStrategy,
         ...options.cluster.options,
         redisOptions: {
-          commandTimeout: commandTimeoutMs + 50,
+          commandTimeout: clientTimeoutMs,
           connectTimeout: connectTimeoutMs,
           maxRetriesPerRequest: 1,
           ...options.cluster.options?.redisOptions,
@@ -145,6 +156,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       owned: true,
       description: `cluster ${label}${nodes.length > 1 ? ",..." : ""}`,
       commandTimeoutMs,
+      writeTimeoutMs,
       lastError: () => lastError,
     };
   }
@@ -176,6 +188,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
     owned: true,
     description: `sentinel ${sentinel.name}`,
     commandTimeoutMs,
+    writeTimeoutMs,
     lastError: () => lastError,
   };
 }

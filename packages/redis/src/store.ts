@@ -19,6 +19,7 @@ import {
 import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
 import {
   type CommandReply,
+  isCluster,
   openClient,
   type PipelinedCommand,
   type RedisClient,
@@ -27,8 +28,8 @@ import {
   unavailableReason,
   withDeadline,
 } from "./connection.js";
-import { type KeyLayout, keyLayout } from "./layout.js";
-import { APPEND_WINDOW, type LuaScript, SET_WATERMARK, WRITE_VALUE } from "./scripts.js";
+import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
+import { APPEND_WINDOWS, type LuaScript, SET_WATERMARK, WRITE_VALUES } from "./scripts.js";
 
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key. Default "ctx:". */
@@ -46,6 +47,9 @@ export interface RedisOnlineStore extends OnlineStore {
   readonly client: RedisClient;
   readonly layout: KeyLayout;
 }
+
+/** Keys per script call: big enough to amortise the call, small enough to keep the server responsive. */
+const SCRIPT_BATCH = 64;
 
 const APPLIED: WriteOutcome & AppendOutcome = Object.freeze({ applied: true });
 const OLDER: WriteOutcome = Object.freeze({ applied: false, reason: "older" });
@@ -105,12 +109,13 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     operation: string,
     commands: readonly PipelinedCommand[],
     signal?: AbortSignal,
+    timeoutMs = connection.commandTimeoutMs,
   ): Promise<CommandReply[]> {
     ensureUsable(operation);
     try {
       return await withDeadline(
         runPipelined(client, commands),
-        connection.commandTimeoutMs,
+        timeoutMs,
         signal,
         `redis store (${connection.description}): ${operation}`,
       );
@@ -131,14 +136,21 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
   /** EVALSHA each call; the ones the server does not know yet (NOSCRIPT) are re-sent once as EVAL. */
   async function runScripts(
     operation: string,
-    calls: ReadonlyArray<{ script: LuaScript; key: string; args: ReadonlyArray<string | Buffer> }>,
+    calls: ReadonlyArray<{
+      script: LuaScript;
+      keys: readonly string[];
+      args: ReadonlyArray<string | Buffer>;
+    }>,
   ): Promise<unknown[]> {
+    const timeoutMs = connection.writeTimeoutMs;
     const first = await pipelined(
       operation,
-      calls.map(({ script, key, args }) => ({
-        key,
-        add: (pipeline) => pipeline.evalsha(script.sha, 1, key, ...args),
+      calls.map(({ script, keys, args }) => ({
+        key: keys[0] as string,
+        add: (pipeline) => pipeline.evalsha(script.sha, keys.length, ...keys, ...args),
       })),
+      undefined,
+      timeoutMs,
     );
     const missing = first.flatMap((reply, index) =>
       reply.error?.message.includes("NOSCRIPT") ? [index] : [],
@@ -147,9 +159,14 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       const retried = await pipelined(
         operation,
         missing.map((index) => {
-          const { script, key, args } = calls[index] as (typeof calls)[number];
-          return { key, add: (pipeline) => pipeline.eval(script.lua, 1, key, ...args) };
+          const { script, keys, args } = calls[index] as (typeof calls)[number];
+          return {
+            key: keys[0] as string,
+            add: (pipeline) => pipeline.eval(script.lua, keys.length, ...keys, ...args),
+          };
         }),
+        undefined,
+        timeoutMs,
       );
       missing.forEach((callIndex, position) => {
         first[callIndex] = retried[position] as CommandReply;
@@ -164,6 +181,30 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         );
       return reply.value;
     });
+  }
+
+  /**
+   * Splits items into script calls: one slot per call in Cluster (a script may only touch one slot),
+   * and at most SCRIPT_BATCH keys per call so one call never blocks the server for long.
+   */
+  function scriptBatches<Item>(items: readonly Item[], keyOf: (item: Item) => string): Item[][] {
+    const buckets = new Map<number, Item[]>();
+    const cluster = isCluster(client);
+    for (const item of items) {
+      const bucket = cluster ? clusterSlot(keyOf(item)) : 0;
+      let list = buckets.get(bucket);
+      if (list === undefined) {
+        list = [];
+        buckets.set(bucket, list);
+      }
+      list.push(item);
+    }
+    const batches: Item[][] = [];
+    for (const list of buckets.values()) {
+      for (let start = 0; start < list.length; start += SCRIPT_BATCH)
+        batches.push(list.slice(start, start + SCRIPT_BATCH));
+    }
+    return batches;
   }
 
   function encodeChecked(
@@ -270,19 +311,34 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
     async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
       assertArray(writes, "write", "ValueWrite");
-      const calls = writes.map((write, index) => {
+      const items = writes.map((write, index) => {
         const label = `write #${index}`;
         checkAddress(write, label);
         checkTtl(write.ttlMs, label);
         const blob = encodeChecked(write.envelope, label, encodeValue);
         return {
-          script: WRITE_VALUE,
+          index,
           key: layout.entityKey(write.entity, write.key),
           args: [write.field, blob, ttlArgument(write.ttlMs)],
         };
       });
-      if (calls.length === 0) return [];
-      const codes = await runScripts("write", calls);
+      if (items.length === 0) return [];
+      const batches = scriptBatches(items, (item) => item.key);
+      const replies = await runScripts(
+        "write",
+        batches.map((batch) => ({
+          script: WRITE_VALUES,
+          keys: batch.map((item) => item.key),
+          args: batch.flatMap((item) => item.args),
+        })),
+      );
+      const codes: number[] = new Array(writes.length);
+      batches.forEach((batch, batchIndex) => {
+        const batchCodes = replies[batchIndex] as unknown[];
+        batch.forEach((item, position) => {
+          codes[item.index] = Number(batchCodes[position]);
+        });
+      });
       const mismatched = codes.flatMap((code, index) => (Number(code) === -1 ? [index] : []));
       if (mismatched.length > 0) {
         const first = writes[mismatched[0] as number] as ValueWrite;
@@ -297,8 +353,8 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
     async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
       assertArray(appends, "append", "WindowAppend");
-      // One script call per (entity, field, window, ttl): a batch of many events for one session
-      // merges into its window in one server-side step.
+      // Events are grouped per (entity, field, window, ttl): a batch of many events for one session
+      // merges into its window in one server-side step; groups share script calls (see scriptBatches).
       const groups = new Map<
         string,
         { key: string; field: string; window: number; ttl: string; entries: Buffer[]; indexes: number[] }
@@ -338,24 +394,33 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         group.indexes.push(index);
       });
       if (appends.length === 0) return [];
-      const groupList = [...groups.values()];
+      const batches = scriptBatches([...groups.values()], (group) => group.key);
       const replies = await runScripts(
         "append",
-        groupList.map((group) => ({
-          script: APPEND_WINDOW,
-          key: group.key,
-          args: [group.field, String(group.window), group.ttl, ...group.entries],
+        batches.map((batch) => ({
+          script: APPEND_WINDOWS,
+          keys: batch.map((group) => group.key),
+          args: batch.flatMap((group) => [
+            group.field,
+            String(group.window),
+            group.ttl,
+            String(group.entries.length),
+            ...group.entries,
+          ]),
         })),
       );
       const outcomes: AppendOutcome[] = new Array(appends.length);
       const refused: number[] = [];
-      groupList.forEach((group, groupIndex) => {
-        const codes = replies[groupIndex] as unknown[];
-        group.indexes.forEach((appendIndex, position) => {
-          const code = Number(codes[position]);
-          if (code === -1) refused.push(appendIndex);
-          outcomes[appendIndex] = code === 1 ? APPLIED : code === 2 ? DUPLICATE : OUTSIDE_WINDOW;
-        });
+      batches.forEach((batch, batchIndex) => {
+        const codes = replies[batchIndex] as unknown[];
+        let position = 0;
+        for (const group of batch) {
+          for (const appendIndex of group.indexes) {
+            const code = Number(codes[position++]);
+            if (code === -1) refused.push(appendIndex);
+            outcomes[appendIndex] = code === 1 ? APPLIED : code === 2 ? DUPLICATE : OUTSIDE_WINDOW;
+          }
+        }
       });
       if (refused.length > 0) {
         const first = appends[refused[0] as number] as WindowAppend;
@@ -387,7 +452,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         );
       }
       await runScripts("setWatermark", [
-        { script: SET_WATERMARK, key: layout.watermarkKey, args: [field, String(time)] },
+        { script: SET_WATERMARK, keys: [layout.watermarkKey], args: [field, String(time)] },
       ]);
     },
 

@@ -373,13 +373,24 @@ describe.skipIf(!available)("stream ingest worker when Redis fails", () => {
     const store = redisStore({ url: server.url, prefix, commandTimeoutMs: 200 });
     const context = createContextStore({ sources, online: store });
     const producer = createStreamProducer({ url: server.url, stream });
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, blockMs: 50, commandTimeoutMs: 200, retryDelayMs: { min: 20, max: 200 } });
+    const ingestor = createStreamIngestor({
+      context,
+      url: server.url,
+      stream,
+      blockMs: 50,
+      commandTimeoutMs: 200,
+      retryDelayMs: { min: 20, max: 200 },
+    });
     try {
       await ingestor.start();
       await waitFor(() => ingestor.counters().watermark !== undefined, 3_000, "no heartbeat");
       server.pause();
       const pausedAt = Date.now();
-      await waitFor(() => ingestor.counters().failures > 0, 3_000, "the worker never noticed the hung server");
+      await waitFor(
+        () => ingestor.counters().failures > 0,
+        3_000,
+        "the worker never noticed the hung server",
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       // No heartbeat while Redis cannot be read: freshness must not be claimed.
       expect(ingestor.counters().watermark as number).toBeLessThanOrEqual(pausedAt);
@@ -387,9 +398,17 @@ describe.skipIf(!available)("stream ingest worker when Redis fails", () => {
       server.resume();
       const { events, published } = makeEvents(5, 3, 5, 8);
       await producer.publish(events);
-      await waitFor(() => ingestor.counters().processed === events.length, 10_000, "the worker never recovered");
+      await waitFor(
+        () => ingestor.counters().processed === events.length,
+        10_000,
+        "the worker never recovered",
+      );
       await expectStateMatches(store, published);
-      await waitFor(() => (ingestor.counters().watermark ?? 0) > pausedAt, 3_000, "the watermark never moved again");
+      await waitFor(
+        () => (ingestor.counters().watermark ?? 0) > pausedAt,
+        3_000,
+        "the watermark never moved again",
+      );
     } finally {
       server.resume();
       await ingestor.stop();

@@ -13,7 +13,20 @@ export interface RoundTripProxy {
   stop(): Promise<void>;
 }
 
-export async function startRoundTripProxy(target: { host?: string; port: number }): Promise<RoundTripProxy> {
+/**
+ * `delayMs` holds every forwarded chunk that long in each direction (simulated network latency;
+ * Node timers make anything below 1 ms about 1 ms). Order is preserved per direction.
+ */
+export async function startRoundTripProxy(target: {
+  host?: string;
+  port: number;
+  delayMs?: number;
+}): Promise<RoundTripProxy> {
+  const delayMs = target.delayMs ?? 0;
+  const forward = (to: Socket, chunk: Buffer) => {
+    if (delayMs <= 0) to.write(chunk);
+    else setTimeout(() => to.write(chunk), delayMs);
+  };
   let turns = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -24,11 +37,11 @@ export async function startRoundTripProxy(target: { host?: string; port: number 
     client.on("data", (chunk) => {
       if (!clientSpokeLast) turns++;
       clientSpokeLast = true;
-      upstream.write(chunk);
+      forward(upstream, chunk);
     });
     upstream.on("data", (chunk) => {
       clientSpokeLast = false;
-      client.write(chunk);
+      forward(client, chunk);
     });
     const close = () => {
       client.destroy();

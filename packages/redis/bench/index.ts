@@ -1,0 +1,393 @@
+// Benchmarks for @ctxstore/redis against a private redis-server on loopback (spawned here):
+// - assemble.redis: the assemble.memory request shape (2 entities, 20 batch + 10 stream sources of 10
+//   events, 2 realtime sources answering at once, 2,000-token budget) on redisStore; round trips per
+//   assemble counted on the wire; and the "unintentional feature store" baseline in the same run: the
+//   same 30 values fetched with one GET per source, sequentially, JSON-decoded.
+// - codec: JSON vs msgpack bodies for a 500-token profile envelope (why the store uses JSON).
+// - ingest.redis: events applied per second by one worker, and bytes per stored 500-token value.
+// BENCH_QUICK=1 runs smaller sizes.
+import {
+  type AnySource,
+  batch,
+  createContextStore,
+  defineEntity,
+  type Envelope,
+  realtime,
+  sourceField,
+  stream,
+} from "@ctxstore/core";
+import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/testing";
+import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
+import { Redis } from "ioredis";
+import { z } from "zod";
+import { createStreamIngestor, createStreamProducer, redisStore, type StreamEvent } from "../src/index.js";
+import {
+  commandStats,
+  redisServerAvailable,
+  sendCommand,
+  startRedisServer,
+  startRoundTripProxy,
+} from "../src/testing/index.js";
+
+const quick = process.env.BENCH_QUICK === "1";
+const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
+const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
+
+function requestSources(): AnySource[] {
+  const sources: AnySource[] = [];
+  for (let index = 0; index < 20; index++) {
+    sources.push(
+      batch(`profile_${index}`, {
+        entity: user,
+        schema: z.object({ summary: z.string(), score: z.number() }),
+        maxAge: "2d",
+        section: `Profile ${index % 4}`,
+        priority: 90 - index,
+        render: (value) => `${value.summary} Score ${value.score}.`,
+      }),
+    );
+  }
+  for (let index = 0; index < 10; index++) {
+    sources.push(
+      stream(`activity_${index}`, {
+        entity: session,
+        schema: z.object({ action: z.string(), item: z.string() }),
+        window: 10,
+        maxAge: "10m",
+        section: `Activity ${index % 2}`,
+        priority: 60 - index,
+        render: (event) => `${event.action} ${event.item}`,
+      }),
+    );
+  }
+  for (const name of ["inventory", "loyalty"]) {
+    sources.push(
+      realtime(name, {
+        entity: user,
+        schema: z.object({ value: z.string() }),
+        timeout: "50ms",
+        section: "Live",
+        priority: 40,
+        resolve: () => ({ value: `${name} ok` }),
+        render: (value) => value.value,
+      }),
+    );
+  }
+  return sources;
+}
+
+function timedFigures(
+  bench: string,
+  samples: readonly number[],
+  totalMs: number,
+  extra: Record<string, unknown> = {},
+): BenchFigure[] {
+  return [
+    { bench, metric: "p50_ms", value: percentile(samples, 50), unit: "ms", ...extra },
+    { bench, metric: "p99_ms", value: percentile(samples, 99), unit: "ms", ...extra },
+    { bench, metric: "ops_per_s", value: (samples.length / totalMs) * 1000, unit: "ops/s", ...extra },
+  ];
+}
+
+async function assembleBench(url: string, port: number): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const sources = requestSources();
+  const store = redisStore({ url, prefix: "bench:" });
+  const ctx = createContextStore({ sources, online: store, deadline: "200ms" });
+  await ctx.ready();
+  for (const source of sources) {
+    if (source.tier === "batch") {
+      await ctx.write(source, keys.user, {
+        summary: `Summary of ${source.name}: likes trail running and long climbs.`,
+        score: 7,
+      });
+    } else if (source.tier === "stream") {
+      for (let index = 0; index < 10; index++)
+        await ctx.append(source, keys.session, { action: "viewed", item: `product ${index}` });
+    }
+  }
+  const request = { keys, budget: { maxTokens: 2_000 } };
+  const probe = await ctx.assemble(request);
+  const statuses = Object.values(probe.values).map((value) => value.status);
+  if (statuses.some((status) => status !== "ok"))
+    throw new Error(`bench setup: not every source is ok: ${statuses.join(",")}`);
+  const iterations = quick ? 2_000 : 10_000;
+  const assembled = await measure(() => ctx.assemble(request), { iterations });
+  figures.push(
+    ...timedFigures("assemble.redis", assembled.samples, assembled.totalMs, { sources: 32, iterations }),
+  );
+
+  // Round trips per assemble, on the wire, and what the server executed for one assemble.
+  const proxy = await startRoundTripProxy({ port });
+  const proxiedStore = redisStore({ url: proxy.url, prefix: "bench:" });
+  const proxied = createContextStore({ sources, online: proxiedStore, deadline: "200ms" });
+  await proxied.ready();
+  await proxied.assemble(request);
+  await sendCommand(port, ["CONFIG", "RESETSTAT"]);
+  proxy.reset();
+  await proxied.assemble(request);
+  const roundTrips = proxy.roundTrips();
+  const stats = await commandStats(port);
+  figures.push({
+    bench: "assemble.redis",
+    metric: "round_trips",
+    value: roundTrips,
+    unit: "round trips",
+    commands: `hmget=${stats.hmget ?? 0}`,
+  });
+  await proxied.close();
+  await proxy.stop();
+
+  // The same 30 values the read fetches (20 values + 10 windows), the naive way: one key per
+  // source, GET one after another, JSON.parse each. Stored as plain JSON envelopes.
+  const naive = new Redis(url);
+  const records = sources
+    .filter((source) => source.tier === "batch" || source.tier === "stream")
+    .map((source) => ({
+      entity: source.tier === "batch" ? "user" : "session",
+      key: source.tier === "batch" ? "userId=u1" : "sessionId=s1",
+      field: sourceField(source),
+      kind: source.tier === "batch" ? ("value" as const) : ("window" as const),
+    }));
+  const current = await store.read({ records });
+  await Promise.all(
+    records.map((record, index) => {
+      const result = current.records[index];
+      const payload =
+        result?.kind === "value" ? result.envelope : result?.kind === "window" ? result.events : null;
+      return naive.set(`naive:${record.entity}:${record.key}:${record.field}`, JSON.stringify(payload));
+    }),
+  );
+  const naiveKeys = records.map((record) => `naive:${record.entity}:${record.key}:${record.field}`);
+  const readIterations = quick ? 1_000 : 5_000;
+  const watermarks = records.filter((record) => record.kind === "window").map((record) => record.field);
+  const ours = await measure(() => store.read({ records, watermarks }), { iterations: readIterations });
+  const baseline = await measure(
+    async () => {
+      const values: unknown[] = [];
+      for (const key of naiveKeys) values.push(JSON.parse((await naive.get(key)) ?? "null"));
+      return values;
+    },
+    { iterations: readIterations },
+  );
+  figures.push(
+    ...timedFigures("assemble.redis.online_read", ours.samples, ours.totalMs, { records: records.length }),
+  );
+  figures.push(
+    ...timedFigures("assemble.redis.naive_gets", baseline.samples, baseline.totalMs, {
+      records: records.length,
+    }),
+  );
+  figures.push({
+    bench: "assemble.redis",
+    metric: "vs_naive_ratio",
+    value: percentile(baseline.samples, 50) / percentile(ours.samples, 50),
+    unit: "x",
+    note: "naive sequential GET+JSON.parse p50 / pipelined HMGET read p50, 30 sources",
+  });
+  naive.disconnect();
+
+  // The same comparison over a simulated network (about 1 ms added each way by a delaying proxy),
+  // closer to an app and Redis on different hosts: round trips, not CPU, decide there.
+  const slow = await startRoundTripProxy({ port, delayMs: 1 });
+  const slowStore = redisStore({ url: slow.url, prefix: "bench:" });
+  const slowNaive = new Redis(slow.url);
+  const networkIterations = quick ? 20 : 60;
+  const oursOverNetwork = await measure(() => slowStore.read({ records, watermarks }), {
+    iterations: networkIterations,
+    warmup: 3,
+  });
+  const naiveOverNetwork = await measure(
+    async () => {
+      const values: unknown[] = [];
+      for (const key of naiveKeys) values.push(JSON.parse((await slowNaive.get(key)) ?? "null"));
+      return values;
+    },
+    { iterations: networkIterations, warmup: 3 },
+  );
+  figures.push({
+    bench: "assemble.redis.online_read",
+    metric: "p50_ms_network",
+    value: percentile(oursOverNetwork.samples, 50),
+    unit: "ms",
+    added_latency: "~1ms each way",
+  });
+  figures.push({
+    bench: "assemble.redis.naive_gets",
+    metric: "p50_ms_network",
+    value: percentile(naiveOverNetwork.samples, 50),
+    unit: "ms",
+    added_latency: "~1ms each way",
+  });
+  figures.push({
+    bench: "assemble.redis",
+    metric: "vs_naive_ratio_network",
+    value: percentile(naiveOverNetwork.samples, 50) / percentile(oursOverNetwork.samples, 50),
+    unit: "x",
+    note: "same as vs_naive_ratio with ~1 ms added each way",
+  });
+  slowNaive.disconnect();
+  await slowStore.close();
+  await slow.stop();
+  await ctx.close();
+  return figures;
+}
+
+/** A profile of about 500 tokens, rendered as text lines (what a materialized summary looks like). */
+function profileText(): string {
+  const sentences = [
+    "Ada has been a customer since 2019 and runs trail races most weekends in the Alps.",
+    "She prefers wide-fit shoes in EU size 39 and has returned two pairs that were too narrow.",
+    "Her last five orders were running socks, a waterproof shell, two pairs of trail shoes and gaiters.",
+    "She contacted support three times this year, always about delivery times to Grenoble.",
+    "She responds well to short, practical answers and dislikes upselling.",
+    "Loyalty tier is gold; she has 2,350 points and a voucher expiring at the end of the month.",
+  ];
+  return Array.from({ length: 24 }, (_, index) => sentences[index % sentences.length]).join(" ");
+}
+
+async function codecAndSizeBench(url: string): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const profile = batch("profile", {
+    entity: user,
+    schema: z.object({ summary: z.string() }),
+    maxAge: "2d",
+    section: "Profile",
+    render: (value) => value.summary,
+  });
+  const store = redisStore({ url, prefix: "size:" });
+  const ctx = createContextStore({ sources: [profile], online: store });
+  await ctx.ready();
+  const summary = profileText();
+  const tokens = ctx.tokenizer.count(summary);
+  await ctx.write(profile, { userId: "ada" }, { summary });
+  const admin = new Redis(url);
+  const stored = (await admin.hgetBuffer("size:{user:userId=ada}", "profile@1")) as Buffer;
+  const memory = Number(await admin.call("MEMORY", "USAGE", "size:{user:userId=ada}"));
+  figures.push({
+    bench: "ingest.redis",
+    metric: "bytes_per_value",
+    value: stored.length,
+    unit: "bytes",
+    tokens,
+    note: "stored field, 500-token profile with rendered lines and counts",
+  });
+  figures.push({
+    bench: "ingest.redis",
+    metric: "key_memory_bytes",
+    value: memory,
+    unit: "bytes",
+    tokens,
+    note: "MEMORY USAGE of the entity hash holding it",
+  });
+
+  // The codec choice: same envelope body, JSON vs msgpack.
+  const envelope = ctx.toEnvelope(profile, { summary }) as Envelope;
+  const body = { v: envelope.value, s: envelope.schemaVersion, r: envelope.rendered };
+  const json = Buffer.from(JSON.stringify(body));
+  const packed = msgpackEncode(body, { ignoreUndefined: true });
+  const iterations = quick ? 5_000 : 20_000;
+  const runs = {
+    json_encode: await measure(() => Buffer.from(JSON.stringify(body)), { iterations }),
+    msgpack_encode: await measure(() => msgpackEncode(body, { ignoreUndefined: true }), { iterations }),
+    json_decode: await measure(() => JSON.parse(json.toString("utf8")), { iterations }),
+    msgpack_decode: await measure(() => msgpackDecode(packed), { iterations }),
+  };
+  figures.push({ bench: "codec.json", metric: "bytes", value: json.length, unit: "bytes", tokens });
+  figures.push({ bench: "codec.msgpack", metric: "bytes", value: packed.length, unit: "bytes", tokens });
+  for (const [name, run] of Object.entries(runs)) {
+    const [codec, operation] = name.split("_") as [string, string];
+    figures.push({
+      bench: `codec.${codec}`,
+      metric: `${operation}_us`,
+      value: percentile(run.samples, 50) * 1000,
+      unit: "us",
+    });
+  }
+  admin.disconnect();
+  await ctx.close();
+  return figures;
+}
+
+async function ingestBench(url: string): Promise<BenchFigure[]> {
+  const activity = stream("activity", {
+    entity: session,
+    schema: z.object({ action: z.string(), item: z.string() }),
+    window: 10,
+    maxAge: "10m",
+    section: "Activity",
+    render: (event) => `${event.action} ${event.item}`,
+  });
+  const total = quick ? 10_000 : 50_000;
+  const sessions = 1_000;
+  const streamKey = "ingest:events";
+  const producer = createStreamProducer({ url, stream: streamKey });
+  const now = Date.now();
+  const actions = ["viewed", "added to cart", "searched for", "compared", "removed"];
+  for (let offset = 0; offset < total; offset += 5_000) {
+    const events: StreamEvent[] = [];
+    for (let index = offset; index < Math.min(total, offset + 5_000); index++) {
+      events.push({
+        source: activity,
+        key: { sessionId: `s${index % sessions}` },
+        value: { action: actions[index % actions.length] as string, item: `product ${index % 97}` },
+        eventTime: now - total + index,
+        eventId: `e${index}`,
+      });
+    }
+    await producer.publish(events);
+  }
+  await producer.close();
+  const store = redisStore({ url, prefix: "ingest:" });
+  const ctx = createContextStore({ sources: [activity], online: store });
+  await ctx.ready();
+  const worker = createStreamIngestor({
+    context: ctx,
+    url,
+    stream: streamKey,
+    batchSize: 1_000,
+    blockMs: 100,
+  });
+  const started = performance.now();
+  await worker.start();
+  while (worker.counters().processed < total) {
+    if (worker.counters().invalid > 0)
+      throw new Error(`ingest bench: invalid events: ${worker.counters().lastError}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const elapsedMs = performance.now() - started;
+  await worker.stop();
+  await ctx.close();
+  return [
+    {
+      bench: "ingest.redis",
+      metric: "events_per_s",
+      value: (total / elapsedMs) * 1000,
+      unit: "events/s",
+      events: total,
+      sessions,
+      batch: 1_000,
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  if (!redisServerAvailable()) {
+    process.stdout.write("redis-server is not installed: skipping the @ctxstore/redis benchmarks.\n");
+    return;
+  }
+  const server = await startRedisServer({ label: "bench" });
+  try {
+    const figures = [
+      ...(await assembleBench(server.url, server.port)),
+      ...(await codecAndSizeBench(server.url)),
+      ...(await ingestBench(server.url)),
+    ];
+    report(figures);
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
