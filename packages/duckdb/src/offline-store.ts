@@ -3,6 +3,7 @@
 // are all queries over this history.
 import { createHash } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   type AnySource,
   CtxError,
@@ -159,6 +160,10 @@ CREATE TABLE IF NOT EXISTS ${MATERIALIZATION_TABLE} (
   finished_at BIGINT NOT NULL
 );`;
 
+// Files open in this process. Two stores on one file would each hand out insertion numbers (seq)
+// from their own counter; DuckDB's file lock only stops other processes, so this stops this one.
+const openFiles = new Set<string>();
+
 /** Opens (or creates) an offline store. */
 export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Promise<DuckdbOfflineStore> {
   if (!options || typeof options.path !== "string" || options.path === "") {
@@ -168,10 +173,20 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       {},
     );
   }
+  const fileKey = options.path === ":memory:" ? undefined : resolve(options.path);
+  if (fileKey !== undefined && openFiles.has(fileKey)) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `The offline store ${JSON.stringify(options.path)} is already open in this process; share that store object instead of opening the file twice.`,
+      { path: options.path },
+    );
+  }
+  if (fileKey !== undefined) openFiles.add(fileKey);
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(options.path, options.config);
   } catch (error) {
+    if (fileKey !== undefined) openFiles.delete(fileKey);
     throw new CtxError(
       "CTX_STORE_UNAVAILABLE",
       `Could not open the DuckDB database at ${JSON.stringify(options.path)} (${(error as Error).message}). Check the directory exists and no other process holds the file open for writing.`,
@@ -179,15 +194,28 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       { cause: error },
     );
   }
-  const connection = await instance.connect();
-  // Naive timestamps in files and SQL casts are read as UTC, whatever the machine's zone.
-  await connection.run("SET TimeZone = 'UTC'");
-  await connection.run(SCHEMA_SQL);
-  const [maxRow] = await queryRows(
-    connection,
-    `SELECT coalesce(max(seq), 0) AS max_seq FROM ${HISTORY_TABLE}`,
-  );
-  let nextSeq = Number(maxRow?.max_seq ?? 0) + 1;
+  let connection: DuckDBConnection;
+  let nextSeq: number;
+  try {
+    connection = await instance.connect();
+    // Naive timestamps in files and SQL casts are read as UTC, whatever the machine's zone.
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(SCHEMA_SQL);
+    const [maxRow] = await queryRows(
+      connection,
+      `SELECT coalesce(max(seq), 0) AS max_seq FROM ${HISTORY_TABLE}`,
+    );
+    nextSeq = Number(maxRow?.max_seq ?? 0) + 1;
+  } catch (error) {
+    instance.closeSync();
+    if (fileKey !== undefined) openFiles.delete(fileKey);
+    throw new CtxError(
+      "CTX_STORE_UNAVAILABLE",
+      `Could not prepare the offline store tables in ${JSON.stringify(options.path)} (${(error as Error).message}). Is this a ctxstore offline store file?`,
+      { path: options.path },
+      { cause: error },
+    );
+  }
   const clock = options.now ?? Date.now;
   const sources = new Map<string, AnySource>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -496,6 +524,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       closed = true;
       connection.closeSync();
       instance.closeSync();
+      if (fileKey !== undefined) openFiles.delete(fileKey);
     },
   };
   return store;
