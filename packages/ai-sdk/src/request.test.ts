@@ -22,7 +22,6 @@ describe("parseContextRequest", () => {
   it.each([
     ["a string", "user:u1", "(value)"],
     ["no keys", {}, "keys"],
-    ["empty keys", { keys: {} }, "name at least one entity key"],
     ["keys as an array", { keys: [{ userId: "u1" }] }, "keys"],
     ["a fractional budget", { keys: { user: "u1" }, maxTokens: 1.5 }, "maxTokens"],
     ["a zero budget", { keys: { user: "u1" }, maxTokens: 0 }, "maxTokens"],

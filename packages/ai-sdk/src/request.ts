@@ -12,10 +12,11 @@ const durationSchema = z.union([
 
 /** The shape of `providerOptions.ctxstore` (and of what a `request` function returns). */
 export const contextRequestSchema = z.strictObject({
-  /** Entity keys by entity name, e.g. `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
-  keys: z
-    .record(z.string(), z.unknown())
-    .refine((keys) => Object.keys(keys).length > 0, "name at least one entity key"),
+  /**
+   * Entity keys by entity name, e.g. `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`.
+   * Required, so a forgotten key is an error; `{}` for a store whose sources have no entity.
+   */
+  keys: z.record(z.string(), z.unknown()),
   /** Overrides the query (default: the text of the last user message). */
   query: z.string().optional(),
   /** Token budget for this call; capped by the derived budget when a context window is configured. */
