@@ -244,7 +244,7 @@ function profileText(): string {
     "She responds well to short, practical answers and dislikes upselling.",
     "Loyalty tier is gold; she has 2,350 points and a voucher expiring at the end of the month.",
   ];
-  return Array.from({ length: 24 }, (_, index) => sentences[index % sentences.length]).join(" ");
+  return Array.from({ length: 27 }, (_, index) => sentences[index % sentences.length]).join(" ");
 }
 
 async function codecAndSizeBench(url: string): Promise<BenchFigure[]> {
