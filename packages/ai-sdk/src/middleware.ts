@@ -24,7 +24,7 @@ import { CONTEXT_REQUEST_SHAPE, type ContextRequest, parseContextRequest } from 
 import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
 import { toProviderMetadata } from "./trace-metadata.js";
 
-/** The key of this package's entries in `providerOptions` and `providerMetadata`. */
+/** The default key of the middleware's entries in `providerOptions` and `providerMetadata`. */
 export const PROVIDER_KEY = "ctxstore";
 
 export interface ContextMiddlewareOptions<CallOptions> {
@@ -53,6 +53,11 @@ export interface ContextMiddlewareOptions<CallOptions> {
   placement?: ContextPlacement;
   /** Assembly deadline; default the store's. A call's `deadline` overrides it. */
   deadline?: Duration;
+  /**
+   * The key read from `providerOptions` and written to `providerMetadata`. Default "ctxstore".
+   * Give each of two chained context middlewares its own key.
+   */
+  providerKey?: string;
   telemetry?: TelemetryOptions;
 }
 
@@ -113,7 +118,7 @@ export function contextMiddleware(
     type: "generate" | "stream";
   }): Promise<CallParams> {
     const request = await readRequest(params, type);
-    if (request === null) return params;
+    if (request === null) return withoutRequest(params);
     const prompt = params.prompt;
     const userIndex = lastUserIndex(prompt);
     if (userIndex < 0 && (settings.placement === "user-prefix" || request.query === undefined)) {
@@ -121,7 +126,7 @@ export function contextMiddleware(
         "CTX_INVALID_REQUEST",
         settings.placement === "user-prefix"
           ? 'The prompt has no user message to prefix the context to: add one, or use placement: "system".'
-          : "The prompt has no user message to take the query from: add one, or pass the query explicitly in providerOptions.ctxstore.query.",
+          : `The prompt has no user message to take the query from: add one, or pass the query explicitly in providerOptions.${settings.providerKey}.query.`,
         { placement: settings.placement, roles: prompt.map((message) => message.role) },
       );
     }
@@ -164,7 +169,7 @@ export function contextMiddleware(
       () => settings.context.assemble(assembleRequest),
     );
     const transformed: CallParams = {
-      ...params,
+      ...withoutRequest(params),
       prompt: result.text.length > 0 ? withContext(prompt, result.text, settings.placement) : prompt,
     };
     traces.set(transformed, result.trace);
@@ -182,8 +187,8 @@ export function contextMiddleware(
       origin = "The result of contextMiddleware's `request` function";
       if (input === null) return null;
     } else {
-      input = params.providerOptions?.[PROVIDER_KEY];
-      origin = "providerOptions.ctxstore";
+      input = params.providerOptions?.[settings.providerKey];
+      origin = `providerOptions.${settings.providerKey}`;
     }
     if (input === undefined) {
       if (settings.whenMissing === "pass-through") return null;
@@ -191,11 +196,20 @@ export function contextMiddleware(
         "CTX_INVALID_REQUEST",
         settings.request
           ? "contextMiddleware's `request` function returned undefined: return the request, or null to call the model without context."
-          : `This call has no providerOptions.ctxstore, so the model would run without context. Pass providerOptions: { ctxstore: ${CONTEXT_REQUEST_SHAPE} }, or create the middleware with whenMissing: "pass-through".`,
+          : `This call has no providerOptions.${settings.providerKey}, so the model would run without context. Pass providerOptions: { ${settings.providerKey}: ${CONTEXT_REQUEST_SHAPE} }, or create the middleware with whenMissing: "pass-through".`,
         { origin },
       );
     }
     return parseContextRequest(input, origin);
+  }
+
+  // The request is for this middleware only: entity keys (often user ids) are not forwarded to the
+  // provider, and the caller's other provider options pass through untouched.
+  function withoutRequest(params: CallParams): CallParams {
+    const providerOptions = params.providerOptions;
+    if (!providerOptions || !(settings.providerKey in providerOptions)) return params;
+    const { [settings.providerKey]: _request, ...rest } = providerOptions;
+    return { ...params, providerOptions: rest };
   }
 
   type StreamPart = { type: string; providerMetadata?: Record<string, unknown> };
@@ -209,7 +223,7 @@ export function contextMiddleware(
       if (!trace) return result as never;
       return {
         ...result,
-        providerMetadata: { ...result.providerMetadata, [PROVIDER_KEY]: toProviderMetadata(trace) },
+        providerMetadata: { ...result.providerMetadata, [settings.providerKey]: toProviderMetadata(trace) },
       } as never;
     },
     async wrapStream({ doStream, params }) {
@@ -222,7 +236,10 @@ export function contextMiddleware(
           transform(part, controller) {
             controller.enqueue(
               part.type === "finish"
-                ? { ...part, providerMetadata: { ...part.providerMetadata, [PROVIDER_KEY]: metadata } }
+                ? {
+                    ...part,
+                    providerMetadata: { ...part.providerMetadata, [settings.providerKey]: metadata },
+                  }
                 : part,
             );
           },
@@ -241,6 +258,7 @@ interface Settings {
   readonly whenMissing: "error" | "pass-through";
   readonly placement: ContextPlacement;
   readonly deadline: Duration | undefined;
+  readonly providerKey: string;
   readonly telemetry: TelemetryOptions;
   /** Deriving the budget counts prompt tokens, which needs the store's tokenizer loaded. */
   readonly needsTokenizer: boolean;
@@ -273,6 +291,12 @@ function validateOptions(
   if (options.request !== undefined && typeof options.request !== "function")
     fail("`request` must be a function of the call parameters.");
   if (options.deadline !== undefined) parseDuration(options.deadline, "contextMiddleware `deadline`");
+  const providerKey = options.providerKey ?? PROVIDER_KEY;
+  if (typeof providerKey !== "string" || !/^[A-Za-z][\w-]{0,63}$/.test(providerKey)) {
+    fail(
+      `\`providerKey\` must be an identifier like "ctxstore" or "catalog"; got ${JSON.stringify(providerKey)}.`,
+    );
+  }
   const enabled = options.telemetry?.enabled;
   if (enabled !== undefined && enabled !== "auto" && typeof enabled !== "boolean") {
     fail(`\`telemetry.enabled\` must be "auto", true or false; got ${JSON.stringify(enabled)}.`);
@@ -286,6 +310,7 @@ function validateOptions(
     whenMissing,
     placement,
     deadline: options.deadline,
+    providerKey,
     telemetry: options.telemetry ?? {},
     needsTokenizer: budget.contextWindow !== undefined,
   };

@@ -25,11 +25,12 @@ function toJson(value: unknown): JsonValue {
 
 /**
  * The ctxstore trace of a `generateText`/`streamText` result (pass `result.providerMetadata`, or a
- * step's), or undefined when the call ran without context.
+ * step's), or undefined when the call ran without context. `providerKey`: the middleware's, if changed.
  */
 export function contextTrace(
   providerMetadata: Readonly<Record<string, unknown>> | undefined,
+  providerKey = "ctxstore",
 ): AssemblyTrace | undefined {
-  const trace = providerMetadata?.ctxstore;
+  const trace = providerMetadata?.[providerKey];
   return trace !== null && typeof trace === "object" ? (trace as AssemblyTrace) : undefined;
 }

@@ -349,17 +349,17 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
         expect(contextTrace(result.providerMetadata)).toBeDefined();
       });
 
-      it("two context middlewares (e.g. two stores) each add their own system message, in list order", async () => {
+      it("two context middlewares with their own providerKey each add their context and trace, in list order", async () => {
         const mock = sdk.echoModel();
         const model = sdk.wrapLanguageModel({
           model: mock,
-          middleware: [middleware(), middleware({ placement: "user-prefix" })],
+          middleware: [middleware(), middleware({ placement: "user-prefix", providerKey: "catalog" })],
         });
-        await sdk.generateText({
+        const result = await sdk.generateText({
           model,
           system: "Be brief.",
           prompt: QUESTION,
-          providerOptions,
+          providerOptions: { ...providerOptions, catalog: { keys: KEYS } },
           maxRetries: 0,
         });
         const received = mock.doGenerateCalls[0]?.prompt as PromptMessage[];
@@ -370,6 +370,11 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
             (part) => part.text,
           ),
         ).toEqual([`${expected.text}\n\n`, QUESTION]);
+        expect(contextTrace(result.providerMetadata)?.totals.tokens).toBe(expected.tokens);
+        expect(contextTrace(result.providerMetadata, "catalog")?.totals.tokens).toBe(expected.tokens);
+        expect(contextTrace(result.providerMetadata)?.id).not.toBe(
+          contextTrace(result.providerMetadata, "catalog")?.id,
+        );
       });
     });
 
@@ -401,6 +406,21 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
           { role: "user", content: [{ type: "text", text: QUESTION }] },
         ]);
         expect(contextTrace(plain.providerMetadata)).toBeUndefined();
+      });
+
+      it("the request is not forwarded to the provider; the caller's other provider options are, unchanged", async () => {
+        const { mock, model } = wrapped();
+        const openaiOptions = { user: "hashed-user-id", parallelToolCalls: false };
+        await sdk.generateText({
+          model,
+          prompt: QUESTION,
+          providerOptions: { ...providerOptions, openai: openaiOptions },
+          maxRetries: 0,
+        });
+        expect(mock.doGenerateCalls[0]?.providerOptions).toEqual({ openai: openaiOptions });
+        const streamed = sdk.streamText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 });
+        await streamed.text;
+        expect(mock.doStreamCalls[0]?.providerOptions ?? {}).toEqual({});
       });
 
       it("per-call maxTokens, sources and query from providerOptions.ctxstore", async () => {
@@ -650,6 +670,8 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
           { whenMissing: "ignore" },
           { request: "user" },
           { deadline: "soon" },
+          { providerKey: "two words" },
+          { telemetry: { enabled: "yes" } },
         ]) {
           let caught: unknown;
           try {
