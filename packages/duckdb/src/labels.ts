@@ -30,7 +30,7 @@ export interface LabelRelation {
 export type LabelInput = readonly LabelEvent[] | LabelRelation;
 
 export interface StagedLabels {
-  /** Temp table: label_row (1-based), ts (epoch ms), key_<entity>, keyjson_<entity>, then the label's own columns. */
+  /** Temp table: ctx_row (1-based), ctx_ts (epoch ms), ctx_key_<entity>, ctx_keyjson_<entity>, then the label's own columns. */
   readonly table: string;
   readonly count: number;
   readonly entities: readonly string[];
@@ -47,11 +47,11 @@ export interface RowProblem {
 const MAX_LISTED = 20;
 
 export function keyColumn(entity: string): string {
-  return `key_${entity}`;
+  return `ctx_key_${entity}`;
 }
 
 export function keyJsonColumn(entity: string): string {
-  return `keyjson_${entity}`;
+  return `ctx_keyjson_${entity}`;
 }
 
 /** Entities the sources need keys for. */
@@ -187,7 +187,7 @@ async function stageArray(
     )
     .join(", ");
   await connection.run(
-    `CREATE TEMP TABLE ${table} (label_row BIGINT, ts BIGINT${keyColumns ? `, ${keyColumns}` : ""}, payload JSON)`,
+    `CREATE TEMP TABLE ${table} (ctx_row BIGINT, ctx_ts BIGINT${keyColumns ? `, ${keyColumns}` : ""}, ctx_payload JSON)`,
   );
   const appender = await connection.createAppender(table, "main", "temp");
   try {
@@ -211,7 +211,7 @@ async function stageArray(
   } finally {
     appender.closeSync();
   }
-  return { table, count: staged.length, entities: names, columns: ["payload"] };
+  return { table, count: staged.length, entities: names, columns: ["ctx_payload"] };
 }
 
 async function stageRelation(
@@ -345,8 +345,17 @@ async function stageRelation(
     )
     .join(", ");
   const labelColumns = columns.map((column) => column.name).filter((name) => name !== "ctx_label_row");
+  const reserved = labelColumns.filter((name) => name.startsWith("ctx_"));
+  if (reserved.length > 0) {
+    await connection.run(`DROP TABLE IF EXISTS ${raw}`);
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `Label columns starting with "ctx_" are reserved for ctxstore's own columns; rename ${reserved.join(", ")}.`,
+      { columns: reserved },
+    );
+  }
   await connection.run(
-    `CREATE TEMP TABLE ${table} AS SELECT r.ctx_label_row AS label_row, ${tsSql.replaceAll(quoteIdentifier(timestampColumn), `r.${quoteIdentifier(timestampColumn)}`)} AS ts${keySelect ? `, ${keySelect}` : ""}${labelColumns.length > 0 ? `, ${labelColumns.map((name) => `r.${quoteIdentifier(name)}`).join(", ")}` : ""}
+    `CREATE TEMP TABLE ${table} AS SELECT r.ctx_label_row AS ctx_row, ${tsSql.replaceAll(quoteIdentifier(timestampColumn), `r.${quoteIdentifier(timestampColumn)}`)} AS ctx_ts${keySelect ? `, ${keySelect}` : ""}${labelColumns.length > 0 ? `, ${labelColumns.map((name) => `r.${quoteIdentifier(name)}`).join(", ")}` : ""}
      FROM ${raw} r ${mappings.join(" ")}`,
   );
   await connection.run(`DROP TABLE IF EXISTS ${raw}`);

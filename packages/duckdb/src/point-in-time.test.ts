@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { batch, defineEntity, empty, isCtxError, stream } from "@ctxstore/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -246,6 +249,82 @@ describe("pointInTime", () => {
       (error as { details: { rows: Array<{ row: number }> } }).details.rows.map((problem) => problem.row),
     ).toEqual([2, 3, 4]);
     expect(String((error as Error).message)).toMatch(/row 2: no timestamp/);
+  });
+
+  it("reads label events from a file: mixed zones, any column names, bad rows listed by row number", async () => {
+    const profile = batch("profile", {
+      entity: user,
+      schema: z.object({ plan: z.string() }),
+      section: "Profile",
+    });
+    store = await duckdbOfflineStore({ path: ":memory:", sources: [profile] });
+    await store.record([
+      {
+        source: profile,
+        key: { userId: "u1" },
+        value: { plan: "pro" },
+        eventTime: "2025-03-01T08:00:00Z",
+        writeTime: "2025-03-01T08:00:00Z",
+      },
+    ]);
+    const directory = await mkdtemp(join(tmpdir(), "ctxstore-labels-"));
+    try {
+      const good = join(directory, "tickets.csv");
+      await writeFile(
+        good,
+        [
+          "ticket,user_id,ts,label_row",
+          "T1,u1,2025-03-01T09:00:00+01:00,x",
+          "T2,u1,2025-03-01T07:59:59Z,y",
+          "T3,u2,2025-03-01 09:00:00,z",
+        ].join("\n"),
+      );
+      const result = await pointInTime(store, {
+        labels: { file: good, timestamp: "ts", keys: { user: { userId: "user_id" } } },
+      });
+      const rows = await result.toArray();
+      expect(
+        rows.map((row) => [row.columns.ticket, row.columns.label_row, row.values.profile?.status]),
+      ).toEqual([
+        ["T1", "x", "ok"],
+        ["T2", "y", "missing"],
+        ["T3", "z", "missing"],
+      ]);
+      expect(rows[0]?.timestamp).toBe(Date.UTC(2025, 2, 1, 8));
+      const parquet = join(directory, "values.parquet");
+      await result.writeParquet(parquet);
+      const back = await store.connection.runAndReadAll(
+        `SELECT ticket, profile.status AS status, profile.value AS value FROM read_parquet('${parquet}') ORDER BY ctx_row`,
+      );
+      expect(back.getRowObjectsJS()).toEqual([
+        { ticket: "T1", status: "ok", value: '{"plan":"pro"}' },
+        { ticket: "T2", status: "missing", value: null },
+        { ticket: "T3", status: "missing", value: null },
+      ]);
+      await result.drop();
+
+      const bad = join(directory, "bad.csv");
+      await writeFile(
+        bad,
+        ["user_id,ts", "u,2025-03-01T09:00:00Z", ",2025-03-01T09:00:00Z", "u1,", "u1,soon"].join("\n"),
+      );
+      const strictUser = defineEntity("user", { key: z.object({ userId: z.string().min(2) }) });
+      const strict = batch("strict_profile", {
+        entity: strictUser,
+        schema: z.object({ plan: z.string() }),
+        section: "Profile",
+      });
+      const error = await pointInTime(store, {
+        labels: { file: bad, timestamp: "ts", keys: { user: { userId: "user_id" } } },
+        sources: [strict],
+      }).catch((caught: unknown) => caught);
+      expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+      const problems = (error as { details: { rows: Array<{ row: number; reason: string }> } }).details.rows;
+      expect(problems.map((problem) => problem.row)).toEqual([1, 3, 4]);
+      expect(problems[0]?.reason).toMatch(/fails the "user" key schema/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it("rejects unknown and vector sources", async () => {

@@ -193,7 +193,7 @@ function historyOf(source: AnySource): string {
 function valueMatchSql(labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
   const keyJson = quoteIdentifier(keyJsonColumn(plan.entity.name));
-  const probe = `(SELECT label_row, ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table})`;
+  const probe = `(SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table})`;
   const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, l.key_json, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age`;
   if (!excludeLateWrites) {
     // Ties on event time go to the later write, then the later insertion: the struct orders all three.
@@ -248,7 +248,7 @@ function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateW
     ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
     : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
   return `INSERT INTO ${table}
-    WITH l AS (SELECT label_row, ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table}),
+    WITH l AS (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table}),
     visible AS (
       SELECT l.label_row, h.seq, h.event_time, h.write_time, h.value, h.event_id
       FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}
@@ -296,7 +296,7 @@ function makeResult(
       const [labelRows, valueRows] = await offline.exclusive(async (connection) => [
         await readPage(
           connection,
-          `SELECT l.label_row, l.ts${keySql ? `, ${keySql}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""} FROM ${labels.table} l WHERE l.label_row BETWEEN ${first} AND ${last} ORDER BY l.label_row`,
+          `SELECT l.ctx_row, l.ctx_ts${keySql ? `, ${keySql}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""} FROM ${labels.table} l WHERE l.ctx_row BETWEEN ${first} AND ${last} ORDER BY l.ctx_row`,
         ),
         await readPage(
           connection,
@@ -311,20 +311,20 @@ function makeResult(
         valuesByRow.set(row, bucket);
       }
       for (const label of labelRows) {
-        const row = Number(label.label_row);
+        const row = Number(label.ctx_row);
         const keys: Record<string, string | null> = {};
         for (const name of labels.entities) keys[name] = (label[keyColumn(name)] as string | null) ?? null;
         let columns: Record<string, unknown> = {};
         if (
           labels.columns.length === 1 &&
-          labels.columns[0] === "payload" &&
-          typeof label.payload === "string"
+          labels.columns[0] === "ctx_payload" &&
+          typeof label.ctx_payload === "string"
         ) {
-          columns = JSON.parse(label.payload) as Record<string, unknown>;
+          columns = JSON.parse(label.ctx_payload) as Record<string, unknown>;
         } else {
           for (const name of labels.columns) columns[name] = label[name];
         }
-        yield { row, timestamp: Number(label.ts), keys, columns, values: valuesByRow.get(row) ?? {} };
+        yield { row, timestamp: Number(label.ctx_ts), keys, columns, values: valuesByRow.get(row) ?? {} };
       }
     }
   }
@@ -338,13 +338,13 @@ function makeResult(
       .join(", ");
     const keys = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");
     const groupColumns = [
-      "l.label_row",
-      "l.ts",
+      "l.ctx_row",
+      "l.ctx_ts",
       ...(keys ? [keys] : []),
       ...(labelColumnsSql ? [labelColumnsSql] : []),
     ].join(", ");
-    return `SELECT l.label_row AS "row", make_timestamptz(l.ts * 1000) AS "timestamp"${keys ? `, ${keys}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""}, ${structs}
-      FROM ${labels.table} l LEFT JOIN ${table} p ON p.label_row = l.label_row GROUP BY ${groupColumns} ORDER BY l.label_row`;
+    return `SELECT l.ctx_row, make_timestamptz(l.ctx_ts * 1000) AS ctx_timestamp${keys ? `, ${keys}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""}, ${structs}
+      FROM ${labels.table} l LEFT JOIN ${table} p ON p.label_row = l.ctx_row GROUP BY ${groupColumns} ORDER BY l.ctx_row`;
   };
 
   const copyTo = async (path: string, format: string): Promise<void> => {

@@ -141,7 +141,7 @@ describe("training datasets", () => {
 
     // The raw values file: one row per label, one struct per source.
     const raw = await offline.connection.runAndReadAll(
-      `SELECT "row", customer_profile.status AS profile, open_orders.status AS orders FROM read_parquet('${join(outDir, "values.parquet")}') ORDER BY "row"`,
+      `SELECT ctx_row AS row, customer_profile.status AS profile, open_orders.status AS orders FROM read_parquet('${join(outDir, "values.parquet")}') ORDER BY ctx_row`,
     );
     expect(raw.getRowObjectsJS()).toEqual([
       { row: 1n, profile: "ok", orders: "ok" },
