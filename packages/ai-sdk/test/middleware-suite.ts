@@ -762,6 +762,26 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
         expect(exporter.getFinishedSpans().filter((span) => span.name === SPAN_NAME)).toHaveLength(0);
       });
 
+      it("auto: inside the application's own recording span, the span nests there even with SDK telemetry off", async () => {
+        const { model } = wrapped();
+        const tracer = trace.getTracer("app");
+        await tracer.startActiveSpan("POST /chat", async (request) => {
+          await sdk.generateText({
+            model,
+            prompt: QUESTION,
+            providerOptions,
+            maxRetries: 0,
+            ...sdk.telemetryOff,
+          });
+          request.end();
+        });
+        const spans = exporter.getFinishedSpans();
+        const application = spans.find((span) => span.name === "POST /chat");
+        const assembly = spans.find((span) => span.name === SPAN_NAME);
+        expect(spans.map((span) => span.name).sort()).toEqual(["POST /chat", SPAN_NAME]);
+        expect(assembly?.parentSpanContext?.spanId).toBe(application?.spanContext().spanId);
+      });
+
       it("telemetry.enabled: true records the span even when the SDK does not trace", async () => {
         const { model } = wrapped({ telemetry: { enabled: true } });
         await sdk.generateText({
