@@ -117,14 +117,14 @@ export interface ContextStore {
   write<V>(
     source: BatchSource<Entity, V>,
     key: unknown,
-    value: V | Empty,
+    value: NoInfer<V> | Empty,
     options?: WriteOptions,
   ): Promise<WriteOutcome>;
   /** Validates and appends one stream event to its entity's window. */
   append<V>(
     source: StreamSource<Entity, V>,
     key: unknown,
-    event: V,
+    event: NoInfer<V>,
     options?: AppendOptions,
   ): Promise<AppendOutcome>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */

@@ -189,6 +189,8 @@ describe("stream windows", () => {
     }
     const result = await ctx.assemble({ keys, budget });
     expect(result.text).toBe("## Recent activity\n- b\n- c\n- d\n");
+    // Age is the newest event's, not the ingest watermark's (appended just now).
+    expect(result.trace.sources[0]?.ageMs).toBe(60_000 - 3);
   });
 
   it("no events + a live ingest watermark = empty (a fact); no watermark = missing", async () => {

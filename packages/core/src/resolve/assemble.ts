@@ -486,7 +486,8 @@ function classifyWindow(
       "no events stored and no ingest watermark: cannot tell an empty stream from one that never ran";
     return;
   }
-  resolution.eventTime = freshness;
+  // The value's age is its newest event's; freshness (newest event or ingest watermark) decides staleness.
+  resolution.eventTime = newest ?? freshness;
   const stale = source.maxAgeMs !== undefined && now - freshness > source.maxAgeMs;
   if (stale) {
     resolution.status = "stale";
