@@ -276,8 +276,8 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     entries: readonly Entry[],
     watermarkTime: number | undefined,
     redelivered: boolean,
+    operations: readonly Operation[] = entries.map(toOperation),
   ): Promise<void> {
-    const operations = entries.map(toOperation);
     const valid = operations.filter(
       (operation): operation is Extract<Operation, { kind: "append" | "write" }> =>
         operation.kind !== "invalid",
@@ -385,9 +385,18 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     let recovering = true;
     let nextClaimAt = 0;
     let consecutiveFailures = 0;
+    // One batch may be in flight (written, not yet acknowledged) while the next one is read and
+    // validated: the CPU work overlaps Redis' work. Batches still commit in order.
+    let inFlight: Promise<{ failed: unknown } | undefined> | undefined;
+    const settle = async () => {
+      const outcome = await inFlight;
+      inFlight = undefined;
+      if (outcome !== undefined) throw outcome.failed;
+    };
     while (!stopping) {
       try {
         if (recovering) {
+          await settle();
           const own = parseReadReply(
             await command(client, [
               "XREADGROUP",
@@ -407,6 +416,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
           continue;
         }
         if (Date.now() >= nextClaimAt) {
+          await settle();
           const reply = (await command(client, [
             "XAUTOCLAIM",
             stream,
@@ -450,11 +460,17 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         );
         if (entries.length === 0) {
           // Idle and caught up: everything published before the read started has been applied.
+          await settle();
           await raiseWatermarks(readStartedAt);
         } else {
           const caughtUp = entries.length < batchSize;
           const newest = Math.max(...entries.map((entry) => entryTime(entry.id)));
-          await processEntries(entries, caughtUp ? Math.max(readStartedAt, newest) : newest, false);
+          const operations = entries.map(toOperation);
+          await settle();
+          inFlight = processEntries(entries, caughtUp ? Math.max(readStartedAt, newest) : newest, false, operations).then(
+            () => undefined,
+            (failed: unknown) => ({ failed }),
+          );
         }
         if (Date.now() - lagCheckedAt > 1_000) await refreshLag();
         consecutiveFailures = 0;
@@ -463,11 +479,17 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         counts.failures++;
         lastError = error instanceof Error ? error.message : String(error);
         options.onError?.(error);
-        // Whatever was read but not acknowledged is re-read from our pending list first.
+        // Whatever was read but not acknowledged is re-read from our pending list first (after the
+        // batch in flight, if any, has finished either way).
+        await inFlight;
+        inFlight = undefined;
         recovering = true;
         if (!stopping) await sleep(Math.min(retryMax, retryMin * 2 ** Math.min(consecutiveFailures - 1, 16)));
       }
     }
+    // Draining: the last batch finishes and is acknowledged (or stays pending if it failed).
+    const last = await inFlight;
+    if (last !== undefined) options.onError?.(last.failed);
   }
 
   return {
