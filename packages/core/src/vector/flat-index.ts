@@ -1,8 +1,9 @@
-// The embedded vector store's index: exact cosine search over unit vectors packed into one growing
-// Float32Array, with tenant/source/entity filters as small integer codes so a filtered scan never
-// touches strings. A brute-force scan is the right default here: exact (recall 1 by construction),
-// no build step, and a WebAssembly SIMD dot-product kernel over contiguous memory (matrix.ts) covers
-// 100k x 384 within the `vector.memory` targets (docs/benchmarks.md).
+// The embedded vector store's index: exact cosine search over unit vectors packed into contiguous
+// memory, with tenant/source/entity filters as small integer codes so a filtered scan never touches
+// strings. Exact search is the right default here: recall 1 by construction and no index to build.
+// A WebAssembly SIMD kernel scans the rows (matrix.ts); past 20,000 chunks, where a float32 scan is
+// bound by memory bandwidth, an int8 pass with a proven error bound prunes the rows that cannot
+// reach the top k, so 100k x 384 stays within the `vector.memory` targets (docs/benchmarks.md).
 import { CtxError } from "../errors.js";
 import { createMatrix, type Matrix } from "./matrix.js";
 import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
@@ -14,11 +15,9 @@ export interface FlatIndexOptions {
 }
 
 const DEFAULT_EXACT_UP_TO = 20_000;
-// Candidates kept by the int8 pass: generous, because re-scoring them exactly costs microseconds.
-const CANDIDATE_FACTOR = 10;
-const CANDIDATE_FLOOR = 100;
-// The int8 pass may under-score a row by about 0.01; keep rows that far below `minScore` as candidates.
-const QUANTIZATION_SLACK = 0.02;
+// Re-scoring in JS costs about a microsecond per row: past this many (or an eighth of the store),
+// the SIMD exact scan is cheaper.
+const MAX_RESCORED_ROWS = 4_096;
 
 /** A record as kept by the index: everything but the vector, which lives in the packed array. */
 export type StoredRecord = Omit<VectorRecord, "vector">;
@@ -59,6 +58,8 @@ export class FlatIndex {
   private readonly matrix: Matrix;
   private readonly unit: Float32Array;
   private readonly quantizeAbove: number;
+  /** Rows re-scored exactly by the last pruned search (the benchmark reports it). */
+  lastRescored = 0;
   private tenantCodes: Int32Array = new Int32Array(0);
   private sourceCodes: Int32Array = new Int32Array(0);
   private entityCodes: Int32Array = new Int32Array(0);
@@ -203,27 +204,10 @@ export class FlatIndex {
 
     const filters = { tenant, source, entity, filter };
     const count = this.count;
-    let best: Selection;
-    if (this.matrix.quantized && count > this.quantizeAbove) {
-      // Two passes: int8 scores (a quarter of the memory traffic) pick generous candidates, then the
-      // candidates are re-scored exactly from their f32 rows. Scores returned are always exact; the
-      // benchmark measures how often the true top-k survives the first pass (recall_at_10).
-      const candidates = Math.max(CANDIDATE_FLOOR, topK * CANDIDATE_FACTOR);
-      const rough = this.select(
-        this.matrix.approximateScores(queryVector, count),
-        count,
-        candidates,
-        minScore - QUANTIZATION_SLACK,
-        filters,
-      );
-      best = { scores: new Float64Array(topK), slots: new Int32Array(topK), filled: 0 };
-      for (let rank = 0; rank < rough.filled; rank++) {
-        const slot = rough.slots[rank] as number;
-        insert(best, topK, slot, dot(this.matrix.row(slot), queryVector), minScore);
-      }
-    } else {
-      best = this.select(this.matrix.scores(queryVector, count), count, topK, minScore, filters);
-    }
+    let best: Selection | undefined;
+    if (this.matrix.quantized && count > this.quantizeAbove)
+      best = this.searchPruned(queryVector, count, topK, minScore, filters);
+    best ??= this.select(this.matrix.scores(queryVector, count), count, topK, minScore, filters);
     const hits: VectorHit[] = [];
     for (let rank = 0; rank < best.filled; rank++) {
       const record = this.records[best.slots[rank] as number] as StoredRecord;
@@ -234,18 +218,65 @@ export class FlatIndex {
     return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /**
+   * Exact top-k without reading every float32 row: int8 scores with a proven error bound give each
+   * row an interval [approximate - error, approximate + error] holding its exact score. The k-th best
+   * lower end is a floor the true k-th score cannot be below, so only rows whose upper end reaches
+   * it are re-scored exactly. Returns undefined when too many rows would need re-scoring (nearly
+   * identical vectors), and the caller does the exact SIMD scan instead.
+   */
+  private searchPruned(
+    query: Float32Array,
+    count: number,
+    topK: number,
+    minScore: number,
+    filters: Filters,
+  ): Selection | undefined {
+    const { approximate, error } = this.matrix.boundedScores(query, count);
+    const passes = this.filterTest(filters);
+    const lowest: Selection = { scores: new Float64Array(topK), slots: new Int32Array(topK), filled: 0 };
+    // The filter is only evaluated for rows that would enter the buffer.
+    let worst = Number.NEGATIVE_INFINITY;
+    for (let slot = 0; slot < count; slot++) {
+      const value = approximate[slot] as number;
+      const margin = error[slot] as number;
+      const lower = value - margin;
+      if (lower <= worst || value + margin < minScore || !passes(slot)) continue;
+      insert(lowest, topK, slot, lower, Number.NEGATIVE_INFINITY);
+      if (lowest.filled === topK) worst = lowest.scores[topK - 1] as number;
+    }
+    const floor = lowest.filled === topK ? Math.max(minScore, worst) : minScore;
+    const limit = Math.max(MAX_RESCORED_ROWS, count / 8);
+    const best: Selection = { scores: new Float64Array(topK), slots: new Int32Array(topK), filled: 0 };
+    let rescored = 0;
+    for (let slot = 0; slot < count; slot++) {
+      if ((approximate[slot] as number) + (error[slot] as number) < floor || !passes(slot)) continue;
+      if (++rescored > limit) return undefined;
+      insert(best, topK, slot, dot(this.matrix.row(slot), query), minScore);
+    }
+    this.lastRescored = rescored;
+    return best;
+  }
+
+  private filterTest(filters: Filters): (slot: number) => boolean {
+    const { tenant, source, entity, filter } = filters;
+    const tenantCodes = this.tenantCodes;
+    const sourceCodes = this.sourceCodes;
+    const entityCodes = this.entityCodes;
+    return (slot) =>
+      tenantCodes[slot] === tenant &&
+      (source === undefined || sourceCodes[slot] === source) &&
+      (entity === undefined || entityCodes[slot] === entity) &&
+      (filter === undefined || matches(this.records[slot] as StoredRecord, filter));
+  }
+
   /** The `limit` best rows by `scores` among those passing the filters, best first. */
   private select(
     scores: Float32Array,
     count: number,
     limit: number,
     minScore: number,
-    filters: {
-      tenant: number;
-      source: number | undefined;
-      entity: number | undefined;
-      filter: Array<[string, string | number | boolean]> | undefined;
-    },
+    filters: Filters,
   ): Selection {
     const selection: Selection = { scores: new Float64Array(limit), slots: new Int32Array(limit), filled: 0 };
     const { tenant, source, entity, filter } = filters;
@@ -317,6 +348,13 @@ function grown(codes: Int32Array, capacity: number): Int32Array {
   const next = new Int32Array(capacity);
   next.set(codes);
   return next;
+}
+
+interface Filters {
+  tenant: number;
+  source: number | undefined;
+  entity: number | undefined;
+  filter: Array<[string, string | number | boolean]> | undefined;
 }
 
 interface Selection {

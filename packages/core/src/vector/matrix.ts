@@ -18,7 +18,7 @@ export interface Matrix {
   readonly stride: number;
   readonly capacity: number;
   readonly kernel: "wasm-simd" | "js";
-  /** True when `approximateScores` is a cheaper int8 pass (false: it is the exact scan). */
+  /** True when `boundedScores` is a cheaper int8 pass (false: it is the exact scan, error 0). */
   readonly quantized: boolean;
   ensureCapacity(rows: number): void;
   /** Row `row` as a view of `dimensions` floats (invalidated by the next `ensureCapacity`). */
@@ -28,8 +28,11 @@ export interface Matrix {
   copyRow(from: number, to: number): void;
   /** Dot products of `query` (length `dimensions`) with rows 0..count-1; a view valid until the next call. */
   scores(query: Float32Array, count: number): Float32Array;
-  /** Approximate dot products (int8 rows, about +-0.01), a quarter of the memory traffic of `scores`. */
-  approximateScores(query: Float32Array, count: number): Float32Array;
+  /**
+   * Int8 dot products, a quarter of the memory traffic of `scores`, each with a proven bound on its
+   * error: |exact - approximate[row]| <= error[row]. Views valid until the next call.
+   */
+  boundedScores(query: Float32Array, count: number): { approximate: Float32Array; error: Float32Array };
 }
 
 // The few WebAssembly APIs used here, typed locally: the shared tsconfig has no DOM/WebAssembly lib.
@@ -79,7 +82,10 @@ class WasmMatrix implements Matrix {
   private words: Int16Array;
   private integers: Int32Array;
   private rowScales = new Float32Array(0);
+  /** L1 norm of each stored (unit) row, for the error bound. */
+  private rowL1 = new Float32Array(0);
   private approximate = new Float32Array(0);
+  private error = new Float32Array(0);
   // Byte offsets. Fixed: the f32 query at 0, the i16 query after it, then the f32 rows. Moved on
   // growth: the int8 rows (after the f32 rows) and the score buffer (after the int8 rows).
   private readonly queryWordsOffset: number;
@@ -129,7 +135,11 @@ class WasmMatrix implements Matrix {
     const scales = new Float32Array(rows);
     scales.set(this.rowScales);
     this.rowScales = scales;
+    const norms = new Float32Array(rows);
+    norms.set(this.rowL1);
+    this.rowL1 = norms;
     this.approximate = new Float32Array(rows);
+    this.error = new Float32Array(rows);
     this.capacity = rows;
   }
 
@@ -141,13 +151,15 @@ class WasmMatrix implements Matrix {
   setRow(row: number, unit: Float32Array): void {
     const start = (this.rowsOffset + row * this.strideBytes) / 4;
     let largest = 0;
+    let l1 = 0;
     for (let index = 0; index < this.dimensions; index++) {
       const value = unit[index] as number;
       this.heap[start + index] = value;
       largest = Math.max(largest, Math.abs(value));
+      l1 += Math.abs(value);
     }
-    // Symmetric int8 quantisation with a per-row scale: the approximate score is only used to pick
-    // candidates, which are then re-scored exactly from the f32 row.
+    this.rowL1[row] = l1;
+    // Symmetric int8 quantisation with a per-row scale: each component is off by at most scale / 2.
     const scale = largest > 0 ? largest / 127 : 1;
     const int8Start = this.int8Offset + row * this.stride;
     for (let index = 0; index < this.dimensions; index++) {
@@ -162,6 +174,7 @@ class WasmMatrix implements Matrix {
     const int8Source = this.int8Offset + from * this.stride;
     this.bytes.copyWithin(this.int8Offset + to * this.stride, int8Source, int8Source + this.stride);
     this.rowScales[to] = this.rowScales[from] as number;
+    this.rowL1[to] = this.rowL1[from] as number;
   }
 
   scores(query: Float32Array, count: number): Float32Array {
@@ -171,10 +184,14 @@ class WasmMatrix implements Matrix {
     return this.heap.subarray(this.scoresOffset / 4, this.scoresOffset / 4 + count);
   }
 
-  approximateScores(query: Float32Array, count: number): Float32Array {
+  boundedScores(query: Float32Array, count: number): { approximate: Float32Array; error: Float32Array } {
     let largest = 0;
-    for (let index = 0; index < this.dimensions; index++)
-      largest = Math.max(largest, Math.abs(query[index] as number));
+    let queryL1 = 0;
+    for (let index = 0; index < this.dimensions; index++) {
+      const value = Math.abs(query[index] as number);
+      largest = Math.max(largest, value);
+      queryL1 += value;
+    }
     const queryScale = largest > 0 ? largest / QUERY_LEVELS : 1;
     const wordsStart = this.queryWordsOffset / 2;
     for (let index = 0; index < this.stride; index++) {
@@ -184,12 +201,21 @@ class WasmMatrix implements Matrix {
     this.runInt8(this.queryWordsOffset, this.int8Offset, count, this.stride, this.scoresOffset);
     const integers = this.integers;
     const scales = this.rowScales;
+    const norms = this.rowL1;
     const approximate = this.approximate;
+    const error = this.error;
     const first = this.scoresOffset / 4;
+    // With x the row, y the query and s their quantisation steps (each component off by <= s / 2):
+    // |x.y - x'.y'| <= (s_y / 2)|x|_1 + (s_x / 2)|y|_1 + d * s_x * s_y / 4. The small constant covers
+    // float32 rounding of the stored scales and of the exact re-score.
+    const queryHalfStep = queryScale / 2;
+    const crossTerm = (this.dimensions * queryScale) / 4;
     for (let row = 0; row < count; row++) {
-      approximate[row] = (integers[first + row] as number) * (scales[row] as number) * queryScale;
+      const scale = scales[row] as number;
+      approximate[row] = (integers[first + row] as number) * scale * queryScale;
+      error[row] = queryHalfStep * (norms[row] as number) + (scale / 2) * queryL1 + crossTerm * scale + 1e-5;
     }
-    return approximate.subarray(0, count);
+    return { approximate: approximate.subarray(0, count), error: error.subarray(0, count) };
   }
 
   private ensureMemory(bytes: number): void {
@@ -238,8 +264,8 @@ class JsMatrix implements Matrix {
     for (let index = 0; index < this.dimensions; index++) this.data[start + index] = unit[index] as number;
   }
 
-  approximateScores(query: Float32Array, count: number): Float32Array {
-    return this.scores(query, count);
+  boundedScores(query: Float32Array, count: number): { approximate: Float32Array; error: Float32Array } {
+    return { approximate: this.scores(query, count), error: new Float32Array(count) };
   }
 
   copyRow(from: number, to: number): void {

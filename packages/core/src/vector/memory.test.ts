@@ -85,6 +85,68 @@ describe("memoryVectorStore", () => {
     }
   });
 
+  it("the int8-pruned search returns exactly the exact scan's top k on lexical vectors full of near-ties", async () => {
+    const embedder = localEmbedder();
+    const words =
+      "order refund size trail shoe waterproof warranty invoice delivery parcel label courier boot sock".split(
+        " ",
+      );
+    let state = 3;
+    const next = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const phrase = (length: number) =>
+      Array.from({ length }, () => words[Math.floor(next() * words.length)]).join(" ");
+    const texts = Array.from({ length: 4_000 }, () => phrase(3 + Math.floor(next() * 8)));
+    const vectors = await embedder.embed(texts.slice(0, 500)).then(async (first) => {
+      const all = [...first];
+      for (let offset = 500; offset < texts.length; offset += 500)
+        all.push(...(await embedder.embed(texts.slice(offset, offset + 500))));
+      return all;
+    });
+    const pruned = memoryVectorStore({ exactUpTo: 0 });
+    const exact = memoryVectorStore({ exactUpTo: Number.POSITIVE_INFINITY });
+    const batch = texts.map((text, index) => ({
+      id: `t${index}#0`,
+      documentId: `t${index}`,
+      chunkIndex: 0,
+      vector: vectors[index] as number[],
+      text,
+    }));
+    await pruned.upsert(batch);
+    await exact.upsert(batch);
+    for (let round = 0; round < 30; round++) {
+      const [vector] = await embedder.embed([phrase(2 + (round % 3))]);
+      const query = { vector: vector as number[], topK: 10 };
+      const [fast, slow] = [await pruned.query(query), await exact.query(query)];
+      // Equal scores may tie-break differently; the score at every rank must match (float32 vs
+      // float64 accumulation differ in the sixth decimal).
+      expect(fast).toHaveLength(slow.length);
+      for (const [rank, hit] of fast.entries()) expect(hit.score).toBeCloseTo(slow[rank]?.score as number, 4);
+    }
+  });
+
+  it("falls back to the full scan when nearly every row could be in the top k (identical vectors)", async () => {
+    const store = memoryVectorStore({ dimensions: 32, exactUpTo: 0 });
+    const same = unit(32, 42);
+    await store.upsert(
+      Array.from({ length: 6_000 }, (_, index) => ({
+        id: `same${index}#0`,
+        documentId: `same${index}`,
+        chunkIndex: 0,
+        vector: same,
+        text: "x",
+      })),
+    );
+    await store.upsert([
+      { id: "best#0", documentId: "best", chunkIndex: 0, vector: unit(32, 7), text: "best" },
+    ]);
+    const hits = await store.query({ vector: unit(32, 7), topK: 3 });
+    expect(hits[0]?.id).toBe("best#0");
+    expect(hits).toHaveLength(3);
+  });
+
   it("keeps working as it grows past its initial capacity and shrinks again", async () => {
     const store = memoryVectorStore({ dimensions: 24, exactUpTo: 500 });
     await store.upsert(records(5_000, 24));

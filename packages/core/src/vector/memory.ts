@@ -24,10 +24,9 @@ export interface MemoryVectorStoreOptions {
    */
   kernel?: "wasm-simd" | "js";
   /**
-   * Up to this many chunks every query is an exact scan. Above it, an int8 pass (a quarter of the
-   * memory traffic) picks max(100, 10 x topK) candidates that are re-scored exactly, so returned
-   * scores are always exact; the ranking matched exact search on the benchmark (recall_at_10 in
-   * docs/benchmarks.md). Default 20,000; `Infinity` forces exact scans.
+   * Up to this many chunks every query scans all float32 rows. Above it, an int8 pass (a quarter of
+   * the memory traffic) bounds every row's score, and only rows that can still reach the top k are
+   * re-scored from float32: results stay exact either way. Default 20,000.
    */
   exactUpTo?: number;
 }
