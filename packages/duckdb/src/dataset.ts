@@ -205,12 +205,7 @@ export async function* renderExamples(
   const sourceNames = sources.map((source) => source.name);
   let page: PointInTimeRow[] = [];
   const flush = async function* () {
-    const history = await historyRows(
-      offline,
-      result.table,
-      page[0]?.row ?? 0,
-      page[page.length - 1]?.row ?? -1,
-    );
+    const history = await historyRows(offline, page, writes);
     for (const row of page) yield await renderOne(row, history);
     page = [];
     if (writes.size > CACHE_LIMIT) writes.clear();
@@ -323,17 +318,23 @@ function datasetSources(context: ContextStore, names: readonly string[] | undefi
   });
 }
 
+/** The history rows behind a page of point-in-time values, by seq (one query per page). */
 async function historyRows(
   offline: DuckdbOfflineStore,
-  pit: string,
-  first: number,
-  last: number,
+  page: readonly PointInTimeRow[],
+  cached: ReadonlyMap<number, unknown>,
 ): Promise<Map<number, Row>> {
+  const wanted = new Set<number>();
+  for (const row of page) {
+    for (const value of Object.values(row.values))
+      for (const seq of value.seqs) if (!cached.has(seq)) wanted.add(seq);
+  }
+  if (wanted.size === 0) return new Map();
   const rows = await offline.exclusive((connection) =>
     queryRows(
       connection,
       `SELECT seq, key_json, event_time, write_time, value, is_empty, empty_reason, event_id FROM ${HISTORY_TABLE}
-       WHERE seq IN (SELECT DISTINCT unnest(seqs) FROM ${pit} WHERE label_row BETWEEN ${first} AND ${last})`,
+       WHERE seq IN (${[...wanted].join(", ")})`,
     ),
   );
   return new Map(rows.map((row) => [Number(row.seq), row]));
