@@ -143,6 +143,21 @@ describe.each(versions)("embedderFromAiSdk with $name", ({ create }) => {
     expect(seen).toHaveLength(1);
   });
 
+  it("starts no further batches after one fails", async () => {
+    let calls = 0;
+    const model = create({
+      maxEmbeddingsPerCall: 1,
+      doEmbed: async ({ values }) => {
+        calls++;
+        if (values[0] === "b") throw new Error("provider rejected the batch");
+        return { embeddings: values.map(vectorOf), warnings: [] } as never;
+      },
+    });
+    const embedder = await embedderFromAiSdk(model, { dimensions: 3 });
+    await expect(embedder.embed(["a", "b", "c", "d", "e"])).rejects.toThrow("provider rejected the batch");
+    expect(calls).toBe(2);
+  });
+
   it("rejects non-string input with CTX_INVALID_REQUEST", async () => {
     const { model } = recordingModel();
     const embedder = await embedderFromAiSdk(model, { dimensions: 3 });

@@ -121,11 +121,18 @@ export async function embedderFromAiSdk(
         batches.push(texts.slice(start, start + maxBatchSize));
       const results: number[][][] = new Array(batches.length);
       let next = 0;
+      let failed = false;
       const worker = async () => {
-        while (next < batches.length) {
+        // After one batch fails the call is lost anyway: start no further (billed) batches.
+        while (next < batches.length && !failed) {
           const index = next++;
           embedOptions.signal?.throwIfAborted();
-          results[index] = await callModel(batches[index] as string[], embedOptions.signal);
+          try {
+            results[index] = await callModel(batches[index] as string[], embedOptions.signal);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(parallel, batches.length) }, worker));
