@@ -2,7 +2,6 @@
 // SDK makes its span active while the model (and so this middleware) runs when telemetry is on:
 // ai@6 with `experimental_telemetry: { isEnabled: true }`, ai@7 with `@ai-sdk/otel` registered and
 // the call not opted out. `@opentelemetry/api` is an optional peer: without it there are no spans.
-
 import { type AssembleResult, type AssemblyTrace, isCtxError } from "@ctxstore/core";
 import type { Tracer } from "@opentelemetry/api";
 
@@ -10,8 +9,9 @@ type OpenTelemetryApi = typeof import("@opentelemetry/api");
 
 export interface TelemetryOptions {
   /**
-   * `"auto"` (default): a span only when the model call runs inside a recording span, which is what
-   * AI SDK telemetry provides. `true`: whenever a tracer provider is registered. `false`: never.
+   * `"auto"` (default): a span only when the model call runs inside a recording span: the AI SDK's
+   * when its telemetry is on, or the application's own. `true`: whenever a tracer provider is
+   * registered. `false`: never.
    */
   enabled?: "auto" | boolean;
   /** Tracer to use; default `trace.getTracer("@ctxstore/ai-sdk")` from the global provider. */
