@@ -648,6 +648,33 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       expect(output.text).toBe(expected);
     });
 
+    it("tokenizes only a window of the kept end when cutting a huge line", () => {
+      const line = "word ".repeat(20_000).trimEnd();
+      const seen: number[] = [];
+      const recording: Tokenizer = {
+        encoding: tokenizer.encoding,
+        count: (text) => (seen.push(text.length), tokenizer.count(text)),
+        encode: (text) => (seen.push(text.length), tokenizer.encode(text)),
+        decode: (tokens) => tokenizer.decode(tokens),
+      };
+      for (const keep of ["head", "tail"] as const) {
+        const block: PackBlock = {
+          ...textBlock(tokenizer, "huge", "x", { keep }),
+          lines: [line],
+          tokens: [tokenizer.count(`${line}\n`)],
+        };
+        seen.length = 0;
+        const output = pack({
+          sections: [section(`Huge ${keep}`, [block])],
+          maxTokens: 60,
+          tokenizer: recording,
+        });
+        expect(output.blocks[0]?.outcome).toBe("truncated");
+        expectWellFormed(output, tokenizer, 60);
+        expect(Math.max(...seen)).toBeLessThan(2_000);
+      }
+    });
+
     it("treats closing quotes and brackets as part of a sentence end", () => {
       const block = textBlock(
         tokenizer,

@@ -31,10 +31,16 @@ const MAX_CACHED_COUNTS = 10_000;
 const generatedCounts = new Map<string, number>();
 
 /** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
-const MAX_CACHED_CUTS = 1_000;
+const MAX_CACHED_CUTS = 256;
+// Keys hold whole strings, so longer ones are not cached: together the caches stay under ~20 MB.
+const MAX_COUNTED_LENGTH = 500;
+const MAX_CUT_LINE_LENGTH = 8_000;
 const textCuts = new Map<string, LinePiece | null>();
 
 const TEXT_MARKER = "[… truncated]";
+
+/** Characters per token beyond which a text cut stops looking (o200k/cl100k tokens are far shorter). */
+const CHARACTERS_PER_TOKEN_BOUND = 32;
 
 interface LinePiece {
   readonly text: string;
@@ -72,7 +78,7 @@ class CountingTokenizer {
       return cached;
     }
     const counted = this.count(`${line}\n`);
-    remember(generatedCounts, key, counted, MAX_CACHED_COUNTS);
+    if (line.length <= MAX_COUNTED_LENGTH) remember(generatedCounts, key, counted, MAX_CACHED_COUNTS);
     return counted;
   }
 }
@@ -561,7 +567,7 @@ function cutLine(
   const cached = textCuts.get(key);
   if (cached !== undefined) return cached ?? undefined;
   const piece = bySentences(line, allowance, keep, tokenizer) ?? byTokens(line, allowance, keep, tokenizer);
-  remember(textCuts, key, piece ?? null, MAX_CACHED_CUTS);
+  if (line.length <= MAX_CUT_LINE_LENGTH) remember(textCuts, key, piece ?? null, MAX_CACHED_CUTS);
   return piece;
 }
 
@@ -583,7 +589,10 @@ function bySentences(
     const nextStart = match.index + match[0].length;
     const piece =
       keep === "head" ? line.slice(0, sentenceEnd) : escapeLine(line.slice(nextStart).trimStart());
-    if (piece.trim().length > 0 && piece.length < line.length) pieces.push(piece);
+    if (piece.trim().length === 0 || piece.length >= line.length) continue;
+    // Far longer than the allowance could hold: not worth tokenizing (that can be slow on huge lines).
+    if (piece.length > allowance * CHARACTERS_PER_TOKEN_BOUND) continue;
+    pieces.push(piece);
   }
   if (keep === "tail") pieces.reverse();
   // pieces are now shortest first; token counts grow with length, so binary search for the longest
@@ -611,8 +620,17 @@ function byTokens(
   keep: "head" | "tail",
   tokenizer: CountingTokenizer,
 ): LinePiece | undefined {
-  const tokens = tokenizer.encode(line);
-  let take = Math.min(tokens.length - 1, allowance - 1);
+  // Only the kept end matters: tokenize a window of it, widened until it holds more tokens than the
+  // allowance, so a huge line costs about what its kept part costs (BPE is slow on long runs).
+  let windowLength = 0;
+  let tokens: number[] = [];
+  do {
+    windowLength = Math.min(line.length, Math.max(windowLength, allowance) * 4);
+    tokens = tokenizer.encode(
+      keep === "head" ? line.slice(0, windowLength) : line.slice(line.length - windowLength),
+    );
+  } while (tokens.length <= allowance && windowLength < line.length);
+  let take = Math.min(windowLength < line.length ? tokens.length : tokens.length - 1, allowance - 1);
   while (take > 0) {
     const decoded = tokenizer.decode(
       keep === "head" ? tokens.slice(0, take) : tokens.slice(tokens.length - take),
