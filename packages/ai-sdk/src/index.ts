@@ -10,5 +10,5 @@ export {
 } from "./middleware.js";
 export type { ContextPlacement } from "./prompt.js";
 export { CONTEXT_REQUEST_SHAPE, type ContextRequest, contextRequestSchema } from "./request.js";
-export { SPAN_NAME, type TelemetryOptions } from "./telemetry.js";
+export { SPAN_NAME, type TelemetryOptions, type TracerLike } from "./telemetry.js";
 export { contextTrace } from "./trace-metadata.js";

@@ -15,7 +15,15 @@ export interface TelemetryOptions {
    */
   enabled?: "auto" | boolean;
   /** Tracer to use; default `trace.getTracer("@ctxstore/ai-sdk")` from the global provider. */
-  tracer?: Tracer;
+  tracer?: TracerLike;
+}
+
+/**
+ * An OpenTelemetry `Tracer`, typed structurally so this package's types do not require
+ * `@opentelemetry/api` to be installed.
+ */
+export interface TracerLike {
+  startSpan(name: string, options?: unknown, context?: unknown): unknown;
 }
 
 export const SPAN_NAME = "ctxstore.assemble";
@@ -45,7 +53,7 @@ export async function traceAssembly(
   if (!otel) return assemble();
   const parent = otel.context.active();
   if (enabled === "auto" && !otel.trace.getSpan(parent)?.isRecording()) return assemble();
-  const tracer = options.tracer ?? otel.trace.getTracer("@ctxstore/ai-sdk");
+  const tracer = (options.tracer as Tracer | undefined) ?? otel.trace.getTracer("@ctxstore/ai-sdk");
   const span = tracer.startSpan(SPAN_NAME, { kind: otel.SpanKind.INTERNAL, attributes }, parent);
   try {
     // Realtime resolvers and vector searches run inside the span, so their own spans nest under it.

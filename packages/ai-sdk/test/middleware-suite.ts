@@ -796,6 +796,19 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
         expect(spans[0]?.parentSpanContext).toBeUndefined();
       });
 
+      it("telemetry.tracer: the span comes from the given tracer", async () => {
+        const { model } = wrapped({ telemetry: { tracer: provider.getTracer("shop-assistant") } });
+        await sdk.generateText({
+          model,
+          prompt: QUESTION,
+          providerOptions,
+          maxRetries: 0,
+          ...sdk.telemetryOn,
+        });
+        const span = exporter.getFinishedSpans().find((candidate) => candidate.name === SPAN_NAME);
+        expect(span?.instrumentationScope.name).toBe("shop-assistant");
+      });
+
       it("telemetry.enabled: false suppresses the span even when the SDK traces", async () => {
         const { model } = wrapped({ telemetry: { enabled: false } });
         await sdk.generateText({
