@@ -237,6 +237,29 @@ describe("memoryVectorStore persistence", () => {
     );
   });
 
+  it("records the embedder and refuses to serve its vectors to another one", async () => {
+    const directory = await freshDirectory();
+    const first = memoryVectorStore({ directory, embedder: localEmbedder() });
+    expect(first.dimensions).toBe(384);
+    await first.upsert(records(2, 384));
+    await first.close();
+    const same = memoryVectorStore({ directory, embedder: localEmbedder() });
+    expect(await same.size()).toBe(2);
+    await same.close();
+    const other = memoryVectorStore({
+      directory,
+      embedder: { id: "openai:text-embedding-3-small", dimensions: 384 },
+    });
+    const error = await other.size().catch((reason: unknown) => reason);
+    expect(isCtxError(error, "CTX_CONFIG")).toBe(true);
+    expect((error as Error).message).toContain("local-hash-384");
+    // Without an embedder the directory still opens (the caller takes responsibility).
+    const anonymous = memoryVectorStore({ directory });
+    expect(await anonymous.size()).toBe(2);
+    await anonymous.close();
+    expect(() => memoryVectorStore({ dimensions: 128, embedder: localEmbedder() })).toThrow(/128/);
+  });
+
   it("drops a torn last line (a crash mid-write) and keeps appending cleanly", async () => {
     const directory = await freshDirectory();
     const first = memoryVectorStore({ dimensions: 8, directory });

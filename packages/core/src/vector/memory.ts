@@ -4,11 +4,16 @@
 import { CtxError } from "../errors.js";
 import { checkVector, FlatIndex } from "./flat-index.js";
 import { openVectorLog, type VectorLog } from "./persist.js";
-import type { VectorQuery, VectorRecord, VectorStore } from "./types.js";
+import type { Embedder, VectorQuery, VectorRecord, VectorStore } from "./types.js";
 
 export interface MemoryVectorStoreOptions {
-  /** Vector size; every upsert and query must match it. Default 384 (`localEmbedder()`). */
+  /** Vector size; every upsert and query must match it. Default: the `embedder`'s, else 384 (`localEmbedder()`). */
   dimensions?: number;
+  /**
+   * The embedder whose vectors this store holds. Its id is recorded in the `directory`, and opening
+   * a directory indexed by another embedder fails (`CTX_CONFIG`) instead of returning nonsense.
+   */
+  embedder?: Pick<Embedder, "id" | "dimensions">;
   /** Require a `tenant` on every record, query and delete (`CTX_TENANT_REQUIRED` otherwise). */
   multiTenant?: boolean;
   /**
@@ -42,13 +47,20 @@ export interface MemoryVectorStore extends VectorStore {
 }
 
 export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): MemoryVectorStore {
-  const dimensions = options.dimensions ?? 384;
+  const dimensions = options.dimensions ?? options.embedder?.dimensions ?? 384;
   const name = options.name ?? "memory";
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65_536) {
     throw new CtxError(
       "CTX_CONFIG",
       `memoryVectorStore: \`dimensions\` must be a positive integer; got ${String(dimensions)}.`,
       { dimensions },
+    );
+  }
+  if (options.embedder && options.embedder.dimensions !== dimensions) {
+    throw new CtxError(
+      "CTX_DIMENSION_MISMATCH",
+      `memoryVectorStore: \`dimensions\` is ${dimensions} but embedder "${options.embedder.id}" produces ${options.embedder.dimensions}; drop one of them.`,
+      { expected: dimensions, actual: options.embedder.dimensions },
     );
   }
   const multiTenant = options.multiTenant === true;
@@ -62,10 +74,14 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
   const ready: Promise<void> =
     options.directory === undefined
       ? Promise.resolve()
-      : openVectorLog(options.directory, { dimensions, multiTenant }, (entry) => {
-          if (entry.op === "upsert") index.set(entry.record);
-          else index.deleteDocument(entry.documentId, entry.tenant);
-        }).then(async (opened) => {
+      : openVectorLog(
+          options.directory,
+          { dimensions, multiTenant, embedder: options.embedder?.id },
+          (entry) => {
+            if (entry.op === "upsert") index.set(entry.record);
+            else index.deleteDocument(entry.documentId, entry.tenant);
+          },
+        ).then(async (opened) => {
           log = opened;
           if (opened.replayedEntries > 2 * index.size + 1_000) await opened.compact(index.entries());
         });

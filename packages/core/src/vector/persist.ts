@@ -37,6 +37,14 @@ interface Header {
   version: number;
   dimensions: number;
   multiTenant: boolean;
+  /** Id of the embedder the vectors came from, when the store was told (older logs: absent). */
+  embedder?: string;
+}
+
+export interface LogSettings {
+  dimensions: number;
+  multiTenant: boolean;
+  embedder: string | undefined;
 }
 
 // Fast paths copy whole byte ranges on little-endian machines (all mainstream ones); the per-float
@@ -75,7 +83,7 @@ function upsertLine(record: VectorRecord | StoredRecord, vector: ArrayLike<numbe
  */
 export async function openVectorLog(
   directory: string,
-  settings: { dimensions: number; multiTenant: boolean },
+  settings: LogSettings,
   apply: (entry: LogEntry) => void,
 ): Promise<VectorLog> {
   await mkdir(directory, { recursive: true });
@@ -85,10 +93,15 @@ export async function openVectorLog(
     () => false,
   );
   let entries = 0;
+  let effective = settings;
   if (exists) {
-    entries = await replay(path, settings, apply);
+    const replayed = await replay(path, settings, apply);
+    entries = replayed.entries;
+    // Keep the recorded embedder when this opener did not name one (compaction rewrites the header).
+    if (settings.embedder === undefined && replayed.embedder !== undefined)
+      effective = { ...settings, embedder: replayed.embedder };
   } else {
-    await writeFresh(path, settings, []);
+    await writeFresh(path, effective, []);
   }
   let handle: FileHandle = await open(path, "a");
 
@@ -107,7 +120,7 @@ export async function openVectorLog(
     },
     async compact(live) {
       await handle.close();
-      await writeFresh(path, settings, live);
+      await writeFresh(path, effective, live);
       handle = await open(path, "a");
     },
     async close() {
@@ -118,13 +131,19 @@ export async function openVectorLog(
 
 async function writeFresh(
   path: string,
-  settings: { dimensions: number; multiTenant: boolean },
+  settings: LogSettings,
   live: Iterable<{ record: StoredRecord; vector: Float32Array }>,
 ): Promise<void> {
   const temporary = `${path}.${process.pid}.compacting`;
   const handle = await open(temporary, "w");
   try {
-    const header: Header = { format: FORMAT, version: FORMAT_VERSION, ...settings };
+    const header: Header = {
+      format: FORMAT,
+      version: FORMAT_VERSION,
+      dimensions: settings.dimensions,
+      multiTenant: settings.multiTenant,
+      ...(settings.embedder !== undefined && { embedder: settings.embedder }),
+    };
     let chunk = `${JSON.stringify(header)}\n`;
     for (const { record, vector } of live) {
       chunk += upsertLine(record, vector);
@@ -143,9 +162,9 @@ async function writeFresh(
 
 async function replay(
   path: string,
-  settings: { dimensions: number; multiTenant: boolean },
+  settings: LogSettings,
   apply: (entry: LogEntry) => void,
-): Promise<number> {
+): Promise<{ entries: number; embedder: string | undefined }> {
   const corrupt = (line: number, why: string) =>
     new CtxError(
       "CTX_CONFIG",
@@ -185,6 +204,17 @@ async function replay(
           "CTX_DIMENSION_MISMATCH",
           `Vector store directory ${path} holds vectors of ${header.dimensions} dimensions, expected ${settings.dimensions}. Open it with { dimensions: ${header.dimensions} } or use another directory.`,
           { path, expected: settings.dimensions, actual: header.dimensions },
+        );
+      }
+      if (
+        header.embedder !== undefined &&
+        settings.embedder !== undefined &&
+        header.embedder !== settings.embedder
+      ) {
+        throw new CtxError(
+          "CTX_CONFIG",
+          `Vector store directory ${path} was indexed with embedder "${header.embedder}", not "${settings.embedder}": vectors of different models are not comparable. Re-index into another directory, or query with "${header.embedder}".`,
+          { path, expected: header.embedder, actual: settings.embedder },
         );
       }
       if (header.multiTenant !== settings.multiTenant) {
@@ -238,5 +268,5 @@ async function replay(
       await handle.close();
     }
   }
-  return entries;
+  return { entries, embedder: header.embedder };
 }
