@@ -168,6 +168,8 @@ export function contextMiddleware(
       },
       () => settings.context.assemble(assembleRequest),
     );
+    // An aborted call (the user left) ends here rather than spending a model request.
+    params.abortSignal?.throwIfAborted();
     const transformed: CallParams = {
       ...withoutRequest(params),
       prompt: result.text.length > 0 ? withContext(prompt, result.text, settings.placement) : prompt,

@@ -520,6 +520,24 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
         expect(mock.doGenerateCalls).toHaveLength(0);
       });
 
+      it("a call aborted while its context is assembled never reaches the model", async () => {
+        const { mock, model } = wrapped();
+        const controller = new AbortController();
+        // The loyalty lookup keeps the assembly busy for its 25 ms timeout; abort in the middle.
+        setTimeout(() => controller.abort(new Error("the user closed the chat")), 5);
+        const error = await rejection(
+          sdk.generateText({
+            model,
+            prompt: QUESTION,
+            providerOptions,
+            abortSignal: controller.signal,
+            maxRetries: 0,
+          }),
+        );
+        expect(String(error)).toMatch(/closed the chat|abort/i);
+        expect(mock.doGenerateCalls).toHaveLength(0);
+      });
+
       it("a budget smaller than the required content is CTX_BUDGET_TOO_SMALL", async () => {
         const { mock, model } = wrapped();
         const error = await rejection(
