@@ -131,6 +131,8 @@ describe("qdrantStore over HTTP", () => {
       "PUT /collections/help",
       "PUT /collections/help/index",
       "PUT /collections/help/index",
+      "PUT /collections/help/index",
+      "PUT /collections/help/index",
       "PUT /collections/help/points",
       "PUT /collections/help/points",
     ]);
@@ -139,7 +141,9 @@ describe("qdrantStore over HTTP", () => {
       field_name: "tenant",
       field_schema: { type: "keyword", is_tenant: true },
     });
-    expect(qdrant.requests[3]?.body).toEqual({ field_name: "documentId", field_schema: "keyword" });
+    expect(qdrant.requests.slice(3, 6).map((request) => request.body)).toEqual(
+      ["documentId", "entityKey", "source"].map((field) => ({ field_name: field, field_schema: "keyword" })),
+    );
   });
 
   it("refuses an existing collection of another vector size before writing, naming both sizes", async () => {

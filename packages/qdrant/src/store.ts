@@ -244,13 +244,12 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
           wait: true,
         }),
       );
-      await call("create document index", signal, (qdrant) =>
-        qdrant.createPayloadIndex(collection, {
-          field_name: "documentId",
-          field_schema: "keyword",
-          wait: true,
-        }),
-      );
+      // documentId: re-indexing deletes by it; entityKey and source: the optional query filters.
+      for (const field of ["documentId", "entityKey", "source"]) {
+        await call(`create ${field} index`, signal, (qdrant) =>
+          qdrant.createPayloadIndex(collection, { field_name: field, field_schema: "keyword", wait: true }),
+        );
+      }
     })();
     ready.catch(() => {
       ready = undefined;
