@@ -467,7 +467,12 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
           const newest = Math.max(...entries.map((entry) => entryTime(entry.id)));
           const operations = entries.map(toOperation);
           await settle();
-          inFlight = processEntries(entries, caughtUp ? Math.max(readStartedAt, newest) : newest, false, operations).then(
+          inFlight = processEntries(
+            entries,
+            caughtUp ? Math.max(readStartedAt, newest) : newest,
+            false,
+            operations,
+          ).then(
             () => undefined,
             (failed: unknown) => ({ failed }),
           );
