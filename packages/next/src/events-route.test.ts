@@ -1,4 +1,5 @@
 import { batch, createContextStore, defineEntity, memoryStore } from "@ctxstore/core";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -226,6 +227,53 @@ describe("eventsRoute", () => {
     });
     expect(() => eventsRoute({ context: other, source: activity, identify: identifyFromCookies })).toThrow(
       /CTX_UNKNOWN_SOURCE/,
+    );
+  });
+
+  it("is all or nothing: a batch is recorded whole and in order when every event is valid, and not at all otherwise", async () => {
+    const valid = fc.record({
+      type: fc.constantFrom("view", "click"),
+      productId: fc.stringMatching(/^[a-z]{1,8}$/),
+      label: fc.stringMatching(/^[A-Za-z ]{1,12}$/),
+    });
+    const invalid = fc.oneof(
+      fc.record({ type: fc.constant("purchase"), productId: fc.constant("p"), label: fc.constant("x") }),
+      fc.record({ type: fc.constant("view"), productId: fc.constant(""), label: fc.constant("x") }),
+      fc.record({
+        type: fc.constant("add_to_cart"),
+        productId: fc.constant("p"),
+        label: fc.constant("x"),
+        quantity: fc.constant(0),
+      }),
+    );
+    const event = fc.oneof(
+      { weight: 4, arbitrary: valid.map((value) => ({ value, ok: true })) },
+      { weight: 1, arbitrary: invalid.map((value) => ({ value, ok: false })) },
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 8 }), async (events) => {
+        const sessionId = `prop-${run++}`;
+        const response = await route(fixture, { rateLimit: false })(
+          jsonRequest(
+            URL_,
+            { events: events.map((entry) => entry.value) },
+            { cookie: `uid=ana; sid=${sessionId}` },
+          ),
+        );
+        const window = (await sessionWindow(fixture, sessionId)).values.session_activity;
+        if (events.every((entry) => entry.ok)) {
+          expect(response.status).toBe(202);
+          expect((window?.value as Event[]).map((stored) => stored.label)).toEqual(
+            events.map((entry) => (entry.value as { label: string }).label),
+          );
+        } else {
+          expect(response.status).toBe(400);
+          // Nothing of this batch was stored: the window is still empty (other sessions' appends raised the watermark).
+          expect(window?.value).toBeUndefined();
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 });
