@@ -264,7 +264,7 @@ describe("eventsRoute", () => {
         const window = (await sessionWindow(fixture, sessionId)).values.session_activity;
         if (events.every((entry) => entry.ok)) {
           expect(response.status).toBe(202);
-          expect((window?.value as Event[]).map((stored) => stored.label)).toEqual(
+          expect((window?.value as Event[] | undefined)?.map((stored) => stored.label)).toEqual(
             events.map((entry) => (entry.value as { label: string }).label),
           );
         } else {
