@@ -307,6 +307,26 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       throw new CtxError("CTX_INVALID_VALUE", `${where}: \`chunkIndex\` must be a non-negative integer.`);
     if (typeof record.text !== "string")
       throw new CtxError("CTX_INVALID_VALUE", `${where}: \`text\` must be a string.`);
+    for (const field of ["tenant", "source", "entityKey", "title", "url"] as const) {
+      if (record[field] !== undefined && typeof record[field] !== "string") {
+        throw new CtxError("CTX_INVALID_VALUE", `${where}: \`${field}\` must be a string when given.`, {
+          id: record.id,
+          field,
+        });
+      }
+    }
+    for (const [field, value] of Object.entries(record.metadata ?? {})) {
+      if (!["string", "number", "boolean"].includes(typeof value)) {
+        throw new CtxError(
+          "CTX_INVALID_VALUE",
+          `${where}: metadata.${field} must be a string, number or boolean; got ${typeof value}.`,
+          {
+            id: record.id,
+            field,
+          },
+        );
+      }
+    }
     requireTenant(record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
     const vector = checkVector(record.vector, where, { id: record.id });
     const payload: Payload = {

@@ -397,6 +397,14 @@ export function testVectorStore(options: VectorStoreContractOptions): void {
         await expectCode(context.store.upsert([record("nan", 0, vector)]), "CTX_INVALID_VALUE");
       });
 
+      it("rejects metadata values that cannot be filtered on (objects, arrays)", async () => {
+        const bad = record("meta", 0, axis(0), {
+          metadata: { nested: { deep: true } } as unknown as Record<string, string>,
+        });
+        await expectCode(context.store.upsert([bad]), "CTX_INVALID_VALUE");
+        expect(await context.store.query(query(axis(0)))).toEqual([]);
+      });
+
       it("rejects an already aborted call instead of answering", async () => {
         const controller = new AbortController();
         controller.abort(new Error("caller gave up"));

@@ -10,7 +10,7 @@ import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
 
 export interface FlatIndexOptions {
   kernel?: "wasm-simd" | "js";
-  /** Up to this many chunks every query is an exact scan; above it, int8 candidates + exact re-scoring. */
+  /** Up to this many chunks every query scans all float32 rows; above it, int8 bounds prune first. */
   exactUpTo?: number;
 }
 
@@ -58,7 +58,7 @@ export class FlatIndex {
   private readonly matrix: Matrix;
   private readonly unit: Float32Array;
   private readonly quantizeAbove: number;
-  /** Rows re-scored exactly by the last pruned search (the benchmark reports it). */
+  /** Rows re-scored from float32 by the last pruned search (tests and profiling read it). */
   lastRescored = 0;
   private tenantCodes: Int32Array = new Int32Array(0);
   private sourceCodes: Int32Array = new Int32Array(0);
@@ -76,11 +76,6 @@ export class FlatIndex {
     this.matrix = createMatrix(dimensions, options.kernel === undefined ? {} : { kernel: options.kernel });
     this.unit = new Float32Array(dimensions);
     this.quantizeAbove = options.exactUpTo ?? DEFAULT_EXACT_UP_TO;
-  }
-
-  /** Whether a query over the current contents takes the int8 candidate pass (see `search`). */
-  get approximate(): boolean {
-    return this.matrix.quantized && this.count > this.quantizeAbove;
   }
 
   /** Which dot-product kernel scores queries (the benchmark reports it). */
@@ -121,6 +116,35 @@ export class FlatIndex {
     }
     if (typeof record.text !== "string") {
       throw new CtxError("CTX_INVALID_VALUE", `${where}: \`text\` must be a string.`, { id: record.id });
+    }
+    for (const field of ["tenant", "source", "entityKey", "title", "url"] as const) {
+      const value = record[field];
+      if (value !== undefined && typeof value !== "string") {
+        throw new CtxError(
+          "CTX_INVALID_VALUE",
+          `${where}: \`${field}\` must be a string when given; got ${typeof value}.`,
+          { id: record.id, field },
+        );
+      }
+    }
+    if (record.eventTime !== undefined && !Number.isFinite(record.eventTime)) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `${where}: \`eventTime\` must be epoch milliseconds when given.`,
+        { id: record.id },
+      );
+    }
+    for (const [field, value] of Object.entries(record.metadata ?? {})) {
+      if (!["string", "number", "boolean"].includes(typeof value)) {
+        throw new CtxError(
+          "CTX_INVALID_VALUE",
+          `${where}: metadata.${field} must be a string, number or boolean; got ${typeof value}.`,
+          {
+            id: record.id,
+            field,
+          },
+        );
+      }
     }
     const vector = record.vector;
     if (vector === null || typeof vector !== "object" || typeof vector.length !== "number") {
