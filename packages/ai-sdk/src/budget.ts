@@ -1,7 +1,8 @@
 // The token budget for one call's packed context: fixed, or whatever the model's context window has
 // left once the prompt and the reply are accounted for.
-import { CtxError, type Tokenizer } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
 import { type ContextPlacement, countPromptTokens, type PromptMessage } from "./prompt.js";
+import type { TokenCounter } from "./token-count-cache.js";
 
 export interface BudgetOptions {
   /** Largest packed context in tokens. Alone, a fixed budget; with `contextWindow`, a cap. */
@@ -94,11 +95,11 @@ export interface BudgetDecision {
 export function decideBudget(
   options: ResolvedBudgetOptions,
   input: BudgetInput,
-  tokenizer: Tokenizer,
+  counter: TokenCounter,
 ): BudgetDecision {
   const fixed = input.requestedMaxTokens ?? options.maxTokens;
   if (options.contextWindow === undefined) return { maxTokens: fixed as number };
-  const promptTokens = countPromptTokens(input.prompt, input.tools, tokenizer, options).total;
+  const promptTokens = countPromptTokens(input.prompt, input.tools, counter, options).total;
   const outputTokens = input.maxOutputTokens ?? options.defaultOutputTokens;
   // The context's own framing: a new message, or the blank line that separates it from the user's text.
   const framingTokens = input.placement === "system" ? options.tokensPerMessage : 1;

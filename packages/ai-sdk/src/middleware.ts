@@ -22,6 +22,7 @@ import {
 } from "./prompt.js";
 import { CONTEXT_REQUEST_SHAPE, type ContextRequest, parseContextRequest } from "./request.js";
 import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
+import { tokenCountCache } from "./token-count-cache.js";
 import { toProviderMetadata } from "./trace-metadata.js";
 
 /** The default key of the middleware's entries in `providerOptions` and `providerMetadata`. */
@@ -109,6 +110,7 @@ export function contextMiddleware(
   // hands that same object to `wrapGenerate`/`wrapStream`, even with other middlewares around.
   const traces = new WeakMap<object, AssemblyTrace>();
   let ready: Promise<void> | undefined;
+  const promptCounter = tokenCountCache(settings.context.tokenizer);
 
   async function transformParams({
     params,
@@ -144,7 +146,7 @@ export function contextMiddleware(
         placement: settings.placement,
         requestedMaxTokens: request.maxTokens,
       },
-      settings.context.tokenizer,
+      promptCounter,
     );
     const assembleRequest: AssembleRequest = {
       keys: request.keys,

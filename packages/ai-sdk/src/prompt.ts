@@ -1,7 +1,7 @@
 // Reading and extending the provider-level prompt the AI SDK hands to middleware. The prompt is never
 // mutated: the functions return a new array in which every message the caller wrote is the same
 // object as before, except the last user message when context is prefixed to it.
-import type { Tokenizer } from "@ctxstore/core";
+import type { TokenCounter } from "./token-count-cache.js";
 
 /**
  * The message shapes this module touches. They are identical in specification v3 (ai@6) and v4
@@ -83,13 +83,13 @@ export interface PromptCountOptions {
 }
 
 /**
- * Tokens the prompt already takes, with the store's tokenizer. Text parts are exact for the
+ * Tokens the prompt already takes, counted with the store's tokenizer. Text parts are exact for the
  * encoding; framing, files and tools are estimates (see `PromptCountOptions`).
  */
 export function countPromptTokens(
   prompt: readonly PromptMessage[],
   tools: readonly unknown[] | undefined,
-  tokenizer: Tokenizer,
+  counter: TokenCounter,
   options: PromptCountOptions,
 ): PromptTokenEstimate {
   let text = 0;
@@ -97,21 +97,21 @@ export function countPromptTokens(
   for (const message of prompt) {
     estimated += options.tokensPerMessage;
     if (typeof message.content === "string") {
-      text += tokenizer.count(message.content);
+      text += counter.count(message.content);
       continue;
     }
     for (const part of message.content) {
       if ((part.type === "text" || part.type === "reasoning") && typeof part.text === "string") {
-        text += tokenizer.count(part.text);
+        text += counter.count(part.text);
       } else if (part.type === "file" || part.type === "reasoning-file") {
         estimated += options.tokensPerFile;
       } else {
         // Tool calls, tool results and future part kinds: their JSON is what most providers send.
         const { providerOptions: _ignored, ...rest } = part;
-        estimated += tokenizer.count(JSON.stringify(rest));
+        estimated += counter.count(JSON.stringify(rest));
       }
     }
   }
-  for (const tool of tools ?? []) estimated += tokenizer.count(JSON.stringify(tool));
+  for (const tool of tools ?? []) estimated += counter.count(JSON.stringify(tool));
   return { text, estimated, total: text + estimated };
 }
