@@ -2,6 +2,7 @@
 // stalled. Unavailable values must come back as error/timeout/stale (never missing or empty), within
 // the request deadline, with the source's policy applied, and everything must recover by itself.
 import { batch, createContextStore, defineEntity, type Status, stream } from "@ctxstore/core";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createStreamIngestor, createStreamProducer, redisStore } from "../src/index.js";
@@ -133,6 +134,28 @@ describe.skipIf(!available)("assemble on redisStore when Redis fails", () => {
       const recovered = await context.assemble({ keys, budget: { maxTokens: 500 } });
       expect(statuses(recovered)).toEqual({ profile: "ok", preferences: "ok", recent_activity: "ok" });
       expect(recovered.text).toContain("Runs trails every weekend.");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("reports a record written by something else as invalid, with the reason in the trace, for that source only", async () => {
+    const { store, context } = await seeded();
+    try {
+      const admin = new Redis(server.url);
+      await admin.hset(
+        store.layout.entityKey("user", "userId=u1"),
+        "profile@1",
+        '{"summary":"written by a legacy job"}',
+      );
+      admin.disconnect();
+      const result = await context.assemble({ keys, budget: { maxTokens: 500 }, sources: optionalSources });
+      expect(result.values.profile?.status).toBe("invalid");
+      const trace = result.trace.sources.find((source) => source.source === "profile");
+      expect(trace?.reason).toMatch(/redis record: not a ctxstore value record/);
+      expect(result.values.preferences?.status).toBe("ok");
+      expect(result.values.recent_activity?.status).toBe("ok");
+      expect(result.text).not.toContain("legacy job");
     } finally {
       await context.close();
     }

@@ -57,19 +57,30 @@ export interface RedisServer {
 const live = new Set<{ child: ChildProcess | undefined; dir: string }>();
 let exitHookInstalled = false;
 
+function killEverything(): void {
+  for (const entry of live) {
+    try {
+      entry.child?.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    rmSync(entry.dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const entry of live) {
-      try {
-        entry.child?.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-      rmSync(entry.dir, { recursive: true, force: true });
-    }
-  });
+  process.once("exit", killEverything);
+  // Ctrl-C or a test runner terminating us: clean up, then let the signal do what it would have done
+  // (only when nobody else handles it, so we never change another handler's decision).
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killEverything();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 const availability = new Map<string, boolean>();
