@@ -19,7 +19,10 @@ export interface IndexDocument {
   readonly url?: string;
   /** Defaults to `IndexOptions.tenant`. */
   readonly tenant?: string;
-  /** Canonical entity key when the document belongs to one entity (e.g. one customer's tickets). */
+  /**
+   * Canonical entity key when the document belongs to one entity (e.g. one customer's tickets):
+   * `canonicalize({ userId: "u1" })`, the string `assemble` matches for vector sources with an entity.
+   */
   readonly entityKey?: string;
   readonly eventTime?: Date | number | string;
   /** Copied onto every chunk; usable in equality filters. */
