@@ -1,4 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createContextStore } from "../context/create.js";
+import { canonicalize, defineEntity } from "../definitions/entity.js";
+import { vector } from "../definitions/source.js";
 import { isCtxError } from "../errors.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { localEmbedder } from "../vector/local-embedder.js";
@@ -257,5 +261,51 @@ describe("indexDocuments", () => {
     expect(chunkId("doc-1", 3)).toBe("doc-1#3");
     expect(chunkId("doc-1", 3)).not.toBe(chunkId("doc-1", 4));
     expect(chunkId("doc-1", 3)).not.toBe(chunkId("doc-2", 3));
+  });
+});
+
+describe("indexDocuments feeding assemble", () => {
+  it("an entity-scoped vector source sees only that entity's documents, cited, with scores in the trace", async () => {
+    const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+    const embedder = localEmbedder();
+    const store = memoryVectorStore({ embedder });
+    await indexDocuments(
+      [
+        {
+          id: "ticket-1",
+          title: "Ticket 1",
+          text: "My trail shoes leak water after two weeks.",
+          entityKey: canonicalize({ userId: "u1" }),
+        },
+        {
+          id: "ticket-2",
+          title: "Ticket 2",
+          text: "My trail shoes leak water too, says another customer.",
+          entityKey: canonicalize({ userId: "u2" }),
+        },
+      ],
+      { store, embedder, tokenizer },
+    );
+    const tickets = vector("past_tickets", {
+      store,
+      embedder,
+      entity: user,
+      topK: 5,
+      section: "Past tickets",
+    });
+    const ctx = createContextStore({ sources: [tickets] });
+    await ctx.ready();
+    const result = await ctx.assemble({
+      keys: { user: { userId: "u1" } },
+      query: "shoes leak water",
+      budget: { maxTokens: 300 },
+      deadline: "2s",
+    });
+    expect(result.text).toContain("- Ticket 1: My trail shoes leak water after two weeks.");
+    expect(result.text).not.toContain("Ticket 2");
+    const trace = result.trace.sources.find((source) => source.source === "past_tickets");
+    expect(trace?.status).toBe("ok");
+    expect(trace?.scores?.length).toBe(1);
+    expect(trace?.scores?.[0]).toBeGreaterThan(0.5);
   });
 });
