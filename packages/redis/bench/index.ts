@@ -358,8 +358,18 @@ async function ingestBench(url: string): Promise<BenchFigure[]> {
   }
   const elapsedMs = performance.now() - started;
   await worker.stop();
+  const admin = new Redis(url);
+  const windowBytes = Number(await admin.hstrlen("ingest:{session:sessionId=s0}", sourceField(activity)));
+  admin.disconnect();
   await ctx.close();
   return [
+    {
+      bench: "ingest.redis",
+      metric: "window_bytes_per_event",
+      value: windowBytes / activity.window,
+      unit: "bytes",
+      note: "10-event window of short events",
+    },
     {
       bench: "ingest.redis",
       metric: "events_per_s",
