@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -258,6 +259,58 @@ describe("memoryVectorStore persistence", () => {
     expect(await anonymous.size()).toBe(2);
     await anonymous.close();
     expect(() => memoryVectorStore({ dimensions: 128, embedder: localEmbedder() })).toThrow(/128/);
+  });
+
+  it("allows one writer per directory, and takes over the lock of a process that died", async () => {
+    const directory = await freshDirectory();
+    const writer = memoryVectorStore({ dimensions: 8, directory });
+    await writer.upsert(records(2, 8));
+    const second = memoryVectorStore({ dimensions: 8, directory });
+    const error = await second.size().catch((reason: unknown) => reason);
+    expect(isCtxError(error, "CTX_CONFIG")).toBe(true);
+    expect((error as Error).message).toContain(String(process.pid));
+    await writer.close();
+    const third = memoryVectorStore({ dimensions: 8, directory });
+    expect(await third.size()).toBe(2);
+    await third.close();
+
+    // A lock left behind by a crashed process (its pid no longer exists) is taken over.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+    await writeFile(join(directory, "vectors.lock"), String(dead));
+    const afterCrash = memoryVectorStore({ dimensions: 8, directory });
+    expect(await afterCrash.size()).toBe(2);
+    await afterCrash.close();
+  });
+
+  it("read-only stores query an index another store is writing, never modify it, and refuse writes", async () => {
+    const directory = await freshDirectory();
+    const writer = memoryVectorStore({ dimensions: 8, directory });
+    await writer.upsert(records(3, 8));
+    const log = join(directory, "vectors.jsonl");
+    await appendFile(log, '{"op":"upsert","record":{"id":"half-writ');
+    const before = await readFile(log, "utf8");
+
+    const reader = memoryVectorStore({ dimensions: 8, directory, readOnly: true });
+    expect(await reader.size()).toBe(3);
+    const [hit] = await reader.query({ vector: unit(8, 2), topK: 1 });
+    expect(hit?.id).toBe("doc1#0");
+    await expect(reader.upsert(records(1, 8, "x"))).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_CONFIG"),
+    );
+    await expect(reader.deleteDocument("doc1")).rejects.toSatisfy((error) => isCtxError(error, "CTX_CONFIG"));
+    expect(await reader.size()).toBe(3);
+    expect(await readFile(log, "utf8")).toBe(before);
+    await reader.close();
+    await writer.close();
+  });
+
+  it("a read-only store on a missing index fails instead of answering []", async () => {
+    const directory = join(await freshDirectory(), "never-indexed");
+    const reader = memoryVectorStore({ dimensions: 8, directory, readOnly: true });
+    await expect(reader.query({ vector: unit(8, 1), topK: 1 })).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_STORE_UNAVAILABLE"),
+    );
+    expect(() => memoryVectorStore({ readOnly: true })).toThrow(/directory/);
   });
 
   it("drops a torn last line (a crash mid-write) and keeps appending cleanly", async () => {

@@ -21,6 +21,13 @@ export interface MemoryVectorStoreOptions {
    * the call resolves, and a new store on the same directory loads it. One writing process at a time.
    */
   directory?: string;
+  /**
+   * Load `directory` for queries only: no lock, no writes, and the file is never modified, so a
+   * serving process can open an index another process is still writing (it sees the entries present
+   * when it opened; open a new store to see later ones). A missing index is an error, not an empty
+   * store. Default false: the store takes the directory's write lock (one writer at a time).
+   */
+  readOnly?: boolean;
   /** Shown in errors and traces. Default "memory". */
   name?: string;
   /**
@@ -64,6 +71,10 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     );
   }
   const multiTenant = options.multiTenant === true;
+  const readOnly = options.readOnly === true;
+  if (readOnly && options.directory === undefined) {
+    throw new CtxError("CTX_CONFIG", "memoryVectorStore: `readOnly` needs the `directory` to load.");
+  }
   const index = new FlatIndex(dimensions, {
     ...(options.kernel !== undefined && { kernel: options.kernel }),
     ...(options.exactUpTo !== undefined && { exactUpTo: options.exactUpTo }),
@@ -81,9 +92,11 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
             if (entry.op === "upsert") index.set(entry.record);
             else index.deleteDocument(entry.documentId, entry.tenant);
           },
+          { readOnly },
         ).then(async (opened) => {
           log = opened;
-          if (opened.replayedEntries > 2 * index.size + 1_000) await opened.compact(index.entries());
+          if (!readOnly && opened.replayedEntries > 2 * index.size + 1_000)
+            await opened.compact(index.entries());
         });
   // Keep an unobserved load failure from crashing the process; callers see it on their next call.
   ready.catch(() => {});

@@ -5,7 +5,7 @@
 // load rather than silently losing chunks. Opening compacts the log when most of it is dead entries.
 import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, rename, stat, truncate } from "node:fs/promises";
+import { mkdir, open, readFile, rename, stat, truncate, unlink } from "node:fs/promises";
 import { endianness } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,6 +16,7 @@ import type { VectorRecord } from "./types.js";
 const FORMAT = "ctxstore-vectors";
 const FORMAT_VERSION = 1;
 const LOG_FILE = "vectors.jsonl";
+const LOCK_FILE = "vectors.lock";
 
 export type LogEntry =
   | { op: "upsert"; record: VectorRecord }
@@ -85,48 +86,135 @@ export async function openVectorLog(
   directory: string,
   settings: LogSettings,
   apply: (entry: LogEntry) => void,
+  options: { readOnly?: boolean } = {},
 ): Promise<VectorLog> {
-  await mkdir(directory, { recursive: true });
   const path = join(directory, LOG_FILE);
-  const exists = await stat(path).then(
-    (info) => info.size > 0,
-    () => false,
-  );
-  let entries = 0;
-  let effective = settings;
-  if (exists) {
-    const replayed = await replay(path, settings, apply);
-    entries = replayed.entries;
-    // Keep the recorded embedder when this opener did not name one (compaction rewrites the header).
-    if (settings.embedder === undefined && replayed.embedder !== undefined)
-      effective = { ...settings, embedder: replayed.embedder };
-  } else {
-    await writeFresh(path, effective, []);
-  }
-  let handle: FileHandle = await open(path, "a");
-
-  return {
-    path,
-    replayedEntries: entries,
-    async appendUpserts(records) {
-      let chunk = "";
-      for (const record of records) chunk += upsertLine(record, record.vector);
-      await handle.write(chunk);
-    },
-    async appendDelete(documentId, tenant) {
-      await handle.write(
-        `${JSON.stringify({ op: "delete", documentId, ...(tenant !== undefined && { tenant }) })}\n`,
+  if (options.readOnly) {
+    const exists = await stat(path).then(
+      (info) => info.size > 0,
+      () => false,
+    );
+    // A missing index is not an empty one: answering [] would read as "no relevant documents".
+    if (!exists) {
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `No vector store in ${directory} (expected ${LOG_FILE}); index documents into it first, or fix the path.`,
+        {
+          path,
+        },
       );
-    },
-    async compact(live) {
+    }
+    const replayed = await replay(path, settings, apply, { repair: false });
+    const refuse = async (): Promise<never> => {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `Vector store directory ${directory} is open read-only; open it without { readOnly: true } to write.`,
+      );
+    };
+    return {
+      path,
+      replayedEntries: replayed.entries,
+      appendUpserts: refuse,
+      appendDelete: refuse,
+      compact: refuse,
+      close: async () => {},
+    };
+  }
+
+  await mkdir(directory, { recursive: true });
+  const releaseLock = await acquireLock(directory);
+  try {
+    const exists = await stat(path).then(
+      (info) => info.size > 0,
+      () => false,
+    );
+    let entries = 0;
+    let effective = settings;
+    if (exists) {
+      const replayed = await replay(path, settings, apply, { repair: true });
+      entries = replayed.entries;
+      // Keep the recorded embedder when this opener did not name one (compaction rewrites the header).
+      if (settings.embedder === undefined && replayed.embedder !== undefined)
+        effective = { ...settings, embedder: replayed.embedder };
+    } else {
+      await writeFresh(path, effective, []);
+    }
+    let handle: FileHandle = await open(path, "a");
+    return {
+      path,
+      replayedEntries: entries,
+      async appendUpserts(records) {
+        let chunk = "";
+        for (const record of records) chunk += upsertLine(record, record.vector);
+        await handle.write(chunk);
+      },
+      async appendDelete(documentId, tenant) {
+        await handle.write(
+          `${JSON.stringify({ op: "delete", documentId, ...(tenant !== undefined && { tenant }) })}\n`,
+        );
+      },
+      async compact(live) {
+        await handle.close();
+        await writeFresh(path, effective, live);
+        handle = await open(path, "a");
+      },
+      async close() {
+        await handle.close();
+        await releaseLock();
+      },
+    };
+  } catch (error) {
+    await releaseLock();
+    throw error;
+  }
+}
+
+/**
+ * One writing store per directory: two writers would each replay, append and compact over the
+ * other's entries. The lock file holds the writer's pid; a lock left by a process that no longer
+ * exists (a crash) is taken over.
+ */
+async function acquireLock(directory: string): Promise<() => Promise<void>> {
+  const lockPath = join(directory, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, "wx");
+      await handle.write(String(process.pid));
       await handle.close();
-      await writeFresh(path, effective, live);
-      handle = await open(path, "a");
-    },
-    async close() {
-      await handle.close();
-    },
-  };
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await unlink(lockPath).catch(() => {});
+      };
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EEXIST") throw error;
+      const holder = Number.parseInt(await readFile(lockPath, "utf8").catch(() => ""), 10);
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new CtxError(
+          "CTX_CONFIG",
+          `Vector store directory ${directory} is already open for writing (process ${holder}${holder === process.pid ? ", this one" : ""}). Close that store first, or open this one with { readOnly: true } to query.`,
+          { directory, pid: holder },
+        );
+      }
+      await unlink(lockPath).catch(() => {});
+    }
+  }
+  throw new CtxError(
+    "CTX_CONFIG",
+    `Could not lock vector store directory ${directory}; another process keeps taking it.`,
+    { directory },
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as { code?: string }).code === "EPERM";
+  }
 }
 
 async function writeFresh(
@@ -164,6 +252,7 @@ async function replay(
   path: string,
   settings: LogSettings,
   apply: (entry: LogEntry) => void,
+  options: { repair: boolean },
 ): Promise<{ entries: number; embedder: string | undefined }> {
   const corrupt = (line: number, why: string) =>
     new CtxError(
@@ -254,6 +343,8 @@ async function replay(
   }
   lines.close();
   if (!header) throw corrupt(1, "missing header");
+  // A read-only opener never modifies the file: a torn tail may be a writer mid-append.
+  if (!options.repair) return { entries, embedder: header.embedder };
   if (pendingError) {
     // Drop the torn tail so the next append starts on a clean line.
     await truncate(path, goodBytes);
