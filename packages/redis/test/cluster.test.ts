@@ -1,14 +1,18 @@
 // redisStore on a real 3-master Redis Cluster: one read whose entities live on different nodes costs
-// one pipeline per node (sent in parallel), and every Lua write touches a single slot.
+// one pipeline per node (sent in parallel), every Lua write touches a single slot, and the ingest worker
+// runs against the cluster.
+import { createContextStore } from "@ctxstore/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterSlot, redisStore } from "../src/index.js";
+import { clusterSlot, createStreamIngestor, createStreamProducer, redisStore } from "../src/index.js";
 import {
   commandStats,
   type RedisClusterHandle,
   redisServerAvailable,
   sendCommand,
   startRedisCluster,
+  waitFor,
 } from "../src/testing/index.js";
+import { recent, sources } from "./fixtures/definitions.js";
 
 const available = redisServerAvailable();
 
@@ -70,6 +74,65 @@ describe.skipIf(!available)("redisStore on a 3-master cluster", () => {
       }
     } finally {
       await store.close();
+    }
+  });
+
+  it("runs the ingest worker against the cluster: windows of entities on every node, one write per slot group", async () => {
+    const store = redisStore({ cluster: { nodes: cluster.nodes }, prefix: "ingest:" });
+    const context = createContextStore({ sources, online: store });
+    const producer = createStreamProducer({ cluster: { nodes: cluster.nodes }, stream: "ingest:events" });
+    const worker = createStreamIngestor({
+      context,
+      cluster: { nodes: cluster.nodes },
+      stream: "ingest:events",
+      blockMs: 100,
+    });
+    try {
+      const now = Date.now();
+      const events = Array.from({ length: 300 }, (_, index) => ({
+        source: recent,
+        key: { sessionId: `s${index % 30}` },
+        value: { action: "viewed", n: index },
+        eventTime: now - 1_000 + index,
+        eventId: `e${index}`,
+      }));
+      await producer.publish(events);
+      await worker.start();
+      await waitFor(
+        () => worker.counters().processed === events.length,
+        15_000,
+        `not all events applied: ${JSON.stringify(worker.counters())}`,
+      );
+      const sessions = Array.from({ length: 30 }, (_, index) => `s${index}`);
+      const ports = new Set(
+        await Promise.all(
+          sessions.map((id) =>
+            cluster.masterForSlot(clusterSlot(store.layout.entityKey("session", `sessionId=${id}`))),
+          ),
+        ),
+      );
+      expect(ports.size).toBe(3);
+      const result = await store.read({
+        records: sessions.map((id) => ({
+          entity: "session",
+          key: `sessionId=${id}`,
+          field: "recent_activity@1",
+          kind: "window" as const,
+        })),
+        watermarks: ["recent_activity@1"],
+      });
+      sessions.forEach((_, index) => {
+        const record = result.records[index];
+        const expected = [5, 6, 7, 8, 9].map((round) => `e${round * 30 + index}`);
+        expect(record?.kind === "window" ? record.events.map((event) => event.eventId) : record).toEqual(
+          expected,
+        );
+      });
+      expect(result.watermarks["recent_activity@1"]).toBeGreaterThan(now - 5_000);
+    } finally {
+      await worker.stop();
+      await producer.close();
+      await context.close();
     }
   });
 });
