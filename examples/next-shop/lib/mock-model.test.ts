@@ -38,6 +38,21 @@ describe("the offline mock model", () => {
     expect(answer).toContain("You have not looked at anything yet in this session.");
   });
 
+  it("gives stock only when it was looked up", () => {
+    expect(
+      composeAnswer(
+        call("## Live inventory\n- Summit GTX (summit-gtx), units in stock by EU size: 42: sold out, 43: 2"),
+      ),
+    ).toContain("Stock right now: Summit GTX (summit-gtx), units in stock by EU size: 42: sold out, 43: 2.");
+    expect(
+      composeAnswer(
+        call(
+          "## Live inventory\nLive inventory: unknown — it was not looked up. Do not assume there is none.",
+        ),
+      ),
+    ).not.toContain("Stock");
+  });
+
   it("streams its answer in several text deltas, and a fixed answer when asked", async () => {
     const model = mockShopModel({ delayMs: 0, fixedAnswer: true });
     const { stream } = await model.doStream(call("## This session\n- view: X"));

@@ -73,7 +73,9 @@ export function composeAnswer(options: LanguageModelV4CallOptions): string {
   else if (profile?.lines[0]) sentences.push(`From your profile: ${profile.lines[0]}`);
 
   const stock = find("Live inventory");
-  if (stock?.lines[0]) sentences.push(`Stock right now: ${stock.lines[0]}.`);
+  const stockLine = stock?.lines[0];
+  if (stockLine && !UNKNOWN.test(stockLine))
+    sentences.push(`Stock right now: ${stockLine.replace(/[.]$/, "")}.`);
 
   const articles = find("Relevant help articles");
   const article = articles?.lines[0]?.split(" (")[0];

@@ -186,6 +186,34 @@ describe.skipIf(missing.length > 0)("next-shop in headless Chromium", () => {
       const firstTraceId = await page.getByTestId("trace-panel").getAttribute("data-trace-id");
       await page.screenshot({ path: join(RESULTS, "1-answer-with-live-session.png"), fullPage: true });
 
+      // Contrast: a first-time visitor in another browser, with Redis up. Nothing viewed yet and no
+      // profile are facts here ("empty"), and the panel shows no "unavailable" warning for them.
+      const visitorContext = await (browser as Browser).newContext({
+        viewport: { width: 1400, height: 1000 },
+      });
+      try {
+        const visitor = await visitorContext.newPage();
+        await visitor.goto(`${baseUrl}/api/sign-in?as=new-visitor`);
+        await expect.poll(() => visitor.getByTestId("who").textContent()).toBe("a first-time visitor");
+        const fresh = await ask(visitor, "Which shoe should I start with?");
+        expect(fresh.answer).toContain("You have not looked at anything yet in this session.");
+        expect(await visitor.getByTestId("source-session_activity").getAttribute("data-status")).toBe(
+          "empty",
+        );
+        expect(await visitor.getByTestId("source-customer_profile").getAttribute("data-status")).toBe(
+          "empty",
+        );
+        const visitorWarning = (await visitor.getByTestId("context-unavailable").allTextContents()).join(" ");
+        expect(visitorWarning).not.toContain("session activity");
+        expect(visitorWarning).not.toContain("customer profile");
+        await visitor.screenshot({
+          path: join(RESULTS, "1b-first-time-visitor-confirmed-empty.png"),
+          fullPage: true,
+        });
+      } finally {
+        await visitorContext.close();
+      }
+
       // Redis goes away. The next answer must say the session is unknown, not that it is empty.
       await shop?.redis.stop();
       const second = await ask(page, "What did I look at today?");

@@ -70,7 +70,9 @@ export function TracePanel({ message }: { message: ContextUIMessage | undefined 
             >
               <td>{source.source}</td>
               <td>{source.tier}</td>
-              <td className={FACTS.has(source.status) ? "ok" : "bad"}>{source.status}</td>
+              <td className={FACTS.has(source.status) ? "ok" : source.status === "skipped" ? "muted" : "bad"}>
+                {source.status}
+              </td>
               <td>{age(source.ageMs)}</td>
               <td>{source.tokens}</td>
             </tr>

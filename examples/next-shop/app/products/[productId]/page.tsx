@@ -1,12 +1,8 @@
 // A product page. The server renders the product; the client part records the visit and the clicks.
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { findProduct, PRODUCTS } from "@/lib/catalog";
+import { findProduct } from "@/lib/catalog";
 import { ProductActions } from "../../components/product-actions";
-
-export function generateStaticParams() {
-  return PRODUCTS.map((product) => ({ productId: product.id }));
-}
 
 export default async function ProductPage({ params }: { params: Promise<{ productId: string }> }) {
   const { productId } = await params;
