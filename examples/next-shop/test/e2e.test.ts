@@ -1,8 +1,9 @@
 // End to end, in a real browser: the production build of the shop (`next build`, `next start`)
 // against a private redis-server, driven by playwright-core in headless Chromium. A shopper browses
 // two products, asks the assistant, and sees the streamed answer and the trace with those products in
-// the stream tier; then Redis stops, and the next answer's trace says the context is unavailable
-// (never an empty history). Screenshots go to test-results/ for a human to look at.
+// the stream tier; a first-time visitor's empty session reads as a confirmed fact; then Redis stops,
+// and the next answer's trace says the context is unavailable (never an empty history).
+// Screenshots go to test-results/ for a human to look at.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { redisServerAvailable } from "@ctxstore/redis/testing";
