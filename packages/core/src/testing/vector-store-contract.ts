@@ -272,6 +272,26 @@ export function testVectorStore(options: VectorStoreContractOptions): void {
         expect(hits.map((hit) => hit.text).sort()).toEqual(["v2 part 0", "v2 part 1"]);
       });
 
+      it("concurrent upserts and deletes of different documents all take effect", async () => {
+        const { store } = context;
+        await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            store.upsert([
+              record(`parallel${index}`, 0, mix(0, 1 + (index % (dimensions - 1)), 0.9)),
+              record(`parallel${index}`, 1, axis(0)),
+            ]),
+          ),
+        );
+        await Promise.all(
+          Array.from({ length: 10 }, (_, index) => store.deleteDocument(`parallel${index * 2}`)),
+        );
+        const hits = await store.query(query(axis(0), { topK: 100 }));
+        expect(new Set(hits.map((hit) => hit.documentId))).toEqual(
+          new Set(Array.from({ length: 10 }, (_, index) => `parallel${index * 2 + 1}`)),
+        );
+        expect(hits).toHaveLength(20);
+      });
+
       it("accepts a batch of 1,000 records", async () => {
         const { store } = context;
         await store.upsert(
