@@ -1,7 +1,7 @@
 // Who a request is about. The application owns authentication: it passes an `identify` function that
 // reads its own session cookie or header and returns the entity keys ctxstore should assemble for
 // (`{ user: { userId }, session: { sessionId } }`), or null when the caller is not signed in.
-import { canonicalize } from "@ctxstore/core";
+import { type ContextStore, CtxError, canonicalize, type Entity } from "@ctxstore/core";
 import { errorResponse } from "./responses.js";
 
 export interface RequestIdentity {
@@ -73,4 +73,30 @@ export function readCookie(request: Request, name: string): string | undefined {
 export function identitySubject(identity: RequestIdentity, entity: string): string | undefined {
   const key = identity.keys[entity];
   return key === undefined ? undefined : `${entity}:${canonicalize(key)}`;
+}
+
+/**
+ * Checks entity keys against the context store's entities before any work starts, so a bad key
+ * (e.g. from a request body) is a 400 up front rather than an error in the middle of a stream.
+ * Throws `CTX_UNKNOWN_ENTITY` or `CTX_INVALID_KEY`.
+ */
+export function checkKeys(context: ContextStore, keys: Readonly<Record<string, unknown>>): void {
+  const entities = new Map<string, Entity>();
+  for (const source of context.sources.values()) {
+    const entity = source.entity as Entity | undefined;
+    if (entity) entities.set(entity.name, entity);
+  }
+  for (const [name, key] of Object.entries(keys)) {
+    const entity = entities.get(name);
+    if (!entity) {
+      throw new CtxError(
+        "CTX_UNKNOWN_ENTITY",
+        `keys.${name}: no source uses an entity named "${name}". Known entities: ${[...entities.keys()].join(", ") || "(none)"}.`,
+        {
+          entity: name,
+        },
+      );
+    }
+    entity.canonicalKey(key);
+  }
 }

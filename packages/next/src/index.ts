@@ -4,6 +4,7 @@
 export { type BodyResult, readJsonBody } from "./body.js";
 export { type EventsRouteOptions, eventsRoute, type InvalidField } from "./events-route.js";
 export {
+  checkKeys,
   type Identify,
   type IdentityResult,
   identitySubject,

@@ -142,6 +142,28 @@ describe("chatRoute", () => {
     expect(systemText(model.doStreamCalls[0])).not.toContain("Ana Lima");
   });
 
+  it("answers a bad key from the body with 400 before streaming, and never calls the model", async () => {
+    const { ctx } = await createFixture();
+    const model = answeringModel(["never"]);
+    const handler = chatRoute({
+      context: ctx,
+      identify: identifyFromCookies,
+      model,
+      keys: ({ identity, body }) => ({ ...identity.keys, ...(body.extra as Record<string, unknown>) }),
+    });
+    const badKey = await handler(
+      jsonRequest(URL_, { messages: [userMessage("hi")], extra: { user: { userId: "" } } }),
+    );
+    expect(badKey.status).toBe(400);
+    expect(await badKey.json()).toMatchObject({ code: "CTX_INVALID_KEY" });
+    const unknownEntity = await handler(
+      jsonRequest(URL_, { messages: [userMessage("hi")], extra: { warehouse: { id: "w1" } } }),
+    );
+    expect(unknownEntity.status).toBe(400);
+    expect(await unknownEntity.json()).toMatchObject({ code: "CTX_UNKNOWN_ENTITY" });
+    expect(model.doStreamCalls).toHaveLength(0);
+  });
+
   it("answers 401 without calling the model when the user is unknown", async () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["never"]);

@@ -21,8 +21,8 @@ import {
   wrapLanguageModel,
 } from "ai";
 import { readJsonBody } from "../body.js";
-import { type Identify, type RequestIdentity, resolveIdentity } from "../identity.js";
-import { errorResponse, statusForCtxError, UNAVAILABLE_MESSAGE } from "../responses.js";
+import { checkKeys, type Identify, type RequestIdentity, resolveIdentity } from "../identity.js";
+import { ctxErrorResponse, errorResponse, statusForCtxError, UNAVAILABLE_MESSAGE } from "../responses.js";
 
 type WrappableModel = Parameters<typeof wrapLanguageModel>[0]["model"];
 
@@ -160,6 +160,15 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
     }
 
     let assembled: AssembleResult | undefined;
+    const keys = options.keys ? options.keys({ identity, body: fields }) : identity.keys;
+    try {
+      checkKeys(options.context, keys);
+    } catch (error) {
+      const response = ctxErrorResponse(error);
+      if (response) return response;
+      throw error;
+    }
+
     const model =
       fixedModel ??
       wrapLanguageModel({
@@ -180,7 +189,7 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
       providerOptions: {
         ctxstore: {
-          keys: toJson(options.keys ? options.keys({ identity, body: fields }) : identity.keys),
+          keys: toJson(keys),
           ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }),
         },
       },
