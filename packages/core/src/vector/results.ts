@@ -60,32 +60,46 @@ function rank(hits: readonly VectorHit[]): VectorHit[] {
 }
 
 function collapseDuplicates(ranked: readonly VectorHit[], threshold: number): VectorHit[] {
-  const kept: Array<{ hit: VectorHit; key: string; shingles: Set<string> }> = [];
+  const kept: VectorHit[] = [];
+  const keys = new Set<string>();
+  const chunks = new Set<string>();
+  const sizes: number[] = [];
+  // Shingle -> kept passages containing it: only passages sharing shingles are compared, so a long
+  // hit list costs time in proportion to its text, not to the square of its length.
+  const holders = new Map<string, number[]>();
   for (const hit of ranked) {
     const words = hit.text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     const key = words.join(" ");
+    // Same document and chunk index: a store returned the same chunk twice.
+    const chunk = `${hit.documentId}\u0000${hit.chunkIndex}`;
+    if (keys.has(key) || chunks.has(chunk)) continue;
     const shingles = new Set<string>();
     for (let index = 0; index + 3 <= words.length; index++)
       shingles.add(`${words[index]} ${words[index + 1]} ${words[index + 2]}`);
     if (words.length < 3) shingles.add(key);
-    // Same document, same chunk index: a store returned the same chunk twice.
-    const duplicate = kept.some(
-      (other) =>
-        (other.hit.documentId === hit.documentId && other.hit.chunkIndex === hit.chunkIndex) ||
-        other.key === key ||
-        jaccard(other.shingles, shingles) >= threshold,
-    );
-    if (!duplicate) kept.push({ hit, key, shingles });
+    const shared = new Map<number, number>();
+    for (const shingle of shingles)
+      for (const holder of holders.get(shingle) ?? []) shared.set(holder, (shared.get(holder) ?? 0) + 1);
+    let duplicate = false;
+    for (const [holder, count] of shared) {
+      if (count / (shingles.size + (sizes[holder] as number) - count) >= threshold) {
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
+    const position = kept.length;
+    kept.push(hit);
+    keys.add(key);
+    chunks.add(chunk);
+    sizes.push(shingles.size);
+    for (const shingle of shingles) {
+      const list = holders.get(shingle);
+      if (list) list.push(position);
+      else holders.set(shingle, [position]);
+    }
   }
-  return kept.map(({ hit }) => hit);
-}
-
-function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  if (a.size === 0 || b.size === 0) return 0;
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let shared = 0;
-  for (const shingle of small) if (large.has(shingle)) shared++;
-  return shared / (a.size + b.size - shared);
+  return kept;
 }
 
 /** Runs of consecutive chunk indexes of one document become one passage, placed at its best rank. */
