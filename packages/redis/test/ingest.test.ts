@@ -419,6 +419,74 @@ describe.skipIf(!available)("stream ingest worker when Redis fails", () => {
   });
 });
 
+describe.skipIf(!available)("stream ingest worker when Redis restarts empty", () => {
+  it("recreates its consumer group and keeps ingesting after Redis comes back without data", async () => {
+    const server = await startRedisServer();
+    const stream = "restart:events";
+    const store = redisStore({
+      url: server.url,
+      prefix: "restart:",
+      commandTimeoutMs: 300,
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+    });
+    const context = createContextStore({ sources, online: store });
+    const ingestor = createStreamIngestor({
+      context,
+      url: server.url,
+      stream,
+      blockMs: 50,
+      commandTimeoutMs: 300,
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      retryDelayMs: { min: 20, max: 200 },
+    });
+    const producer = createStreamProducer({
+      url: server.url,
+      stream,
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+    });
+    const event = (id: string) => ({
+      source: recent,
+      key: { sessionId: "s" },
+      value: { action: id, n: 1 },
+      eventTime: Date.now(),
+      eventId: id,
+    });
+    try {
+      await ingestor.start();
+      await producer.publish(event("before"));
+      await waitFor(() => ingestor.counters().processed === 1, 5_000, "first event not applied");
+      await server.kill();
+      await waitFor(() => ingestor.counters().failures > 0, 5_000, "the worker never noticed Redis was gone");
+      await server.restart();
+      await waitFor(
+        async () =>
+          await producer.publish(event("after")).then(
+            () => true,
+            () => false,
+          ),
+        5_000,
+        "could not publish after restart",
+      );
+      await waitFor(
+        () => ingestor.counters().processed >= 2,
+        10_000,
+        `the worker never resumed: ${ingestor.counters().lastError}`,
+      );
+      const result = await store.read({
+        records: [{ entity: "session", key: "sessionId=s", field: "recent_activity@1", kind: "window" }],
+      });
+      expect(
+        result.records[0]?.kind === "window" ? result.records[0].events.map((e) => e.eventId) : [],
+      ).toEqual(["after"]);
+    } finally {
+      await ingestor.stop();
+      await producer.close();
+      await context.close();
+      await server.stop();
+    }
+  });
+});
+
 describe.skipIf(!available)("stream ingest worker crash (kill -9)", () => {
   let server: RedisServer;
   let admin: Redis;

@@ -489,6 +489,9 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         await inFlight;
         inFlight = undefined;
         recovering = true;
+        // The stream or group was deleted under us (FLUSHALL, a restarted Redis without data): recreate it.
+        if (error instanceof Error && error.message.includes("NOGROUP"))
+          await ensureGroup().catch(() => undefined);
         if (!stopping) await sleep(Math.min(retryMax, retryMin * 2 ** Math.min(consecutiveFailures - 1, 16)));
       }
     }
