@@ -178,6 +178,11 @@ describe.skipIf(missing.length > 0)("next-shop in headless Chromium", () => {
       const activity = page.getByTestId("source-session_activity");
       expect(await activity.getAttribute("data-tier")).toBe("stream");
       expect(await activity.getAttribute("data-status")).toBe("ok");
+      // Each source's age is shown: the session's newest event is seconds old, the profile hours old.
+      expect(await activity.locator("td").nth(3).textContent()).toMatch(/^\d+ (ms|s)$/);
+      expect(await page.getByTestId("source-customer_profile").locator("td").nth(3).textContent()).toBe(
+        "6 h",
+      );
       const streamSection = page.locator('[data-testid="trace-section"][data-tiers~="stream"]');
       const streamText = (await streamSection.textContent()) ?? "";
       expect(streamText).toContain("view: Trail Runner X");
