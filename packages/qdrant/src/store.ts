@@ -12,7 +12,7 @@ import {
   type VectorRecord,
   type VectorStore,
 } from "@ctxstore/core";
-import type { QdrantClient } from "@qdrant/js-client-rest";
+import { QdrantClient } from "@qdrant/js-client-rest";
 
 export interface QdrantStoreOptions {
   /** A client you configured (auth, TLS, headers). Give this or `url`. */
@@ -114,20 +114,15 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
   const collection = options.collection;
   const name = options.name ?? `qdrant:${collection}`;
   const multiTenant = options.multiTenant === true;
-  let client = options.client;
-  const getClient = async (): Promise<QdrantClient> => {
-    if (!client) {
-      // Loaded lazily: the client is a peer dependency, only needed when no client is given.
-      const { QdrantClient: Client } = await import("@qdrant/js-client-rest");
-      client = new Client({
-        url: options.url as string,
-        ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
-        timeout: timeoutMs,
-        checkCompatibility: false,
-      });
-    }
-    return client;
-  };
+  // The version check would cost a request at start-up and only logs; our errors carry the details.
+  const client: QdrantClient =
+    options.client ??
+    new QdrantClient({
+      url: options.url as string,
+      ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+      timeout: timeoutMs,
+      checkCompatibility: false,
+    });
 
   /** Runs one Qdrant call under our timeout and the caller's signal; maps every failure to a CtxError. */
   async function call<T>(
@@ -136,7 +131,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     work: (client: QdrantClient) => Promise<T>,
   ): Promise<T> {
     signal?.throwIfAborted();
-    const qdrant = await getClient();
+    const qdrant = client;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const guard = new Promise<never>((_, reject) => {
@@ -370,10 +365,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     name,
     collection,
     dimensions: size,
-    get client(): QdrantClient {
-      if (!client) throw new CtxError("CTX_CONFIG", `${name}: the client is created on first use.`);
-      return client;
-    },
+    client,
 
     async upsert(records, callOptions) {
       const signal = callOptions?.signal;
