@@ -274,6 +274,17 @@ function validateDocuments(documents: readonly IndexDocument[], defaultTenant: s
         { position, documentId: document.id },
       );
     }
+    if (document.eventTime !== undefined) {
+      try {
+        toEpochMs(document.eventTime, "eventTime");
+      } catch {
+        throw new CtxError(
+          "CTX_INVALID_DOCUMENT",
+          `${where} has an invalid eventTime ${JSON.stringify(document.eventTime)}; use a Date, epoch milliseconds or an ISO-8601 string.`,
+          { position, documentId: document.id },
+        );
+      }
+    }
     const key = `${document.tenant ?? defaultTenant ?? ""}\u0000${document.id}`;
     if (seen.has(key)) {
       throw new CtxError(
