@@ -188,6 +188,10 @@ describe("indexDocuments", () => {
         { id: "twice", text: "One." },
         { id: "twice", text: "Two." },
       ],
+      [
+        { id: "ok", text: "Fine." },
+        { id: "when", text: "Text.", eventTime: "not a date" },
+      ],
     ]) {
       const error = await indexDocuments(documents, { store, embedder, tokenizer }).catch(
         (reason: unknown) => reason,
