@@ -144,6 +144,10 @@ describe.skipIf(!available)("stream ingest worker", () => {
     await producer.publish(events);
     const ingestor = createStreamIngestor({ context, url: server.url, stream, batchSize: 37, blockMs: 100 });
     try {
+      // The lag counter sees the backlog before the worker starts consuming it.
+      await admin.xgroup("CREATE", stream, "ctxstore", "0");
+      expect(await ingestor.refreshLag()).toEqual({ lag: events.length, pending: 0 });
+      expect(ingestor.counters().lag).toBe(events.length);
       await ingestor.start();
       await waitFor(
         () => ingestor.counters().processed === events.length,
