@@ -360,6 +360,63 @@ describe("qdrantStore over HTTP", () => {
     expect((error as { details: unknown }).details).toMatchObject({ status: 503, operation: "query" });
   });
 
+  it("retries an upsert batch after a 5xx (same ids, so nothing duplicates) but not after a 4xx", async () => {
+    const qdrant = await fakeQdrant();
+    let failures = 2;
+    qdrant.route((request) =>
+      request.method === "PUT" && request.path.endsWith("/points") && failures-- > 0
+        ? {
+            status: 503,
+            body: { status: { error: "Service unavailable: too many requests in flight" }, time: 0 },
+          }
+        : undefined,
+    );
+    const store = qdrantStore({ url: qdrant.url, collection: "help", dimensions: 4 });
+    await store.upsert([record("a", 0)]);
+    const upserts = qdrant.requests.filter((request) => request.path.endsWith("/points"));
+    expect(upserts).toHaveLength(3);
+    expect(new Set(upserts.map((request) => JSON.stringify(request.body))).size).toBe(1);
+
+    qdrant.route((request) =>
+      request.method === "POST" && request.path.endsWith("/points/delete")
+        ? { status: 400, body: { status: { error: "Bad request: wrong filter" }, time: 0 } }
+        : undefined,
+    );
+    const before = qdrant.requests.length;
+    await expect(store.deleteDocument("a")).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_STORE_UNAVAILABLE"),
+    );
+    expect(qdrant.requests.length - before).toBe(1);
+  });
+
+  it("gives up on writes after writeRetries and reports the last failure", async () => {
+    const qdrant = await fakeQdrant();
+    qdrant.route((request) =>
+      request.path.endsWith("/points")
+        ? { status: 500, body: { status: { error: "disk full" }, time: 0 } }
+        : undefined,
+    );
+    const store = qdrantStore({ url: qdrant.url, collection: "help", dimensions: 4, writeRetries: 1 });
+    const error = await store.upsert([record("a", 0)]).catch((reason: unknown) => reason);
+    expect(isCtxError(error, "CTX_STORE_UNAVAILABLE")).toBe(true);
+    expect((error as Error).message).toContain("disk full");
+    expect(qdrant.requests.filter((request) => request.path.endsWith("/points"))).toHaveLength(2);
+  });
+
+  it("never retries a query: a failure is reported at once", async () => {
+    const qdrant = await fakeQdrant();
+    qdrant.route((request) =>
+      request.path.endsWith("/points/query")
+        ? { status: 502, body: { status: { error: "bad gateway" }, time: 0 } }
+        : undefined,
+    );
+    const store = qdrantStore({ url: qdrant.url, collection: "help", dimensions: 4 });
+    await expect(store.query({ vector: [1, 0, 0, 0], topK: 1 })).rejects.toSatisfy((error) =>
+      isCtxError(error, "CTX_STORE_UNAVAILABLE"),
+    );
+    expect(qdrant.requests.filter((request) => request.path.endsWith("/points/query"))).toHaveLength(1);
+  });
+
   it("a slow Qdrant rejects with CTX_TIMEOUT after timeoutMs", async () => {
     const qdrant = await fakeQdrant();
     qdrant.route((request) =>

@@ -32,6 +32,12 @@ export interface QdrantStoreOptions {
   batchSize?: number;
   /** Per-request limit in milliseconds, enforced on our side (the call rejects with CTX_TIMEOUT). Default 5000. */
   timeoutMs?: number;
+  /**
+   * Retries of an upsert or delete batch after a timeout, a 5xx or a lost connection (with 200 ms,
+   * 800 ms... backoff). Safe because point ids are deterministic. Queries are never retried: the
+   * request deadline decides. Default 2.
+   */
+  writeRetries?: number;
   /** Shown in errors and traces. Default `qdrant:<collection>`. */
   name?: string;
 }
@@ -99,6 +105,13 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
   const size = dimensions as number;
   const batchSize = options.batchSize ?? 256;
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const writeRetries = options.writeRetries ?? 2;
+  if (!Number.isInteger(writeRetries) || writeRetries < 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `qdrantStore: \`writeRetries\` must be a non-negative integer; got ${String(writeRetries)}.`,
+    );
+  }
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new CtxError(
       "CTX_CONFIG",
@@ -123,6 +136,27 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       timeout: timeoutMs,
       checkCompatibility: false,
     });
+
+  /** `call` for idempotent writes: retried after transient failures, never after bad input (4xx). */
+  async function write<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    work: (client: QdrantClient) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(operation, signal, work);
+      } catch (error) {
+        const status = error instanceof CtxError ? error.details.status : undefined;
+        const transient =
+          error instanceof CtxError &&
+          (error.code === "CTX_TIMEOUT" ||
+            (error.code === "CTX_STORE_UNAVAILABLE" && (status === undefined || (status as number) >= 500)));
+        if (!transient || attempt >= writeRetries || signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
+      }
+    }
+  }
 
   /** Runs one Qdrant call under our timeout and the caller's signal; maps every failure to a CtxError. */
   async function call<T>(
@@ -378,7 +412,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       await ensureCollection(signal);
       for (let offset = 0; offset < points.length; offset += batchSize) {
         const batch = points.slice(offset, offset + batchSize);
-        await call("upsert", signal, (qdrant) => qdrant.upsert(collection, { wait: true, points: batch }));
+        await write("upsert", signal, (qdrant) => qdrant.upsert(collection, { wait: true, points: batch }));
       }
     },
 
@@ -424,7 +458,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       requireTenant(callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
       await ensureCollection(signal);
       const tenant = callOptions?.tenant;
-      await call("delete", signal, (qdrant) =>
+      await write("delete", signal, (qdrant) =>
         qdrant.delete(collection, {
           wait: true,
           filter: {
