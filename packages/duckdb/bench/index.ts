@@ -27,6 +27,7 @@ const HISTORY_ROWS = quick ? 1_000_000 : 10_000_000;
 const LABELS = quick ? 100_000 : 1_000_000;
 const ENTITIES = quick ? 10_000 : 100_000;
 const MATERIALIZE_VALUES = quick ? 20_000 : 200_000;
+const REPEATS = 2;
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const DAY = 86_400_000;
 
@@ -83,50 +84,62 @@ async function benchPointInTime(figures: BenchFigure[]): Promise<void> {
       machine: "2 cores, Node 24",
     };
 
-    // Baseline: the bare ASOF JOIN DuckDB does for this shape (no tie-break, status, staging or validation).
-    const bare = await seconds(() =>
-      offline.connection.run(
-        `CREATE TEMP TABLE bench_bare AS ${benchSources
-          .map(
-            (source) =>
-              `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
-               ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
-          )
-          .join(" UNION ALL ")}`,
-      ),
-    );
-    await offline.connection.run("DROP TABLE bench_bare");
-
-    for (const excludeLateWrites of [false, true]) {
-      const run = await seconds(() =>
-        pointInTime(offline, { labels, sources: benchSources, excludeLateWrites }),
-      );
-      const counts = run.value.statusCounts.src_0 ?? {};
-      await run.value.drop();
-      const name = excludeLateWrites ? "pit.duckdb.exclude_late_writes" : "pit.duckdb";
-      figures.push({ bench: name, metric: "seconds", value: run.seconds, unit: "s", ...dims });
+    // Baseline: the bare ASOF JOIN DuckDB does for this shape (no tie-break, status, staging or
+    // validation). The machine is shared and noisy, so every figure is the best of REPEATS runs,
+    // interleaved so that a burst of load hits baseline and subject alike.
+    const bareSql = `CREATE OR REPLACE TEMP TABLE bench_bare AS ${benchSources
+      .map(
+        (source) =>
+          `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
+           ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
+      )
+      .join(" UNION ALL ")}`;
+    const best = {
+      bare: Number.POSITIVE_INFINITY,
+      pit: Number.POSITIVE_INFINITY,
+      late: Number.POSITIVE_INFINITY,
+    };
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      best.bare = Math.min(best.bare, (await seconds(() => offline.connection.run(bareSql))).seconds);
+      for (const excludeLateWrites of [false, true]) {
+        const run = await seconds(() =>
+          pointInTime(offline, { labels, sources: benchSources, excludeLateWrites }),
+        );
+        if (repeat === 0)
+          process.stderr.write(
+            `pit excludeLateWrites=${excludeLateWrites}: src_0 statuses ${JSON.stringify(run.value.statusCounts.src_0)}\n`,
+          );
+        await run.value.drop();
+        if (excludeLateWrites) best.late = Math.min(best.late, run.seconds);
+        else best.pit = Math.min(best.pit, run.seconds);
+      }
+    }
+    for (const [name, secondsTaken] of [
+      ["pit.duckdb", best.pit],
+      ["pit.duckdb.exclude_late_writes", best.late],
+    ] as const) {
+      figures.push({ bench: name, metric: "seconds", value: secondsTaken, unit: "s", ...dims });
       figures.push({
         bench: name,
         metric: "rows_per_s",
-        value: LABELS / run.seconds,
+        value: LABELS / secondsTaken,
         unit: "label events/s",
         ...dims,
       });
       figures.push({
         bench: name,
         metric: "values_per_s",
-        value: (LABELS * SOURCES) / run.seconds,
+        value: (LABELS * SOURCES) / secondsTaken,
         unit: "values/s",
         ...dims,
       });
       figures.push({
         bench: name,
         metric: "vs_bare_asof",
-        value: run.seconds / bare.seconds,
+        value: secondsTaken / best.bare,
         unit: "x",
-        bare_asof_s: Math.round(bare.seconds * 100) / 100,
+        bare_asof_s: Math.round(best.bare * 100) / 100,
       });
-      process.stderr.write(`${name}: src_0 statuses ${JSON.stringify(counts)}\n`);
     }
   } finally {
     await offline.close();
@@ -184,6 +197,7 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
     }
     // Baseline: the same number of pre-built writes (re-stamped so they apply) straight to the store.
     const writes: ValueWrite[] = [];
+    const renderStarted = performance.now();
     for (let index = 0; index < MATERIALIZE_VALUES; index++) {
       writes.push(
         context.toValueWrite(
@@ -198,6 +212,7 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
         ),
       );
     }
+    const renderMs = performance.now() - renderStarted;
     const raw = await seconds(async () => {
       const inFlight = new Set<Promise<unknown>>();
       for (let first = 0; first < writes.length; first += 1_000) {
@@ -225,6 +240,14 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
       ...dims,
     });
     figures.push({ bench: name, metric: "vs_raw_write", value: run.seconds / raw.seconds, unit: "x" });
+    // Where the time goes: building one envelope (validate, render, exact token counts) per value.
+    figures.push({
+      bench: name,
+      metric: "write_path_us_per_value",
+      value: (renderMs * 1000) / MATERIALIZE_VALUES,
+      unit: "us",
+      note: "ctx.toValueWrite alone",
+    });
   } finally {
     await target.stop();
     await offline.close();
