@@ -15,7 +15,7 @@ import {
   type StreamEvent,
 } from "../src/index.js";
 import { type RedisServer, redisServerAvailable, startRedisServer, waitFor } from "../src/testing/index.js";
-import { profile, recent, sources, stock } from "./fixtures/definitions.js";
+import { fragile, profile, recent, sources, stock } from "./fixtures/definitions.js";
 
 const available = redisServerAvailable();
 let counter = 0;
@@ -259,6 +259,15 @@ describe.skipIf(!available)("stream ingest worker", () => {
       "yesterday-ish",
     );
     await raw("garbage", "1");
+    await raw(
+      ...encodeStreamEvent({
+        source: fragile,
+        key: { sessionId: "s" },
+        value: { action: "explode" },
+        eventTime: now,
+        eventId: "boom",
+      }),
+    );
     await producer.publish([
       { source: profile, key: { userId: "new" }, value: empty("no profile yet"), eventTime: now },
       {
@@ -279,13 +288,13 @@ describe.skipIf(!available)("stream ingest worker", () => {
     try {
       await ingestor.start();
       await waitFor(
-        () => ingestor.counters().processed + ingestor.counters().invalid === 13,
+        () => ingestor.counters().processed + ingestor.counters().invalid === 14,
         10_000,
         "not every entry was handled",
       );
-      expect(ingestor.counters()).toMatchObject({ processed: 3, invalid: 10 });
+      expect(ingestor.counters()).toMatchObject({ processed: 3, invalid: 11 });
       const dead = await admin.xrange(`${stream}:dead`, "-", "+");
-      expect(dead).toHaveLength(10);
+      expect(dead).toHaveLength(11);
       const reasons = dead.map(([, fields]) => fields[fields.indexOf("reason") + 1]);
       expect(reasons).toEqual([
         expect.stringContaining('unknown source "nope"'),
@@ -298,6 +307,7 @@ describe.skipIf(!available)("stream ingest worker", () => {
         expect.stringContaining("`key` is not JSON"),
         expect.stringContaining("neither epoch ms nor ISO-8601"),
         expect.stringContaining("no `source` field"),
+        expect.stringContaining("render blew up"),
       ]);
       // The dead letter keeps the original entry for inspection and replay.
       const first = dead[0]?.[1] ?? [];

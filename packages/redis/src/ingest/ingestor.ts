@@ -232,8 +232,12 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         `source "${source.name}" is a ${source.tier} source; only batch and stream sources can be ingested`,
       );
     } catch (error) {
+      // Schema, key, size, or the source's own render/eventId function throwing: this event's
+      // problem, never a reason to stop the stream.
       if (isCtxError(error)) return invalid(error.message);
-      throw error;
+      return invalid(
+        `building the store write failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -253,11 +257,14 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       const unchanged = [...appended, ...written].filter((outcome) => !outcome.applied).length;
       return { unchanged, rejected: new Map() };
     } catch (error) {
-      if (!(isCtxError(error) && PERMANENT_STORE_ERRORS.has(error.code)) || operations.length === 1) {
-        if (isCtxError(error) && PERMANENT_STORE_ERRORS.has(error.code) && operations.length === 1) {
-          return { unchanged: 0, rejected: new Map([[(operations[0] as Operation).id, error.message]]) };
-        }
-        throw error;
+      const permanent = isCtxError(error) && PERMANENT_STORE_ERRORS.has(error.code);
+      // Transient (Redis down, timeout): nothing is acknowledged; the batch is retried.
+      if (!permanent) throw error;
+      if (operations.length === 1) {
+        return {
+          unchanged: 0,
+          rejected: new Map([[(operations[0] as Operation).id, (error as Error).message]]),
+        };
       }
       // A permanent refusal (e.g. a field holding the other record kind): isolate the event(s) that
       // cause it by applying one by one, so one poison event cannot block the stream.
