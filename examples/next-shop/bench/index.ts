@@ -11,6 +11,7 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const REQUESTS_PER_ROUTE = QUICK ? 240 : 1600;
 const BLOCK = 40; // requests per alternating block: ctxstore and baseline take turns, so drift hits both
 const CONCURRENCY = 4;
+const SERIAL_REQUESTS = QUICK ? 80 : 400; // one request at a time: latency with the least scheduling noise
 const TIME_CAP_MS = QUICK ? 40_000 : 180_000;
 const WARMUP = QUICK ? 40 : 120;
 
@@ -65,18 +66,19 @@ async function chat(
   }
 }
 
-/** `count` requests over CONCURRENCY workers (one session each); returns the block's wall time. */
+/** `count` requests over `workers` concurrent workers (one session each); returns the block's wall time. */
 async function block(
   baseUrl: string,
   path: string,
   count: number,
   offset: number,
   samples?: RouteSamples,
+  workers = CONCURRENCY,
 ): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+    Array.from({ length: workers }, async (_, worker) => {
       while (next < count) {
         const index = offset + next++;
         await chat(baseUrl, path, `bench-session-${worker}`, index, samples);
@@ -129,6 +131,25 @@ async function main(): Promise<void> {
       done += count;
     }
 
+    // The same comparison one request at a time, again in alternating blocks.
+    const serialContext: RouteSamples = { latencies: [], wallMs: 0, assembleMs: [] };
+    const serialBaseline: RouteSamples = { latencies: [], wallMs: 0, assembleMs: [] };
+    for (
+      let serialDone = 0;
+      serialDone < SERIAL_REQUESTS && performance.now() - started < TIME_CAP_MS * 1.25;
+      serialDone += BLOCK / 2
+    ) {
+      serialContext.wallMs += await block(shop.baseUrl, "/api/chat", BLOCK / 2, serialDone, serialContext, 1);
+      serialBaseline.wallMs += await block(
+        shop.baseUrl,
+        "/api/bench/baseline",
+        BLOCK / 2,
+        serialDone,
+        serialBaseline,
+        1,
+      );
+    }
+
     const p99 = (samples: RouteSamples) => percentile(samples.latencies, 99);
     const rps = (samples: RouteSamples) => (samples.latencies.length / samples.wallMs) * 1000;
     const common = {
@@ -175,6 +196,31 @@ async function main(): Promise<void> {
         unit: "x",
         target: "<= 1.5",
         ...common,
+      },
+      {
+        bench: "route.next",
+        metric: "serial_p99_ms",
+        value: round(p99(serialContext), 2),
+        unit: "ms",
+        requests: serialContext.latencies.length,
+        concurrency: 1,
+      },
+      {
+        bench: "route.next",
+        metric: "serial_baseline_p99_ms",
+        value: round(p99(serialBaseline), 2),
+        unit: "ms",
+        requests: serialBaseline.latencies.length,
+        concurrency: 1,
+      },
+      {
+        bench: "route.next",
+        metric: "serial_overhead_ratio",
+        value: round(p99(serialContext) / p99(serialBaseline), 3),
+        unit: "x",
+        target: "<= 1.5",
+        requests: serialContext.latencies.length,
+        concurrency: 1,
       },
       {
         bench: "route.next",
