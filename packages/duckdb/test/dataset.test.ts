@@ -49,7 +49,7 @@ describe("training datasets", () => {
       since: "2023-05-01",
       summary: "Long-time customer, prefers email.",
     });
-    await serving.write(customerProfile, c2, empty("profile not computed yet for new sign-ups") as never);
+    await serving.write(customerProfile, c2, empty("profile not computed yet for new sign-ups"));
     now = T0 + HOUR;
     await serving.write(openOrders, c1, [{ id: "A-17", status: "shipped" }]);
     await serving.write(openOrders, c2, empty("no open orders"));
