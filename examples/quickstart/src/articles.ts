@@ -116,33 +116,90 @@ const CARE: ReadonlyArray<readonly [string, string]> = [
   ],
 ];
 
-const PRODUCTS: ReadonlyArray<readonly [string, string, string]> = [
+const PRODUCTS: ReadonlyArray<readonly [string, string, string, string]> = [
   [
     "trail-runner-x",
     "Trail Runner X",
     "an aggressive trail shoe with 5 mm lugs, a rock plate and a 6 mm drop for technical mountain trails",
+    "It runs narrow in the forefoot: runners with wide feet should order the wide (2E) version rather than a larger size.",
   ],
   [
     "summit-gtx",
     "Summit GTX",
-    "a waterproof Gore-Tex trail shoe for wet and muddy winter trails, with a wide toe box",
+    "a waterproof Gore-Tex trail shoe for wet and muddy winter trails",
+    "The Gore-Tex lining makes it feel snug; many customers go half a size up for winter socks.",
   ],
   [
     "road-glide-3",
     "Road Glide 3",
     "a cushioned road running shoe for daily training and long runs on pavement",
+    "It fits true to size with a roomy toe box.",
   ],
-  ["tempo-racer", "Tempo Racer", "a light racing shoe with a carbon plate for 5k to marathon races"],
+  [
+    "tempo-racer",
+    "Tempo Racer",
+    "a light racing shoe with a carbon plate for 5k to marathon races",
+    "It has a race fit: snug everywhere, and most runners keep their usual size.",
+  ],
   [
     "ridge-hiker",
     "Ridge Hiker",
     "a lightweight hiking shoe with a stiff sole for long hikes with a backpack",
+    "It fits half a size large; try your usual size first.",
   ],
-  ["canyon-sandal", "Canyon Sandal", "a trail sandal for river crossings and hot days"],
-  ["alpine-sock", "Alpine Merino Sock", "a merino wool running sock that stays warm when wet"],
-  ["storm-jacket", "Storm Shell Jacket", "a packable waterproof running jacket that weighs 180 grams"],
-  ["trail-vest-12", "Trail Vest 12", "a 12 litre running vest with two soft flasks for ultra races"],
-  ["gaiters", "Trail Gaiters", "ankle gaiters that keep stones and sand out of trail shoes"],
+  [
+    "canyon-sandal",
+    "Canyon Sandal",
+    "a trail sandal for river crossings and hot days",
+    "Three straps adjust the fit, so sandals rarely need a size exchange.",
+  ],
+  [
+    "alpine-sock",
+    "Alpine Merino Sock",
+    "a merino wool running sock that stays warm when wet",
+    "Sock sizes S, M and L cover EU 36-39, 40-43 and 44-47.",
+  ],
+  [
+    "storm-jacket",
+    "Storm Shell Jacket",
+    "a packable waterproof running jacket that weighs 180 grams",
+    "It is cut for running: choose your usual size to wear it over one layer.",
+  ],
+  [
+    "trail-vest-12",
+    "Trail Vest 12",
+    "a 12 litre running vest with two soft flasks for ultra races",
+    "Measure around your chest: S/M fits 80-95 cm and L/XL fits 95-110 cm.",
+  ],
+  [
+    "gaiters",
+    "Trail Gaiters",
+    "ankle gaiters that keep stones and sand out of trail shoes",
+    "One size fits most shoes from EU 38 to 47.",
+  ],
+];
+
+const EXTRA_POLICIES: ReadonlyArray<readonly [string, string]> = [
+  [
+    "Running shoe recycling",
+    "Bring any worn running shoes to a store and we recycle them into playground surfaces. You get 10 dollars off your next pair for each pair you bring.",
+  ],
+  [
+    "Product reviews",
+    "Reviews come from verified buyers only. We publish negative reviews as long as they follow the review guidelines.",
+  ],
+  [
+    "Accessibility of our stores and site",
+    "All our stores are step-free. The website supports screen readers and keyboard navigation; tell us if anything does not work for you.",
+  ],
+  [
+    "Privacy and your data",
+    "We use your order and browsing history to personalise recommendations. You can download or delete your data from the account page at any time.",
+  ],
+  [
+    "Group and club orders",
+    "Running clubs get 15 percent off orders of 10 pairs or more. Ask support for a club account.",
+  ],
 ];
 
 function slug(text: string): string {
@@ -161,16 +218,9 @@ export const ARTICLES: readonly Article[] = [
   ...POLICIES.map(([title, text]) => article("policy", title, text)),
   ...SIZING.map(([title, text]) => article("sizing", title, text)),
   ...CARE.map(([title, text]) => article("care", title, text)),
-  ...PRODUCTS.flatMap(([id, name, description]) => [
-    article(
-      "product",
-      `${name} overview`,
-      `${name} is ${description}. It is available in regular and wide widths in most sizes.`,
-    ),
-    article(
-      "product",
-      `${name} fit and sizing`,
-      `${name} fits true to size for most runners. Customers between sizes usually prefer the larger size. Product id ${id}.`,
-    ),
+  ...EXTRA_POLICIES.map(([title, text]) => article("policy", title, text)),
+  ...PRODUCTS.flatMap(([id, name, description, fit]) => [
+    article("product", `${name} overview`, `${name} (product id ${id}) is ${description}.`),
+    article("product", `${name} fit and sizing`, `Sizing notes for ${name}. ${fit}`),
   ]),
 ];

@@ -6,6 +6,7 @@ import {
   createContextStore,
   defineEntity,
   empty,
+  indexDocuments,
   localEmbedder,
   memoryVectorStore,
   type OnlineStore,
@@ -188,7 +189,7 @@ export interface ShopContextOptions {
 }
 
 export async function createShopContext(options: ShopContextOptions = {}): Promise<ShopContext> {
-  const articles = memoryVectorStore({ dimensions: shopEmbedder.dimensions });
+  const articles = memoryVectorStore({ dimensions: shopEmbedder.dimensions, embedder: shopEmbedder });
   const sources: ShopSources = {
     profile: defineProfile(),
     orders: defineOrders(),
@@ -249,20 +250,14 @@ export async function createShopContext(options: ShopContextOptions = {}): Promi
         { type: "add_to_cart", productId: "trail-runner-x", label: "Trail Runner X, EU 42.5", at: at(2) },
       ];
       for (const event of events) await ctx.append(sources.activity, { sessionId: "s-ana-1" }, event);
-      const embedded = await shopEmbedder.embed(
-        ARTICLES.map((article) => `${article.title}. ${article.text}`),
-      );
-      await articles.upsert(
-        ARTICLES.map((article, index) => ({
-          id: `${article.id}#0`,
-          documentId: article.id,
-          chunkIndex: 0,
-          vector: embedded[index] as number[],
+      await indexDocuments(
+        ARTICLES.map((article) => ({
+          id: article.id,
           text: article.text,
           title: article.title,
           url: article.url,
-          source: "help_center",
         })),
+        { store: articles, embedder: shopEmbedder, source: "help_center" },
       );
     },
   };

@@ -36,6 +36,9 @@ describe("quickstart shop", () => {
     expect(result.text).not.toMatch(/no loyalty|loyalty status: none/i);
     expect(result.text).toContain("Trail Runner X, EU 42.5");
     expect(result.text).toContain("42: 3, 42.5: sold out, 43: 7");
+    // The help-center search finds the fit note that answers "too narrow", with its citation.
+    expect(result.text).toContain("Sizing notes for Trail Runner X. It runs narrow in the forefoot");
+    expect(result.text).toContain("(https://help.example-shop.com/product/trail-runner-x-fit-and-sizing)");
     expect(result.text.indexOf("## Customer profile")).toBeLessThan(result.text.indexOf("## This session"));
     expect(shop.ctx.tokenizer.count(result.text)).toBe(result.tokens);
     expect(result.tokens).toBeLessThanOrEqual(600);
