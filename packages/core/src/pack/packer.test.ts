@@ -653,8 +653,14 @@ describe.each(["o200k_base", "cl100k_base"] as const)("pack (%s)", (encoding: En
       const seen: number[] = [];
       const recording: Tokenizer = {
         encoding: tokenizer.encoding,
-        count: (text) => (seen.push(text.length), tokenizer.count(text)),
-        encode: (text) => (seen.push(text.length), tokenizer.encode(text)),
+        count: (text) => {
+          seen.push(text.length);
+          return tokenizer.count(text);
+        },
+        encode: (text) => {
+          seen.push(text.length);
+          return tokenizer.encode(text);
+        },
         decode: (tokens) => tokenizer.decode(tokens),
       };
       for (const keep of ["head", "tail"] as const) {
