@@ -263,6 +263,36 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
     }
   });
 
+  it("skips decoding an unchanged record on the next read, but never serves changed, foreign or deleted data from it", async () => {
+    const prefix = uniquePrefix();
+    const store = redisStore({ url: server.url, prefix });
+    const uncached = redisStore({ url: server.url, prefix, decodeCacheBytes: 0 });
+    const address = { entity: "user", key: "u", field: "p@1" };
+    const read = async (target = store) =>
+      (await target.read({ records: [{ ...address, kind: "value" }] })).records[0];
+    try {
+      await store.write([{ ...address, envelope: envelope(1, { name: "first" }) }]);
+      const first = await read();
+      const again = await read();
+      expect(again).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(first?.kind === "value" && Object.isFrozen(first.envelope?.value)).toBe(true);
+      // Without the cache every read decodes afresh.
+      expect(await read(uncached)).not.toBe(await read(uncached));
+      expect(await read(uncached)).toEqual(first);
+
+      await store.write([{ ...address, envelope: envelope(2, { name: "second" }) }]);
+      expect(await read()).toMatchObject({ kind: "value", envelope: { value: { name: "second" } } });
+      await admin.hset(`${prefix}{user:u}`, "p@1", "written by someone else");
+      expect((await read())?.kind).toBe("invalid");
+      await store.delete([address]);
+      expect(await read()).toEqual({ kind: "value", envelope: undefined });
+    } finally {
+      await store.close();
+      await uncached.close();
+    }
+  });
+
   it("refuses a write to a window field (and an append to a value field) with a typed error", async () => {
     const store = redisStore({ url: server.url, prefix: uniquePrefix() });
     try {
