@@ -258,11 +258,8 @@ export async function* renderExamples(
     const input = textOf(options.input, row, "input");
     const label = textOf(options.label, row, "label");
     const keys: Record<string, unknown> = {};
-    for (const source of sources) {
-      const keyJson = row.values[source.name]?.keyJson;
-      const entity = source.entity?.name;
-      if (entity && keyJson !== undefined) keys[entity] = JSON.parse(keyJson);
-    }
+    for (const [entity, keyJson] of Object.entries(row.keyJson))
+      if (keyJson !== null) keys[entity] = JSON.parse(keyJson);
     try {
       const assembled = await context.assemble(
         // A generous deadline: the snapshot is in memory, so nothing can time out that serving would not have.

@@ -54,8 +54,6 @@ export interface PointInTimeValue {
   readonly schemaVersion: number;
   /** History rows behind the value (renders rebuild the exact envelopes from them). */
   readonly seqs: readonly number[];
-  /** Stable JSON of the entity key the label named. */
-  readonly keyJson?: string;
 }
 
 export interface PointInTimeRow {
@@ -65,6 +63,8 @@ export interface PointInTimeRow {
   readonly timestamp: number;
   /** Canonical entity keys the label named. */
   readonly keys: Readonly<Record<string, string | null>>;
+  /** The same keys as parsed objects in stable JSON (what `assemble` takes as `keys`). */
+  readonly keyJson: Readonly<Record<string, string | null>>;
   /** The label's other columns (input, label, ids). */
   readonly columns: Readonly<Record<string, unknown>>;
   readonly values: Readonly<Record<string, PointInTimeValue>>;
@@ -192,9 +192,8 @@ function historyOf(source: AnySource): string {
 /** One ASOF match per label for a batch/realtime source: the history row known at t, or none. */
 function valueMatchSql(labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
-  const keyJson = quoteIdentifier(keyJsonColumn(plan.entity.name));
-  const probe = `(SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table})`;
-  const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, l.key_json, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age`;
+  const probe = `(SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table})`;
+  const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age`;
   if (!excludeLateWrites) {
     // Ties on event time go to the later write, then the later insertion: the struct orders all three.
     return `${head}, h.seq AS seq FROM ${probe} l ASOF LEFT JOIN (SELECT entity_key, seq, {e: event_time, w: write_time, s: seq} AS ord FROM ${historyOf(plan.source)}) h
@@ -218,7 +217,7 @@ function createSql(
 ): string {
   const valuePlans = plans.filter((plan) => plan.source.tier !== "stream");
   const columns = `label_row BIGINT, source VARCHAR, schema_version INTEGER, status VARCHAR, event_time BIGINT, write_time BIGINT, age_ms BIGINT,
-    value JSON, is_empty BOOLEAN, empty_reason VARCHAR, key_json VARCHAR, seqs BIGINT[]`;
+    value JSON, is_empty BOOLEAN, empty_reason VARCHAR, seqs BIGINT[]`;
   if (valuePlans.length === 0) return `CREATE TEMP TABLE ${table} (${columns})`;
   const matches = valuePlans
     .map((plan) => valueMatchSql(labels, plan, excludeLateWrites))
@@ -231,7 +230,7 @@ function createSql(
            WHEN m.max_age IS NOT NULL AND m.ts - h.event_time > m.max_age THEN 'stale'
            WHEN h.is_empty THEN 'empty'
            ELSE 'ok' END AS status,
-      h.event_time, h.write_time, m.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason, m.key_json,
+      h.event_time, h.write_time, m.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason,
       CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
     FROM m LEFT JOIN ${HISTORY_TABLE} h ON h.seq = m.seq`;
 }
@@ -241,14 +240,13 @@ function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateW
   const source = plan.source;
   const window = source.tier === "stream" ? source.window : 1;
   const key = quoteIdentifier(keyColumn(plan.entity.name));
-  const keyJson = quoteIdentifier(keyJsonColumn(plan.entity.name));
   const late = excludeLateWrites ? " AND h.write_time <= l.ts" : "";
   const watermarks = `${WATERMARK_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
   const watermarkJoin = excludeLateWrites
     ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
     : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
   return `INSERT INTO ${table}
-    WITH l AS (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${keyJson} AS key_json FROM ${labels.table}),
+    WITH l AS (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}),
     visible AS (
       SELECT l.label_row, h.seq, h.event_time, h.write_time, h.value, h.event_id
       FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}
@@ -262,7 +260,7 @@ function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateW
       FROM newest GROUP BY label_row),
     marks AS (SELECT l.label_row, w.time AS watermark FROM l ${watermarkJoin}),
     joined AS (
-      SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, l.key_json, windows.events, windows.seqs, marks.watermark,
+      SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, windows.events, windows.seqs, marks.watermark,
         CASE WHEN marks.watermark IS NULL THEN windows.newest_time WHEN windows.newest_time IS NULL THEN marks.watermark
              ELSE greatest(marks.watermark, windows.newest_time) END AS freshness
       FROM l LEFT JOIN windows USING (label_row) LEFT JOIN marks USING (label_row))
@@ -273,7 +271,7 @@ function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateW
            WHEN events IS NULL THEN 'empty'
            ELSE 'ok' END,
       CASE WHEN no_key THEN NULL ELSE freshness END, NULL, CASE WHEN no_key THEN NULL ELSE ts - freshness END,
-      CASE WHEN no_key OR events IS NULL THEN NULL ELSE to_json(events) END, NULL, NULL, key_json, coalesce(seqs, []::BIGINT[])
+      CASE WHEN no_key OR events IS NULL THEN NULL ELSE to_json(events) END, NULL, NULL, coalesce(seqs, []::BIGINT[])
     FROM joined`;
 }
 
@@ -287,7 +285,9 @@ function makeResult(
 ): PointInTimeResult {
   const sources = plans.map((plan) => plan.source);
   const labelColumnsSql = labels.columns.map((name) => `l.${quoteIdentifier(name)}`).join(", ");
-  const keySql = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");
+  const keySql = labels.entities
+    .map((name) => `l.${quoteIdentifier(keyColumn(name))}, l.${quoteIdentifier(keyJsonColumn(name))}`)
+    .join(", ");
 
   // Reading in label order pages by row number. Sorted copies, made once and only when rows are
   // read in JavaScript, let each page's range filter skip whole row groups instead of scanning.
@@ -331,7 +331,11 @@ function makeResult(
       for (const label of labelRows) {
         const row = Number(label.ctx_row);
         const keys: Record<string, string | null> = {};
-        for (const name of labels.entities) keys[name] = (label[keyColumn(name)] as string | null) ?? null;
+        const keyJson: Record<string, string | null> = {};
+        for (const name of labels.entities) {
+          keys[name] = (label[keyColumn(name)] as string | null) ?? null;
+          keyJson[name] = (label[keyJsonColumn(name)] as string | null) ?? null;
+        }
         let columns: Record<string, unknown> = {};
         if (
           labels.columns.length === 1 &&
@@ -342,7 +346,14 @@ function makeResult(
         } else {
           for (const name of labels.columns) columns[name] = label[name];
         }
-        yield { row, timestamp: Number(label.ctx_ts), keys, columns, values: valuesByRow.get(row) ?? {} };
+        yield {
+          row,
+          timestamp: Number(label.ctx_ts),
+          keys,
+          keyJson,
+          columns,
+          values: valuesByRow.get(row) ?? {},
+        };
       }
     }
   }
@@ -429,6 +440,5 @@ function toValue(row: Row): PointInTimeValue {
       ? {}
       : { eventTime: Number(row.event_time), ageMs: Number(row.age_ms) }),
     ...(row.write_time === null || row.write_time === undefined ? {} : { writeTime: Number(row.write_time) }),
-    ...(row.key_json === null || row.key_json === undefined ? {} : { keyJson: String(row.key_json) }),
   };
 }
