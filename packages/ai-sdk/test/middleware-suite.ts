@@ -11,10 +11,11 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { contextMiddleware, contextTrace, SPAN_NAME } from "../src/index.js";
 import { countPromptTokens, type PromptMessage } from "../src/prompt.js";
 import { createShop, KEYS } from "./fixture.js";
-import { echo, type MockModel, type SdkUnderTest } from "./sdk.js";
+import { echo, finishReason, type MockModel, type SdkUnderTest, usage } from "./sdk.js";
 
 const QUESTION = "Do you have the Trail Runner X in my size?";
 const BUDGET = { maxTokens: 400 };
@@ -163,6 +164,63 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
           }),
           { numRuns: 25 },
         );
+      });
+
+      it("a tool loop: every step carries the context exactly once, and each step has its own trace", async () => {
+        const mock = sdk.mockModel({
+          provider: "mock",
+          modelId: "tool-caller",
+          doGenerate: async (params: { prompt: PromptMessage[] }) =>
+            params.prompt.some((message) => message.role === "tool")
+              ? { content: [{ type: "text", text: echo(params.prompt) }], finishReason, usage, warnings: [] }
+              : {
+                  content: [
+                    {
+                      type: "tool-call",
+                      toolCallId: "call-1",
+                      toolName: "checkStock",
+                      input: JSON.stringify({ size: "42" }),
+                    },
+                  ],
+                  finishReason: { unified: "tool-calls", raw: "tool_calls" },
+                  usage,
+                  warnings: [],
+                },
+        });
+        const model = sdk.wrapLanguageModel({ model: mock, middleware: middleware() });
+        const checkStock = sdk.tool({
+          description: "Units in stock for a size",
+          inputSchema: z.object({ size: z.string() }),
+          execute: async ({ size }: { size: string }) => ({ size, units: 3 }),
+        });
+        const result = await sdk.generateText({
+          model,
+          system: "Be brief.",
+          prompt: QUESTION,
+          tools: { checkStock },
+          stopWhen: sdk.stepCountIs(3),
+          providerOptions,
+          maxRetries: 0,
+        });
+        expect(mock.doGenerateCalls).toHaveLength(2);
+        for (const call of mock.doGenerateCalls) {
+          const contextMessages = call.prompt.filter(
+            (message) => message.role === "system" && message.content === expected.text,
+          );
+          expect(contextMessages).toHaveLength(1);
+          expect(call.prompt[1]).toEqual({ role: "system", content: expected.text });
+        }
+        expect(mock.doGenerateCalls[1]?.prompt.map((message) => message.role)).toEqual([
+          "system",
+          "system",
+          "user",
+          "assistant",
+          "tool",
+        ]);
+        const traces = result.steps.map((step) => contextTrace(step.providerMetadata)?.id);
+        expect(traces).toHaveLength(2);
+        expect(new Set(traces).size).toBe(2);
+        expect(contextTrace(result.providerMetadata)?.id).toBe(traces[1]);
       });
 
       it('placement "user-prefix": the context is prefixed to the last user message only', async () => {

@@ -1,5 +1,12 @@
 // The middleware suite against ai@6 (language model specification v3), installed as "ai-v6".
-import { generateText, type LanguageModelMiddleware, streamText, wrapLanguageModel } from "ai-v6";
+import {
+  generateText,
+  type LanguageModelMiddleware,
+  stepCountIs,
+  streamText,
+  tool,
+  wrapLanguageModel,
+} from "ai-v6";
 import { MockLanguageModelV3 } from "ai-v6/test";
 import { describe, expect, it } from "vitest";
 import { contextMiddleware } from "../src/index.js";
@@ -28,6 +35,9 @@ const ai6: SdkUnderTest = {
   },
   wrapLanguageModel: (options) => wrapLanguageModel(options as never),
   echoModel: () => new MockLanguageModelV3(echoSettings() as never) as unknown as MockModel,
+  mockModel: (settings) => new MockLanguageModelV3(settings as never) as unknown as MockModel,
+  tool: (definition) => tool(definition as never),
+  stepCountIs,
   // ai@6 has OpenTelemetry built in and opt-in per call.
   telemetryOn: { experimental_telemetry: { isEnabled: true } },
   telemetryOff: { experimental_telemetry: { isEnabled: false } },

@@ -1,6 +1,13 @@
 // The middleware suite against ai@7 (language model specification v4).
 import { OpenTelemetry } from "@ai-sdk/otel";
-import { generateText, type LanguageModelMiddleware, streamText, wrapLanguageModel } from "ai";
+import {
+  generateText,
+  type LanguageModelMiddleware,
+  stepCountIs,
+  streamText,
+  tool,
+  wrapLanguageModel,
+} from "ai";
 import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { contextMiddleware } from "../src/index.js";
@@ -33,6 +40,9 @@ const ai7: SdkUnderTest = {
   },
   wrapLanguageModel: (options) => wrapLanguageModel(options as never),
   echoModel: () => new MockLanguageModelV4(echoSettings() as never) as unknown as MockModel,
+  mockModel: (settings) => new MockLanguageModelV4(settings as never) as unknown as MockModel,
+  tool: (definition) => tool(definition as never),
+  stepCountIs,
   // ai@7 emits OpenTelemetry spans through the @ai-sdk/otel integration; per call here, so calls
   // without it have no telemetry at all. Built per call: the integration binds the global tracer
   // provider when constructed, and the suite registers its provider in beforeAll.

@@ -35,13 +35,20 @@ export interface StreamHandle {
 export interface SdkUnderTest {
   readonly label: string;
   readonly specificationVersion: "v3" | "v4";
-  generateText(
-    options: CallOptions,
-  ): Promise<{ text: string; providerMetadata: Record<string, unknown> | undefined }>;
+  generateText(options: CallOptions): Promise<{
+    text: string;
+    providerMetadata: Record<string, unknown> | undefined;
+    steps: Array<{ providerMetadata?: Record<string, unknown> | undefined }>;
+  }>;
   streamText(options: CallOptions & { onError?: (event: { error: unknown }) => void }): StreamHandle;
   wrapLanguageModel(options: { model: unknown; middleware: unknown }): unknown;
   /** A mock model from the SDK's own test helpers whose reply echoes the prompt it received. */
   echoModel(): MockModel;
+  /** The SDK's mock model with these settings (`doGenerate`, `doStream`). */
+  mockModel(settings: object): MockModel;
+  /** The SDK's `tool()` and `stepCountIs()`, for tool loops. */
+  tool(definition: object): unknown;
+  stepCountIs(steps: number): unknown;
   /** Call options that turn the SDK's OpenTelemetry on / off for one call. */
   readonly telemetryOn: Record<string, unknown>;
   readonly telemetryOff: Record<string, unknown>;
@@ -60,11 +67,11 @@ export function echo(prompt: readonly PromptMessage[]): string {
     .join("\n");
 }
 
-const usage = {
+export const usage = {
   inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
   outputTokens: { total: 5, text: 5, reasoning: undefined },
 };
-const finishReason = { unified: "stop", raw: "stop" };
+export const finishReason = { unified: "stop", raw: "stop" };
 
 /** Settings for MockLanguageModelV4/V3 whose generate and stream both echo the prompt. */
 export function echoSettings() {
