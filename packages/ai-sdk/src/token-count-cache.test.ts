@@ -8,7 +8,11 @@ beforeAll(() => loadEncoding("o200k_base"));
 
 function countingTokenizer() {
   const calls: string[] = [];
-  return { calls, count: (text: string) => (calls.push(text), tokenizer.count(text)) };
+  const count = (text: string) => {
+    calls.push(text);
+    return tokenizer.count(text);
+  };
+  return { calls, count };
 }
 
 describe("tokenCountCache", () => {
