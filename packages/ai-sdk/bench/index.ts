@@ -2,81 +2,34 @@
 // against a constant model with and without the middleware, interleaved in one process; the
 // difference of the medians is the overhead, and the store's own assemble p50 for the same request
 // is reported beside it (the target: overhead within 0.1 ms of assemble).
-// Store shape as in assemble.memory: 2 entities, 20 batch + 10 stream sources (10 events each), 2
-// realtime sources answering at once, a 2,000-token budget, the embedded memory store.
+// Store and request: the shared reference shape of every assemble.* benchmark (core/testing's
+// bench fixture), on the embedded memory store.
 
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { type AnySource, batch, createContextStore, defineEntity, realtime, stream } from "@ctxstore/core";
-import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/testing";
+import { createContextStore } from "@ctxstore/core";
+import {
+  assembleBenchSources,
+  BENCH_BUDGET,
+  BENCH_KEYS,
+  type BenchFigure,
+  measure,
+  percentile,
+  report,
+  seedAssembleBench,
+} from "@ctxstore/core/testing";
 import { generateText, streamText, wrapLanguageModel } from "ai";
-import { z } from "zod";
 import { contextMiddleware } from "../src/index.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const BENCH = "middleware.ai-sdk";
 const QUESTION = "Do you have the Trail Runner X in my size?";
-const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
-const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
-const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
-
-function sources(): AnySource[] {
-  const list: AnySource[] = [];
-  for (let index = 0; index < 20; index++) {
-    list.push(
-      batch(`profile_${index}`, {
-        entity: user,
-        schema: z.object({ summary: z.string(), score: z.number() }),
-        maxAge: "2d",
-        section: `Profile ${index % 4}`,
-        priority: 90 - index,
-        render: (value) => `${value.summary} Score ${value.score}.`,
-      }),
-    );
-  }
-  for (let index = 0; index < 10; index++) {
-    list.push(
-      stream(`activity_${index}`, {
-        entity: session,
-        schema: z.object({ action: z.string(), item: z.string() }),
-        window: 10,
-        maxAge: "10m",
-        section: `Activity ${index % 2}`,
-        priority: 60 - index,
-        render: (event) => `${event.action} ${event.item}`,
-      }),
-    );
-  }
-  for (const name of ["inventory", "loyalty"]) {
-    list.push(
-      realtime(name, {
-        entity: user,
-        schema: z.object({ value: z.string() }),
-        timeout: "50ms",
-        section: "Live",
-        priority: 40,
-        resolve: () => ({ value: `${name} ok` }),
-        render: (value) => value.value,
-      }),
-    );
-  }
-  return list;
-}
+const keys = BENCH_KEYS;
 
 async function seededContext() {
-  const list = sources();
-  const ctx = createContextStore({ sources: list, deadline: "200ms" });
+  const sources = assembleBenchSources();
+  const ctx = createContextStore({ sources, deadline: "200ms" });
   await ctx.ready();
-  for (const source of list) {
-    if (source.tier === "batch") {
-      await ctx.write(source, keys.user, {
-        summary: `Summary of ${source.name}: likes trail running and long climbs.`,
-        score: 7,
-      });
-    } else if (source.tier === "stream") {
-      for (let index = 0; index < 10; index++)
-        await ctx.append(source, keys.session, { action: "viewed", item: `product ${index}` });
-    }
-  }
+  await seedAssembleBench(ctx, sources);
   return ctx;
 }
 
@@ -124,10 +77,10 @@ async function interleaved(bodies: Record<string, () => Promise<unknown>>, itera
 const ctx = await seededContext();
 const wrapped = wrapLanguageModel({
   model: constantModel,
-  middleware: contextMiddleware({ context: ctx, budget: { maxTokens: 2_000 } }),
+  middleware: contextMiddleware({ context: ctx, budget: BENCH_BUDGET }),
 });
 const providerOptions = { ctxstore: { keys } };
-const request = { keys, query: QUESTION, budget: { maxTokens: 2_000 } };
+const request = { keys, query: QUESTION, budget: BENCH_BUDGET };
 
 // Sanity: the wrapped call really assembled the same context the baseline assemble produces.
 const probe = await generateText({ model: wrapped, prompt: QUESTION, providerOptions });
@@ -158,7 +111,7 @@ const conversation = Array.from({ length: 200 }, (_, index) => ({
 }));
 const derived = wrapLanguageModel({
   model: constantModel,
-  middleware: contextMiddleware({ context: ctx, budget: { contextWindow: 200_000, maxTokens: 2_000 } }),
+  middleware: contextMiddleware({ context: ctx, budget: { contextWindow: 200_000, ...BENCH_BUDGET } }),
 });
 let turn = 0;
 const longChat = await interleaved(
