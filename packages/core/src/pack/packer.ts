@@ -15,6 +15,8 @@
 // The output is then written section by section, from the most stable tier to the most volatile.
 import { CtxError } from "../errors.js";
 import { escapeLine, normalizeLines } from "../render/normalize.js";
+import { cachedCount } from "../tokenize/cache.js";
+import { hasQuadraticRun, utf8Length } from "../tokenize/tiktoken.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type {
   BlockOutcome,
@@ -26,14 +28,9 @@ import type {
   PackSection,
 } from "./types.js";
 
-/** Strings the packer generates recur across requests (headings, markers): count each once. */
-const MAX_CACHED_COUNTS = 10_000;
-const generatedCounts = new Map<string, number>();
-
 /** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
 const MAX_CACHED_CUTS = 256;
-// Keys hold whole strings, so longer ones are not cached: together the caches stay under ~20 MB.
-const MAX_COUNTED_LENGTH = 500;
+// Keys hold whole strings, so longer lines are not cached.
 const MAX_CUT_LINE_LENGTH = 8_000;
 const textCuts = new Map<string, LinePiece | null>();
 
@@ -69,17 +66,9 @@ class CountingTokenizer {
 
   /** Tokens of a generated prompt line (`line` without its "\n"), memoised per encoding. */
   countLine(line: string): number {
-    const key = `${this.tokenizer.encoding}\u0000${line}`;
-    const cached = generatedCounts.get(key);
-    if (cached !== undefined) {
-      // Refresh recency so hot strings (headings) survive churn from one-off strings (age labels).
-      generatedCounts.delete(key);
-      generatedCounts.set(key, cached);
-      return cached;
-    }
-    const counted = this.count(`${line}\n`);
-    if (line.length <= MAX_COUNTED_LENGTH) remember(generatedCounts, key, counted, MAX_CACHED_COUNTS);
-    return counted;
+    return cachedCount(this.tokenizer, `${line}\n`, () => {
+      this.calls++;
+    });
   }
 }
 
@@ -622,6 +611,7 @@ function byTokens(
 ): LinePiece | undefined {
   // Only the kept end matters: tokenize a window of it, widened until it holds more tokens than the
   // allowance, so a huge line costs about what its kept part costs (BPE is slow on long runs).
+  if (hasQuadraticRun(line)) return byBytes(line, allowance, keep, tokenizer);
   let windowLength = 0;
   let tokens: number[] = [];
   do {
@@ -648,6 +638,34 @@ function byTokens(
     take -= Math.max(1, counted - allowance);
   }
   return undefined;
+}
+
+/**
+ * Cut for lines with a run exact BPE would be quadratic on: keep at most `allowance - 1` UTF-8 bytes
+ * (every token is at least one byte, so the kept text plus "\n" cannot exceed the allowance).
+ */
+function byBytes(
+  line: string,
+  allowance: number,
+  keep: "head" | "tail",
+  tokenizer: CountingTokenizer,
+): LinePiece | undefined {
+  const characters = Array.from(line);
+  const kept: string[] = [];
+  let bytes = 0;
+  for (let index = 0; index < characters.length; index++) {
+    const character = characters[keep === "head" ? index : characters.length - 1 - index] as string;
+    const size = utf8Length(character);
+    if (bytes + size > allowance - 1) break;
+    bytes += size;
+    kept.push(character);
+  }
+  if (keep === "tail") kept.reverse();
+  const joined = kept.join("");
+  const text = keep === "head" ? joined.trimEnd() : escapeLine(joined.trimStart());
+  if (text.trim().length === 0) return undefined;
+  const counted = tokenizer.count(`${text}\n`);
+  return counted <= allowance ? { text, tokens: counted } : undefined;
 }
 
 function write(

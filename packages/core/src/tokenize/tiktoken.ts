@@ -7,6 +7,29 @@ import { CtxError } from "../errors.js";
 import type { Tokenizer } from "./types.js";
 
 const loaded = new Map<Encoding, Tiktoken>();
+
+/**
+ * BPE is quadratic in the length of one pre-tokenizer piece: 4,000 repeated emoji take seconds to
+ * encode, so one hostile chat message or stored value could stall a server. A run of more than this
+ * many letters, or of symbols, with no break is not tokenized exactly: its text is counted by UTF-8
+ * bytes instead, a guaranteed upper bound (every token is at least one byte), so budgets still hold.
+ * Natural text, URLs, hex and base64 never come close: digits, punctuation and spaces split pieces.
+ */
+export const EXACT_RUN_LIMIT = 128;
+const QUADRATIC_RUN = new RegExp(
+  `[\\p{L}\\p{M}]{${EXACT_RUN_LIMIT + 1},}|[^\\s\\p{L}\\p{N}]{${EXACT_RUN_LIMIT + 1},}`,
+  "u",
+);
+const UTF8 = new TextEncoder();
+
+/** True when `text` has a run that exact tokenization would be quadratic on (see EXACT_RUN_LIMIT). */
+export function hasQuadraticRun(text: string): boolean {
+  return text.length > EXACT_RUN_LIMIT && QUADRATIC_RUN.test(text);
+}
+
+export function utf8Length(text: string): number {
+  return UTF8.encode(text).length;
+}
 const NO_SPECIAL: string[] = [];
 
 async function loadRanks(encoding: Encoding) {
@@ -58,7 +81,11 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
   };
   return {
     encoding,
-    count: (text) => (text.length === 0 ? 0 : get().encode(text, NO_SPECIAL, NO_SPECIAL).length),
+    count: (text) => {
+      if (text.length === 0) return 0;
+      if (hasQuadraticRun(text)) return utf8Length(text);
+      return get().encode(text, NO_SPECIAL, NO_SPECIAL).length;
+    },
     encode: (text) => get().encode(text, NO_SPECIAL, NO_SPECIAL),
     decode: (tokens) => get().decode(tokens as number[]),
   };

@@ -4,7 +4,11 @@ import type { Encoding } from "../envelope.js";
 
 export interface Tokenizer {
   readonly encoding: Encoding;
-  /** Exact number of tokens; special-token strings in `text` count as ordinary text. */
+  /**
+   * Exact number of tokens; special-token strings in `text` count as ordinary text. Text with a run
+   * of more than 128 letters or symbols without a break is counted by its UTF-8 byte length instead:
+   * an upper bound, because exact BPE is quadratic on such runs.
+   */
   count(text: string): number;
   encode(text: string): number[];
   decode(tokens: readonly number[]): string;
