@@ -156,6 +156,38 @@ describe("materialize", () => {
     await offline.close();
   });
 
+  it("measures zero-like values: empty strings, lists and zeros count only when every field is empty", async () => {
+    const card = batch("card", {
+      entity: customer,
+      schema: z.object({ name: z.string(), tags: z.array(z.string()), score: z.number() }),
+      section: "Card",
+    });
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const context = createContextStore({ sources: [card], online: memoryStore(), now: () => T0 });
+    offline.register([card]);
+    const values = [
+      { name: "", tags: [], score: 0 },
+      { name: "Ada", tags: [], score: 0 },
+      { name: "  ", tags: [], score: 0.0 },
+      { name: "", tags: ["vip"], score: 0 },
+    ];
+    await offline.record(
+      values.map((value, index) => ({
+        source: card,
+        key: { customerId: `c${index}` },
+        value,
+        eventTime: T0,
+        writeTime: T0,
+      })),
+    );
+    const report = await materialize({ offline, context });
+    expect(report.sources[0]).toMatchObject({
+      zeroRate: 0.5,
+      sampleZeroKeys: ["customerId=c0", "customerId=c2"],
+    });
+    await offline.close();
+  });
+
   it("materializes stream windows and the recorded ingest watermark", async () => {
     const offline = await duckdbOfflineStore({ path: ":memory:" });
     const online = memoryStore();
