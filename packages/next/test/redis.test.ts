@@ -32,7 +32,7 @@ describe.skipIf(!available)("route helpers on Redis", () => {
   beforeAll(async () => {
     server = await startRedisServer({ label: "next-routes" });
     fixture = await createFixture({
-      online: redisStore({ url: server.url, commandTimeoutMs: 300, connectTimeoutMs: 300 }),
+      online: redisStore({ url: server.url, connectTimeoutMs: 1000 }),
     });
   });
   afterAll(async () => {
