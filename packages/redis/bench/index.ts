@@ -1,22 +1,26 @@
 // Benchmarks for @ctxstore/redis against a private redis-server on loopback (spawned here):
-// - assemble.redis: the assemble.memory request shape (2 entities, 20 batch + 10 stream sources of 10
-//   events, 2 realtime sources answering at once, 2,000-token budget) on redisStore; round trips per
+// - assemble.redis: the shared reference request shape from @ctxstore/core/testing (2 entities, 20
+//   batch + 10 stream sources of 10 events, 2 instant realtime sources, 2,000-token budget, as
+//   assemble.memory) on redisStore; round trips per
 //   assemble counted on the wire; and the "unintentional feature store" baseline in the same run: the
 //   same 30 values fetched with one GET per source, sequentially, JSON-decoded.
 // - codec: JSON vs msgpack bodies for a 500-token profile envelope (why the store uses JSON).
 // - ingest.redis: events applied per second by one worker, and bytes per stored 500-token value.
 // BENCH_QUICK=1 runs smaller sizes.
+import { batch, createContextStore, type Envelope, sourceField, stream } from "@ctxstore/core";
 import {
-  type AnySource,
-  batch,
-  createContextStore,
-  defineEntity,
-  type Envelope,
-  realtime,
-  sourceField,
-  stream,
-} from "@ctxstore/core";
-import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/testing";
+  assembleBenchSources,
+  BENCH_BUDGET,
+  BENCH_KEYS,
+  type BenchFigure,
+  benchSession,
+  benchUser,
+  latencyFigures,
+  measure,
+  percentile,
+  report,
+  seedAssembleBench,
+} from "@ctxstore/core/testing";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { Redis } from "ioredis";
 import { z } from "zod";
@@ -30,84 +34,17 @@ import {
 } from "../src/testing/index.js";
 
 const quick = process.env.BENCH_QUICK === "1";
-const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
-const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
-const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
-
-function requestSources(): AnySource[] {
-  const sources: AnySource[] = [];
-  for (let index = 0; index < 20; index++) {
-    sources.push(
-      batch(`profile_${index}`, {
-        entity: user,
-        schema: z.object({ summary: z.string(), score: z.number() }),
-        maxAge: "2d",
-        section: `Profile ${index % 4}`,
-        priority: 90 - index,
-        render: (value) => `${value.summary} Score ${value.score}.`,
-      }),
-    );
-  }
-  for (let index = 0; index < 10; index++) {
-    sources.push(
-      stream(`activity_${index}`, {
-        entity: session,
-        schema: z.object({ action: z.string(), item: z.string() }),
-        window: 10,
-        maxAge: "10m",
-        section: `Activity ${index % 2}`,
-        priority: 60 - index,
-        render: (event) => `${event.action} ${event.item}`,
-      }),
-    );
-  }
-  for (const name of ["inventory", "loyalty"]) {
-    sources.push(
-      realtime(name, {
-        entity: user,
-        schema: z.object({ value: z.string() }),
-        timeout: "50ms",
-        section: "Live",
-        priority: 40,
-        resolve: () => ({ value: `${name} ok` }),
-        render: (value) => value.value,
-      }),
-    );
-  }
-  return sources;
-}
-
-function timedFigures(
-  bench: string,
-  samples: readonly number[],
-  totalMs: number,
-  extra: Record<string, unknown> = {},
-): BenchFigure[] {
-  return [
-    { bench, metric: "p50_ms", value: percentile(samples, 50), unit: "ms", ...extra },
-    { bench, metric: "p99_ms", value: percentile(samples, 99), unit: "ms", ...extra },
-    { bench, metric: "ops_per_s", value: (samples.length / totalMs) * 1000, unit: "ops/s", ...extra },
-  ];
-}
+const user = benchUser;
+const session = benchSession;
 
 async function assembleBench(url: string, port: number): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
-  const sources = requestSources();
+  const sources = assembleBenchSources();
   const store = redisStore({ url, prefix: "bench:" });
   const ctx = createContextStore({ sources, online: store, deadline: "200ms" });
   await ctx.ready();
-  for (const source of sources) {
-    if (source.tier === "batch") {
-      await ctx.write(source, keys.user, {
-        summary: `Summary of ${source.name}: likes trail running and long climbs.`,
-        score: 7,
-      });
-    } else if (source.tier === "stream") {
-      for (let index = 0; index < 10; index++)
-        await ctx.append(source, keys.session, { action: "viewed", item: `product ${index}` });
-    }
-  }
-  const request = { keys, budget: { maxTokens: 2_000 } };
+  await seedAssembleBench(ctx, sources);
+  const request = { keys: BENCH_KEYS, budget: BENCH_BUDGET };
   const probe = await ctx.assemble(request);
   const statuses = Object.values(probe.values).map((value) => value.status);
   if (statuses.some((status) => status !== "ok"))
@@ -115,7 +52,7 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
   const iterations = quick ? 2_000 : 10_000;
   const assembled = await measure(() => ctx.assemble(request), { iterations });
   figures.push(
-    ...timedFigures("assemble.redis", assembled.samples, assembled.totalMs, { sources: 32, iterations }),
+    ...latencyFigures("assemble.redis", assembled.samples, assembled.totalMs, { sources: 32, iterations }),
   );
 
   // Round trips per assemble, on the wire, and what the server executed for one assemble.
@@ -176,16 +113,16 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
     { iterations: readIterations },
   );
   figures.push(
-    ...timedFigures("assemble.redis.online_read", ours.samples, ours.totalMs, { records: records.length }),
+    ...latencyFigures("assemble.redis.online_read", ours.samples, ours.totalMs, { records: records.length }),
   );
   figures.push(
-    ...timedFigures("assemble.redis.online_read_uncached", cold.samples, cold.totalMs, {
+    ...latencyFigures("assemble.redis.online_read_uncached", cold.samples, cold.totalMs, {
       records: records.length,
       note: "decodeCacheBytes: 0",
     }),
   );
   figures.push(
-    ...timedFigures("assemble.redis.naive_gets", baseline.samples, baseline.totalMs, {
+    ...latencyFigures("assemble.redis.naive_gets", baseline.samples, baseline.totalMs, {
       records: records.length,
     }),
   );
