@@ -17,6 +17,9 @@ const sourceEntries: Record<string, string> = {
 const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 const config: NextConfig = {
+  // The end-to-end test and the benchmark build into their own directory, so they never collide
+  // with a `next dev` or `next build` you are running here.
+  distDir: process.env.NEXT_SHOP_DIST_DIR ?? ".next",
   transpilePackages: [
     "@ctxstore/core",
     "@ctxstore/next",

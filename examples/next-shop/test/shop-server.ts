@@ -15,6 +15,7 @@ const BASE_ENV = {
   // The build's type check is `pnpm typecheck`'s job; skipping it keeps test and benchmark setup short.
   NEXT_SHOP_SKIP_TYPECHECK: "1",
   OPENAI_API_KEY: "",
+  NEXT_SHOP_DIST_DIR: ".next-test",
 };
 
 export interface RunningShop {
@@ -44,7 +45,7 @@ function runNext(args: string[]): Promise<void> {
 }
 
 export async function buildShop(): Promise<void> {
-  if (process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next", "BUILD_ID"))) return;
+  if (process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next-test", "BUILD_ID"))) return;
   await runNext(["build", "--webpack"]);
 }
 
