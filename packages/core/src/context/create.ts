@@ -21,6 +21,8 @@ import type {
   WriteOptions,
 } from "./types.js";
 
+const WATERMARK_INTERVAL_MS = 1_000;
+
 const STATUSES: readonly Status[] = [
   "ok",
   "empty",
@@ -51,6 +53,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
   const realtime = new RealtimeCaller();
+  const watermarksRaised = new Map<string, number>();
   let loading: Promise<void> | undefined;
   let encodingLoaded = false;
 
@@ -225,7 +228,12 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       const request = toWindowAppend(source as AnySource, key, event, appendOptions);
       const [outcome] = await online.append([request]);
       // The application appending directly is its own ingest pipeline: it is complete up to now.
-      await online.setWatermark(request.field, clock());
+      // Raised at most once a second per stream: freshness limits are minutes, round trips are not free.
+      const now = clock();
+      if (now - (watermarksRaised.get(request.field) ?? Number.NEGATIVE_INFINITY) >= WATERMARK_INTERVAL_MS) {
+        watermarksRaised.set(request.field, now);
+        await online.setWatermark(request.field, now);
+      }
       return outcome ?? { applied: false };
     },
     async heartbeat(source, time) {
@@ -410,21 +418,31 @@ function validateSection(definition: SectionDefinition): void {
 }
 
 /**
- * Entities expire after twice their longest source maxAge without writes: long enough that a stale
- * value is still there for the `fallback` policy, short enough that abandoned entities are collected.
- * An entity with any source lacking maxAge never expires.
+ * How long an entity's records live without writes, so abandoned entities are collected:
+ * - batch values: twice their maxAge, long enough that a stale value is still there for `fallback`
+ *   (an expired value then reads as `missing`, which is honest);
+ * - stream windows: only an explicit `retention`. A stream's maxAge is the freshness of its
+ *   pipeline, not the lifetime of its events: expiring a quiet user's window at maxAge would make
+ *   it read as a confirmed-empty window (a phantom zero).
+ * All of an entity's records share one expiry, so any source without a bound disables it.
  */
 function entityTtls(sources: ReadonlyMap<string, AnySource>): Map<string, number> {
   const longest = new Map<string, number | null>();
   for (const source of sources.values()) {
     const entity = source.entity as Entity | undefined;
     if (!entity || (source.tier !== "batch" && source.tier !== "stream")) continue;
+    const bound =
+      source.tier === "batch"
+        ? source.maxAgeMs === undefined
+          ? undefined
+          : source.maxAgeMs * 2
+        : source.retentionMs;
     const previous = longest.get(entity.name);
-    if (source.maxAgeMs === undefined || previous === null) longest.set(entity.name, null);
-    else longest.set(entity.name, Math.max(previous ?? 0, source.maxAgeMs));
+    if (bound === undefined || previous === null) longest.set(entity.name, null);
+    else longest.set(entity.name, Math.max(previous ?? 0, bound));
   }
   const ttls = new Map<string, number>();
-  for (const [entity, maxAge] of longest) if (maxAge !== null) ttls.set(entity, maxAge * 2);
+  for (const [entity, ttl] of longest) if (ttl !== null) ttls.set(entity, ttl);
   return ttls;
 }
 

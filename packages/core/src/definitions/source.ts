@@ -86,6 +86,8 @@ export interface StreamSource<E extends Entity = Entity, V = unknown> extends Ba
   readonly eventId: ((event: V) => string) | undefined;
   /** Event time read from the event itself when `append` is not given one. */
   readonly eventTime: ((event: V) => Date | number | string) | undefined;
+  /** How long an entity's window is kept after its last write; unset = kept until deleted. */
+  readonly retentionMs: number | undefined;
 }
 
 export interface RealtimeResolveContext {
@@ -238,6 +240,12 @@ export interface StreamOptions<E extends Entity, S extends z.ZodType> extends Co
   renderEmpty?: (reason: string | undefined) => string;
   eventId?: (event: z.output<S>) => string;
   eventTime?: (event: z.output<S>) => Date | number | string;
+  /**
+   * Forget an entity's window this long after its last event (e.g. "1d" for sessions). After that
+   * the window is gone, and with a live pipeline it reads as `empty`: no events within the retention.
+   * Default: kept until deleted. (`maxAge` is the pipeline's freshness, not the events' lifetime.)
+   */
+  retention?: Duration;
 }
 
 /** Stream tier: the newest `window` events per entity, written continuously. */
@@ -268,6 +276,10 @@ export function stream<E extends Entity, S extends z.ZodType>(
           : `No ${base.label} — confirmed, the stream is live and has no events for this ${options.entity.name}.`),
     eventId: options.eventId,
     eventTime: options.eventTime,
+    retentionMs:
+      options.retention === undefined
+        ? undefined
+        : parseDuration(options.retention, `retention of source "${name}"`),
   };
 }
 

@@ -32,15 +32,16 @@ const profile = batch("profile", {
   render: (value) => value.summary,
   renderEmpty: () => "No profile: a brand-new user.",
 });
-const activity = stream("activity", {
+const activityOptions = {
   entity: session,
   schema: z.object({ action: z.string() }),
   window: 3,
   maxAge: "10m",
   section: "Recent activity",
   priority: 70,
-  render: (event) => event.action,
-});
+  render: (event: { action: string }) => event.action,
+} as const;
+const activity = stream("activity", activityOptions);
 
 function realtimeSource(
   name: string,
@@ -619,5 +620,34 @@ describe("values are JSON data", () => {
     await ctx.write(profile, { userId: "u1" }, value);
     value.summary = "Mutated.";
     expect((await ctx.assemble({ keys, budget })).text).toContain("Original.");
+  });
+});
+
+describe("expiry and watermarks on the write path", () => {
+  it("windows never expire from maxAge (that would read as a confirmed-empty window); only from retention", async () => {
+    const ctx = await contextWith([activity, profile]);
+    expect(ctx.toWindowAppend(activity, { sessionId: "s1" }, { action: "a" }).ttlMs).toBeUndefined();
+    expect(ctx.toValueWrite(profile, { userId: "u1" }, { summary: "x" }).ttlMs).toBe(4 * 86_400_000);
+    const retained = stream("retained", { ...activityOptions, retention: "1d" });
+    const withRetention = await contextWith([retained]);
+    expect(withRetention.toWindowAppend(retained, { sessionId: "s1" }, { action: "a" }).ttlMs).toBe(
+      86_400_000,
+    );
+    const unbounded = batch("forever", { entity: session, schema: z.string(), section: "F" });
+    const mixed = await contextWith([retained, unbounded]);
+    expect(mixed.toWindowAppend(retained, { sessionId: "s1" }, { action: "a" }).ttlMs).toBeUndefined();
+  });
+
+  it("direct appends raise the stream watermark at most once a second", async () => {
+    let now = NOW;
+    const online = memoryStore();
+    const raise = vi.spyOn(online, "setWatermark");
+    const ctx = createContextStore({ sources: [activity], online, now: () => now });
+    await ctx.append(activity, { sessionId: "s1" }, { action: "a" });
+    now += 500;
+    await ctx.append(activity, { sessionId: "s1" }, { action: "b" });
+    now += 600;
+    await ctx.append(activity, { sessionId: "s1" }, { action: "c" });
+    expect(raise.mock.calls.map(([, time]) => time)).toEqual([NOW, NOW + 1100]);
   });
 });
