@@ -45,7 +45,8 @@ function runNext(args: string[]): Promise<void> {
 }
 
 export async function buildShop(): Promise<void> {
-  if (process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next-test", "BUILD_ID"))) return;
+  if (process.env.NEXT_SHOP_REUSE_BUILD === "1" && existsSync(join(APP_DIR, ".next-test", "BUILD_ID")))
+    return;
   await runNext(["build", "--webpack"]);
 }
 
