@@ -56,3 +56,41 @@ describe("tiktokenTokenizer", () => {
     expect(cut.text).toMatch(/^## Notes\n😀+\n\[… truncated\]\n$/u);
   });
 });
+
+describe("piece-memoised counting", () => {
+  it("equals tiktoken's own encoding length on varied text (o200k_base and cl100k_base)", async () => {
+    const fc = await import("fast-check");
+    for (const encoding of ["o200k_base", "cl100k_base"] as const) {
+      const tokenizer = tiktokenTokenizer(encoding);
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.oneof(
+              fc.string(),
+              fc.constantFrom(
+                " the",
+                "Trail",
+                "42",
+                "$129",
+                "\n",
+                "'s",
+                "😀",
+                "<|endoftext|>",
+                "  ",
+                "/x",
+                "ÉTÉ",
+              ),
+            ),
+            { maxLength: 30 },
+          ),
+          (parts) => {
+            const text = parts.join("");
+            expect(tokenizer.count(text)).toBe(tokenizer.encode(text).length);
+            expect(tokenizer.count(text)).toBe(tokenizer.count(text));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    }
+  });
+});

@@ -6,7 +6,19 @@ import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import type { Tokenizer } from "./types.js";
 
-const loaded = new Map<Encoding, Tiktoken>();
+interface LoadedEncoding {
+  readonly tiktoken: Tiktoken;
+  /** tiktoken's own pre-tokenizer pattern: it BPE-encodes each of these pieces independently. */
+  readonly pieces: RegExp;
+  /** Token count per piece. Pieces recur endlessly (" the", " viewed", "42"), so counting a line
+   * is a regex split plus map lookups, and exact, because the count of a text is the sum of its
+   * pieces' counts. */
+  readonly pieceCounts: Map<string, number>;
+}
+
+const loaded = new Map<Encoding, LoadedEncoding>();
+const PIECE_CACHE_LIMIT = 50_000;
+const MAX_CACHED_PIECE_LENGTH = 64;
 
 /**
  * BPE is quadratic in the length of one pre-tokenizer piece: 4,000 repeated emoji take seconds to
@@ -46,7 +58,11 @@ export async function loadEncoding(encoding: Encoding): Promise<void> {
   if (!loaded.has(encoding)) {
     const ranks = await loadRanks(encoding);
     if (!ranks) throw unknownEncoding(encoding);
-    loaded.set(encoding, new Tiktoken(ranks));
+    loaded.set(encoding, {
+      tiktoken: new Tiktoken(ranks),
+      pieces: new RegExp(ranks.pat_str, "gu"),
+      pieceCounts: new Map(),
+    });
   }
 }
 
@@ -66,7 +82,7 @@ function unknownEncoding(encoding: string): CtxError {
  */
 export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer {
   if (encoding !== "o200k_base" && encoding !== "cl100k_base") throw unknownEncoding(encoding);
-  const get = (): Tiktoken => {
+  const get = (): LoadedEncoding => {
     const tiktoken = loaded.get(encoding);
     if (!tiktoken) {
       throw new CtxError(
@@ -84,9 +100,26 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
     count: (text) => {
       if (text.length === 0) return 0;
       if (hasQuadraticRun(text)) return utf8Length(text);
-      return get().encode(text, NO_SPECIAL, NO_SPECIAL).length;
+      return countPieces(get(), text);
     },
-    encode: (text) => get().encode(text, NO_SPECIAL, NO_SPECIAL),
-    decode: (tokens) => get().decode(tokens as number[]),
+    encode: (text) => get().tiktoken.encode(text, NO_SPECIAL, NO_SPECIAL),
+    decode: (tokens) => get().tiktoken.decode(tokens as number[]),
   };
+}
+
+function countPieces(encoding: LoadedEncoding, text: string): number {
+  let total = 0;
+  for (const match of text.matchAll(encoding.pieces)) {
+    const piece = match[0];
+    let count = encoding.pieceCounts.get(piece);
+    if (count === undefined) {
+      count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
+      if (piece.length <= MAX_CACHED_PIECE_LENGTH) {
+        if (encoding.pieceCounts.size >= PIECE_CACHE_LIMIT) encoding.pieceCounts.clear();
+        encoding.pieceCounts.set(piece, count);
+      }
+    }
+    total += count;
+  }
+  return total;
 }
