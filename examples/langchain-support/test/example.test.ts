@@ -79,7 +79,7 @@ describe("langchain-support example", () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "--conditions=source", "src/main.ts"],
+      ["--import", "tsx", "--conditions=@ctxstore/source", "src/main.ts"],
       {
         cwd: root,
         timeout: 60_000,

@@ -517,7 +517,7 @@ describe.skipIf(!available)("stream ingest worker crash (kill -9)", () => {
 
   function spawnWorker(environment: Record<string, string>) {
     const script = fileURLToPath(new URL("./fixtures/ingest-worker.ts", import.meta.url));
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script], {
+    const child = spawn(process.execPath, ["--conditions=@ctxstore/source", "--import", "tsx", script], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
       env: { ...process.env, ...environment },
       stdio: ["ignore", "pipe", "pipe"],
