@@ -18,6 +18,8 @@ process.stdin.on("end", () => {
       if (kind === "passed" || kind === "failed" || kind === "skipped") totals[kind] += Number(count);
     }
   }
-  process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+  process.stdout.write(
+    `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
+  );
   if (totals.passed + totals.failed === 0) process.exit(1);
 });

@@ -1,6 +1,7 @@
 // @ctxstore/core public API. Adapters (redis, qdrant, duckdb, ai-sdk, langchain, next) import only
 // from here and from "@ctxstore/core/testing".
 
+export { createContextStore } from "./context/create.js";
 export type {
   AppendOptions,
   AssembleOverrides,
@@ -40,8 +41,25 @@ export {
   type VectorSource,
   vector,
 } from "./definitions/source.js";
-export { type Encoding, type Envelope, FACT_STATUSES, isFact, type RenderedText, type Status } from "./envelope.js";
-export { type CtxErrorCode, CtxError, describeIssues, isCtxError } from "./errors.js";
+export {
+  type Encoding,
+  type Envelope,
+  FACT_STATUSES,
+  isFact,
+  type RenderedText,
+  type Status,
+} from "./envelope.js";
+export { CtxError, type CtxErrorCode, describeIssues, isCtxError } from "./errors.js";
+export { type Chunk, type ChunkOptions, chunkText } from "./indexing/chunk.js";
+export {
+  chunkId,
+  type IndexDocument,
+  type IndexOptions,
+  type IndexProgress,
+  type IndexResult,
+  indexDocuments,
+} from "./indexing/index-documents.js";
+export { pack } from "./pack/packer.js";
 export type {
   BlockOutcome,
   PackBlock,
@@ -52,6 +70,8 @@ export type {
   PackSection,
 } from "./pack/types.js";
 export { escapeLine, normalizeItem, normalizeLines } from "./render/normalize.js";
+// Implementations owned by separate modules (each adds its exports below this line).
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type {
   AppendOutcome,
   OnlineReadBatch,
@@ -64,26 +84,11 @@ export type {
   WindowAppend,
   WriteOutcome,
 } from "./stores/types.js";
+export { cachedCount } from "./tokenize/cache.js";
 export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
 export type { Tokenizer } from "./tokenize/types.js";
 export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
-export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
-
-export { createContextStore } from "./context/create.js";
-export { cachedCount } from "./tokenize/cache.js";
-
-// Implementations owned by separate modules (each adds its exports below this line).
-export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";
-export { pack } from "./pack/packer.js";
-export { type Chunk, type ChunkOptions, chunkText } from "./indexing/chunk.js";
-export {
-  chunkId,
-  type IndexDocument,
-  type IndexOptions,
-  type IndexProgress,
-  type IndexResult,
-  indexDocuments,
-} from "./indexing/index-documents.js";
+export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
