@@ -1,7 +1,14 @@
 // Label events: the moments a training example is about (a ticket filed, an order placed), with
 // the entity keys they concern. They are validated in full before any query runs, then staged in a
 // temporary DuckDB table that point-in-time joins read.
-import { type AnySource, CtxError, describeIssues, type Entity, stableJson } from "@ctxstore/core";
+import {
+  type AnySource,
+  CtxError,
+  canonicalize,
+  describeIssues,
+  type Entity,
+  stableJson,
+} from "@ctxstore/core";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
 import { describe, epochMsSql, parseTimestamp } from "./time.js";
@@ -171,7 +178,7 @@ async function stageArray(
         bad = true;
         break;
       }
-      keys.set(name, { canonical: entity.canonicalKey(parsed.data), json: stableJson(parsed.data) });
+      keys.set(name, { canonical: canonicalize(parsed.data), json: stableJson(parsed.data) });
     }
     if (bad) continue;
     const { timestamp: _timestamp, keys: _keys, ...columns } = event;
@@ -250,14 +257,17 @@ async function stageRelation(
   const timestampColumn = need(input.timestamp, "the timestamp");
   const problems: RowProblem[] = [];
   const tsSql = epochMsSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
-  const badTimes = await queryRows(
-    connection,
-    `SELECT ctx_label_row AS row, ${quoteIdentifier(timestampColumn)}::VARCHAR AS raw FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
-  );
   const [badTimeCount] = await queryRows(
     connection,
     `SELECT count(*) AS n FROM ${raw} WHERE (${tsSql}) IS NULL`,
   );
+  const badTimes =
+    Number(badTimeCount?.n ?? 0) === 0
+      ? []
+      : await queryRows(
+          connection,
+          `SELECT ctx_label_row AS row, ${quoteIdentifier(timestampColumn)}::VARCHAR AS raw FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
+        );
   for (const bad of badTimes) {
     problems.push({
       row: Number(bad.row),
@@ -286,6 +296,7 @@ async function stageRelation(
       `CREATE TEMP TABLE ${mapping} (${fieldEntries.map(([, column]) => `${quoteIdentifier(column)} ${types.get(column)}`).join(", ")}, canonical VARCHAR, key_json VARCHAR, problem VARCHAR)`,
     );
     const appender = await connection.createAppender(mapping, "main", "temp");
+    let invalidKeys = 0;
     try {
       for (const values of distinct.getRows()) {
         const keyObject: Record<string, unknown> = {};
@@ -297,10 +308,11 @@ async function stageRelation(
           appender.appendValue(values[index] ?? null, distinct.columnType(index));
         const parsed = entity.key.safeParse(keyObject);
         if (parsed.success) {
-          appender.appendVarchar(entity.canonicalKey(parsed.data));
+          appender.appendVarchar(canonicalize(parsed.data));
           appender.appendVarchar(stableJson(parsed.data));
           appender.appendNull();
         } else {
+          invalidKeys += 1;
           appender.appendNull();
           appender.appendNull();
           appender.appendVarchar(
@@ -313,22 +325,25 @@ async function stageRelation(
     } finally {
       appender.closeSync();
     }
-    const on = fieldEntries
-      .map(([, column]) => `r.${quoteIdentifier(column)} = m.${quoteIdentifier(column)}`)
-      .join(" AND ");
-    const badKeys = await queryRows(
-      connection,
-      `SELECT r.ctx_label_row AS row, m.problem FROM ${raw} r JOIN ${mapping} m ON ${on} WHERE m.problem IS NOT NULL ORDER BY r.ctx_label_row LIMIT 1000`,
-    );
-    const [badKeyCount] = await queryRows(
-      connection,
-      `SELECT count(*) AS n FROM ${raw} r JOIN ${mapping} m ON ${on} WHERE m.problem IS NOT NULL`,
-    );
-    for (const bad of badKeys) problems.push({ row: Number(bad.row), reason: String(bad.problem) });
-    invalidCount += Number(badKeyCount?.n ?? 0);
-    mappings.push(
-      `LEFT JOIN ${mapping} AS ${quoteIdentifier(`m_${name}`)} ON ${on.replaceAll("m.", `${quoteIdentifier(`m_${name}`)}.`)}`,
-    );
+    const on = (alias: string) =>
+      fieldEntries
+        .map(([, column]) => `r.${quoteIdentifier(column)} = ${alias}.${quoteIdentifier(column)}`)
+        .join(" AND ");
+    if (invalidKeys > 0) {
+      // Only when some distinct key failed: find every label row that uses one.
+      const badKeys = await queryRows(
+        connection,
+        `SELECT r.ctx_label_row AS row, m.problem FROM ${raw} r JOIN ${mapping} m ON ${on("m")} WHERE m.problem IS NOT NULL ORDER BY r.ctx_label_row LIMIT 1000`,
+      );
+      const [badKeyCount] = await queryRows(
+        connection,
+        `SELECT count(*) AS n FROM ${raw} r JOIN ${mapping} m ON ${on("m")} WHERE m.problem IS NOT NULL`,
+      );
+      for (const bad of badKeys) problems.push({ row: Number(bad.row), reason: String(bad.problem) });
+      invalidCount += Number(badKeyCount?.n ?? 0);
+    }
+    const alias = quoteIdentifier(`m_${name}`);
+    mappings.push(`LEFT JOIN ${mapping} AS ${alias} ON ${on(alias)}`);
   }
   if (invalidCount > 0) {
     problems.sort((a, b) => a.row - b.row);

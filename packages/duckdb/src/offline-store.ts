@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import {
   type AnySource,
   CtxError,
+  canonicalize,
   describeIssues,
   type Empty,
   type Entity,
@@ -355,7 +356,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
         source: source.name,
         schemaVersion: source.version,
         entity: entity.name,
-        entityKey: entity.canonicalKey(parsedKey.data),
+        entityKey: canonicalize(parsedKey.data),
         keyJson: stableJson(parsedKey.data),
         eventTime,
         writeTime,
