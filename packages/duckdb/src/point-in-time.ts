@@ -189,20 +189,39 @@ function historyOf(source: AnySource): string {
   return `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
 }
 
-/** One ASOF match per label for a batch/realtime source: the history row known at t, or none. */
-function valueMatchSql(labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
+const STATUS_SQL = (ts: string, maxAge: string, h: string) => `CASE WHEN no_key THEN 'skipped'
+           WHEN ${h}.seq IS NULL THEN 'missing'
+           WHEN ${maxAge} IS NOT NULL AND ${ts} - ${h}.event_time > ${maxAge} THEN 'stale'
+           WHEN ${h}.is_empty THEN 'empty'
+           ELSE 'ok' END`;
+
+/**
+ * One ASOF match per label for a batch/realtime source: the history row known at t, or none.
+ * Late writes included: ties on event time go to the later write, then the later insertion — the
+ * struct orders all three inside the join, which carries the value along (no second join).
+ */
+function valueRowsSql(labels: StagedLabels, plan: Plan): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
-  const probe = `(SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table})`;
-  const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age`;
-  if (!excludeLateWrites) {
-    // Ties on event time go to the later write, then the later insertion: the struct orders all three.
-    return `${head}, h.seq AS seq FROM ${probe} l ASOF LEFT JOIN (SELECT entity_key, seq, {e: event_time, w: write_time, s: seq} AS ord FROM ${historyOf(plan.source)}) h
+  const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
+  return `SELECT label_row, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${STATUS_SQL("l.ts", maxAge, "h")} AS status,
+      h.event_time, h.write_time, l.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason,
+      CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${key} IS NULL AS no_key FROM ${labels.table}) l
+    ASOF LEFT JOIN (SELECT entity_key, seq, event_time, write_time, value, is_empty, empty_reason, {e: event_time, w: write_time, s: seq} AS ord
+                    FROM ${historyOf(plan.source)}) h
       ON l.entity_key = h.entity_key AND {e: l.ts, w: ${MAX_BIGINT}, s: ${MAX_BIGINT}} >= h.ord`;
-  }
-  // A row is visible at t once both its event time and its write time are <= t. Ordered by that
-  // moment, the running maximum of (event time, write time, seq) is the answer for every t from
-  // there on, so one ASOF JOIN on the visibility moment finds it.
-  return `${head}, h.best.s AS seq FROM ${probe} l ASOF LEFT JOIN (
+}
+
+/**
+ * Late writes excluded: a row is visible at t once both its event time and its write time are
+ * <= t. Ordered by that moment, the running maximum of (event time, write time, seq) is the answer
+ * for every t from there on, so one ASOF JOIN on the visibility moment finds it.
+ */
+function visibleMatchSql(labels: StagedLabels, plan: Plan): string {
+  const key = quoteIdentifier(keyColumn(plan.entity.name));
+  return `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version,
+      ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age, h.best.s AS seq
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}) l ASOF LEFT JOIN (
       SELECT entity_key, greatest(event_time, write_time) AS visible_from,
              max({e: event_time, w: write_time, s: seq}) OVER (PARTITION BY entity_key ORDER BY greatest(event_time, write_time)) AS best
       FROM ${historyOf(plan.source)}) h
@@ -219,17 +238,13 @@ function createSql(
   const columns = `label_row BIGINT, source VARCHAR, schema_version INTEGER, status VARCHAR, event_time BIGINT, write_time BIGINT, age_ms BIGINT,
     value JSON, is_empty BOOLEAN, empty_reason VARCHAR, seqs BIGINT[]`;
   if (valuePlans.length === 0) return `CREATE TEMP TABLE ${table} (${columns})`;
-  const matches = valuePlans
-    .map((plan) => valueMatchSql(labels, plan, excludeLateWrites))
-    .join("\nUNION ALL\n");
+  if (!excludeLateWrites) {
+    return `CREATE TEMP TABLE ${table} AS ${valuePlans.map((plan) => valueRowsSql(labels, plan)).join("\nUNION ALL\n")}`;
+  }
+  const matches = valuePlans.map((plan) => visibleMatchSql(labels, plan)).join("\nUNION ALL\n");
   return `CREATE TEMP TABLE ${table} AS
     WITH m AS (${matches})
-    SELECT m.label_row, m.source, m.schema_version,
-      CASE WHEN m.no_key THEN 'skipped'
-           WHEN h.seq IS NULL THEN 'missing'
-           WHEN m.max_age IS NOT NULL AND m.ts - h.event_time > m.max_age THEN 'stale'
-           WHEN h.is_empty THEN 'empty'
-           ELSE 'ok' END AS status,
+    SELECT m.label_row, m.source, m.schema_version, ${STATUS_SQL("m.ts", "m.max_age", "h")} AS status,
       h.event_time, h.write_time, m.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason,
       CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
     FROM m LEFT JOIN ${HISTORY_TABLE} h ON h.seq = m.seq`;
