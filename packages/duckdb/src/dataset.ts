@@ -20,10 +20,10 @@ import {
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
-import type { LabelInput } from "./labels.js";
+import { keyColumn, type LabelInput } from "./labels.js";
 import { type DuckdbOfflineStore, HISTORY_TABLE, historyValue } from "./offline-store.js";
 import { type PointInTimeResult, type PointInTimeRow, pointInTime } from "./point-in-time.js";
-import { queryRows, type Row } from "./sql.js";
+import { queryRows, quoteIdentifier, quoteLiteral, type Row } from "./sql.js";
 
 export interface DatasetProgress {
   readonly done: number;
@@ -204,17 +204,29 @@ export async function* renderExamples(
   const writes = new Map<number, ValueWrite | WindowAppend>();
   const sourceNames = sources.map((source) => source.name);
   let page: PointInTimeRow[] = [];
+  const lastWrites = await lastWriteTable(offline, result, context);
   const flush = async function* () {
     const history = await historyRows(offline, page, writes);
-    for (const row of page) yield await renderOne(row, history);
+    const writtenAt = await lastWritesOf(
+      offline,
+      lastWrites,
+      page[0]?.row ?? 0,
+      page[page.length - 1]?.row ?? -1,
+    );
+    for (const row of page) yield await renderOne(row, history, writtenAt.get(row.row));
     page = [];
     if (writes.size > CACHE_LIMIT) writes.clear();
   };
   const renderOne = async (
     row: PointInTimeRow,
     history: Map<number, Row>,
+    writtenAt: ReadonlyMap<string, number> | undefined,
   ): Promise<RenderedExample | { row: number; reason: string }> => {
-    const snapshot = memoryStore({ now: () => row.timestamp });
+    // The snapshot's clock stands at each entity's last write while its records are written, so the
+    // online TTL (which serving's store applies from the last write) expires them exactly as it
+    // would have by t; then it is set to t for the assembly.
+    let clock = row.timestamp;
+    const snapshot = memoryStore({ now: () => clock });
     const valueWrites: ValueWrite[] = [];
     const appends: WindowAppend[] = [];
     const realtime: Record<string, RealtimeOverride> = {};
@@ -240,8 +252,14 @@ export async function* renderExamples(
         await snapshot.setWatermark(sourceField(source), found.eventTime);
       }
     }
-    if (valueWrites.length > 0) await snapshot.write(valueWrites);
-    if (appends.length > 0) await snapshot.append(appends);
+    for (const entity of new Set([...valueWrites, ...appends].map((write) => write.entity))) {
+      clock = writtenAt?.get(entity) ?? row.timestamp;
+      const entityWrites = valueWrites.filter((write) => write.entity === entity);
+      const entityAppends = appends.filter((append) => append.entity === entity);
+      if (entityWrites.length > 0) await snapshot.write(entityWrites);
+      if (entityAppends.length > 0) await snapshot.append(entityAppends);
+    }
+    clock = row.timestamp;
     const overrides =
       options.realtime === "missing"
         ? Object.fromEntries(
@@ -290,7 +308,67 @@ export async function* renderExamples(
     page.push(row);
     if (page.length >= 2_000) yield* flush();
   }
-  if (page.length > 0) yield* flush();
+  try {
+    if (page.length > 0) yield* flush();
+  } finally {
+    await offline.exclusive((connection) => connection.run(`DROP TABLE IF EXISTS ${lastWrites}`));
+  }
+}
+
+/**
+ * For every label and entity: the last write to any of the entity's batch/stream sources at or
+ * before t. Online stores expire an entity's records a TTL after its last write; replaying that
+ * moment makes the snapshot expire them the same way. (It counts every recorded write; a store
+ * that does not refresh the TTL on a write it rejected as older can expire slightly earlier.)
+ */
+async function lastWriteTable(
+  offline: DuckdbOfflineStore,
+  result: PointInTimeResult,
+  context: ContextStore,
+): Promise<string> {
+  const table = `${result.table}_last_write`;
+  const stored = [...context.sources.values()].filter(
+    (source) => source.tier === "batch" || source.tier === "stream",
+  );
+  const fields =
+    stored
+      .map((source) => `(source = ${quoteLiteral(source.name)} AND schema_version = ${source.version})`)
+      .join(" OR ") || "FALSE";
+  const perEntity = result.labels.entities.map(
+    (entity) => `SELECT l.ctx_row, ${quoteLiteral(entity)} AS entity, h.write_time
+      FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key FROM ${result.labels.table}) l
+      ASOF JOIN (SELECT entity_key, write_time FROM ${HISTORY_TABLE} WHERE entity = ${quoteLiteral(entity)} AND (${fields})) h
+        ON l.entity_key = h.entity_key AND l.ctx_ts >= h.write_time`,
+  );
+  await offline.exclusive((connection) =>
+    connection.run(
+      perEntity.length === 0
+        ? `CREATE TEMP TABLE ${table} (ctx_row BIGINT, entity VARCHAR, write_time BIGINT)`
+        : `CREATE TEMP TABLE ${table} AS SELECT * FROM (${perEntity.join(" UNION ALL ")}) ORDER BY ctx_row`,
+    ),
+  );
+  return table;
+}
+
+async function lastWritesOf(
+  offline: DuckdbOfflineStore,
+  table: string,
+  first: number,
+  last: number,
+): Promise<Map<number, Map<string, number>>> {
+  const rows = await offline.exclusive((connection) =>
+    queryRows(
+      connection,
+      `SELECT ctx_row, entity, write_time FROM ${table} WHERE ctx_row BETWEEN ${first} AND ${last}`,
+    ),
+  );
+  const byRow = new Map<number, Map<string, number>>();
+  for (const row of rows) {
+    const entities = byRow.get(Number(row.ctx_row)) ?? new Map<string, number>();
+    entities.set(String(row.entity), Number(row.write_time));
+    byRow.set(Number(row.ctx_row), entities);
+  }
+  return byRow;
 }
 
 function datasetSources(context: ContextStore, names: readonly string[] | undefined): AnySource[] {

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createContextStore, empty, isCtxError, memoryStore } from "@ctxstore/core";
+import { batch, createContextStore, empty, isCtxError, memoryStore } from "@ctxstore/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   buildTrainingDataset,
   duckdbOfflineStore,
@@ -10,7 +11,7 @@ import {
   renderExamples,
   withOfflineRecording,
 } from "../src/index.js";
-import { accountStatus, customerProfile, openOrders, recentActivity } from "./support-fixture.js";
+import { accountStatus, customer, customerProfile, openOrders, recentActivity } from "./support-fixture.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-03-02T09:00:00Z");
@@ -148,6 +149,55 @@ describe("training datasets", () => {
       { row: 2n, profile: "empty", orders: "empty" },
       { row: 3n, profile: "ok", orders: "ok" },
     ]);
+    await offline.close();
+  });
+
+  it("renders stale values under the fallback policy, and expired records as missing, exactly as serving did", async () => {
+    let now = T0;
+    const clock = () => now;
+    const day = 86_400_000;
+    const loyalty = batch("loyalty", {
+      entity: customer,
+      schema: z.object({ tier: z.string() }),
+      maxAge: "1d",
+      section: "Loyalty",
+      onUnavailable: "fallback",
+      render: (value) => `Loyalty tier: ${value.tier}.`,
+    });
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const serving = withOfflineRecording(
+      createContextStore({ sources: [loyalty, openOrders], online: memoryStore({ now: clock }), now: clock }),
+      offline,
+      { now: clock },
+    );
+    const key = { customerId: "c1" };
+    await serving.write(loyalty, key, { tier: "gold" });
+    now = T0 + 0.8 * day;
+    await serving.write(openOrders, key, [{ id: "B-2", status: "packed" }]); // refreshes the entity's 1-day TTL
+    now = T0 + 1.5 * day;
+    const stale = await serving.assemble({ keys: { customer: key }, budget: { maxTokens: 200 } });
+    now = T0 + 4 * day;
+    const expired = await serving.assemble({ keys: { customer: key }, budget: { maxTokens: 200 } });
+    expect(stale.values.loyalty?.status).toBe("stale");
+    expect(stale.text).toContain("Loyalty tier: gold.");
+    expect(expired.values.loyalty?.status).toBe("missing");
+
+    const result = await pointInTime(offline, {
+      labels: [
+        { timestamp: T0 + 1.5 * day, keys: { customer: key }, q: "q", a: "a" },
+        { timestamp: T0 + 4 * day, keys: { customer: key }, q: "q", a: "a" },
+      ],
+      excludeLateWrites: true,
+    });
+    const prompts = [];
+    for await (const example of renderExamples(
+      { offline, context: serving, budget: { maxTokens: 200 }, input: "q", label: "a" },
+      result,
+    )) {
+      prompts.push("messages" in example ? example.messages[0].content : example.reason);
+    }
+    expect(prompts).toEqual([stale.text, expired.text]);
+    await result.drop();
     await offline.close();
   });
 
