@@ -132,6 +132,115 @@ describe("pointInTime", () => {
     expect(compared).toBeGreaterThan(5_000);
   }, 120_000);
 
+  it("returns stream windows equal to a brute-force oracle (dedupe, window, watermarks, late writes)", async () => {
+    const clicks = stream("clicks", {
+      entity: user,
+      schema: z.object({ page: z.string() }),
+      window: 3,
+      section: "Activity",
+    });
+    const event = fc.record({
+      key: fc.constantFrom("a", "b"),
+      eventTime: fc.integer({ min: 0, max: 30 }),
+      writeTime: fc.integer({ min: 0, max: 50 }),
+      eventId: fc.constantFrom("e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7"),
+      page: fc.constantFrom("/a", "/b", "/c", "/d"),
+    });
+    const mark = fc.record({
+      time: fc.integer({ min: 0, max: 40 }),
+      writeTime: fc.integer({ min: 0, max: 50 }),
+    });
+    const label = fc.record({ key: fc.constantFrom("a", "b", "c"), t: fc.integer({ min: -2, max: 55 }) });
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(event, { maxLength: 25 }),
+        fc.array(mark, { maxLength: 3 }),
+        fc.array(label, { minLength: 5, maxLength: 20 }),
+        fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+        fc.boolean(),
+        async (events, marks, labels, maxAge, excludeLateWrites) => {
+          const offline = await duckdbOfflineStore({ path: ":memory:", sources: [clicks] });
+          try {
+            await offline.record(
+              events.map((item) => ({
+                source: clicks,
+                key: { userId: item.key },
+                value: { page: item.page },
+                eventTime: BASE + item.eventTime,
+                writeTime: BASE + item.writeTime,
+                eventId: item.eventId,
+              })),
+            );
+            for (const item of marks)
+              await offline.recordWatermark(clicks, BASE + item.time, BASE + item.writeTime);
+            const rows = await (
+              await pointInTime(offline, {
+                labels: labels.map((item) => ({
+                  timestamp: BASE + item.t,
+                  keys: { user: { userId: item.key } },
+                })),
+                excludeLateWrites,
+                ...(maxAge === undefined ? {} : { maxAge }),
+              })
+            ).toArray();
+            for (const [index, item] of labels.entries()) {
+              // Oracle: visible events, first arrival per event id, newest 3 by (event, write, order).
+              const seen = new Set<string>();
+              const visible = events
+                .map((entry, order) => ({ ...entry, order }))
+                .filter(
+                  (entry) =>
+                    entry.key === item.key &&
+                    entry.eventTime <= item.t &&
+                    (!excludeLateWrites || entry.writeTime <= item.t),
+                )
+                .filter((entry) => (seen.has(entry.eventId) ? false : (seen.add(entry.eventId), true)));
+              visible.sort(
+                (x, y) => y.eventTime - x.eventTime || y.writeTime - x.writeTime || y.order - x.order,
+              );
+              const window = visible.slice(0, 3).reverse();
+              const visibleMarks = marks.filter(
+                (entry) => entry.time <= item.t && (!excludeLateWrites || entry.writeTime <= item.t),
+              );
+              const watermark =
+                visibleMarks.length > 0 ? Math.max(...visibleMarks.map((entry) => entry.time)) : undefined;
+              const newest =
+                window.length > 0 ? Math.max(...window.map((entry) => entry.eventTime)) : undefined;
+              const freshness = Math.max(
+                watermark ?? Number.NEGATIVE_INFINITY,
+                newest ?? Number.NEGATIVE_INFINITY,
+              );
+              const status =
+                window.length === 0 && watermark === undefined
+                  ? "missing"
+                  : maxAge !== undefined && item.t - freshness > maxAge
+                    ? "stale"
+                    : window.length === 0
+                      ? "empty"
+                      : "ok";
+              const actual = rows[index]?.values.clicks;
+              expect({
+                status: actual?.status,
+                pages: ((actual?.value as Array<{ page: string }> | undefined) ?? []).map(
+                  (entry) => entry.page,
+                ),
+              }).toEqual({
+                status,
+                pages: window.map((entry) => entry.page),
+              });
+              compared += 1;
+            }
+          } finally {
+            await offline.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(compared).toBeGreaterThan(1_500);
+  }, 120_000);
+
   it("never shows a value written after t when late writes are excluded (backfill leakage)", async () => {
     const profile = batch("profile", {
       entity: user,
