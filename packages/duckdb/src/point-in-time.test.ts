@@ -195,7 +195,11 @@ describe("pointInTime", () => {
                     entry.eventTime <= item.t &&
                     (!excludeLateWrites || entry.writeTime <= item.t),
                 )
-                .filter((entry) => (seen.has(entry.eventId) ? false : (seen.add(entry.eventId), true)));
+                .filter((entry) => {
+                  if (seen.has(entry.eventId)) return false;
+                  seen.add(entry.eventId);
+                  return true;
+                });
               visible.sort(
                 (x, y) => y.eventTime - x.eventTime || y.writeTime - x.writeTime || y.order - x.order,
               );
