@@ -5,6 +5,10 @@
 import {
   type AppendOutcome,
   CtxError,
+  checkEnvelope,
+  checkRecordAddress,
+  checkRequestArray,
+  checkTtl,
   type Envelope,
   isCtxError,
   type OnlineReadBatch,
@@ -228,7 +232,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     label: string,
     encode: (envelope: Envelope, codec: BodyCodec) => Buffer,
   ): Buffer {
-    checkEnvelope(envelope, label);
+    checkEnvelope(STORE, envelope, label);
     const blob = encode(envelope, codec);
     if (blob.length > maxRecordBytes) {
       throw new CtxError(
@@ -262,7 +266,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
             { store: "redis", index },
           );
         }
-        checkAddress(request, `read request #${index}`);
+        checkRecordAddress(STORE, request, `read request #${index}`);
         const key = layout.entityKey(request.entity, request.key);
         let fields = hashes.get(key);
         if (fields === undefined) {
@@ -332,11 +336,11 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     },
 
     async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
-      assertArray(writes, "write", "ValueWrite");
+      checkRequestArray(STORE, writes, "write", "ValueWrite");
       const items = writes.map((write, index) => {
         const label = `write #${index}`;
-        checkAddress(write, label);
-        checkTtl(write.ttlMs, label);
+        checkRecordAddress(STORE, write, label);
+        checkTtl(STORE, write.ttlMs, label);
         const blob = encodeChecked(write.envelope, label, encodeValue);
         return {
           index,
@@ -374,7 +378,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     },
 
     async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
-      assertArray(appends, "append", "WindowAppend");
+      checkRequestArray(STORE, appends, "append", "WindowAppend");
       // Events are grouped per (entity, field, window, ttl): a batch of many events for one session
       // merges into its window in one server-side step; groups share script calls (see scriptBatches).
       const groups = new Map<
@@ -383,8 +387,8 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       >();
       appends.forEach((append, index) => {
         const label = `append #${index}`;
-        checkAddress(append, label);
-        checkTtl(append.ttlMs, label);
+        checkRecordAddress(STORE, append, label);
+        checkTtl(STORE, append.ttlMs, label);
         if (!Number.isSafeInteger(append.window) || append.window < 1) {
           throw new CtxError(
             "CTX_INVALID_REQUEST",
@@ -479,10 +483,10 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     },
 
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
-      assertArray(addresses, "delete", "RecordAddress");
+      checkRequestArray(STORE, addresses, "delete", "RecordAddress");
       const byKey = new Map<string, string[]>();
       addresses.forEach((address, index) => {
-        checkAddress(address, `delete #${index}`);
+        checkRecordAddress(STORE, address, `delete #${index}`);
         const key = layout.entityKey(address.entity, address.key);
         const fields = byKey.get(key) ?? [];
         fields.push(address.field);
@@ -530,116 +534,4 @@ function ttlArgument(ttlMs: number | undefined): string {
   return ttlMs === undefined ? "" : String(Math.max(1, Math.ceil(ttlMs)));
 }
 
-function assertArray(items: unknown, operation: string, itemType: string): void {
-  if (!Array.isArray(items)) {
-    throw new CtxError("CTX_INVALID_REQUEST", `redis store: ${operation}() takes an array of ${itemType}.`, {
-      store: "redis",
-      operation,
-    });
-  }
-}
-
-function checkAddress(address: RecordAddress | undefined, label: string): void {
-  for (const part of ["entity", "key", "field"] as const) {
-    const value = address?.[part];
-    if (typeof value !== "string" || value.length === 0) {
-      throw new CtxError(
-        "CTX_INVALID_REQUEST",
-        `redis store: ${label} has ${part} ${JSON.stringify(value)}; entity, key and field must be non-empty strings.`,
-        { store: "redis", label, part },
-      );
-    }
-  }
-}
-
-function checkTtl(ttlMs: number | undefined, label: string): void {
-  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
-    throw new CtxError(
-      "CTX_INVALID_REQUEST",
-      `redis store: ${label} has ttlMs ${String(ttlMs)}; use a positive number of milliseconds, or leave it out for no expiry.`,
-      { store: "redis", label, ttlMs },
-    );
-  }
-}
-
-/** The envelope contract: finite times, a value (null when empty), JSON data only. */
-function checkEnvelope(envelope: Envelope | undefined, label: string): void {
-  if (envelope === null || typeof envelope !== "object") {
-    throw new CtxError("CTX_INVALID_VALUE", `redis store: ${label} has no envelope object.`, {
-      store: "redis",
-      label,
-    });
-  }
-  for (const field of ["eventTime", "writeTime", "schemaVersion"] as const) {
-    if (typeof envelope[field] !== "number" || !Number.isFinite(envelope[field])) {
-      throw new CtxError(
-        "CTX_INVALID_VALUE",
-        `redis store: ${label} has ${field} ${String(envelope[field])}; it must be a finite number (epoch ms for times).`,
-        { store: "redis", label },
-      );
-    }
-  }
-  if (envelope.value === undefined) {
-    throw new CtxError(
-      "CTX_INVALID_VALUE",
-      `redis store: ${label} has value undefined; store null for an empty value (with empty: true).`,
-      {
-        store: "redis",
-        label,
-      },
-    );
-  }
-  const problem =
-    jsonProblem(envelope.value, "value", new Set()) ??
-    (envelope.rendered === undefined ? undefined : jsonProblem(envelope.rendered, "rendered", new Set()));
-  if (problem !== undefined) {
-    throw new CtxError("CTX_INVALID_VALUE", `redis store: ${label}: ${problem}; nothing was written.`, {
-      store: "redis",
-      label,
-    });
-  }
-}
-
-/** Why a value is not plain JSON data (what a JSON round trip would silently change), or undefined. */
-function jsonProblem(value: unknown, path: string, ancestors: Set<object>): string | undefined {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return undefined;
-    case "number":
-      return Number.isFinite(value)
-        ? undefined
-        : `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
-    case "object": {
-      if (value === null) return undefined;
-      if (ancestors.has(value)) return `${path} is a circular reference`;
-      ancestors.add(value);
-      try {
-        if (Array.isArray(value)) {
-          for (let index = 0; index < value.length; index++) {
-            const item: unknown = value[index];
-            if (item === undefined) return `${path}[${index}] is undefined (use null in arrays)`;
-            const problem = jsonProblem(item, `${path}[${index}]`, ancestors);
-            if (problem !== undefined) return problem;
-          }
-          return undefined;
-        }
-        const prototype: unknown = Object.getPrototypeOf(value);
-        if (prototype !== Object.prototype && prototype !== null) {
-          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-          return `${path} is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`;
-        }
-        for (const [name, field] of Object.entries(value)) {
-          if (field === undefined) continue;
-          const problem = jsonProblem(field, `${path}.${name}`, ancestors);
-          if (problem !== undefined) return problem;
-        }
-        return undefined;
-      } finally {
-        ancestors.delete(value);
-      }
-    }
-    default:
-      return `${path} is a ${typeof value} (only JSON data can be stored)`;
-  }
-}
+const STORE = "redis";

@@ -13,7 +13,8 @@
 // memory stays bounded with no timer keeping the process alive.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
-import { frozenJsonCopy } from "./json-data.js";
+import { checkEnvelope, checkRecordAddress, checkRequestArray, checkTtl } from "./checks.js";
+import { freezeCheckedJson } from "./json-data.js";
 import type {
   AppendOutcome,
   OnlineReadBatch,
@@ -144,7 +145,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
             { store: "memory", index },
           );
         }
-        checkAddress(request, `read request #${index}`);
+        checkRecordAddress(STORE, request, `read request #${index}`);
         const stored = liveEntity(entityKeyOf(request), at)?.fields.get(request.field);
         results[index] = toReadResult(request.kind, stored);
       }
@@ -170,13 +171,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
       ensureOpen("write");
-      assertArray(writes, "write", "ValueWrite");
+      checkRequestArray(STORE, writes, "write", "ValueWrite");
       // Validate and copy everything first: a bad item rejects the whole batch with nothing written.
       const prepared = writes.map((write, index) => {
         const label = `write #${index}`;
-        checkAddress(write, label);
-        checkTtl(write.ttlMs, label);
-        return freezeEnvelope(write.envelope, label);
+        checkRecordAddress(STORE, write, label);
+        checkTtl(STORE, write.ttlMs, label);
+        return storedEnvelope(write.envelope, label);
       });
       const at = now();
       checkKinds(writes, "value", at);
@@ -193,11 +194,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
       ensureOpen("append");
-      assertArray(appends, "append", "WindowAppend");
+      checkRequestArray(STORE, appends, "append", "WindowAppend");
       const prepared = appends.map((append, index) => {
         const label = `append #${index}`;
-        checkAddress(append, label);
-        checkTtl(append.ttlMs, label);
+        checkRecordAddress(STORE, append, label);
+        checkTtl(STORE, append.ttlMs, label);
         if (!Number.isSafeInteger(append.window) || append.window < 1) {
           throw new CtxError(
             "CTX_INVALID_REQUEST",
@@ -205,7 +206,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
             { store: "memory", index, window: append.window },
           );
         }
-        const event = freezeEnvelope(append.event, label);
+        const event = storedEnvelope(append.event, label);
         if (typeof event.eventId !== "string" || event.eventId.length === 0) {
           throw new CtxError(
             "CTX_INVALID_EVENT",
@@ -266,9 +267,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
       ensureOpen("delete");
-      assertArray(addresses, "delete", "RecordAddress");
+      checkRequestArray(STORE, addresses, "delete", "RecordAddress");
       addresses.forEach((address, index) => {
-        checkAddress(address, `delete #${index}`);
+        checkRecordAddress(STORE, address, `delete #${index}`);
       });
       for (const address of addresses) {
         const entityKey = entityKeyOf(address);
@@ -344,61 +345,10 @@ function entityKeyOf(address: RecordAddress): string {
   return `${address.entity.length}:${address.entity}:${address.key}`;
 }
 
-function assertArray(items: unknown, operation: string, itemType: string): void {
-  if (!Array.isArray(items)) {
-    throw new CtxError("CTX_INVALID_REQUEST", `memory store: ${operation}() takes an array of ${itemType}.`, {
-      store: "memory",
-      operation,
-    });
-  }
-}
+const STORE = "memory";
 
-function checkAddress(address: RecordAddress | undefined, label: string): void {
-  for (const part of ["entity", "key", "field"] as const) {
-    const value = address?.[part];
-    if (typeof value !== "string" || value.length === 0) {
-      throw new CtxError(
-        "CTX_INVALID_REQUEST",
-        `memory store: ${label} has ${part} ${JSON.stringify(value)}; entity, key and field must be non-empty strings.`,
-        { store: "memory", label, part },
-      );
-    }
-  }
-}
-
-function checkTtl(ttlMs: number | undefined, label: string): void {
-  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
-    throw new CtxError(
-      "CTX_INVALID_REQUEST",
-      `memory store: ${label} has ttlMs ${String(ttlMs)}; use a positive number of milliseconds, or leave it out for no expiry.`,
-      { store: "memory", label, ttlMs },
-    );
-  }
-}
-
-/** Copies an envelope into frozen plain data, rejecting what a serialising store could not keep. */
-function freezeEnvelope(envelope: Envelope | undefined, label: string): Envelope {
-  if (envelope === null || typeof envelope !== "object") {
-    throw new CtxError("CTX_INVALID_VALUE", `memory store: ${label} has no envelope object.`, {
-      store: "memory",
-      label,
-    });
-  }
-  for (const time of ["eventTime", "writeTime", "schemaVersion"] as const) {
-    if (typeof envelope[time] !== "number" || !Number.isFinite(envelope[time])) {
-      throw new CtxError(
-        "CTX_INVALID_VALUE",
-        `memory store: ${label} has ${time} ${String(envelope[time])}; it must be a finite number (epoch ms for times).`,
-        { store: "memory", label, [time]: envelope[time] },
-      );
-    }
-  }
-  if (envelope.value === undefined) {
-    throw new CtxError(
-      "CTX_INVALID_VALUE",
-      `memory store: ${label} has value undefined; store null for an empty value (with empty: true).`,
-      { store: "memory", label },
-    );
-  }
-  return frozenJsonCopy(envelope, "envelope", `memory store: ${label}`) as Envelope;
+/** Checks an envelope and keeps a deep-frozen copy: reads hand it out without copying. */
+function storedEnvelope(envelope: Envelope | undefined, label: string): Envelope {
+  checkEnvelope(STORE, envelope, label);
+  return freezeCheckedJson(envelope) as Envelope;
 }

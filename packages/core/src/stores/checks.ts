@@ -1,0 +1,76 @@
+// Input checks every OnlineStore implementation makes on the requests it is handed, so that all
+// stores reject the same bad input with the same typed errors (the contract suite tests them).
+import type { Envelope } from "../envelope.js";
+import { CtxError } from "../errors.js";
+import { jsonDataProblem } from "./json-data.js";
+import type { RecordAddress } from "./types.js";
+
+/** `store` names the implementation in messages ("memory", "redis"). */
+export function checkRequestArray(store: string, items: unknown, operation: string, itemType: string): void {
+  if (!Array.isArray(items)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: ${operation}() takes an array of ${itemType}.`,
+      {
+        store,
+        operation,
+      },
+    );
+  }
+}
+
+export function checkRecordAddress(store: string, address: RecordAddress | undefined, label: string): void {
+  for (const part of ["entity", "key", "field"] as const) {
+    const value = address?.[part];
+    if (typeof value !== "string" || value.length === 0) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `${store} store: ${label} has ${part} ${JSON.stringify(value)}; entity, key and field must be non-empty strings.`,
+        { store, label, part },
+      );
+    }
+  }
+}
+
+export function checkTtl(store: string, ttlMs: number | undefined, label: string): void {
+  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: ${label} has ttlMs ${String(ttlMs)}; use a positive number of milliseconds, or leave it out for no expiry.`,
+      { store, label, ttlMs },
+    );
+  }
+}
+
+/** The envelope contract: an object with finite times and version, a value (null when empty), JSON data only. */
+export function checkEnvelope(store: string, envelope: Envelope | undefined, label: string): void {
+  if (envelope === null || typeof envelope !== "object") {
+    throw new CtxError("CTX_INVALID_VALUE", `${store} store: ${label} has no envelope object.`, {
+      store,
+      label,
+    });
+  }
+  for (const field of ["eventTime", "writeTime", "schemaVersion"] as const) {
+    if (typeof envelope[field] !== "number" || !Number.isFinite(envelope[field])) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `${store} store: ${label} has ${field} ${String(envelope[field])}; it must be a finite number (epoch ms for times).`,
+        { store, label, [field]: envelope[field] },
+      );
+    }
+  }
+  if (envelope.value === undefined) {
+    throw new CtxError(
+      "CTX_INVALID_VALUE",
+      `${store} store: ${label} has value undefined; store null for an empty value (with empty: true).`,
+      { store, label },
+    );
+  }
+  const problem = jsonDataProblem(envelope, "envelope");
+  if (problem !== undefined) {
+    throw new CtxError("CTX_INVALID_VALUE", `${store} store: ${label}: ${problem}; nothing was written.`, {
+      store,
+      label,
+    });
+  }
+}
