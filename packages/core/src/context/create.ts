@@ -147,16 +147,31 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     };
   };
 
-  const canonical = (source: AnySource, key: unknown): { entity: Entity; key: string } => {
-    const entity = source.entity as Entity | undefined;
-    if (!entity) {
+  /** The record a write or append goes to, after checking the source may take it. */
+  const recordFor = (source: AnySource, key: unknown, operation: "write" | "append") => {
+    requireSource(source, operation);
+    const expected = operation === "write" ? "batch" : "stream";
+    if (source.tier !== expected) {
+      const hint =
+        operation === "write"
+          ? "only batch sources are written as values (use append for stream events)"
+          : "only stream sources take events (use write for batch values)";
       throw new CtxError(
         "CTX_INVALID_REQUEST",
-        `Source "${source.name}" has no entity, so it cannot be written per key.`,
-        { source: source.name },
+        `${operation}: source "${source.name}" is a ${source.tier} source; ${hint}.`,
+        {
+          source: source.name,
+        },
       );
     }
-    return { entity, key: entity.canonicalKey(key) };
+    const entity = source.entity as Entity;
+    const ttlMs = ttlByEntity.get(entity.name);
+    return {
+      entity: entity.name,
+      key: entity.canonicalKey(key),
+      field: sourceField(source),
+      ...(ttlMs === undefined ? {} : { ttlMs }),
+    };
   };
 
   const toValueWrite = (
@@ -164,53 +179,21 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     key: unknown,
     value: unknown,
     writeOptions: WriteOptions = {},
-  ): ValueWrite => {
-    requireSource(source, "write");
-    if (source.tier !== "batch") {
-      throw new CtxError(
-        "CTX_INVALID_REQUEST",
-        `write: source "${source.name}" is a ${source.tier} source; only batch sources are written as values${source.tier === "stream" ? " (use append for stream events)" : ""}.`,
-        { source: source.name },
-      );
-    }
-    const address = canonical(source, key);
-    const ttlMs = ttlByEntity.get(address.entity.name);
-    return {
-      entity: address.entity.name,
-      key: address.key,
-      field: sourceField(source),
-      envelope: toEnvelope(source, value, writeOptions),
-      ...(ttlMs === undefined ? {} : { ttlMs }),
-    };
-  };
+  ): ValueWrite => ({
+    ...recordFor(source, key, "write"),
+    envelope: toEnvelope(source, value, writeOptions),
+  });
 
   const toWindowAppend = (
     source: AnySource,
     key: unknown,
     event: unknown,
     appendOptions: AppendOptions = {},
-  ): WindowAppend => {
-    requireSource(source, "append");
-    if (source.tier !== "stream") {
-      throw new CtxError(
-        "CTX_INVALID_REQUEST",
-        `append: source "${source.name}" is a ${source.tier} source; only stream sources take events (use write for batch values).`,
-        {
-          source: source.name,
-        },
-      );
-    }
-    const address = canonical(source, key);
-    const ttlMs = ttlByEntity.get(address.entity.name);
-    return {
-      entity: address.entity.name,
-      key: address.key,
-      field: sourceField(source),
-      event: toEnvelope(source, event, appendOptions),
-      window: source.window,
-      ...(ttlMs === undefined ? {} : { ttlMs }),
-    };
-  };
+  ): WindowAppend => ({
+    ...recordFor(source, key, "append"),
+    event: toEnvelope(source, event, appendOptions),
+    window: (source as { window: number }).window,
+  });
 
   const store: ContextStore = {
     sources: compiled.sources,

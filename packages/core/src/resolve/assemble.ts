@@ -405,6 +405,21 @@ async function readOnline(
   });
 }
 
+/** True when the store answered with the expected kind of record; otherwise marks it invalid. */
+function recordOfKind<Kind extends "value" | "window">(
+  resolution: Resolution,
+  record: ReadResult,
+  kind: Kind,
+): record is Extract<ReadResult, { kind: Kind }> {
+  if (record.kind === kind) return true;
+  resolution.status = "invalid";
+  resolution.reason =
+    record.kind === "invalid"
+      ? record.reason
+      : `expected a ${kind} record, the store returned a ${record.kind}`;
+  return false;
+}
+
 function classifyValue(
   resolution: Resolution,
   record: ReadResult,
@@ -412,16 +427,7 @@ function classifyValue(
   validateOnRead: boolean,
 ): void {
   const { source } = resolution;
-  if (record.kind === "invalid") {
-    resolution.status = "invalid";
-    resolution.reason = record.reason;
-    return;
-  }
-  if (record.kind !== "value") {
-    resolution.status = "invalid";
-    resolution.reason = `expected a value record, the store returned a ${record.kind}`;
-    return;
-  }
+  if (!recordOfKind(resolution, record, "value")) return;
   const envelope = record.envelope;
   if (!envelope) {
     resolution.status = "missing";
@@ -457,16 +463,7 @@ function classifyWindow(
   validateOnRead: boolean,
 ): void {
   const { source } = resolution;
-  if (record.kind === "invalid") {
-    resolution.status = "invalid";
-    resolution.reason = record.reason;
-    return;
-  }
-  if (record.kind !== "window") {
-    resolution.status = "invalid";
-    resolution.reason = `expected a window record, the store returned a ${record.kind}`;
-    return;
-  }
+  if (!recordOfKind(resolution, record, "window")) return;
   const events: Envelope[] = [];
   let rejected = 0;
   for (const event of record.events) {
