@@ -22,7 +22,8 @@ if (!url) {
     });
   } else {
     console.warn(`\n${"!".repeat(100)}\n${message}\n${"!".repeat(100)}\n`);
-    describe.skip("VectorStore contract: qdrantStore (skipped: QDRANT_URL is not set)", () => {
+    // Reported as skipped (not passed) so the run shows the suite did not execute.
+    describe.skipIf(!url)("VectorStore contract: qdrantStore (skipped: QDRANT_URL is not set)", () => {
       it("runs against a real Qdrant", () => {});
     });
   }
