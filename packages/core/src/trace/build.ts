@@ -1,0 +1,131 @@
+// Builds the assembly trace from the resolutions and the packer's outcome.
+
+import type { AssembleRequest } from "../context/types.js";
+import type { Entity } from "../definitions/entity.js";
+import type { Tier } from "../definitions/source.js";
+import type { PackOutput } from "../pack/types.js";
+import type { RenderedBlockInfo } from "../resolve/blocks.js";
+import type { KeyInfo, Resolution } from "../resolve/resolution.js";
+import { isFactStatus } from "../resolve/resolution.js";
+import type { AssemblyTrace, SourceTrace } from "../trace/types.js";
+
+let assemblies = 0;
+
+export function buildTrace(input: {
+  ordered: readonly Resolution[];
+  packed: PackOutput;
+  rendered: Map<string, RenderedBlockInfo>;
+  keys: Map<string, KeyInfo>;
+  request: AssembleRequest;
+  query: string | undefined;
+  maxTokens: number;
+  deadlineMs: number;
+  now: number;
+  encoding: AssemblyTrace["encoding"];
+  phases: AssemblyTrace["phases"];
+  tokenizerCalls: number;
+  warnings: string[];
+}): AssemblyTrace {
+  const blocks = new Map(input.packed.blocks.map((block) => [block.source, block]));
+  const tierTokens: Record<Tier, number> = { batch: 0, stream: 0, realtime: 0, vector: 0 };
+  let included = 0;
+  let truncated = 0;
+  let dropped = 0;
+  let unavailable = 0;
+  const sources: SourceTrace[] = input.ordered.map((resolution) => {
+    const { source } = resolution;
+    const block = blocks.get(source.name);
+    const info = input.rendered.get(source.name);
+    if (!isFactStatus(resolution.status)) unavailable += 1;
+    if (block?.outcome === "included") included += 1;
+    if (block?.outcome === "truncated") truncated += 1;
+    if (block?.outcome === "dropped") dropped += 1;
+    if (block) tierTokens[source.tier] += block.tokens;
+    const entity = source.entity as Entity | undefined;
+    return {
+      source: source.name,
+      tier: source.tier,
+      section: source.section.title,
+      entity: entity?.name,
+      key: resolution.key,
+      status: resolution.status,
+      ...(resolution.reason === undefined ? {} : { reason: resolution.reason }),
+      latencyMs: round(resolution.latencyMs),
+      ...(resolution.eventTime === undefined
+        ? {}
+        : { eventTime: resolution.eventTime, ageMs: Math.max(0, input.now - resolution.eventTime) }),
+      rendered: info?.rendered ?? "none",
+      outcome: block ? block.outcome : "omitted",
+      ...(block?.reason === undefined ? omittedReason(resolution, info) : { outcomeReason: block.reason }),
+      tokens: block?.outcome === "dropped" ? 0 : (block?.tokens ?? 0),
+      candidateTokens: block?.candidateTokens ?? info?.candidateTokens ?? 0,
+      ...(resolution.scores === undefined ? {} : { scores: resolution.scores }),
+      ...(resolution.shared ? { shared: true } : {}),
+    };
+  });
+  const contentTokens = tierTokens.batch + tierTokens.stream + tierTokens.realtime + tierTokens.vector;
+  const share = (tier: Tier) => (contentTokens === 0 ? 0 : round(tierTokens[tier] / contentTokens, 4));
+  assemblies += 1;
+  return {
+    id: `asm-${input.now.toString(36)}-${assemblies.toString(36)}`,
+    at: input.now,
+    encoding: input.encoding,
+    keys: Object.fromEntries([...input.keys].map(([name, key]) => [name, key.canonical])),
+    query: input.query,
+    budget: { maxTokens: input.maxTokens },
+    deadlineMs: input.deadlineMs,
+    sources,
+    sections: input.packed.sections.map((section) => ({
+      title: section.title,
+      tokens: section.tokens,
+      sources: section.sources,
+    })),
+    totals: {
+      tokens: input.packed.tokens,
+      budget: input.maxTokens,
+      included,
+      truncated,
+      dropped,
+      unavailable,
+      tokenizerCalls: input.tokenizerCalls,
+    },
+    phases: {
+      validateMs: round(input.phases.validateMs),
+      onlineReadMs: round(input.phases.onlineReadMs),
+      realtimeMs: round(input.phases.realtimeMs),
+      vectorMs: round(input.phases.vectorMs),
+      packMs: round(input.phases.packMs),
+      totalMs: round(input.phases.totalMs),
+    },
+    tierShare: {
+      batch: share("batch"),
+      stream: share("stream"),
+      realtime: share("realtime"),
+      vector: share("vector"),
+    },
+    warnings: input.warnings,
+  };
+}
+
+function omittedReason(
+  resolution: Resolution,
+  info: RenderedBlockInfo | undefined,
+): { outcomeReason?: string } {
+  if (info?.rendered === "value" && info.candidateTokens === 0)
+    return { outcomeReason: "the value rendered to no text" };
+  if (isFactStatus(resolution.status)) return {};
+  return {
+    outcomeReason: `status ${resolution.status} under the "${resolution.source.onUnavailable}" policy`,
+  };
+}
+
+function _sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
+
+function round(value: number, digits = 3): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
