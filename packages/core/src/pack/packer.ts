@@ -15,9 +15,8 @@
 // The output is then written section by section, from the most stable tier to the most volatile.
 import { CtxError } from "../errors.js";
 import { escapeLine, normalizeLines } from "../render/normalize.js";
-import { cachedCount } from "../tokenize/cache.js";
-import { hasQuadraticRun, utf8Length } from "../tokenize/tiktoken.js";
-import type { Tokenizer } from "../tokenize/types.js";
+import { CountingTokenizer } from "./counting-tokenizer.js";
+import { cutLine, type LinePiece, TEXT_MARKER } from "./cut-line.js";
 import type {
   BlockOutcome,
   PackBlock,
@@ -27,58 +26,6 @@ import type {
   PackOutput,
   PackSection,
 } from "./types.js";
-
-/** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
-const MAX_CACHED_CUTS = 256;
-// Keys hold whole strings, so longer lines are not cached.
-const MAX_CUT_LINE_LENGTH = 8_000;
-const textCuts = new Map<string, LinePiece | null>();
-
-const TEXT_MARKER = "[… truncated]";
-
-/** Characters per token beyond which a text cut stops looking (o200k/cl100k tokens are far shorter). */
-const CHARACTERS_PER_TOKEN_BOUND = 32;
-
-interface LinePiece {
-  readonly text: string;
-  readonly tokens: number;
-}
-
-/** One pack() call's access to the tokenizer, counting real invocations. */
-class CountingTokenizer {
-  calls = 0;
-  constructor(readonly tokenizer: Tokenizer) {}
-
-  count(text: string): number {
-    this.calls++;
-    return this.tokenizer.count(text);
-  }
-
-  encode(text: string): number[] {
-    this.calls++;
-    return this.tokenizer.encode(text);
-  }
-
-  decode(tokens: readonly number[]): string {
-    this.calls++;
-    return this.tokenizer.decode(tokens);
-  }
-
-  /** Tokens of a generated prompt line (`line` without its "\n"), memoised per encoding. */
-  countLine(line: string): number {
-    return cachedCount(this.tokenizer, `${line}\n`, () => {
-      this.calls++;
-    });
-  }
-}
-
-function remember<Value>(cache: Map<string, Value>, key: string, value: Value, limit: number): void {
-  if (cache.size >= limit) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
-  cache.set(key, value);
-}
 
 interface SectionState {
   readonly index: number;
@@ -542,130 +489,6 @@ function truncateText(
     keptLines: wholeLines + (piece ? 1 : 0),
     reason,
   };
-}
-
-/** The longest part of `line` (from the `keep` end) whose line costs at most `allowance` tokens. */
-function cutLine(
-  line: string,
-  allowance: number,
-  keep: "head" | "tail",
-  tokenizer: CountingTokenizer,
-): LinePiece | undefined {
-  if (allowance <= 0) return undefined;
-  const key = `${tokenizer.tokenizer.encoding}\u0000${keep}\u0000${allowance}\u0000${line}`;
-  const cached = textCuts.get(key);
-  if (cached !== undefined) return cached ?? undefined;
-  const piece = bySentences(line, allowance, keep, tokenizer) ?? byTokens(line, allowance, keep, tokenizer);
-  if (line.length <= MAX_CUT_LINE_LENGTH) remember(textCuts, key, piece ?? null, MAX_CACHED_CUTS);
-  return piece;
-}
-
-/**
- * Sentence ends: . ! ? (with closing quotes/brackets) followed by whitespace, or the CJK full-width
- * 。！？ (with closing brackets), which need no space after them.
- */
-const SENTENCE_END = /([.!?]+["'”’)\]]*)\s+|[。！？]+[」』”’）)]*/gu;
-
-function bySentences(
-  line: string,
-  allowance: number,
-  keep: "head" | "tail",
-  tokenizer: CountingTokenizer,
-): LinePiece | undefined {
-  const pieces: string[] = [];
-  for (const match of line.matchAll(SENTENCE_END)) {
-    const sentenceEnd = match.index + (match[1] ?? match[0]).length;
-    const nextStart = match.index + match[0].length;
-    const piece =
-      keep === "head" ? line.slice(0, sentenceEnd) : escapeLine(line.slice(nextStart).trimStart());
-    if (piece.trim().length === 0 || piece.length >= line.length) continue;
-    // Far longer than the allowance could hold: not worth tokenizing (that can be slow on huge lines).
-    if (piece.length > allowance * CHARACTERS_PER_TOKEN_BOUND) continue;
-    pieces.push(piece);
-  }
-  if (keep === "tail") pieces.reverse();
-  // pieces are now shortest first; token counts grow with length, so binary search for the longest
-  // fitting one (every accepted piece was counted, so a non-monotone step can only cost length).
-  let low = 0;
-  let high = pieces.length - 1;
-  let best: LinePiece | undefined;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const text = pieces[middle] as string;
-    const tokens = tokenizer.count(`${text}\n`);
-    if (tokens <= allowance) {
-      best = { text, tokens };
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best;
-}
-
-function byTokens(
-  line: string,
-  allowance: number,
-  keep: "head" | "tail",
-  tokenizer: CountingTokenizer,
-): LinePiece | undefined {
-  // Only the kept end matters: tokenize a window of it, widened until it holds more tokens than the
-  // allowance, so a huge line costs about what its kept part costs (BPE is slow on long runs).
-  if (hasQuadraticRun(line)) return byBytes(line, allowance, keep, tokenizer);
-  let windowLength = 0;
-  let tokens: number[] = [];
-  do {
-    windowLength = Math.min(line.length, Math.max(windowLength, allowance) * 4);
-    tokens = tokenizer.encode(
-      keep === "head" ? line.slice(0, windowLength) : line.slice(line.length - windowLength),
-    );
-  } while (tokens.length <= allowance && windowLength < line.length);
-  let take = Math.min(windowLength < line.length ? tokens.length : tokens.length - 1, allowance - 1);
-  while (take > 0) {
-    const decoded = tokenizer.decode(
-      keep === "head" ? tokens.slice(0, take) : tokens.slice(tokens.length - take),
-    );
-    // A cut inside a multi-byte character decodes to U+FFFD: it is then not part of the line, so step back.
-    const intact = keep === "head" ? line.startsWith(decoded) : line.endsWith(decoded);
-    if (!intact) {
-      take--;
-      continue;
-    }
-    const text = keep === "head" ? decoded.trimEnd() : escapeLine(decoded.trimStart());
-    if (text.length === 0) return undefined;
-    const counted = tokenizer.count(`${text}\n`);
-    if (counted <= allowance) return { text, tokens: counted };
-    take -= Math.max(1, counted - allowance);
-  }
-  return undefined;
-}
-
-/**
- * Cut for lines with a run exact BPE would be quadratic on: keep at most `allowance - 1` UTF-8 bytes
- * (every token is at least one byte, so the kept text plus "\n" cannot exceed the allowance).
- */
-function byBytes(
-  line: string,
-  allowance: number,
-  keep: "head" | "tail",
-  tokenizer: CountingTokenizer,
-): LinePiece | undefined {
-  const characters = Array.from(line);
-  const kept: string[] = [];
-  let bytes = 0;
-  for (let index = 0; index < characters.length; index++) {
-    const character = characters[keep === "head" ? index : characters.length - 1 - index] as string;
-    const size = utf8Length(character);
-    if (bytes + size > allowance - 1) break;
-    bytes += size;
-    kept.push(character);
-  }
-  if (keep === "tail") kept.reverse();
-  const joined = kept.join("");
-  const text = keep === "head" ? joined.trimEnd() : escapeLine(joined.trimStart());
-  if (text.trim().length === 0) return undefined;
-  const counted = tokenizer.count(`${text}\n`);
-  return counted <= allowance ? { text, tokens: counted } : undefined;
 }
 
 function write(
