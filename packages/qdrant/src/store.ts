@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import {
   CtxError,
+  checkVectorRecord,
   type Embedder,
   type VectorHit,
   type VectorQuery,
@@ -327,35 +328,8 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
   }
 
   function toPoint(record: VectorRecord) {
-    const where = `${name}: record ${JSON.stringify(record?.id)}`;
-    if (!record || typeof record.id !== "string" || record.id.length === 0)
-      throw new CtxError("CTX_INVALID_VALUE", `${name}: every record needs a non-empty string \`id\`.`);
-    if (typeof record.documentId !== "string" || record.documentId.length === 0)
-      throw new CtxError("CTX_INVALID_VALUE", `${where} needs a non-empty \`documentId\`.`);
-    if (!Number.isInteger(record.chunkIndex) || record.chunkIndex < 0)
-      throw new CtxError("CTX_INVALID_VALUE", `${where}: \`chunkIndex\` must be a non-negative integer.`);
-    if (typeof record.text !== "string")
-      throw new CtxError("CTX_INVALID_VALUE", `${where}: \`text\` must be a string.`);
-    for (const field of ["tenant", "source", "entityKey", "title", "url"] as const) {
-      if (record[field] !== undefined && typeof record[field] !== "string") {
-        throw new CtxError("CTX_INVALID_VALUE", `${where}: \`${field}\` must be a string when given.`, {
-          id: record.id,
-          field,
-        });
-      }
-    }
-    for (const [field, value] of Object.entries(record.metadata ?? {})) {
-      if (!["string", "number", "boolean"].includes(typeof value)) {
-        throw new CtxError(
-          "CTX_INVALID_VALUE",
-          `${where}: metadata.${field} must be a string, number or boolean; got ${typeof value}.`,
-          {
-            id: record.id,
-            field,
-          },
-        );
-      }
-    }
+    checkVectorRecord(record, name);
+    const where = `${name}: record ${JSON.stringify(record.id)}`;
     requireTenant(record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
     const vector = checkVector(record.vector, where, { id: record.id });
     const payload: Payload = {
