@@ -1,7 +1,14 @@
 // The quickstart's promises, asserted: the loyalty timeout reads as unknown (never "no loyalty
 // status"), a new customer's empty history is a fact, and the prompt stays within its budget.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SCENARIOS } from "../src/scenarios.js";
 import { createShopContext, type ShopContext } from "../src/shop.js";
+
+function scenario(index: number) {
+  const found = SCENARIOS[index];
+  if (!found) throw new Error(`no scenario ${index}`);
+  return found.request;
+}
 
 let shop: ShopContext;
 beforeAll(async () => {
@@ -12,15 +19,7 @@ afterAll(() => shop.ctx.close());
 
 describe("quickstart shop", () => {
   it("(a) returning customer: everything known is there; the timed-out loyalty lookup is unknown, not absent", async () => {
-    const result = await shop.ctx.assemble({
-      keys: {
-        user: { userId: "ana" },
-        session: { sessionId: "s-ana-1" },
-        product: { productId: "trail-runner-x" },
-      },
-      query: "Do you have the Trail Runner X in my size, and can I return it if it is too narrow?",
-      budget: { maxTokens: 600 },
-    });
+    const result = await shop.ctx.assemble(scenario(0));
     const status = Object.fromEntries(result.trace.sources.map((source) => [source.source, source.status]));
     expect(status).toEqual({
       customer_profile: "ok",
@@ -45,15 +44,7 @@ describe("quickstart shop", () => {
   });
 
   it("(b) new customer: empty history and an empty session are stated as facts", async () => {
-    const result = await shop.ctx.assemble({
-      keys: {
-        user: { userId: "new-visitor" },
-        session: { sessionId: "s-new-1" },
-        product: { productId: "summit-gtx" },
-      },
-      query: "How do I pick the right size for waterproof trail shoes?",
-      budget: { maxTokens: 600 },
-    });
+    const result = await shop.ctx.assemble(scenario(1));
     expect(result.values.customer_profile?.status).toBe("empty");
     expect(result.values.order_history?.status).toBe("empty");
     expect(result.values.session_activity?.status).toBe("empty");
