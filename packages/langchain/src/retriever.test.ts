@@ -265,7 +265,7 @@ describe("contextItems", () => {
               throw error;
             });
           if (!result) return;
-          const items = contextItems(result, fixture.store.tokenizer);
+          const items = contextItems(result);
           const rebuilt = result.sections
             .map((section) => {
               const body = items
@@ -284,17 +284,12 @@ describe("contextItems", () => {
     );
   });
 
-  it("refuses to guess when the packed layout does not add up (mismatched core version)", async () => {
+  it("refuses a result without per-source blocks (an older core) instead of guessing", async () => {
     const result = await fixture.store.assemble({ keys: ada, query: "refund", budget: { maxTokens: 400 } });
-    const skewed = {
+    const older = {
       ...result,
-      trace: {
-        ...result.trace,
-        sources: result.trace.sources.map((source) =>
-          source.source === "ticket_history" ? { ...source, tokens: source.tokens + 3 } : source,
-        ),
-      },
-    };
-    expect(() => contextItems(skewed, fixture.store.tokenizer)).toThrow(/versions do not match/);
+      sections: result.sections.map(({ blocks: _blocks, ...section }) => section),
+    } as unknown as typeof result;
+    expect(() => contextItems(older)).toThrow(/install the same version/);
   });
 });

@@ -149,9 +149,7 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
     });
     const result = await this.store.assemble(request);
     if (runManager) await emitTrace(result.trace, { callbacks: runManager.getChild() });
-    return contextItems(result, this.store.tokenizer).flatMap((item) =>
-      documentsFor(item, result, this.store.tokenizer),
-    );
+    return contextItems(result).flatMap((item) => documentsFor(item, result, this.store.tokenizer));
   }
 }
 

@@ -506,10 +506,14 @@ function write(
     if (included.length === 0) continue;
     let text = `${section.heading}\n`;
     let tokens = section.headingTokens;
+    const sectionBlocks: { source: string; text: string; tokens: number }[] = [];
     for (const candidate of included) {
       const placement = candidate.placement as Placement;
-      for (const line of placement.lines) text += `${line}\n`;
+      let blockText = "";
+      for (const line of placement.lines) blockText += `${line}\n`;
+      text += blockText;
       tokens += placement.tokens;
+      sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: placement.tokens });
     }
     parts.push(text);
     totalTokens += tokens;
@@ -518,6 +522,7 @@ function write(
       text,
       tokens,
       sources: included.map((candidate) => candidate.block.source),
+      blocks: sectionBlocks,
     });
   }
   const blocks: PackedBlock[] = candidates.map((candidate) => {

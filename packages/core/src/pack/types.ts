@@ -66,6 +66,8 @@ export interface PackedSection {
   readonly text: string;
   readonly tokens: number;
   readonly sources: readonly string[];
+  /** Each source's part of `text`, in order (its lines, markers and labels, without the heading). */
+  readonly blocks: ReadonlyArray<{ readonly source: string; readonly text: string; readonly tokens: number }>;
 }
 
 export interface PackOutput {

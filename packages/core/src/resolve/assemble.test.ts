@@ -505,6 +505,16 @@ describe("packing and trace", () => {
       result.trace.tierShare.batch + result.trace.tierShare.stream + result.trace.tierShare.realtime,
     ).toBeCloseTo(1, 3);
     expect(result.trace.phases.totalMs).toBeGreaterThanOrEqual(0);
+    // Each section reports its sources' parts: heading + parts rebuild the text, counts add up.
+    for (const packed of result.sections) {
+      expect(`## ${packed.title}\n${packed.blocks.map((block) => block.text).join("")}`).toBe(packed.text);
+      for (const block of packed.blocks) expect(ctx.tokenizer.count(block.text)).toBe(block.tokens);
+    }
+    expect(result.sections.map((packed) => packed.blocks.map((block) => block.source))).toEqual([
+      ["profile"],
+      ["activity"],
+      ["loyalty"],
+    ]);
   });
 
   it("never exceeds the budget and says what was truncated or dropped", async () => {
