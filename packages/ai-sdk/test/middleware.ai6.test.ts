@@ -11,7 +11,7 @@ import { MockLanguageModelV3 } from "ai-v6/test";
 import { describe, expect, it } from "vitest";
 import { contextMiddleware } from "../src/index.js";
 import { createShop } from "./fixture.js";
-import { runMiddlewareSuite } from "./middleware-suite.js";
+import { runMiddlewareSuite } from "./middleware-suite/index.js";
 import { echoSettings, type MockModel, type SdkUnderTest } from "./sdk.js";
 
 const ai6: SdkUnderTest = {

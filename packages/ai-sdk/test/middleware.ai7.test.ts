@@ -12,7 +12,7 @@ import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { contextMiddleware } from "../src/index.js";
 import { createShop } from "./fixture.js";
-import { runMiddlewareSuite } from "./middleware-suite.js";
+import { runMiddlewareSuite } from "./middleware-suite/index.js";
 import { type CallOptions, echoSettings, type MockModel, type SdkUnderTest } from "./sdk.js";
 
 // ai@7 calls the prompt's system text `instructions`; the suite says `system`.

@@ -1,0 +1,113 @@
+// The assembly trace in providerMetadata: on generateText and streamText results, on the model-level
+// stream's finish part, and one per call when calls run concurrently.
+
+import { describe, expect, it } from "vitest";
+import { contextTrace } from "../../src/index.js";
+import { BUDGET, type MiddlewareSuite, QUESTION } from "./harness.js";
+
+export function describeTrace(suite: MiddlewareSuite): void {
+  const { sdk, expected, providerOptions, wrapped } = suite;
+
+  describe("trace", () => {
+    it("generateText: providerMetadata.ctxstore carries the assembly trace, next to the provider's own metadata", async () => {
+      const { model } = wrapped();
+      const result = await sdk.generateText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 });
+      const metadata = result.providerMetadata;
+      expect(metadata?.mock).toEqual({ echoed: true });
+      const assembly = contextTrace(metadata);
+      expect(assembly).toBeDefined();
+      expect(assembly?.budget).toEqual(BUDGET);
+      expect(assembly?.keys).toEqual({
+        user: "userId=ana",
+        session: "sessionId=s1",
+        product: "productId=trail-runner-x",
+      });
+      expect(assembly?.totals.tokens).toBe(expected.tokens);
+      expect(
+        Object.fromEntries(assembly?.sources.map((source) => [source.source, source.status]) ?? []),
+      ).toEqual({
+        customer_profile: "ok",
+        session_activity: "ok",
+        live_stock: "ok",
+        loyalty_status: "timeout",
+      });
+      // Plain JSON, as provider metadata must be.
+      expect(JSON.parse(JSON.stringify(metadata?.ctxstore))).toEqual(metadata?.ctxstore);
+    });
+
+    it("streamText: the trace is on the finish part and in the result's providerMetadata", async () => {
+      const { model } = wrapped();
+      const result = sdk.streamText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 });
+      const finishing: Array<Record<string, unknown>> = [];
+      for await (const part of result.parts) {
+        if (part.type === "finish-step" || part.type === "finish") finishing.push(part);
+      }
+      const metadata = await result.providerMetadata;
+      expect(metadata?.mock).toEqual({ echoed: true });
+      expect(contextTrace(metadata)?.totals.tokens).toBe(expected.tokens);
+      const step = finishing.find((part) => part.type === "finish-step") as
+        | { providerMetadata?: Record<string, unknown> }
+        | undefined;
+      expect(contextTrace(step?.providerMetadata)?.id).toBe(contextTrace(metadata)?.id);
+    });
+
+    it("the model-level stream: the finish part carries providerMetadata.ctxstore", async () => {
+      const { model } = wrapped();
+      const languageModel = model as {
+        doStream(params: unknown): PromiseLike<{
+          stream: ReadableStream<{ type: string; providerMetadata?: Record<string, unknown> }>;
+        }>;
+      };
+      const { stream } = await languageModel.doStream({
+        prompt: [{ role: "user", content: [{ type: "text", text: QUESTION }] }],
+        providerOptions,
+      });
+      const parts: Array<{ type: string; providerMetadata?: Record<string, unknown> }> = [];
+      for await (const part of stream as unknown as AsyncIterable<{
+        type: string;
+        providerMetadata?: Record<string, unknown>;
+      }>)
+        parts.push(part);
+      expect(parts.map((part) => part.type)).toEqual([
+        "stream-start",
+        "text-start",
+        "text-delta",
+        "text-end",
+        "finish",
+      ]);
+      const finish = parts.at(-1);
+      expect(finish?.providerMetadata?.mock).toEqual({ echoed: true });
+      expect(contextTrace(finish?.providerMetadata)?.sources).toHaveLength(4);
+      expect(parts.slice(0, -1).every((part) => part.providerMetadata === undefined)).toBe(true);
+    });
+
+    it("concurrent calls each get their own context and trace", async () => {
+      const { ctx } = suite;
+      const { mock, model } = wrapped();
+      await ctx.write(
+        (await import("../fixture.js")).profile,
+        { userId: "ben" },
+        { name: "Ben Okafor", summary: "Road runner, EU 44." },
+        { eventTime: Date.parse("2026-11-21T11:00:00Z") },
+      );
+      const people = ["ana", "ben", "ana", "ben"];
+      const results = await Promise.all(
+        people.map((userId) =>
+          sdk.generateText({
+            model,
+            prompt: `${QUESTION} (${userId})`,
+            providerOptions: { ctxstore: { keys: { user: { userId } } } },
+            maxRetries: 0,
+          }),
+        ),
+      );
+      results.forEach((result, index) => {
+        const userId = people[index];
+        expect(contextTrace(result.providerMetadata)?.keys).toEqual({ user: `userId=${userId}` });
+        expect(result.text).toContain(userId === "ana" ? "Ana Lima" : "Ben Okafor");
+        expect(result.text).not.toContain(userId === "ana" ? "Ben Okafor" : "Ana Lima");
+      });
+      expect(mock.doGenerateCalls).toHaveLength(4);
+    });
+  });
+}
