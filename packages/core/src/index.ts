@@ -70,7 +70,14 @@ export type {
   PackSection,
 } from "./pack/types.js";
 export { escapeLine, normalizeItem, normalizeLines } from "./render/normalize.js";
-export { checkEnvelope, checkRecordAddress, checkRequestArray, checkTtl } from "./stores/checks.js";
+export {
+  checkEnvelope,
+  checkReadBatch,
+  checkReadRequest,
+  checkRecordAddress,
+  checkRequestArray,
+  checkTtl,
+} from "./stores/checks.js";
 export { freezeCheckedJson, frozenJsonCopy, jsonDataProblem } from "./stores/json-data.js";
 // Implementations owned by separate modules (each adds its exports below this line).
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";

@@ -6,6 +6,8 @@ import {
   type AppendOutcome,
   CtxError,
   checkEnvelope,
+  checkReadBatch,
+  checkReadRequest,
   checkRecordAddress,
   checkRequestArray,
   checkTtl,
@@ -250,23 +252,10 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     layout,
 
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
-      if (batch === null || typeof batch !== "object" || !Array.isArray(batch.records)) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          "redis store: read() takes { records: ReadRequest[], watermarks?: string[] }.",
-          { store: "redis" },
-        );
-      }
+      checkReadBatch(STORE, batch);
       const hashes = new Map<string, string[]>();
       const locations = batch.records.map((request, index) => {
-        if (request === undefined || (request.kind !== "value" && request.kind !== "window")) {
-          throw new CtxError(
-            "CTX_INVALID_REQUEST",
-            `redis store: read request #${index} has kind ${JSON.stringify(request?.kind)}; use "value" (batch) or "window" (stream).`,
-            { store: "redis", index },
-          );
-        }
-        checkRecordAddress(STORE, request, `read request #${index}`);
+        checkReadRequest(STORE, request, index);
         const key = layout.entityKey(request.entity, request.key);
         let fields = hashes.get(key);
         if (fields === undefined) {

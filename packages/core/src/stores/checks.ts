@@ -3,7 +3,7 @@
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { jsonDataProblem } from "./json-data.js";
-import type { RecordAddress } from "./types.js";
+import type { OnlineReadBatch, ReadRequest, RecordAddress } from "./types.js";
 
 /** `store` names the implementation in messages ("memory", "redis"). */
 export function checkRequestArray(store: string, items: unknown, operation: string, itemType: string): void {
@@ -73,4 +73,31 @@ export function checkEnvelope(store: string, envelope: Envelope | undefined, lab
       label,
     });
   }
+}
+
+/** A read batch: `{ records: ReadRequest[], watermarks?: string[] }`. */
+export function checkReadBatch(store: string, batch: OnlineReadBatch): void {
+  if (batch === null || typeof batch !== "object" || !Array.isArray(batch.records)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: read() takes { records: ReadRequest[], watermarks?: string[] }.`,
+      { store },
+    );
+  }
+}
+
+/** One read request: an address plus kind "value" (batch) or "window" (stream). */
+export function checkReadRequest(
+  store: string,
+  request: ReadRequest | undefined,
+  index: number,
+): asserts request is ReadRequest {
+  if (request === undefined || (request.kind !== "value" && request.kind !== "window")) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: read request #${index} has kind ${JSON.stringify(request?.kind)}; use "value" (batch) or "window" (stream).`,
+      { store, index },
+    );
+  }
+  checkRecordAddress(store, request, `read request #${index}`);
 }

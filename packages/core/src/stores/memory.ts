@@ -13,7 +13,14 @@
 // memory stays bounded with no timer keeping the process alive.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
-import { checkEnvelope, checkRecordAddress, checkRequestArray, checkTtl } from "./checks.js";
+import {
+  checkEnvelope,
+  checkReadBatch,
+  checkReadRequest,
+  checkRecordAddress,
+  checkRequestArray,
+  checkTtl,
+} from "./checks.js";
 import { freezeCheckedJson } from "./json-data.js";
 import type {
   AppendOutcome,
@@ -127,25 +134,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
       ensureOpen("read");
       readOptions?.signal?.throwIfAborted();
-      if (batch === null || typeof batch !== "object" || !Array.isArray(batch.records)) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          "memory store: read() takes { records: ReadRequest[], watermarks?: string[] }.",
-          { store: "memory" },
-        );
-      }
+      checkReadBatch(STORE, batch);
       const at = now();
       const results: ReadResult[] = new Array(batch.records.length);
       for (let index = 0; index < batch.records.length; index++) {
         const request = batch.records[index];
-        if (request === undefined || (request.kind !== "value" && request.kind !== "window")) {
-          throw new CtxError(
-            "CTX_INVALID_REQUEST",
-            `memory store: read request #${index} has kind ${JSON.stringify(request?.kind)}; use "value" (batch) or "window" (stream).`,
-            { store: "memory", index },
-          );
-        }
-        checkRecordAddress(STORE, request, `read request #${index}`);
+        checkReadRequest(STORE, request, index);
         const stored = liveEntity(entityKeyOf(request), at)?.fields.get(request.field);
         results[index] = toReadResult(request.kind, stored);
       }
