@@ -308,6 +308,32 @@ describe("realtime resolvers", () => {
     expect([first.trace.sources[0]?.shared, second.trace.sources[0]?.shared].filter(Boolean)).toHaveLength(1);
   });
 
+  it("a caller's abort rejects with its reason, promptly, and aborts the lookups", async () => {
+    let lookupAborted = false;
+    const ctx = await contextWith([
+      realtimeSource(
+        "loyalty",
+        (_key, { signal }) => {
+          signal.addEventListener("abort", () => {
+            lookupAborted = true;
+          });
+          return new Promise(() => {});
+        },
+        { timeout: "5s" },
+      ),
+    ]);
+    const controller = new AbortController();
+    const started = performance.now();
+    const pending = ctx.assemble({ keys, budget, deadline: "5s", signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("client went away")), 10);
+    await expect(pending).rejects.toThrow("client went away");
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(lookupAborted).toBe(true);
+    await expect(ctx.assemble({ keys, budget, signal: controller.signal })).rejects.toThrow(
+      "client went away",
+    );
+  });
+
   it("warns when one request plans more than two realtime lookups", async () => {
     const sources = ["a", "b", "c"].map((name) =>
       realtimeSource(`live_${name}`, async () => ({ tier: name }), { section: `Live ${name}` }),

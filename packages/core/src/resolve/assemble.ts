@@ -63,6 +63,9 @@ export async function assembleWith(
     tokenizerCalls += 1;
   };
 
+  // A caller that aborts does not want the result: reject with its reason (standard AbortSignal
+  // behaviour) instead of returning values marked as timed out.
+  request.signal?.throwIfAborted();
   const controller = new AbortController();
   const deadlineTimer = setTimeout(
     () => controller.abort(new Error(`request deadline of ${deadlineMs}ms reached`)),
@@ -151,6 +154,7 @@ export async function assembleWith(
       }),
     );
     await Promise.all([readDone, realtimeDone, vectorDone]);
+    request.signal?.throwIfAborted();
 
     // Realtime values are rendered per request by nature; batch/stream values should carry counts
     // from write time, so tokenizing one here is worth a warning (written elsewhere, other encoding).
