@@ -203,6 +203,29 @@ describe("stream windows", () => {
     expect(result.text).toContain("confirmed");
   });
 
+  it("events a foreign writer stored badly are left out and said so; all bad is invalid, never empty", async () => {
+    const online = memoryStore();
+    const ctx = await contextWith([activity], online);
+    await ctx.append(activity, { sessionId: "s1" }, { action: "viewed" }, { eventTime: NOW - 2_000 });
+    const field = sourceField(activity);
+    const bad = {
+      value: { action: 42 },
+      eventTime: NOW - 1_000,
+      writeTime: NOW,
+      schemaVersion: 1,
+      eventId: "bad-1",
+    };
+    await online.append([{ entity: "session", key: "sessionId=s1", field, event: bad, window: 3 }]);
+    const partial = await ctx.assemble({ keys, budget });
+    expect(partial.values.activity?.status).toBe("ok");
+    expect(partial.values.activity?.reason).toBe("1 stored event(s) failed validation and were left out");
+    expect(partial.text).toBe("## Recent activity\n- viewed\n");
+    await online.append([{ entity: "session", key: "sessionId=s2", field, event: bad, window: 3 }]);
+    const allBad = await ctx.assemble({ keys: { session: { sessionId: "s2" } }, budget });
+    expect(allBad.values.activity?.status).toBe("invalid");
+    expect(allBad.text).not.toContain("confirmed");
+  });
+
   it("a stalled pipeline makes the window stale, the empty window included", async () => {
     const ctx = await contextWith([activity]);
     await ctx.heartbeat(activity, NOW - 3_600_000);
