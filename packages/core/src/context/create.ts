@@ -100,10 +100,18 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
           },
         );
       }
+      const reason = value.reason;
+      if (reason !== undefined && typeof reason !== "string") {
+        throw new CtxError(
+          "CTX_INVALID_VALUE",
+          `empty() for source "${source.name}" has a ${typeof reason} reason; pass a string or nothing.`,
+          { source: source.name },
+        );
+      }
       return {
         value: null,
         empty: true,
-        ...(value.reason === undefined ? {} : { emptyReason: value.reason }),
+        ...(reason === undefined ? {} : { emptyReason: reason }),
         eventTime: eventTime ?? now,
         writeTime,
         schemaVersion: source.version,
@@ -120,8 +128,8 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     // Frozen JSON copy: rejects what a store could not keep unchanged, and stops later mutation of
     // the caller's object from changing what was rendered and counted.
     const data = frozenJsonCopy(parsed.data, "value", `write to source "${source.name}"`);
-    const size = byteLength(data);
-    if (size > maxValueBytes) {
+    const size = jsonBytesOver(data, maxValueBytes);
+    if (size !== undefined) {
       throw new CtxError(
         "CTX_VALUE_TOO_LARGE",
         `Value for source "${source.name}" is ${size} bytes, over the ${maxValueBytes}-byte limit; nothing was written. Summarise it, or raise maxValueBytes in createContextStore.`,
@@ -431,8 +439,15 @@ function entityTtls(sources: ReadonlyMap<string, AnySource>): Map<string, number
 
 const UTF8 = new TextEncoder();
 
-function byteLength(value: unknown): number {
-  return UTF8.encode(JSON.stringify(value) ?? "").length;
+/**
+ * The value's UTF-8 size as JSON when it is over `limit`, else undefined. Skips the encoding when 3
+ * bytes per UTF-16 unit would fit anyway (the usual case; this runs for every value written).
+ */
+function jsonBytesOver(value: unknown, limit: number): number | undefined {
+  const json = JSON.stringify(value) ?? "";
+  if (json.length * 3 <= limit) return undefined;
+  const bytes = UTF8.encode(json).length;
+  return bytes > limit ? bytes : undefined;
 }
 
 /** Content hash (cyrb53) of event time + event: a replayed event gets the same id, so it is deduped. */

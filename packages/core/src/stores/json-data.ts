@@ -6,7 +6,9 @@ import { CtxError } from "../errors.js";
 
 /** Why `value` is not plain JSON data (what a JSON round trip would silently change), or undefined. */
 export function jsonDataProblem(value: unknown, path: string): string | undefined {
-  return problemIn(value, path, new Set());
+  const trail: Array<string | number> = [];
+  const problem = problemIn(value, trail, new Set());
+  return problem === undefined ? undefined : problem(pathOf(path, trail));
 }
 
 /** A deep-frozen copy of `value` as plain JSON data; throws CTX_INVALID_VALUE naming the path. */
@@ -21,7 +23,16 @@ export function frozenJsonCopy(value: unknown, path: string, context: string): u
   return freezeCheckedJson(value);
 }
 
-function problemIn(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+/** The problem as a function of the offending path, which is only spelled out when there is one. */
+type Problem = (path: string) => string;
+
+// The walk keeps the path as a trail of segments and builds the string only for a problem: every
+// value written goes through here, and most have none.
+function problemIn(
+  value: unknown,
+  trail: Array<string | number>,
+  ancestors: Set<object>,
+): Problem | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -29,30 +40,37 @@ function problemIn(value: unknown, path: string, ancestors: Set<object>): string
     case "number":
       return Number.isFinite(value)
         ? undefined
-        : `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
+        : (path) => `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
     case "object": {
       if (value === null) return undefined;
-      if (ancestors.has(value)) return `${path} is a circular reference`;
+      if (ancestors.has(value)) return (path) => `${path} is a circular reference`;
       ancestors.add(value);
       try {
         if (Array.isArray(value)) {
           for (let index = 0; index < value.length; index++) {
             const item: unknown = value[index];
-            if (item === undefined) return `${path}[${index}] is undefined (use null in arrays)`;
-            const problem = problemIn(item, `${path}[${index}]`, ancestors);
+            trail.push(index);
+            if (item === undefined) return (path) => `${path} is undefined (use null in arrays)`;
+            const problem = problemIn(item, trail, ancestors);
             if (problem !== undefined) return problem;
+            trail.pop();
           }
           return undefined;
         }
         const prototype: unknown = Object.getPrototypeOf(value);
         if (prototype !== Object.prototype && prototype !== null) {
           const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-          return `${path} is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`;
+          return (path) =>
+            `${path} is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`;
         }
-        for (const [name, field] of Object.entries(value)) {
+        for (const name in value) {
+          if (!Object.hasOwn(value, name)) continue;
+          const field: unknown = (value as Record<string, unknown>)[name];
           if (field === undefined) continue;
-          const problem = problemIn(field, `${path}.${name}`, ancestors);
+          trail.push(name);
+          const problem = problemIn(field, trail, ancestors);
           if (problem !== undefined) return problem;
+          trail.pop();
         }
         return undefined;
       } finally {
@@ -60,8 +78,14 @@ function problemIn(value: unknown, path: string, ancestors: Set<object>): string
       }
     }
     default:
-      return `${path} is a ${typeof value} (only JSON data can be stored)`;
+      return (path) => `${path} is a ${typeof value} (only JSON data can be stored)`;
   }
+}
+
+function pathOf(root: string, trail: ReadonlyArray<string | number>): string {
+  let path = root;
+  for (const segment of trail) path += typeof segment === "number" ? `[${segment}]` : `.${segment}`;
+  return path;
 }
 
 /**

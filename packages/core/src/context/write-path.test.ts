@@ -1,0 +1,126 @@
+// The write path's input checks: value size against maxValueBytes (in UTF-8 bytes, not characters),
+// empty() reasons, and the JSON-data check naming the exact path of what cannot be stored.
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { batch, createContextStore, defineEntity, empty, jsonDataProblem, memoryStore } from "../index.js";
+
+const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+const note = batch("note", {
+  entity: user,
+  schema: z.object({ text: z.string() }),
+  maxAge: "1d",
+  section: "Note",
+  render: (value) => value.text,
+});
+const loose = batch("loose", {
+  entity: user,
+  schema: z.any(),
+  maxAge: "1d",
+  section: "Loose",
+  render: (value) => JSON.stringify(value),
+});
+
+async function contextStore(maxValueBytes: number) {
+  const ctx = createContextStore({ sources: [note, loose], online: memoryStore(), maxValueBytes });
+  await ctx.ready();
+  return ctx;
+}
+
+describe("maxValueBytes", () => {
+  // {"text":"..."} is 11 bytes of JSON around the text.
+  it("accepts a value exactly at the limit and rejects one byte over it", async () => {
+    const ctx = await contextStore(100);
+    expect(() => ctx.toValueWrite(note, { userId: "u1" }, { text: "a".repeat(89) })).not.toThrow();
+    expect(() => ctx.toValueWrite(note, { userId: "u1" }, { text: "a".repeat(90) })).toThrowError(
+      expect.objectContaining({
+        code: "CTX_VALUE_TOO_LARGE",
+        details: expect.objectContaining({ size: 101 }),
+      }),
+    );
+  });
+
+  it("counts UTF-8 bytes: 40 characters of 3-byte text are 120 bytes, over a 100-byte limit", async () => {
+    const ctx = await contextStore(100);
+    const text = "€".repeat(40);
+    expect(() => ctx.toValueWrite(note, { userId: "u1" }, { text })).toThrowError(
+      expect.objectContaining({
+        code: "CTX_VALUE_TOO_LARGE",
+        details: expect.objectContaining({ size: 131 }),
+      }),
+    );
+    await expect(ctx.write(note, { userId: "u1" }, { text })).rejects.toMatchObject({
+      code: "CTX_VALUE_TOO_LARGE",
+    });
+    expect(
+      (
+        await ctx.online.read({
+          records: [{ entity: "user", key: "userId=u1", field: "note@1", kind: "value" }],
+        })
+      ).records[0],
+    ).toEqual({
+      kind: "value",
+      envelope: undefined,
+    });
+  });
+
+  it("accepts multi-byte text whose characters would exceed the limit only at 3 bytes each", async () => {
+    const ctx = await contextStore(100);
+    // 29 x "é" (2 bytes) = 58 bytes + 11 = 69 bytes, although 40 UTF-16 units x 3 > 100.
+    expect(() => ctx.toValueWrite(note, { userId: "u1" }, { text: "é".repeat(29) })).not.toThrow();
+  });
+});
+
+describe("empty() reasons", () => {
+  it("rejects a reason that is not a string instead of storing it", async () => {
+    const ctx = await contextStore(1_000);
+    const reason = 42 as unknown as string;
+    expect(() => ctx.toValueWrite(note, { userId: "u1" }, empty(reason))).toThrowError(
+      expect.objectContaining({
+        code: "CTX_INVALID_VALUE",
+        message: expect.stringContaining("number reason"),
+      }),
+    );
+    expect(ctx.toValueWrite(note, { userId: "u1" }, empty("new user")).envelope).toMatchObject({
+      empty: true,
+      emptyReason: "new user",
+      value: null,
+    });
+  });
+});
+
+describe("JSON data paths", () => {
+  it("names the exact path of the first thing JSON cannot keep", () => {
+    expect(jsonDataProblem({ a: [1, { b: new Date(0) }] }, "value")).toBe(
+      "value.a[1].b is a Date instance (convert it to plain JSON data first, e.g. a Date to epoch ms)",
+    );
+    expect(jsonDataProblem({ list: [1, undefined] }, "value")).toBe(
+      "value.list[1] is undefined (use null in arrays)",
+    );
+    expect(jsonDataProblem({ deep: { n: Number.NaN } }, "envelope")).toBe(
+      "envelope.deep.n is NaN (not representable in JSON; use null or a finite number)",
+    );
+    expect(jsonDataProblem([{ f: () => 1 }], "value")).toBe(
+      "value[0].f is a function (only JSON data can be stored)",
+    );
+    const looped: Record<string, unknown> = { name: "x" };
+    looped.self = { again: looped };
+    expect(jsonDataProblem(looped, "value")).toBe("value.self.again is a circular reference");
+  });
+
+  it("passes JSON data, skips undefined object fields, and allows shared (non-circular) references", () => {
+    const shared = { n: 1 };
+    expect(
+      jsonDataProblem({ a: shared, b: shared, c: undefined, d: [null, "x", true] }, "value"),
+    ).toBeUndefined();
+  });
+
+  it("rejects such a value at write time with the path, writing nothing", async () => {
+    const ctx = await contextStore(10_000);
+    expect(() => ctx.toValueWrite(loose, { userId: "u1" }, { when: new Map() })).toThrowError(
+      expect.objectContaining({
+        code: "CTX_INVALID_VALUE",
+        message: expect.stringContaining("value.when is a Map instance"),
+      }),
+    );
+  });
+});
