@@ -59,32 +59,31 @@ return codes
 );
 
 /**
- * KEYS[1..n] entity hashes (one slot in Cluster). ARGV, per key in order: field, window size, ttl ms
- * or '', entry count c, then c entries. Returns one code per entry, in order: 1 applied, 2 duplicate
- * event id, 3 outside the window, -1 the field holds a value. Windows are kept sorted by (event time,
- * event id bytes), newest N.
+ * KEYS[1..n] entity hashes (one slot in Cluster). ARGV, 4 per key: field, window size, ttl ms or '',
+ * and the incoming entries concatenated (each entry is self-delimiting, see codec.ts). Returns one
+ * code per incoming entry, in order: 1 applied, 2 duplicate event id, 3 outside the window, -1 the
+ * field holds a value. Windows are kept sorted by (event time, event id bytes), newest N.
+ *
+ * Entries are never copied one by one: the merge works on (event time, id, byte range) and the new
+ * window is cut from the stored and incoming blobs in as few contiguous ranges as possible (for the
+ * usual append of the newest event: the kept tail of the stored window plus the new entry).
  */
 export const APPEND_WINDOWS = script(
   "ctxstore_append_windows",
   `${REFRESH_EXPIRY}
-local function entry_at(blob, pos)
-  local event_time, id_length = struct.unpack('>dH', blob, pos)
-  local id = string.sub(blob, pos + 10, pos + 9 + id_length)
-  local body_length = struct.unpack('>I4', blob, pos + 10 + id_length)
-  local stop = pos + 13 + id_length + body_length
-  if #id ~= id_length or stop > #blob then error('truncated entry') end
-  return { event_time, id, string.sub(blob, pos, stop) }, stop + 1
-end
-
-local function parse(blob)
-  local entries = {}
-  local pos = 3
-  while pos <= #blob do
-    local entry
-    entry, pos = entry_at(blob, pos)
-    entries[#entries + 1] = entry
+-- Appends the headers of the entries in blob[first..] to the lists (source tells the blobs apart).
+-- 'c0' reads the id with the length before it: one unpack yields time, id, body length, body start.
+local function scan(blob, first, source, times, ids, sources, starts, stops)
+  local pos, size, n = first, #blob, #times
+  while pos <= size do
+    if pos + 13 > size then error('truncated entry') end
+    local event_time, id, body_length, body_start = struct.unpack('>dHc0I4', blob, pos)
+    local stop = body_start + body_length - 1
+    if stop > size then error('truncated entry') end
+    n = n + 1
+    times[n], ids[n], sources[n], starts[n], stops[n] = event_time, id, source, pos, stop
+    pos = stop + 1
   end
-  return entries
 end
 
 -- Byte order, not strcoll: the server locale must not change the order of equal-time events.
@@ -97,70 +96,87 @@ local function id_less(a, b)
   return #a < #b
 end
 
-local function before(a, b)
-  if a[1] ~= b[1] then return a[1] < b[1] end
-  return id_less(a[2], b[2])
-end
-
 local codes = {}
 
-local function append_one(key, field, window, ttl, first, count)
-  local entries = {}
+local function append_one(key, field, window, ttl, incoming)
+  local in_times, in_ids, in_sources, in_starts, in_stops = {}, {}, {}, {}, {}
+  scan(incoming, 1, 2, in_times, in_ids, in_sources, in_starts, in_stops)
+  local times, ids, sources, starts, stops = {}, {}, {}, {}, {}
   local stored = redis.call('HGET', key, field)
   if stored then
     local tag = string.sub(stored, 1, 2)
     if tag == 'v\\1' then
-      for i = 1, count do codes[#codes + 1] = -1 end
+      for _ = 1, #in_times do codes[#codes + 1] = -1 end
       return
     end
-    if tag == 'w\\1' then
-      local ok, parsed = pcall(parse, stored)
-      if ok then entries = parsed end
+    if tag == 'w\\1' and not pcall(scan, stored, 3, 1, times, ids, sources, starts, stops) then
+      -- Unreadable (foreign writer): start the window afresh; it could never be read anyway.
+      times, ids, sources, starts, stops = {}, {}, {}, {}, {}
     end
   end
-  local changed, applied = false, false
-  for i = first, first + count - 1 do
-    local incoming = entry_at(ARGV[i], 1)
+  -- The window is the newest (window) entries: times[first..n]. Older ones stay in the lists
+  -- (no shifting) and are left out when the blob is rebuilt.
+  local n = #times
+  local trimmed = n > window
+  local applied = false
+  for k = 1, #in_times do
+    local event_time, id = in_times[k], in_ids[k]
+    local first = n > window and n - window + 1 or 1
     local duplicate = false
-    for j = 1, #entries do
-      if entries[j][2] == incoming[2] then duplicate = true break end
+    for j = first, n do
+      if ids[j] == id then duplicate = true break end
     end
     if duplicate then
       codes[#codes + 1] = 2
     else
-      local position = #entries + 1
-      while position > 1 and before(incoming, entries[position - 1]) do position = position - 1 end
-      local dropped = #entries + 1 - window
-      if dropped > 0 and position <= dropped then
-        -- Older than everything kept: not applied. A shrunk window still trims what is kept.
-        if dropped > 1 then
-          local kept = {}
-          for j = dropped, #entries do kept[#kept + 1] = entries[j] end
-          entries = kept
-          changed = true
+      local position = n + 1
+      while position > first do
+        local t = times[position - 1]
+        if event_time < t or (event_time == t and id_less(id, ids[position - 1])) then
+          position = position - 1
+        else
+          break
         end
+      end
+      if n - first + 1 >= window and position == first then
+        -- Older than everything kept: not applied.
         codes[#codes + 1] = 3
       else
-        table.insert(entries, position, incoming)
-        while #entries > window do table.remove(entries, 1) end
+        if position == n + 1 then
+          times[position], ids[position], sources[position] = event_time, id, 2
+          starts[position], stops[position] = in_starts[k], in_stops[k]
+        else
+          table.insert(times, position, event_time) table.insert(ids, position, id)
+          table.insert(sources, position, 2) table.insert(starts, position, in_starts[k])
+          table.insert(stops, position, in_stops[k])
+        end
+        n = n + 1
         codes[#codes + 1] = 1
-        changed, applied = true, true
+        applied = true
       end
     end
   end
-  if changed then
+  if applied or trimmed then
+    -- Cut the window from the two blobs, merging neighbouring ranges of the same blob.
     local parts = { 'w\\1' }
-    for j = 1, #entries do parts[#parts + 1] = entries[j][3] end
+    local j = n > window and n - window + 1 or 1
+    while j <= n do
+      local source, from, to = sources[j], starts[j], stops[j]
+      while j < n and sources[j + 1] == source and starts[j + 1] == to + 1 do
+        j = j + 1
+        to = stops[j]
+      end
+      parts[#parts + 1] = string.sub(source == 1 and stored or incoming, from, to)
+      j = j + 1
+    end
     redis.call('HSET', key, field, table.concat(parts))
   end
   if applied then refresh_expiry(key, ttl) end
 end
 
-local position = 1
 for i = 1, #KEYS do
-  local count = tonumber(ARGV[position + 3])
-  append_one(KEYS[i], ARGV[position], tonumber(ARGV[position + 1]), ARGV[position + 2], position + 4, count)
-  position = position + 4 + count
+  local base = (i - 1) * 4
+  append_one(KEYS[i], ARGV[base + 1], tonumber(ARGV[base + 2]), ARGV[base + 3], ARGV[base + 4])
 end
 return codes
 `,

@@ -419,8 +419,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
             group.field,
             String(group.window),
             group.ttl,
-            String(group.entries.length),
-            ...group.entries,
+            group.entries.length === 1 ? (group.entries[0] as Buffer) : Buffer.concat(group.entries),
           ]),
         })),
       );
