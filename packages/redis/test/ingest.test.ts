@@ -3,7 +3,7 @@
 // with the worker running as a separate process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createContextStore, type Envelope, empty } from "@ctxstore/core";
+import { CtxError, createContextStore, type Envelope, empty, type OnlineStore } from "@ctxstore/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -352,6 +352,83 @@ describe.skipIf(!available)("stream ingest worker", () => {
     expect(Number(info[info.indexOf("entries-read") + 1])).toBe(processed);
     await producer.close();
     await context.close();
+  });
+
+  it("commits batches in order: when a batch's write fails, the batch already written after it is not acknowledged or dead-lettered until both are re-applied", async () => {
+    const { stream, store, producer } = setup("inorder");
+    let appendCalls = 0;
+    const failures: unknown[] = [];
+    let failedIds: Set<string> | undefined;
+    let reapplied = false;
+    const watermarksWhileLost: number[] = [];
+    // The second write call fails, slowly: by then the next batch's writes are already out. Until the
+    // failed events are applied, no watermark may be raised (windows would read as fresh without them).
+    const flaky: OnlineStore = {
+      ...store,
+      async append(appends) {
+        appendCalls++;
+        if (appendCalls === 2) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          failedIds = new Set(appends.map((append) => append.event.eventId as string));
+          throw new CtxError("CTX_STORE_UNAVAILABLE", "test: this batch's write failed", {});
+        }
+        const outcomes = await store.append(appends);
+        if (failedIds && appends.some((append) => failedIds?.has(append.event.eventId as string)))
+          reapplied = true;
+        return outcomes;
+      },
+      async setWatermark(field, time) {
+        if (failedIds !== undefined && !reapplied) watermarksWhileLost.push(time);
+        return store.setWatermark(field, time);
+      },
+    };
+    const context = createContextStore({ sources, online: flaky });
+    const { events, published } = makeEvents(0, 0, 4, 10);
+    await producer.publish(events.slice(0, 25));
+    await admin.xadd(
+      stream,
+      "*",
+      "source",
+      "recent_activity",
+      "key",
+      '{"sessionId":"x"}',
+      "value",
+      "not json",
+    );
+    await producer.publish(events.slice(25));
+    const ingestor = createStreamIngestor({
+      context,
+      url: server.url,
+      stream,
+      batchSize: 10,
+      blockMs: 100,
+      retryDelayMs: { min: 10, max: 10 },
+      onError: (error) => failures.push(error),
+    });
+    try {
+      await ingestor.start();
+      await waitFor(
+        () => ingestor.counters().processed === events.length,
+        10_000,
+        "not every event was processed",
+      );
+      await expectStateMatches(store, published);
+      const counters = ingestor.counters();
+      expect(reapplied).toBe(true);
+      expect(watermarksWhileLost).toEqual([]);
+      expect(failures).toHaveLength(1);
+      expect(counters.failures).toBe(1);
+      // The failed batch and the one written after it were both delivered again.
+      expect(counters.retried).toBeGreaterThanOrEqual(20);
+      expect(counters.invalid).toBe(1);
+      expect(await admin.xlen(`${stream}:dead`)).toBe(1);
+      const { pending } = await ingestor.refreshLag();
+      expect(pending).toBe(0);
+    } finally {
+      await ingestor.stop();
+      await producer.close();
+      await context.close();
+    }
   });
 
   it("keeps the watermark moving while healthy (idle included) and stops it when the worker stops", async () => {

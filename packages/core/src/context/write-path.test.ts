@@ -2,6 +2,7 @@
 // empty() reasons, and the JSON-data check naming the exact path of what cannot be stored.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { canonicalize } from "../definitions/entity.js";
 import { batch, createContextStore, defineEntity, empty, jsonDataProblem, memoryStore } from "../index.js";
 
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
@@ -107,6 +108,26 @@ describe("JSON data paths", () => {
     expect(jsonDataProblem(looped, "value")).toBe("value.self.again is a circular reference");
   });
 
+  it("walks values deeper than the fast walk's depth exactly (path and cycles included)", () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 100; level++) deep = { d: deep };
+    expect(jsonDataProblem(deep, "value")).toBeUndefined();
+    let bad: unknown = [Number.POSITIVE_INFINITY];
+    for (let level = 0; level < 100; level++) bad = { d: bad };
+    expect(jsonDataProblem(bad, "value")).toBe(
+      `value${".d".repeat(100)}[0] is Infinity (not representable in JSON; use null or a finite number)`,
+    );
+    const ring: Record<string, unknown> = {};
+    let cursor = ring;
+    for (let level = 0; level < 80; level++) {
+      const next: Record<string, unknown> = {};
+      cursor.n = next;
+      cursor = next;
+    }
+    cursor.back = ring;
+    expect(jsonDataProblem(ring, "value")).toBe(`value${".n".repeat(80)}.back is a circular reference`);
+  });
+
   it("passes JSON data, skips undefined object fields, and allows shared (non-circular) references", () => {
     const shared = { n: 1 };
     expect(
@@ -122,5 +143,16 @@ describe("JSON data paths", () => {
         message: expect.stringContaining("value.when is a Map instance"),
       }),
     );
+  });
+});
+
+describe("canonical entity keys", () => {
+  it("sorts fields, skips undefined ones, percent-encodes, and falls back to stable JSON for nested keys", () => {
+    expect(canonicalize({ userId: "u1" })).toBe("userId=u1");
+    expect(canonicalize({ tenant: "acme", b: 2, a: true, skip: undefined })).toBe("a=true&b=2&tenant=acme");
+    expect(canonicalize({ "a&b": "x=y z" })).toBe("a%26b=x%3Dy%20z");
+    expect(canonicalize({ id: { z: 1, a: [2] } })).toBe('{"id":{"a":[2],"z":1}}');
+    expect(canonicalize("plain key")).toBe("plain%20key");
+    expect(canonicalize({})).toBe("");
   });
 });

@@ -55,16 +55,25 @@ export function defineEntity<const Name extends string, KeySchema extends z.ZodT
 
 /** Stable string for a parsed key: `a=1&b=x` for flat objects (sorted fields), stable JSON otherwise. */
 export function canonicalize(value: unknown): string {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (entries.every(([, v]) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
-      return entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&");
-    }
-    return stableJson(value);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return typeof value === "string" ? encodeURIComponent(value) : stableJson(value);
+  // Runs for every key written and read: one pass, no intermediate arrays for one-field keys.
+  const record = value as Record<string, unknown>;
+  const names = Object.keys(record);
+  if (names.length > 1) names.sort(byCodeUnit);
+  let text = "";
+  for (const name of names) {
+    const field = record[name];
+    if (field === undefined) continue;
+    if (typeof field !== "string" && typeof field !== "number" && typeof field !== "boolean")
+      return stableJson(value);
+    text += `${text.length === 0 ? "" : "&"}${encodeURIComponent(name)}=${encodeURIComponent(String(field))}`;
   }
-  return typeof value === "string" ? encodeURIComponent(value) : stableJson(value);
+  return text;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function stableJson(value: unknown): string {

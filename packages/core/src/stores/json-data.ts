@@ -7,9 +7,18 @@ import { CtxError } from "../errors.js";
 /** Why `value` is not plain JSON data (what a JSON round trip would silently change), or undefined. */
 export function jsonDataProblem(value: unknown, path: string): string | undefined {
   const trail: Array<string | number> = [];
-  const problem = problemIn(value, trail, new Set());
-  return problem === undefined ? undefined : problem(pathOf(path, trail));
+  // Values are shallow, so the first walk does not track ancestors; one deeper than SHALLOW (or
+  // circular) is walked again from the top with tracking, which names the exact circular path.
+  let problem = problemIn(value, trail, undefined);
+  if (problem === TOO_DEEP) {
+    trail.length = 0;
+    problem = problemIn(value, trail, new Set());
+  }
+  return problem === undefined || problem === TOO_DEEP ? undefined : problem(pathOf(path, trail));
 }
+
+const SHALLOW = 64;
+const TOO_DEEP: Problem = () => "too deep";
 
 /** A deep-frozen copy of `value` as plain JSON data; throws CTX_INVALID_VALUE naming the path. */
 export function frozenJsonCopy(value: unknown, path: string, context: string): unknown {
@@ -31,7 +40,7 @@ type Problem = (path: string) => string;
 function problemIn(
   value: unknown,
   trail: Array<string | number>,
-  ancestors: Set<object>,
+  ancestors: Set<object> | undefined,
 ): Problem | undefined {
   switch (typeof value) {
     case "string":
@@ -43,8 +52,9 @@ function problemIn(
         : (path) => `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
     case "object": {
       if (value === null) return undefined;
-      if (ancestors.has(value)) return (path) => `${path} is a circular reference`;
-      ancestors.add(value);
+      if (ancestors === undefined && trail.length >= SHALLOW) return TOO_DEEP;
+      if (ancestors?.has(value)) return (path) => `${path} is a circular reference`;
+      ancestors?.add(value);
       try {
         if (Array.isArray(value)) {
           for (let index = 0; index < value.length; index++) {
@@ -74,7 +84,7 @@ function problemIn(
         }
         return undefined;
       } finally {
-        ancestors.delete(value);
+        ancestors?.delete(value);
       }
     }
     default:

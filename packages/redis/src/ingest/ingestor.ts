@@ -90,6 +90,9 @@ export interface StreamIngestor {
 
 type Entry = { id: string; fields: string[] | null };
 
+/** How a batch in flight ended: undefined when committed, else the first failure (its own or an earlier batch's). */
+type BatchOutcome = { failed: unknown } | undefined;
+
 type Operation =
   | { kind: "append"; id: string; append: WindowAppend }
   | { kind: "write"; id: string; write: ValueWrite }
@@ -284,6 +287,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     watermarkTime: number | undefined,
     redelivered: boolean,
     operations: readonly Operation[] = entries.map(toOperation),
+    previous?: Promise<BatchOutcome>,
   ): Promise<void> {
     const valid = operations.filter(
       (operation): operation is Extract<Operation, { kind: "append" | "write" }> =>
@@ -291,6 +295,10 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     );
     const { unchanged, rejected } =
       valid.length > 0 ? await apply(valid) : { unchanged: 0, rejected: new Map<string, string>() };
+    // The batch before this one must have committed first: otherwise nothing here is acknowledged
+    // (the entries are re-read and re-applied, idempotently) and the watermark does not move.
+    const before = await previous;
+    if (before !== undefined) throw before.failed;
     const deadLetters = [
       ...operations.filter(
         (operation): operation is Extract<Operation, { kind: "invalid" }> => operation.kind === "invalid",
@@ -392,13 +400,74 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     let recovering = true;
     let nextClaimAt = 0;
     let consecutiveFailures = 0;
-    // One batch may be in flight (written, not yet acknowledged) while the next one is read and
-    // validated: the CPU work overlaps Redis' work. Batches still commit in order.
-    let inFlight: Promise<{ failed: unknown } | undefined> | undefined;
+    // Up to two batches in flight. A batch's writes go out as soon as it is validated, so this
+    // process validates the next batch while Redis applies the previous one; its dead letters,
+    // acknowledgement and watermark wait for the batch before it, so batches still commit in order.
+    // `latest` settles only after every earlier batch (with the first failure, if any).
+    let older: Promise<BatchOutcome> | undefined;
+    let latest: Promise<BatchOutcome> | undefined;
+    // A read issued ahead of the current batch's writes (only while there is a backlog).
+    let prefetched: Promise<{ entries: Entry[]; startedAt: number }> | undefined;
     const settle = async () => {
-      const outcome = await inFlight;
-      inFlight = undefined;
+      const outcome = await latest;
+      older = latest = undefined;
       if (outcome !== undefined) throw outcome.failed;
+    };
+    /** Waits for the older of two batches in flight, so that a third can start. */
+    const makeRoom = async () => {
+      const outcome = await older;
+      older = undefined;
+      if (outcome !== undefined) throw outcome.failed;
+    };
+    const readNew = () => {
+      const startedAt = Date.now();
+      const read = command(
+        blocking as RedisClient,
+        [
+          "XREADGROUP",
+          "GROUP",
+          group,
+          consumer,
+          "COUNT",
+          batchSize,
+          "BLOCK",
+          blockMs,
+          "STREAMS",
+          stream,
+          ">",
+        ],
+        blockMs,
+      ).then((reply) => ({ entries: parseReadReply(reply), startedAt }));
+      read.catch(() => undefined); // awaited later; a failure surfaces there
+      return read;
+    };
+    const startBatch = (
+      entries: readonly Entry[],
+      operations: readonly Operation[],
+      caughtUp: boolean,
+      startedAt: number,
+    ) => {
+      let newest = 0;
+      for (const entry of entries) newest = Math.max(newest, entryTime(entry.id));
+      const previous = latest;
+      const batch = processEntries(
+        entries,
+        caughtUp ? Math.max(startedAt, newest) : newest,
+        false,
+        operations,
+        previous,
+      ).then(
+        () => undefined,
+        (failed: unknown) => ({ failed }),
+      );
+      older = previous;
+      latest = batch;
+    };
+    /** Waits for a read issued ahead; its entries stay pending for this consumer (re-read on recovery). */
+    const dropPrefetched = async () => {
+      const read = prefetched;
+      prefetched = undefined;
+      return read?.catch(() => undefined);
     };
     while (!stopping) {
       try {
@@ -444,45 +513,21 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
           }
           nextClaimAt = Date.now() + Math.max(250, Math.floor(claimIdleMs / 2));
         }
-        const readStartedAt = Date.now();
-        const reader = blocking as RedisClient;
-        const entries = parseReadReply(
-          await command(
-            reader,
-            [
-              "XREADGROUP",
-              "GROUP",
-              group,
-              consumer,
-              "COUNT",
-              batchSize,
-              "BLOCK",
-              blockMs,
-              "STREAMS",
-              stream,
-              ">",
-            ],
-            blockMs,
-          ),
-        );
+        const read = prefetched ?? readNew();
+        prefetched = undefined;
+        const { entries, startedAt } = await read;
         if (entries.length === 0) {
           // Idle and caught up: everything published before the read started has been applied.
           await settle();
-          await raiseWatermarks(readStartedAt);
+          await raiseWatermarks(startedAt);
         } else {
           const caughtUp = entries.length < batchSize;
-          const newest = Math.max(...entries.map((entry) => entryTime(entry.id)));
           const operations = entries.map(toOperation);
-          await settle();
-          inFlight = processEntries(
-            entries,
-            caughtUp ? Math.max(readStartedAt, newest) : newest,
-            false,
-            operations,
-          ).then(
-            () => undefined,
-            (failed: unknown) => ({ failed }),
-          );
+          // Backlog: the next read goes out before this batch's writes, so Redis answers it at once
+          // and this process validates the next batch while Redis applies this one.
+          if (!caughtUp) prefetched = readNew();
+          await makeRoom();
+          startBatch(entries, operations, caughtUp, startedAt);
         }
         if (Date.now() - lagCheckedAt > 1_000) await refreshLag();
         consecutiveFailures = 0;
@@ -492,9 +537,10 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         lastError = error instanceof Error ? error.message : String(error);
         options.onError?.(error);
         // Whatever was read but not acknowledged is re-read from our pending list first (after the
-        // batch in flight, if any, has finished either way).
-        await inFlight;
-        inFlight = undefined;
+        // batches in flight and any read issued ahead have finished either way).
+        await latest;
+        older = latest = undefined;
+        await dropPrefetched();
         recovering = true;
         // The stream or group was deleted under us (FLUSHALL, a restarted Redis without data): recreate it.
         if (error instanceof Error && error.message.includes("NOGROUP"))
@@ -502,9 +548,17 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         if (!stopping) await sleep(Math.min(retryMax, retryMin * 2 ** Math.min(consecutiveFailures - 1, 16)));
       }
     }
-    // Draining: the last batch finishes and is acknowledged (or stays pending if it failed).
-    const last = await inFlight;
-    if (last !== undefined) options.onError?.(last.failed);
+    // Draining: entries already read ahead are applied, and the batches in flight finish and are
+    // acknowledged (or stay pending if one failed, to be re-read on the next start).
+    let failure: BatchOutcome;
+    const ahead = await dropPrefetched();
+    failure = await older;
+    older = undefined;
+    if (failure === undefined && ahead !== undefined && ahead.entries.length > 0)
+      startBatch(ahead.entries, ahead.entries.map(toOperation), false, ahead.startedAt);
+    failure ??= await latest;
+    older = latest = undefined;
+    if (failure !== undefined) options.onError?.(failure.failed);
   }
 
   return {

@@ -82,9 +82,7 @@ export interface DecodedStreamEvent {
 
 /** Parses an entry's fields; a string result is the reason it is invalid. */
 export function decodeStreamEvent(fields: readonly string[]): DecodedStreamEvent | string {
-  const map = new Map<string, string>();
-  for (let index = 0; index + 1 < fields.length; index += 2)
-    map.set(fields[index] as string, fields[index + 1] as string);
+  const map = fieldMap(fields);
   const source = map.get("source");
   if (!source) return "no `source` field";
   const keyText = map.get("key");
@@ -111,6 +109,18 @@ export function decodeStreamEvent(fields: readonly string[]): DecodedStreamEvent
   const eventId = map.get("eventId");
   if (eventId !== undefined && eventId.length === 0) return "`eventId` is empty";
   return { source, key: key.value, value, eventTime, eventId };
+}
+
+/** The entry's fields by name (the last one wins, like a Map): a plain lookup, no Map per event. */
+function fieldMap(fields: readonly string[]): { get(name: string): string | undefined } {
+  return {
+    get(name) {
+      for (let index = (fields.length & ~1) - 2; index >= 0; index -= 2) {
+        if (fields[index] === name) return fields[index + 1];
+      }
+      return undefined;
+    },
+  };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
