@@ -42,15 +42,29 @@ interface Body {
   i?: string;
 }
 
-function encodeBody(body: Body, requested: BodyCodec): Buffer {
+/**
+ * Encodes `body` behind a header of `headerBytes` (left for the caller to fill) in one buffer; for
+ * JSON bodies the text is written straight into it, without an intermediate buffer and copy.
+ */
+function encodeBody(
+  body: Body,
+  requested: BodyCodec,
+  headerBytes: number,
+): { out: Buffer; bodyBytes: number } {
   // msgpack strings are UTF-8 and would replace lone surrogates; JSON escapes them (\ud800) exactly.
-  const codec = requested === "msgpack" && hasIllFormedString(body) ? "json" : requested;
-  const encoded =
-    codec === "msgpack" ? msgpackEncode(body, { ignoreUndefined: true }) : Buffer.from(JSON.stringify(body));
-  const out = Buffer.allocUnsafe(encoded.length + 1);
-  out[0] = CODEC_BYTE[codec];
-  out.set(encoded, 1);
-  return out;
+  if (requested === "msgpack" && !hasIllFormedString(body)) {
+    const encoded = msgpackEncode(body, { ignoreUndefined: true });
+    const out = Buffer.allocUnsafe(headerBytes + 1 + encoded.length);
+    out[headerBytes] = CODEC_BYTE.msgpack;
+    out.set(encoded, headerBytes + 1);
+    return { out, bodyBytes: encoded.length + 1 };
+  }
+  const json = JSON.stringify(body);
+  const bodyBytes = Buffer.byteLength(json) + 1;
+  const out = Buffer.allocUnsafe(headerBytes + bodyBytes);
+  out[headerBytes] = CODEC_BYTE.json;
+  out.write(json, headerBytes + 1, "utf8");
+  return { out, bodyBytes };
 }
 
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -74,25 +88,22 @@ function bodyOf(envelope: Envelope, forWindow: boolean): Body {
 }
 
 export function encodeValue(envelope: Envelope, codec: BodyCodec): Buffer {
-  const body = encodeBody(bodyOf(envelope, false), codec);
-  const out = Buffer.allocUnsafe(VALUE_HEADER + body.length);
+  const { out } = encodeBody(bodyOf(envelope, false), codec, VALUE_HEADER);
   out[0] = VALUE_TAG;
   out[1] = FORMAT_VERSION;
   out.writeDoubleBE(envelope.eventTime, 2);
   out.writeDoubleBE(envelope.writeTime, 10);
-  body.copy(out, VALUE_HEADER);
   return out;
 }
 
 export function encodeWindowEntry(event: Envelope, codec: BodyCodec): Buffer {
-  const id = Buffer.from(event.eventId ?? "");
-  const body = encodeBody(bodyOf(event, true), codec);
-  const out = Buffer.allocUnsafe(8 + 2 + id.length + 4 + body.length);
+  const id = event.eventId ?? "";
+  const idBytes = Buffer.byteLength(id);
+  const { out, bodyBytes } = encodeBody(bodyOf(event, true), codec, 14 + idBytes);
   out.writeDoubleBE(event.eventTime, 0);
-  out.writeUInt16BE(id.length, 8);
-  id.copy(out, 10);
-  out.writeUInt32BE(body.length, 10 + id.length);
-  body.copy(out, 14 + id.length);
+  out.writeUInt16BE(idBytes, 8);
+  out.write(id, 10, "utf8");
+  out.writeUInt32BE(bodyBytes, 10 + idBytes);
   return out;
 }
 

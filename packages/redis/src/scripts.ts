@@ -2,6 +2,7 @@
 // watermarks. Each script touches exactly one key (one slot in Cluster). They read only the binary
 // record headers (see codec.ts), never the bodies.
 import { createHash } from "node:crypto";
+import { CtxError } from "@ctxstore/core";
 
 export interface LuaScript {
   readonly name: string;
@@ -13,18 +14,18 @@ function script(name: string, lua: string): LuaScript {
   return { name, lua, sha: createHash("sha1").update(lua).digest("hex") };
 }
 
-// Never shortens an expiry: a write refreshes it to `ttl` unless a longer one is already set.
+// Never shortens an expiry: a write refreshes it to `ttl` ms (0: none) unless a longer one is set.
 const REFRESH_EXPIRY = `
 local function refresh_expiry(key, ttl)
-  if ttl == '' then return end
-  local ms = tonumber(ttl)
+  if ttl <= 0 then return end
   local remaining = redis.call('PTTL', key)
-  if remaining == -1 or remaining < ms then redis.call('PEXPIRE', key, ms) end
+  if remaining == -1 or remaining < ttl then redis.call('PEXPIRE', key, ttl) end
 end
 `;
 
 /**
- * KEYS[1..n] entity hashes (one slot in Cluster); ARGV holds 3 per key: field, value blob, ttl ms or ''.
+ * KEYS[1..n] entity hashes (one slot in Cluster); ARGV holds one argument per key (see
+ * valueArgument): field length u16 | field | ttl ms f64 (0: none) | value blob.
  * Returns one code per key: 1 applied, 0 older (kept the stored value), -1 the field holds a window.
  * An undecodable stored blob (foreign writer) is replaced: it could never be read anyway.
  */
@@ -51,16 +52,18 @@ end
 
 local codes = {}
 for i = 1, #KEYS do
-  local base = (i - 1) * 3
-  codes[i] = write_one(KEYS[i], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3])
+  local argument = ARGV[i]
+  local field, ttl, blob_start = struct.unpack('>Hc0d', argument)
+  codes[i] = write_one(KEYS[i], field, string.sub(argument, blob_start), ttl)
 end
 return codes
 `,
 );
 
 /**
- * KEYS[1..n] entity hashes (one slot in Cluster). ARGV, 4 per key: field, window size, ttl ms or '',
- * and the incoming entries concatenated (each entry is self-delimiting, see codec.ts). Returns one
+ * KEYS[1..n] entity hashes (one slot in Cluster). ARGV holds one argument per key (see
+ * windowArgument): field length u16 | field | window size f64 | ttl ms f64 (0: none) | the incoming
+ * entries concatenated (each entry is self-delimiting, see codec.ts). Returns one
  * code per incoming entry, in order: 1 applied, 2 duplicate event id, 3 outside the window, -1 the
  * field holds a value. Windows are kept sorted by (event time, event id bytes), newest N.
  *
@@ -98,9 +101,10 @@ end
 
 local codes = {}
 
-local function append_one(key, field, window, ttl, incoming)
+local function append_one(key, incoming)
+  local field, window, ttl, entries_start = struct.unpack('>Hc0dd', incoming)
   local in_times, in_ids, in_sources, in_starts, in_stops = {}, {}, {}, {}, {}
-  scan(incoming, 1, 2, in_times, in_ids, in_sources, in_starts, in_stops)
+  scan(incoming, entries_start, 2, in_times, in_ids, in_sources, in_starts, in_stops)
   local times, ids, sources, starts, stops = {}, {}, {}, {}, {}
   local stored = redis.call('HGET', key, field)
   if stored then
@@ -175,8 +179,7 @@ local function append_one(key, field, window, ttl, incoming)
 end
 
 for i = 1, #KEYS do
-  local base = (i - 1) * 4
-  append_one(KEYS[i], ARGV[base + 1], tonumber(ARGV[base + 2]), ARGV[base + 3], ARGV[base + 4])
+  append_one(KEYS[i], ARGV[i])
 end
 return codes
 `,
@@ -195,3 +198,50 @@ end
 return 0
 `,
 );
+
+/** The WRITE_VALUES argument for one key: field and ttl in front of the value blob. */
+export function valueArgument(field: string, ttlMs: number | undefined, blob: Buffer): Buffer {
+  const fieldBytes = checkedFieldBytes(field);
+  const out = Buffer.allocUnsafe(2 + fieldBytes + 8 + blob.length);
+  out.writeUInt16BE(fieldBytes, 0);
+  out.write(field, 2, "utf8");
+  out.writeDoubleBE(ttlMilliseconds(ttlMs), 2 + fieldBytes);
+  blob.copy(out, 10 + fieldBytes);
+  return out;
+}
+
+/** The APPEND_WINDOWS argument for one key: field, window size and ttl in front of the entries. */
+export function windowArgument(
+  field: string,
+  window: number,
+  ttlMs: number | undefined,
+  entries: readonly Buffer[],
+): Buffer {
+  const fieldBytes = checkedFieldBytes(field);
+  let size = 2 + fieldBytes + 8 + 8;
+  for (const entry of entries) size += entry.length;
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt16BE(fieldBytes, 0);
+  out.write(field, 2, "utf8");
+  out.writeDoubleBE(window, 2 + fieldBytes);
+  out.writeDoubleBE(ttlMilliseconds(ttlMs), 10 + fieldBytes);
+  let position = 18 + fieldBytes;
+  for (const entry of entries) position += entry.copy(out, position);
+  return out;
+}
+
+function checkedFieldBytes(field: string): number {
+  const bytes = Buffer.byteLength(field);
+  if (bytes > 0xffff) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `redis store: field ${JSON.stringify(field.slice(0, 40))}... is ${bytes} bytes; fields are source@version names and must be under 64 KiB.`,
+      { store: "redis", bytes },
+    );
+  }
+  return bytes;
+}
+
+function ttlMilliseconds(ttlMs: number | undefined): number {
+  return ttlMs === undefined ? 0 : Math.max(1, Math.ceil(ttlMs));
+}

@@ -36,7 +36,14 @@ import {
 } from "./connection.js";
 import { DecodeCache, deepFreeze } from "./decode-cache.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
-import { APPEND_WINDOWS, type LuaScript, SET_WATERMARK, WRITE_VALUES } from "./scripts.js";
+import {
+  APPEND_WINDOWS,
+  type LuaScript,
+  SET_WATERMARK,
+  valueArgument,
+  WRITE_VALUES,
+  windowArgument,
+} from "./scripts.js";
 
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key. Default "ctx:". */
@@ -334,7 +341,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         return {
           index,
           key: layout.entityKey(write.entity, write.key),
-          args: [write.field, blob, ttlArgument(write.ttlMs)],
+          argument: valueArgument(write.field, write.ttlMs, blob),
         };
       });
       if (items.length === 0) return [];
@@ -344,7 +351,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         batches.map((batch) => ({
           script: WRITE_VALUES,
           keys: batch.map((item) => item.key),
-          args: batch.flatMap((item) => item.args),
+          args: batch.map((item) => item.argument),
         })),
       );
       const codes: number[] = new Array(writes.length);
@@ -372,7 +379,14 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       // merges into its window in one server-side step; groups share script calls (see scriptBatches).
       const groups = new Map<
         string,
-        { key: string; field: string; window: number; ttl: string; entries: Buffer[]; indexes: number[] }
+        {
+          key: string;
+          field: string;
+          window: number;
+          ttlMs: number | undefined;
+          entries: Buffer[];
+          indexes: number[];
+        }
       >();
       appends.forEach((append, index) => {
         const label = `append #${index}`;
@@ -398,11 +412,17 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         }
         const entry = encodeChecked(append.event, label, encodeWindowEntry);
         const key = layout.entityKey(append.entity, append.key);
-        const ttl = ttlArgument(append.ttlMs);
-        const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${ttl}`;
+        const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${append.ttlMs}`;
         let group = groups.get(groupKey);
         if (group === undefined) {
-          group = { key, field: append.field, window: append.window, ttl, entries: [], indexes: [] };
+          group = {
+            key,
+            field: append.field,
+            window: append.window,
+            ttlMs: append.ttlMs,
+            entries: [],
+            indexes: [],
+          };
           groups.set(groupKey, group);
         }
         group.entries.push(entry);
@@ -415,12 +435,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         batches.map((batch) => ({
           script: APPEND_WINDOWS,
           keys: batch.map((group) => group.key),
-          args: batch.flatMap((group) => [
-            group.field,
-            String(group.window),
-            group.ttl,
-            group.entries.length === 1 ? (group.entries[0] as Buffer) : Buffer.concat(group.entries),
-          ]),
+          args: batch.map((group) => windowArgument(group.field, group.window, group.ttlMs, group.entries)),
         })),
       );
       const outcomes: AppendOutcome[] = new Array(appends.length);
@@ -516,10 +531,6 @@ function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult
   return decoded.ok
     ? { kind, events: decoded.value }
     : { kind: "invalid", reason: `redis record: ${decoded.reason}` };
-}
-
-function ttlArgument(ttlMs: number | undefined): string {
-  return ttlMs === undefined ? "" : String(Math.max(1, Math.ceil(ttlMs)));
 }
 
 const STORE = "redis";
