@@ -1,6 +1,7 @@
 // @ctxstore/core public API. Adapters (redis, qdrant, duckdb, ai-sdk, langchain, next) import only
 // from here and from "@ctxstore/core/testing".
 
+export { BoundedCache } from "./cache/bounded-cache.js";
 export { createContextStore } from "./context/create.js";
 export type {
   AppendOptions,

@@ -2,40 +2,28 @@
 // hot entity (the same user across a conversation) is read on every request, but its profile changes
 // rarely: when Redis returns the same bytes as last time, the frozen envelopes decoded then are handed
 // out again instead of parsing the JSON anew. Every read still goes to Redis, so freshness, deletes
-// and expiry are never served from here; only the decoding is skipped. Bounded by bytes, LRU.
+// and expiry are never served from here; only the decoding is skipped. Bounded by bytes.
+import { BoundedCache } from "@ctxstore/core";
 
 export class DecodeCache<Result> {
-  private readonly entries = new Map<string, { blob: Buffer; result: Result }>();
-  private bytes = 0;
+  // Weighted by blob bytes; second-chance eviction, so a hit never re-inserts (see BoundedCache).
+  private readonly entries: BoundedCache<{ blob: Buffer; result: Result }>;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    this.entries = new BoundedCache(maxBytes, (entry) => entry.blob.length);
+  }
 
   /** The cached result when `blob` is byte-identical to the one it was decoded from. */
   get(key: string, blob: Buffer): Result | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined || !entry.blob.equals(blob)) return undefined;
-    // Refresh recency.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.result;
+    return entry !== undefined && entry.blob.equals(blob) ? entry.result : undefined;
   }
 
   /** Stores a decoded result; `result` must be deeply frozen (it is shared by later reads). */
   set(key: string, blob: Buffer, result: Result): void {
     if (this.maxBytes <= 0 || blob.length > this.maxBytes / 4) return;
-    const previous = this.entries.get(key);
-    if (previous !== undefined) {
-      this.bytes -= previous.blob.length;
-      this.entries.delete(key);
-    }
     // A copy: reply buffers can be slices of a much larger socket chunk that we must not pin.
     this.entries.set(key, { blob: Buffer.from(blob), result });
-    this.bytes += blob.length;
-    for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.blob.length;
-    }
   }
 
   get size(): number {
