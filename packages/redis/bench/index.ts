@@ -7,6 +7,8 @@
 // - codec: JSON vs msgpack bodies for a 500-token profile envelope (why the store uses JSON).
 // - ingest.redis: events applied per second by one worker, and bytes per stored 500-token value.
 // BENCH_QUICK=1 runs smaller sizes.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { batch, createContextStore, type Envelope, sourceField, stream } from "@ctxstore/core";
 import {
   assembleBenchSources,
@@ -52,8 +54,15 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
   const iterations = quick ? 2_000 : 10_000;
   const assembled = await measure(() => ctx.assemble(request), { iterations });
   figures.push(
-    ...latencyFigures("assemble.redis", assembled.samples, assembled.totalMs, { sources: 32, iterations }),
+    ...latencyFigures("assemble.redis", assembled.samples, assembled.totalMs, {
+      sources: 32,
+      iterations,
+      gc: "node defaults",
+    }),
   );
+  // The same loop in a process sized for serving latency (docs/redis.md, "Serving latency"): a small
+  // young generation makes each scavenge short instead of a ~2.5 ms pause every ~200 requests.
+  figures.push(...(await servingProcessFigures(url, iterations)));
 
   // Round trips per assemble, on the wire, and what the server executed for one assemble.
   const proxy = await startRoundTripProxy({ port });
@@ -186,6 +195,36 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
   await slow.stop();
   await ctx.close();
   return figures;
+}
+
+const SERVING_NODE_FLAGS = ["--max-semi-space-size=2"];
+
+/** Runs bench/assemble-serving.ts in a child process started with SERVING_NODE_FLAGS. */
+async function servingProcessFigures(url: string, iterations: number): Promise<BenchFigure[]> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...SERVING_NODE_FLAGS,
+      "--conditions=@ctxstore/source",
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./assemble-serving.ts", import.meta.url)),
+    ],
+    {
+      env: { ...process.env, BENCH_REDIS_URL: url, BENCH_ITERATIONS: String(iterations) },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`assemble-serving bench exited with ${code}`);
+  return (JSON.parse(output) as BenchFigure[]).map((figure) => ({
+    ...figure,
+    node_flags: SERVING_NODE_FLAGS.join(" "),
+  }));
 }
 
 /** A profile of about 500 tokens, rendered as text lines (what a materialized summary looks like). */
