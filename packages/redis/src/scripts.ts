@@ -101,12 +101,52 @@ end
 
 local codes = {}
 
+-- The usual case, without building lists: one incoming entry, newer than everything stored, whose id
+-- bytes appear nowhere in the stored window (so it cannot be a duplicate). Walks the stored entry
+-- headers by length only, then cuts the new window from the kept tail plus the entry. Returns
+-- false, changing nothing, whenever the general merge is needed.
+local function fast_append(key, field, window, ttl, stored, incoming, entry_start)
+  local size = #incoming
+  if entry_start + 13 > size then return false end
+  local event_time, id_length = struct.unpack('>dH', incoming, entry_start)
+  local body_length = struct.unpack('>I4', incoming, entry_start + 10 + id_length)
+  if entry_start + 13 + id_length + body_length ~= size then return false end
+  local parts
+  if stored == nil then
+    parts = { 'w\\1', string.sub(incoming, entry_start) }
+  else
+    if string.sub(stored, 1, 2) ~= 'w\\1' then return false end
+    local needle = string.sub(incoming, entry_start + 8, entry_start + 9 + id_length)
+    if string.find(stored, needle, 3, true) then return false end
+    local pos, stored_size, count, second, last_time = 3, #stored, 0, nil, nil
+    while pos <= stored_size do
+      if pos + 13 > stored_size then return false end
+      local length = struct.unpack('>H', stored, pos + 8)
+      if pos + 13 + length > stored_size then return false end
+      local body = struct.unpack('>I4', stored, pos + 10 + length)
+      last_time = pos
+      pos = pos + 14 + length + body
+      count = count + 1
+      if count == 1 then second = pos end
+    end
+    if pos ~= stored_size + 1 or count > window then return false end
+    if count > 0 and struct.unpack('>d', stored, last_time) >= event_time then return false end
+    local keep_from = count == window and second or 3
+    parts = { 'w\\1', string.sub(stored, keep_from), string.sub(incoming, entry_start) }
+  end
+  redis.call('HSET', key, field, table.concat(parts))
+  refresh_expiry(key, ttl)
+  codes[#codes + 1] = 1
+  return true
+end
+
 local function append_one(key, incoming)
   local field, window, ttl, entries_start = struct.unpack('>Hc0dd', incoming)
+  local stored = redis.call('HGET', key, field)
+  if fast_append(key, field, window, ttl, stored or nil, incoming, entries_start) then return end
   local in_times, in_ids, in_sources, in_starts, in_stops = {}, {}, {}, {}, {}
   scan(incoming, entries_start, 2, in_times, in_ids, in_sources, in_starts, in_stops)
   local times, ids, sources, starts, stops = {}, {}, {}, {}, {}
-  local stored = redis.call('HGET', key, field)
   if stored then
     local tag = string.sub(stored, 1, 2)
     if tag == 'v\\1' then
