@@ -9,13 +9,12 @@
 // BENCH_QUICK=1 runs smaller sizes.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { batch, createContextStore, type Envelope, sourceField, stream } from "@ctxstore/core";
+import { batch, createContextStore, type Envelope, sourceField } from "@ctxstore/core";
 import {
   assembleBenchSources,
   BENCH_BUDGET,
   BENCH_KEYS,
   type BenchFigure,
-  benchSession,
   benchUser,
   latencyFigures,
   measure,
@@ -26,7 +25,7 @@ import {
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { createStreamIngestor, createStreamProducer, redisStore, type StreamEvent } from "../src/index.js";
+import { redisStore } from "../src/index.js";
 import {
   commandStats,
   redisServerAvailable,
@@ -34,10 +33,10 @@ import {
   startRedisServer,
   startRoundTripProxy,
 } from "../src/testing/index.js";
+import { ingestBench } from "./ingest.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const user = benchUser;
-const session = benchSession;
 
 async function assembleBench(url: string, port: number): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
@@ -62,7 +61,7 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
   );
   // The same loop in a process sized for serving latency (docs/redis.md, "Serving latency"): a small
   // young generation makes each scavenge short instead of a ~2.5 ms pause every ~200 requests.
-  figures.push(...(await servingProcessFigures(url, iterations)));
+  figures.push(...(await childProcessFigures("./assemble-serving.ts", SERVING_NODE_FLAGS, url, iterations)));
 
   // Round trips per assemble, on the wire, and what the server executed for one assemble.
   const proxy = await startRoundTripProxy({ port });
@@ -199,16 +198,21 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
 
 const SERVING_NODE_FLAGS = ["--max-semi-space-size=2"];
 
-/** Runs bench/assemble-serving.ts in a child process started with SERVING_NODE_FLAGS. */
-async function servingProcessFigures(url: string, iterations: number): Promise<BenchFigure[]> {
+/** Runs a bench file in a child process started with `flags`; it prints its figures as JSON. */
+async function childProcessFigures(
+  file: string,
+  flags: readonly string[],
+  url: string,
+  iterations: number,
+): Promise<BenchFigure[]> {
   const child = spawn(
     process.execPath,
     [
-      ...SERVING_NODE_FLAGS,
+      ...flags,
       "--conditions=@ctxstore/source",
       "--import",
       "tsx",
-      fileURLToPath(new URL("./assemble-serving.ts", import.meta.url)),
+      fileURLToPath(new URL(file, import.meta.url)),
     ],
     {
       env: { ...process.env, BENCH_REDIS_URL: url, BENCH_ITERATIONS: String(iterations) },
@@ -223,7 +227,7 @@ async function servingProcessFigures(url: string, iterations: number): Promise<B
   if (code !== 0) throw new Error(`assemble-serving bench exited with ${code}`);
   return (JSON.parse(output) as BenchFigure[]).map((figure) => ({
     ...figure,
-    node_flags: SERVING_NODE_FLAGS.join(" "),
+    node_flags: flags.join(" "),
   }));
 }
 
@@ -303,78 +307,6 @@ async function codecAndSizeBench(url: string): Promise<BenchFigure[]> {
   return figures;
 }
 
-async function ingestBench(url: string): Promise<BenchFigure[]> {
-  const activity = stream("activity", {
-    entity: session,
-    schema: z.object({ action: z.string(), item: z.string() }),
-    window: 10,
-    maxAge: "10m",
-    section: "Activity",
-    render: (event) => `${event.action} ${event.item}`,
-  });
-  const total = quick ? 10_000 : 50_000;
-  const sessions = 1_000;
-  const streamKey = "ingest:events";
-  const producer = createStreamProducer({ url, stream: streamKey });
-  const now = Date.now();
-  const actions = ["viewed", "added to cart", "searched for", "compared", "removed"];
-  for (let offset = 0; offset < total; offset += 5_000) {
-    const events: StreamEvent[] = [];
-    for (let index = offset; index < Math.min(total, offset + 5_000); index++) {
-      events.push({
-        source: activity,
-        key: { sessionId: `s${index % sessions}` },
-        value: { action: actions[index % actions.length] as string, item: `product ${index % 97}` },
-        eventTime: now - total + index,
-        eventId: `e${index}`,
-      });
-    }
-    await producer.publish(events);
-  }
-  await producer.close();
-  const store = redisStore({ url, prefix: "ingest:" });
-  const ctx = createContextStore({ sources: [activity], online: store });
-  await ctx.ready();
-  const worker = createStreamIngestor({
-    context: ctx,
-    url,
-    stream: streamKey,
-    batchSize: 1_000,
-    blockMs: 100,
-  });
-  const started = performance.now();
-  await worker.start();
-  while (worker.counters().processed < total) {
-    if (worker.counters().invalid > 0)
-      throw new Error(`ingest bench: invalid events: ${worker.counters().lastError}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  const elapsedMs = performance.now() - started;
-  await worker.stop();
-  const admin = new Redis(url);
-  const windowBytes = Number(await admin.hstrlen("ingest:{session:sessionId=s0}", sourceField(activity)));
-  admin.disconnect();
-  await ctx.close();
-  return [
-    {
-      bench: "ingest.redis",
-      metric: "window_bytes_per_event",
-      value: windowBytes / activity.window,
-      unit: "bytes",
-      note: "10-event window of short events",
-    },
-    {
-      bench: "ingest.redis",
-      metric: "events_per_s",
-      value: (total / elapsedMs) * 1000,
-      unit: "events/s",
-      events: total,
-      sessions,
-      batch: 1_000,
-    },
-  ];
-}
-
 async function main(): Promise<void> {
   if (!redisServerAvailable()) {
     process.stdout.write("redis-server is not installed: skipping the @ctxstore/redis benchmarks.\n");
@@ -385,7 +317,7 @@ async function main(): Promise<void> {
     const figures = [
       ...(await assembleBench(server.url, server.port)),
       ...(await codecAndSizeBench(server.url)),
-      ...(await ingestBench(server.url)),
+      ...(await ingestBench(server.url, "ingest", quick)),
     ];
     report(figures);
   } finally {
