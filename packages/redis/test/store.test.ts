@@ -352,6 +352,31 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
     }
   });
 
+  it("rejects a field name over 64 KiB with a typed error, for values and windows, writing nothing", async () => {
+    const prefix = uniquePrefix();
+    const store = redisStore({ url: server.url, prefix });
+    const field = "f".repeat(70_000);
+    try {
+      await expect(
+        store.write([
+          { entity: "user", key: "ok", field: "p@1", envelope: envelope(1, "ok") },
+          { entity: "user", key: "long", field, envelope: envelope(1, "ok") },
+        ]),
+      ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+      await expect(
+        store.append([
+          { entity: "user", key: "long", field, window: 3, event: { ...envelope(1, "e"), eventId: "e1" } },
+        ]),
+      ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+      const read = await store.read({
+        records: [{ entity: "user", key: "ok", field: "p@1", kind: "value" }],
+      });
+      expect(read.records[0]).toEqual({ kind: "value", envelope: undefined });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("rejects oversized records and non-JSON values with typed errors and writes nothing of the batch", async () => {
     const prefix = uniquePrefix();
     const store = redisStore({ url: server.url, prefix, maxRecordBytes: 1_000 });
