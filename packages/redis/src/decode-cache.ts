@@ -16,7 +16,7 @@ export class DecodeCache<Result> {
   /** The cached result when `blob` is byte-identical to the one it was decoded from. */
   get(key: string, blob: Buffer): Result | undefined {
     const entry = this.entries.get(key);
-    return entry !== undefined && entry.blob.equals(blob) ? entry.result : undefined;
+    return entry?.blob.equals(blob) ? entry.result : undefined;
   }
 
   /** Stores a decoded result; `result` must be deeply frozen (it is shared by later reads). */
