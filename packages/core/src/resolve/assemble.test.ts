@@ -1,83 +1,32 @@
+// assemble(): batch values, stream windows, realtime resolvers, unavailable policies, store faults,
+// vector sources, packing and the trace. Bad input and the write path are in assemble.input.test.ts.
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   batch,
   createContextStore,
-  defineEntity,
   empty,
   isCtxError,
   memoryStore,
   type OnlineStore,
-  realtime,
-  section,
   sourceField,
-  stream,
   type VectorStore,
   vector,
 } from "../index.js";
 import { localEmbedder } from "../vector/local-embedder.js";
 import { memoryVectorStore } from "../vector/memory.js";
-
-const user = defineEntity("user", { key: z.object({ userId: z.string().min(1) }) });
-const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
-const NOW = Date.parse("2026-11-21T12:00:00Z");
-const clock = () => NOW;
-
-const profile = batch("profile", {
-  entity: user,
-  schema: z.object({ summary: z.string() }),
-  maxAge: "2d",
-  section: "User profile",
-  priority: 90,
-  render: (value) => value.summary,
-  renderEmpty: () => "No profile: a brand-new user.",
-});
-const activityOptions = {
-  entity: session,
-  schema: z.object({ action: z.string() }),
-  window: 3,
-  maxAge: "10m",
-  section: "Recent activity",
-  priority: 70,
-  render: (event: { action: string }) => event.action,
-} as const;
-const activity = stream("activity", activityOptions);
-
-function realtimeSource(
-  name: string,
-  resolve: (key: { userId: string }, context: { signal: AbortSignal }) => unknown,
-  extra: Record<string, unknown> = {},
-) {
-  return realtime(name, {
-    entity: user,
-    schema: z.object({ tier: z.string() }),
-    timeout: "40ms",
-    section: "Live",
-    priority: 60,
-    resolve: resolve as never,
-    render: (value: { tier: string }) => `Tier: ${value.tier}`,
-    renderEmpty: () => `${name}: confirmed none.`,
-    ...extra,
-  });
-}
-
-async function contextWith(
-  sources: Parameters<typeof createContextStore>[0]["sources"],
-  online: OnlineStore = memoryStore(),
-) {
-  const ctx = createContextStore({
-    sources,
-    entities: [user, session],
-    online,
-    now: clock,
-    deadline: "300ms",
-  });
-  await ctx.ready();
-  return ctx;
-}
-
-const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
-const budget = { maxTokens: 500 };
+import {
+  activity,
+  budget,
+  clock,
+  contextWith,
+  keys,
+  NOW,
+  profile,
+  realtimeSource,
+  session,
+  user,
+} from "./assemble.fixtures.js";
 
 describe("batch values", () => {
   it("ok: renders the stored value under its section", async () => {
@@ -581,132 +530,5 @@ describe("packing and trace", () => {
     await ctx.assemble({ keys, budget });
     await ctx.assemble({ keys, budget });
     expect(ctx.counters().profile?.statuses.missing).toBe(2);
-  });
-});
-
-describe("bad input", () => {
-  it.each([0, -5, 1.5, Number.NaN, "100"])("budget %s is CTX_INVALID_BUDGET", async (maxTokens) => {
-    const ctx = await contextWith([profile]);
-    await expect(ctx.assemble({ keys, budget: { maxTokens: maxTokens as number } })).rejects.toMatchObject({
-      code: "CTX_INVALID_BUDGET",
-    });
-  });
-
-  it("a budget too small for required content is CTX_BUDGET_TOO_SMALL naming it", async () => {
-    const required = batch("profile", { entity: user, schema: z.string(), section: "P", required: true });
-    const ctx = await contextWith([required]);
-    await ctx.write(
-      required,
-      { userId: "u1" },
-      "A long required profile that certainly needs more than five tokens to say.",
-    );
-    const error = await ctx.assemble({ keys, budget: { maxTokens: 5 } }).catch((caught) => caught);
-    expect(error.code).toBe("CTX_BUDGET_TOO_SMALL");
-    expect(error.message).toContain("profile");
-  });
-
-  it("keys that do not match the entity schema, and unknown entities", async () => {
-    const ctx = await contextWith([profile]);
-    await expect(ctx.assemble({ keys: { user: { userId: "" } }, budget })).rejects.toMatchObject({
-      code: "CTX_INVALID_KEY",
-    });
-    await expect(ctx.assemble({ keys: { tenant: { id: 1 } }, budget })).rejects.toMatchObject({
-      code: "CTX_UNKNOWN_ENTITY",
-    });
-    await expect(ctx.write(profile, { user: "u1" }, { summary: "x" })).rejects.toMatchObject({
-      code: "CTX_INVALID_KEY",
-    });
-  });
-
-  it("invalid definitions throw typed errors naming the offender", () => {
-    expect(() => createContextStore({ sources: [profile, profile] })).toThrow(
-      /CTX_DUPLICATE_SOURCE.*profile/,
-    );
-    expect(() => createContextStore({ sources: [] })).toThrow(/CTX_INVALID_DEFINITION/);
-    expect(() =>
-      batch("x", { entity: user, schema: z.string(), section: "S", maxAge: "2 days" as never }),
-    ).toThrow(/CTX_INVALID_DURATION/);
-    expect(() => batch("x", { entity: user, schema: z.string(), section: "S", maxAge: -1 })).toThrow(
-      /CTX_INVALID_DURATION/,
-    );
-    expect(() =>
-      realtime("x", { entity: user, schema: z.string(), section: "S", resolve: async () => "v" } as never),
-    ).toThrow(/needs a `timeout`/);
-    expect(() => batch("Bad Name", { entity: user, schema: z.string(), section: "S" })).toThrow(
-      /lower_snake_case/,
-    );
-    expect(() => createContextStore({ sources: [profile], entities: [session] })).toThrow(
-      /CTX_UNKNOWN_ENTITY.*user/,
-    );
-    const conflicting = batch("other", {
-      entity: user,
-      schema: z.string(),
-      section: section("User profile", { maxTokens: 10 }),
-    });
-    const conflicting2 = batch("other2", {
-      entity: user,
-      schema: z.string(),
-      section: section("User profile", { maxTokens: 20 }),
-    });
-    expect(() => createContextStore({ sources: [conflicting, conflicting2] })).toThrow(/maxTokens 10.*20/);
-    const otherUser = defineEntity("user", { key: z.object({ id: z.string() }) });
-    expect(() =>
-      createContextStore({
-        sources: [profile, batch("p2", { entity: otherUser, schema: z.string(), section: "S" })],
-      }),
-    ).toThrow(/Two different entities/);
-  });
-});
-
-describe("values are JSON data", () => {
-  it("a Date or NaN in a value is CTX_INVALID_VALUE at write time, naming the path, nothing written", async () => {
-    const loose = batch("loose", {
-      entity: user,
-      schema: z.object({ at: z.unknown(), n: z.number().or(z.nan()).optional() }),
-      section: "L",
-    });
-    const ctx = await contextWith([loose]);
-    await expect(ctx.write(loose, { userId: "u1" }, { at: new Date() })).rejects.toThrow(
-      /CTX_INVALID_VALUE.*value\.at.*Date/,
-    );
-    await expect(ctx.write(loose, { userId: "u1" }, { at: "x", n: Number.NaN })).rejects.toThrow(/value\.n/);
-    expect((await ctx.assemble({ keys, budget })).values.loose?.status).toBe("missing");
-  });
-
-  it("mutating the written object afterwards does not change what is served", async () => {
-    const ctx = await contextWith([profile]);
-    const value = { summary: "Original." };
-    await ctx.write(profile, { userId: "u1" }, value);
-    value.summary = "Mutated.";
-    expect((await ctx.assemble({ keys, budget })).text).toContain("Original.");
-  });
-});
-
-describe("expiry and watermarks on the write path", () => {
-  it("windows never expire from maxAge (that would read as a confirmed-empty window); only from retention", async () => {
-    const ctx = await contextWith([activity, profile]);
-    expect(ctx.toWindowAppend(activity, { sessionId: "s1" }, { action: "a" }).ttlMs).toBeUndefined();
-    expect(ctx.toValueWrite(profile, { userId: "u1" }, { summary: "x" }).ttlMs).toBe(4 * 86_400_000);
-    const retained = stream("retained", { ...activityOptions, retention: "1d" });
-    const withRetention = await contextWith([retained]);
-    expect(withRetention.toWindowAppend(retained, { sessionId: "s1" }, { action: "a" }).ttlMs).toBe(
-      86_400_000,
-    );
-    const unbounded = batch("forever", { entity: session, schema: z.string(), section: "F" });
-    const mixed = await contextWith([retained, unbounded]);
-    expect(mixed.toWindowAppend(retained, { sessionId: "s1" }, { action: "a" }).ttlMs).toBeUndefined();
-  });
-
-  it("direct appends raise the stream watermark at most once a second", async () => {
-    let now = NOW;
-    const online = memoryStore();
-    const raise = vi.spyOn(online, "setWatermark");
-    const ctx = createContextStore({ sources: [activity], online, now: () => now });
-    await ctx.append(activity, { sessionId: "s1" }, { action: "a" });
-    now += 500;
-    await ctx.append(activity, { sessionId: "s1" }, { action: "b" });
-    now += 600;
-    await ctx.append(activity, { sessionId: "s1" }, { action: "c" });
-    expect(raise.mock.calls.map(([, time]) => time)).toEqual([NOW, NOW + 1100]);
   });
 });
