@@ -4,11 +4,13 @@
 import { formatDuration } from "../definitions/duration.js";
 import type { AnySource, Rendered } from "../definitions/source.js";
 import type { Encoding, RenderedText, Status } from "../envelope.js";
+import { cachedCount } from "../tokenize/cache.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { normalizeItem, normalizeLines } from "./normalize.js";
 
+/** Token counts per line; recurring lines ("viewed product 12") come from the shared count cache. */
 export function countLines(lines: readonly string[], tokenizer: Tokenizer): number[] {
-  return lines.map((line) => tokenizer.count(`${line}\n`));
+  return lines.map((line) => cachedCount(tokenizer, `${line}\n`));
 }
 
 export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer): RenderedText {

@@ -14,16 +14,11 @@ interface LoadedEncoding {
    * is a regex split plus map lookups, and exact, because the count of a text is the sum of its
    * pieces' counts. */
   readonly pieceCounts: Map<string, number>;
-  /** Token count per short text: rendered event lines repeat ("viewed product 12"), and a hit skips
-   * the regex split. Exact, like the piece counts it is made of. */
-  readonly textCounts: Map<string, number>;
 }
 
 const loaded = new Map<Encoding, LoadedEncoding>();
 const PIECE_CACHE_LIMIT = 50_000;
 const MAX_CACHED_PIECE_LENGTH = 64;
-const TEXT_CACHE_LIMIT = 20_000;
-const MAX_CACHED_TEXT_LENGTH = 200;
 
 /**
  * BPE is quadratic in the length of one pre-tokenizer piece: 4,000 repeated emoji take seconds to
@@ -67,7 +62,6 @@ export async function loadEncoding(encoding: Encoding): Promise<void> {
       tiktoken: new Tiktoken(ranks),
       pieces: new RegExp(ranks.pat_str, "gu"),
       pieceCounts: new Map(),
-      textCounts: new Map(),
     });
   }
 }
@@ -105,17 +99,8 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
     encoding,
     count: (text) => {
       if (text.length === 0) return 0;
-      const loadedEncoding = get();
-      if (text.length > MAX_CACHED_TEXT_LENGTH) {
-        return hasQuadraticRun(text) ? utf8Length(text) : countPieces(loadedEncoding, text);
-      }
-      let count = loadedEncoding.textCounts.get(text);
-      if (count === undefined) {
-        count = hasQuadraticRun(text) ? utf8Length(text) : countPieces(loadedEncoding, text);
-        if (loadedEncoding.textCounts.size >= TEXT_CACHE_LIMIT) loadedEncoding.textCounts.clear();
-        loadedEncoding.textCounts.set(text, count);
-      }
-      return count;
+      if (hasQuadraticRun(text)) return utf8Length(text);
+      return countPieces(get(), text);
     },
     encode: (text) => get().tiktoken.encode(text, NO_SPECIAL, NO_SPECIAL),
     decode: (tokens) => get().tiktoken.decode(tokens as number[]),
