@@ -78,6 +78,7 @@ export {
   checkRecordAddress,
   checkRequestArray,
   checkTtl,
+  checkWindowAppend,
 } from "./stores/checks.js";
 export { freezeCheckedJson, frozenJsonCopy, jsonDataProblem } from "./stores/json-data.js";
 // Implementations owned by separate modules (each adds its exports below this line).

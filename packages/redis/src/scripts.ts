@@ -118,19 +118,19 @@ local function fast_append(key, field, window, ttl, stored, incoming, entry_star
     if string.sub(stored, 1, 2) ~= 'w\\1' then return false end
     local needle = string.sub(incoming, entry_start + 8, entry_start + 9 + id_length)
     if string.find(stored, needle, 3, true) then return false end
-    local pos, stored_size, count, second, last_time = 3, #stored, 0, nil, nil
+    local pos, stored_size, count, second, last_entry = 3, #stored, 0, nil, nil
     while pos <= stored_size do
       if pos + 13 > stored_size then return false end
       local length = struct.unpack('>H', stored, pos + 8)
       if pos + 13 + length > stored_size then return false end
       local body = struct.unpack('>I4', stored, pos + 10 + length)
-      last_time = pos
+      last_entry = pos
       pos = pos + 14 + length + body
       count = count + 1
       if count == 1 then second = pos end
     end
     if pos ~= stored_size + 1 or count > window then return false end
-    if count > 0 and struct.unpack('>d', stored, last_time) >= event_time then return false end
+    if count > 0 and struct.unpack('>d', stored, last_entry) >= event_time then return false end
     local keep_from = count == window and second or 3
     parts = { 'w\\1', string.sub(stored, keep_from), string.sub(incoming, entry_start) }
   end

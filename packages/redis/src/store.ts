@@ -11,6 +11,7 @@ import {
   checkRecordAddress,
   checkRequestArray,
   checkTtl,
+  checkWindowAppend,
   type Envelope,
   isCtxError,
   type OnlineReadBatch,
@@ -392,21 +393,12 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         const label = `append #${index}`;
         checkRecordAddress(STORE, append, label);
         checkTtl(STORE, append.ttlMs, label);
-        if (!Number.isSafeInteger(append.window) || append.window < 1) {
-          throw new CtxError(
-            "CTX_INVALID_REQUEST",
-            `redis store: ${label} has window ${String(append.window)}; the window size must be a positive integer.`,
-            {
-              store: "redis",
-              index,
-            },
-          );
-        }
-        const eventId = append.event?.eventId;
-        if (typeof eventId !== "string" || eventId.length === 0 || Buffer.byteLength(eventId) > 65_535) {
+        checkWindowAppend(STORE, append, index, label);
+        // The record format stores the id's byte length in 16 bits.
+        if (Buffer.byteLength(append.event.eventId as string) > 65_535) {
           throw new CtxError(
             "CTX_INVALID_EVENT",
-            `redis store: ${label} to ${append.entity} ${append.key} ${append.field} has no usable eventId; stream events need a non-empty string eventId (at most 64 KiB) so retries are deduplicated.`,
+            `redis store: ${label} to ${append.entity} ${append.key} ${append.field} has an eventId over 64 KiB; use a shorter id (a hash of the event, for instance).`,
             { store: "redis", index },
           );
         }

@@ -3,7 +3,7 @@
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { jsonDataProblem } from "./json-data.js";
-import type { OnlineReadBatch, ReadRequest, RecordAddress } from "./types.js";
+import type { OnlineReadBatch, ReadRequest, RecordAddress, WindowAppend } from "./types.js";
 
 /** `store` names the implementation in messages ("memory", "redis"). */
 export function checkRequestArray(store: string, items: unknown, operation: string, itemType: string): void {
@@ -100,4 +100,23 @@ export function checkReadRequest(
     );
   }
   checkRecordAddress(store, request, `read request #${index}`);
+}
+
+/** A window append's own fields: a positive integer window, and a non-empty string eventId (the dedupe key). */
+export function checkWindowAppend(store: string, append: WindowAppend, index: number, label: string): void {
+  if (!Number.isSafeInteger(append.window) || append.window < 1) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: ${label} has window ${String(append.window)}; the window size must be a positive integer.`,
+      { store, index, window: append.window },
+    );
+  }
+  const eventId = append.event?.eventId;
+  if (typeof eventId !== "string" || eventId.length === 0) {
+    throw new CtxError(
+      "CTX_INVALID_EVENT",
+      `${store} store: ${label} to ${append.entity} ${append.key} ${append.field} has no eventId; stream events need a non-empty string eventId so retries are deduplicated.`,
+      { store, index, entity: append.entity, key: append.key, field: append.field },
+    );
+  }
 }

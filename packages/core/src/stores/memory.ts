@@ -20,6 +20,7 @@ import {
   checkRecordAddress,
   checkRequestArray,
   checkTtl,
+  checkWindowAppend,
 } from "./checks.js";
 import { freezeCheckedJson } from "./json-data.js";
 import type {
@@ -193,22 +194,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         const label = `append #${index}`;
         checkRecordAddress(STORE, append, label);
         checkTtl(STORE, append.ttlMs, label);
-        if (!Number.isSafeInteger(append.window) || append.window < 1) {
-          throw new CtxError(
-            "CTX_INVALID_REQUEST",
-            `memory store: ${label} has window ${String(append.window)}; the window size must be a positive integer.`,
-            { store: "memory", index, window: append.window },
-          );
-        }
-        const event = storedEnvelope(append.event, label);
-        if (typeof event.eventId !== "string" || event.eventId.length === 0) {
-          throw new CtxError(
-            "CTX_INVALID_EVENT",
-            `memory store: ${label} to ${append.entity} ${append.key} ${append.field} has no eventId; stream events need a non-empty string eventId so retries are deduplicated.`,
-            { store: "memory", index, entity: append.entity, key: append.key, field: append.field },
-          );
-        }
-        return event;
+        checkWindowAppend(STORE, append, index, label);
+        return storedEnvelope(append.event, label);
       });
       const at = now();
       checkKinds(appends, "window", at);

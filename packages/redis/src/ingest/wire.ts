@@ -82,45 +82,40 @@ export interface DecodedStreamEvent {
 
 /** Parses an entry's fields; a string result is the reason it is invalid. */
 export function decodeStreamEvent(fields: readonly string[]): DecodedStreamEvent | string {
-  const map = fieldMap(fields);
-  const source = map.get("source");
+  const source = fieldValue(fields, "source");
   if (!source) return "no `source` field";
-  const keyText = map.get("key");
+  const keyText = fieldValue(fields, "key");
   if (keyText === undefined) return `no \`key\` field (source "${source}")`;
   const key = parseJson(keyText);
   if (!key.ok) return `\`key\` is not JSON (${key.reason})`;
   let value: unknown;
-  if (map.get("empty") === "1") {
-    value = empty(map.get("emptyReason"));
+  if (fieldValue(fields, "empty") === "1") {
+    value = empty(fieldValue(fields, "emptyReason"));
   } else {
-    const valueText = map.get("value");
+    const valueText = fieldValue(fields, "value");
     if (valueText === undefined) return `no \`value\` field (source "${source}")`;
     const parsed = parseJson(valueText);
     if (!parsed.ok) return `\`value\` is not JSON (${parsed.reason})`;
     value = parsed.value;
   }
   let eventTime: number | undefined;
-  const timeText = map.get("eventTime");
+  const timeText = fieldValue(fields, "eventTime");
   if (timeText !== undefined) {
     eventTime = /^-?\d+(\.\d+)?$/.test(timeText) ? Number(timeText) : Date.parse(timeText);
     if (!Number.isFinite(eventTime))
       return `\`eventTime\` ${JSON.stringify(timeText)} is neither epoch ms nor ISO-8601`;
   }
-  const eventId = map.get("eventId");
+  const eventId = fieldValue(fields, "eventId");
   if (eventId !== undefined && eventId.length === 0) return "`eventId` is empty";
   return { source, key: key.value, value, eventTime, eventId };
 }
 
-/** The entry's fields by name (the last one wins, like a Map): a plain lookup, no Map per event. */
-function fieldMap(fields: readonly string[]): { get(name: string): string | undefined } {
-  return {
-    get(name) {
-      for (let index = (fields.length & ~1) - 2; index >= 0; index -= 2) {
-        if (fields[index] === name) return fields[index + 1];
-      }
-      return undefined;
-    },
-  };
+/** The value of the field `name` (the last one wins, like a Map): a plain scan, no Map per event. */
+function fieldValue(fields: readonly string[], name: string): string | undefined {
+  for (let index = (fields.length & ~1) - 2; index >= 0; index -= 2) {
+    if (fields[index] === name) return fields[index + 1];
+  }
+  return undefined;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {

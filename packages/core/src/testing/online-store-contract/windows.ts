@@ -37,6 +37,20 @@ export function registerWindowTests({ context, freshKey, propertyRuns }: Contrac
       expect((await readEvents(store)).map((event) => event.eventTime)).toEqual([3, 4, 5]);
     });
 
+    it("trims to the newest N when a later append brings a smaller window size (a redefined source)", async () => {
+      const { store } = context;
+      const at = recordAt("session", freshKey("shrink"), "recent@1");
+      await store.append(
+        [1, 2, 3, 4, 5].map((time) => ({ ...at, event: envelopeAt(time, { eventId: `e${time}` }), window: 5 })),
+      );
+      const [newer] = await store.append([{ ...at, event: envelopeAt(6, { eventId: "e6" }), window: 3 }]);
+      expect(newer?.applied).toBe(true);
+      expect((await readEvents(store, at)).map((event) => event.eventTime)).toEqual([4, 5, 6]);
+      const [older] = await store.append([{ ...at, event: envelopeAt(2.5, { eventId: "e2.5" }), window: 3 }]);
+      expect(older).toEqual({ applied: false, reason: "outside-window" });
+      expect((await readEvents(store, at)).map((event) => event.eventTime)).toEqual([4, 5, 6]);
+    });
+
     it("dedupes by event id: a retried event is reported as duplicate and not stored twice", async () => {
       const { store } = context;
       const event = envelopeAt(10, { value: "click", eventId: "evt-42" });
