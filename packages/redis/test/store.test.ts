@@ -352,7 +352,7 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
     }
   });
 
-  it("rejects a field name over 64 KiB with a typed error, for values and windows, writing nothing", async () => {
+  it("rejects a field name or event id over 64 KiB with a typed error, for values and windows, writing nothing", async () => {
     const prefix = uniquePrefix();
     const store = redisStore({ url: server.url, prefix });
     const field = "f".repeat(70_000);
@@ -368,10 +368,27 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
           { entity: "user", key: "long", field, window: 3, event: { ...envelope(1, "e"), eventId: "e1" } },
         ]),
       ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+      await expect(
+        store.append([
+          {
+            entity: "user",
+            key: "id",
+            field: "w@1",
+            window: 3,
+            event: { ...envelope(1, "e"), eventId: "i".repeat(70_000) },
+          },
+        ]),
+      ).rejects.toMatchObject({ code: "CTX_INVALID_EVENT", message: expect.stringContaining("over 64 KiB") });
       const read = await store.read({
-        records: [{ entity: "user", key: "ok", field: "p@1", kind: "value" }],
+        records: [
+          { entity: "user", key: "ok", field: "p@1", kind: "value" },
+          { entity: "user", key: "id", field: "w@1", kind: "window" },
+        ],
       });
-      expect(read.records[0]).toEqual({ kind: "value", envelope: undefined });
+      expect(read.records).toEqual([
+        { kind: "value", envelope: undefined },
+        { kind: "window", events: [] },
+      ]);
     } finally {
       await store.close();
     }
