@@ -41,7 +41,11 @@ export function registerWindowTests({ context, freshKey, propertyRuns }: Contrac
       const { store } = context;
       const at = recordAt("session", freshKey("shrink"), "recent@1");
       await store.append(
-        [1, 2, 3, 4, 5].map((time) => ({ ...at, event: envelopeAt(time, { eventId: `e${time}` }), window: 5 })),
+        [1, 2, 3, 4, 5].map((time) => ({
+          ...at,
+          event: envelopeAt(time, { eventId: `e${time}` }),
+          window: 5,
+        })),
       );
       const [newer] = await store.append([{ ...at, event: envelopeAt(6, { eventId: "e6" }), window: 3 }]);
       expect(newer?.applied).toBe(true);
