@@ -41,6 +41,7 @@ describe("BoundedCache", () => {
             fc.integer({ min: 0, max: 30 }),
             fc.integer({ min: 1, max: 25 }),
           ),
+          { maxLength: 400 },
         ),
         (capacity, operations) => {
           const cache = new BoundedCache<number>(capacity, (value) => value);
@@ -62,5 +63,71 @@ describe("BoundedCache", () => {
         },
       ),
     );
+  });
+
+  it("property: evicts exactly like second-chance FIFO over a plain list, through queue compactions", () => {
+    // The model: entries oldest first; a hit flags an entry; eviction takes the oldest, moving a
+    // flagged one to the back once (flag cleared) per pass instead of dropping it.
+    type Entry = { key: string; weight: number; used: boolean };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("get", "set", "set", "delete"),
+            fc.integer({ min: 0, max: 40 }),
+            fc.integer({ min: 1, max: 6 }),
+          ),
+          { minLength: 200, maxLength: 600 },
+        ),
+        (capacity, operations) => {
+          const cache = new BoundedCache<number>(capacity, (value) => value);
+          let model: Entry[] = [];
+          const modelWeight = () => model.reduce((sum, entry) => sum + entry.weight, 0);
+          for (const [operation, key, value] of operations) {
+            const name = `k${key}`;
+            const index = model.findIndex((entry) => entry.key === name);
+            if (operation === "get") {
+              cache.get(name);
+              if (index >= 0) (model[index] as Entry).used = true;
+            } else if (operation === "delete") {
+              cache.delete(name);
+              if (index >= 0) model.splice(index, 1);
+            } else {
+              cache.set(name, value);
+              if (value > capacity) {
+                if (index >= 0) model.splice(index, 1);
+              } else {
+                if (index >= 0) Object.assign(model[index] as Entry, { weight: value, used: true });
+                else model.push({ key: name, weight: value, used: false });
+                let spared = 0;
+                while (modelWeight() > capacity) {
+                  const oldest = model.shift() as Entry;
+                  if (oldest.used && spared < model.length + 1) {
+                    oldest.used = false;
+                    model.push(oldest);
+                    spared++;
+                  }
+                }
+              }
+            }
+            const kept = model.map((entry) => entry.key).sort();
+            const inCache = Array.from({ length: 41 }, (_, k) => `k${k}`).filter((k) => cache.has(k));
+            expect(inCache.sort()).toEqual(kept);
+            expect(cache.weight).toBe(modelWeight());
+          }
+          model = [];
+        },
+      ),
+    );
+  });
+
+  it("keeps the newest entries through a long stream of one-off keys", () => {
+    const cache = new BoundedCache<number>(100);
+    for (let index = 0; index < 100_000; index++) cache.set(`line ${index}`, index);
+    expect(cache.size).toBe(100);
+    expect(cache.get("line 99999")).toBe(99_999);
+    expect(cache.get("line 99900")).toBe(99_900);
+    expect(cache.get("line 99899")).toBeUndefined();
   });
 });

@@ -4,6 +4,10 @@
 // in a long-lived Map: V8 then has to keep those young strings alive and promote them, and on the
 // serving path that was the bulk of the garbage collector's pauses (a ~2.5 ms scavenge every ~200
 // assemblies, most of assemble.redis' p99). Bounded by a weight (entries, or bytes).
+//
+// The eviction order is an explicit queue, not the Map's insertion order: a Map keeps deleted entries
+// as holes until it rehashes, so asking it for its oldest entry after many evictions walks every hole
+// first, and a stream of one-off keys (materializing 200,000 unique lines) made each insert O(holes).
 
 interface Slot<Value> {
   readonly key: string;
@@ -11,10 +15,18 @@ interface Slot<Value> {
   weight: number;
   /** Set by a hit; the next eviction pass spares the entry once and clears it. */
   used: boolean;
+  /** False once deleted or evicted: its place in the queue is skipped. */
+  live: boolean;
 }
+
+/** Queue slots consumed before the queue is compacted (amortised O(1) per operation). */
+const COMPACT_AFTER = 64;
 
 export class BoundedCache<Value> {
   private readonly slots = new Map<string, Slot<Value>>();
+  /** Oldest first, from `head`; may hold dead slots, which are skipped. */
+  private queue: Array<Slot<Value>> = [];
+  private head = 0;
   private total = 0;
 
   /**
@@ -33,6 +45,11 @@ export class BoundedCache<Value> {
     return slot.value;
   }
 
+  /** Whether `key` is kept, without counting as a hit. */
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
   set(key: string, value: Value): void {
     const weight = this.weigh(value, key);
     if (weight > this.capacity) {
@@ -47,7 +64,9 @@ export class BoundedCache<Value> {
       existing.weight = weight;
       existing.used = true;
     } else {
-      this.slots.set(key, { key, value, weight, used: false });
+      const slot = { key, value, weight, used: false, live: true };
+      this.slots.set(key, slot);
+      this.queue.push(slot);
       this.total += weight;
     }
     this.evict();
@@ -57,7 +76,13 @@ export class BoundedCache<Value> {
     const slot = this.slots.get(key);
     if (slot === undefined) return;
     this.slots.delete(key);
+    slot.live = false;
     this.total -= slot.weight;
+    // Deletes without evictions would otherwise grow the queue with dead slots forever.
+    if (this.queue.length - this.head > 2 * this.slots.size + COMPACT_AFTER) {
+      this.queue = this.queue.filter((queued, index) => index >= this.head && queued.live);
+      this.head = 0;
+    }
   }
 
   get size(): number {
@@ -72,16 +97,24 @@ export class BoundedCache<Value> {
   private evict(): void {
     let spared = 0;
     while (this.total > this.capacity) {
-      const oldest = this.slots.values().next().value as Slot<Value>;
-      this.slots.delete(oldest.key);
-      // Every entry can be spared at most once per pass, so this ends.
-      if (oldest.used && spared < this.slots.size + 1) {
-        oldest.used = false;
-        this.slots.set(oldest.key, oldest);
-        spared++;
-      } else {
-        this.total -= oldest.weight;
+      const oldest = this.queue[this.head] as Slot<Value>;
+      this.head++;
+      if (oldest.live) {
+        // Every entry can be spared at most once per pass, so this ends.
+        if (oldest.used && spared < this.slots.size) {
+          oldest.used = false;
+          this.queue.push(oldest);
+          spared++;
+        } else {
+          oldest.live = false;
+          this.slots.delete(oldest.key);
+          this.total -= oldest.weight;
+        }
       }
+    }
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }
