@@ -4,12 +4,15 @@
 import { Tiktoken } from "js-tiktoken/lite";
 import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
+import { cl100kPieceEnd, isAscii, o200kPieceEnd } from "./pieces.js";
 import type { Tokenizer } from "./types.js";
 
 interface LoadedEncoding {
   readonly tiktoken: Tiktoken;
   /** tiktoken's own pre-tokenizer pattern: it BPE-encodes each of these pieces independently. */
   readonly pieces: RegExp;
+  /** The same split, scanned by hand for ASCII text (pieces.ts). */
+  readonly pieceEnd: (text: string, start: number) => number;
   /** Token count per piece. Pieces recur endlessly (" the", " viewed", "42"), so counting a line
    * is a regex split plus map lookups, and exact, because the count of a text is the sum of its
    * pieces' counts. */
@@ -61,6 +64,7 @@ export async function loadEncoding(encoding: Encoding): Promise<void> {
     loaded.set(encoding, {
       tiktoken: new Tiktoken(ranks),
       pieces: new RegExp(ranks.pat_str, "gu"),
+      pieceEnd: encoding === "o200k_base" ? o200kPieceEnd : cl100kPieceEnd,
       pieceCounts: new Map(),
     });
   }
@@ -109,17 +113,26 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
 
 function countPieces(encoding: LoadedEncoding, text: string): number {
   let total = 0;
-  for (const match of text.matchAll(encoding.pieces)) {
-    const piece = match[0];
-    let count = encoding.pieceCounts.get(piece);
-    if (count === undefined) {
-      count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
-      if (piece.length <= MAX_CACHED_PIECE_LENGTH) {
-        if (encoding.pieceCounts.size >= PIECE_CACHE_LIMIT) encoding.pieceCounts.clear();
-        encoding.pieceCounts.set(piece, count);
-      }
+  if (isAscii(text)) {
+    for (let start = 0; start < text.length; ) {
+      const end = encoding.pieceEnd(text, start);
+      total += pieceCount(encoding, text.slice(start, end));
+      start = end;
     }
-    total += count;
+    return total;
   }
+  for (const match of text.matchAll(encoding.pieces)) total += pieceCount(encoding, match[0]);
   return total;
+}
+
+function pieceCount(encoding: LoadedEncoding, piece: string): number {
+  let count = encoding.pieceCounts.get(piece);
+  if (count === undefined) {
+    count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
+    if (piece.length <= MAX_CACHED_PIECE_LENGTH) {
+      if (encoding.pieceCounts.size >= PIECE_CACHE_LIMIT) encoding.pieceCounts.clear();
+      encoding.pieceCounts.set(piece, count);
+    }
+  }
+  return count;
 }

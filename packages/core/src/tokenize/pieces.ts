@@ -1,0 +1,143 @@
+// tiktoken's pre-tokenizer (the regular expression that splits text into pieces before BPE), written
+// out by hand for ASCII text. The expressions use Unicode property classes and lookahead; V8 runs
+// them several times slower than this scan, and splitting was most of the cost of counting a line.
+// Text with any non-ASCII character is split by the expression itself (see tiktoken.ts);
+// pieces.test.ts checks this scan returns the same pieces as the expression for both encodings.
+//
+// The alternatives, first match wins (o200k_base; cl100k_base differs where noted):
+//   1. [^\r\n\p{L}\p{N}]?[upper]*[lower]+('s|'t|'re|'ve|'m|'ll|'d)?   one optional prefix character
+//   2. [^\r\n\p{L}\p{N}]?[upper]+[lower]*('s|...)?                      (cl100k: a contraction alone
+//                                                                        first, then prefix? \p{L}+)
+//   3. \p{N}{1,3}
+//   4. " "?[^\s\p{L}\p{N}]+[\r\n/]*                                     (cl100k: [\r\n]*)
+//   5. \s*[\r\n]+        6. \s+(?!\S)        7. \s+
+
+const UPPER = 1;
+const LOWER = 2;
+const LETTER = UPPER | LOWER;
+const DIGIT = 4;
+/** JavaScript's \s in ASCII: tab, newline, vertical tab, form feed, carriage return, space. */
+const SPACE = 8;
+const NEWLINE = 16;
+/** Not a letter, digit or space: punctuation, symbols and other control characters. */
+const OTHER = 32;
+
+const CLASS = new Uint8Array(128);
+for (let code = 0; code < 128; code++) {
+  const char = String.fromCharCode(code);
+  if (/[A-Z]/.test(char)) CLASS[code] = UPPER;
+  else if (/[a-z]/.test(char)) CLASS[code] = LOWER;
+  else if (/[0-9]/.test(char)) CLASS[code] = DIGIT;
+  else if (char === "\r" || char === "\n") CLASS[code] = SPACE | NEWLINE;
+  else if (/\s/.test(char)) CLASS[code] = SPACE;
+  else CLASS[code] = OTHER;
+}
+
+const APOSTROPHE = 39;
+const SLASH = 47;
+const BLANK = 32;
+
+/** True when every character is ASCII (the scan below applies). */
+export function isAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 127) return false;
+  return true;
+}
+
+function classAt(text: string, index: number): number {
+  return index < text.length ? (CLASS[text.charCodeAt(index)] as number) : 0;
+}
+
+/** End of a contraction ('s 't 're 've 'm 'll 'd, any case) starting at `index`, or `index`. */
+function contractionEnd(text: string, index: number): number {
+  if (text.charCodeAt(index) !== APOSTROPHE) return index;
+  const first = text.charCodeAt(index + 1) | 0x20;
+  // s t m d
+  if (first === 115 || first === 116 || first === 109 || first === 100) return index + 2;
+  const second = text.charCodeAt(index + 2) | 0x20;
+  // re ve ll
+  if ((first === 114 || first === 118) && second === 101) return index + 3;
+  if (first === 108 && second === 108) return index + 3;
+  return index;
+}
+
+/** Alternatives 5-7: a run of whitespace at `start`. */
+function spaceEnd(text: string, start: number): number {
+  let end = start;
+  let lastNewline = -1;
+  while (end < text.length && (classAt(text, end) & SPACE) !== 0) {
+    if ((classAt(text, end) & NEWLINE) !== 0) lastNewline = end;
+    end++;
+  }
+  if (lastNewline >= 0) return lastNewline + 1; // \s*[\r\n]+ ends at the run's last newline
+  if (end === text.length || end - start === 1) return end; // \s+(?!\S) at the end, or \s+
+  return end - 1; // \s+(?!\S): the last space goes with what follows
+}
+
+/** Alternative 4 from `start` (already past the optional space). */
+function otherEnd(text: string, start: number, slashTail: boolean): number {
+  let end = start;
+  while ((classAt(text, end) & OTHER) !== 0) end++;
+  for (;;) {
+    const code = text.charCodeAt(end);
+    if ((classAt(text, end) & NEWLINE) !== 0 || (slashTail && code === SLASH)) end++;
+    else return end;
+  }
+}
+
+/** End of the o200k_base piece that starts at `start` in ASCII `text`. */
+export function o200kPieceEnd(text: string, start: number): number {
+  const kind = classAt(text, start);
+  let letters = -1;
+  if ((kind & LETTER) !== 0) letters = start;
+  else if ((kind & (DIGIT | NEWLINE)) === 0 && (classAt(text, start + 1) & LETTER) !== 0) letters = start + 1;
+  if (letters >= 0) {
+    let end = letters;
+    while ((classAt(text, end) & UPPER) !== 0) end++;
+    while ((classAt(text, end) & LOWER) !== 0) end++;
+    return contractionEnd(text, end);
+  }
+  if ((kind & DIGIT) !== 0) {
+    let end = start + 1;
+    while (end < start + 3 && (classAt(text, end) & DIGIT) !== 0) end++;
+    return end;
+  }
+  if ((kind & OTHER) !== 0) return otherEnd(text, start, true);
+  if (text.charCodeAt(start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
+    return otherEnd(text, start + 1, true);
+  return spaceEnd(text, start);
+}
+
+/** End of the cl100k_base piece that starts at `start` in ASCII `text`. */
+export function cl100kPieceEnd(text: string, start: number): number {
+  const contraction = contractionEnd(text, start);
+  if (contraction > start) return contraction;
+  const kind = classAt(text, start);
+  let letters = -1;
+  if ((kind & LETTER) !== 0) letters = start;
+  else if ((kind & (DIGIT | NEWLINE)) === 0 && (classAt(text, start + 1) & LETTER) !== 0) letters = start + 1;
+  if (letters >= 0) {
+    let end = letters;
+    while ((classAt(text, end) & LETTER) !== 0) end++;
+    return end;
+  }
+  if ((kind & DIGIT) !== 0) {
+    let end = start + 1;
+    while (end < start + 3 && (classAt(text, end) & DIGIT) !== 0) end++;
+    return end;
+  }
+  if ((kind & OTHER) !== 0) return otherEnd(text, start, false);
+  if (text.charCodeAt(start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
+    return otherEnd(text, start + 1, false);
+  return spaceEnd(text, start);
+}
+
+/** The pieces of ASCII `text` (for tests; counting walks the ends without building an array). */
+export function asciiPieces(text: string, pieceEnd: (text: string, start: number) => number): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    pieces.push(text.slice(start, end));
+    start = end;
+  }
+  return pieces;
+}
