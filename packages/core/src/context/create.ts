@@ -9,6 +9,7 @@ import { CtxError, describeIssues } from "../errors.js";
 import { renderValue } from "../render/value.js";
 import { assembleWith } from "../resolve/assemble.js";
 import { RealtimeCaller } from "../resolve/realtime.js";
+import { sealEnvelope } from "../stores/checks.js";
 import { frozenJsonCopy } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
@@ -108,14 +109,14 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
           { source: source.name },
         );
       }
-      return {
+      return sealEnvelope({
         value: null,
         empty: true,
         ...(reason === undefined ? {} : { emptyReason: reason }),
         eventTime: eventTime ?? now,
         writeTime,
         schemaVersion: source.version,
-      };
+      });
     }
     const parsed = source.schema.safeParse(value);
     if (!parsed.success) {
@@ -145,14 +146,16 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       source.tier === "stream"
         ? (envelopeOptions.eventId ?? source.eventId?.(data) ?? defaultEventId(finalEventTime, data))
         : envelopeOptions.eventId;
-    return {
+    return sealEnvelope({
       value: data,
       eventTime: finalEventTime,
       writeTime,
       schemaVersion: source.version,
       ...(eventId === undefined ? {} : { eventId }),
-      rendered: renderValue(source, data, tokenizer),
-    };
+      // Written values are mostly one-off lines: counted directly (recurring words are cheap through
+      // the tokenizer's piece cache) rather than churning the line cache serving relies on.
+      rendered: renderValue(source, data, tokenizer, false),
+    });
   };
 
   /** The record a write or append goes to, after checking the source may take it. */

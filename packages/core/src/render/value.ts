@@ -8,12 +8,17 @@ import { cachedCount } from "../tokenize/cache.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { normalizeItem, normalizeLines } from "./normalize.js";
 
-/** Token counts per line; recurring lines ("viewed product 12") come from the shared count cache. */
-export function countLines(lines: readonly string[], tokenizer: Tokenizer): number[] {
-  return lines.map((line) => cachedCount(tokenizer, `${line}\n`));
+/**
+ * Token counts per line. With `cache` (serving), recurring lines ("viewed product 12") come from the
+ * shared count cache; without it (the write path, where lines are mostly one-off), they are counted.
+ */
+export function countLines(lines: readonly string[], tokenizer: Tokenizer, cache = true): number[] {
+  return cache
+    ? lines.map((line) => cachedCount(tokenizer, `${line}\n`))
+    : lines.map((line) => tokenizer.count(`${line}\n`));
 }
 
-export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer): RenderedText {
+export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer, cache = true): RenderedText {
   const kind = typeof rendered === "string" ? "text" : "list";
   const lines =
     typeof rendered === "string"
@@ -21,22 +26,27 @@ export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer): Render
       : rendered
           .map((item) => normalizeItem(String(item)))
           .filter((line): line is string => line !== undefined);
-  return { kind, lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer) } };
+  return { kind, lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cache) } };
 }
 
 /** Renders a batch/realtime value, or one stream event (always one list line). */
-export function renderValue(source: AnySource, value: unknown, tokenizer: Tokenizer): RenderedText {
+export function renderValue(
+  source: AnySource,
+  value: unknown,
+  tokenizer: Tokenizer,
+  cache = true,
+): RenderedText {
   switch (source.tier) {
     case "stream": {
       const line = normalizeItem(String(source.render(value)));
       const lines = line === undefined ? [] : [line];
-      return { kind: "list", lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer) } };
+      return { kind: "list", lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cache) } };
     }
     case "batch":
     case "realtime":
-      return toRenderedText(source.render(value), tokenizer);
+      return toRenderedText(source.render(value), tokenizer, cache);
     case "vector":
-      return toRenderedText(JSON.stringify(value), tokenizer);
+      return toRenderedText(JSON.stringify(value), tokenizer, cache);
   }
 }
 
