@@ -9,7 +9,6 @@ import { CtxError, describeIssues } from "../errors.js";
 import { renderValue } from "../render/value.js";
 import { assembleWith } from "../resolve/assemble.js";
 import { RealtimeCaller } from "../resolve/realtime.js";
-import { sealEnvelope } from "../stores/checks.js";
 import { frozenJsonCopy } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
@@ -109,14 +108,14 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
           { source: source.name },
         );
       }
-      return sealEnvelope({
+      return {
         value: null,
         empty: true,
         ...(reason === undefined ? {} : { emptyReason: reason }),
         eventTime: eventTime ?? now,
         writeTime,
         schemaVersion: source.version,
-      });
+      };
     }
     const parsed = source.schema.safeParse(value);
     if (!parsed.success) {
@@ -146,7 +145,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       source.tier === "stream"
         ? (envelopeOptions.eventId ?? source.eventId?.(data) ?? defaultEventId(finalEventTime, data))
         : envelopeOptions.eventId;
-    return sealEnvelope({
+    return {
       value: data,
       eventTime: finalEventTime,
       writeTime,
@@ -155,7 +154,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       // Written values are mostly one-off lines: counted directly (recurring words are cheap through
       // the tokenizer's piece cache) rather than churning the line cache serving relies on.
       rendered: renderValue(source, data, tokenizer, false),
-    });
+    };
   };
 
   /** The record a write or append goes to, after checking the source may take it. */

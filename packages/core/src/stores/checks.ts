@@ -42,27 +42,6 @@ export function checkTtl(store: string, ttlMs: number | undefined, label: string
   }
 }
 
-/** Envelopes the context store's write path built, checked and froze (see sealEnvelope). */
-const sealed = new WeakSet<Envelope>();
-
-/**
- * Freezes an envelope the write path has just built from checked parts (a frozen JSON copy of the
- * value, rendered lines and counts, finite times) and remembers it, so that a store's checkEnvelope
- * need not walk it again: frozen, it cannot have changed since.
- */
-export function sealEnvelope<T extends Envelope>(envelope: T): T {
-  const rendered = envelope.rendered;
-  if (rendered !== undefined) {
-    for (const counts of Object.values(rendered.tokens)) Object.freeze(counts);
-    Object.freeze(rendered.tokens);
-    Object.freeze(rendered.lines);
-    Object.freeze(rendered);
-  }
-  Object.freeze(envelope);
-  sealed.add(envelope);
-  return envelope;
-}
-
 /** The envelope contract: an object with finite times and version, a value (null when empty), JSON data only. */
 export function checkEnvelope(store: string, envelope: Envelope | undefined, label: string): void {
   if (envelope === null || typeof envelope !== "object") {
@@ -71,7 +50,6 @@ export function checkEnvelope(store: string, envelope: Envelope | undefined, lab
       label,
     });
   }
-  if (sealed.has(envelope)) return;
   for (const field of ["eventTime", "writeTime", "schemaVersion"] as const) {
     if (typeof envelope[field] !== "number" || !Number.isFinite(envelope[field])) {
       throw new CtxError(
