@@ -6,7 +6,7 @@ import { type Entity, safeJson, stableJson } from "../definitions/entity.js";
 import { type AnySource, type SectionDefinition, sourceField } from "../definitions/source.js";
 import type { Envelope, Status } from "../envelope.js";
 import { CtxError, describeIssues } from "../errors.js";
-import { renderValue } from "../render/value.js";
+import { renderValue, WRITE_PATH_CACHED_LINE } from "../render/value.js";
 import { assembleWith } from "../resolve/assemble.js";
 import { RealtimeCaller } from "../resolve/realtime.js";
 import { frozenJsonCopy } from "../stores/json-data.js";
@@ -151,9 +151,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       writeTime,
       schemaVersion: source.version,
       ...(eventId === undefined ? {} : { eventId }),
-      // Written values are mostly one-off lines: counted directly (recurring words are cheap through
-      // the tokenizer's piece cache) rather than churning the line cache serving relies on.
-      rendered: renderValue(source, data, tokenizer, false),
+      rendered: renderValue(source, data, tokenizer, WRITE_PATH_CACHED_LINE),
     };
   };
 

@@ -9,16 +9,31 @@ import type { Tokenizer } from "../tokenize/types.js";
 import { normalizeItem, normalizeLines } from "./normalize.js";
 
 /**
- * Token counts per line. With `cache` (serving), recurring lines ("viewed product 12") come from the
- * shared count cache; without it (the write path, where lines are mostly one-off), they are counted.
+ * On the write path only lines shorter than this go through the count cache: short lines (stream
+ * events like "viewed product 12", labels) recur and a hit is about twice as cheap as counting; long
+ * lines are mostly one-off content (a customer summary), where the cache would only churn.
  */
-export function countLines(lines: readonly string[], tokenizer: Tokenizer, cache = true): number[] {
-  return cache
-    ? lines.map((line) => cachedCount(tokenizer, `${line}\n`))
-    : lines.map((line) => tokenizer.count(`${line}\n`));
+export const WRITE_PATH_CACHED_LINE = 64;
+
+/**
+ * Token counts per line; lines shorter than `cacheBelow` come from the shared count cache
+ * (serving: every line it takes; the write path: WRITE_PATH_CACHED_LINE).
+ */
+export function countLines(
+  lines: readonly string[],
+  tokenizer: Tokenizer,
+  cacheBelow = Number.POSITIVE_INFINITY,
+): number[] {
+  return lines.map((line) =>
+    line.length < cacheBelow ? cachedCount(tokenizer, `${line}\n`) : tokenizer.count(`${line}\n`),
+  );
 }
 
-export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer, cache = true): RenderedText {
+export function toRenderedText(
+  rendered: Rendered,
+  tokenizer: Tokenizer,
+  cacheBelow = Number.POSITIVE_INFINITY,
+): RenderedText {
   const kind = typeof rendered === "string" ? "text" : "list";
   const lines =
     typeof rendered === "string"
@@ -26,7 +41,7 @@ export function toRenderedText(rendered: Rendered, tokenizer: Tokenizer, cache =
       : rendered
           .map((item) => normalizeItem(String(item)))
           .filter((line): line is string => line !== undefined);
-  return { kind, lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cache) } };
+  return { kind, lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cacheBelow) } };
 }
 
 /** Renders a batch/realtime value, or one stream event (always one list line). */
@@ -34,19 +49,23 @@ export function renderValue(
   source: AnySource,
   value: unknown,
   tokenizer: Tokenizer,
-  cache = true,
+  cacheBelow = Number.POSITIVE_INFINITY,
 ): RenderedText {
   switch (source.tier) {
     case "stream": {
       const line = normalizeItem(String(source.render(value)));
       const lines = line === undefined ? [] : [line];
-      return { kind: "list", lines, tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cache) } };
+      return {
+        kind: "list",
+        lines,
+        tokens: { [tokenizer.encoding]: countLines(lines, tokenizer, cacheBelow) },
+      };
     }
     case "batch":
     case "realtime":
-      return toRenderedText(source.render(value), tokenizer, cache);
+      return toRenderedText(source.render(value), tokenizer, cacheBelow);
     case "vector":
-      return toRenderedText(JSON.stringify(value), tokenizer, cache);
+      return toRenderedText(JSON.stringify(value), tokenizer, cacheBelow);
   }
 }
 
