@@ -1,5 +1,7 @@
 // createContextStore: validates a set of definitions once, then owns the write path (validate ->
 // render -> count tokens -> envelope -> online store) and hands requests to the assembly pipeline.
+
+import { charCodeAt } from "../char-code.js";
 import { parseDuration, toEpochMs } from "../definitions/duration.js";
 import { isEmpty } from "../definitions/empty.js";
 import { type Entity, safeJson, stableJson } from "../definitions/entity.js";
@@ -456,7 +458,7 @@ export function defaultEventId(eventTime: number, event: unknown): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
+    const code = charCodeAt(text, index);
     h1 = Math.imul(h1 ^ code, 2654435761);
     h2 = Math.imul(h2 ^ code, 1597334677);
   }

@@ -12,6 +12,8 @@
 //   4. " "?[^\s\p{L}\p{N}]+[\r\n/]*                                     (cl100k: [\r\n]*)
 //   5. \s*[\r\n]+        6. \s+(?!\S)        7. \s+
 
+import { charCodeAt } from "../char-code.js";
+
 const UPPER = 1;
 const LOWER = 2;
 const LETTER = UPPER | LOWER;
@@ -39,21 +41,21 @@ const BLANK = 32;
 
 /** True when every character is ASCII (the scan below applies). */
 export function isAscii(text: string): boolean {
-  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 127) return false;
+  for (let index = 0; index < text.length; index++) if (charCodeAt(text, index) > 127) return false;
   return true;
 }
 
 function classAt(text: string, index: number): number {
-  return index < text.length ? (CLASS[text.charCodeAt(index)] as number) : 0;
+  return index < text.length ? (CLASS[charCodeAt(text, index)] as number) : 0;
 }
 
 /** End of a contraction ('s 't 're 've 'm 'll 'd, any case) starting at `index`, or `index`. */
 function contractionEnd(text: string, index: number): number {
-  if (text.charCodeAt(index) !== APOSTROPHE) return index;
-  const first = text.charCodeAt(index + 1) | 0x20;
+  if (charCodeAt(text, index) !== APOSTROPHE) return index;
+  const first = charCodeAt(text, index + 1) | 0x20;
   // s t m d
   if (first === 115 || first === 116 || first === 109 || first === 100) return index + 2;
-  const second = text.charCodeAt(index + 2) | 0x20;
+  const second = charCodeAt(text, index + 2) | 0x20;
   // re ve ll
   if ((first === 114 || first === 118) && second === 101) return index + 3;
   if (first === 108 && second === 108) return index + 3;
@@ -78,7 +80,7 @@ function otherEnd(text: string, start: number, slashTail: boolean): number {
   let end = start;
   while ((classAt(text, end) & OTHER) !== 0) end++;
   for (;;) {
-    const code = text.charCodeAt(end);
+    const code = charCodeAt(text, end);
     if ((classAt(text, end) & NEWLINE) !== 0 || (slashTail && code === SLASH)) end++;
     else return end;
   }
@@ -102,7 +104,7 @@ export function o200kPieceEnd(text: string, start: number): number {
     return end;
   }
   if ((kind & OTHER) !== 0) return otherEnd(text, start, true);
-  if (text.charCodeAt(start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
+  if (charCodeAt(text, start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
     return otherEnd(text, start + 1, true);
   return spaceEnd(text, start);
 }
@@ -126,7 +128,7 @@ export function cl100kPieceEnd(text: string, start: number): number {
     return end;
   }
   if ((kind & OTHER) !== 0) return otherEnd(text, start, false);
-  if (text.charCodeAt(start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
+  if (charCodeAt(text, start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
     return otherEnd(text, start + 1, false);
   return spaceEnd(text, start);
 }

@@ -3,6 +3,8 @@
 // texts that share words (or word fragments: "shoe"/"shoes", typos) score high, and paraphrases that
 // share no words score near zero. Good for demos, tests and keyword-heavy corpora; for semantic
 // search plug in a real model through `embedderFromAiSdk` in `@ctxstore/ai-sdk`.
+
+import { charCodeAt } from "../char-code.js";
 import { CtxError } from "../errors.js";
 import type { Embedder } from "./types.js";
 
@@ -47,7 +49,7 @@ function stem(word: string): string {
 function hash(text: string, seed: number): number {
   let value = 0x811c9dc5 ^ seed;
   for (let index = 0; index < text.length; index++) {
-    value ^= text.charCodeAt(index);
+    value ^= charCodeAt(text, index);
     value = Math.imul(value, 0x01000193);
   }
   return value >>> 0;
