@@ -1,7 +1,6 @@
 // createContextStore: validates a set of definitions once, then owns the write path (validate ->
 // render -> count tokens -> envelope -> online store) and hands requests to the assembly pipeline.
 
-import { charCodeAt } from "../char-code.js";
 import { parseDuration, toEpochMs } from "../definitions/duration.js";
 import { isEmpty } from "../definitions/empty.js";
 import { type Entity, safeJson, stableJson } from "../definitions/entity.js";
@@ -452,13 +451,16 @@ function jsonBytesOver(value: unknown, limit: number): number | undefined {
   return bytes > limit ? bytes : undefined;
 }
 
+/** See the note on `charCode` in tokenize/pieces.ts (ioredis 6 and V8's string fast path). */
+const charCode = String.prototype.charCodeAt;
+
 /** Content hash (cyrb53) of event time + event: a replayed event gets the same id, so it is deduped. */
 export function defaultEventId(eventTime: number, event: unknown): string {
   const text = `${eventTime}|${stableJson(event)}`;
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let index = 0; index < text.length; index++) {
-    const code = charCodeAt(text, index);
+    const code = charCode.call(text, index);
     h1 = Math.imul(h1 ^ code, 2654435761);
     h2 = Math.imul(h2 ^ code, 1597334677);
   }

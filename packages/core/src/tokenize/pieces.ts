@@ -12,7 +12,15 @@
 //   4. " "?[^\s\p{L}\p{N}]+[\r\n/]*                                     (cl100k: [\r\n]*)
 //   5. \s*[\r\n]+        6. \s+(?!\S)        7. \s+
 
-import { charCodeAt } from "../char-code.js";
+/**
+ * Character codes as `charCode.call(text, i)`, not `text.charCodeAt(i)`: once any module in the
+ * process subclasses String (ioredis 6 does, for RESP3 verbatim strings), V8 turns off a
+ * process-wide fast path and calling a method on a primitive string in a loop gets about 4x slower
+ * (ctxstore's write path was 1.8x slower in any process that had loaded @ctxstore/redis); calling
+ * the prototype's function is not affected. Each hot module keeps its own constant: read through an
+ * import, the same constant measured twice as slow in this scan loop.
+ */
+const charCode = String.prototype.charCodeAt;
 
 const UPPER = 1;
 const LOWER = 2;
@@ -41,21 +49,21 @@ const BLANK = 32;
 
 /** True when every character is ASCII (the scan below applies). */
 export function isAscii(text: string): boolean {
-  for (let index = 0; index < text.length; index++) if (charCodeAt(text, index) > 127) return false;
+  for (let index = 0; index < text.length; index++) if (charCode.call(text, index) > 127) return false;
   return true;
 }
 
 function classAt(text: string, index: number): number {
-  return index < text.length ? (CLASS[charCodeAt(text, index)] as number) : 0;
+  return index < text.length ? (CLASS[charCode.call(text, index)] as number) : 0;
 }
 
 /** End of a contraction ('s 't 're 've 'm 'll 'd, any case) starting at `index`, or `index`. */
 function contractionEnd(text: string, index: number): number {
-  if (charCodeAt(text, index) !== APOSTROPHE) return index;
-  const first = charCodeAt(text, index + 1) | 0x20;
+  if (charCode.call(text, index) !== APOSTROPHE) return index;
+  const first = charCode.call(text, index + 1) | 0x20;
   // s t m d
   if (first === 115 || first === 116 || first === 109 || first === 100) return index + 2;
-  const second = charCodeAt(text, index + 2) | 0x20;
+  const second = charCode.call(text, index + 2) | 0x20;
   // re ve ll
   if ((first === 114 || first === 118) && second === 101) return index + 3;
   if (first === 108 && second === 108) return index + 3;
@@ -80,33 +88,44 @@ function otherEnd(text: string, start: number, slashTail: boolean): number {
   let end = start;
   while ((classAt(text, end) & OTHER) !== 0) end++;
   for (;;) {
-    const code = charCodeAt(text, end);
+    const code = charCode.call(text, end);
     if ((classAt(text, end) & NEWLINE) !== 0 || (slashTail && code === SLASH)) end++;
     else return end;
   }
 }
 
-/** End of the o200k_base piece that starts at `start` in ASCII `text`. */
-export function o200kPieceEnd(text: string, start: number): number {
-  const kind = classAt(text, start);
-  let letters = -1;
-  if ((kind & LETTER) !== 0) letters = start;
-  else if ((kind & (DIGIT | NEWLINE)) === 0 && (classAt(text, start + 1) & LETTER) !== 0) letters = start + 1;
-  if (letters >= 0) {
-    let end = letters;
-    while ((classAt(text, end) & UPPER) !== 0) end++;
-    while ((classAt(text, end) & LOWER) !== 0) end++;
-    return contractionEnd(text, end);
-  }
+/**
+ * Where a letter piece starts if one starts at `start`: at a letter, or one character later when the
+ * character at `start` may prefix letters ([^\r\n\p{L}\p{N}]); -1 when no letter piece starts here.
+ */
+function lettersStart(text: string, start: number, kind: number): number {
+  if ((kind & LETTER) !== 0) return start;
+  if ((kind & (DIGIT | NEWLINE)) === 0 && (classAt(text, start + 1) & LETTER) !== 0) return start + 1;
+  return -1;
+}
+
+/** Alternatives 3-7, the same in both encodings but for the slash tail of alternative 4. */
+function nonLetterEnd(text: string, start: number, kind: number, slashTail: boolean): number {
   if ((kind & DIGIT) !== 0) {
     let end = start + 1;
     while (end < start + 3 && (classAt(text, end) & DIGIT) !== 0) end++;
     return end;
   }
-  if ((kind & OTHER) !== 0) return otherEnd(text, start, true);
-  if (charCodeAt(text, start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
-    return otherEnd(text, start + 1, true);
+  if ((kind & OTHER) !== 0) return otherEnd(text, start, slashTail);
+  if (charCode.call(text, start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
+    return otherEnd(text, start + 1, slashTail);
   return spaceEnd(text, start);
+}
+
+/** End of the o200k_base piece that starts at `start` in ASCII `text`. */
+export function o200kPieceEnd(text: string, start: number): number {
+  const kind = classAt(text, start);
+  const letters = lettersStart(text, start, kind);
+  if (letters < 0) return nonLetterEnd(text, start, kind, true);
+  let end = letters;
+  while ((classAt(text, end) & UPPER) !== 0) end++;
+  while ((classAt(text, end) & LOWER) !== 0) end++;
+  return contractionEnd(text, end);
 }
 
 /** End of the cl100k_base piece that starts at `start` in ASCII `text`. */
@@ -114,23 +133,11 @@ export function cl100kPieceEnd(text: string, start: number): number {
   const contraction = contractionEnd(text, start);
   if (contraction > start) return contraction;
   const kind = classAt(text, start);
-  let letters = -1;
-  if ((kind & LETTER) !== 0) letters = start;
-  else if ((kind & (DIGIT | NEWLINE)) === 0 && (classAt(text, start + 1) & LETTER) !== 0) letters = start + 1;
-  if (letters >= 0) {
-    let end = letters;
-    while ((classAt(text, end) & LETTER) !== 0) end++;
-    return end;
-  }
-  if ((kind & DIGIT) !== 0) {
-    let end = start + 1;
-    while (end < start + 3 && (classAt(text, end) & DIGIT) !== 0) end++;
-    return end;
-  }
-  if ((kind & OTHER) !== 0) return otherEnd(text, start, false);
-  if (charCodeAt(text, start) === BLANK && (classAt(text, start + 1) & OTHER) !== 0)
-    return otherEnd(text, start + 1, false);
-  return spaceEnd(text, start);
+  const letters = lettersStart(text, start, kind);
+  if (letters < 0) return nonLetterEnd(text, start, kind, false);
+  let end = letters;
+  while ((classAt(text, end) & LETTER) !== 0) end++;
+  return end;
 }
 
 /** The pieces of ASCII `text` (for tests; counting walks the ends without building an array). */

@@ -4,7 +4,6 @@
 // share no words score near zero. Good for demos, tests and keyword-heavy corpora; for semantic
 // search plug in a real model through `embedderFromAiSdk` in `@ctxstore/ai-sdk`.
 
-import { charCodeAt } from "../char-code.js";
 import { CtxError } from "../errors.js";
 import type { Embedder } from "./types.js";
 
@@ -44,12 +43,15 @@ function stem(word: string): string {
   return word;
 }
 
+/** See the note on `charCode` in tokenize/pieces.ts (ioredis 6 and V8's string fast path). */
+const charCode = String.prototype.charCodeAt;
+
 // FNV-1a, 32 bits. The low bit picks the sign (so collisions cancel out on average instead of piling
 // up), the rest picks the dimension.
 function hash(text: string, seed: number): number {
   let value = 0x811c9dc5 ^ seed;
   for (let index = 0; index < text.length; index++) {
-    value ^= charCodeAt(text, index);
+    value ^= charCode.call(text, index);
     value = Math.imul(value, 0x01000193);
   }
   return value >>> 0;
