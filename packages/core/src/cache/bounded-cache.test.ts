@@ -130,4 +130,22 @@ describe("BoundedCache", () => {
     expect(cache.get("line 99900")).toBe(99_900);
     expect(cache.get("line 99899")).toBeUndefined();
   });
+
+  it("keeps its eviction order through many deletes without evictions (queue compaction)", () => {
+    const cache = new BoundedCache<number>(10, (value) => value);
+    cache.set("a", 3);
+    cache.set("b", 3);
+    cache.set("c", 3);
+    cache.get("a");
+    cache.set("d", 3); // a is spared (moved to the back), b is evicted
+    expect(["a", "b", "c", "d"].map((key) => cache.has(key))).toEqual([true, false, true, true]);
+    for (let round = 0; round < 200; round++) {
+      cache.set(`one-off ${round}`, 1);
+      cache.delete(`one-off ${round}`);
+    }
+    expect(cache.size).toBe(3);
+    cache.set("e", 3); // oldest now: c (a went to the back and lost its flag)
+    expect(["a", "c", "d", "e"].map((key) => cache.has(key))).toEqual([true, false, true, true]);
+    expect(cache.weight).toBe(9);
+  });
 });
