@@ -13,6 +13,7 @@ import {
   type ContextStore,
   CtxError,
   empty,
+  isCtxError,
   type OnlineStore,
   sourceField,
   type ValueWrite,
@@ -390,23 +391,39 @@ async function publish(
   const readPage = (first: number) =>
     offline.exclusive((connection) => fetchPage(connection, plan.table, first, first + PAGE_ROWS - 1));
   let next = plan.values > 0 ? readPage(1) : undefined;
-  for (let first = 1; next !== undefined && failure === undefined; first += PAGE_ROWS) {
-    const page = await next;
-    next = first + PAGE_ROWS <= plan.values ? readPage(first + PAGE_ROWS) : undefined;
-    let batch: Array<ValueWrite | WindowAppend> = [];
-    for (const row of page) {
-      batch.push(toWrite(context, source, row));
-      if (batch.length >= batchSize) {
-        send(batch);
-        batch = [];
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+  // A page that cannot be read, or a row the write path refuses, stops the run; the writes already
+  // sent are waited for either way, so nothing is still writing when materialize returns.
+  let stopped: unknown;
+  try {
+    for (let first = 1; next !== undefined && failure === undefined; first += PAGE_ROWS) {
+      const page = await next;
+      next = first + PAGE_ROWS <= plan.values ? readPage(first + PAGE_ROWS) : undefined;
+      let batch: Array<ValueWrite | WindowAppend> = [];
+      for (const row of page) {
+        batch.push(toWrite(context, source, row));
+        if (batch.length >= batchSize) {
+          send(batch);
+          batch = [];
+          while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        }
       }
+      if (batch.length > 0) send(batch);
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
-    if (batch.length > 0) send(batch);
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+  } catch (error) {
+    stopped = error;
   }
   await next?.catch(() => undefined);
   await Promise.all(inFlight);
+  if (stopped !== undefined) {
+    if (isCtxError(stopped)) throw stopped;
+    throw new CtxError(
+      "CTX_STORE_UNAVAILABLE",
+      `materialize: reading "${source.name}" from the offline store failed after ${written} of ${plan.values} values (${(stopped as Error).message}). The watermark did not move, so the next run repeats these values safely (writes are last-write-wins).`,
+      { source: source.name, written, total: plan.values },
+      { cause: stopped },
+    );
+  }
   if (failure === undefined && source.tier === "stream" && plan.latestWatermark !== undefined) {
     await online.setWatermark(sourceField(source), plan.latestWatermark).catch((error: unknown) => {
       failure = error;

@@ -238,4 +238,52 @@ describe("materialize", () => {
     expect(retry.sources[0]).toMatchObject({ status: "published", newRows: 10, applied: 10 });
     await offline.close();
   });
+
+  it("fails with a typed error when a page of offline history cannot be read, and the next run repeats", async () => {
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const online = memoryStore();
+    const context = createContextStore({ sources: [orderStats], online, now: () => T0 });
+    offline.register([orderStats]);
+    await offline.record(statsRows(10, 1_000, T0));
+    // Call 1 plans the source, call 2 reads the first page: that one fails.
+    let calls = 0;
+    const failingRead = new Proxy(offline, {
+      get(target, property, receiver) {
+        if (property !== "exclusive") return Reflect.get(target, property, receiver);
+        return (body: Parameters<typeof offline.exclusive>[0]) =>
+          ++calls === 2
+            ? Promise.reject(new Error("IO Error: could not read block"))
+            : target.exclusive(body);
+      },
+    });
+    const error = await materialize({ offline: failingRead, context }).catch((caught: unknown) => caught);
+    expect(isCtxError(error, "CTX_STORE_UNAVAILABLE")).toBe(true);
+    expect(String((error as Error).message)).toMatch(
+      /reading "order_stats" from the offline store failed.*could not read block.*watermark did not move/,
+    );
+    const read = await online.read({
+      records: [{ kind: "value", entity: "customer", key: "customerId=c1", field: sourceField(orderStats) }],
+    });
+    expect(read.records[0]?.envelope).toBeUndefined();
+    const retry = await materialize({ offline, context });
+    expect(retry.sources[0]).toMatchObject({ status: "published", newRows: 10, applied: 10 });
+    await offline.close();
+  });
+
+  it("stops on a history row the current schema refuses, with the write path's typed error, and publishes nothing of it", async () => {
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const online = memoryStore();
+    const context = createContextStore({ sources: [orderStats], online, now: () => T0 });
+    offline.register([orderStats]);
+    await offline.record(statsRows(3, 1_000, T0));
+    // A foreign writer put a row straight into the table, bypassing the value schema.
+    await offline.connection.run(
+      `INSERT INTO ctx_history SELECT max(seq) + 1, 'order_stats', 1, 'customer', 'customerId=zz', '{"customerId":"zz"}', ${T0}, ${T0}, '{"orders":"many"}', false, NULL, NULL FROM ctx_history`,
+    );
+    const error = await materialize({ offline, context, batchSize: 1 }).catch((caught: unknown) => caught);
+    expect(isCtxError(error, "CTX_INVALID_VALUE")).toBe(true);
+    const runs = await offline.connection.runAndReadAll("SELECT count(*) AS n FROM ctx_materializations");
+    expect(Number(runs.getRowObjects()[0]?.n)).toBe(0);
+    await offline.close();
+  });
 });
