@@ -99,7 +99,7 @@ export { cachedCount } from "./tokenize/cache.js";
 export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
 export type { Tokenizer } from "./tokenize/types.js";
 export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
-export { checkVectorRecord } from "./vector/checks.js";
+export { checkTenant, checkVector, checkVectorQuery, checkVectorRecord } from "./vector/checks.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export { type VectorBlock, type VectorBlockOptions, vectorHitsToBlock } from "./vector/results.js";

@@ -4,7 +4,7 @@
 // every read and delete, batching, deterministic point ids, and failures mapped to typed errors.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isCtxError } from "@ctxstore/core";
+import { isCtxError, type VectorQuery } from "@ctxstore/core";
 import { QdrantClient } from "@qdrant/js-client-rest";
 import { afterEach, describe, expect, it } from "vitest";
 import { pointId, qdrantStore } from "./store.js";
@@ -492,6 +492,15 @@ describe("qdrantStore over HTTP", () => {
     await expect(
       store.upsert([record("nan", 0, { tenant: "acme", vector: [1, Number.NaN, 0, 0] })]),
     ).rejects.toSatisfy((error) => isCtxError(error, "CTX_INVALID_VALUE"));
+    for (const bad of [
+      { vector: [1, 0, 0, 0], topK: 0, tenant: "acme" },
+      { vector: [1, 0, 0, 0], topK: 1, minScore: Number.NaN, tenant: "acme" },
+      { topK: 1, tenant: "acme" },
+    ]) {
+      await expect(store.query(bad as VectorQuery)).rejects.toSatisfy((error) =>
+        isCtxError(error, "CTX_INVALID_REQUEST"),
+      );
+    }
     expect(qdrant.requests).toEqual([]);
   });
 

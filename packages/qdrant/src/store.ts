@@ -6,6 +6,9 @@
 import { createHash } from "node:crypto";
 import {
   CtxError,
+  checkTenant,
+  checkVector,
+  checkVectorQuery,
   checkVectorRecord,
   type Embedder,
   type VectorHit,
@@ -287,51 +290,21 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     return ready;
   };
 
-  function requireTenant(tenant: string | undefined, operation: string): void {
-    if (multiTenant && (typeof tenant !== "string" || tenant.length === 0)) {
-      throw new CtxError(
-        "CTX_TENANT_REQUIRED",
-        `${name}: ${operation} without a tenant on a multi-tenant store; pass \`tenant\`.`,
-        { store: name, operation },
-      );
-    }
-  }
-
-  function checkVector(
-    vector: ArrayLike<number> | undefined,
+  /** Size and finiteness (core's checkVector), as the plain array the REST client sends. */
+  function vectorOf(
+    vector: ArrayLike<number>,
     where: string,
     details: Record<string, unknown> = {},
   ): number[] {
-    if (!vector || typeof vector !== "object" || typeof vector.length !== "number") {
-      throw new CtxError(
-        "CTX_INVALID_VALUE",
-        `${where}: \`vector\` must be an array of numbers or a Float32Array.`,
-        details,
-      );
-    }
-    if (vector.length !== size) {
-      throw new CtxError(
-        "CTX_DIMENSION_MISMATCH",
-        `${where}: vector has ${vector.length} dimensions, expected ${size}. Use the embedder the collection was built with.`,
-        { ...details, expected: size, actual: vector.length },
-      );
-    }
-    const values = Array.from(vector);
-    const bad = values.findIndex((value) => !Number.isFinite(value));
-    if (bad !== -1)
-      throw new CtxError(
-        "CTX_INVALID_VALUE",
-        `${where}: vector[${bad}] is ${String(values[bad])}; components must be finite.`,
-        details,
-      );
-    return values;
+    checkVector(vector, size, where, details);
+    return Array.from(vector);
   }
 
   function toPoint(record: VectorRecord) {
     checkVectorRecord(record, name);
     const where = `${name}: record ${JSON.stringify(record.id)}`;
-    requireTenant(record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
-    const vector = checkVector(record.vector, where, { id: record.id });
+    checkTenant(name, multiTenant, record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
+    const vector = vectorOf(record.vector, where, { id: record.id });
     const payload: Payload = {
       tenant: record.tenant ?? "",
       id: record.id,
@@ -393,16 +366,8 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     async query(query, callOptions) {
       const signal = callOptions?.signal;
       signal?.throwIfAborted();
-      if (query === null || typeof query !== "object")
-        throw new CtxError("CTX_INVALID_REQUEST", `${name}: query must be an object.`);
-      requireTenant(query.tenant, "query");
-      if (!Number.isInteger(query.topK) || query.topK < 1) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `${name}: \`topK\` must be a positive integer; got ${String(query.topK)}.`,
-        );
-      }
-      const vector = checkVector(query.vector, `${name}: query`);
+      checkVectorQuery(query, name, multiTenant);
+      const vector = vectorOf(query.vector, `${name}: query`);
       await ensureCollection(signal);
       const response = await call("query", signal, (qdrant) =>
         qdrant.query(collection, {
@@ -429,7 +394,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       signal?.throwIfAborted();
       if (typeof documentId !== "string" || documentId.length === 0)
         throw new CtxError("CTX_INVALID_REQUEST", `${name}: deleteDocument needs a non-empty document id.`);
-      requireTenant(callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
+      checkTenant(name, multiTenant, callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
       await ensureCollection(signal);
       const tenant = callOptions?.tenant;
       await write("delete", signal, (qdrant) =>

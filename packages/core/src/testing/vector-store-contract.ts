@@ -411,6 +411,19 @@ export function testVectorStore(options: VectorStoreContractOptions): void {
         expect(error.details).toMatchObject({ expected: dimensions, actual: dimensions + 1 });
       });
 
+      it("rejects a query with a bad topK or minScore, or without a vector (CTX_INVALID_REQUEST)", async () => {
+        const { store } = context;
+        await store.upsert([record("doc", 0, axis(0))]);
+        for (const bad of [
+          { vector: axis(0), topK: 0 },
+          { vector: axis(0), topK: 1.5 },
+          { vector: axis(0), topK: 3, minScore: Number.NaN },
+          { topK: 3 },
+        ]) {
+          await expectCode(store.query(bad as VectorQuery), "CTX_INVALID_REQUEST");
+        }
+      });
+
       it("rejects non-finite vector components", async () => {
         const vector = axis(0);
         vector[1] = Number.NaN;

@@ -1,8 +1,50 @@
-// Field checks every VectorStore makes on the records it is handed, so the embedded store and Qdrant
-// reject the same bad input with the same typed errors (the contract suite tests them). The vector's
-// size and finiteness are checked by each store, which knows its dimensions.
+// Checks every VectorStore makes on the records and queries it is handed, so the embedded store and
+// Qdrant reject the same bad input with the same typed errors (the contract suite tests them).
 import { CtxError } from "../errors.js";
-import type { VectorRecord } from "./types.js";
+import type { VectorQuery, VectorRecord } from "./types.js";
+
+/** On a multi-tenant store every read and write names a tenant: CTX_TENANT_REQUIRED otherwise. */
+export function checkTenant(
+  storeName: string,
+  multiTenant: boolean,
+  tenant: string | undefined,
+  operation: string,
+): void {
+  if (multiTenant && (typeof tenant !== "string" || tenant.length === 0)) {
+    throw new CtxError(
+      "CTX_TENANT_REQUIRED",
+      `${storeName}: ${operation} without a tenant on a multi-tenant store; pass \`tenant\` (every read and write is scoped to one tenant).`,
+      { store: storeName, operation },
+    );
+  }
+}
+
+/**
+ * A query: an object with a tenant (on a multi-tenant store), a positive integer `topK`, a finite
+ * `minScore` when given and a `vector` object, whose size and values checkVector then checks.
+ */
+export function checkVectorQuery(query: VectorQuery, storeName: string, multiTenant: boolean): void {
+  if (query === null || typeof query !== "object")
+    throw new CtxError("CTX_INVALID_REQUEST", `${storeName}: query must be an object.`);
+  checkTenant(storeName, multiTenant, query.tenant, "query");
+  if (!Number.isInteger(query.topK) || query.topK < 1) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${storeName}: \`topK\` must be a positive integer; got ${String(query.topK)}.`,
+      { topK: query.topK },
+    );
+  }
+  if (query.minScore !== undefined && !Number.isFinite(query.minScore)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${storeName}: \`minScore\` must be a finite number (cosine, -1..1).`,
+      { minScore: query.minScore },
+    );
+  }
+  if (query.vector === null || typeof query.vector !== "object") {
+    throw new CtxError("CTX_INVALID_REQUEST", `${storeName}: query needs a \`vector\`.`);
+  }
+}
 
 /** Checks a record's ids, text, payload fields and that `vector` is array-like; `storeName` prefixes messages. */
 export function checkVectorRecord(record: VectorRecord, storeName: string): void {
@@ -70,5 +112,33 @@ export function checkVectorRecord(record: VectorRecord, storeName: string): void
       `${where}: \`vector\` must be an array of numbers or a Float32Array.`,
       { id: record.id },
     );
+  }
+}
+
+/** Throws `CTX_DIMENSION_MISMATCH` (naming expected and actual) or `CTX_INVALID_VALUE` (non-finite). */
+export function checkVector(
+  vector: ArrayLike<number>,
+  dimensions: number,
+  where: string,
+  details: Record<string, unknown> = {},
+): void {
+  if (vector.length !== dimensions) {
+    throw new CtxError(
+      "CTX_DIMENSION_MISMATCH",
+      `${where}: vector has ${vector.length} dimensions, expected ${dimensions}. Use the same embedder for indexing and querying, or create the store with { dimensions: ${vector.length} } (and re-index).`,
+      { ...details, expected: dimensions, actual: vector.length },
+    );
+  }
+  for (let index = 0; index < vector.length; index++) {
+    if (!Number.isFinite(vector[index])) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `${where}: vector[${index}] is ${String(vector[index])}; every component must be a finite number.`,
+        {
+          ...details,
+          index,
+        },
+      );
+    }
   }
 }

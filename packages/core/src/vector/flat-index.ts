@@ -4,8 +4,7 @@
 // A WebAssembly SIMD kernel scans the rows (matrix.ts); past 20,000 chunks, where a float32 scan is
 // bound by memory bandwidth, an int8 pass with a proven error bound prunes the rows that cannot
 // reach the top k, so 100k x 384 stays within the `vector.memory` targets (docs/benchmarks.md).
-import { CtxError } from "../errors.js";
-import { checkVectorRecord } from "./checks.js";
+import { checkVector, checkVectorRecord } from "./checks.js";
 import { createMatrix, type Matrix } from "./matrix.js";
 import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
 
@@ -343,34 +342,6 @@ function dot(row: Float32Array, query: Float32Array): number {
   let sum = 0;
   for (let index = 0; index < row.length; index++) sum += (row[index] as number) * (query[index] as number);
   return sum;
-}
-
-/** Throws `CTX_DIMENSION_MISMATCH` (naming expected and actual) or `CTX_INVALID_VALUE` (non-finite). */
-export function checkVector(
-  vector: ArrayLike<number>,
-  dimensions: number,
-  where: string,
-  details: Record<string, unknown> = {},
-): void {
-  if (vector.length !== dimensions) {
-    throw new CtxError(
-      "CTX_DIMENSION_MISMATCH",
-      `${where}: vector has ${vector.length} dimensions, expected ${dimensions}. Use the same embedder for indexing and querying, or create the store with { dimensions: ${vector.length} } (and re-index).`,
-      { ...details, expected: dimensions, actual: vector.length },
-    );
-  }
-  for (let index = 0; index < vector.length; index++) {
-    if (!Number.isFinite(vector[index])) {
-      throw new CtxError(
-        "CTX_INVALID_VALUE",
-        `${where}: vector[${index}] is ${String(vector[index])}; every component must be a finite number.`,
-        {
-          ...details,
-          index,
-        },
-      );
-    }
-  }
 }
 
 /** Copies `vector` scaled to unit length into `target` at `offset` (a zero vector stays zero). */

@@ -2,7 +2,8 @@
 // local directory so a corpus is indexed once and queried by later processes. Passes the
 // `testVectorStore` contract suite; use `@ctxstore/qdrant` beyond one machine.
 import { CtxError } from "../errors.js";
-import { checkVector, FlatIndex } from "./flat-index.js";
+import { checkTenant, checkVector, checkVectorQuery } from "./checks.js";
+import { FlatIndex } from "./flat-index.js";
 import { openVectorLog, type VectorLog } from "./persist.js";
 import type { Embedder, VectorQuery, VectorRecord, VectorStore } from "./types.js";
 
@@ -116,16 +117,6 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     await ready;
   }
 
-  function requireTenant(tenant: string | undefined, operation: string): void {
-    if (multiTenant && (typeof tenant !== "string" || tenant.length === 0)) {
-      throw new CtxError(
-        "CTX_TENANT_REQUIRED",
-        `${name}: ${operation} without a tenant on a multi-tenant store; pass \`tenant\` (every read and write is scoped to one tenant).`,
-        { store: name, operation },
-      );
-    }
-  }
-
   return {
     name,
     dimensions,
@@ -139,7 +130,7 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
       // Validate everything first: a bad record rejects the whole batch and nothing is written.
       for (const record of records) {
         index.validate(record, name);
-        requireTenant(record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
+        checkTenant(name, multiTenant, record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
       }
       if (records.length === 0) return;
       await serialised(async () => {
@@ -150,26 +141,7 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
 
     async query(query: VectorQuery, callOptions) {
       await begin(callOptions?.signal);
-      if (query === null || typeof query !== "object")
-        throw new CtxError("CTX_INVALID_REQUEST", `${name}: query must be an object.`);
-      requireTenant(query.tenant, "query");
-      if (!Number.isInteger(query.topK) || query.topK < 1) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `${name}: \`topK\` must be a positive integer; got ${String(query.topK)}.`,
-          { topK: query.topK },
-        );
-      }
-      if (query.minScore !== undefined && !Number.isFinite(query.minScore)) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `${name}: \`minScore\` must be a finite number (cosine, -1..1).`,
-          { minScore: query.minScore },
-        );
-      }
-      if (query.vector === null || typeof query.vector !== "object") {
-        throw new CtxError("CTX_INVALID_REQUEST", `${name}: query needs a \`vector\`.`);
-      }
+      checkVectorQuery(query, name, multiTenant);
       checkVector(query.vector, dimensions, `${name}: query`);
       return index.search(query);
     },
@@ -179,7 +151,7 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
       if (typeof documentId !== "string" || documentId.length === 0) {
         throw new CtxError("CTX_INVALID_REQUEST", `${name}: deleteDocument needs a non-empty document id.`);
       }
-      requireTenant(callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
+      checkTenant(name, multiTenant, callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
       await serialised(async () => {
         await log?.appendDelete(documentId, callOptions?.tenant);
         index.deleteDocument(documentId, callOptions?.tenant);
