@@ -116,7 +116,7 @@ const BLANK_STRING = '"(?:[\\p{Zs}\\t\\n\\r]|\\\\[tnr]|\\\\u00(?:09|0[aAdD]|20|[
 const ZERO_LEAF = `(?:null|${ZERO_NUMBER}|${BLANK_STRING}|\\[${WS}\\]|\\{${WS}\\})`;
 const JSON_KEY = '"(?:[^"\\\\]|\\\\.)*"';
 const ZERO_FIELD = `${WS}${JSON_KEY}${WS}:${WS}${ZERO_LEAF}${WS}`;
-export const ZERO_LIKE_PATTERN = `${WS}(?:${ZERO_LEAF}|\\{${ZERO_FIELD}(?:,${ZERO_FIELD})*\\})${WS}`;
+const ZERO_LIKE_PATTERN = `${WS}(?:${ZERO_LEAF}|\\{${ZERO_FIELD}(?:,${ZERO_FIELD})*\\})${WS}`;
 
 /** SQL: is this value zero-like (`empty()` included)? `value` is a JSON column. */
 export function zeroSql(value: string, isEmpty: string): string {

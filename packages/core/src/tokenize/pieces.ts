@@ -139,14 +139,3 @@ export function cl100kPieceEnd(text: string, start: number): number {
   while ((classAt(text, end) & LETTER) !== 0) end++;
   return end;
 }
-
-/** The pieces of ASCII `text` (for tests; counting walks the ends without building an array). */
-export function asciiPieces(text: string, pieceEnd: (text: string, start: number) => number): string[] {
-  const pieces: string[] = [];
-  for (let start = 0; start < text.length; ) {
-    const end = pieceEnd(text, start);
-    pieces.push(text.slice(start, end));
-    start = end;
-  }
-  return pieces;
-}
