@@ -10,7 +10,7 @@ import { CtxError, describeIssues } from "../errors.js";
 import { renderValue, WRITE_PATH_CACHED_LINE } from "../render/value.js";
 import { assembleWith } from "../resolve/assemble.js";
 import { RealtimeCaller } from "../resolve/realtime.js";
-import { frozenJsonCopy } from "../stores/json-data.js";
+import { frozenJsonCopy, jsonBytesBound } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
@@ -441,10 +441,12 @@ function entityTtls(sources: ReadonlyMap<string, AnySource>): Map<string, number
 const UTF8 = new TextEncoder();
 
 /**
- * The value's UTF-8 size as JSON when it is over `limit`, else undefined. Skips the encoding when 3
- * bytes per UTF-16 unit would fit anyway (the usual case; this runs for every value written).
+ * The value's UTF-8 size as JSON when it is over `limit`, else undefined. The text is only built
+ * when a cheap upper bound (jsonBytesBound) does not already fit, which it does for the usual value
+ * (this runs for every value written).
  */
 function jsonBytesOver(value: unknown, limit: number): number | undefined {
+  if (jsonBytesBound(value, limit) <= limit) return undefined;
   const json = JSON.stringify(value) ?? "";
   if (json.length * 3 <= limit) return undefined;
   const bytes = UTF8.encode(json).length;

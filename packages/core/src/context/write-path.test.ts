@@ -1,9 +1,11 @@
 // The write path's input checks: value size against maxValueBytes (in UTF-8 bytes, not characters),
 // empty() reasons, and the JSON-data check naming the exact path of what cannot be stored.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { canonicalize } from "../definitions/entity.js";
 import { batch, createContextStore, defineEntity, empty, jsonDataProblem, memoryStore } from "../index.js";
+import { jsonBytesBound } from "../stores/json-data.js";
 
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
 const note = batch("note", {
@@ -68,6 +70,61 @@ describe("maxValueBytes", () => {
     const ctx = await contextStore(100);
     // 29 x "é" (2 bytes) = 58 bytes + 11 = 69 bytes, although 40 UTF-16 units x 3 > 100.
     expect(() => ctx.toValueWrite(note, { userId: "u1" }, { text: "é".repeat(29) })).not.toThrow();
+  });
+});
+
+describe("the size bound that spares building the JSON text", () => {
+  const utf8Size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  // Strings heavy in what JSON escapes (control characters, quotes, lone surrogates) and in
+  // multi-byte characters, the cases where the bound is tightest.
+  const nasty = fc.oneof(
+    fc.string({
+      unit: fc.constantFrom("\u0000", "\u001f", '"', "\\", "\ud800", "€", "😀", "a"),
+      maxLength: 30,
+    }),
+    fc.string({ unit: "binary", maxLength: 30 }),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small" },
+      nasty,
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie("node"), { maxLength: 5 }),
+      fc.dictionary(nasty, tie("node"), { maxKeys: 5 }),
+    ),
+  })).node;
+
+  it("property: never below the UTF-8 size of the JSON text", () => {
+    fc.assert(
+      fc.property(value, (data) => {
+        expect(jsonBytesBound(data, Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(utf8Size(data));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("property: a write is refused exactly when its JSON is over the limit", async () => {
+    const ctx = await contextStore(120);
+    fc.assert(
+      fc.property(value, (data) => {
+        const size = utf8Size(data);
+        const write = () => ctx.toValueWrite(loose, { userId: "u1" }, data);
+        if (size > 120) {
+          expect(write).toThrowError(
+            expect.objectContaining({
+              code: "CTX_VALUE_TOO_LARGE",
+              details: expect.objectContaining({ size }),
+            }),
+          );
+        } else {
+          expect(write).not.toThrow();
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 

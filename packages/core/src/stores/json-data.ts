@@ -99,6 +99,43 @@ function pathOf(root: string, trail: ReadonlyArray<string | number>): string {
 }
 
 /**
+ * An upper bound of the UTF-8 size of `JSON.stringify(value)` for data already checked by
+ * `jsonDataProblem`, without building the text: a UTF-16 unit of a string or key is at most 6 bytes
+ * (a `\u001f` escape; UTF-8 needs at most 3), a number at most 25 characters. Stops counting once
+ * past `limit` (the result is then only known to be over it).
+ */
+export function jsonBytesBound(value: unknown, limit: number): number {
+  switch (typeof value) {
+    case "string":
+      return value.length * 6 + 2;
+    case "number":
+      return 25;
+    case "boolean":
+      return 5;
+    case "object": {
+      if (value === null) return 4;
+      let total = 2;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          total += jsonBytesBound(item, limit) + 1;
+          if (total > limit) return total;
+        }
+        return total;
+      }
+      for (const name in value) {
+        const field: unknown = (value as Record<string, unknown>)[name];
+        if (field === undefined || !Object.hasOwn(value, name)) continue;
+        total += name.length * 6 + 4 + jsonBytesBound(field, limit);
+        if (total > limit) return total;
+      }
+      return total;
+    }
+    default:
+      return 0;
+  }
+}
+
+/**
  * Copies JSON data already checked by `jsonDataProblem` and freezes every level. Like JSON, undefined
  * properties are dropped.
  */
