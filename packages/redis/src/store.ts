@@ -254,6 +254,38 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return blob;
   }
 
+  // Sent after encoding, holding only the encoded items: the callers' envelopes are garbage as soon
+  // as they are encoded, instead of living (and being promoted) until Redis answers.
+  async function sendValues(items: readonly ValueItem[]): Promise<WriteOutcome[]> {
+    if (items.length === 0) return [];
+    const batches = scriptBatches(items, (item) => item.key);
+    const replies = await runScripts(
+      "write",
+      batches.map((batch) => ({
+        script: WRITE_VALUES,
+        keys: batch.map((item) => item.key),
+        args: batch.map((item) => item.argument),
+      })),
+    );
+    const codes: number[] = new Array(items.length);
+    batches.forEach((batch, batchIndex) => {
+      const batchCodes = replies[batchIndex] as unknown[];
+      batch.forEach((item, position) => {
+        codes[item.index] = Number(batchCodes[position]);
+      });
+    });
+    const mismatched = codes.flatMap((code, index) => (Number(code) === -1 ? [index] : []));
+    if (mismatched.length > 0) {
+      const first = items[mismatched[0] as number] as ValueItem;
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `redis store: write #${mismatched[0]} targets ${first.entity} ${first.recordKey} ${first.field}, which holds a window (stream source); use append() for it, or delete it first. ${mismatched.length} write(s) were refused; the other ${items.length - mismatched.length} were applied.`,
+        { store: "redis", refused: mismatched },
+      );
+    }
+    return codes.map((code) => (Number(code) === 1 ? APPLIED : OLDER));
+  }
+
   return {
     name: "redis",
     client,
@@ -332,46 +364,28 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       return { records, watermarks };
     },
 
-    async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
-      checkRequestArray(STORE, writes, "write", "ValueWrite");
-      const items = writes.map((write, index) => {
-        const label = `write #${index}`;
-        checkRecordAddress(STORE, write, label);
-        checkTtl(STORE, write.ttlMs, label);
-        const blob = encodeChecked(write.envelope, label, encodeValue);
-        return {
-          index,
-          key: layout.entityKey(write.entity, write.key),
-          argument: valueArgument(write.field, write.ttlMs, blob),
-        };
-      });
-      if (items.length === 0) return [];
-      const batches = scriptBatches(items, (item) => item.key);
-      const replies = await runScripts(
-        "write",
-        batches.map((batch) => ({
-          script: WRITE_VALUES,
-          keys: batch.map((item) => item.key),
-          args: batch.map((item) => item.argument),
-        })),
-      );
-      const codes: number[] = new Array(writes.length);
-      batches.forEach((batch, batchIndex) => {
-        const batchCodes = replies[batchIndex] as unknown[];
-        batch.forEach((item, position) => {
-          codes[item.index] = Number(batchCodes[position]);
+    write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
+      let items: ValueItem[];
+      try {
+        checkRequestArray(STORE, writes, "write", "ValueWrite");
+        items = writes.map((write, index) => {
+          const label = `write #${index}`;
+          checkRecordAddress(STORE, write, label);
+          checkTtl(STORE, write.ttlMs, label);
+          const blob = encodeChecked(write.envelope, label, encodeValue);
+          return {
+            index,
+            entity: write.entity,
+            recordKey: write.key,
+            field: write.field,
+            key: layout.entityKey(write.entity, write.key),
+            argument: valueArgument(write.field, write.ttlMs, blob),
+          };
         });
-      });
-      const mismatched = codes.flatMap((code, index) => (Number(code) === -1 ? [index] : []));
-      if (mismatched.length > 0) {
-        const first = writes[mismatched[0] as number] as ValueWrite;
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `redis store: write #${mismatched[0]} targets ${first.entity} ${first.key} ${first.field}, which holds a window (stream source); use append() for it, or delete it first. ${mismatched.length} write(s) were refused; the other ${writes.length - mismatched.length} were applied.`,
-          { store: "redis", refused: mismatched },
-        );
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return codes.map((code) => (Number(code) === 1 ? APPLIED : OLDER));
+      return sendValues(items);
     },
 
     async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
@@ -526,3 +540,13 @@ function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult
 }
 
 const STORE = "redis";
+
+/** One encoded value write: its position in the call, its address (for errors) and its script argument. */
+interface ValueItem {
+  readonly index: number;
+  readonly entity: string;
+  readonly recordKey: string;
+  readonly field: string;
+  readonly key: string;
+  readonly argument: Buffer;
+}
