@@ -271,6 +271,8 @@ interface SourcePlan {
   readonly previousZeroRate: number | undefined;
   readonly sampleZeroKeys: readonly string[];
   readonly latestWatermark: number | undefined;
+  /** Highest rowid of the candidate table (pages are rowid ranges up to it). */
+  readonly lastRow: number;
   readonly publish: boolean;
   readonly reason?: string;
 }
@@ -303,18 +305,20 @@ async function planSource(
       source.tier === "stream"
         ? `QUALIFY row_number() OVER (PARTITION BY entity_key ORDER BY event_time DESC, write_time DESC, seq DESC) <= ${source.window}`
         : "QUALIFY row_number() OVER (PARTITION BY entity_key ORDER BY event_time DESC, write_time DESC, seq DESC) = 1";
+    // Pages are cut by rowid (0..values-1 in a table just created): no sort is needed to number the
+    // rows, and the order inside a run does not matter (writes are last-write-wins, window appends merge).
     await connection.run(
       `CREATE TEMP TABLE ${table} AS
-       SELECT row_number() OVER (ORDER BY entity_key, event_time, write_time, seq) AS rn, * FROM (
-         SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zeroSql("value", "is_empty")} AS is_zero
-         FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick})`,
+       SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zeroSql("value", "is_empty")} AS is_zero
+       FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick}`,
     );
     const [stats] = await queryRows(
       connection,
-      `SELECT count(*) AS n, count(*) FILTER (WHERE is_zero) AS zeros FROM ${table}`,
+      `SELECT count(*) AS n, count(*) FILTER (WHERE is_zero) AS zeros, coalesce(max(rowid), -1) AS last_row FROM ${table}`,
     );
     const values = Number(stats?.n ?? 0);
     const zeros = Number(stats?.zeros ?? 0);
+    const lastRow = Number(stats?.last_row ?? -1);
     const samples = await queryRows(
       connection,
       `SELECT entity_key FROM ${table} WHERE is_zero ORDER BY seq LIMIT 5`,
@@ -351,6 +355,7 @@ async function planSource(
       previousZeroRate,
       sampleZeroKeys: samples.map((sample) => String(sample.entity_key)),
       latestWatermark,
+      lastRow,
       publish,
       ...(reason === undefined ? {} : { reason }),
     };
@@ -374,10 +379,11 @@ async function publish(
   const send = (batch: Array<ValueWrite | WindowAppend>) => {
     const request =
       source.tier === "stream" ? online.append(batch as WindowAppend[]) : online.write(batch as ValueWrite[]);
+    const size = batch.length;
     const task = request.then(
       (outcomes) => {
         applied += outcomes.filter((outcome) => outcome.applied).length;
-        written += batch.length;
+        written += size;
         progress(written);
       },
       (error: unknown) => {
@@ -390,14 +396,14 @@ async function publish(
   // The next page is read (on DuckDB's threads) while this one is rendered and written.
   const readPage = (first: number) =>
     offline.exclusive((connection) => fetchPage(connection, plan.table, first, first + PAGE_ROWS - 1));
-  let next = plan.values > 0 ? readPage(1) : undefined;
+  let next = plan.lastRow >= 0 ? readPage(0) : undefined;
   // A page that cannot be read, or a row the write path refuses, stops the run; the writes already
   // sent are waited for either way, so nothing is still writing when materialize returns.
   let stopped: unknown;
   try {
-    for (let first = 1; next !== undefined && failure === undefined; first += PAGE_ROWS) {
+    for (let first = 0; next !== undefined && failure === undefined; first += PAGE_ROWS) {
       const page = await next;
-      next = first + PAGE_ROWS <= plan.values ? readPage(first + PAGE_ROWS) : undefined;
+      next = first + PAGE_ROWS <= plan.lastRow ? readPage(first + PAGE_ROWS) : undefined;
       let batch: Array<ValueWrite | WindowAppend> = [];
       for (const row of page) {
         batch.push(toWrite(context, source, row));
@@ -463,8 +469,8 @@ async function fetchPage(
   last: number,
 ): Promise<CandidateRow[]> {
   const reader = await connection.runAndReadAll(
-    `SELECT '[' || coalesce(string_agg(json_array(key_json::JSON, event_time, write_time, value, is_empty, empty_reason, event_id)::VARCHAR, ',' ORDER BY rn), '') || ']'
-     FROM ${table} WHERE rn BETWEEN ${first} AND ${last}`,
+    `SELECT '[' || coalesce(string_agg(json_array(key_json::JSON, event_time, write_time, value, is_empty, empty_reason, event_id)::VARCHAR, ','), '') || ']'
+     FROM ${table} WHERE rowid BETWEEN ${first} AND ${last}`,
   );
   return JSON.parse(String(reader.getColumns()[0]?.[0] ?? "[]")) as CandidateRow[];
 }
