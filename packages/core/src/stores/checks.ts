@@ -42,6 +42,8 @@ export function checkTtl(store: string, ttlMs: number | undefined, label: string
   }
 }
 
+const ENVELOPE_NUMBERS = ["eventTime", "writeTime", "schemaVersion"] as const;
+
 /** The envelope contract: an object with finite times and version, a value (null when empty), JSON data only. */
 export function checkEnvelope(store: string, envelope: Envelope | undefined, label: string): void {
   if (envelope === null || typeof envelope !== "object") {
@@ -50,7 +52,7 @@ export function checkEnvelope(store: string, envelope: Envelope | undefined, lab
       label,
     });
   }
-  for (const field of ["eventTime", "writeTime", "schemaVersion"] as const) {
+  for (const field of ENVELOPE_NUMBERS) {
     if (typeof envelope[field] !== "number" || !Number.isFinite(envelope[field])) {
       throw new CtxError(
         "CTX_INVALID_VALUE",

@@ -6,19 +6,36 @@ import { CtxError } from "../errors.js";
 
 /** Why `value` is not plain JSON data (what a JSON round trip would silently change), or undefined. */
 export function jsonDataProblem(value: unknown, path: string): string | undefined {
-  const trail: Array<string | number> = [];
   // Values are shallow, so the first walk does not track ancestors; one deeper than SHALLOW (or
   // circular) is walked again from the top with tracking, which names the exact circular path.
-  let problem = problemIn(value, trail, undefined);
-  if (problem === TOO_DEEP) {
-    trail.length = 0;
-    problem = problemIn(value, trail, new Set());
+  let problem = problemIn(value, 0, undefined);
+  if (problem === TOO_DEEP) problem = problemIn(value, 0, new Set());
+  if (problem === undefined || problem === TOO_DEEP) return undefined;
+  let at = path;
+  for (let index = problem.trail.length - 1; index >= 0; index--) {
+    const segment = problem.trail[index] as string | number;
+    at += typeof segment === "number" ? `[${segment}]` : `.${segment}`;
   }
-  return problem === undefined || problem === TOO_DEEP ? undefined : problem(pathOf(path, trail));
+  return `${at} ${problem.what}`;
 }
 
 const SHALLOW = 64;
-const TOO_DEEP: Problem = () => "too deep";
+
+/**
+ * What is wrong, and where: `trail` is filled innermost segment first while the walk unwinds, so
+ * the walk itself allocates nothing for the (usual) value that has no problem — it runs for every
+ * value written, twice (the write path and the store).
+ */
+interface Problem {
+  readonly what: string;
+  readonly trail: Array<string | number>;
+}
+
+const TOO_DEEP: Problem = Object.freeze({ what: "too deep", trail: [] });
+
+function problem(what: string): Problem {
+  return { what, trail: [] };
+}
 
 /** A deep-frozen copy of `value` as plain JSON data; throws CTX_INVALID_VALUE naming the path. */
 export function frozenJsonCopy(value: unknown, path: string, context: string): unknown {
@@ -32,16 +49,7 @@ export function frozenJsonCopy(value: unknown, path: string, context: string): u
   return freezeCheckedJson(value);
 }
 
-/** The problem as a function of the offending path, which is only spelled out when there is one. */
-type Problem = (path: string) => string;
-
-// The walk keeps the path as a trail of segments and builds the string only for a problem: every
-// value written goes through here, and most have none.
-function problemIn(
-  value: unknown,
-  trail: Array<string | number>,
-  ancestors: Set<object> | undefined,
-): Problem | undefined {
+function problemIn(value: unknown, depth: number, ancestors: Set<object> | undefined): Problem | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -49,53 +57,54 @@ function problemIn(
     case "number":
       return Number.isFinite(value)
         ? undefined
-        : (path) => `${path} is ${String(value)} (not representable in JSON; use null or a finite number)`;
+        : problem(`is ${String(value)} (not representable in JSON; use null or a finite number)`);
     case "object": {
       if (value === null) return undefined;
-      if (ancestors === undefined && trail.length >= SHALLOW) return TOO_DEEP;
-      if (ancestors?.has(value)) return (path) => `${path} is a circular reference`;
+      if (ancestors === undefined && depth >= SHALLOW) return TOO_DEEP;
+      if (ancestors?.has(value)) return problem("is a circular reference");
       ancestors?.add(value);
-      try {
-        if (Array.isArray(value)) {
-          for (let index = 0; index < value.length; index++) {
-            const item: unknown = value[index];
-            trail.push(index);
-            if (item === undefined) return (path) => `${path} is undefined (use null in arrays)`;
-            const problem = problemIn(item, trail, ancestors);
-            if (problem !== undefined) return problem;
-            trail.pop();
-          }
-          return undefined;
-        }
-        const prototype: unknown = Object.getPrototypeOf(value);
-        if (prototype !== Object.prototype && prototype !== null) {
-          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-          return (path) =>
-            `${path} is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`;
-        }
-        for (const name in value) {
-          if (!Object.hasOwn(value, name)) continue;
-          const field: unknown = (value as Record<string, unknown>)[name];
-          if (field === undefined) continue;
-          trail.push(name);
-          const problem = problemIn(field, trail, ancestors);
-          if (problem !== undefined) return problem;
-          trail.pop();
-        }
-        return undefined;
-      } finally {
-        ancestors?.delete(value);
-      }
+      const found = problemInObject(value, depth, ancestors);
+      ancestors?.delete(value);
+      return found;
     }
     default:
-      return (path) => `${path} is a ${typeof value} (only JSON data can be stored)`;
+      return problem(`is a ${typeof value} (only JSON data can be stored)`);
   }
 }
 
-function pathOf(root: string, trail: ReadonlyArray<string | number>): string {
-  let path = root;
-  for (const segment of trail) path += typeof segment === "number" ? `[${segment}]` : `.${segment}`;
-  return path;
+function problemInObject(
+  value: object,
+  depth: number,
+  ancestors: Set<object> | undefined,
+): Problem | undefined {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === undefined) return within(problem("is undefined (use null in arrays)"), index);
+      const found = problemIn(item, depth + 1, ancestors);
+      if (found !== undefined) return within(found, index);
+    }
+    return undefined;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
+    return problem(`is a ${kind} instance (convert it to plain JSON data first, e.g. a Date to epoch ms)`);
+  }
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const field: unknown = (value as Record<string, unknown>)[name];
+    if (field === undefined) continue;
+    const found = problemIn(field, depth + 1, ancestors);
+    if (found !== undefined) return within(found, name);
+  }
+  return undefined;
+}
+
+/** The problem one level further out (TOO_DEEP stays itself: it is only a signal to walk again). */
+function within(found: Problem, segment: string | number): Problem {
+  if (found !== TOO_DEEP) found.trail.push(segment);
+  return found;
 }
 
 /**
@@ -143,7 +152,9 @@ export function freezeCheckedJson(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return Object.freeze(value.map(freezeCheckedJson));
   const fields: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(value)) {
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const field: unknown = (value as Record<string, unknown>)[name];
     if (field === undefined) continue;
     if (name === "__proto__") {
       // Kept as data, never as the prototype.
