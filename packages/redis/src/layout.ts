@@ -50,9 +50,18 @@ export function keyLayout(prefix = "ctx:", tenant?: string): KeyLayout {
 
 const ENTITY_SPECIAL = /[%:{}]/g;
 const KEY_SPECIAL = /[%{}]/g;
+/** See the note on `charCode` in core's tokenize/pieces.ts (ioredis 6 and V8's string fast path). */
+const charCode = String.prototype.charCodeAt;
 
 function percentEncode(part: string, special: RegExp): string {
-  return part.replace(special, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Every key written or read goes through here, and almost none has anything to encode: one scan
+  // decides (`:` is checked for keys too; the expression then leaves it alone).
+  for (let index = 0; index < part.length; index++) {
+    const code = charCode.call(part, index);
+    if (code === 0x25 || code === 0x3a || code === 0x7b || code === 0x7d)
+      return part.replace(special, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  }
+  return part;
 }
 
 // Redis Cluster slot of a key: CRC16 (XMODEM) of the hash tag (or the whole key), mod 16384.
