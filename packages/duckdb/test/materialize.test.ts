@@ -134,6 +134,49 @@ describe("materialize", () => {
     await offline.close();
   });
 
+  it("publishes every value of a run read in several pages and chunks, text intact", async () => {
+    const note = batch("note", {
+      entity: customer,
+      schema: z.object({ text: z.string(), n: z.number() }),
+      section: "Notes",
+      render: (value) => value.text,
+    });
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const online = memoryStore();
+    const context = createContextStore({ sources: [note], online, now: () => T0 });
+    offline.register([note]);
+    // More than one page (10,000 rows) and many chunks (500 rows); text with what the page format
+    // uses as separators: newlines, commas, brackets, quotes.
+    const total = 10_777;
+    const text = (index: number) => `line ${index}\n"quoted", ],[ \\ end ${index % 7 === 0 ? "\u2028" : ""}`;
+    await offline.record(
+      Array.from({ length: total }, (_, index) => ({
+        source: note,
+        key: { customerId: `c${index}` },
+        value: { text: text(index), n: index },
+        eventTime: T0,
+        writeTime: T0,
+      })),
+    );
+    let written = 0;
+    const run = await materialize({ offline, context, onProgress: (update) => (written = update.written) });
+    expect(run.sources[0]).toMatchObject({ status: "published", values: total, applied: total });
+    expect(written).toBe(total);
+    const read = await online.read({
+      records: Array.from({ length: total }, (_, index) => ({
+        entity: "customer",
+        key: `customerId=c${index}`,
+        field: sourceField(note),
+        kind: "value" as const,
+      })),
+    });
+    const values = read.records.map((record) =>
+      record.kind === "value" ? record.envelope?.value : undefined,
+    );
+    expect(values).toEqual(Array.from({ length: total }, (_, index) => ({ text: text(index), n: index })));
+    await offline.close();
+  });
+
   it("counts empty() and null-ish values as zero-like, and can be turned off", async () => {
     const offline = await duckdbOfflineStore({ path: ":memory:" });
     const context = createContextStore({ sources: [orderStats], online: memoryStore(), now: () => T0 });
