@@ -87,12 +87,16 @@ function bodyOf(envelope: Envelope, forWindow: boolean): Body {
   return body;
 }
 
-export function encodeValue(envelope: Envelope, codec: BodyCodec): Buffer {
-  const { out } = encodeBody(bodyOf(envelope, false), codec, VALUE_HEADER);
-  out[0] = VALUE_TAG;
-  out[1] = FORMAT_VERSION;
-  out.writeDoubleBE(envelope.eventTime, 2);
-  out.writeDoubleBE(envelope.writeTime, 10);
+/**
+ * The value record, behind `room` bytes left for the caller (the store puts the script argument's
+ * header there, so the record is never copied into a second buffer).
+ */
+export function encodeValue(envelope: Envelope, codec: BodyCodec, room = 0): Buffer {
+  const { out } = encodeBody(bodyOf(envelope, false), codec, room + VALUE_HEADER);
+  out[room] = VALUE_TAG;
+  out[room + 1] = FORMAT_VERSION;
+  out.writeDoubleBE(envelope.eventTime, room + 2);
+  out.writeDoubleBE(envelope.writeTime, room + 10);
   return out;
 }
 

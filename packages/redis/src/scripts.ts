@@ -239,15 +239,20 @@ return 0
 `,
 );
 
-/** The WRITE_VALUES argument for one key: field and ttl in front of the value blob. */
-export function valueArgument(field: string, ttlMs: number | undefined, blob: Buffer): Buffer {
-  const fieldBytes = checkedFieldBytes(field);
-  const out = Buffer.allocUnsafe(2 + fieldBytes + 8 + blob.length);
-  out.writeUInt16BE(fieldBytes, 0);
-  out.write(field, 2, "utf8");
-  out.writeDoubleBE(ttlMilliseconds(ttlMs), 2 + fieldBytes);
-  blob.copy(out, 10 + fieldBytes);
-  return out;
+/**
+ * Bytes in front of the value blob in a WRITE_VALUES argument for `field` (field length u16, field,
+ * ttl f64): encodeValue leaves this much room and fillValueArgument fills it.
+ */
+export function valueArgumentRoom(field: string): number {
+  return 2 + checkedFieldBytes(field) + 8;
+}
+
+/** Writes field and ttl into the room in front of the value blob (see valueArgumentRoom). */
+export function fillValueArgument(argument: Buffer, field: string, ttlMs: number | undefined): Buffer {
+  const fieldBytes = argument.write(field, 2, "utf8");
+  argument.writeUInt16BE(fieldBytes, 0);
+  argument.writeDoubleBE(ttlMilliseconds(ttlMs), 2 + fieldBytes);
+  return argument;
 }
 
 /** The APPEND_WINDOWS argument for one key: field, window size and ttl in front of the entries. */
@@ -270,7 +275,12 @@ export function windowArgument(
   return out;
 }
 
+/** Fields are few (one per source@version), so their byte lengths are kept. */
+const fieldBytesKnown = new Map<string, number>();
+
 function checkedFieldBytes(field: string): number {
+  const known = fieldBytesKnown.get(field);
+  if (known !== undefined) return known;
   const bytes = Buffer.byteLength(field);
   if (bytes > 0xffff) {
     throw new CtxError(
@@ -279,6 +289,7 @@ function checkedFieldBytes(field: string): number {
       { store: "redis", bytes },
     );
   }
+  if (fieldBytesKnown.size < 10_000) fieldBytesKnown.set(field, bytes);
   return bytes;
 }
 

@@ -39,9 +39,10 @@ import { DecodeCache, deepFreeze } from "./decode-cache.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 import {
   APPEND_WINDOWS,
+  fillValueArgument,
   type LuaScript,
   SET_WATERMARK,
-  valueArgument,
+  valueArgumentRoom,
   WRITE_VALUES,
   windowArgument,
 } from "./scripts.js";
@@ -237,21 +238,24 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return batches;
   }
 
+  /** The encoded record behind `room` bytes (see encodeValue), after the envelope and size checks. */
   function encodeChecked(
     envelope: Envelope,
     label: string,
-    encode: (envelope: Envelope, codec: BodyCodec) => Buffer,
+    encode: (envelope: Envelope, codec: BodyCodec, room: number) => Buffer,
+    room = 0,
   ): Buffer {
     checkEnvelope(STORE, envelope, label);
-    const blob = encode(envelope, codec);
-    if (blob.length > maxRecordBytes) {
+    const out = encode(envelope, codec, room);
+    const bytes = out.length - room;
+    if (bytes > maxRecordBytes) {
       throw new CtxError(
         "CTX_VALUE_TOO_LARGE",
-        `redis store: ${label} encodes to ${blob.length} bytes, over maxRecordBytes (${maxRecordBytes}); nothing was written. Shrink the value (summarise it) or raise maxRecordBytes.`,
-        { store: "redis", label, bytes: blob.length, maxRecordBytes },
+        `redis store: ${label} encodes to ${bytes} bytes, over maxRecordBytes (${maxRecordBytes}); nothing was written. Shrink the value (summarise it) or raise maxRecordBytes.`,
+        { store: "redis", label, bytes, maxRecordBytes },
       );
     }
-    return blob;
+    return out;
   }
 
   // Sent after encoding, holding only the encoded items: the callers' envelopes are garbage as soon
@@ -372,14 +376,15 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           const label = `write #${index}`;
           checkRecordAddress(STORE, write, label);
           checkTtl(STORE, write.ttlMs, label);
-          const blob = encodeChecked(write.envelope, label, encodeValue);
+          const room = valueArgumentRoom(write.field);
+          const argument = encodeChecked(write.envelope, label, encodeValue, room);
           return {
             index,
             entity: write.entity,
             recordKey: write.key,
             field: write.field,
             key: layout.entityKey(write.entity, write.key),
-            argument: valueArgument(write.field, write.ttlMs, blob),
+            argument: fillValueArgument(argument, write.field, write.ttlMs),
           };
         });
       } catch (error) {

@@ -394,6 +394,36 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
     }
   });
 
+  it("measures maxRecordBytes on the stored record: exactly at the limit is written, one byte over is not", async () => {
+    const prefix = uniquePrefix();
+    const measure = redisStore({ url: server.url, prefix });
+    const value = envelope(1, "a value long enough to be over the smallest allowed limit of 64 bytes");
+    let size: number;
+    try {
+      await measure.write([{ entity: "user", key: "measure", field: "p@1", envelope: value }]);
+      size = await admin.hstrlen(`${prefix}{user:measure}`, "p@1");
+      expect(size).toBeGreaterThan(18);
+    } finally {
+      await measure.close();
+    }
+    const exact = redisStore({ url: server.url, prefix, maxRecordBytes: size });
+    const under = redisStore({ url: server.url, prefix, maxRecordBytes: size - 1 });
+    try {
+      await exact.write([{ entity: "user", key: "exact", field: "p@1", envelope: value }]);
+      expect(await admin.hstrlen(`${prefix}{user:exact}`, "p@1")).toBe(size);
+      await expect(
+        under.write([{ entity: "user", key: "over", field: "p@1", envelope: value }]),
+      ).rejects.toMatchObject({
+        code: "CTX_VALUE_TOO_LARGE",
+        details: { bytes: size, maxRecordBytes: size - 1 },
+      });
+      expect(await admin.exists(`${prefix}{user:over}`)).toBe(0);
+    } finally {
+      await exact.close();
+      await under.close();
+    }
+  });
+
   it("rejects oversized records and non-JSON values with typed errors and writes nothing of the batch", async () => {
     const prefix = uniquePrefix();
     const store = redisStore({ url: server.url, prefix, maxRecordBytes: 1_000 });
