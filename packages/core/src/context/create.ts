@@ -146,14 +146,18 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       source.tier === "stream"
         ? (envelopeOptions.eventId ?? source.eventId?.(data) ?? defaultEventId(finalEventTime, data))
         : envelopeOptions.eventId;
-    return {
-      value: data,
-      eventTime: finalEventTime,
-      writeTime,
-      schemaVersion: source.version,
-      ...(eventId === undefined ? {} : { eventId }),
-      rendered: renderValue(source, data, tokenizer, WRITE_PATH_CACHED_LINE),
-    };
+    const rendered = renderValue(source, data, tokenizer, WRITE_PATH_CACHED_LINE);
+    // Built as literals (not a spread of an optional part): this runs for every value written.
+    return eventId === undefined
+      ? { value: data, eventTime: finalEventTime, writeTime, schemaVersion: source.version, rendered }
+      : {
+          value: data,
+          eventTime: finalEventTime,
+          writeTime,
+          schemaVersion: source.version,
+          eventId,
+          rendered,
+        };
   };
 
   /** The record a write or append goes to, after checking the source may take it. */
@@ -174,13 +178,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       );
     }
     const entity = source.entity as Entity;
-    const ttlMs = ttlByEntity.get(entity.name);
-    return {
-      entity: entity.name,
-      key: entity.canonicalKey(key),
-      field: sourceField(source),
-      ...(ttlMs === undefined ? {} : { ttlMs }),
-    };
+    return { entity: entity.name, key: entity.canonicalKey(key), field: sourceField(source) };
   };
 
   const toValueWrite = (
@@ -188,21 +186,29 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     key: unknown,
     value: unknown,
     writeOptions: WriteOptions = {},
-  ): ValueWrite => ({
-    ...recordFor(source, key, "write"),
-    envelope: toEnvelope(source, value, writeOptions),
-  });
+  ): ValueWrite => {
+    const record = recordFor(source, key, "write");
+    const envelope = toEnvelope(source, value, writeOptions);
+    const ttlMs = ttlByEntity.get(record.entity);
+    return ttlMs === undefined
+      ? { entity: record.entity, key: record.key, field: record.field, envelope }
+      : { entity: record.entity, key: record.key, field: record.field, ttlMs, envelope };
+  };
 
   const toWindowAppend = (
     source: AnySource,
     key: unknown,
     event: unknown,
     appendOptions: AppendOptions = {},
-  ): WindowAppend => ({
-    ...recordFor(source, key, "append"),
-    event: toEnvelope(source, event, appendOptions),
-    window: (source as { window: number }).window,
-  });
+  ): WindowAppend => {
+    const record = recordFor(source, key, "append");
+    const envelope = toEnvelope(source, event, appendOptions);
+    const window = (source as { window: number }).window;
+    const ttlMs = ttlByEntity.get(record.entity);
+    return ttlMs === undefined
+      ? { entity: record.entity, key: record.key, field: record.field, event: envelope, window }
+      : { entity: record.entity, key: record.key, field: record.field, ttlMs, event: envelope, window };
+  };
 
   const store: ContextStore = {
     sources: compiled.sources,

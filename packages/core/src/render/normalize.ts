@@ -9,7 +9,7 @@
 
 /** A line starting with "#" could forge a section heading; it gets a backslash. */
 export function normalizeLines(text: string): string[] {
-  if (isPlainLine(text, true)) return [text];
+  if (PLAIN_LINE.test(text)) return [text];
   const lines: string[] = [];
   for (const raw of unifyLineBreaks(text).split("\n")) {
     const line = raw.replaceAll("\u0000", "").trimEnd();
@@ -27,8 +27,7 @@ export function escapeLine(line: string): string {
 
 /** One list item: a single line (inner line breaks become " / "). */
 export function normalizeItem(item: string): string | undefined {
-  if (isPlainLine(item, false))
-    return charCode.call(item, 0) === 0x2d && charCode.call(item, 1) === 0x20 ? item : `- ${item}`;
+  if (PLAIN_ITEM.test(item)) return item.startsWith("- ") ? item : `- ${item}`;
   const joined = unifyLineBreaks(item.replaceAll("\u0000", ""))
     .split("\n")
     .map((part) => part.trim())
@@ -38,31 +37,15 @@ export function normalizeItem(item: string): string | undefined {
   return escapeLine(joined.startsWith("- ") ? joined : `- ${joined}`);
 }
 
-/** See the note on `charCode` in tokenize/pieces.ts (ioredis 6 and V8's string fast path). */
-const charCode = String.prototype.charCodeAt;
-
 /**
- * True when the rules above would leave `text` exactly as it is (one line, nothing to trim, remove or
- * escape): the usual rendered value, answered by one scan instead of the split, trims and replaces
- * (which were a tenth of the write path). Conservative: any whitespace or non-ASCII character at either
- * end, and any break or NUL anywhere, takes the general path. `asLine`: also no "#" or "/" first, which
- * a list item does not need (its "- " prefix comes first).
+ * Text the rules above would leave exactly as it is (one line, nothing to trim, remove or escape):
+ * the usual rendered value, answered by one expression instead of the split, trims and replaces
+ * (which were a tenth of the write path; the expression also beats a character loop). Conservative:
+ * any whitespace or non-ASCII character at either end, and any break or NUL anywhere, takes the
+ * general path. A line must not start with "#" or "/"; a list item may (its "- " prefix comes first).
  */
-function isPlainLine(text: string, asLine: boolean): boolean {
-  const last = text.length - 1;
-  if (last < 0) return false;
-  const first = charCode.call(text, 0);
-  if (first <= 0x20 || first >= 0x7f || (asLine && (first === 0x23 || first === 0x2f))) return false;
-  const end = charCode.call(text, last);
-  if (end <= 0x20 || end >= 0x7f) return false;
-  for (let index = 1; index < last; index++) {
-    const code = charCode.call(text, index);
-    if (code < 0x0e) {
-      if (code === 0x00 || (code >= 0x0a && code <= 0x0d)) return false;
-    } else if (code === 0x85 || code === 0x2028 || code === 0x2029) return false;
-  }
-  return true;
-}
+const PLAIN_LINE = /^[!"$-.0-~](?:[^\0\n\v\f\r\x85\u2028\u2029]*[!-~])?$/;
+const PLAIN_ITEM = /^[!-~](?:[^\0\n\v\f\r\x85\u2028\u2029]*[!-~])?$/;
 
 /**
  * Every character some renderer treats as a line break (CR, CRLF, LS, PS, NEL, VT, FF) becomes "\n", so
