@@ -290,6 +290,95 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return codes.map((code) => (Number(code) === 1 ? APPLIED : OLDER));
   }
 
+  /**
+   * Checks and encodes appends into script calls. Events are grouped per (entity, field, window,
+   * ttl): a batch of many events for one session merges into its window in one server-side step;
+   * groups share script calls (see scriptBatches).
+   */
+  function encodeAppends(appends: readonly WindowAppend[]): AppendRequest {
+    checkRequestArray(STORE, appends, "append", "WindowAppend");
+    const groups = new Map<string, AppendGroup>();
+    appends.forEach((append, index) => {
+      const label = `append #${index}`;
+      checkRecordAddress(STORE, append, label);
+      checkTtl(STORE, append.ttlMs, label);
+      checkWindowAppend(STORE, append, index, label);
+      // The record format stores the id's byte length in 16 bits.
+      if (Buffer.byteLength(append.event.eventId as string) > 65_535) {
+        throw new CtxError(
+          "CTX_INVALID_EVENT",
+          `redis store: ${label} to ${append.entity} ${append.key} ${append.field} has an eventId over 64 KiB; use a shorter id (a hash of the event, for instance).`,
+          { store: "redis", index },
+        );
+      }
+      const entry = encodeChecked(append.event, label, encodeWindowEntry);
+      const key = layout.entityKey(append.entity, append.key);
+      const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${append.ttlMs}`;
+      let group = groups.get(groupKey);
+      if (group === undefined) {
+        group = {
+          key,
+          entity: append.entity,
+          recordKey: append.key,
+          field: append.field,
+          window: append.window,
+          ttlMs: append.ttlMs,
+          entries: [],
+          indexes: [],
+        };
+        groups.set(groupKey, group);
+      }
+      group.entries.push(entry);
+      group.indexes.push(index);
+    });
+    const batches = scriptBatches([...groups.values()], (group) => group.key);
+    const calls = batches.map((batch) => ({
+      script: APPEND_WINDOWS,
+      keys: batch.map((group) => group.key),
+      args: batch.map((group) => windowArgument(group.field, group.window, group.ttlMs, group.entries)),
+    }));
+    // Only the positions and addresses are kept for the answer, not the events or their entries.
+    const answers = batches.map((batch) =>
+      batch.map(({ entity, recordKey, field, indexes }) => ({ entity, recordKey, field, indexes })),
+    );
+    return { total: appends.length, calls, answers };
+  }
+
+  async function sendAppends({ total, calls, answers }: AppendRequest): Promise<AppendOutcome[]> {
+    if (total === 0) return [];
+    const replies = await runScripts("append", calls);
+    const outcomes: AppendOutcome[] = new Array(total);
+    const refused: number[] = [];
+    let firstRefused: AppendAnswer | undefined;
+    let firstIndex = Number.POSITIVE_INFINITY;
+    answers.forEach((batch, batchIndex) => {
+      const codes = replies[batchIndex] as unknown[];
+      let position = 0;
+      for (const group of batch) {
+        for (const appendIndex of group.indexes) {
+          const code = Number(codes[position++]);
+          if (code === -1) {
+            refused.push(appendIndex);
+            if (appendIndex < firstIndex) {
+              firstIndex = appendIndex;
+              firstRefused = group;
+            }
+          }
+          outcomes[appendIndex] = code === 1 ? APPLIED : code === 2 ? DUPLICATE : OUTSIDE_WINDOW;
+        }
+      }
+    });
+    if (refused.length > 0 && firstRefused !== undefined) {
+      refused.sort((a, b) => a - b);
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `redis store: append #${firstIndex} targets ${firstRefused.entity} ${firstRefused.recordKey} ${firstRefused.field}, which holds a value (batch source); use write() for it, or delete it first. ${refused.length} append(s) were refused; the others were applied.`,
+        { store: "redis", refused },
+      );
+    }
+    return outcomes;
+  }
+
   return {
     name: "redis",
     client,
@@ -393,84 +482,14 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       return sendValues(items);
     },
 
-    async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
-      checkRequestArray(STORE, appends, "append", "WindowAppend");
-      // Events are grouped per (entity, field, window, ttl): a batch of many events for one session
-      // merges into its window in one server-side step; groups share script calls (see scriptBatches).
-      const groups = new Map<
-        string,
-        {
-          key: string;
-          field: string;
-          window: number;
-          ttlMs: number | undefined;
-          entries: Buffer[];
-          indexes: number[];
-        }
-      >();
-      appends.forEach((append, index) => {
-        const label = `append #${index}`;
-        checkRecordAddress(STORE, append, label);
-        checkTtl(STORE, append.ttlMs, label);
-        checkWindowAppend(STORE, append, index, label);
-        // The record format stores the id's byte length in 16 bits.
-        if (Buffer.byteLength(append.event.eventId as string) > 65_535) {
-          throw new CtxError(
-            "CTX_INVALID_EVENT",
-            `redis store: ${label} to ${append.entity} ${append.key} ${append.field} has an eventId over 64 KiB; use a shorter id (a hash of the event, for instance).`,
-            { store: "redis", index },
-          );
-        }
-        const entry = encodeChecked(append.event, label, encodeWindowEntry);
-        const key = layout.entityKey(append.entity, append.key);
-        const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${append.ttlMs}`;
-        let group = groups.get(groupKey);
-        if (group === undefined) {
-          group = {
-            key,
-            field: append.field,
-            window: append.window,
-            ttlMs: append.ttlMs,
-            entries: [],
-            indexes: [],
-          };
-          groups.set(groupKey, group);
-        }
-        group.entries.push(entry);
-        group.indexes.push(index);
-      });
-      if (appends.length === 0) return [];
-      const batches = scriptBatches([...groups.values()], (group) => group.key);
-      const replies = await runScripts(
-        "append",
-        batches.map((batch) => ({
-          script: APPEND_WINDOWS,
-          keys: batch.map((group) => group.key),
-          args: batch.map((group) => windowArgument(group.field, group.window, group.ttlMs, group.entries)),
-        })),
-      );
-      const outcomes: AppendOutcome[] = new Array(appends.length);
-      const refused: number[] = [];
-      batches.forEach((batch, batchIndex) => {
-        const codes = replies[batchIndex] as unknown[];
-        let position = 0;
-        for (const group of batch) {
-          for (const appendIndex of group.indexes) {
-            const code = Number(codes[position++]);
-            if (code === -1) refused.push(appendIndex);
-            outcomes[appendIndex] = code === 1 ? APPLIED : code === 2 ? DUPLICATE : OUTSIDE_WINDOW;
-          }
-        }
-      });
-      if (refused.length > 0) {
-        const first = appends[refused[0] as number] as WindowAppend;
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `redis store: append #${refused[0]} targets ${first.entity} ${first.key} ${first.field}, which holds a value (batch source); use write() for it, or delete it first. ${refused.length} append(s) were refused; the others were applied.`,
-          { store: "redis", refused },
-        );
+    append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
+      let request: AppendRequest;
+      try {
+        request = encodeAppends(appends);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return outcomes;
+      return sendAppends(request);
     },
 
     async setWatermark(field: string, time: number): Promise<void> {
@@ -545,6 +564,27 @@ function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult
 }
 
 const STORE = "redis";
+
+/** The appends of one call, grouped per window (see encodeAppends). */
+interface AppendGroup {
+  readonly key: string;
+  readonly entity: string;
+  readonly recordKey: string;
+  readonly field: string;
+  readonly window: number;
+  readonly ttlMs: number | undefined;
+  readonly entries: Buffer[];
+  readonly indexes: number[];
+}
+
+/** What an append call keeps while Redis answers: a group's address (for errors) and positions. */
+type AppendAnswer = Pick<AppendGroup, "entity" | "recordKey" | "field" | "indexes">;
+
+interface AppendRequest {
+  readonly total: number;
+  readonly calls: Array<{ script: LuaScript; keys: string[]; args: Buffer[] }>;
+  readonly answers: AppendAnswer[][];
+}
 
 /** One encoded value write: its position in the call, its address (for errors) and its script argument. */
 interface ValueItem {

@@ -301,10 +301,26 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
       ]);
       await store.write([{ entity: "user", key: "k", field: "profile@1", envelope: envelope(1) }]);
       await expect(
-        store.write([{ entity: "user", key: "k", field: "events@1", envelope: envelope(2) }]),
-      ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+        store.write([
+          { entity: "user", key: "other", field: "profile@1", envelope: envelope(2) },
+          { entity: "user", key: "k", field: "events@1", envelope: envelope(2) },
+        ]),
+      ).rejects.toMatchObject({
+        code: "CTX_INVALID_REQUEST",
+        message: expect.stringMatching(
+          /write #1 targets user k events@1, which holds a window.*the other 1 were applied/,
+        ),
+        details: { refused: [1] },
+      });
       await expect(
         store.append([
+          {
+            entity: "user",
+            key: "k2",
+            field: "events@1",
+            event: envelope(2, 1, { eventId: "c" }),
+            window: 2,
+          },
           {
             entity: "user",
             key: "k",
@@ -313,7 +329,23 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
             window: 2,
           },
         ]),
-      ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+      ).rejects.toMatchObject({
+        code: "CTX_INVALID_REQUEST",
+        message: expect.stringMatching(/append #1 targets user k profile@1, which holds a value/),
+        details: { refused: [1] },
+      });
+      // The refused ones changed nothing; the others in their batches were applied.
+      const read = await store.read({
+        records: [
+          { entity: "user", key: "other", field: "profile@1", kind: "value" },
+          { entity: "user", key: "k2", field: "events@1", kind: "window" },
+          { entity: "user", key: "k", field: "profile@1", kind: "value" },
+        ],
+      });
+      expect(read.records.map((record) => record.kind)).toEqual(["value", "window", "value"]);
+      expect(read.records[0]).toMatchObject({ envelope: { eventTime: 2 } });
+      expect(read.records[1]).toMatchObject({ events: [{ eventId: "c" }] });
+      expect(read.records[2]).toMatchObject({ envelope: { eventTime: 1 } });
     } finally {
       await store.close();
     }
