@@ -1,7 +1,15 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { batch, createContextStore, defineEntity } from "../index.js";
-import { EXACT_RUN_LIMIT, hasQuadraticRun, loadEncoding, tiktokenTokenizer, utf8Length } from "./tiktoken.js";
+import {
+  EXACT_RUN_LIMIT,
+  hasQuadraticRun,
+  loadEncoding,
+  PieceCounts,
+  tiktokenTokenizer,
+  utf8Length,
+} from "./tiktoken.js";
 
 beforeAll(async () => {
   await loadEncoding("o200k_base");
@@ -92,5 +100,59 @@ describe("piece-memoised counting", () => {
         { numRuns: 300 },
       );
     }
+  });
+});
+
+describe("piece count table", () => {
+  it("property: answers exactly like a Map, looked up inside longer text, with probing and a full table", () => {
+    fc.assert(
+      fc.property(
+        // Few distinct characters: many pieces share prefixes, lengths and (with 50,000+) hash slots.
+        fc.array(
+          fc.tuple(
+            fc.string({ unit: fc.constantFrom("a", "b", " ", "1", "é"), minLength: 1, maxLength: 6 }),
+            fc.nat(9),
+          ),
+          {
+            maxLength: 300,
+          },
+        ),
+        fc.string({ unit: fc.constantFrom("a", "b", " ", "1", "é"), maxLength: 6 }),
+        (entries, probe) => {
+          const table = new PieceCounts();
+          const model = new Map<string, number>();
+          for (const [piece, count] of entries) {
+            if (model.has(piece)) continue;
+            table.set(piece, count);
+            model.set(piece, count);
+          }
+          for (const [piece, count] of model) {
+            const text = `xx${piece}yy`;
+            expect(table.get(text, 2, 2 + piece.length)).toBe(count);
+          }
+          expect(table.get(`<${probe}>`, 1, 1 + probe.length)).toBe(model.get(probe) ?? -1);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps answering exactly past its size limit (it starts over)", () => {
+    const table = new PieceCounts();
+    for (let index = 0; index < 50_000; index++) table.set(`p${index}`, index % 7);
+    expect(table.size).toBe(50_000);
+    expect(table.get("p49999", 0, 6)).toBe(49_999 % 7);
+    table.set("next", 3);
+    expect(table.size).toBe(1);
+    expect(table.get("next", 0, 4)).toBe(3);
+    expect(table.get("p49999", 0, 6)).toBe(-1);
+    // Counting agrees with encoding across the shared table starting over: 60,000 distinct pieces.
+    const tokenizer = tiktokenTokenizer("o200k_base");
+    const word = (index: number) =>
+      Array.from({ length: 4 }, (_, digit) =>
+        String.fromCharCode(97 + (Math.floor(index / 26 ** digit) % 26)),
+      ).join("");
+    const text = Array.from({ length: 60_000 }, (_, index) => word(index)).join(" ");
+    expect(tokenizer.count(text)).toBe(tokenizer.encode(text).length);
   });
 });

@@ -14,9 +14,9 @@ interface LoadedEncoding {
   /** The same split, scanned by hand for ASCII text (pieces.ts). */
   readonly pieceEnd: (text: string, start: number) => number;
   /** Token count per piece. Pieces recur endlessly (" the", " viewed", "42"), so counting a line
-   * is a regex split plus map lookups, and exact, because the count of a text is the sum of its
+   * is a split plus table lookups, and exact, because the count of a text is the sum of its
    * pieces' counts. */
-  readonly pieceCounts: Map<string, number>;
+  readonly pieceCounts: PieceCounts;
 }
 
 const loaded = new Map<Encoding, LoadedEncoding>();
@@ -65,7 +65,7 @@ export async function loadEncoding(encoding: Encoding): Promise<void> {
       tiktoken: new Tiktoken(ranks),
       pieces: new RegExp(ranks.pat_str, "gu"),
       pieceEnd: encoding === "o200k_base" ? o200kPieceEnd : cl100kPieceEnd,
-      pieceCounts: new Map(),
+      pieceCounts: new PieceCounts(),
     });
   }
 }
@@ -116,23 +116,77 @@ function countPieces(encoding: LoadedEncoding, text: string): number {
   if (isAscii(text)) {
     for (let start = 0; start < text.length; ) {
       const end = encoding.pieceEnd(text, start);
-      total += pieceCount(encoding, text.slice(start, end));
+      total += pieceCount(encoding, text, start, end);
       start = end;
     }
     return total;
   }
-  for (const match of text.matchAll(encoding.pieces)) total += pieceCount(encoding, match[0]);
+  for (const match of text.matchAll(encoding.pieces))
+    total += pieceCount(encoding, match[0], 0, match[0].length);
   return total;
 }
 
-function pieceCount(encoding: LoadedEncoding, piece: string): number {
-  let count = encoding.pieceCounts.get(piece);
-  if (count === undefined) {
-    count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
-    if (piece.length <= MAX_CACHED_PIECE_LENGTH) {
-      if (encoding.pieceCounts.size >= PIECE_CACHE_LIMIT) encoding.pieceCounts.clear();
-      encoding.pieceCounts.set(piece, count);
+/** Token count of `text[start, end)`, one piece. */
+function pieceCount(encoding: LoadedEncoding, text: string, start: number, end: number): number {
+  const known = encoding.pieceCounts.get(text, start, end);
+  if (known >= 0) return known;
+  const piece = start === 0 && end === text.length ? text : text.slice(start, end);
+  const count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
+  if (piece.length <= MAX_CACHED_PIECE_LENGTH) encoding.pieceCounts.set(piece, count);
+  return count;
+}
+
+/** See the note on `charCode` in pieces.ts (ioredis 6 and V8's string fast path). */
+const charCode = String.prototype.charCodeAt;
+const TABLE_SLOTS = 1 << 17; // a power of two, over twice PIECE_CACHE_LIMIT
+
+/**
+ * Piece counts in an open-addressing table looked up by the characters of the text itself: no
+ * substring is cut per piece (a line has a dozen or more pieces, and a `Map` needs a string key). A
+ * hit compares every character, so a hash collision can never return another piece's count. Holds
+ * up to PIECE_CACHE_LIMIT pieces, then starts over (pieces that matter come back at once).
+ */
+export class PieceCounts {
+  private readonly slots = new Int32Array(TABLE_SLOTS).fill(-1);
+  private pieces: string[] = [];
+  private counts: number[] = [];
+
+  get size(): number {
+    return this.pieces.length;
+  }
+
+  /** The count of `text[start, end)`, or -1 when it is not known. */
+  get(text: string, start: number, end: number): number {
+    const length = end - start;
+    for (let slot = hashOf(text, start, end) & (TABLE_SLOTS - 1); ; slot = (slot + 1) & (TABLE_SLOTS - 1)) {
+      const index = this.slots[slot] as number;
+      if (index < 0) return -1;
+      const piece = this.pieces[index] as string;
+      if (piece.length !== length) continue;
+      let offset = 0;
+      while (offset < length && charCode.call(piece, offset) === charCode.call(text, start + offset))
+        offset++;
+      if (offset === length) return this.counts[index] as number;
     }
   }
-  return count;
+
+  set(piece: string, count: number): void {
+    if (this.pieces.length >= PIECE_CACHE_LIMIT) {
+      this.slots.fill(-1);
+      this.pieces = [];
+      this.counts = [];
+    }
+    let slot = hashOf(piece, 0, piece.length) & (TABLE_SLOTS - 1);
+    while ((this.slots[slot] as number) >= 0) slot = (slot + 1) & (TABLE_SLOTS - 1);
+    this.slots[slot] = this.pieces.length;
+    this.pieces.push(piece);
+    this.counts.push(count);
+  }
+}
+
+/** FNV-1a over the UTF-16 code units of `text[start, end)`. */
+function hashOf(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = start; index < end; index++) hash = Math.imul(hash ^ charCode.call(text, index), 16777619);
+  return hash >>> 0;
 }
