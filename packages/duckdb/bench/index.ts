@@ -3,8 +3,9 @@
 //                      history rows (BENCH_QUICK=1: a tenth). Baseline in the same run: one bare
 //                      DuckDB ASOF JOIN per source with no tie-breaking, statuses or key validation.
 //   materialize.redis  values/s published into a private redis-server through the full write path
-//                      (validate, render, count tokens, LWW Lua write), by an incremental run after a
-//                      warm-up run. Baseline: the same pre-built writes sent straight to the store.
+//                      (validate, render, count tokens, LWW Lua write), by incremental runs after a
+//                      warm-up run, best of two. Baseline: the same pre-built writes sent straight to
+//                      the store, after each run.
 // Bench data is generated inside DuckDB with range()/random(), never in JavaScript.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -201,46 +202,58 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
       }
       return run;
     };
-    // Materialization is incremental and runs again and again; the figure is a run after the first
+    // Materialization is incremental and runs again and again; the figures are runs after the first
     // (a warm-up of WARMUP_VALUES other users, which also leaves a watermark), not the process's
-    // first few hundred milliseconds of compiling the write path.
+    // first few hundred milliseconds of compiling the write path. Then REPEATS rounds, each an
+    // incremental run over MATERIALIZE_VALUES new users followed by the baseline, and the best of
+    // each is reported (as for pit.duckdb: these machines are noisy).
     await appendProfiles("w", 0, WARMUP_VALUES);
     await publish(WARMUP_VALUES);
-    await appendProfiles("u", WARMUP_VALUES, MATERIALIZE_VALUES);
-    const run = await publish(MATERIALIZE_VALUES);
     // Baseline: the same number of pre-built writes (re-stamped so they apply) straight to the store.
-    const profileWrite = (index: number, eventTime: number) =>
+    const profileWrite = (prefix: string, index: number, eventTime: number) =>
       context.toValueWrite(
         profile,
-        { userId: `u${index}` },
+        { userId: `${prefix}${index}` },
         {
           plan: "pro",
           orders: index % 40,
-          summary: `Customer u${index} prefers email and usually buys running gear.`,
+          summary: `Customer ${prefix}${index} prefers email and usually buys running gear.`,
         },
         { eventTime },
       );
-    // The write path alone, each write dropped at once (keeping 200,000 alive, as the baseline below
+    const runSeconds: number[] = [];
+    const rawSeconds: number[] = [];
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      const prefix = `u${repeat}_`;
+      await appendProfiles(prefix, WARMUP_VALUES + repeat * MATERIALIZE_VALUES, MATERIALIZE_VALUES);
+      runSeconds.push((await publish(MATERIALIZE_VALUES)).seconds);
+      const writes: ValueWrite[] = [];
+      for (let index = 0; index < MATERIALIZE_VALUES; index++)
+        writes.push(profileWrite(prefix, index, T0 + DAY + index));
+      const raw = await seconds(async () => {
+        const inFlight = new Set<Promise<unknown>>();
+        for (let first = 0; first < writes.length; first += 1_000) {
+          const task = target.online.write(writes.slice(first, first + 1_000));
+          inFlight.add(task);
+          void task.finally(() => inFlight.delete(task));
+          if (inFlight.size >= 4) await Promise.race(inFlight);
+        }
+        await Promise.all(inFlight);
+      });
+      rawSeconds.push(raw.seconds);
+    }
+    // The write path alone, each write dropped at once (keeping 200,000 alive, as the baseline
     // must, would also measure promoting them out of the young generation).
     const renderStarted = performance.now();
     let checksum = 0;
     for (let index = 0; index < MATERIALIZE_VALUES; index++)
-      checksum += profileWrite(index, T0 + DAY + index).envelope.eventTime;
+      checksum += profileWrite("x", index, T0 + DAY + index).envelope.eventTime;
     const renderMs = performance.now() - renderStarted;
     if (checksum === 0) throw new Error("unreachable: keeps the loop from being optimised away");
-    const writes: ValueWrite[] = [];
-    for (let index = 0; index < MATERIALIZE_VALUES; index++)
-      writes.push(profileWrite(index, T0 + DAY + index));
-    const raw = await seconds(async () => {
-      const inFlight = new Set<Promise<unknown>>();
-      for (let first = 0; first < writes.length; first += 1_000) {
-        const task = target.online.write(writes.slice(first, first + 1_000));
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
-        if (inFlight.size >= 4) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    });
+    const run = { seconds: Math.min(...runSeconds) };
+    const raw = { seconds: Math.min(...rawSeconds) };
+    const perSecond = (list: readonly number[]) =>
+      list.map((value) => Math.round(MATERIALIZE_VALUES / value));
     const name = `materialize.${target.kind}`;
     const dims = {
       values: MATERIALIZE_VALUES,
@@ -255,6 +268,7 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
       value: MATERIALIZE_VALUES / run.seconds,
       unit: "values/s",
       ...dims,
+      runs: perSecond(runSeconds),
     });
     figures.push({
       bench: name,
@@ -262,6 +276,7 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
       value: MATERIALIZE_VALUES / raw.seconds,
       unit: "values/s",
       ...dims,
+      runs: perSecond(rawSeconds),
     });
     figures.push({ bench: name, metric: "vs_raw_write", value: run.seconds / raw.seconds, unit: "x" });
     // Where the time goes: building one envelope (validate, render, exact token counts) per value.
