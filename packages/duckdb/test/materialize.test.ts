@@ -158,10 +158,19 @@ describe("materialize", () => {
         writeTime: T0,
       })),
     );
+    // One value stored as indented JSON text (as a bulk load or another writer may leave it): its
+    // raw newlines must not split a chunk.
+    await offline.connection.run(
+      `INSERT INTO ctx_history SELECT max(seq) + 1, 'note', 1, 'customer', 'customerId=pretty', '{"customerId":"pretty"}', ${T0}, ${T0}, '{\n  "text": "indented",\n  "n": -1\n}', false, NULL, NULL FROM ctx_history`,
+    );
     let written = 0;
     const run = await materialize({ offline, context, onProgress: (update) => (written = update.written) });
-    expect(run.sources[0]).toMatchObject({ status: "published", values: total, applied: total });
-    expect(written).toBe(total);
+    expect(run.sources[0]).toMatchObject({ status: "published", values: total + 1, applied: total + 1 });
+    expect(written).toBe(total + 1);
+    const pretty = await online.read({
+      records: [{ entity: "customer", key: "customerId=pretty", field: sourceField(note), kind: "value" }],
+    });
+    expect(pretty.records[0]).toMatchObject({ envelope: { value: { text: "indented", n: -1 } } });
     const read = await online.read({
       records: Array.from({ length: total }, (_, index) => ({
         entity: "customer",
