@@ -52,9 +52,6 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const clock = options.now ?? Date.now;
   const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
   const ttlByEntity = entityTtls(compiled.sources);
-  // One string per source, built once: stores key caches and hashes by it on every write.
-  const fieldBySource = new Map<AnySource, string>();
-  for (const source of compiled.sources.values()) fieldBySource.set(source, sourceField(source));
   const counts = new Map<string, Record<Status, number>>();
   const realtime = new RealtimeCaller();
   const watermarksRaised = new Map<string, number>();
@@ -181,11 +178,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       );
     }
     const entity = source.entity as Entity;
-    return {
-      entity: entity.name,
-      key: entity.canonicalKey(key),
-      field: fieldBySource.get(source) ?? sourceField(source),
-    };
+    return { entity: entity.name, key: entity.canonicalKey(key), field: sourceField(source) };
   };
 
   const toValueWrite = (

@@ -4,7 +4,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { canonicalize } from "../definitions/entity.js";
-import { batch, createContextStore, defineEntity, empty, jsonDataProblem, memoryStore } from "../index.js";
+import {
+  batch,
+  createContextStore,
+  defineEntity,
+  empty,
+  jsonDataProblem,
+  memoryStore,
+  sourceField,
+} from "../index.js";
 import { jsonBytesBound } from "../stores/json-data.js";
 
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
@@ -125,6 +133,19 @@ describe("the size bound that spares building the JSON text", () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe("source fields", () => {
+  it("are name@version, follow a changed version, and address the write", async () => {
+    const ctx = await contextStore(1_000);
+    expect(sourceField(note)).toBe("note@1");
+    expect(ctx.toValueWrite(note, { userId: "u1" }, { text: "a" }).field).toBe("note@1");
+    const draft = { name: "draft", version: 1 };
+    expect(sourceField(draft)).toBe("draft@1");
+    draft.version = 2;
+    expect(sourceField(draft)).toBe("draft@2");
+    expect(sourceField({ name: "draft", version: 2 })).toBe("draft@2");
   });
 });
 

@@ -400,6 +400,21 @@ const VECTOR_HITS_SCHEMA = {
   parse: (value: unknown) => value,
 } as unknown as z.ZodType<VectorHit[]>;
 
+const fields = new WeakMap<
+  object,
+  { readonly name: string; readonly version: number; readonly field: string }
+>();
+
+/**
+ * The record field of a source: `name@version`. One string per source (kept while name and version
+ * are unchanged): the write path and every assembly ask for it, and stores hash, compare and cache
+ * by it, which is cheaper on the same string than on a new one each time.
+ */
 export function sourceField(source: { name: string; version: number }): string {
-  return `${source.name}@${source.version}`;
+  const known = fields.get(source);
+  if (known !== undefined && known.name === source.name && known.version === source.version)
+    return known.field;
+  const field = `${source.name}@${source.version}`;
+  fields.set(source, { name: source.name, version: source.version, field });
+  return field;
 }
