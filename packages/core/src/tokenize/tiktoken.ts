@@ -4,6 +4,7 @@
 import { Tiktoken } from "js-tiktoken/lite";
 import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
+import { fnv1a } from "../hash.js";
 import { cl100kPieceEnd, isAscii, o200kPieceEnd } from "./pieces.js";
 import type { Tokenizer } from "./types.js";
 
@@ -158,7 +159,7 @@ export class PieceCounts {
   /** The count of `text[start, end)`, or -1 when it is not known. */
   get(text: string, start: number, end: number): number {
     const length = end - start;
-    for (let slot = hashOf(text, start, end) & (TABLE_SLOTS - 1); ; slot = (slot + 1) & (TABLE_SLOTS - 1)) {
+    for (let slot = fnv1a(text, start, end) & (TABLE_SLOTS - 1); ; slot = (slot + 1) & (TABLE_SLOTS - 1)) {
       const index = this.slots[slot] as number;
       if (index < 0) return -1;
       const piece = this.pieces[index] as string;
@@ -176,17 +177,10 @@ export class PieceCounts {
       this.pieces = [];
       this.counts = [];
     }
-    let slot = hashOf(piece, 0, piece.length) & (TABLE_SLOTS - 1);
+    let slot = fnv1a(piece) & (TABLE_SLOTS - 1);
     while ((this.slots[slot] as number) >= 0) slot = (slot + 1) & (TABLE_SLOTS - 1);
     this.slots[slot] = this.pieces.length;
     this.pieces.push(piece);
     this.counts.push(count);
   }
-}
-
-/** FNV-1a over the UTF-16 code units of `text[start, end)`. */
-function hashOf(text: string, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let index = start; index < end; index++) hash = Math.imul(hash ^ charCode.call(text, index), 16777619);
-  return hash >>> 0;
 }

@@ -5,6 +5,7 @@
 // search plug in a real model through `embedderFromAiSdk` in `@ctxstore/ai-sdk`.
 
 import { CtxError } from "../errors.js";
+import { fnv1a } from "../hash.js";
 import type { Embedder } from "./types.js";
 
 export interface LocalEmbedderOptions {
@@ -43,18 +44,10 @@ function stem(word: string): string {
   return word;
 }
 
-/** See the note on `charCode` in tokenize/pieces.ts (ioredis 6 and V8's string fast path). */
-const charCode = String.prototype.charCodeAt;
-
 // FNV-1a, 32 bits. The low bit picks the sign (so collisions cancel out on average instead of piling
 // up), the rest picks the dimension.
 function hash(text: string, seed: number): number {
-  let value = 0x811c9dc5 ^ seed;
-  for (let index = 0; index < text.length; index++) {
-    value ^= charCode.call(text, index);
-    value = Math.imul(value, 0x01000193);
-  }
-  return value >>> 0;
+  return fnv1a(text, 0, text.length, seed);
 }
 
 /** Embeds one text synchronously; all-zero vector for a text without letters or digits. */
