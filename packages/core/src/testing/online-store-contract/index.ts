@@ -5,6 +5,7 @@
 // owns the options, the per-test store lifecycle and the order the groups run in.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { OnlineStore } from "../../stores/types.js";
+import { registerBadRequestTests } from "./bad-requests.js";
 import { registerBatchedReadTests } from "./batched-reads.js";
 import { registerLastWriteWinsTests } from "./last-write-wins.js";
 import { registerLifecycleTests } from "./lifecycle.js";
@@ -85,6 +86,7 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
     registerWindowTests(suite);
     registerBatchedReadTests(suite);
     registerLifecycleTests(suite);
+    registerBadRequestTests(suite);
 
     options.additionalTests?.(context);
   });
