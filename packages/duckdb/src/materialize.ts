@@ -478,7 +478,8 @@ async function fetchPage(
     `SELECT coalesce(string_agg(json_array(key_json::JSON, event_time, write_time, value, is_empty, empty_reason, event_id)::VARCHAR || CASE WHEN rowid % ${CHUNK_ROWS} = ${CHUNK_ROWS - 1} THEN chr(10) ELSE ',' END, ''), '')
      FROM ${table} WHERE rowid BETWEEN ${first} AND ${last}`,
   );
-  // JSON text never holds a raw newline (json_array escapes it inside strings).
+  // No row holds a raw newline: json_array escapes them inside strings and re-serialises JSON values
+  // compactly, so indented stored JSON loses its line breaks too (materialize.test.ts checks both).
   return String(reader.getColumns()[0]?.[0] ?? "").split("\n");
 }
 
