@@ -8,6 +8,7 @@ import type { NextConfig } from "next";
 
 const sourceEntries: Record<string, string> = {
   "@ctxstore/core": "packages/core/src/index.ts",
+  "@ctxstore/core/store": "packages/core/src/store-kit.ts",
   "@ctxstore/next": "packages/next/src/index.ts",
   "@ctxstore/next/chat": "packages/next/src/chat/index.ts",
   "@ctxstore/redis": "packages/redis/src/index.ts",

@@ -1,5 +1,6 @@
-// Input checks every OnlineStore implementation makes on the requests it is handed, so that all
-// stores reject the same bad input with the same typed errors (the contract suite tests them).
+// Input checks every OnlineStore makes on the requests it is handed, so that all stores reject the
+// same bad input with the same typed errors (the contract suite tests them). `defineOnlineStore`
+// applies them all; a store written without the wrapper calls them itself.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { jsonDataProblem } from "./json-data.js";
@@ -119,6 +120,38 @@ export function checkWindowAppend(store: string, append: WindowAppend, index: nu
       "CTX_INVALID_EVENT",
       `${store} store: ${label} to ${append.entity} ${append.key} ${append.field} has no eventId; stream events need a non-empty string eventId so retries are deduplicated.`,
       { store, index, entity: append.entity, key: append.key, field: append.field },
+    );
+  }
+}
+
+/** The watermarks a read asks for: when given, an array of non-empty source fields. */
+export function checkWatermarkFields(store: string, fields: unknown): void {
+  if (fields === undefined) return;
+  if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string" || field.length === 0)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: read() watermarks must be an array of non-empty source fields (strings), e.g. ["recent_activity@1"].`,
+      { store },
+    );
+  }
+}
+
+/** A watermark raise: a non-empty source field and a finite epoch-ms time. */
+export function checkWatermarkRaise(store: string, field: unknown, time: unknown): void {
+  if (typeof field !== "string" || field.length === 0) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: setWatermark() needs a non-empty source field.`,
+      {
+        store,
+      },
+    );
+  }
+  if (typeof time !== "number" || !Number.isFinite(time)) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `${store} store: setWatermark("${field}", ${String(time)}) needs a finite epoch-ms time.`,
+      { store, field },
     );
   }
 }

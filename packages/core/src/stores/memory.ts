@@ -7,27 +7,23 @@
 // reader can change what is stored. The copy also enforces the envelope contract that values are
 // JSON-serialisable, so code that works here does not break on a store that serialises (Redis).
 //
+// Request checks, the closed state and rejected promises are `defineOnlineStore`'s; this file is the
+// storage.
+//
 // TTL is honoured lazily: an entity whose record set expired reads as absent and is dropped the next
 // time anything touches it. So that entities nobody touches again (finished sessions) do not pile up,
 // every write also checks a couple of entities for expiry, round-robin, like Redis's active expiry:
 // memory stays bounded with no timer keeping the process alive.
 import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
-import {
-  checkEnvelope,
-  checkReadBatch,
-  checkReadRequest,
-  checkRecordAddress,
-  checkRequestArray,
-  checkTtl,
-  checkWindowAppend,
-} from "./checks.js";
+import { defineOnlineStore } from "./define-online-store.js";
 import { freezeCheckedJson } from "./json-data.js";
 import type {
   AppendOutcome,
   OnlineReadBatch,
   OnlineReadResult,
   OnlineStore,
+  ReadRequest,
   ReadResult,
   RecordAddress,
   ValueWrite,
@@ -72,17 +68,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // Map iterators stay valid while entries are added and deleted, so one cursor can walk forever.
   let sweepCursor = entities.entries();
   const watermarks = new Map<string, number>();
-  let closed = false;
-
-  function ensureOpen(operation: string): void {
-    if (closed) {
-      throw new CtxError(
-        "CTX_STORE_UNAVAILABLE",
-        `memory store: ${operation}() was called after close(); the store and its data are gone. Create a new memoryStore() (or stop using this one before closing it).`,
-        { store: "memory", operation },
-      );
-    }
-  }
 
   /** The live record set of an entity, dropping it when its TTL has passed. */
   function liveEntity(entityKey: string, at: number): EntityRecords | undefined {
@@ -125,35 +110,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     if (records.expiresAt === undefined || records.expiresAt < expiresAt) records.expiresAt = expiresAt;
   }
 
-  return {
+  return defineOnlineStore({
     name: "memory",
+    afterClose:
+      "The store and its data are gone: create a new memoryStore() (or stop using this one before closing it).",
 
     get entityCount(): number {
       return entities.size;
     },
 
-    async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
-      ensureOpen("read");
-      readOptions?.signal?.throwIfAborted();
-      checkReadBatch(STORE, batch);
+    async read(batch: OnlineReadBatch): Promise<OnlineReadResult> {
       const at = now();
       const results: ReadResult[] = new Array(batch.records.length);
       for (let index = 0; index < batch.records.length; index++) {
-        const request = batch.records[index];
-        checkReadRequest(STORE, request, index);
+        const request = batch.records[index] as ReadRequest;
         const stored = liveEntity(entityKeyOf(request), at)?.fields.get(request.field);
         results[index] = toReadResult(request.kind, stored);
       }
-      const fields = batch.watermarks ?? [];
-      if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string")) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          'memory store: read() watermarks must be an array of source fields (strings), e.g. ["recent_activity@1"].',
-          { store: "memory" },
-        );
-      }
       const marks: Record<string, number | undefined> = {};
-      for (const field of fields) {
+      for (const field of batch.watermarks ?? []) {
         // defineProperty: a field named "__proto__" must be a key, not a prototype change.
         Object.defineProperty(marks, field, {
           value: watermarks.get(field),
@@ -165,15 +140,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
-      ensureOpen("write");
-      checkRequestArray(STORE, writes, "write", "ValueWrite");
-      // Validate and copy everything first: a bad item rejects the whole batch with nothing written.
-      const prepared = writes.map((write, index) => {
-        const label = `write #${index}`;
-        checkRecordAddress(STORE, write, label);
-        checkTtl(STORE, write.ttlMs, label);
-        return storedEnvelope(write.envelope, label);
-      });
+      // Copy everything first (the wrapper checked it), then refuse a field of the other kind.
+      const prepared = writes.map((write) => freezeCheckedJson(write.envelope) as Envelope);
       const at = now();
       checkKinds(writes, "value", at);
       return writes.map((write, index) => {
@@ -188,15 +156,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
-      ensureOpen("append");
-      checkRequestArray(STORE, appends, "append", "WindowAppend");
-      const prepared = appends.map((append, index) => {
-        const label = `append #${index}`;
-        checkRecordAddress(STORE, append, label);
-        checkTtl(STORE, append.ttlMs, label);
-        checkWindowAppend(STORE, append, index, label);
-        return storedEnvelope(append.event, label);
-      });
+      const prepared = appends.map((append) => freezeCheckedJson(append.event) as Envelope);
       const at = now();
       checkKinds(appends, "window", at);
       return appends.map((append, index) => {
@@ -225,33 +185,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async setWatermark(field: string, time: number): Promise<void> {
-      ensureOpen("setWatermark");
-      if (typeof field !== "string" || field.length === 0) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          "memory store: setWatermark() needs a non-empty source field.",
-          {
-            store: "memory",
-          },
-        );
-      }
-      if (typeof time !== "number" || !Number.isFinite(time)) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `memory store: setWatermark("${field}", ${String(time)}) needs a finite epoch-ms time.`,
-          { store: "memory", field },
-        );
-      }
       const current = watermarks.get(field);
       if (current === undefined || time > current) watermarks.set(field, time);
     },
 
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
-      ensureOpen("delete");
-      checkRequestArray(STORE, addresses, "delete", "RecordAddress");
-      addresses.forEach((address, index) => {
-        checkRecordAddress(STORE, address, `delete #${index}`);
-      });
       for (const address of addresses) {
         const entityKey = entityKeyOf(address);
         const records = entities.get(entityKey);
@@ -262,11 +200,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async close(): Promise<void> {
-      closed = true;
       entities.clear();
       watermarks.clear();
     },
-  };
+  });
 
   /** A field holds either a value (batch) or a window (stream), never both. */
   function checkKinds(addresses: readonly RecordAddress[], kind: StoredRecord["kind"], at: number): void {
@@ -324,12 +261,4 @@ function insertionPoint(events: readonly Envelope[], event: Envelope): number {
 /** Length-prefixed so no choice of entity and key strings can collide ("a:b"+"c" vs "a"+"b:c"). */
 function entityKeyOf(address: RecordAddress): string {
   return `${address.entity.length}:${address.entity}:${address.key}`;
-}
-
-const STORE = "memory";
-
-/** Checks an envelope and keeps a deep-frozen copy: reads hand it out without copying. */
-function storedEnvelope(envelope: Envelope | undefined, label: string): Envelope {
-  checkEnvelope(STORE, envelope, label);
-  return freezeCheckedJson(envelope) as Envelope;
 }

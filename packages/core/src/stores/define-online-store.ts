@@ -1,0 +1,165 @@
+// `defineOnlineStore`: turns a store's storage logic into an OnlineStore that behaves like every
+// other one at its edges. The wrapper owns what the contract suite demands of all stores and what
+// each store used to repeat: the seven request checks (so every store rejects the same bad input
+// with the same typed error before touching storage), the closed state (a closed store rejects,
+// it never answers "absent"), and rejected promises instead of synchronous throws (a caller chaining
+// `.catch` sees every failure). The driver keeps only what is particular to it.
+import { CtxError } from "../errors.js";
+import {
+  checkEnvelope,
+  checkReadBatch,
+  checkReadRequest,
+  checkRecordAddress,
+  checkRequestArray,
+  checkTtl,
+  checkWatermarkFields,
+  checkWatermarkRaise,
+  checkWindowAppend,
+} from "./checks.js";
+import type {
+  AppendOutcome,
+  OnlineReadBatch,
+  OnlineReadResult,
+  OnlineStore,
+  RecordAddress,
+  ValueWrite,
+  WindowAppend,
+  WriteOutcome,
+} from "./types.js";
+
+/**
+ * A store's storage logic. Every method receives input the wrapper has already checked (arrays of
+ * well-formed addresses, envelopes holding JSON data, positive TTLs and windows, events with ids),
+ * is never called after `close()`, and may throw synchronously: the wrapper turns that into a
+ * rejection.
+ */
+export interface OnlineStoreDriver {
+  /** Short name for traces and errors ("memory", "redis"); messages read `<name> store: ...`. */
+  readonly name: string;
+  /** What to tell a caller who used the store after `close()`, e.g. "Create a new memoryStore()." */
+  readonly afterClose?: string;
+  read(batch: OnlineReadBatch, options: { signal?: AbortSignal } | undefined): Promise<OnlineReadResult>;
+  write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]>;
+  append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  setWatermark(field: string, time: number): Promise<void>;
+  delete(addresses: readonly RecordAddress[]): Promise<void>;
+  /** Called once, by the first `close()`; later calls resolve without calling it again. */
+  close(): Promise<void>;
+}
+
+const DRIVER_METHODS = new Set<PropertyKey>(["read", "write", "append", "setWatermark", "delete", "close"]);
+
+/** What `defineOnlineStore` returns: the OnlineStore plus the driver's own extra members. */
+export type DefinedOnlineStore<Driver extends OnlineStoreDriver> = OnlineStore &
+  Omit<Driver, keyof OnlineStoreDriver>;
+
+/**
+ * Wraps a driver into an OnlineStore. Members the driver adds beyond the interface (a client, a size
+ * getter) are passed through unchanged.
+ */
+export function defineOnlineStore<Driver extends OnlineStoreDriver>(
+  driver: Driver,
+): DefinedOnlineStore<Driver> {
+  const store = driver.name;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  /** Runs `work` unless the store is closed; every failure, synchronous or not, is a rejection. */
+  function guarded<Result>(operation: string, work: () => Promise<Result>): Promise<Result> {
+    if (closed) {
+      return Promise.reject(
+        new CtxError(
+          "CTX_STORE_UNAVAILABLE",
+          `${store} store: ${operation}() was called after close().${driver.afterClose ? ` ${driver.afterClose}` : ""}`,
+          { store, operation },
+        ),
+      );
+    }
+    try {
+      return work();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  const wrapped: OnlineStore = {
+    name: store,
+
+    read(batch, options) {
+      return guarded("read", () => {
+        options?.signal?.throwIfAborted();
+        checkReadBatch(store, batch);
+        for (let index = 0; index < batch.records.length; index++) {
+          checkReadRequest(store, batch.records[index], index);
+        }
+        checkWatermarkFields(store, batch.watermarks);
+        return driver.read(batch, options);
+      });
+    },
+
+    write(writes) {
+      return guarded("write", () => {
+        checkRequestArray(store, writes, "write", "ValueWrite");
+        // Everything is checked before the driver sees any of it: a bad item writes nothing.
+        for (let index = 0; index < writes.length; index++) {
+          const write = writes[index] as ValueWrite;
+          const label = `write #${index}`;
+          checkRecordAddress(store, write, label);
+          checkTtl(store, write.ttlMs, label);
+          checkEnvelope(store, write.envelope, label);
+        }
+        return driver.write(writes);
+      });
+    },
+
+    append(appends) {
+      return guarded("append", () => {
+        checkRequestArray(store, appends, "append", "WindowAppend");
+        for (let index = 0; index < appends.length; index++) {
+          const append = appends[index] as WindowAppend;
+          const label = `append #${index}`;
+          checkRecordAddress(store, append, label);
+          checkTtl(store, append.ttlMs, label);
+          checkWindowAppend(store, append, index, label);
+          checkEnvelope(store, append.event, label);
+        }
+        return driver.append(appends);
+      });
+    },
+
+    setWatermark(field, time) {
+      return guarded("setWatermark", () => {
+        checkWatermarkRaise(store, field, time);
+        return driver.setWatermark(field, time);
+      });
+    },
+
+    delete(addresses) {
+      return guarded("delete", () => {
+        checkRequestArray(store, addresses, "delete", "RecordAddress");
+        addresses.forEach((address, index) => {
+          checkRecordAddress(store, address, `delete #${index}`);
+        });
+        return driver.delete(addresses);
+      });
+    },
+
+    close() {
+      closed = true;
+      closing ??= (async () => driver.close())();
+      return closing;
+    },
+  };
+
+  for (const key of Reflect.ownKeys(driver)) {
+    if (DRIVER_METHODS.has(key) || key === "name" || key === "afterClose") continue;
+    const descriptor = Object.getOwnPropertyDescriptor(driver, key) as PropertyDescriptor;
+    const getter = descriptor.get;
+    Object.defineProperty(
+      wrapped,
+      key,
+      getter ? { get: () => getter.call(driver), enumerable: descriptor.enumerable ?? true } : descriptor,
+    );
+  }
+  return wrapped as DefinedOnlineStore<Driver>;
+}
