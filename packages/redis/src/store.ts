@@ -1,28 +1,24 @@
 // `redisStore()`: core's OnlineStore on Redis (standalone, Cluster or Sentinel). Reads of a whole
 // assembly are one pipelined round trip (one HMGET per entity, plus the watermarks); writes are Lua
 // scripts so last-write-wins and window merges are atomic on the server. See layout.ts for the keys,
-// codec.ts for the record blobs and scripts.ts for the Lua.
+// codec.ts for the record blobs and scripts.ts for the Lua. Request checks, the closed state and
+// rejected promises are core's `defineOnlineStore`; this file is the storage.
 import {
   type AppendOutcome,
   CtxError,
-  checkEnvelope,
-  checkReadBatch,
-  checkReadRequest,
-  checkRecordAddress,
-  checkRequestArray,
-  checkTtl,
-  checkWindowAppend,
+  defineOnlineStore,
   type Envelope,
   isCtxError,
   type OnlineReadBatch,
   type OnlineReadResult,
   type OnlineStore,
+  type ReadRequest,
   type ReadResult,
   type RecordAddress,
   type ValueWrite,
   type WindowAppend,
   type WriteOutcome,
-} from "@ctxstore/core";
+} from "@ctxstore/core/store";
 import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
 import {
   type CommandReply,
@@ -107,16 +103,8 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
   const decoded = new DecodeCache<ReadResult>(decodeCacheBytes);
   const connection = openClient(options, "redis store");
   const { client } = connection;
-  let closed = false;
 
   function ensureUsable(operation: string): void {
-    if (closed) {
-      throw new CtxError(
-        "CTX_STORE_UNAVAILABLE",
-        `redis store: ${operation}() was called after close(). Create a new redisStore() (data in Redis is untouched).`,
-        { store: "redis", operation },
-      );
-    }
     const reason = unavailableReason(client);
     if (reason !== undefined) throw unavailable(operation, `${reason}${lastErrorNote()}`);
   }
@@ -238,14 +226,13 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return batches;
   }
 
-  /** The encoded record behind `room` bytes (see encodeValue), after the envelope and size checks. */
+  /** The encoded record behind `room` bytes (see encodeValue), refused when over maxRecordBytes. */
   function encodeChecked(
     envelope: Envelope,
     label: string,
     encode: (envelope: Envelope, codec: BodyCodec, room: number) => Buffer,
     room = 0,
   ): Buffer {
-    checkEnvelope(STORE, envelope, label);
     const out = encode(envelope, codec, room);
     const bytes = out.length - room;
     if (bytes > maxRecordBytes) {
@@ -296,13 +283,9 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
    * groups share script calls (see scriptBatches).
    */
   function encodeAppends(appends: readonly WindowAppend[]): AppendRequest {
-    checkRequestArray(STORE, appends, "append", "WindowAppend");
     const groups = new Map<string, AppendGroup>();
     appends.forEach((append, index) => {
       const label = `append #${index}`;
-      checkRecordAddress(STORE, append, label);
-      checkTtl(STORE, append.ttlMs, label);
-      checkWindowAppend(STORE, append, index, label);
       // The record format stores the id's byte length in 16 bits.
       if (Buffer.byteLength(append.event.eventId as string) > 65_535) {
         throw new CtxError(
@@ -379,16 +362,15 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return outcomes;
   }
 
-  return {
+  return defineOnlineStore({
     name: "redis",
+    afterClose: "Create a new redisStore() (data in Redis is untouched).",
     client,
     layout,
 
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
-      checkReadBatch(STORE, batch);
       const hashes = new Map<string, string[]>();
-      const locations = batch.records.map((request, index) => {
-        checkReadRequest(STORE, request, index);
+      const locations = batch.records.map((request: ReadRequest) => {
         const key = layout.entityKey(request.entity, request.key);
         let fields = hashes.get(key);
         if (fields === undefined) {
@@ -400,15 +382,6 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         return { key, position };
       });
       const watermarkFields = [...new Set(batch.watermarks ?? [])];
-      for (const field of watermarkFields) {
-        if (typeof field !== "string" || field.length === 0) {
-          throw new CtxError(
-            "CTX_INVALID_REQUEST",
-            "redis store: watermarks must be non-empty source fields.",
-            { store: "redis" },
-          );
-        }
-      }
       const hashKeys = [...hashes.keys()];
       const commands: PipelinedCommand[] = hashKeys.map((key) => ({
         key,
@@ -458,68 +431,35 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     },
 
     write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
-      let items: ValueItem[];
-      try {
-        checkRequestArray(STORE, writes, "write", "ValueWrite");
-        items = writes.map((write, index) => {
-          const label = `write #${index}`;
-          checkRecordAddress(STORE, write, label);
-          checkTtl(STORE, write.ttlMs, label);
-          const room = valueArgumentRoom(write.field);
-          const argument = encodeChecked(write.envelope, label, encodeValue, room);
-          return {
-            index,
-            entity: write.entity,
-            recordKey: write.key,
-            field: write.field,
-            key: layout.entityKey(write.entity, write.key),
-            argument: fillValueArgument(argument, write.field, write.ttlMs),
-          };
-        });
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      // Everything is encoded before anything is sent: a value over maxRecordBytes writes nothing.
+      const items: ValueItem[] = writes.map((write, index) => {
+        const room = valueArgumentRoom(write.field);
+        const argument = encodeChecked(write.envelope, `write #${index}`, encodeValue, room);
+        return {
+          index,
+          entity: write.entity,
+          recordKey: write.key,
+          field: write.field,
+          key: layout.entityKey(write.entity, write.key),
+          argument: fillValueArgument(argument, write.field, write.ttlMs),
+        };
+      });
       return sendValues(items);
     },
 
     append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
-      let request: AppendRequest;
-      try {
-        request = encodeAppends(appends);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return sendAppends(request);
+      return sendAppends(encodeAppends(appends));
     },
 
     async setWatermark(field: string, time: number): Promise<void> {
-      if (typeof field !== "string" || field.length === 0) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          "redis store: setWatermark() needs a non-empty source field.",
-          { store: "redis" },
-        );
-      }
-      if (typeof time !== "number" || !Number.isFinite(time)) {
-        throw new CtxError(
-          "CTX_INVALID_REQUEST",
-          `redis store: setWatermark("${field}", ${String(time)}) needs a finite epoch-ms time.`,
-          {
-            store: "redis",
-            field,
-          },
-        );
-      }
       await runScripts("setWatermark", [
         { script: SET_WATERMARK, keys: [layout.watermarkKey], args: [field, String(time)] },
       ]);
     },
 
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
-      checkRequestArray(STORE, addresses, "delete", "RecordAddress");
       const byKey = new Map<string, string[]>();
-      addresses.forEach((address, index) => {
-        checkRecordAddress(STORE, address, `delete #${index}`);
+      addresses.forEach((address) => {
         const key = layout.entityKey(address.entity, address.key);
         const fields = byKey.get(key) ?? [];
         fields.push(address.field);
@@ -535,8 +475,6 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     },
 
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
       if (!connection.owned) return;
       try {
         await withDeadline(client.quit(), connection.commandTimeoutMs, undefined, "redis store: close");
@@ -546,7 +484,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         client.disconnect();
       }
     },
-  };
+  });
 }
 
 function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult {
@@ -562,8 +500,6 @@ function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult
     ? { kind, events: decoded.value }
     : { kind: "invalid", reason: `redis record: ${decoded.reason}` };
 }
-
-const STORE = "redis";
 
 /** The appends of one call, grouped per window (see encodeAppends). */
 interface AppendGroup {
