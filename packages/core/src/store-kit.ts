@@ -39,4 +39,9 @@ export type {
   WriteOutcome,
 } from "./stores/types.js";
 export { checkTenant, checkVector, checkVectorQuery, checkVectorRecord } from "./vector/checks.js";
+export {
+  type DefinedVectorStore,
+  defineVectorStore,
+  type VectorStoreDriver,
+} from "./vector/define-vector-store.js";
 export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";

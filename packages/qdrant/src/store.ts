@@ -2,20 +2,18 @@
 // query carries a tenant condition (tenant-less records live under tenant ""), point ids are UUIDs
 // derived from (tenant, chunk id) so re-indexing overwrites instead of duplicating, and every
 // failure REJECTS with a typed error (CTX_TIMEOUT / CTX_STORE_UNAVAILABLE): an unreachable Qdrant
-// must never look like "no relevant documents".
+// must never look like "no relevant documents". Input checks, the closed state and rejected promises
+// are core's `defineVectorStore`; this file is the storage.
 import { createHash } from "node:crypto";
 import {
   CtxError,
-  checkTenant,
-  checkVector,
-  checkVectorQuery,
-  checkVectorRecord,
+  defineVectorStore,
   type Embedder,
   type VectorHit,
   type VectorQuery,
   type VectorRecord,
   type VectorStore,
-} from "@ctxstore/core";
+} from "@ctxstore/core/store";
 import { QdrantClient } from "@qdrant/js-client-rest";
 
 export interface QdrantStoreOptions {
@@ -290,21 +288,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     return ready;
   };
 
-  /** Size and finiteness (core's checkVector), as the plain array the REST client sends. */
-  function vectorOf(
-    vector: ArrayLike<number>,
-    where: string,
-    details: Record<string, unknown> = {},
-  ): number[] {
-    checkVector(vector, size, where, details);
-    return Array.from(vector);
-  }
-
   function toPoint(record: VectorRecord) {
-    checkVectorRecord(record, name);
-    const where = `${name}: record ${JSON.stringify(record.id)}`;
-    checkTenant(name, multiTenant, record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
-    const vector = vectorOf(record.vector, where, { id: record.id });
     const payload: Payload = {
       tenant: record.tenant ?? "",
       id: record.id,
@@ -321,7 +305,8 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     };
     return {
       id: pointId(record.tenant, record.id),
-      vector,
+      // The plain array the REST client sends.
+      vector: Array.from(record.vector),
       payload: payload as unknown as Record<string, unknown>,
     };
   }
@@ -342,20 +327,16 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     return must;
   }
 
-  return {
+  return defineVectorStore({
     name,
     collection,
     dimensions: size,
+    multiTenant,
     client,
 
     async upsert(records, callOptions) {
       const signal = callOptions?.signal;
-      signal?.throwIfAborted();
-      if (!Array.isArray(records))
-        throw new CtxError("CTX_INVALID_VALUE", `${name}: upsert takes an array of records.`);
-      // Validate the whole input before the first request: a bad record writes nothing.
       const points = records.map(toPoint);
-      if (points.length === 0) return;
       await ensureCollection(signal);
       for (let offset = 0; offset < points.length; offset += batchSize) {
         const batch = points.slice(offset, offset + batchSize);
@@ -365,9 +346,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
 
     async query(query, callOptions) {
       const signal = callOptions?.signal;
-      signal?.throwIfAborted();
-      checkVectorQuery(query, name, multiTenant);
-      const vector = vectorOf(query.vector, `${name}: query`);
+      const vector = Array.from(query.vector);
       await ensureCollection(signal);
       const response = await call("query", signal, (qdrant) =>
         qdrant.query(collection, {
@@ -391,10 +370,6 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
 
     async deleteDocument(documentId, callOptions) {
       const signal = callOptions?.signal;
-      signal?.throwIfAborted();
-      if (typeof documentId !== "string" || documentId.length === 0)
-        throw new CtxError("CTX_INVALID_REQUEST", `${name}: deleteDocument needs a non-empty document id.`);
-      checkTenant(name, multiTenant, callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
       await ensureCollection(signal);
       const tenant = callOptions?.tenant;
       await write("delete", signal, (qdrant) =>
@@ -413,7 +388,7 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
     async close() {
       // The REST client holds no connection that needs closing.
     },
-  };
+  });
 
   function toHit(point: { score: number; payload?: Record<string, unknown> | null }): VectorHit {
     const payload = (point.payload ?? {}) as unknown as Payload;

@@ -16,6 +16,7 @@ import {
   checkWatermarkRaise,
   checkWindowAppend,
 } from "./checks.js";
+import { carryDriverMembers } from "./driver-members.js";
 import type {
   AppendOutcome,
   OnlineReadBatch,
@@ -47,7 +48,15 @@ export interface OnlineStoreDriver {
   close(): Promise<void>;
 }
 
-const DRIVER_METHODS = new Set<PropertyKey>(["read", "write", "append", "setWatermark", "delete", "close"]);
+const DRIVER_METHODS = new Set<PropertyKey>([
+  "read",
+  "write",
+  "append",
+  "setWatermark",
+  "delete",
+  "close",
+  "afterClose",
+]);
 
 /** What `defineOnlineStore` returns: the OnlineStore plus the driver's own extra members. */
 export type DefinedOnlineStore<Driver extends OnlineStoreDriver> = OnlineStore &
@@ -151,15 +160,6 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
     },
   };
 
-  for (const key of Reflect.ownKeys(driver)) {
-    if (DRIVER_METHODS.has(key) || key === "name" || key === "afterClose") continue;
-    const descriptor = Object.getOwnPropertyDescriptor(driver, key) as PropertyDescriptor;
-    const getter = descriptor.get;
-    Object.defineProperty(
-      wrapped,
-      key,
-      getter ? { get: () => getter.call(driver), enumerable: descriptor.enumerable ?? true } : descriptor,
-    );
-  }
+  carryDriverMembers(wrapped, driver, DRIVER_METHODS);
   return wrapped as DefinedOnlineStore<Driver>;
 }

@@ -4,7 +4,6 @@
 // A WebAssembly SIMD kernel scans the rows (matrix.ts); past 20,000 chunks, where a float32 scan is
 // bound by memory bandwidth, an int8 pass with a proven error bound prunes the rows that cannot
 // reach the top k, so 100k x 384 stays within the `vector.memory` targets (docs/benchmarks.md).
-import { checkVector, checkVectorRecord } from "./checks.js";
 import { createMatrix, type Matrix } from "./matrix.js";
 import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
 
@@ -85,13 +84,6 @@ export class FlatIndex {
 
   get size(): number {
     return this.count;
-  }
-
-  /** Throws `CTX_DIMENSION_MISMATCH` / `CTX_INVALID_VALUE` naming the record; call before any `set`. */
-  validate(record: VectorRecord, storeName: string): void {
-    checkVectorRecord(record, storeName);
-    const where = `${storeName}: record ${JSON.stringify(record.id)}`;
-    checkVector(record.vector, this.dimensions, where, { id: record.id });
   }
 
   /** Inserts or replaces by (tenant, id). The vector is stored L2-normalised (cosine = dot product). */

@@ -1,8 +1,9 @@
 // The embedded default VectorStore: exact cosine search in process memory, optionally persisted to a
 // local directory so a corpus is indexed once and queried by later processes. Passes the
-// `testVectorStore` contract suite; use `@ctxstore/qdrant` beyond one machine.
+// `testVectorStore` contract suite; use `@ctxstore/qdrant` beyond one machine. Input checks, the
+// closed state and rejected promises are `defineVectorStore`'s; this file is the storage.
 import { CtxError } from "../errors.js";
-import { checkTenant, checkVector, checkVectorQuery } from "./checks.js";
+import { defineVectorStore } from "./define-vector-store.js";
 import { FlatIndex } from "./flat-index.js";
 import { openVectorLog, type VectorLog } from "./persist.js";
 import type { Embedder, VectorQuery, VectorRecord, VectorStore } from "./types.js";
@@ -110,48 +111,27 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     return next;
   };
 
-  async function begin(signal: AbortSignal | undefined): Promise<void> {
-    signal?.throwIfAborted();
-    if (closed)
-      throw new CtxError("CTX_STORE_UNAVAILABLE", `${name}: the vector store is closed; create a new one.`);
-    await ready;
-  }
-
-  return {
+  return defineVectorStore({
     name,
     dimensions,
+    multiTenant,
     kernel: index.kernel,
 
-    async upsert(records: readonly VectorRecord[], callOptions) {
-      await begin(callOptions?.signal);
-      if (!Array.isArray(records)) {
-        throw new CtxError("CTX_INVALID_VALUE", `${name}: upsert takes an array of records.`);
-      }
-      // Validate everything first: a bad record rejects the whole batch and nothing is written.
-      for (const record of records) {
-        index.validate(record, name);
-        checkTenant(name, multiTenant, record.tenant, `upsert of record ${JSON.stringify(record.id)}`);
-      }
-      if (records.length === 0) return;
+    async upsert(records: readonly VectorRecord[]) {
+      await ready;
       await serialised(async () => {
         await log?.appendUpserts(records);
         for (const record of records) index.set(record);
       });
     },
 
-    async query(query: VectorQuery, callOptions) {
-      await begin(callOptions?.signal);
-      checkVectorQuery(query, name, multiTenant);
-      checkVector(query.vector, dimensions, `${name}: query`);
+    async query(query: VectorQuery) {
+      await ready;
       return index.search(query);
     },
 
     async deleteDocument(documentId, callOptions) {
-      await begin(callOptions?.signal);
-      if (typeof documentId !== "string" || documentId.length === 0) {
-        throw new CtxError("CTX_INVALID_REQUEST", `${name}: deleteDocument needs a non-empty document id.`);
-      }
-      checkTenant(name, multiTenant, callOptions?.tenant, `deleteDocument(${JSON.stringify(documentId)})`);
+      await ready;
       await serialised(async () => {
         await log?.appendDelete(documentId, callOptions?.tenant);
         index.deleteDocument(documentId, callOptions?.tenant);
@@ -164,16 +144,18 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
     },
 
     async compact() {
-      await begin(undefined);
+      // Not part of the VectorStore interface, so the wrapper does not guard it.
+      if (closed)
+        throw new CtxError("CTX_STORE_UNAVAILABLE", `${name}: the vector store is closed; create a new one.`);
+      await ready;
       await serialised(async () => log?.compact(index.entries()));
     },
 
     async close() {
-      if (closed) return;
+      closed = true;
       await ready.catch(() => {});
       await writes;
-      closed = true;
       await log?.close();
     },
-  };
+  });
 }
