@@ -2,7 +2,8 @@
 // context may take. It arrives as JSON in `providerOptions.ctxstore`, or from a user function of the
 // call parameters; either way it is validated here, so a bad call fails with a message naming the
 // expected shape instead of reaching the model without context.
-import { CtxError, describeIssues } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+import { describeIssues } from "@ctxstore/core/store";
 import { z } from "zod";
 
 const durationSchema = z.union([

@@ -36,8 +36,7 @@ export interface Envelope {
  */
 export type Status = "ok" | "empty" | "missing" | "stale" | "timeout" | "error" | "invalid" | "skipped";
 
-export const FACT_STATUSES: ReadonlySet<Status> = new Set<Status>(["ok", "empty"]);
-
+/** `ok` and `empty`: the statuses that are facts (see `Status`). */
 export function isFact(status: Status): boolean {
   return status === "ok" || status === "empty";
 }

@@ -16,10 +16,10 @@ import {
   empty,
   memoryStore,
   type RealtimeOverride,
-  sourceField,
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { keyColumn, type LabelInput } from "./labels.js";
 import { type DuckdbOfflineStore, HISTORY_TABLE, historyValue } from "./offline-store.js";
 import { type PointInTimeResult, type PointInTimeRow, pointInTime } from "./point-in-time.js";

@@ -1,14 +1,8 @@
 // Label events: the moments a training example is about (a ticket filed, an order placed), with
 // the entity keys they concern. They are validated in full before any query runs, then staged in a
 // temporary DuckDB table that point-in-time joins read.
-import {
-  type AnySource,
-  CtxError,
-  canonicalize,
-  describeIssues,
-  type Entity,
-  stableJson,
-} from "@ctxstore/core";
+import { type AnySource, CtxError, type Entity } from "@ctxstore/core";
+import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
 import { describe, epochMsSql, parseTimestamp } from "./time.js";

@@ -15,10 +15,10 @@ import {
   empty,
   isCtxError,
   type OnlineStore,
-  sourceField,
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { uniqueName } from "./labels.js";
 import {

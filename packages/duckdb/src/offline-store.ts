@@ -4,16 +4,8 @@
 import { createHash } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import {
-  type AnySource,
-  CtxError,
-  canonicalize,
-  describeIssues,
-  type Empty,
-  type Entity,
-  isEmpty,
-  stableJson,
-} from "@ctxstore/core";
+import { type AnySource, CtxError, type Empty, type Entity, isEmpty } from "@ctxstore/core";
+import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { queryRows, quoteLiteral, type Row } from "./sql.js";
 import { describe, parseTimestamp, requireTimestamp } from "./time.js";

@@ -1,6 +1,7 @@
 // Materialization into a real Redis (a private redis-server per suite): values land through the
 // Redis store's LWW writes, and a held run leaves the Redis values untouched.
-import { batch, createContextStore, defineEntity, sourceField } from "@ctxstore/core";
+import { batch, createContextStore, defineEntity } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { redisStore } from "@ctxstore/redis";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -6,9 +6,9 @@ import {
   isCtxError,
   memoryStore,
   type OnlineStore,
-  sourceField,
   stream,
 } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { duckdbOfflineStore, type MaterializeProgress, materialize } from "../src/index.js";

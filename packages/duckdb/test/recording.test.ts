@@ -1,4 +1,5 @@
-import { createContextStore, empty, isCtxError, memoryStore, sourceField } from "@ctxstore/core";
+import { createContextStore, empty, isCtxError, memoryStore } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { describe, expect, it } from "vitest";
 import { duckdbOfflineStore, withOfflineRecording } from "../src/index.js";
 import { accountStatus, customerProfile, recentActivity } from "./support-fixture.js";

@@ -8,10 +8,10 @@ import {
   type ContextStore,
   CtxError,
   type Duration,
-  describeIssues,
   type Entity,
   parseDuration,
 } from "@ctxstore/core";
+import { describeIssues } from "@ctxstore/core/store";
 import { z } from "zod";
 
 /** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */

@@ -1,7 +1,8 @@
 // Who a request is about. The application owns authentication: it passes an `identify` function that
 // reads its own session cookie or header and returns the entity keys ctxstore should assemble for
 // (`{ user: { userId }, session: { sessionId } }`), or null when the caller is not signed in.
-import { type ContextStore, CtxError, canonicalize, type Entity } from "@ctxstore/core";
+import { type ContextStore, CtxError, type Entity } from "@ctxstore/core";
+import { canonicalize } from "@ctxstore/core/store";
 import { errorResponse } from "./responses.js";
 
 export interface RequestIdentity {

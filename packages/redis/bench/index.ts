@@ -9,7 +9,8 @@
 // BENCH_QUICK=1 runs smaller sizes.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { batch, createContextStore, type Envelope, sourceField } from "@ctxstore/core";
+import { batch, createContextStore, type Envelope } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import {
   assembleBenchSources,
   BENCH_BUDGET,

@@ -1,5 +1,6 @@
 // The ingest.redis throughput run: events applied per second by one worker process.
-import { createContextStore, sourceField, stream } from "@ctxstore/core";
+import { createContextStore, stream } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { type BenchFigure, benchSession } from "@ctxstore/core/testing";
 import { Redis } from "ioredis";
 import { z } from "zod";

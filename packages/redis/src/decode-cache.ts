@@ -3,7 +3,7 @@
 // rarely: when Redis returns the same bytes as last time, the frozen envelopes decoded then are handed
 // out again instead of parsing the JSON anew. Every read still goes to Redis, so freshness, deletes
 // and expiry are never served from here; only the decoding is skipped. Bounded by bytes.
-import { BoundedCache } from "@ctxstore/core";
+import { BoundedCache } from "@ctxstore/core/store";
 
 export class DecodeCache<Result> {
   // Weighted by blob bytes; second-chance eviction, so a hit never re-inserts (see BoundedCache).

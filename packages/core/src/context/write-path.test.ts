@@ -4,15 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { canonicalize } from "../definitions/entity.js";
-import {
-  batch,
-  createContextStore,
-  defineEntity,
-  empty,
-  jsonDataProblem,
-  memoryStore,
-  sourceField,
-} from "../index.js";
+import { batch, createContextStore, defineEntity, empty, memoryStore } from "../index.js";
+import { jsonDataProblem, sourceField } from "../store-kit.js";
 import { jsonBytesBound } from "../stores/json-data.js";
 
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });

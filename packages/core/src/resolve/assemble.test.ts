@@ -9,10 +9,10 @@ import {
   isCtxError,
   memoryStore,
   type OnlineStore,
-  sourceField,
   type VectorStore,
   vector,
 } from "../index.js";
+import { sourceField } from "../store-kit.js";
 import { localEmbedder } from "../vector/local-embedder.js";
 import { memoryVectorStore } from "../vector/memory.js";
 import {

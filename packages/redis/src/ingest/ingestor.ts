@@ -14,10 +14,10 @@ import {
   type ContextStore,
   CtxError,
   isCtxError,
-  sourceField,
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import {
   isCluster,
   openClient,
