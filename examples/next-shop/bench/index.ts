@@ -4,7 +4,7 @@
 // a fixed answer and no delay, and the demo's simulated services answer at once, so the figures are
 // the framework's and ctxstore's own cost, not a model's or a fake service's.
 // Bounded: a fixed number of requests per route and a time cap. BENCH_QUICK=1 runs a smaller count.
-import { type BenchFigure, percentile, report, round } from "@ctxstore/core/testing";
+import { type BenchFigure, percentile, report, round } from "@ctxstore/bench-fixtures";
 import { buildShop, startShop } from "../test/shop-server.ts";
 
 const QUICK = process.env.BENCH_QUICK === "1";

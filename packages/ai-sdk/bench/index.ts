@@ -6,7 +6,6 @@
 // bench fixture), on the embedded memory store.
 
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { createContextStore } from "@ctxstore/core";
 import {
   assembleBenchSources,
   BENCH_BUDGET,
@@ -16,7 +15,8 @@ import {
   percentile,
   report,
   seedAssembleBench,
-} from "@ctxstore/core/testing";
+} from "@ctxstore/bench-fixtures";
+import { createContextStore } from "@ctxstore/core";
 import { generateText, streamText, wrapLanguageModel } from "ai";
 import { contextMiddleware } from "../src/index.js";
 

@@ -1,13 +1,7 @@
 // assemble.memory and assemble.memory.rag: the whole request path on the embedded default stores,
-// with the shared reference request shape (see src/testing/bench-fixture.ts); the RAG variant adds a
+// with the shared reference request shape (see packages/bench-fixtures); the RAG variant adds a
 // vector source over 10,000 chunks of 384 dimensions.
-import {
-  type AnySource,
-  createContextStore,
-  localEmbedder,
-  memoryVectorStore,
-  vector,
-} from "../src/index.js";
+
 import {
   assembleBenchSources,
   BENCH_BUDGET,
@@ -16,7 +10,14 @@ import {
   latencyFigures,
   measure,
   seedAssembleBench,
-} from "../src/testing/index.js";
+} from "@ctxstore/bench-fixtures";
+import {
+  type AnySource,
+  createContextStore,
+  localEmbedder,
+  memoryVectorStore,
+  vector,
+} from "../src/index.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 

@@ -1,5 +1,5 @@
 // `pnpm bench` for @ctxstore/core: assemble, pack and vector figures in one report.
-import { report } from "../src/testing/index.js";
+import { report } from "@ctxstore/bench-fixtures";
 import { runAssembleBench } from "./assemble.js";
 
 const figures = [...(await runAssembleBench())];

@@ -3,13 +3,13 @@
 // Baseline measured in the same run: tokenizing the packed prompt once, which is what a packer without
 // precomputed counts would have to do at least once per request.
 import { pathToFileURL } from "node:url";
+import { type BenchFigure, measure, percentile, report } from "@ctxstore/bench-fixtures";
 // The packer's internals are core's own: this bench reaches them directly, not through the entry.
 import { TIER_RANK } from "../src/definitions/source.js";
 import { loadEncoding, type Tier, type Tokenizer, tiktokenTokenizer } from "../src/index.js";
 import { pack } from "../src/pack/packer.js";
 import type { PackBlock, PackSection } from "../src/pack/types.js";
 import { normalizeItem, normalizeLines } from "../src/render/normalize.js";
-import { type BenchFigure, measure, percentile, report } from "../src/testing/index.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const ITEMS = 200;

@@ -6,6 +6,8 @@
 // the local embedder + upsert).
 //
 // Vectors are uniform random: every score is close to every other, the hardest case for pruning.
+
+import { type BenchFigure, measure, percentile } from "@ctxstore/bench-fixtures";
 import {
   indexDocuments,
   loadEncoding,
@@ -14,7 +16,6 @@ import {
   tiktokenTokenizer,
   type VectorRecord,
 } from "../src/index.js";
-import { type BenchFigure, measure, percentile } from "../src/testing/index.js";
 
 const DIMENSIONS = 384;
 const TOP_K = 10;

@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BenchFigure, report } from "@ctxstore/bench-fixtures";
 import {
   batch,
   createContextStore,
@@ -18,7 +19,6 @@ import {
   type OnlineStore,
   type ValueWrite,
 } from "@ctxstore/core";
-import { type BenchFigure, report } from "@ctxstore/core/testing";
 import { z } from "zod";
 import { type DuckdbOfflineStore, duckdbOfflineStore, materialize, pointInTime } from "../src/index.js";
 

@@ -1,7 +1,7 @@
 // What the LangChain adapters cost on top of `ctx.assemble`: the same request through the LCEL
 // runnable, the retriever (which also splits the packed text into Documents by token walk) and an
 // agent with and without the middleware. Ratios are against the baseline measured in this run.
-import { type BenchFigure, measure, percentile, report } from "@ctxstore/core/testing";
+import { type BenchFigure, measure, percentile, report } from "@ctxstore/bench-fixtures";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { fakeModel } from "@langchain/core/testing";
 import { createAgent } from "langchain";

@@ -1,6 +1,6 @@
 // Child of bench/index.ts: the assemble.redis latency loop in a process started with the serving
 // flags recommended in docs/redis.md. Prints its figures as one JSON array on stdout.
-import { createContextStore } from "@ctxstore/core";
+
 import {
   assembleBenchSources,
   BENCH_BUDGET,
@@ -8,7 +8,8 @@ import {
   latencyFigures,
   measure,
   seedAssembleBench,
-} from "@ctxstore/core/testing";
+} from "@ctxstore/bench-fixtures";
+import { createContextStore } from "@ctxstore/core";
 import { redisStore } from "../src/index.js";
 
 const url = process.env.BENCH_REDIS_URL;

@@ -9,8 +9,6 @@
 // BENCH_QUICK=1 runs smaller sizes.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { batch, createContextStore, type Envelope } from "@ctxstore/core";
-import { sourceField } from "@ctxstore/core/store";
 import {
   assembleBenchSources,
   BENCH_BUDGET,
@@ -22,7 +20,9 @@ import {
   percentile,
   report,
   seedAssembleBench,
-} from "@ctxstore/core/testing";
+} from "@ctxstore/bench-fixtures";
+import { batch, createContextStore, type Envelope } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { Redis } from "ioredis";
 import { z } from "zod";

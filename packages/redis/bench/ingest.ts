@@ -1,7 +1,8 @@
 // The ingest.redis throughput run: events applied per second by one worker process.
+
+import { type BenchFigure, benchSession } from "@ctxstore/bench-fixtures";
 import { createContextStore, stream } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
-import { type BenchFigure, benchSession } from "@ctxstore/core/testing";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { createStreamIngestor, createStreamProducer, redisStore, type StreamEvent } from "../src/index.js";

@@ -1,16 +1,7 @@
-// Test and benchmark helpers for store implementations: `import { testOnlineStore } from "@ctxstore/core/testing"`.
-// Contract suites use vitest (an optional peer dependency of @ctxstore/core).
-export { type BenchFigure, measure, percentile, report, round, type Samples } from "./bench.js";
-export {
-  assembleBenchSources,
-  BENCH_BUDGET,
-  BENCH_KEYS,
-  benchSession,
-  benchUser,
-  latencyFigures,
-  seedAssembleBench,
-} from "./bench-fixture.js";
-// Contract suites (each module adds its export below).
+// @ctxstore/core/testing: the contract suites every store implementation runs from its own tests
+// (`import { testOnlineStore } from "@ctxstore/core/testing"`). They use vitest and fast-check,
+// optional peer dependencies of @ctxstore/core. The repository's benchmark helpers are not here:
+// they live in the private @ctxstore/bench-fixtures package.
 export {
   type OnlineStoreContractContext,
   type OnlineStoreContractOptions,

@@ -1,11 +1,10 @@
 // The reference request shape every `assemble.*` benchmark uses (memory, Redis, AI SDK middleware),
 // so their figures compare like with like: 2 entities, 20 batch + 10 stream sources (10 events
 // each), 2 realtime sources that answer at once, a 2,000-token budget.
+
+import { type AnySource, batch, type ContextStore, defineEntity, realtime, stream } from "@ctxstore/core";
 import { z } from "zod";
-import type { ContextStore } from "../context/types.js";
-import { defineEntity } from "../definitions/entity.js";
-import { type AnySource, batch, realtime, stream } from "../definitions/source.js";
-import { type BenchFigure, percentile } from "./bench.js";
+import { type BenchFigure, percentile } from "./report.js";
 
 export const benchUser = defineEntity("user", { key: z.object({ userId: z.string() }) });
 export const benchSession = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
