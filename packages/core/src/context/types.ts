@@ -6,6 +6,7 @@ import type { Entity } from "../definitions/entity.js";
 import type { AnySource, BatchSource, SectionDefinition, StreamSource, Tier } from "../definitions/source.js";
 import type { Encoding, Envelope, Status } from "../envelope.js";
 import type { PackedSection } from "../pack/types.js";
+import type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "../stores/types.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
@@ -53,11 +54,8 @@ export interface AssembleRequest {
   signal?: AbortSignal;
 }
 
-/** A realtime value given instead of calling the resolver (point-in-time renders, replays, tests). */
-export type RealtimeOverride =
-  | { value: unknown; eventTime?: number }
-  | { empty: true; reason?: string; eventTime?: number }
-  | { status: Exclude<Status, "ok" | "empty">; reason?: string };
+// A realtime value given instead of calling the resolver: defined beside the phase that reads it.
+export type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 
 export interface AssembleOverrides {
   /** Assemble as if the clock read this (epoch ms or Date): ages, staleness and traces use it. */

@@ -25,10 +25,27 @@ export interface SectionDefinition {
   readonly title: string;
   /** Higher goes in first when the budget is tight. Defaults to the highest priority of its sources. */
   readonly priority?: number;
-  /** Tokens reserved for this section before lower-priority sections are packed. */
+  /**
+   * Tokens reserved for this section before lower-priority sections are packed: a whole number >= 0
+   * (0 reserves nothing, like leaving it out). See `sectionLimitProblem`.
+   */
   readonly minTokens?: number;
-  /** Hard cap for this section's tokens, heading included. */
+  /**
+   * Hard cap for this section's tokens, heading included: a whole number >= 0 (0 keeps the section
+   * out of the prompt; the trace shows each of its sources dropped for "section maxTokens 0").
+   */
   readonly maxTokens?: number;
+}
+
+/**
+ * The one rule for a section's `minTokens` and `maxTokens`, applied by `createContextStore` (to the
+ * definitions) and by the packer (to what it is handed): absent, or a whole number of tokens >= 0.
+ * Returns what is wrong, or undefined.
+ */
+export function sectionLimitProblem(limit: "minTokens" | "maxTokens", value: unknown): string | undefined {
+  if (value === undefined || (typeof value === "number" && Number.isSafeInteger(value) && value >= 0))
+    return undefined;
+  return `${limit} ${String(value)} is not a whole number of tokens >= 0: use one (e.g. 300) or leave it out.`;
 }
 
 export function section(title: string, options: Omit<SectionDefinition, "title"> = {}): SectionDefinition {

@@ -13,6 +13,7 @@
 //    (lists by whole items, text by lines, sentences, then tokens) or dropped, and once a block is
 //    dropped for the budget no lower-priority block of its size or larger is kept.
 // The output is then written section by section, from the most stable tier to the most volatile.
+import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
 import { escapeLine, normalizeLines } from "../render/normalize.js";
 import { CountingTokenizer } from "./counting-tokenizer.js";
@@ -172,13 +173,12 @@ function prepareSection(section: PackSection, index: number, tokenizer: Counting
     );
   }
   for (const limit of ["minTokens", "maxTokens"] as const) {
-    const value = section[limit];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new CtxError(
-        "CTX_INVALID_BUDGET",
-        `Section "${title}" has ${limit} ${String(value)}: use a non-negative whole number of tokens or leave it out.`,
-        { section: section.title, [limit]: value },
-      );
+    const problem = sectionLimitProblem(limit, section[limit]);
+    if (problem !== undefined) {
+      throw new CtxError("CTX_INVALID_BUDGET", `Section "${title}": ${problem}`, {
+        section: section.title,
+        [limit]: section[limit],
+      });
     }
   }
   const heading = `## ${title}`;

@@ -1,27 +1,29 @@
-// The batch/stream side of an assembly: one online-store read, then each record classified into
-// exactly one status (missing, stale, invalid, empty, ok) and its prompt lines made ready.
+// The batch/stream lookup phase: ONE online-store read for every batch value and stream window of
+// the request (plus the streams' ingest watermarks), each record then classified into exactly one
+// status: missing, stale, invalid, empty or ok. A failed or late read is `error`/`timeout` for every
+// record in it, never "nothing stored".
 
 import { formatDuration } from "../definitions/duration.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
-import type { Envelope, RenderedText } from "../envelope.js";
+import type { Envelope } from "../envelope.js";
 import { describeIssues } from "../errors.js";
-import { renderValue, tokensFor } from "../render/value.js";
 import type { OnlineReadResult, OnlineStore, ReadRequest, ReadResult } from "../stores/types.js";
-import { cachedCount } from "../tokenize/cache.js";
-import type { Tokenizer } from "../tokenize/types.js";
-import { DEADLINE, errorMessage, raceDeadline } from "./realtime.js";
-import type { KeyInfo, Resolution } from "./resolution.js";
+import { DEADLINE, raceDeadline } from "./deadline.js";
+import { errorMessage, type KeyInfo, type PhaseResult, type Resolution } from "./resolution.js";
 
-export async function readOnline(
-  online: OnlineStore,
-  plan: readonly { source: AnySource; key: KeyInfo }[],
-  now: number,
-  deadlineAt: number,
-  signal: AbortSignal,
-  validateOnRead: boolean,
-  resolutions: Map<string, Resolution>,
-  timings: { onlineReadMs: number },
-): Promise<void> {
+export async function readOnline(options: {
+  readonly online: OnlineStore;
+  readonly plan: ReadonlyArray<{ readonly source: AnySource; readonly key: KeyInfo }>;
+  /** The assembly's clock (epoch ms), against which staleness is judged. */
+  readonly now: number;
+  /** `performance.now()` time at which the request deadline is spent. */
+  readonly deadlineAt: number;
+  readonly signal: AbortSignal;
+  /** Check stored values against their schema (catches writers other than this context store). */
+  readonly validateOnRead: boolean;
+}): Promise<PhaseResult> {
+  const { online, plan, now, validateOnRead } = options;
+  if (plan.length === 0) return { resolutions: [], latencyMs: 0 };
   const records: ReadRequest[] = plan.map(({ source, key }) => ({
     entity: key.entity.name,
     key: key.canonical,
@@ -35,112 +37,95 @@ export async function readOnline(
   let result: OnlineReadResult | typeof DEADLINE;
   try {
     result = await raceDeadline(
-      online.read({ records, watermarks }, { signal }),
-      deadlineAt - started,
-      signal,
+      online.read({ records, watermarks }, { signal: options.signal }),
+      options.deadlineAt - started,
+      options.signal,
     );
   } catch (error) {
     const latencyMs = performance.now() - started;
-    timings.onlineReadMs = latencyMs;
-    for (const { source, key } of plan) {
-      resolutions.set(source.name, {
-        source,
-        key: key.canonical,
-        status: "error",
-        reason: `${online.name} read failed: ${errorMessage(error)}`,
-        latencyMs,
-      });
-    }
-    return;
+    const reason = `${online.name} read failed: ${errorMessage(error)}`;
+    return { resolutions: allWith(plan, "error", reason, latencyMs), latencyMs };
   }
   const latencyMs = performance.now() - started;
-  timings.onlineReadMs = latencyMs;
   if (result === DEADLINE) {
-    for (const { source, key } of plan) {
-      resolutions.set(source.name, {
-        source,
-        key: key.canonical,
-        status: "timeout",
-        reason: `${online.name} read did not answer within the request deadline`,
-        latencyMs,
-      });
-    }
-    return;
+    const reason = `${online.name} read did not answer within the request deadline`;
+    return { resolutions: allWith(plan, "timeout", reason, latencyMs), latencyMs };
   }
-  plan.forEach(({ source, key }, index) => {
-    const record = result.records[index];
-    const resolution: Resolution = { source, key: key.canonical, status: "missing", latencyMs };
-    if (!record) {
-      resolution.status = "error";
-      resolution.reason = `${online.name} returned no result for this record`;
-    } else if (source.tier === "stream") {
-      classifyWindow(resolution, record, result.watermarks[sourceField(source)], now, validateOnRead);
-    } else {
-      classifyValue(resolution, record, now, validateOnRead);
-    }
-    resolutions.set(source.name, resolution);
+  const read = result;
+  const resolutions = plan.map(({ source, key }, index): Resolution => {
+    const base = { source, key: key.canonical, latencyMs };
+    const record = read.records[index];
+    if (!record)
+      return { ...base, status: "error", reason: `${online.name} returned no result for this record` };
+    return source.tier === "stream"
+      ? classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead)
+      : classifyValue(base, record, now, validateOnRead);
   });
+  return { resolutions, latencyMs };
 }
 
-/** True when the store answered with the expected kind of record; otherwise marks it invalid. */
-function recordOfKind<Kind extends "value" | "window">(
-  resolution: Resolution,
-  record: ReadResult,
-  kind: Kind,
-): record is Extract<ReadResult, { kind: Kind }> {
-  if (record.kind === kind) return true;
-  resolution.status = "invalid";
-  resolution.reason =
-    record.kind === "invalid"
-      ? record.reason
-      : `expected a ${kind} record, the store returned a ${record.kind}`;
-  return false;
+type Base = Pick<Resolution, "source" | "key" | "latencyMs">;
+
+function allWith(
+  plan: ReadonlyArray<{ readonly source: AnySource; readonly key: KeyInfo }>,
+  status: "error" | "timeout",
+  reason: string,
+  latencyMs: number,
+): Resolution[] {
+  return plan.map(({ source, key }) => ({ source, key: key.canonical, status, reason, latencyMs }));
 }
 
-function classifyValue(
-  resolution: Resolution,
-  record: ReadResult,
-  now: number,
-  validateOnRead: boolean,
-): void {
-  const { source } = resolution;
-  if (!recordOfKind(resolution, record, "value")) return;
+/** The `invalid` resolution for a record of the wrong kind, or undefined when the kind is right. */
+function wrongKind(base: Base, record: ReadResult, kind: "value" | "window"): Resolution | undefined {
+  if (record.kind === kind) return undefined;
+  return {
+    ...base,
+    status: "invalid",
+    reason:
+      record.kind === "invalid"
+        ? record.reason
+        : `expected a ${kind} record, the store returned a ${record.kind}`,
+  };
+}
+
+function classifyValue(base: Base, record: ReadResult, now: number, validateOnRead: boolean): Resolution {
+  const { source } = base;
+  if (record.kind !== "value") return wrongKind(base, record, "value") as Resolution;
   const envelope = record.envelope;
-  if (!envelope) {
-    resolution.status = "missing";
-    resolution.reason = "no value stored (never computed for this key)";
-    return;
-  }
+  if (!envelope)
+    return { ...base, status: "missing", reason: "no value stored (never computed for this key)" };
   const problem = envelopeProblem(source, envelope, validateOnRead);
-  if (problem) {
-    resolution.status = "invalid";
-    resolution.reason = problem;
-    return;
-  }
-  resolution.eventTime = envelope.eventTime;
-  if (source.maxAgeMs !== undefined && now - envelope.eventTime > source.maxAgeMs) {
-    resolution.status = "stale";
-    resolution.reason = `${formatDuration(now - envelope.eventTime)} old, older than maxAge ${formatDuration(source.maxAgeMs)}`;
-  } else {
-    resolution.status = envelope.empty ? "empty" : "ok";
-  }
+  if (problem) return { ...base, status: "invalid", reason: problem };
+  const stale = source.maxAgeMs !== undefined && now - envelope.eventTime > source.maxAgeMs;
+  const judged = stale
+    ? {
+        ...base,
+        status: "stale" as const,
+        reason: `${formatDuration(now - envelope.eventTime)} old, older than maxAge ${formatDuration(source.maxAgeMs as number)}`,
+        eventTime: envelope.eventTime,
+      }
+    : {
+        ...base,
+        status: envelope.empty ? ("empty" as const) : ("ok" as const),
+        eventTime: envelope.eventTime,
+      };
   if (envelope.empty) {
-    if (envelope.emptyReason !== undefined) resolution.emptyReason = envelope.emptyReason;
-    return;
+    return envelope.emptyReason === undefined ? judged : { ...judged, emptyReason: envelope.emptyReason };
   }
-  resolution.value = envelope.value;
-  if (envelope.rendered) resolution.rendered = envelope.rendered;
+  return envelope.rendered
+    ? { ...judged, value: envelope.value, rendered: envelope.rendered }
+    : { ...judged, value: envelope.value };
 }
 
 function classifyWindow(
-  resolution: Resolution,
+  base: Base,
   record: ReadResult,
   watermark: number | undefined,
   now: number,
   validateOnRead: boolean,
-): void {
-  const { source } = resolution;
-  if (!recordOfKind(resolution, record, "window")) return;
+): Resolution {
+  const { source } = base;
+  if (record.kind !== "window") return wrongKind(base, record, "window") as Resolution;
   const events: Envelope[] = [];
   let rejected = 0;
   for (const event of record.events) {
@@ -148,31 +133,35 @@ function classifyWindow(
     else events.push(event);
   }
   if (rejected > 0 && events.length === 0) {
-    resolution.status = "invalid";
-    resolution.reason = `all ${rejected} stored event(s) failed validation`;
-    return;
+    return { ...base, status: "invalid", reason: `all ${rejected} stored event(s) failed validation` };
   }
   const newest = events.length > 0 ? (events[events.length - 1] as Envelope).eventTime : undefined;
   const freshness = Math.max(watermark ?? Number.NEGATIVE_INFINITY, newest ?? Number.NEGATIVE_INFINITY);
   if (events.length === 0 && watermark === undefined) {
-    resolution.status = "missing";
-    resolution.reason =
-      "no events stored and no ingest watermark: cannot tell an empty stream from one that never ran";
-    return;
+    return {
+      ...base,
+      status: "missing",
+      reason: "no events stored and no ingest watermark: cannot tell an empty stream from one that never ran",
+    };
   }
   // The value's age is its newest event's; freshness (newest event or ingest watermark) decides staleness.
-  resolution.eventTime = newest ?? freshness;
+  const eventTime = newest ?? freshness;
   const stale = source.maxAgeMs !== undefined && now - freshness > source.maxAgeMs;
-  if (stale) {
-    resolution.status = "stale";
-    resolution.reason = `ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`;
-  } else {
-    resolution.status = events.length === 0 ? "empty" : "ok";
-  }
-  if (events.length === 0) return;
-  if (rejected > 0) resolution.reason = `${rejected} stored event(s) failed validation and were left out`;
-  resolution.value = events.map((event) => event.value);
-  resolution.windowEvents = events;
+  const judged: Resolution = stale
+    ? {
+        ...base,
+        status: "stale",
+        reason: `ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`,
+        eventTime,
+      }
+    : { ...base, status: events.length === 0 ? "empty" : "ok", eventTime };
+  if (events.length === 0) return judged;
+  return {
+    ...judged,
+    ...(rejected > 0 ? { reason: `${rejected} stored event(s) failed validation and were left out` } : {}),
+    value: events.map((event) => event.value),
+    windowEvents: events,
+  };
 }
 
 function envelopeProblem(source: AnySource, envelope: Envelope, validateOnRead: boolean): string | undefined {
@@ -186,45 +175,4 @@ function envelopeProblem(source: AnySource, envelope: Envelope, validateOnRead: 
     if (!parsed.success) return `stored value fails the schema: ${describeIssues(parsed.error.issues)}`;
   }
   return undefined;
-}
-
-/** Fills `lines`/`tokens` with the context store's encoding, rendering only what lacks stored counts. */
-export function ensureLines(resolution: Resolution, tokenizer: Tokenizer, onTokenize: () => void): void {
-  if (resolution.lines && resolution.tokens) return;
-  const { source } = resolution;
-  if (resolution.windowEvents) {
-    const lines: string[] = [];
-    const tokens: number[] = [];
-    for (const event of resolution.windowEvents) {
-      const rendered = event.rendered ?? renderFresh(source, event.value, tokenizer, onTokenize);
-      const counts = tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize);
-      rendered.lines.forEach((line, index) => {
-        lines.push(line);
-        tokens.push(counts[index] as number);
-      });
-    }
-    resolution.kind = "list";
-    resolution.lines = lines;
-    resolution.tokens = tokens;
-    return;
-  }
-  if (resolution.value === undefined) return;
-  const rendered = resolution.rendered ?? renderFresh(source, resolution.value, tokenizer, onTokenize);
-  resolution.kind = rendered.kind;
-  resolution.lines = rendered.lines;
-  resolution.tokens = tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize);
-}
-
-/**
- * Renders a value at request time (realtime values, or stored values without counts). Line counts go
- * through the process-wide memo, so a realtime value that repeats (the usual case) costs no tokenizing.
- */
-export function renderFresh(
-  source: AnySource,
-  value: unknown,
-  tokenizer: Tokenizer,
-  onTokenize: () => void,
-): RenderedText {
-  const memoised: Tokenizer = { ...tokenizer, count: (text) => cachedCount(tokenizer, text, onTokenize) };
-  return renderValue(source, value, memoised);
 }

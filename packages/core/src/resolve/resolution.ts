@@ -1,4 +1,5 @@
-// One source's resolution, before policies and packing: the record the assembly phases share.
+// One source's resolution: what a lookup phase (online read, realtime, vector search) found for it,
+// classified into exactly one status. Phases return new resolutions; none changes another's.
 
 import type { Entity } from "../definitions/entity.js";
 import type { AnySource } from "../definitions/source.js";
@@ -7,35 +8,44 @@ import type { Envelope, RenderedText, Status } from "../envelope.js";
 export interface Resolution {
   readonly source: AnySource;
   readonly key: string | undefined;
-  status: Status;
-  reason?: string;
-  latencyMs: number;
-  eventTime?: number;
-  value?: unknown;
-  emptyReason?: string;
-  /** Lines and counts of the value (ok or stale), when it has any. */
-  lines?: readonly string[];
-  tokens?: readonly number[];
-  kind?: "text" | "list";
-  scores?: readonly number[];
-  shared?: boolean;
+  readonly status: Status;
+  readonly reason?: string;
+  readonly latencyMs: number;
+  readonly eventTime?: number;
+  readonly value?: unknown;
+  readonly emptyReason?: string;
+  /** Lines and counts of the value (ok or stale), when it has any (see prompt-lines.ts). */
+  readonly lines?: readonly string[];
+  readonly tokens?: readonly number[];
+  readonly kind?: "text" | "list";
+  readonly scores?: readonly number[];
+  readonly shared?: boolean;
   /** The stored rendering of a batch value, or the stored events of a stream window. */
-  rendered?: RenderedText;
-  windowEvents?: readonly Envelope[];
+  readonly rendered?: RenderedText;
+  readonly windowEvents?: readonly Envelope[];
   /** The value shown under the `fallback` policy (realtime last known good). */
-  fallback?: { value: unknown; eventTime: number };
+  readonly fallback?: { readonly value: unknown; readonly eventTime: number };
 }
 
+/** A request key, validated against its entity's schema and canonicalised. */
 export interface KeyInfo {
   readonly entity: Entity;
   readonly parsed: unknown;
   readonly canonical: string;
 }
 
+/** What each lookup phase returns: a resolution per source it looked up, and how long it took. */
+export interface PhaseResult {
+  readonly resolutions: readonly Resolution[];
+  readonly latencyMs: number;
+}
+
 export function skipped(source: AnySource, reason: string): Resolution {
   return { source, key: undefined, status: "skipped", reason, latencyMs: 0 };
 }
 
-export function isFactStatus(status: Status): boolean {
-  return status === "ok" || status === "empty";
+/** A thrown value as the `reason` of an `error`/`timeout` resolution. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
 }

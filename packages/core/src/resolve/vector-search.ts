@@ -1,30 +1,58 @@
-// The vector side of an assembly: embed the query, search, classify. A failure is never "no hits".
+// The vector lookup phase: for each planned vector source, embed the query and search its store, in
+// parallel and within the request's remaining time (and the source's own timeout); hits become
+// ranked list lines. A failure is `error`/`timeout`, never "no hits": only a search that answered
+// with nothing is `empty`.
 
 import type { VectorSource } from "../definitions/source.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { vectorHitsToBlock } from "../vector/results.js";
 import type { VectorHit } from "../vector/types.js";
-import { DEADLINE, errorMessage, raceDeadline } from "./realtime.js";
-import type { KeyInfo, Resolution } from "./resolution.js";
+import { DEADLINE, raceDeadline } from "./deadline.js";
+import { errorMessage, type KeyInfo, type PhaseResult, type Resolution } from "./resolution.js";
 
-export async function searchVector(
+export async function searchVectors(options: {
+  readonly plan: ReadonlyArray<{ readonly source: VectorSource; readonly key: KeyInfo | undefined }>;
+  readonly query: string;
+  /** `request.tenant`, for sources whose tenant reads it from the request. */
+  readonly tenant: string | undefined;
+  /** `performance.now()` time at which the request deadline is spent. */
+  readonly deadlineAt: number;
+  readonly signal: AbortSignal;
+  readonly tokenizer: Tokenizer;
+}): Promise<PhaseResult> {
+  let latencyMs = 0;
+  const resolutions = await Promise.all(
+    options.plan.map(async ({ source, key }) => {
+      const resolution = await searchOne(source, key, options);
+      latencyMs = Math.max(latencyMs, resolution.latencyMs);
+      return resolution;
+    }),
+  );
+  return { resolutions, latencyMs };
+}
+
+async function searchOne(
   source: VectorSource,
   key: KeyInfo | undefined,
-  query: string,
-  requestTenant: string | undefined,
-  deadlineAt: number,
-  signal: AbortSignal,
-  tokenizer: Tokenizer,
+  options: {
+    readonly query: string;
+    readonly tenant: string | undefined;
+    readonly deadlineAt: number;
+    readonly signal: AbortSignal;
+    readonly tokenizer: Tokenizer;
+  },
 ): Promise<Resolution> {
+  const { query, deadlineAt, signal, tokenizer } = options;
+  const requestTenant = options.tenant;
   const started = performance.now();
   const tenant =
     typeof source.tenant === "function"
       ? source.tenant({ tenant: requestTenant })
       : (source.tenant ?? requestTenant);
   const waitMs = Math.min(deadlineAt - started, source.timeoutMs ?? Number.POSITIVE_INFINITY);
-  const resolution: Resolution = { source, key: key?.canonical, status: "missing", latencyMs: 0 };
+  const base = { source, key: key?.canonical };
   if (waitMs <= 0) {
-    return { ...resolution, status: "skipped", reason: "request deadline already spent" };
+    return { ...base, status: "skipped", reason: "request deadline already spent", latencyMs: 0 };
   }
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
@@ -52,38 +80,48 @@ export async function searchVector(
   })();
   try {
     const hits = await raceDeadline(search, waitMs, controller.signal);
-    resolution.latencyMs = performance.now() - started;
+    const latencyMs = performance.now() - started;
     if (hits === DEADLINE) {
       controller.abort(new Error("vector search timed out"));
-      resolution.status = "timeout";
-      resolution.reason = `vector search did not answer within ${Math.round(waitMs)}ms`;
-      return resolution;
+      return {
+        ...base,
+        status: "timeout",
+        reason: `vector search did not answer within ${Math.round(waitMs)}ms`,
+        latencyMs,
+      };
     }
     if (hits.length === 0) {
-      resolution.status = "empty";
-      resolution.emptyReason =
-        source.minScore === undefined
-          ? "the search returned no chunks"
-          : `no chunk scored at or above ${source.minScore}`;
-      return resolution;
+      return {
+        ...base,
+        status: "empty",
+        emptyReason:
+          source.minScore === undefined
+            ? "the search returned no chunks"
+            : `no chunk scored at or above ${source.minScore}`,
+        latencyMs,
+      };
     }
     const block = vectorHitsToBlock(hits, tokenizer);
-    resolution.status = "ok";
-    resolution.value = block.hits;
-    resolution.kind = "list";
-    resolution.lines = block.lines;
-    resolution.tokens = block.tokens;
-    resolution.scores = block.hits.map((hit) => hit.score);
-    return resolution;
+    return {
+      ...base,
+      status: "ok",
+      latencyMs,
+      value: block.hits,
+      kind: "list",
+      lines: block.lines,
+      tokens: block.tokens,
+      scores: block.hits.map((hit) => hit.score),
+    };
   } catch (error) {
-    resolution.latencyMs = performance.now() - started;
-    const timedOut = isTimeoutError(error);
-    resolution.status = timedOut ? "timeout" : "error";
-    resolution.reason =
-      error instanceof EmbedFailure
-        ? `embedder failed: ${error.message}`
-        : `${source.store.name} search failed: ${errorMessage(error)}`;
-    return resolution;
+    return {
+      ...base,
+      status: isTimeoutError(error) ? "timeout" : "error",
+      reason:
+        error instanceof EmbedFailure
+          ? `embedder failed: ${error.message}`
+          : `${source.store.name} search failed: ${errorMessage(error)}`,
+      latencyMs: performance.now() - started,
+    };
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

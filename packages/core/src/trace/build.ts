@@ -1,22 +1,39 @@
-// Builds the assembly trace from the resolutions and the packer's outcome.
+// Builds the assembly trace from what each source resolved to, what was rendered for it and the
+// packer's outcome. It reads plain data (no resolve/ types), so the trace depends on nothing of the
+// pipeline that produces it.
 
-import type { AssembleRequest } from "../context/types.js";
 import type { Entity } from "../definitions/entity.js";
-import type { Tier } from "../definitions/source.js";
+import type { AnySource, Tier } from "../definitions/source.js";
+import { isFact, type Status } from "../envelope.js";
 import type { PackOutput } from "../pack/types.js";
-import type { RenderedBlockInfo } from "../resolve/blocks.js";
-import type { KeyInfo, Resolution } from "../resolve/resolution.js";
-import { isFactStatus } from "../resolve/resolution.js";
-import type { AssemblyTrace, SourceTrace } from "../trace/types.js";
+import type { AssemblyTrace, SourceTrace } from "./types.js";
 
 let assemblies = 0;
 
+/** One source as the trace reads it (a resolve/ Resolution has these fields and more). */
+export interface TracedResolution {
+  readonly source: AnySource;
+  readonly key: string | undefined;
+  readonly status: Status;
+  readonly reason?: string;
+  readonly latencyMs: number;
+  readonly eventTime?: number;
+  readonly scores?: readonly number[];
+  readonly shared?: boolean;
+}
+
+/** What was rendered for a source, and the tokens it offered the packer. */
+export interface RenderedBlockInfo {
+  readonly rendered: SourceTrace["rendered"];
+  readonly candidateTokens: number;
+}
+
 export function buildTrace(input: {
-  ordered: readonly Resolution[];
+  ordered: readonly TracedResolution[];
   packed: PackOutput;
-  rendered: Map<string, RenderedBlockInfo>;
-  keys: Map<string, KeyInfo>;
-  request: AssembleRequest;
+  rendered: ReadonlyMap<string, RenderedBlockInfo>;
+  /** Request keys by entity name, in request order. */
+  keys: ReadonlyMap<string, { readonly canonical: string }>;
   query: string | undefined;
   maxTokens: number;
   deadlineMs: number;
@@ -36,7 +53,7 @@ export function buildTrace(input: {
     const { source } = resolution;
     const block = blocks.get(source.name);
     const info = input.rendered.get(source.name);
-    if (!isFactStatus(resolution.status)) unavailable += 1;
+    if (!isFact(resolution.status)) unavailable += 1;
     if (block?.outcome === "included") included += 1;
     if (block?.outcome === "truncated") truncated += 1;
     if (block?.outcome === "dropped") dropped += 1;
@@ -108,21 +125,15 @@ export function buildTrace(input: {
 }
 
 function omittedReason(
-  resolution: Resolution,
+  resolution: TracedResolution,
   info: RenderedBlockInfo | undefined,
 ): { outcomeReason?: string } {
   if (info?.rendered === "value" && info.candidateTokens === 0)
     return { outcomeReason: "the value rendered to no text" };
-  if (isFactStatus(resolution.status)) return {};
+  if (isFact(resolution.status)) return {};
   return {
     outcomeReason: `status ${resolution.status} under the "${resolution.source.onUnavailable}" policy`,
   };
-}
-
-function _sum(values: readonly number[]): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }
 
 function round(value: number, digits = 3): number {

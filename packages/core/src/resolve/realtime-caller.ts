@@ -1,9 +1,12 @@
-// Realtime lookups: one resolver call per (source, key) under the source's timeout, shared by
-// identical concurrent requests, classified into exactly one status.
+// The realtime caller: one resolver call per (source, key) under the source's timeout, shared by
+// identical concurrent requests, classified into exactly one status; it also keeps the last good
+// value per (source, key) for the `fallback` policy. One caller lives as long as its context store.
 import { isEmpty } from "../definitions/empty.js";
 import type { RealtimeSource } from "../definitions/source.js";
 import type { Status } from "../envelope.js";
 import { describeIssues } from "../errors.js";
+import { DEADLINE, raceDeadline } from "./deadline.js";
+import { errorMessage } from "./resolution.js";
 
 export interface RealtimeOutcome {
   readonly status: Status;
@@ -148,49 +151,4 @@ export class RealtimeCaller {
     this.lastGood.set(id, { value: parsed.data, eventTime: now });
     return { status: "ok", value: parsed.data, latencyMs, eventTime: now };
   }
-}
-
-export const DEADLINE: unique symbol = Symbol("deadline");
-
-/** Resolves with the promise's value, or DEADLINE after `waitMs` / when `signal` aborts. */
-export function raceDeadline<T>(
-  promise: Promise<T>,
-  waitMs: number,
-  signal: AbortSignal | undefined,
-): Promise<T | typeof DEADLINE> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      resolve(DEADLINE);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(DEADLINE);
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve(DEADLINE);
-      },
-      Math.max(0, waitMs),
-    );
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }

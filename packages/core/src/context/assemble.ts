@@ -1,0 +1,181 @@
+// The assembly pipeline behind `ctx.assemble`, phase by phase (docs/architecture.md draws it):
+//   1. resolve/plan            check the request, decide each source's lookup (or skip it, saying why)
+//   2. in parallel, under one request deadline (resolve/deadline):
+//        resolve/online-read        ONE online-store read for every batch/stream value
+//        resolve/realtime-lookups   the realtime resolvers
+//        resolve/vector-search      the vector searches
+//   3. resolve/prompt-lines     prompt lines and token counts for what can reach the prompt
+//   4. resolve/unavailable-policies   required -> throw; fallback / note / omit for the rest
+//   5. resolve/sections         blocks grouped into the packer's sections
+//   6. pack/                    packing under the token budget
+//   7. trace/                   the trace of all of it
+// Each phase takes an options object and returns its result; this function only passes them along.
+
+import { pack } from "../pack/packer.js";
+import { startDeadline } from "../resolve/deadline.js";
+import { readOnline } from "../resolve/online-read.js";
+import { planAssembly } from "../resolve/plan.js";
+import { withPromptLines } from "../resolve/prompt-lines.js";
+import type { RealtimeCaller } from "../resolve/realtime-caller.js";
+import { lookUpRealtime } from "../resolve/realtime-lookups.js";
+import type { Resolution } from "../resolve/resolution.js";
+import { buildSections } from "../resolve/sections.js";
+import { applyUnavailablePolicies } from "../resolve/unavailable-policies.js";
+import { searchVectors } from "../resolve/vector-search.js";
+import type { OnlineStore } from "../stores/types.js";
+import type { Tokenizer } from "../tokenize/types.js";
+import { buildTrace } from "../trace/build.js";
+import type { Compiled } from "./compile.js";
+import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue } from "./types.js";
+
+export interface AssemblyDeps {
+  readonly compiled: Compiled;
+  /** The context store's online store; `overrides.online` replaces it for one assembly. */
+  readonly online: OnlineStore;
+  readonly tokenizer: Tokenizer;
+  readonly realtime: RealtimeCaller;
+  readonly clock: () => number;
+}
+
+export async function assemble(
+  deps: AssemblyDeps,
+  request: AssembleRequest,
+  overrides: AssembleOverrides,
+): Promise<AssembleResult> {
+  const started = performance.now();
+  const { compiled, tokenizer } = deps;
+  const plan = planAssembly({
+    definitions: compiled,
+    request,
+    nowOverride: overrides.now,
+    clock: deps.clock,
+  });
+  const { now, query } = plan;
+  const warnings: string[] = [...plan.warnings];
+  let tokenizerCalls = 0;
+  const onTokenize = () => {
+    tokenizerCalls += 1;
+  };
+
+  // A caller that aborts does not want the result: reject with its reason (standard AbortSignal
+  // behaviour) instead of returning values marked as timed out.
+  request.signal?.throwIfAborted();
+  const deadline = startDeadline({ startedAt: started, deadlineMs: plan.deadlineMs, signal: request.signal });
+  try {
+    const validateMs = performance.now() - started;
+    const [online, realtime, vectors] = await Promise.all([
+      readOnline({
+        online: overrides.online ?? deps.online,
+        plan: plan.reads,
+        now,
+        deadlineAt: deadline.at,
+        signal: deadline.signal,
+        validateOnRead: compiled.validateOnRead,
+      }),
+      lookUpRealtime({
+        plan: plan.realtime,
+        caller: deps.realtime,
+        overrides: overrides.realtime,
+        query,
+        now,
+        deadlineAt: deadline.at,
+        signal: deadline.signal,
+      }),
+      searchVectors({
+        plan: plan.vectors,
+        query: query as string,
+        tenant: request.tenant,
+        deadlineAt: deadline.at,
+        signal: deadline.signal,
+        tokenizer,
+      }),
+    ]);
+    request.signal?.throwIfAborted();
+
+    const byName = new Map<string, Resolution>();
+    for (const resolution of [
+      ...plan.skipped,
+      ...online.resolutions,
+      ...realtime.resolutions,
+      ...vectors.resolutions,
+    ])
+      byName.set(resolution.source.name, resolution);
+    const lined = withPromptLines({
+      resolutions: plan.selected.map((source) => byName.get(source.name) as Resolution),
+      tokenizer,
+      onTokenize,
+    });
+    const ordered = lined.resolutions;
+    // Realtime values are rendered per request by nature; batch/stream values should carry counts
+    // from write time, so tokenizing one here is worth a warning (written elsewhere, other encoding).
+    if (lined.storedWithoutCounts > 0) {
+      warnings.push(
+        `${lined.storedWithoutCounts} stored value(s) had no precomputed ${tokenizer.encoding} token counts and were tokenized at request time: write them through this context store (same encoding) so packing does no tokenizing.`,
+      );
+    }
+
+    const packStarted = performance.now();
+    const policies = applyUnavailablePolicies({ resolutions: ordered, now, tokenizer, onTokenize });
+    const { sections, rendered } = buildSections({
+      resolutions: ordered,
+      unavailable: policies.outcomes,
+      sections: compiled.sections,
+      tokenizer,
+      onTokenize,
+    });
+    warnings.push(...policies.warnings);
+    const packed = pack({ sections, maxTokens: plan.maxTokens, tokenizer });
+    tokenizerCalls += packed.tokenizerCalls;
+    const packMs = performance.now() - packStarted;
+
+    const totalMs = performance.now() - started;
+    const trace = buildTrace({
+      ordered,
+      packed,
+      rendered,
+      keys: plan.keys,
+      query,
+      maxTokens: plan.maxTokens,
+      deadlineMs: plan.deadlineMs,
+      now,
+      encoding: tokenizer.encoding,
+      phases: {
+        validateMs,
+        onlineReadMs: online.latencyMs,
+        realtimeMs: realtime.latencyMs,
+        vectorMs: vectors.latencyMs,
+        packMs,
+        totalMs,
+      },
+      tokenizerCalls,
+      warnings,
+    });
+    return {
+      text: packed.text,
+      tokens: packed.tokens,
+      sections: packed.sections,
+      values: valuesOf(ordered, now),
+      trace,
+    };
+  } finally {
+    deadline.release();
+  }
+}
+
+/** Every requested source's status (and value, age, reason when it has them), by source name. */
+function valuesOf(ordered: readonly Resolution[], now: number): Record<string, ResolvedValue> {
+  const values: Record<string, ResolvedValue> = {};
+  for (const resolution of ordered) {
+    values[resolution.source.name] = {
+      source: resolution.source.name,
+      tier: resolution.source.tier,
+      status: resolution.status,
+      ...(resolution.value === undefined ? {} : { value: resolution.value }),
+      ...(resolution.eventTime === undefined
+        ? {}
+        : { eventTime: resolution.eventTime, ageMs: Math.max(0, now - resolution.eventTime) }),
+      ...(resolution.reason === undefined ? {} : { reason: resolution.reason }),
+    };
+  }
+  return values;
+}

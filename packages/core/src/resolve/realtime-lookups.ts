@@ -1,0 +1,99 @@
+// The realtime lookup phase: every planned realtime source is called through the store's
+// RealtimeCaller (or answered by a value given in `overrides.realtime`), in parallel, each within
+// the request's remaining time, and its outcome becomes a resolution. A non-fact outcome carries
+// the last known good value, which the `fallback` policy may show.
+
+import type { RealtimeSource } from "../definitions/source.js";
+import type { Status } from "../envelope.js";
+import { isFact } from "../envelope.js";
+import { describeIssues } from "../errors.js";
+import type { RealtimeCaller, RealtimeOutcome } from "./realtime-caller.js";
+import type { KeyInfo, PhaseResult, Resolution } from "./resolution.js";
+
+/** A realtime value given instead of calling the resolver (point-in-time renders, replays, tests). */
+export type RealtimeOverride =
+  | { value: unknown; eventTime?: number }
+  | { empty: true; reason?: string; eventTime?: number }
+  | { status: Exclude<Status, "ok" | "empty">; reason?: string };
+
+export async function lookUpRealtime(options: {
+  readonly plan: ReadonlyArray<{ readonly source: RealtimeSource; readonly key: KeyInfo }>;
+  readonly caller: RealtimeCaller;
+  /** Values by source name that replace the resolver call. */
+  readonly overrides: Readonly<Record<string, RealtimeOverride>> | undefined;
+  readonly query: string | undefined;
+  readonly now: number;
+  /** `performance.now()` time at which the request deadline is spent. */
+  readonly deadlineAt: number;
+  readonly signal: AbortSignal;
+}): Promise<PhaseResult> {
+  const { caller, now } = options;
+  let latencyMs = 0;
+  const resolutions = await Promise.all(
+    options.plan.map(async ({ source, key }) => {
+      const override = options.overrides?.[source.name];
+      const outcome = override
+        ? fromOverride(override, now)
+        : await caller.call(source, key.parsed, key.canonical, {
+            query: options.query,
+            now,
+            waitMs: options.deadlineAt - performance.now(),
+            signal: options.signal,
+          });
+      latencyMs = Math.max(latencyMs, outcome.latencyMs);
+      return fromOutcome(source, key.canonical, outcome, caller);
+    }),
+  );
+  return { resolutions, latencyMs };
+}
+
+function fromOverride(override: RealtimeOverride, now: number): RealtimeOutcome {
+  if ("status" in override)
+    return {
+      status: override.status,
+      latencyMs: 0,
+      ...(override.reason === undefined ? {} : { reason: override.reason }),
+    };
+  if ("empty" in override) {
+    return {
+      status: "empty",
+      latencyMs: 0,
+      eventTime: override.eventTime ?? now,
+      ...(override.reason === undefined ? {} : { emptyReason: override.reason }),
+    };
+  }
+  return { status: "ok", value: override.value, latencyMs: 0, eventTime: override.eventTime ?? now };
+}
+
+function fromOutcome(
+  source: RealtimeSource,
+  key: string,
+  outcome: RealtimeOutcome,
+  caller: RealtimeCaller,
+): Resolution {
+  const resolution: Resolution = {
+    source,
+    key,
+    status: outcome.status,
+    latencyMs: outcome.latencyMs,
+    ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
+    ...(outcome.eventTime === undefined ? {} : { eventTime: outcome.eventTime }),
+    ...(outcome.emptyReason === undefined ? {} : { emptyReason: outcome.emptyReason }),
+    ...(outcome.shared ? { shared: true } : {}),
+  };
+  if (outcome.status === "ok") {
+    // Override values have not been through the resolver's schema check yet.
+    const parsed = source.schema.safeParse(outcome.value);
+    if (!parsed.success) {
+      return {
+        ...resolution,
+        status: "invalid",
+        reason: `fails its schema: ${describeIssues(parsed.error.issues)}`,
+      };
+    }
+    return { ...resolution, value: parsed.data };
+  }
+  if (isFact(outcome.status)) return resolution;
+  const lastGood = caller.lastKnownGood(source.name, key);
+  return lastGood ? { ...resolution, fallback: lastGood } : resolution;
+}
