@@ -4,8 +4,8 @@
 // with nothing is `empty`.
 
 import type { VectorSource } from "../definitions/source.js";
+import { vectorHitsToBlock } from "../render/vector-hits.js";
 import type { Tokenizer } from "../tokenize/types.js";
-import { vectorHitsToBlock } from "../vector/results.js";
 import type { VectorHit } from "../vector/types.js";
 import { DEADLINE, raceDeadline } from "./deadline.js";
 import { errorMessage, type KeyInfo, type PhaseResult, type Resolution } from "./resolution.js";

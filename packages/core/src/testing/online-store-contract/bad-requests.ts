@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { RecordAddress, ValueWrite, WindowAppend } from "../../stores/types.js";
 import { envelopeAt, recordAt, storedEnvelope, storedEvents } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Calls `operation` and returns its promise; a synchronous throw fails the test with a clear message. */
 function asPromise(operation: () => Promise<unknown>): Promise<unknown> {

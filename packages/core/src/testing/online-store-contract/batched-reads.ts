@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ReadResult, RecordAddress, ValueWrite, WindowAppend } from "../../stores/types.js";
 import { addressId, envelopeAt, recordAt, shuffle, storedEnvelope, storedEvents } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Registers the batched-read, batch-edge, large-batch and watermark tests of the OnlineStore contract. */
 export function registerBatchedReadTests({ context, freshKey, propertyRuns }: ContractSuite): void {

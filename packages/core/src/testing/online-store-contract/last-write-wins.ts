@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../envelope.js";
 import type { OnlineStore, RecordAddress, ValueWrite, WriteOutcome } from "../../stores/types.js";
 import { addressId, chunk, envelopeAt, recordAt, shuffle, storedEnvelope } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Registers the last-write-wins tests of the OnlineStore contract. */
 export function registerLastWriteWinsTests({ context, freshKey, propertyRuns }: ContractSuite): void {

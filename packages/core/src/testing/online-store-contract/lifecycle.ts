@@ -2,7 +2,7 @@
 // whole entities, and a closed store rejects reads instead of looking empty.
 import { describe, expect, it } from "vitest";
 import { envelopeAt, recordAt, storedEnvelope, storedEvents } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Registers the delete, expiry and close tests of the OnlineStore contract. */
 export function registerLifecycleTests({ context, options }: ContractSuite): void {

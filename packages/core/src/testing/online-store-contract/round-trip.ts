@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../envelope.js";
 import type { RecordAddress } from "../../stores/types.js";
 import { attemptMutation, envelopeAt, recordAt, storedEnvelope, storedEvents } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Registers the round-trip and isolation tests of the OnlineStore contract. */
 export function registerRoundTripTests({ context }: ContractSuite): void {

@@ -15,7 +15,7 @@ import {
   storedEvents,
   windowOrder,
 } from "./fixtures.js";
-import type { ContractSuite } from "./index.js";
+import type { ContractSuite } from "./suite.js";
 
 /** Registers the stream-window tests of the OnlineStore contract. */
 export function registerWindowTests({ context, freshKey, propertyRuns }: ContractSuite): void {

@@ -3,9 +3,10 @@
 // chunks (the same paragraph indexed twice, mirrored pages) collapse into the best-scored one, and
 // adjacent chunks of one document merge into one passage in document order, their overlap removed,
 // so the model reads a continuous excerpt instead of shuffled fragments.
-import { normalizeItem } from "../render/normalize.js";
+
 import type { Tokenizer } from "../tokenize/types.js";
-import type { VectorHit } from "./types.js";
+import type { VectorHit } from "../vector/types.js";
+import { normalizeItem } from "./normalize.js";
 
 export interface VectorBlock {
   /** Normalised list lines (see render/normalize.ts), best passage first. */

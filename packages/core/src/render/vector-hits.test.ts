@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chunkText } from "../indexing/chunk.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
-import { joinOverlapping, renderPassage, vectorHitsToBlock } from "./results.js";
-import type { VectorHit } from "./types.js";
+import type { VectorHit } from "../vector/types.js";
+import { joinOverlapping, renderPassage, vectorHitsToBlock } from "./vector-hits.js";
 
 const tokenizer = tiktokenTokenizer("o200k_base");
 beforeAll(async () => {
