@@ -1,3 +1,5 @@
+// defineOnlineStore: malformed input never reaches a driver, a synchronous throw is a rejection, a
+// closed store refuses every call, and the driver's own members pass through.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../envelope.js";

@@ -1,3 +1,5 @@
+// defineVectorStore: malformed records and queries never reach a driver, failures are rejections,
+// a closed store refuses calls, and the driver's own members pass through.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isCtxError } from "../errors.js";
