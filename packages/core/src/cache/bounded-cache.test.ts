@@ -1,3 +1,5 @@
+// BoundedCache: capacity by entries or weight, second-chance eviction (checked against a plain
+// reference model by property tests), and queue compaction under long streams of keys.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BoundedCache } from "./bounded-cache.js";

@@ -1,3 +1,4 @@
+// chunkText: chunks within maxTokens, cut between sentences, overlapping as configured.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isCtxError } from "../errors.js";

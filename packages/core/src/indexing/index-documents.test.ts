@@ -1,3 +1,5 @@
+// indexDocuments: chunk, embed, upsert with progress; idempotent re-indexing, tenants, failures
+// that leave the previous version searchable, and indexed documents feeding assemble.
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createContextStore } from "../context/create.js";

@@ -1,3 +1,5 @@
+// vectorHitsToBlock: ranked hits into cited prompt lines with exact counts, near-duplicates
+// collapsed and adjacent chunks of one document merged.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chunkText } from "../indexing/chunk.js";

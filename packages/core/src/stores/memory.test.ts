@@ -1,3 +1,5 @@
+// memoryStore: the OnlineStore contract suite, plus what is particular to the embedded store:
+// frozen envelopes, JSON-only values, window trimming, close, and lazy TTL expiry on a fixed clock.
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../envelope.js";
 import { testOnlineStore } from "../testing/online-store-contract/index.js";

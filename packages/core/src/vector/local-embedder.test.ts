@@ -1,3 +1,4 @@
+// localEmbedder: deterministic, normalised, lexical vectors with pinned features, and its option checks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isCtxError } from "../errors.js";

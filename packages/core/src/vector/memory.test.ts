@@ -1,3 +1,5 @@
+// memoryVectorStore: the VectorStore contract suite, plus its kernels, the int8-pruned search's
+// exactness, growth, option checks, close, and persistence to a directory (reload, tenants, locks).
 import { spawnSync } from "node:child_process";
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
