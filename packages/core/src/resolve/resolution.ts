@@ -3,23 +3,17 @@
 
 import type { Entity } from "../definitions/entity.js";
 import type { AnySource } from "../definitions/source.js";
-import type { Envelope, RenderedText, Status } from "../envelope.js";
+import type { Envelope, RenderedText } from "../envelope.js";
+import type { TracedResolution } from "../trace/build.js";
 
-export interface Resolution {
-  readonly source: AnySource;
-  readonly key: string | undefined;
-  readonly status: Status;
-  readonly reason?: string;
-  readonly latencyMs: number;
-  readonly eventTime?: number;
+/** The trace's fields (source, key, status, reason, latency, event time, scores, shared) and the rest. */
+export interface Resolution extends TracedResolution {
   readonly value?: unknown;
   readonly emptyReason?: string;
   /** Lines and counts of the value (ok or stale), when it has any (see prompt-lines.ts). */
   readonly lines?: readonly string[];
   readonly tokens?: readonly number[];
   readonly kind?: "text" | "list";
-  readonly scores?: readonly number[];
-  readonly shared?: boolean;
   /** The stored rendering of a batch value, or the stored events of a stream window. */
   readonly rendered?: RenderedText;
   readonly windowEvents?: readonly Envelope[];

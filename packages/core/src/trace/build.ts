@@ -10,7 +10,7 @@ import type { AssemblyTrace, SourceTrace } from "./types.js";
 
 let assemblies = 0;
 
-/** One source as the trace reads it (a resolve/ Resolution has these fields and more). */
+/** One source as the trace reads it; resolve/'s Resolution extends it with the value and its lines. */
 export interface TracedResolution {
   readonly source: AnySource;
   readonly key: string | undefined;
