@@ -38,7 +38,7 @@ const config = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(node_modules|dist|\\.next|\\.turbo)/" },
+    exclude: { path: "(^|/)(node_modules|dist|\\.next[^/]*|\\.turbo|test-results)/" }, // build output (git-ignored)
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.base.json" },
     enhancedResolveOptions: {
