@@ -66,4 +66,29 @@ describe("section limits", () => {
       for (const value of [-1, 2.5, Number.NaN, "10"]) expect(definitionAccepts(limit, value)).toBe(false);
     }
   });
+
+  it("maxTokens 0 keeps a section out of the prompt, its sources dropped with the reason", async () => {
+    const schema = z.object({ summary: z.string() });
+    const muted = batch("muted", {
+      entity: user,
+      schema,
+      section: section("Muted", { maxTokens: 0 }),
+      render: (value) => value.summary,
+    });
+    const shown = batch("shown", {
+      entity: user,
+      schema,
+      section: "Shown",
+      render: (value) => value.summary,
+    });
+    const ctx = createContextStore({ sources: [muted, shown] });
+    await ctx.write(muted, { userId: "u1" }, { summary: "Never in the prompt." });
+    await ctx.write(shown, { userId: "u1" }, { summary: "In the prompt." });
+    const result = await ctx.assemble({ keys: { user: { userId: "u1" } }, budget: { maxTokens: 100 } });
+    expect(result.text).toBe("## Shown\nIn the prompt.\n");
+    expect(result.trace.sources.find((source) => source.source === "muted")).toMatchObject({
+      outcome: "dropped",
+      outcomeReason: "section maxTokens 0",
+    });
+  });
 });
