@@ -1,0 +1,67 @@
+// `ctxstore explain`: assembles one request and shows the packed prompt, the trace table, the token
+// share by tier and the warnings (the quickstart demo's view, for any config and any key).
+import { CtxError } from "@ctxstore/core";
+import type { SampleRequest } from "../config/types.js";
+import { inspect } from "../inspection/inspect.js";
+import {
+  checkMaxTokens,
+  checkSources,
+  type InspectionRequest,
+  parseKeyArguments,
+} from "../inspection/request.js";
+import { EXIT } from "../output/exit-codes.js";
+import { formatPrompt, formatTrace } from "../output/explain-text.js";
+import type { CommandContext } from "./run.js";
+
+export interface ExplainOptions {
+  key?: string[];
+  query?: string;
+  maxTokens?: string;
+  tenant?: string;
+  source?: string[];
+  request?: string;
+}
+
+export async function explainCommand(command: CommandContext, options: ExplainOptions): Promise<number> {
+  const { config } = await command.config();
+  const { context } = config;
+  let request: InspectionRequest;
+  if (options.request !== undefined) {
+    const sample = config.requests?.[options.request];
+    if (!sample) {
+      const names = Object.keys(config.requests ?? {});
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `--request ${JSON.stringify(options.request)} is not a request of this config (${names.join(", ") || "the config names none: add `requests` to it"}).`,
+        { usage: true, valid: names },
+      );
+    }
+    request = fromSample(sample, options);
+  } else {
+    request = {
+      keys: parseKeyArguments(options.key ?? [], context),
+      maxTokens: checkMaxTokens(options.maxTokens),
+      ...(options.query === undefined ? {} : { query: options.query }),
+    };
+  }
+  const sources = checkSources(options.source, context);
+  request = {
+    ...request,
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+    ...(sources === undefined ? {} : { sources }),
+  };
+  const result = await inspect(context, request, command.signal);
+  const { terminal } = command;
+  if (terminal.json) terminal.printJson(result);
+  else terminal.print(`${formatPrompt(result, terminal.colors)}\n\n${formatTrace(result, terminal.colors)}`);
+  return EXIT.ok;
+}
+
+function fromSample(sample: SampleRequest, options: ExplainOptions): InspectionRequest {
+  const query = options.query ?? sample.query;
+  return {
+    keys: sample.keys as InspectionRequest["keys"],
+    maxTokens: options.maxTokens === undefined ? sample.maxTokens : checkMaxTokens(options.maxTokens),
+    ...(query === undefined ? {} : { query }),
+  };
+}

@@ -1,0 +1,180 @@
+// One inspection request, from the command line (`--key user.userId=u1`) or from a URL
+// (`?user.userId=u1&query=...&maxTokens=600`, the inspector's shareable link), checked against the
+// context store's entities before anything runs, so a typo is a usage error listing what is valid.
+import type { AnySource, AssembleRequest, ContextStore, Entity } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+
+export interface InspectionRequest {
+  readonly keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly query?: string;
+  readonly maxTokens: number;
+  readonly tenant?: string;
+  readonly sources?: readonly string[];
+}
+
+export const DEFAULT_MAX_TOKENS = 1500;
+const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request"]);
+
+function usage(message: string, details: Record<string, unknown> = {}): CtxError {
+  return new CtxError("CTX_INVALID_REQUEST", message, { ...details, usage: true });
+}
+
+/** Entities named by the store's sources, by name. */
+export function entitiesOf(context: ContextStore): Map<string, Entity> {
+  const entities = new Map<string, Entity>();
+  for (const source of context.sources.values()) {
+    const entity = (source as AnySource).entity as Entity | undefined;
+    if (entity) entities.set(entity.name, entity);
+  }
+  return entities;
+}
+
+/** Field names of an entity's key schema (zod object), for messages. */
+export function keyFields(entity: Entity): string[] {
+  const shape = (entity.key as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function validKeysHint(context: ContextStore): string {
+  return [...entitiesOf(context).values()]
+    .map(
+      (entity) =>
+        keyFields(entity)
+          .map((field) => `${entity.name}.${field}=...`)
+          .join(" ") || entity.name,
+    )
+    .join(", ");
+}
+
+/** Parses repeated `entity.field=value` arguments. */
+export function parseKeyArguments(pairs: readonly string[], context: ContextStore) {
+  const keys: Record<string, Record<string, string>> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    const dot = name.indexOf(".");
+    if (equals < 0 || dot <= 0 || dot === name.length - 1) {
+      throw usage(
+        `--key ${JSON.stringify(pair)} is not entity.field=value. Valid keys for this config: ${validKeysHint(context)}.`,
+        { key: pair },
+      );
+    }
+    addKey(keys, name.slice(0, dot), name.slice(dot + 1), pair.slice(equals + 1));
+  }
+  checkKeys(keys, context);
+  return keys;
+}
+
+function addKey(keys: Record<string, Record<string, string>>, entity: string, field: string, value: string) {
+  const entityKey = keys[entity] ?? {};
+  entityKey[field] = value;
+  keys[entity] = entityKey;
+}
+
+/** Every named entity must exist, and each key must pass its entity's schema. */
+export function checkKeys(
+  keys: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  context: ContextStore,
+) {
+  const entities = entitiesOf(context);
+  if (Object.keys(keys).length === 0)
+    throw usage(`Name at least one entity key, e.g. ${validKeysHint(context)}.`);
+  for (const [name, key] of Object.entries(keys)) {
+    const entity = entities.get(name);
+    if (!entity) {
+      throw new CtxError(
+        "CTX_UNKNOWN_ENTITY",
+        `Unknown entity "${name}". This config's entities: ${[...entities.keys()].join(", ")} (keys: ${validKeysHint(context)}).`,
+        { entity: name, valid: [...entities.keys()] },
+      );
+    }
+    const parsed = entity.key.safeParse(key);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(
+        (issue) => `${issue.path.map(String).join(".") || "(key)"}: ${issue.message}`,
+      );
+      throw new CtxError(
+        "CTX_INVALID_KEY",
+        `The ${name} key ${JSON.stringify(key)} fails its schema (${issues.join("; ")}). Expected fields: ${keyFields(entity).join(", ")}.`,
+        { entity: name },
+      );
+    }
+  }
+}
+
+export function checkMaxTokens(raw: string | number | undefined): number {
+  if (raw === undefined || raw === "") return DEFAULT_MAX_TOKENS;
+  const value = typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw usage(`--max-tokens must be a positive integer; got ${JSON.stringify(raw)}.`, { maxTokens: raw });
+  return value;
+}
+
+export function checkSources(names: readonly string[] | undefined, context: ContextStore) {
+  if (!names || names.length === 0) return undefined;
+  for (const name of names) {
+    if (!context.sources.has(name)) {
+      throw new CtxError(
+        "CTX_UNKNOWN_SOURCE",
+        `Unknown source "${name}". This config's sources: ${[...context.sources.keys()].join(", ")}.`,
+        { source: name, valid: [...context.sources.keys()] },
+      );
+    }
+  }
+  return names;
+}
+
+/** Reads a request from URL search parameters (the inspector's shareable link format). */
+export function requestFromParams(params: URLSearchParams, context: ContextStore): InspectionRequest {
+  const keys: Record<string, Record<string, string>> = {};
+  for (const [name, value] of params) {
+    if (RESERVED_PARAMS.has(name)) continue;
+    const dot = name.indexOf(".");
+    if (dot <= 0 || dot === name.length - 1)
+      throw usage(
+        `Unknown parameter "${name}": name keys as entity.field (${validKeysHint(context)}), or use query, maxTokens, tenant, sources.`,
+      );
+    if (value !== "") addKey(keys, name.slice(0, dot), name.slice(dot + 1), value);
+  }
+  checkKeys(keys, context);
+  const query = params.get("query") || undefined;
+  const tenant = params.get("tenant") || undefined;
+  const sources = checkSources(
+    params
+      .get("sources")
+      ?.split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
+    context,
+  );
+  return {
+    keys,
+    maxTokens: checkMaxTokens(params.get("maxTokens") ?? undefined),
+    ...(query === undefined ? {} : { query }),
+    ...(tenant === undefined ? {} : { tenant }),
+    ...(sources === undefined ? {} : { sources }),
+  };
+}
+
+/** The URL search string for a request (inverse of requestFromParams). */
+export function requestToParams(request: InspectionRequest): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [entity, key] of Object.entries(request.keys))
+    for (const [field, value] of Object.entries(key)) params.append(`${entity}.${field}`, value);
+  if (request.query !== undefined) params.set("query", request.query);
+  params.set("maxTokens", String(request.maxTokens));
+  if (request.tenant !== undefined) params.set("tenant", request.tenant);
+  if (request.sources !== undefined) params.set("sources", request.sources.join(","));
+  return params;
+}
+
+export function toAssembleRequest(request: InspectionRequest, signal?: AbortSignal): AssembleRequest {
+  return {
+    keys: request.keys,
+    budget: { maxTokens: request.maxTokens },
+    ...(request.query === undefined ? {} : { query: request.query }),
+    ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
+    ...(request.sources === undefined ? {} : { sources: request.sources }),
+    ...(signal === undefined ? {} : { signal }),
+  };
+}
