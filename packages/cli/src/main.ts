@@ -1,7 +1,9 @@
 // The `ctxstore` command line: argument parsing (commander), one module per command under commands/.
 import { Command, CommanderError } from "commander";
 import { explainCommand } from "./commands/explain.js";
+import { materializeCommand } from "./commands/materialize.js";
 import { type GlobalOptions, runCommand } from "./commands/run.js";
+import { validateCommand } from "./commands/validate.js";
 import { EXIT } from "./output/exit-codes.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -32,7 +34,32 @@ export function buildProgram(): Command {
       runCommand(globals(command), (run) => explainCommand(run, options)),
     );
 
+  program
+    .command("validate")
+    .description(
+      "check the definitions: duplicates, realtime lookups, budgets, token mix; findings with advice",
+    )
+    .action((_options, command: Command) => runCommand(globals(command), (run) => validateCommand(run)));
+
+  program
+    .command("materialize")
+    .description(
+      "publish new offline history to the online store under the phantom-zero guard (exit 3 when held)",
+    )
+    .option("--source <name>", "only this batch/stream source (repeatable)", collect)
+    .option("--force [source]", "publish held sources anyway: all, or this one (repeatable)", collectOrTrue)
+    .option("--no-guard", "turn the phantom-zero guard off for this run")
+    .option("--batch-size <n>", "values per online write call (default 1000)")
+    .action((options, command: Command) =>
+      runCommand(globals(command), (run) => materializeCommand(run, options)),
+    );
+
   return program;
+}
+
+function collectOrTrue(value: string | boolean, previous: string[] | boolean | undefined) {
+  if (previous === true || value === true) return true;
+  return [...(Array.isArray(previous) ? previous : []), String(value)];
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

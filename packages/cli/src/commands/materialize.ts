@@ -1,0 +1,175 @@
+// `ctxstore materialize`: offline -> online, one source at a time, with a progress bar per source and
+// the phantom-zero guard's report. Exit 3 when the guard held a source back.
+//
+// Ctrl-C: the source being published finishes (its writes are whole, its watermark is then stored)
+// and the remaining sources are not started; a second Ctrl-C quits at once, and then that source's
+// watermark is simply not advanced. Either way the next run resumes from the stored watermarks, and
+// re-publishing a value is harmless (online writes are last-write-wins on event time).
+import type { AnySource } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
+import { EXIT } from "../output/exit-codes.js";
+import { createProgress } from "../output/progress.js";
+import { table } from "../output/table.js";
+import { count, percent } from "../output/units.js";
+import { offlineOf } from "./offline.js";
+import type { CommandContext } from "./run.js";
+
+type MaterializeReport = import("@ctxstore/duckdb").MaterializeReport;
+type SourceRunReport = import("@ctxstore/duckdb").SourceRunReport;
+
+export interface MaterializeCommandOptions {
+  source?: string[];
+  force?: boolean | string[];
+  batchSize?: string;
+  noGuard?: boolean;
+  guard?: boolean;
+}
+
+export interface MaterializeCommandReport {
+  readonly target: string;
+  readonly durationMs: number;
+  readonly written: number;
+  readonly valuesPerSecond: number;
+  readonly held: readonly string[];
+  /** Sources not started because the run was interrupted. */
+  readonly notStarted: readonly string[];
+  readonly interrupted: boolean;
+  readonly runs: readonly MaterializeReport[];
+  readonly sources: readonly SourceRunReport[];
+}
+
+export async function materializeCommand(
+  command: CommandContext,
+  options: MaterializeCommandOptions,
+): Promise<number> {
+  const loaded = await command.config();
+  const { duckdb, offline } = await offlineOf(loaded, "materialize");
+  const { context } = loaded.config;
+  const publishable = [...context.sources.values()].filter(
+    (source) => source.tier === "batch" || source.tier === "stream",
+  ) as AnySource[];
+  const names = options.source ?? publishable.map((source) => source.name);
+  for (const name of names) {
+    if (!publishable.some((source) => source.name === name)) {
+      const known = context.sources.get(name);
+      throw new CtxError(
+        known ? "CTX_INVALID_REQUEST" : "CTX_UNKNOWN_SOURCE",
+        `${known ? `"${name}" is a ${known.tier} source: only batch and stream sources are materialized` : `Unknown source "${name}"`}. Sources materialize can publish: ${publishable.map((source) => source.name).join(", ") || "none"}.`,
+        { source: name, valid: publishable.map((source) => source.name), usage: true },
+      );
+    }
+  }
+  const force = options.force === true ? true : Array.isArray(options.force) ? options.force : false;
+  if (Array.isArray(force)) {
+    for (const name of force)
+      if (!names.includes(name))
+        throw new CtxError(
+          "CTX_UNKNOWN_SOURCE",
+          `--force ${name}: not one of the sources of this run (${names.join(", ")}).`,
+          {
+            usage: true,
+          },
+        );
+  }
+  const batchSize = options.batchSize === undefined ? undefined : Number(options.batchSize);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `--batch-size must be a positive integer; got ${options.batchSize}.`,
+      {
+        usage: true,
+      },
+    );
+
+  const progress = createProgress(command.terminal);
+  const runs: MaterializeReport[] = [];
+  const started = performance.now();
+  const notStarted: string[] = [];
+  try {
+    for (const name of names) {
+      if (command.signal.aborted) {
+        notStarted.push(name);
+        continue;
+      }
+      const task = progress.task(name, "values");
+      let last = { written: 0, total: 0 };
+      const report = await duckdb.materialize({
+        offline,
+        context,
+        sources: [name],
+        force,
+        ...(options.guard === false ? { guard: false as const } : {}),
+        ...(batchSize === undefined ? {} : { batchSize }),
+        onProgress: (step) => {
+          last = { written: step.written, total: step.total };
+          task.update(step.written, step.total);
+        },
+      });
+      const source = report.sources[0];
+      if (source?.status === "published") task.finish(source.values, source.values);
+      else if (last.total > 0) task.finish(last.written, last.total);
+      runs.push(report);
+    }
+  } finally {
+    progress.stop();
+  }
+  const durationMs = performance.now() - started;
+  const sources = runs.flatMap((run) => run.sources);
+  const written = runs.reduce((sum, run) => sum + run.written, 0);
+  const report: MaterializeCommandReport = {
+    target: runs[0]?.target ?? context.online.name,
+    durationMs,
+    written,
+    valuesPerSecond: durationMs > 0 ? (written / durationMs) * 1_000 : 0,
+    held: runs.flatMap((run) => run.held),
+    notStarted,
+    interrupted: command.signal.aborted,
+    runs,
+    sources,
+  };
+  const { terminal } = command;
+  if (terminal.json) terminal.printJson(report);
+  else terminal.print(formatReport(report, terminal.colors));
+  if (report.interrupted) return EXIT.interrupted;
+  return report.held.length > 0 ? EXIT.held : EXIT.ok;
+}
+
+function formatReport(
+  report: MaterializeCommandReport,
+  colors: import("../output/terminal.js").Colors,
+): string {
+  const paint = { published: colors.green, held: colors.red, unchanged: colors.dim };
+  const rows = report.sources.map((source) => [
+    source.source,
+    paint[source.status](source.forced ? `${source.status} (forced)` : source.status),
+    count(source.newRows),
+    count(source.values),
+    count(source.applied),
+    `${percent(source.previousZeroRate)} -> ${percent(source.zeroRate)}`,
+    source.reason ?? "",
+  ]);
+  const lines = [
+    table(
+      ["source", "status", "new rows", "values", "applied", "empty/zero share", "why"],
+      rows,
+      colors.bold,
+    ),
+    "",
+    `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
+  ];
+  for (const source of report.sources.filter((entry) => entry.status === "held")) {
+    lines.push(
+      colors.red(
+        `held: ${source.source}: the online store keeps its last good values. Sample keys with an empty/zero value: ${source.sampleZeroKeys.join(", ") || "-"}. Check the upstream job, or publish anyway with --force ${source.source}.`,
+      ),
+    );
+  }
+  if (report.interrupted) {
+    lines.push(
+      colors.yellow(
+        `interrupted: ${report.notStarted.length > 0 ? `not started: ${report.notStarted.join(", ")}. ` : ""}Run the same command again to resume from the stored watermarks.`,
+      ),
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,91 @@
+// Progress for long commands, on stderr. On a TTY: a redrawn bar (cli-progress) with count, rate and
+// ETA. Piped or redirected: plain `progress ...` lines, at most one per second per task plus a final
+// one, so logs stay readable and machines can follow along.
+import cliProgress from "cli-progress";
+import type { Terminal } from "./terminal.js";
+import { count } from "./units.js";
+
+export interface ProgressTask {
+  update(done: number, total: number): void;
+  /** Final line or bar state. */
+  finish(done: number, total: number): void;
+}
+
+export interface Progress {
+  task(label: string, unit: string): ProgressTask;
+  stop(): void;
+}
+
+const PLAIN_INTERVAL_MS = 1_000;
+
+export function createProgress(terminal: Terminal): Progress {
+  if (terminal.quiet) return { task: () => ({ update() {}, finish() {} }), stop() {} };
+  if (terminal.err.isTTY === true) return barProgress(terminal);
+  return plainProgress(terminal);
+}
+
+function rateOf(done: number, startedAt: number): number {
+  const seconds = (performance.now() - startedAt) / 1_000;
+  return seconds > 0 ? done / seconds : 0;
+}
+
+function barProgress(terminal: Terminal): Progress {
+  const { errColors: colors } = terminal;
+  const bars = new cliProgress.MultiBar(
+    {
+      stream: terminal.err,
+      format: `{label} ${colors.cyan("{bar}")} {percentage}% | {value}/{total} {unit} | {rate} {unit}/s | ETA {eta_formatted}`,
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      etaBuffer: 50,
+      fps: 10,
+      // Colour codes only when allowed (picocolors already checked TTY and NO_COLOR).
+      barCompleteChar: "█",
+      barIncompleteChar: "░",
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    task(label, unit) {
+      const startedAt = performance.now();
+      let bar: cliProgress.SingleBar | undefined;
+      const draw = (done: number, total: number) => {
+        const payload = { label, unit, rate: count(rateOf(done, startedAt)) };
+        if (!bar) bar = bars.create(Math.max(total, 1), done, payload);
+        else {
+          bar.setTotal(Math.max(total, 1));
+          bar.update(done, payload);
+        }
+      };
+      return { update: draw, finish: draw };
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+function plainProgress(terminal: Terminal): Progress {
+  return {
+    task(label, unit) {
+      const startedAt = performance.now();
+      let lastAt = 0;
+      const line = (done: number, total: number) => {
+        const share = total > 0 ? ` (${Math.floor((done / total) * 100)}%)` : "";
+        terminal.err.write(
+          `progress ${label} ${count(done)}/${count(total)} ${unit}${share} ${count(rateOf(done, startedAt))} ${unit}/s\n`,
+        );
+      };
+      return {
+        update(done, total) {
+          const now = performance.now();
+          if (now - lastAt < PLAIN_INTERVAL_MS) return;
+          lastAt = now;
+          line(done, total);
+        },
+        finish: line,
+      };
+    },
+    stop() {},
+  };
+}
