@@ -1,5 +1,6 @@
 // The `ctxstore` command line: argument parsing (commander), one module per command under commands/.
 import { Command, CommanderError } from "commander";
+import { datasetCommand } from "./commands/dataset.js";
 import { explainCommand } from "./commands/explain.js";
 import { materializeCommand } from "./commands/materialize.js";
 import { type GlobalOptions, runCommand } from "./commands/run.js";
@@ -52,6 +53,29 @@ export function buildProgram(): Command {
     .option("--batch-size <n>", "values per online write call (default 1000)")
     .action((options, command: Command) =>
       runCommand(globals(command), (run) => materializeCommand(run, options)),
+    );
+
+  program
+    .command("dataset")
+    .description("build a point-in-time training dataset from a labels file (rendered like serving)")
+    .option("--labels <file>", "label events: .parquet, .csv or .jsonl")
+    .option("--out <path>", "train.jsonl (a file; manifest and values beside it) or a new directory")
+    .option("--timestamp <column>", "label column with the point in time (default timestamp)")
+    .option(
+      "-k, --key <entity.field=column>",
+      "label column holding an entity key field (repeatable)",
+      collect,
+    )
+    .option("--input <column>", "label column with the user turn (also the assembly's query)")
+    .option("--label <column>", "label column with the assistant turn")
+    .option("--max-tokens <n>", "token budget of each prompt (default 1500)")
+    .option("--source <name>", "restrict to this source (repeatable)", collect)
+    .option("--include-late-writes", "do not hide history written after each label's time")
+    .option("--realtime <mode>", "realtime values: history (recorded offline) or missing", "history")
+    .option("--values-format <format>", "raw values file: parquet or jsonl", "parquet")
+    .option("--on-render-error <mode>", "a label that cannot be rendered: skip or fail", "skip")
+    .action((options, command: Command) =>
+      runCommand(globals(command), (run) => datasetCommand(run, options)),
     );
 
   return program;
