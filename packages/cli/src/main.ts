@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { datasetCommand } from "./commands/dataset.js";
 import { explainCommand } from "./commands/explain.js";
+import { freshnessCommand } from "./commands/freshness.js";
+import { indexCommand } from "./commands/index-files.js";
 import { materializeCommand } from "./commands/materialize.js";
 import { type GlobalOptions, runCommand } from "./commands/run.js";
 import { validateCommand } from "./commands/validate.js";
@@ -76,6 +78,30 @@ export function buildProgram(): Command {
     .option("--on-render-error <mode>", "a label that cannot be rendered: skip or fail", "skip")
     .action((options, command: Command) =>
       runCommand(globals(command), (run) => datasetCommand(run, options)),
+    );
+
+  program
+    .command("index")
+    .description(
+      "chunk, embed and upsert files into a vector source; unchanged files are skipped, runs resume",
+    )
+    .argument("[files...]", "files or glob patterns (quote globs to let ctxstore expand them)")
+    .option("--source <name>", "the vector source to index into")
+    .option("--tenant <tenant>", "tenant of these documents (multi-tenant vector stores)")
+    .option("--chunk-tokens <n>", "largest chunk in tokens (default 256)")
+    .option("--url-prefix <url>", "each document's url: this prefix + its path")
+    .option("--prune", "delete documents of files that no longer exist from the store")
+    .action((files: string[], options, command: Command) =>
+      runCommand(globals(command), (run) => indexCommand(run, files, options)),
+    );
+
+  program
+    .command("freshness")
+    .description("per source: share fresh/stale, age percentiles vs maxAge, ingest lag, last materialization")
+    .option("--watch", "refresh until Ctrl-C")
+    .option("--interval <duration>", "refresh interval with --watch (default 5s)")
+    .action((options, command: Command) =>
+      runCommand(globals(command), (run) => freshnessCommand(run, options)),
     );
 
   return program;
