@@ -4,6 +4,7 @@ import { datasetCommand } from "./commands/dataset.js";
 import { explainCommand } from "./commands/explain.js";
 import { freshnessCommand } from "./commands/freshness.js";
 import { indexCommand } from "./commands/index-files.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { materializeCommand } from "./commands/materialize.js";
 import { type GlobalOptions, runCommand } from "./commands/run.js";
 import { validateCommand } from "./commands/validate.js";
@@ -101,7 +102,18 @@ export function buildProgram(): Command {
     .option("--watch", "refresh until Ctrl-C")
     .option("--interval <duration>", "refresh interval with --watch (default 5s)")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => freshnessCommand(run, options)),
+      runCommand(globals(command), (run) => freshnessCommand(run, options), { interruptNote: "stopped" }),
+    );
+
+  program
+    .command("inspect")
+    .description("serve the inspector page locally (http://127.0.0.1:4317/)")
+    .option("-p, --port <port>", "port (0: any free port)", String(4317))
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .action((options, command: Command) =>
+      runCommand(globals(command), (run) => inspectCommand(run, options), {
+        interruptNote: "stopping the inspector",
+      }),
     );
 
   return program;

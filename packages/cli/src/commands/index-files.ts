@@ -69,7 +69,9 @@ export async function indexCommand(
 
   // A memory vector store lives only in this process: recording state would claim an index that is gone.
   const persistent = store.name !== "memory";
-  const stateFile = persistent ? join(loaded.dir, ".ctxstore", "index", `${source.name}.json`) : undefined;
+  const stateFile = persistent
+    ? join(loaded.config.stateDir ?? join(loaded.dir, ".ctxstore"), "index", `${source.name}.json`)
+    : undefined;
   if (!persistent)
     command.terminal.note(
       `note: ${source.name}'s vector store is in-process memory: the index lasts only for this command, so every file is indexed and no state is recorded.`,

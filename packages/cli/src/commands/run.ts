@@ -23,6 +23,7 @@ export interface CommandContext {
 export async function runCommand(
   globals: GlobalOptions,
   body: (command: CommandContext) => Promise<number | undefined>,
+  options: { interruptNote?: string } = {},
 ): Promise<never> {
   const terminal = createTerminal({ json: globals.json === true, quiet: globals.quiet === true });
   const controller = new AbortController();
@@ -31,7 +32,7 @@ export async function runCommand(
     interrupts += 1;
     if (interrupts === 1) {
       terminal.err.write(
-        "\nstopping: finishing the step in progress so nothing is left half-done (Ctrl-C again to quit now)\n",
+        `\n${options.interruptNote ?? "stopping: finishing the step in progress so nothing is left half-done (Ctrl-C again to quit now)"}\n`,
       );
       controller.abort(new CtxError("CTX_INVALID_REQUEST", "interrupted (Ctrl-C)", { interrupted: true }));
     } else {

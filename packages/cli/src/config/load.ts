@@ -111,6 +111,7 @@ function checkConfig(config: unknown, path: string): CtxstoreConfig {
     ["offline", "object"],
     ["vectors", "object"],
     ["requests", "object"],
+    ["stateDir", "string"],
     ["freshness", "function"],
     ["close", "function"],
   ] as const) {
@@ -118,7 +119,7 @@ function checkConfig(config: unknown, path: string): CtxstoreConfig {
     if (value !== undefined && (value === null || typeof value !== kind)) {
       throw new CtxError(
         "CTX_CONFIG",
-        `${path}: \`${name}\` must be ${kind === "object" ? "an object" : "a function"}; got ${describe(value)}. ${SHAPE_HINT}`,
+        `${path}: \`${name}\` must be ${kind === "object" ? "an object" : `a ${kind}`}; got ${describe(value)}. ${SHAPE_HINT}`,
         { path, field: name },
       );
     }

@@ -35,6 +35,8 @@ export interface CtxstoreConfig {
   readonly requests?: Readonly<Record<string, SampleRequest>>;
   /** A freshness snapshot provider (the freshness monitor); without it, `freshness` reports what it can. */
   readonly freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
+  /** Where commands keep local state (index content hashes). Default: `.ctxstore` next to the config file. */
+  readonly stateDir?: string;
   /** Called once when the command ends (close connections the config opened). */
   readonly close?: () => Promise<void> | void;
 }
