@@ -102,7 +102,10 @@ export function buildProgram(): Command {
     .option("--watch", "refresh until Ctrl-C")
     .option("--interval <duration>", "refresh interval with --watch (default 5s)")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => freshnessCommand(run, options), { interruptNote: "stopped" }),
+      runCommand(globals(command), (run) => freshnessCommand(run, options), {
+        interruptNote: "stopped",
+        endsWithInterrupt: true,
+      }),
     );
 
   program

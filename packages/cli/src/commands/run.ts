@@ -23,7 +23,11 @@ export interface CommandContext {
 export async function runCommand(
   globals: GlobalOptions,
   body: (command: CommandContext) => Promise<number | undefined>,
-  options: { interruptNote?: string } = {},
+  options: {
+    interruptNote?: string;
+    /** Ctrl-C is how this command ends (inspect, freshness --watch): exit 0, not 130. */
+    endsWithInterrupt?: boolean;
+  } = {},
 ): Promise<never> {
   const terminal = createTerminal({ json: globals.json === true, quiet: globals.quiet === true });
   const controller = new AbortController();
@@ -54,7 +58,7 @@ export async function runCommand(
   let code: number;
   try {
     code = (await body(command)) ?? EXIT.ok;
-    if (controller.signal.aborted && code === EXIT.ok) code = EXIT.interrupted;
+    if (controller.signal.aborted && code === EXIT.ok && !options.endsWithInterrupt) code = EXIT.interrupted;
   } catch (error) {
     code = controller.signal.aborted ? EXIT.interrupted : exitCodeOf(error);
     if (terminal.json) terminal.printJson(errorJson(error));
