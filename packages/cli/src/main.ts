@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .option("--tenant <tenant>", "tenant for vector sources that read it from the request")
     .option("--source <name>", "restrict to this source (repeatable)", collect)
     .option("--request <name>", "use a request named in the config's `requests`")
+    .option("--deadline <duration>", "whole-request deadline, e.g. 2s (default: the context store's)")
     .action((options, command: Command) =>
       runCommand(globals(command), (run) => explainCommand(run, options)),
     );

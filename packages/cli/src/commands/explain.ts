@@ -4,6 +4,7 @@ import { CtxError } from "@ctxstore/core";
 import type { SampleRequest } from "../config/types.js";
 import { inspect } from "../inspection/inspect.js";
 import {
+  checkDeadline,
   checkMaxTokens,
   checkSources,
   type InspectionRequest,
@@ -20,6 +21,7 @@ export interface ExplainOptions {
   tenant?: string;
   source?: string[];
   request?: string;
+  deadline?: string;
 }
 
 export async function explainCommand(command: CommandContext, options: ExplainOptions): Promise<number> {
@@ -45,8 +47,10 @@ export async function explainCommand(command: CommandContext, options: ExplainOp
     };
   }
   const sources = checkSources(options.source, context);
+  const deadline = checkDeadline(options.deadline);
   request = {
     ...request,
+    ...(deadline === undefined ? {} : { deadline }),
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(sources === undefined ? {} : { sources }),
   };

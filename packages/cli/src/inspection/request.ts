@@ -1,8 +1,8 @@
 // One inspection request, from the command line (`--key user.userId=u1`) or from a URL
 // (`?user.userId=u1&query=...&maxTokens=600`, the inspector's shareable link), checked against the
 // context store's entities before anything runs, so a typo is a usage error listing what is valid.
-import type { AnySource, AssembleRequest, ContextStore, Entity } from "@ctxstore/core";
-import { CtxError } from "@ctxstore/core";
+import type { AnySource, AssembleRequest, ContextStore, Duration, Entity } from "@ctxstore/core";
+import { CtxError, parseDuration } from "@ctxstore/core";
 
 export interface InspectionRequest {
   readonly keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -10,10 +10,12 @@ export interface InspectionRequest {
   readonly maxTokens: number;
   readonly tenant?: string;
   readonly sources?: readonly string[];
+  /** Whole-request deadline ("150ms", "2s"). Default: the context store's. */
+  readonly deadline?: string;
 }
 
 export const DEFAULT_MAX_TOKENS = 1500;
-const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request"]);
+const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request", "deadline"]);
 
 function usage(message: string, details: Record<string, unknown> = {}): CtxError {
   return new CtxError("CTX_INVALID_REQUEST", message, { ...details, usage: true });
@@ -110,6 +112,18 @@ export function checkMaxTokens(raw: string | number | undefined): number {
   return value;
 }
 
+export function checkDeadline(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    parseDuration(raw, "--deadline");
+  } catch {
+    throw usage(`--deadline must be a duration like 250ms or 2s; got ${JSON.stringify(raw)}.`, {
+      deadline: raw,
+    });
+  }
+  return raw;
+}
+
 export function checkSources(names: readonly string[] | undefined, context: ContextStore) {
   if (!names || names.length === 0) return undefined;
   for (const name of names) {
@@ -139,6 +153,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
   checkKeys(keys, context);
   const query = params.get("query") || undefined;
   const tenant = params.get("tenant") || undefined;
+  const deadline = checkDeadline(params.get("deadline") ?? undefined);
   const sources = checkSources(
     params
       .get("sources")
@@ -153,6 +168,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
     ...(query === undefined ? {} : { query }),
     ...(tenant === undefined ? {} : { tenant }),
     ...(sources === undefined ? {} : { sources }),
+    ...(deadline === undefined ? {} : { deadline }),
   };
 }
 
@@ -165,6 +181,7 @@ export function requestToParams(request: InspectionRequest): URLSearchParams {
   params.set("maxTokens", String(request.maxTokens));
   if (request.tenant !== undefined) params.set("tenant", request.tenant);
   if (request.sources !== undefined) params.set("sources", request.sources.join(","));
+  if (request.deadline !== undefined) params.set("deadline", request.deadline);
   return params;
 }
 
@@ -175,6 +192,7 @@ export function toAssembleRequest(request: InspectionRequest, signal?: AbortSign
     ...(request.query === undefined ? {} : { query: request.query }),
     ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
     ...(request.sources === undefined ? {} : { sources: request.sources }),
+    ...(request.deadline === undefined ? {} : { deadline: request.deadline as Duration }),
     ...(signal === undefined ? {} : { signal }),
   };
 }
