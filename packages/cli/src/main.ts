@@ -93,6 +93,10 @@ export function buildProgram(): Command {
     .option("--chunk-tokens <n>", "largest chunk in tokens (default 256)")
     .option("--url-prefix <url>", "each document's url: this prefix + its path")
     .option("--prune", "delete documents of files that no longer exist from the store")
+    .option(
+      "--base <dir>",
+      "document ids are paths relative to this (default: the config's directory, else cwd)",
+    )
     .action((files: string[], options, command: Command) =>
       runCommand(globals(command), (run) => indexCommand(run, files, options)),
     );

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { glob, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Embedder, VectorSource, VectorStore } from "@ctxstore/core";
 import { CtxError, indexDocuments } from "@ctxstore/core";
 import type { LoadedConfig } from "../config/load.js";
@@ -21,6 +21,7 @@ export interface IndexCommandOptions {
   chunkTokens?: string;
   urlPrefix?: string;
   prune?: boolean;
+  base?: string;
 }
 
 export interface IndexState {
@@ -94,7 +95,10 @@ export async function indexCommand(
   const documents = await Promise.all(
     files.map(async (file) => {
       const text = await readFile(file, "utf8");
-      const id = relative(loaded.dir, file).split(sep).join("/");
+      const id = documentId(
+        file,
+        options.base === undefined ? [loaded.dir, process.cwd()] : [resolve(options.base)],
+      );
       return { file, id, text, sha256: createHash("sha256").update(text).digest("hex") };
     }),
   );
@@ -246,6 +250,19 @@ async function expand(patterns: readonly string[]): Promise<string[]> {
     }
   }
   return [...files].sort();
+}
+
+/**
+ * A file's document id: its path relative to the first of `bases` that contains it (the config's
+ * directory, then the working directory, or --base), with forward slashes; else its absolute path.
+ * The same file therefore keeps its id wherever the command is run from.
+ */
+export function documentId(file: string, bases: readonly string[]): string {
+  for (const base of bases) {
+    const path = relative(base, file);
+    if (path !== "" && !path.startsWith("..") && !isAbsolute(path)) return path.split(sep).join("/");
+  }
+  return file.split(sep).join("/");
 }
 
 function titleOf(text: string, id: string): string {
