@@ -121,6 +121,7 @@ export function buildProgram(): Command {
     .action((options, command: Command) =>
       runCommand(globals(command), (run) => inspectCommand(run, options), {
         interruptNote: "stopping the inspector",
+        endsWithInterrupt: true,
       }),
     );
 

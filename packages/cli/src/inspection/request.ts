@@ -104,15 +104,15 @@ export function checkKeys(
   }
 }
 
-export function checkMaxTokens(raw: string | number | undefined): number {
+export function checkMaxTokens(raw: string | number | undefined, name = "--max-tokens"): number {
   if (raw === undefined || raw === "") return DEFAULT_MAX_TOKENS;
   const value = typeof raw === "number" ? raw : Number(raw);
   if (!Number.isInteger(value) || value < 1)
-    throw usage(`--max-tokens must be a positive integer; got ${JSON.stringify(raw)}.`, { maxTokens: raw });
+    throw usage(`${name} must be a positive integer; got ${JSON.stringify(raw)}.`, { maxTokens: raw });
   return value;
 }
 
-export function checkDeadline(raw: string | undefined): string | undefined {
+export function checkDeadline(raw: string | undefined, name = "--deadline"): string | undefined {
   if (raw === undefined || raw === "") return undefined;
   try {
     parseDuration(raw, "--deadline");
@@ -153,7 +153,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
   checkKeys(keys, context);
   const query = params.get("query") || undefined;
   const tenant = params.get("tenant") || undefined;
-  const deadline = checkDeadline(params.get("deadline") ?? undefined);
+  const deadline = checkDeadline(params.get("deadline") ?? undefined, "deadline");
   const sources = checkSources(
     params
       .get("sources")
@@ -164,7 +164,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
   );
   return {
     keys,
-    maxTokens: checkMaxTokens(params.get("maxTokens") ?? undefined),
+    maxTokens: checkMaxTokens(params.get("maxTokens") ?? undefined, "maxTokens"),
     ...(query === undefined ? {} : { query }),
     ...(tenant === undefined ? {} : { tenant }),
     ...(sources === undefined ? {} : { sources }),

@@ -14,7 +14,7 @@ import { type FormState, pageFromSearch, pageToSearch } from "./url-state.js";
 function ErrorPanel({ error }: { error: ApiError }) {
   return (
     <div class="panel error" role="alert" data-testid="error" data-code={error.code}>
-      <strong>{error.code}</strong> {error.message}
+      <strong>{error.code}</strong> {error.message.replace(`${error.code}: `, "")}
     </div>
   );
 }
