@@ -115,9 +115,9 @@ export function checkMaxTokens(raw: string | number | undefined, name = "--max-t
 export function checkDeadline(raw: string | undefined, name = "--deadline"): string | undefined {
   if (raw === undefined || raw === "") return undefined;
   try {
-    parseDuration(raw, "--deadline");
+    parseDuration(raw, name);
   } catch {
-    throw usage(`--deadline must be a duration like 250ms or 2s; got ${JSON.stringify(raw)}.`, {
+    throw usage(`${name} must be a duration like 250ms or 2s; got ${JSON.stringify(raw)}.`, {
       deadline: raw,
     });
   }
