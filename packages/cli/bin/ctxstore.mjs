@@ -13,7 +13,8 @@ if (major < 22) {
 }
 
 const sourceEntry = new URL("../src/main.ts", import.meta.url);
-if (existsSync(sourceEntry)) {
+// CTXSTORE_CLI_FROM_DIST=1 runs the built dist/ inside the repository too (to check a build).
+if (existsSync(sourceEntry) && process.env.CTXSTORE_CLI_FROM_DIST !== "1") {
   registerHooks({
     resolve(specifier, context, nextResolve) {
       return nextResolve(specifier, {
