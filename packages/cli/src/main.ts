@@ -1,13 +1,7 @@
-// The `ctxstore` command line: argument parsing (commander), one module per command under commands/.
+// The `ctxstore` command line: argument parsing (commander), one module per command under commands/,
+// each imported only when its command runs (startup time).
 import { Command, CommanderError } from "commander";
-import { datasetCommand } from "./commands/dataset.js";
-import { explainCommand } from "./commands/explain.js";
-import { freshnessCommand } from "./commands/freshness.js";
-import { indexCommand } from "./commands/index-files.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { materializeCommand } from "./commands/materialize.js";
 import { type GlobalOptions, runCommand } from "./commands/run.js";
-import { validateCommand } from "./commands/validate.js";
 import { EXIT } from "./output/exit-codes.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -36,7 +30,9 @@ export function buildProgram(): Command {
     .option("--request <name>", "use a request named in the config's `requests`")
     .option("--deadline <duration>", "whole-request deadline, e.g. 2s (default: the context store's)")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => explainCommand(run, options)),
+      runCommand(globals(command), async (run) =>
+        (await import("./commands/explain.js")).explainCommand(run, options),
+      ),
     );
 
   program
@@ -44,7 +40,11 @@ export function buildProgram(): Command {
     .description(
       "check the definitions: duplicates, realtime lookups, budgets, token mix; findings with advice",
     )
-    .action((_options, command: Command) => runCommand(globals(command), (run) => validateCommand(run)));
+    .action((_options, command: Command) =>
+      runCommand(globals(command), async (run) =>
+        (await import("./commands/validate.js")).validateCommand(run),
+      ),
+    );
 
   program
     .command("materialize")
@@ -56,7 +56,9 @@ export function buildProgram(): Command {
     .option("--no-guard", "turn the phantom-zero guard off for this run")
     .option("--batch-size <n>", "values per online write call (default 1000)")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => materializeCommand(run, options)),
+      runCommand(globals(command), async (run) =>
+        (await import("./commands/materialize.js")).materializeCommand(run, options),
+      ),
     );
 
   program
@@ -79,7 +81,9 @@ export function buildProgram(): Command {
     .option("--values-format <format>", "raw values file: parquet or jsonl", "parquet")
     .option("--on-render-error <mode>", "a label that cannot be rendered: skip or fail", "skip")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => datasetCommand(run, options)),
+      runCommand(globals(command), async (run) =>
+        (await import("./commands/dataset.js")).datasetCommand(run, options),
+      ),
     );
 
   program
@@ -98,7 +102,9 @@ export function buildProgram(): Command {
       "document ids are paths relative to this (default: the config's directory, else cwd)",
     )
     .action((files: string[], options, command: Command) =>
-      runCommand(globals(command), (run) => indexCommand(run, files, options)),
+      runCommand(globals(command), async (run) =>
+        (await import("./commands/index-files.js")).indexCommand(run, files, options),
+      ),
     );
 
   program
@@ -107,10 +113,14 @@ export function buildProgram(): Command {
     .option("--watch", "refresh until Ctrl-C")
     .option("--interval <duration>", "refresh interval with --watch (default 5s)")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => freshnessCommand(run, options), {
-        interruptNote: "stopped",
-        endsWithInterrupt: true,
-      }),
+      runCommand(
+        globals(command),
+        async (run) => (await import("./commands/freshness.js")).freshnessCommand(run, options),
+        {
+          interruptNote: "stopped",
+          endsWithInterrupt: true,
+        },
+      ),
     );
 
   program
@@ -119,10 +129,14 @@ export function buildProgram(): Command {
     .option("-p, --port <port>", "port (0: any free port)", String(4317))
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .action((options, command: Command) =>
-      runCommand(globals(command), (run) => inspectCommand(run, options), {
-        interruptNote: "stopping the inspector",
-        endsWithInterrupt: true,
-      }),
+      runCommand(
+        globals(command),
+        async (run) => (await import("./commands/inspect.js")).inspectCommand(run, options),
+        {
+          interruptNote: "stopping the inspector",
+          endsWithInterrupt: true,
+        },
+      ),
     );
 
   return program;

@@ -5,10 +5,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { duckdbOfflineStore } from "@ctxstore/duckdb";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { customerProfile, orderCount, SOURCES } from "../examples/warehouse/definitions.js";
+import { recordNight } from "../examples/warehouse/history.js";
 import { runCli, runCliInTty, scriptAvailable, WAREHOUSE } from "./support/cli.js";
 
 const available = redisServerAvailable();
@@ -19,30 +18,16 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
   let env: Record<string, string>;
   let round = 0;
 
-  /** Appends one night of history for `customers` customers (a share of zero order counts) and closes the file. */
+  /** Appends one night of history for `customers` customers (a share of zero order counts). */
   async function seed(customers: number, emptyShare = 0): Promise<void> {
     round += 1;
-    const offline = await duckdbOfflineStore({ path: env.CTXSTORE_OFFLINE ?? "", sources: SOURCES });
-    const eventTime = Date.now() - 3_600_000 + round * 1_000;
-    const entries = [];
-    for (let index = 1; index <= customers; index += 1) {
-      const key = { customerId: `c${index}` };
-      entries.push({
-        source: customerProfile,
-        key,
-        value: { name: `Customer ${index}`, summary: `Round ${round}.` },
-        eventTime,
-      });
-      entries.push({
-        source: orderCount,
-        key,
-        value: { orders: index / customers <= emptyShare ? 0 : 1 + (index % 5) },
-        eventTime,
-      });
-    }
-    for (let start = 0; start < entries.length; start += 20_000)
-      await offline.record(entries.slice(start, start + 20_000));
-    await offline.close();
+    await recordNight({
+      path: env.CTXSTORE_OFFLINE ?? "",
+      customers,
+      emptyShare,
+      eventTime: Date.now() - 3_600_000 + round * 1_000,
+      note: `Round ${round}.`,
+    });
   }
 
   const cli = (args: string[], extra: Parameters<typeof runCli>[1] = {}) =>
@@ -83,7 +68,7 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
     ]);
     expect(report.valuesPerSecond).toBeGreaterThan(0);
     const served = JSON.parse(
-      (await cli(["--json", "explain", "--key", "customer.customerId=c7", "--deadline", "10s"])).stdout,
+      (await cli(["--json", "explain", "--key", "customer.customerId=c9", "--deadline", "10s"])).stdout,
     );
     expect(served.sources.map((source: { status: string }) => source.status)).toEqual(["ok", "ok"]);
     expect(served.text).toContain("Orders in the last year: 3.");
@@ -105,7 +90,7 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
     );
     expect(held.stdout).toContain("--force order_count");
     const served = JSON.parse(
-      (await cli(["--json", "explain", "--key", "customer.customerId=c7", "--deadline", "10s"])).stdout,
+      (await cli(["--json", "explain", "--key", "customer.customerId=c9", "--deadline", "10s"])).stdout,
     );
     expect(served.text).toContain("Orders in the last year: 3.");
     expect(served.text).toContain("Round 2.");
