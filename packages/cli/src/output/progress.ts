@@ -24,9 +24,21 @@ export function createProgress(terminal: Terminal): Progress {
   return plainProgress(terminal);
 }
 
-function rateOf(done: number, startedAt: number): number {
-  const seconds = (performance.now() - startedAt) / 1_000;
-  return seconds > 0 ? done / seconds : 0;
+/**
+ * Items per second since the first update: the time before it (planning a run, loading a file) is
+ * not throughput. "-" until there are two points to measure between.
+ */
+function rateMeter(): (done: number) => string {
+  let first: { done: number; at: number } | undefined;
+  return (done) => {
+    const now = performance.now();
+    if (!first) {
+      first = { done, at: now };
+      return "-";
+    }
+    const seconds = (now - first.at) / 1_000;
+    return seconds > 0 && done > first.done ? count((done - first.done) / seconds) : "-";
+  };
 }
 
 function barProgress(terminal: Terminal): Progress {
@@ -49,10 +61,10 @@ function barProgress(terminal: Terminal): Progress {
   );
   return {
     task(label, unit) {
-      const startedAt = performance.now();
+      const rate = rateMeter();
       let bar: cliProgress.SingleBar | undefined;
       const draw = (done: number, total: number) => {
-        const payload = { label, unit, rate: count(rateOf(done, startedAt)) };
+        const payload = { label, unit, rate: rate(done) };
         if (!bar) bar = bars.create(Math.max(total, 1), done, payload);
         else {
           bar.setTotal(Math.max(total, 1));
@@ -68,12 +80,12 @@ function barProgress(terminal: Terminal): Progress {
 function plainProgress(terminal: Terminal): Progress {
   return {
     task(label, unit) {
-      const startedAt = performance.now();
+      const rate = rateMeter();
       let lastAt = 0;
       const line = (done: number, total: number) => {
         const share = total > 0 ? ` (${Math.floor((done / total) * 100)}%)` : "";
         terminal.err.write(
-          `progress ${label} ${count(done)}/${count(total)} ${unit}${share} ${count(rateOf(done, startedAt))} ${unit}/s\n`,
+          `progress ${label} ${count(done)}/${count(total)} ${unit}${share} ${rate(done)} ${unit}/s\n`,
         );
       };
       return {
