@@ -124,7 +124,7 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
     const result = await runCliInTty(["materialize"], { cwd: WAREHOUSE, env, timeoutMs: 120_000 });
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toMatch(
-      /customer_profile .*█+.* 100% \| 3000\/3000 values | (?:[\d,]+|-) values\/s \| ETA/,
+      /customer_profile .*█+.* 100% \| 3000\/3000 values \| (?:[\d,]+|-) values\/s \| ETA/,
     );
     expect(result.stdout).not.toMatch(/^progress /m);
   });

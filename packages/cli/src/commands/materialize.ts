@@ -81,6 +81,8 @@ export async function materializeCommand(
       },
     );
 
+  // Loading the tokenizer ranks is start-up, not publishing: the rate (like the library's) excludes it.
+  await context.ready();
   const progress = createProgress(command.terminal);
   const runs: MaterializeReport[] = [];
   const started = performance.now();
