@@ -2,6 +2,7 @@
 // the quickstart's config (and small fixture configs): output, the --json shape, exit codes, colour
 // only on a TTY and never with NO_COLOR, and every kind of bad input.
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -151,6 +152,26 @@ describe("ctxstore explain", () => {
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain("timeout");
     expect(plain.stdout).not.toMatch(ANSI);
+  });
+});
+
+describe("ctxstore inspect", () => {
+  it("says the port is in use and how to pick another (exit 2)", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const result = await runCli(["inspect", "--port", String(port)]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use: pass another --port \\(or --port 0`),
+      );
+    } finally {
+      server.close();
+    }
+    const bad = await runCli(["inspect", "--port", "http"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--port must be an integer from 0 to 65535/);
   });
 });
 

@@ -111,7 +111,8 @@ export async function indexCommand(
     );
 
   const progress = createProgress(command.terminal);
-  const task = progress.task(`index ${source.name}`, "files");
+  const task =
+    pending.length > 0 ? progress.task(`index ${source.name}`, "files") : { update() {}, finish() {} };
   const indexed: string[] = [];
   let chunks = 0;
   let tokens = 0;

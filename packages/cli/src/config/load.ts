@@ -138,7 +138,7 @@ function describe(value: unknown): string {
 
 /** The error's message plus the `file:line` of the first stack frame inside the config file. */
 function describeLoadError(error: unknown, path: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
   const stack = error instanceof Error ? (error.stack ?? "") : "";
   const fileUrl = pathToFileURL(path).href;
   const frame = stack

@@ -37,7 +37,9 @@ function rateMeter(): (done: number) => string {
       return "-";
     }
     const seconds = (now - first.at) / 1_000;
-    return seconds > 0 && done > first.done ? count((done - first.done) / seconds) : "-";
+    if (!(seconds > 0 && done > first.done)) return "-";
+    const rate = (done - first.done) / seconds;
+    return rate < 10 ? rate.toFixed(1) : count(rate);
   };
 }
 
@@ -82,7 +84,9 @@ function plainProgress(terminal: Terminal): Progress {
     task(label, unit) {
       const rate = rateMeter();
       let lastAt = 0;
+      let lastDone = -1;
       const line = (done: number, total: number) => {
+        lastDone = done;
         const share = total > 0 ? ` (${Math.floor((done / total) * 100)}%)` : "";
         terminal.err.write(
           `progress ${label} ${count(done)}/${count(total)} ${unit}${share} ${rate(done)} ${unit}/s\n`,
@@ -95,7 +99,9 @@ function plainProgress(terminal: Terminal): Progress {
           lastAt = now;
           line(done, total);
         },
-        finish: line,
+        finish(done, total) {
+          if (done !== lastDone) line(done, total);
+        },
       };
     },
     stop() {},
