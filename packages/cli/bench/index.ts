@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BenchFigure, report } from "@ctxstore/core/testing";
+import { type BenchFigure, report } from "@ctxstore/bench-fixtures";
 import { sendCommand, startRedisServer } from "@ctxstore/redis/testing";
 import { recordNight } from "../examples/warehouse/history.js";
 import { BIN, QUICKSTART, WAREHOUSE } from "../test/support/cli.js";

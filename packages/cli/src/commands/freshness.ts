@@ -30,7 +30,7 @@ export async function freshnessCommand(command: CommandContext, options: Freshne
   const loaded = await command.config();
   const { terminal } = command;
   for (;;) {
-    const snapshot = await freshnessSnapshot(loaded);
+    const snapshot = await freshnessSnapshot(loaded.config);
     if (terminal.json) terminal.out.write(`${JSON.stringify(snapshot, null, options.watch ? 0 : 2)}\n`);
     else {
       if (options.watch && terminal.out.isTTY) terminal.out.write("\u001b[2J\u001b[H");

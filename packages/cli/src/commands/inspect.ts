@@ -31,7 +31,7 @@ export async function inspectCommand(command: CommandContext, options: InspectOp
     context: loaded.config.context,
     enabled: true,
     ...(loaded.config.requests ? { requests: loaded.config.requests } : {}),
-    freshness: () => freshnessSnapshot(loaded),
+    freshness: () => freshnessSnapshot(loaded.config),
   });
   const server = await startInspectorServer(handler, { port, hostname: options.host ?? "127.0.0.1" });
   const { terminal } = command;

@@ -6,8 +6,14 @@
 // `freshness: () => snapshot`, and otherwise the CLI fills in what it can read itself (the last
 // materialization, from the offline store's run table) and marks the rest unavailable, with why.
 // Nothing unknown is ever shown as fresh.
-import type { AnySource, Tier } from "@ctxstore/core";
-import type { LoadedConfig } from "../config/load.js";
+import type { AnySource, ContextStore, Tier } from "@ctxstore/core";
+
+/** What a snapshot is measured from: a config's context, offline store and freshness provider. */
+export interface FreshnessInputs {
+  readonly context: ContextStore;
+  readonly offline?: unknown;
+  readonly freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
+}
 
 export const NEEDS_MONITOR = "not available: needs the freshness monitor (#17)";
 
@@ -62,13 +68,16 @@ export function isUnavailable<T extends object>(value: T | Unavailable): value i
   return value !== null && typeof value === "object" && "unavailable" in value;
 }
 
-export async function freshnessSnapshot(loaded: LoadedConfig, now = Date.now()): Promise<FreshnessSnapshot> {
-  if (loaded.config.freshness) {
-    const provided = await loaded.config.freshness();
+export async function freshnessSnapshot(
+  inputs: FreshnessInputs,
+  now = Date.now(),
+): Promise<FreshnessSnapshot> {
+  if (inputs.freshness) {
+    const provided = await inputs.freshness();
     return { ...provided, provider: provided.provider ?? "config" };
   }
-  const sources = [...loaded.config.context.sources.values()] as AnySource[];
-  const runs = await lastMaterializations(loaded);
+  const sources = [...inputs.context.sources.values()] as AnySource[];
+  const runs = await lastMaterializations(inputs.offline);
   return {
     at: now,
     provider: "cli",
@@ -101,13 +110,9 @@ export async function freshnessSnapshot(loaded: LoadedConfig, now = Date.now()):
 }
 
 /** The newest run per source@version in the offline store's ctx_materializations table. */
-async function lastMaterializations(
-  loaded: LoadedConfig,
-): Promise<Map<string, LastMaterialization> | undefined> {
-  const offline = loaded.config.offline as
-    | (LoadedConfig["config"]["offline"] & {
-        exclusive?: <T>(body: (connection: DuckConnection) => Promise<T>) => Promise<T>;
-      })
+async function lastMaterializations(store: unknown): Promise<Map<string, LastMaterialization> | undefined> {
+  const offline = store as
+    | { exclusive?: <T>(body: (connection: DuckConnection) => Promise<T>) => Promise<T> }
     | undefined;
   if (!offline?.exclusive) return undefined;
   const { MATERIALIZATION_TABLE } = await import("@ctxstore/duckdb");
