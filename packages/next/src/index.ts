@@ -13,6 +13,7 @@ export {
   resolveIdentity,
 } from "./identity.js";
 export { type InspectRouteOptions, inspectRoute, parseInspectQuery } from "./inspect-route.js";
+export { type InspectorPageRouteOptions, inspectorPageRoute } from "./inspector-page-route.js";
 export {
   type MemoryRateLimiterOptions,
   memoryRateLimiter,

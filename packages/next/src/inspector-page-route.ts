@@ -1,0 +1,39 @@
+// The inspector page (from @ctxstore/cli) as an App Router route handler, behind the same `enabled`
+// check as the inspection route: off unless enabled, and `enabled` can check an admin session per
+// request. Mount it on a catch-all route so the page, its script and its API share one base path:
+//   // app/admin/context/[[...path]]/route.ts
+//   export const GET = inspectorPageRoute({ context: shop, basePath: "/admin/context", enabled: isAdmin });
+// @ctxstore/cli is an optional peer dependency, loaded on the first allowed request.
+import type { InspectorOptions } from "@ctxstore/cli";
+import type { InspectRouteOptions } from "./inspect-route.js";
+import { errorResponse } from "./responses.js";
+
+export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabled"> {
+  /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */
+  enabled?: InspectRouteOptions["enabled"];
+}
+
+export function inspectorPageRoute(
+  options: InspectorPageRouteOptions,
+): (request: Request) => Promise<Response> {
+  const { enabled = false, ...inspector } = options;
+  let handler: Promise<(request: Request) => Promise<Response>> | undefined;
+  return async (request) => {
+    const allowed = typeof enabled === "function" ? await enabled(request) : enabled === true;
+    if (!allowed) {
+      return errorResponse(404, {
+        error: "not_found",
+        message:
+          "The context inspector page is disabled. Enable it explicitly with inspectorPageRoute({ enabled }) for trusted callers only.",
+      });
+    }
+    handler ??= import("@ctxstore/cli").then(
+      ({ inspectorHandler }) => inspectorHandler({ ...inspector, enabled: true }),
+      (error: unknown) => {
+        handler = undefined;
+        throw error;
+      },
+    );
+    return (await handler)(request);
+  };
+}
