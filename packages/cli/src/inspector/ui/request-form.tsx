@@ -10,7 +10,7 @@ export function formFromSample(sample: SampleRequest): FormState {
   for (const [entity, key] of Object.entries(sample.keys))
     for (const [field, value] of Object.entries(key as Record<string, unknown>))
       keys[`${entity}.${field}`] = String(value);
-  return { keys, query: sample.query ?? "", maxTokens: String(sample.maxTokens), tenant: "" };
+  return { keys, query: sample.query ?? "", maxTokens: String(sample.maxTokens), tenant: "", deadline: "" };
 }
 
 export function RequestForm(props: {
@@ -106,6 +106,16 @@ export function RequestForm(props: {
           name="tenant"
           value={value.tenant}
           onInput={(event) => onChange({ ...value, tenant: (event.target as HTMLInputElement).value })}
+        />
+      </div>
+      <div>
+        <label for={`${id}-deadline`}>Deadline (optional, e.g. 2s)</label>
+        <input
+          id={`${id}-deadline`}
+          name="deadline"
+          value={value.deadline}
+          placeholder="the store's"
+          onInput={(event) => onChange({ ...value, deadline: (event.target as HTMLInputElement).value })}
         />
       </div>
       <div>

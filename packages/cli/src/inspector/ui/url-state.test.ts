@@ -14,6 +14,7 @@ const forms: fc.Arbitrary<FormState> = fc.record({
   query: text,
   maxTokens: fc.integer({ min: 1, max: 10_000 }).map(String),
   tenant: text,
+  deadline: fc.constantFrom("", "150ms", "2s"),
 });
 
 describe("the inspector's URL state", () => {

@@ -5,6 +5,8 @@ export interface FormState {
   readonly query: string;
   readonly maxTokens: string;
   readonly tenant: string;
+  /** Whole-request deadline ("2s"); empty: the context store's. */
+  readonly deadline: string;
 }
 
 export interface PageState {
@@ -12,9 +14,9 @@ export interface PageState {
   readonly b: FormState | undefined;
 }
 
-export const EMPTY_FORM: FormState = { keys: {}, query: "", maxTokens: "1500", tenant: "" };
+export const EMPTY_FORM: FormState = { keys: {}, query: "", maxTokens: "1500", tenant: "", deadline: "" };
 
-const RESERVED = new Set(["query", "maxTokens", "tenant"]);
+const RESERVED = new Set(["query", "maxTokens", "tenant", "deadline"]);
 
 export function formToParams(form: FormState, prefix = ""): URLSearchParams {
   const params = new URLSearchParams();
@@ -23,6 +25,7 @@ export function formToParams(form: FormState, prefix = ""): URLSearchParams {
   if (form.query !== "") params.set(`${prefix}query`, form.query);
   params.set(`${prefix}maxTokens`, form.maxTokens);
   if (form.tenant !== "") params.set(`${prefix}tenant`, form.tenant);
+  if (form.deadline !== "") params.set(`${prefix}deadline`, form.deadline);
   return params;
 }
 
@@ -31,6 +34,7 @@ function formFrom(params: URLSearchParams, prefix: string): FormState | undefine
   let query = "";
   let maxTokens = "1500";
   let tenant = "";
+  let deadline = "";
   let seen = false;
   for (const [rawName, value] of params) {
     if (prefix === "" ? rawName.includes(":") : !rawName.startsWith(prefix)) continue;
@@ -39,9 +43,10 @@ function formFrom(params: URLSearchParams, prefix: string): FormState | undefine
     if (name === "query") query = value;
     else if (name === "maxTokens") maxTokens = value;
     else if (name === "tenant") tenant = value;
+    else if (name === "deadline") deadline = value;
     else if (!RESERVED.has(name) && name !== "compare") keys[name] = value;
   }
-  return seen ? { keys, query, maxTokens, tenant } : undefined;
+  return seen ? { keys, query, maxTokens, tenant, deadline } : undefined;
 }
 
 export function pageFromSearch(search: string): PageState & { hasRequest: boolean } {
