@@ -13,7 +13,7 @@ export interface RedisServerOptions {
   args?: readonly string[];
   /** Fixed port; default: a free one. */
   port?: number;
-  /** Executable; default `redis-server`. `redis-sentinel` uses `startSentinelGroup`. */
+  /** Executable; default `redis-server` (Sentinel runs as `redis-server <conf> --sentinel`). */
   executable?: string;
   /** Label in error messages and the temp directory name. */
   label?: string;
@@ -26,7 +26,10 @@ export interface RedisServerOptions {
    * needs a writable config file). The port/bind/dir arguments still come from the helper.
    */
   config?: string;
-  /** Sentinel mode: no persistence arguments (a sentinel rejects them). */
+  /**
+   * Sentinel mode: `redis-server <config> --sentinel` (no separate `redis-sentinel` binary needed)
+   * and no persistence arguments (a sentinel rejects them). Needs `config`.
+   */
   sentinel?: boolean;
 }
 
@@ -97,16 +100,16 @@ export function executableAvailable(executable: string): boolean {
 }
 
 /**
- * Whether Redis-backed suites can run: true when `redis-server` (and, with `{ sentinel: true }`,
- * `redis-sentinel`) is installed. When missing it warns loudly and returns false so the suite can
- * `describe.skipIf(!available)`; under CI (`CI=true`) it throws instead, so CI never skips silently.
+ * Whether Redis-backed suites can run: true when `redis-server` and `redis-cli` are installed (a
+ * Sentinel runs as `redis-server --sentinel`, so no `redis-sentinel` binary is needed; the
+ * `sentinel` flag is accepted for older callers and changes nothing). When missing it warns loudly
+ * and returns false so the suite can `describe.skipIf(!available)`; under CI (`CI=true`) it throws
+ * instead, so CI never skips silently.
  */
-export function redisServerAvailable({ sentinel = false }: { sentinel?: boolean } = {}): boolean {
-  const missing = ["redis-server", "redis-cli", ...(sentinel ? ["redis-sentinel"] : [])].filter(
-    (executable) => !executableAvailable(executable),
-  );
+export function redisServerAvailable(_options: { sentinel?: boolean } = {}): boolean {
+  const missing = ["redis-server", "redis-cli"].filter((executable) => !executableAvailable(executable));
   if (missing.length === 0) return true;
-  const message = `${missing.join(", ")} not found on PATH: Redis-backed tests need it (Debian/Ubuntu: apt-get install -y redis-server${sentinel ? " redis-sentinel" : ""}).`;
+  const message = `${missing.join(", ")} not found on PATH: Redis-backed tests need it (Debian/Ubuntu: apt-get install -y redis-server, which also brings redis-cli).`;
   if (process.env.CI === "true") throw new Error(`${message} CI=true, so this is a failure, not a skip.`);
   console.warn(`\n  SKIPPING Redis-backed tests: ${message}\n`);
   return false;
@@ -179,6 +182,7 @@ function createHandle(
   const configFile = join(dir, "server.conf");
   const serverArgs = [
     ...(options.config === undefined ? [] : [configFile]),
+    ...(options.sentinel === true ? ["--sentinel"] : []),
     "--port",
     String(port),
     "--bind",
