@@ -4,6 +4,8 @@
 // Cluster node (in parallel) otherwise, so a batch costs one network round trip either way.
 import { CtxError } from "@ctxstore/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { type Durability, type DurabilityOptions, parseDurability } from "./durable.js";
+import { clusterGate, existingClusterGate, guardSentinelClient, type SentinelGuard } from "./failover.js";
 import { clusterSlot } from "./layout.js";
 
 export type RedisClient = Redis | Cluster;
@@ -38,6 +40,20 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Reconnect backoff after a lost connection: doubles from `minDelayMs` up to `maxDelayMs`. Default 50 / 2000 ms. */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Acknowledge a write only once this many replicas hold it (`WAIT`; see docs/redis.md "Durable
+   * writes"). Default: none, Redis' asynchronous replication (a `kill -9` of the primary can lose
+   * the last acknowledged writes).
+   */
+  durability?: DurabilityOptions;
+  /**
+   * How the client avoids nodes that must not be used. Sentinel: `watchSentinels` (default true)
+   * stops every command from the moment a failover starts until the client is connected to the new
+   * primary, and `roleCheckMs` (default 1000, 0 = off) probes `ROLE` as a backstop. Cluster:
+   * `failFast` (default true) rejects commands for a master whose connection is down at once instead
+   * of waiting for the promotion.
+   */
+  failover?: { watchSentinels?: boolean; roleCheckMs?: number; failFast?: boolean };
 }
 
 export interface OpenedClient {
@@ -47,8 +63,22 @@ export interface OpenedClient {
   readonly description: string;
   readonly commandTimeoutMs: number;
   readonly writeTimeoutMs: number;
+  /** The durable write mode, when configured. */
+  readonly durability: Durability | undefined;
+  /**
+   * The connection writes go through: `client`, or in the durable mode a second connection of its
+   * own, because `WAIT` blocks its connection and reads queued behind it would wait as long.
+   */
+  readonly writer: RedisClient;
   /** Last connection error event seen (ioredis reports them as events). */
   lastError(): Error | undefined;
+  /** Why no command may be sent now (a Sentinel failover in progress), or undefined. */
+  blockedReason(): string | undefined;
+  /**
+   * Stops the failover watch (its sentinel subscriptions) and closes the durable mode's writer
+   * connection; `client` itself is the caller's to close.
+   */
+  closeWatch(): void;
 }
 
 export function openClient(options: RedisConnectionOptions, component: string): OpenedClient {
@@ -72,6 +102,47 @@ export function openClient(options: RedisConnectionOptions, component: string): 
   const maxDelayMs = positive(options.reconnect?.maxDelayMs, 2_000, "reconnect.maxDelayMs", component);
   const retryStrategy = (attempt: number) =>
     Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
+  const durability = parseDurability(options.durability, writeTimeoutMs, component);
+  const watchSentinels = options.failover?.watchSentinels ?? true;
+  const roleCheckMs = options.failover?.roleCheckMs ?? 1_000;
+  if (!Number.isFinite(roleCheckMs) || roleCheckMs < 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `${component}: failover.roleCheckMs must be a number of milliseconds (0 turns the check off); got ${String(roleCheckMs)}.`,
+      {},
+    );
+  }
+  /** The parts of OpenedClient every kind of connection shares. */
+  const opened = (client: RedisClient, owned: boolean, description: string): OpenedClient => {
+    const writer =
+      durability === undefined
+        ? client
+        : track((isCluster(client) ? client.duplicate() : client.duplicate()) as RedisClient);
+    let guard: SentinelGuard | undefined;
+    if (!isCluster(client) && watchSentinels && (client.options as RedisOptions).sentinels?.length) {
+      guard = guardSentinelClient([client, writer as Redis], { maxFenceMs: 15_000, roleCheckMs });
+    }
+    if (options.failover?.failFast !== false) {
+      if (isCluster(client)) clusterGate(client);
+      if (isCluster(writer)) clusterGate(writer);
+    }
+    return {
+      client,
+      owned,
+      description,
+      commandTimeoutMs,
+      writeTimeoutMs,
+      durability,
+      writer,
+      lastError: () => lastError,
+      blockedReason: () =>
+        guard?.blockedReason() ?? (writer === client ? undefined : unavailableReason(writer)),
+      closeWatch: () => {
+        guard?.close();
+        if (writer !== client) writer.disconnect();
+      },
+    };
+  };
   const common: RedisOptions = {
     // So commands to a hung server leave ioredis' queue instead of piling up.
     commandTimeout: clientTimeoutMs,
@@ -98,14 +169,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
         {},
       );
     }
-    return {
-      client,
-      owned: false,
-      description: isCluster(client) ? "cluster (your client)" : "redis (your client)",
-      commandTimeoutMs,
-      writeTimeoutMs,
-      lastError: () => lastError,
-    };
+    return opened(client, false, isCluster(client) ? "cluster (your client)" : "redis (your client)");
   }
   if (options.url !== undefined) {
     if (typeof options.url !== "string" || !/^rediss?:\/\//.test(options.url)) {
@@ -118,14 +182,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
     const client = track(
       new Redis(options.url, { ...common, ...options.redisOptions, replyMapping: "legacy" }),
     );
-    return {
-      client,
-      owned: true,
-      description: redactUrl(options.url),
-      commandTimeoutMs,
-      writeTimeoutMs,
-      lastError: () => lastError,
-    };
+    return opened(client, true, redactUrl(options.url));
   }
   if (options.cluster !== undefined) {
     const nodes = options.cluster.nodes;
@@ -151,14 +208,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
     );
     const first = nodes[0];
     const label = typeof first === "string" ? first : `${first?.host}:${first?.port}`;
-    return {
-      client,
-      owned: true,
-      description: `cluster ${label}${nodes.length > 1 ? ",..." : ""}`,
-      commandTimeoutMs,
-      writeTimeoutMs,
-      lastError: () => lastError,
-    };
+    return opened(client, true, `cluster ${label}${nodes.length > 1 ? ",..." : ""}`);
   }
   const sentinel = options.sentinel as NonNullable<RedisConnectionOptions["sentinel"]>;
   if (
@@ -178,19 +228,15 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       sentinels: sentinel.sentinels.map((address) => ({ host: address.host, port: address.port })),
       name: sentinel.name,
       sentinelRetryStrategy: retryStrategy,
+      // Reconnect as soon as the sentinels announce a new primary (+switch-master); the failover
+      // watch (failover.ts) also stops commands earlier, from the start of the failover.
+      failoverDetector: true,
       ...sentinel.options,
       // The store parses RESP2-shaped replies (arrays, string doubles).
       replyMapping: "legacy",
     }),
   );
-  return {
-    client,
-    owned: true,
-    description: `sentinel ${sentinel.name}`,
-    commandTimeoutMs,
-    writeTimeoutMs,
-    lastError: () => lastError,
-  };
+  return opened(client, true, `sentinel ${sentinel.name}`);
 }
 
 function positive(value: number | undefined, fallback: number, name: string, component: string): number {
@@ -246,11 +292,18 @@ export async function runPipelined(
 ): Promise<CommandReply[]> {
   const replies: CommandReply[] = new Array(commands.length);
   const groups = groupByNode(client, commands);
+  const gate = isCluster(client) ? existingClusterGate(client) : undefined;
   await Promise.all(
     groups.map(async (indexes) => {
       const pipeline = client.pipeline();
       for (const index of indexes) (commands[index] as PipelinedCommand).add(pipeline);
-      const results = await pipeline.exec();
+      let sent = pipeline.exec();
+      if (gate !== undefined && isCluster(client)) {
+        const slot = clusterSlot((commands[indexes[0] as number] as PipelinedCommand).key);
+        const owner = client.slots[slot]?.[0];
+        if (owner !== undefined) sent = gate.race(owner, slot, sent);
+      }
+      const results = await sent;
       if (results === null) throw new Error("the pipeline was discarded");
       indexes.forEach((commandIndex, position) => {
         const [error, value] = results[position] ?? [new Error("no reply"), undefined];
@@ -263,12 +316,15 @@ export async function runPipelined(
 
 function groupByNode(client: RedisClient, commands: readonly PipelinedCommand[]): number[][] {
   if (!isCluster(client)) return commands.length === 0 ? [] : [commands.map((_, index) => index)];
+  // The gate exists only when openClient created it (failover.failFast, the default).
+  const gate = existingClusterGate(client);
   const groups = new Map<string, number[]>();
   commands.forEach((command, index) => {
     const slot = clusterSlot(command.key);
     // Same grouping ioredis uses to accept a pipeline: the nodes serving the slot. Before the slot
     // map is known (startup), group per slot; ioredis waits for the map before sending.
     const owners = client.slots[slot];
+    if (owners?.[0] !== undefined) gate?.check(owners[0], slot);
     const group = owners && owners.length > 0 ? owners.join(";") : `slot:${slot}`;
     let list = groups.get(group);
     if (list === undefined) {

@@ -32,6 +32,7 @@ import {
   withDeadline,
 } from "./connection.js";
 import { DecodeCache, deepFreeze } from "./decode-cache.js";
+import { type Durability, runWrites } from "./durable.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 import {
   APPEND_WINDOWS,
@@ -64,6 +65,8 @@ export interface RedisOnlineStore extends OnlineStore {
   /** The ioredis client in use (yours when you passed `client`). */
   readonly client: RedisClient;
   readonly layout: KeyLayout;
+  /** The durable write mode in use (`durability` option), or undefined for asynchronous replication. */
+  readonly durability: Durability | undefined;
 }
 
 /** Keys per script call: big enough to amortise the call, small enough to keep the server responsive. */
@@ -105,7 +108,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
   const { client } = connection;
 
   function ensureUsable(operation: string): void {
-    const reason = unavailableReason(client);
+    const reason = unavailableReason(client) ?? connection.blockedReason();
     if (reason !== undefined) throw unavailable(operation, `${reason}${lastErrorNote()}`);
   }
 
@@ -123,20 +126,25 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     );
   }
 
-  /** Runs a pipelined batch under the command timeout (and the caller's signal). */
+  /**
+   * Runs a pipelined batch under the command timeout (and the caller's signal); `writes` go through
+   * the durable mode when it is configured (durable.ts).
+   */
   async function pipelined(
     operation: string,
     commands: readonly PipelinedCommand[],
     signal?: AbortSignal,
     timeoutMs = connection.commandTimeoutMs,
+    writes = false,
   ): Promise<CommandReply[]> {
     ensureUsable(operation);
+    const what = `redis store (${connection.description}): ${operation}`;
     try {
       return await withDeadline(
-        runPipelined(client, commands),
+        writes ? runWrites(connection, commands, what) : runPipelined(client, commands),
         timeoutMs,
         signal,
-        `redis store (${connection.description}): ${operation}`,
+        what,
       );
     } catch (error) {
       if (isCtxError(error)) throw error;
@@ -170,6 +178,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       })),
       undefined,
       timeoutMs,
+      true,
     );
     const missing = first.flatMap((reply, index) =>
       reply.error?.message.includes("NOSCRIPT") ? [index] : [],
@@ -186,6 +195,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         }),
         undefined,
         timeoutMs,
+        true,
       );
       missing.forEach((callIndex, position) => {
         first[callIndex] = retried[position] as CommandReply;
@@ -367,6 +377,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     afterClose: "Create a new redisStore() (data in Redis is untouched).",
     client,
     layout,
+    durability: connection.durability,
 
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
       const hashes = new Map<string, string[]>();
@@ -469,12 +480,16 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       const replies = await pipelined(
         "delete",
         [...byKey].map(([key, fields]) => ({ key, add: (pipeline) => pipeline.hdel(key, ...fields) })),
+        undefined,
+        connection.commandTimeoutMs,
+        true,
       );
       const failed = replies.find((reply) => reply.error);
       if (failed?.error) throw unavailable("delete", failed.error.message, failed.error);
     },
 
     async close(): Promise<void> {
+      connection.closeWatch();
       if (!connection.owned) return;
       try {
         await withDeadline(client.quit(), connection.commandTimeoutMs, undefined, "redis store: close");

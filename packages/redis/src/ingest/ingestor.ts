@@ -26,6 +26,7 @@ import {
   unavailableReason,
   withDeadline,
 } from "../connection.js";
+import { runWrites } from "../durable.js";
 import { decodeStreamEvent, entryTime } from "./wire.js";
 
 export interface StreamIngestorOptions extends RedisConnectionOptions {
@@ -142,6 +143,20 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
 
   const connection = openClient(options, "stream ingestor");
   const client = connection.client;
+  if (connection.durability !== undefined) {
+    // An entry is acknowledged once its effects are in the online store: they are durable only if
+    // the store's own writes are.
+    const storeDurability = (context.online as { durability?: { replicas: number } }).durability;
+    if (storeDurability === undefined || storeDurability.replicas < connection.durability.replicas) {
+      connection.closeWatch();
+      if (connection.owned) client.disconnect();
+      throw new CtxError(
+        "CTX_CONFIG",
+        `stream ingestor: durability asks for ${connection.durability.replicas} replica(s), but the context store's online store ${storeDurability === undefined ? "does not wait for replicas" : `waits for ${storeDurability.replicas}`}; entries would be acknowledged before their effects are durable. Pass the same \`durability\` to redisStore().`,
+        {},
+      );
+    }
+  }
   let blocking: RedisClient | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
@@ -165,15 +180,20 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     return value;
   }
 
-  /** One stream command under the command timeout (blocking reads get their block time on top). */
-  async function command(target: RedisClient, args: Array<string | number>, extraMs = 0): Promise<unknown> {
-    const reason = unavailableReason(target);
+  /** Fails fast when the connection is down or a failover is in progress. */
+  function ensureUsable(target: RedisClient, name: string | number | undefined): void {
+    const reason = unavailableReason(target) ?? connection.blockedReason();
     if (reason !== undefined)
       throw new CtxError(
         "CTX_STORE_UNAVAILABLE",
-        `stream ingestor: ${args[0]} on ${connection.description}: ${reason}.`,
+        `stream ingestor: ${name} on ${connection.description}: ${reason}.`,
         {},
       );
+  }
+
+  /** One stream command under the command timeout (blocking reads get their block time on top). */
+  async function command(target: RedisClient, args: Array<string | number>, extraMs = 0): Promise<unknown> {
+    ensureUsable(target, args[0]);
     const [name, ...rest] = args;
     return withDeadline(
       target.call(String(name), ...rest),
@@ -312,34 +332,54 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         })),
     ];
     if (deadLetters.length > 0) {
-      const pipeline = client.pipeline();
-      for (const letter of deadLetters) {
-        pipeline.xadd(
-          deadLetterStream,
-          "*",
-          "reason",
-          letter.reason,
-          "originalId",
-          letter.id,
-          "originalStream",
-          stream,
-          ...letter.fields,
-        );
-      }
       const results = await withDeadline(
-        pipeline.exec(),
-        connection.commandTimeoutMs,
+        runWrites(
+          connection,
+          deadLetters.map((letter) => ({
+            key: deadLetterStream,
+            add: (pipeline) =>
+              pipeline.xadd(
+                deadLetterStream,
+                "*",
+                "reason",
+                letter.reason,
+                "originalId",
+                letter.id,
+                "originalStream",
+                stream,
+                ...letter.fields,
+              ),
+          })),
+          "stream ingestor: dead-letter XADD",
+        ),
+        connection.durability === undefined ? connection.commandTimeoutMs : connection.writeTimeoutMs,
         undefined,
         "stream ingestor: dead-letter XADD",
       );
-      const failed = results?.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
+      const failed = results.find((reply) => reply.error);
+      if (failed?.error) throw failed.error;
     }
     // Acknowledge only now: every entry is either in the online store or in the dead-letter stream.
+    // In the durable mode the XACK is replicated too, so a failover does not deliver it again.
+    const ids = entries.map((entry) => entry.id);
     const acknowledge =
-      entries.length > 0
-        ? command(client, ["XACK", stream, group, ...entries.map((entry) => entry.id)])
-        : Promise.resolve();
+      entries.length === 0
+        ? Promise.resolve()
+        : connection.durability === undefined
+          ? command(client, ["XACK", stream, group, ...ids])
+          : (async () => {
+              ensureUsable(client, "XACK");
+              await withDeadline(
+                runWrites(
+                  connection,
+                  [{ key: stream, add: (pipeline) => pipeline.xack(stream, group, ...ids) }],
+                  "stream ingestor: XACK",
+                ),
+                connection.writeTimeoutMs,
+                undefined,
+                "stream ingestor: XACK",
+              );
+            })();
     const heartbeat = watermarkTime === undefined ? Promise.resolve() : raiseWatermarks(watermarkTime);
     await Promise.all([acknowledge, heartbeat]);
     counts.processed += valid.length - rejected.size;
@@ -595,6 +635,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       wake?.();
       await loop;
       blocking?.disconnect();
+      connection.closeWatch();
       if (connection.owned) {
         await withDeadline(
           client.quit(),

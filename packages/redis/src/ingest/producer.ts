@@ -1,7 +1,8 @@
 // A small producer for the ingest stream: validates the envelope of each event (source, key, JSON
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
 import { CtxError } from "@ctxstore/core";
-import { openClient, type RedisConnectionOptions, withDeadline } from "../connection.js";
+import { openClient, type RedisConnectionOptions, unavailableReason, withDeadline } from "../connection.js";
+import { runWrites } from "../durable.js";
 import { encodeStreamEvent, type StreamEvent } from "./wire.js";
 
 export interface StreamProducerOptions extends RedisConnectionOptions {
@@ -44,15 +45,30 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
       // Encode everything first: one bad event publishes nothing.
       const encoded = list.map(encodeStreamEvent);
       if (encoded.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const fields of encoded) pipeline.xadd(options.stream, ...trim, "*", ...fields);
-      const results = await withDeadline(
-        pipeline.exec(),
-        connection.commandTimeoutMs,
+      const blocked = unavailableReason(client) ?? connection.blockedReason();
+      if (blocked !== undefined) {
+        throw new CtxError(
+          "CTX_STORE_UNAVAILABLE",
+          `stream producer: nothing was published to ${options.stream}: ${blocked}. Publish again shortly.`,
+          {},
+        );
+      }
+      const what = `stream producer: XADD to ${options.stream}`;
+      const replies = await withDeadline(
+        runWrites(
+          connection,
+          encoded.map((fields) => ({
+            key: options.stream,
+            add: (pipeline) => pipeline.xadd(options.stream, ...trim, "*", ...fields),
+          })),
+          what,
+        ),
+        // With durability the WAIT is part of the call (its timeout is below writeTimeoutMs).
+        connection.durability === undefined ? connection.commandTimeoutMs : connection.writeTimeoutMs,
         undefined,
-        "stream producer: XADD",
+        what,
       );
-      return (results ?? []).map(([error, id]) => {
+      return replies.map(({ error, value: id }) => {
         if (error) {
           throw new CtxError(
             "CTX_STORE_UNAVAILABLE",
@@ -65,6 +81,7 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
       });
     },
     async close() {
+      connection.closeWatch();
       if (!connection.owned) return;
       await withDeadline(
         client.quit(),

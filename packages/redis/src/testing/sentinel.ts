@@ -23,6 +23,12 @@ export interface SentinelGroupOptions {
   ports?: { primary?: number; replicas?: readonly number[]; sentinels?: readonly number[] };
   /** Extra `redis-server` arguments for the data nodes (primary and replicas). */
   serverArgs?: readonly string[];
+  /**
+   * How often sentinels send `INFO` to the nodes (`SENTINEL DEBUG info-period`; default 10 s in
+   * Redis). A demoted primary that is still running is turned into a replica only after the next
+   * one, so tests of a graceful failover can shorten it. Default: Redis' own.
+   */
+  infoPeriodMs?: number;
 }
 
 export interface SentinelGroupHandle {
@@ -49,6 +55,11 @@ export interface SentinelGroupHandle {
    * `kill()` the primary, for instance); resolves with it.
    */
   waitForNewPrimary(previousPort: number, options?: { timeoutMs?: number }): Promise<RedisServer>;
+  /**
+   * Waits until `server` (a primary demoted by a graceful failover, or a killed one restarted) runs
+   * as a replica of the current primary with its link up, i.e. it has re-synced.
+   */
+  waitForReplica(server: RedisServer, options?: { timeoutMs?: number }): Promise<void>;
   /** Waits until every running replica of the current primary has its replication offset. */
   waitForReplication(options?: { timeoutMs?: number }): Promise<void>;
   /** Stops sentinels, replicas and primary and removes their directories. */
@@ -63,6 +74,7 @@ export async function startSentinelGroup({
   failoverTimeoutMs = 5_000,
   ports = {},
   serverArgs = [],
+  infoPeriodMs,
 }: SentinelGroupOptions = {}): Promise<SentinelGroupHandle> {
   if (!Number.isInteger(sentinels) || sentinels < 2) {
     throw new Error(`startSentinelGroup needs sentinels >= 2 (the quorum is 2); got ${sentinels}`);
@@ -119,6 +131,15 @@ export async function startSentinelGroup({
       });
       started.push(server);
       sentinelServers.push(server);
+      if (infoPeriodMs !== undefined) {
+        const reply = await sendCommand(server.port, [
+          "SENTINEL",
+          "DEBUG",
+          "info-period",
+          String(infoPeriodMs),
+        ]);
+        if (reply instanceof Error) throw new Error(`SENTINEL DEBUG info-period refused: ${reply.message}`);
+      }
     }
     await waitFor(
       async () => {
@@ -204,6 +225,22 @@ export async function startSentinelGroup({
         return waitForNewPrimary(previous, { timeoutMs });
       },
       waitForNewPrimary,
+      async waitForReplica(server, { timeoutMs = 30_000 } = {}) {
+        await waitFor(
+          async () => {
+            const primaryPort = await reportedPrimaryPort();
+            const info = await sendCommand(server.port, ["INFO", "replication"]);
+            return (
+              typeof info === "string" &&
+              info.includes("role:slave") &&
+              info.includes(`master_port:${primaryPort}`) &&
+              info.includes("master_link_status:up")
+            );
+          },
+          timeoutMs,
+          `port ${server.port} never re-synced as a replica of the new primary`,
+        );
+      },
       async waitForReplication({ timeoutMs = 10_000 } = {}) {
         await waitFor(
           async () => {
