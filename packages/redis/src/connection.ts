@@ -228,9 +228,10 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       sentinels: sentinel.sentinels.map((address) => ({ host: address.host, port: address.port })),
       name: sentinel.name,
       sentinelRetryStrategy: retryStrategy,
-      // Reconnect as soon as the sentinels announce a new primary (+switch-master); the failover
-      // watch (failover.ts) also stops commands earlier, from the start of the failover.
-      failoverDetector: true,
+      // ioredis' own failoverDetector stays off: the failover watch (failover.ts) reconnects on
+      // +switch-master itself and stops commands from the start of the failover, and in ioredis
+      // 6.0.0 the detector could end the connection for good ("Connection is closed.", status
+      // "end") when the primary was killed after an earlier failover.
       ...sentinel.options,
       // The store parses RESP2-shaped replies (arrays, string doubles).
       replyMapping: "legacy",
