@@ -6,6 +6,7 @@
 //   same 30 values fetched with one GET per source, sequentially, JSON-decoded.
 // - codec: JSON vs msgpack bodies for a 500-token profile envelope (why the store uses JSON).
 // - ingest.redis: events applied per second by one worker, and bytes per stored 500-token value.
+// - durable.redis: the durable write mode (WAIT for one replica) against the default, same run.
 // BENCH_QUICK=1 runs smaller sizes.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -34,6 +35,7 @@ import {
   startRedisServer,
   startRoundTripProxy,
 } from "../src/testing/index.js";
+import { durableBench } from "./durable.js";
 import { ingestBench } from "./ingest.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -319,6 +321,7 @@ async function main(): Promise<void> {
       ...(await assembleBench(server.url, server.port)),
       ...(await codecAndSizeBench(server.url)),
       ...(await ingestBench(server.url, "ingest", quick)),
+      ...(await durableBench(quick)),
     ];
     report(figures);
   } finally {
