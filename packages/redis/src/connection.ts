@@ -4,7 +4,7 @@
 // Cluster node (in parallel) otherwise, so a batch costs one network round trip either way.
 import { CtxError } from "@ctxstore/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
-import { type Durability, type DurabilityOptions, parseDurability } from "./durable.js";
+import { type Durability, type DurabilityOptions, parseDurability } from "./durability.js";
 import { clusterGate, existingClusterGate, guardSentinelClient, type SentinelGuard } from "./failover.js";
 import { clusterSlot } from "./layout.js";
 

@@ -2,6 +2,7 @@
 // worker. Test helpers (spawned servers) live in "@ctxstore/redis/testing".
 export type { BodyCodec } from "./codec.js";
 export type { RedisClient, RedisConnectionOptions } from "./connection.js";
+export type { Durability, DurabilityOptions } from "./durability.js";
 export {
   createStreamIngestor,
   type StreamIngestor,

@@ -32,7 +32,8 @@ import {
   withDeadline,
 } from "./connection.js";
 import { DecodeCache, deepFreeze } from "./decode-cache.js";
-import { type Durability, runWrites } from "./durable.js";
+import type { Durability } from "./durability.js";
+import { runWrites } from "./durable.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 import {
   APPEND_WINDOWS,
