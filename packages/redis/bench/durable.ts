@@ -3,8 +3,8 @@
 // replica on loopback: single-value `ctx.write` latency and throughput, and batches of 100 values.
 // Run alone: `npx tsx --conditions=@ctxstore/source bench/durable.ts` (BENCH_QUICK=1 for smaller sizes).
 import { fileURLToPath } from "node:url";
+import { type BenchFigure, latencyFigures, measure, percentile, report } from "@ctxstore/bench-fixtures";
 import { batch, createContextStore, defineEntity } from "@ctxstore/core";
-import { type BenchFigure, latencyFigures, measure, percentile, report } from "@ctxstore/core/testing";
 import { z } from "zod";
 import { redisStore } from "../src/index.js";
 import { redisServerAvailable, sendCommand, startRedisServer, waitFor } from "../src/testing/index.js";

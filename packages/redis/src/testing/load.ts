@@ -12,13 +12,12 @@ import {
   type AssembleResult,
   batch,
   type ContextStore,
-  canonicalize,
   createContextStore,
   defineEntity,
   isCtxError,
-  sourceField,
   stream,
 } from "@ctxstore/core";
+import { canonicalize, sourceField } from "@ctxstore/core/store";
 import { z } from "zod";
 import type { RedisConnectionOptions } from "../connection.js";
 import { createStreamIngestor, type StreamIngestor } from "../ingest/ingestor.js";
