@@ -42,6 +42,22 @@ describe.skipIf(!available)("redisStore when a cluster master fails", () => {
       );
       expect(["CTX_STORE_UNAVAILABLE", "CTX_TIMEOUT"]).toContain(outcome);
       expect(performance.now() - started).toBeLessThan(1_500);
+      // Once its connection has closed the master is known down: reads and writes for its slots
+      // fail at once with CTX_STORE_UNAVAILABLE instead of waiting out their timeout (issue #22).
+      const latencies: number[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const begun = performance.now();
+        await expect(read()).rejects.toMatchObject({ code: "CTX_STORE_UNAVAILABLE" });
+        await expect(
+          store.write([
+            { ...address, envelope: { value: "lost?", eventTime: 3, writeTime: 3, schemaVersion: 1 } },
+          ]),
+        ).rejects.toMatchObject({ code: "CTX_STORE_UNAVAILABLE" });
+        latencies.push(performance.now() - begun);
+      }
+      latencies.sort((a, b) => a - b);
+      // A read and a write together, in milliseconds, not the 500 ms commandTimeoutMs.
+      expect(latencies[10]).toBeLessThan(50);
 
       // Cluster nodes keep their config across the restart (nodes.conf), but not their data.
       await victim.restart();

@@ -61,6 +61,19 @@ describe("durability options", () => {
   });
 });
 
+describe("failover options", () => {
+  it("refuses a roleCheckMs that is not a non-negative number", () => {
+    for (const roleCheckMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() =>
+        redisStore({
+          sentinel: { sentinels: [{ host: "127.0.0.1", port: 1 }], name: "x" },
+          failover: { roleCheckMs },
+        }),
+      ).toThrow(expect.objectContaining({ code: "CTX_CONFIG" }));
+    }
+  });
+});
+
 describe.skipIf(!available)("durable writes on real servers", () => {
   let primary: RedisServer;
   let replica: RedisServer;
