@@ -26,7 +26,7 @@ import { clusterSlot } from "./layout.js";
 function notDurable(what: string, durability: Durability, confirmed: number, node?: string): CtxError {
   return new CtxError(
     "CTX_STORE_UNAVAILABLE",
-    `${what}: applied on the primary${node ? ` ${node}` : ""} but only ${confirmed} of ${durability.replicas} replica(s) confirmed it within ${durability.timeoutMs}ms (durability), so it is not acknowledged: it may be lost if that primary fails now. Retry it (it is idempotent), and check that the replicas are up and in sync.`,
+    `${what}: applied on the primary${node ? ` ${node}` : ""} but only ${confirmed} of ${durability.replicas} replica(s) confirmed it within ${durability.timeoutMs}ms (durability), so it is not acknowledged: it may be lost if that primary fails now. Retry it (store writes are last-write-wins and appends dedupe by event id; a retried publish may add a second stream entry, which the ingest worker applies idempotently), and check that the replicas are up and in sync.`,
     { durable: false, confirmed, required: durability.replicas, ...(node ? { node } : {}) },
   );
 }
