@@ -59,6 +59,21 @@ export function guardSentinelClient(clients: readonly Redis[], options: Sentinel
   let blocked: { reason: string; since: number; switchedTo?: { host: string; port: number } } | undefined;
   let closed = false;
 
+  let lastReconnect = 0;
+  /**
+   * Re-establishes the connections that are up but on the wrong node. Only ready ones: disconnecting
+   * a connection while ioredis is still asking the sentinels for the primary would end it for good
+   * (ioredis 6.0.0 then fails the connect with "Connection is closed." and stops reconnecting).
+   */
+  const reconnectStray = (target?: { host: string; port: number }) => {
+    const now = Date.now();
+    if (now - lastReconnect < 250) return;
+    lastReconnect = now;
+    for (const each of all) {
+      if (each.status === "ready" && (target === undefined || !connectedTo(each, target)))
+        each.disconnect(true);
+    }
+  };
   const shut = (reason: string, switchedTo?: { host: string; port: number }) => {
     const wasOpen = blocked === undefined;
     blocked = { reason, since: blocked?.since ?? Date.now(), ...(switchedTo ? { switchedTo } : {}) };
@@ -92,9 +107,10 @@ export function guardSentinelClient(clients: readonly Redis[], options: Sentinel
         if (words[0] !== masterName) return;
         const switchedTo = { host: words[3] as string, port: Number(words[4]) };
         shut(`the sentinels switched ${masterName} to ${switchedTo.host}:${switchedTo.port}`, switchedTo);
-        // ioredis' failoverDetector does this too when enabled; doing it here covers a client
-        // created without it. The reconnect asks the sentinels, so it lands on the new primary.
-        for (const each of all) if (!connectedTo(each, switchedTo)) each.disconnect(true);
+        // The reconnect asks the sentinels, so it lands on the new primary (or on a stale answer
+        // from a sentinel that has not heard of the switch yet: blockedReason() retries then).
+        lastReconnect = 0;
+        reconnectStray(switchedTo);
         return;
       }
       // "master <name> <ip> <port> ..."
@@ -120,7 +136,8 @@ export function guardSentinelClient(clients: readonly Redis[], options: Sentinel
               const role = Array.isArray(reply) ? String(reply[0]) : "";
               if (role !== "" && role !== "master") {
                 shut(`the node the client was connected to answers as a ${role}`);
-                for (const each of all) each.disconnect(true);
+                lastReconnect = 0;
+                reconnectStray();
               }
             })
             .catch(() => undefined)
@@ -142,6 +159,7 @@ export function guardSentinelClient(clients: readonly Redis[], options: Sentinel
         open(`connected to the new primary ${switchedTo.host}:${switchedTo.port}`);
         return undefined;
       }
+      if (switchedTo !== undefined) reconnectStray(switchedTo);
       if (
         switchedTo === undefined &&
         reason.startsWith("the node") &&
