@@ -229,9 +229,9 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       name: sentinel.name,
       sentinelRetryStrategy: retryStrategy,
       // ioredis' own failoverDetector stays off: the failover watch (failover.ts) reconnects on
-      // +switch-master itself and stops commands from the start of the failover; the detector
-      // disconnects even a connection that is still asking the sentinels, which in ioredis 6.0.0
-      // ends it for good ("Connection is closed.", status "end").
+      // +switch-master itself and stops commands from the start of the failover; with the detector
+      // on, connections ended for good ("Connection is closed.", status "end") when the primary was
+      // killed after an earlier failover (ioredis 6.0.0).
       ...sentinel.options,
       // The store parses RESP2-shaped replies (arrays, string doubles).
       replyMapping: "legacy",
