@@ -12,12 +12,12 @@ export {
 } from "./dataset.js";
 export type { LabelEvent, LabelInput, LabelRelation, RowProblem } from "./labels.js";
 export { type LoadOptions, type LoadReport, loadFile } from "./load.js";
+export { type PhantomZeroGuard, type SourceGuard } from "./guard.js";
 export {
   type MaterializeOptions,
   type MaterializeProgress,
   type MaterializeReport,
   materialize,
-  type PhantomZeroGuard,
   type SourceRunReport,
   type SourceRunStatus,
 } from "./materialize.js";
@@ -42,3 +42,4 @@ export {
 } from "./point-in-time.js";
 export { type RecordingOptions, withOfflineRecording } from "./recording.js";
 export { parseTimestamp } from "./time.js";
+export { isPlaceholderText, isZeroLike } from "./zero-like.js";

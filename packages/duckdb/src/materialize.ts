@@ -2,11 +2,12 @@
 // history rows recorded since the last published run (a stored watermark), written in pipelined
 // batches through the same write path serving uses (ctx.toValueWrite / toWindowAppend).
 //
-// The phantom-zero guard: an upstream failure often shows up as a burst of empty, zero or null
-// values (a job that timed out and wrote "no orders" for everyone). Each run measures each source's
-// share of such values; when it rises against the last published run by more than the threshold,
-// that source is held back: the online store keeps its last good values and the report names the
-// source, both rates and sample keys. `force` publishes anyway.
+// The phantom-zero guard (guard.ts has the rule, zero-like.ts what counts as zero): an upstream
+// failure often shows up as a burst of empty, zero or null values (a job that timed out and wrote
+// "no orders" for everyone). Each run is judged on the state it would leave online against a
+// reference of earlier good runs; a run that fails is held back: the online store keeps its last
+// good values (or, with onHold "publish-non-zero", gets only the run's values that are not
+// zero-like) and the report names the source, the shares and sample keys. `force` publishes anyway.
 import { randomUUID } from "node:crypto";
 import {
   type AnySource,
@@ -20,6 +21,19 @@ import {
 } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  countBatchRun,
+  ensureGuardTables,
+  judge,
+  type PhantomZeroGuard,
+  percent,
+  type RunCounts,
+  recordGuardRun,
+  referenceShare,
+  type ResolvedGuard,
+  resolveGuard,
+  updateState,
+} from "./guard.js";
 import { uniqueName } from "./labels.js";
 import {
   type DuckdbOfflineStore,
@@ -28,13 +42,8 @@ import {
   WATERMARK_TABLE,
 } from "./offline-store.js";
 import { queryRows, quoteLiteral } from "./sql.js";
+import { fieldsZeroSql, zeroSql } from "./zero-like.js";
 
-export interface PhantomZeroGuard {
-  /** Largest allowed rise in the empty/zero/null share against the last published run (0..1). Default 0.1. */
-  threshold?: number;
-  /** Runs with fewer values than this are never held (too few to judge a rate). Default 50. */
-  minValues?: number;
-}
 
 export interface MaterializeProgress {
   readonly source: string;
@@ -61,10 +70,16 @@ export interface MaterializeOptions {
   batchSize?: number;
   /** Write calls in flight at once. Default 4. */
   concurrency?: number;
-  /** `false` turns the guard off. */
+  /** The phantom-zero guard's settings (see PhantomZeroGuard); `false` turns it off. */
   guard?: PhantomZeroGuard | false;
-  /** Publish held sources anyway: `true` for all, or source names. */
+  /** Publish held sources anyway: `true` for all, or source names. A forced run does not become the guard's reference. */
   force?: boolean | readonly string[];
+  /**
+   * Make this run (if published) the guard's only reference, forgetting earlier ones: after an
+   * intended change (a new cohort of empty customers, a fixed pipeline), with `force` when held.
+   * `true` for all sources, or source names.
+   */
+  resetReference?: boolean | readonly string[];
   /** Called after every written batch (the CLI draws its progress bar from it). */
   onProgress?: (progress: MaterializeProgress) => void;
 }
@@ -81,9 +96,21 @@ export interface SourceRunReport {
   readonly values: number;
   /** Of those, accepted by the online store (the rest were older than what it holds). */
   readonly applied: number;
+  /** Of `values`, how many were written (all when published; with onHold "publish-non-zero", the non-zero ones of a held run). */
+  readonly publishedValues: number;
+  /** Of `values`, how many were held back (zero-like ones of a partially published run; all of a held one). */
+  readonly heldValues: number;
+  /** The share the guard judged: zero-like values across the source's entities after the run (batch), or among the run's events (stream). */
   readonly zeroRate: number | undefined;
+  /** The zero-like share among this run's own values. */
+  readonly runZeroRate: number | undefined;
+  /** The zero-like share among this run's values for entities that already had a published value (batch). */
+  readonly changedZeroRate: number | undefined;
+  /** The guard's reference share (median of the last reference runs), undefined before the first. */
   readonly previousZeroRate: number | undefined;
-  /** Entity keys whose new value is empty/zero/null (up to 5). */
+  /** Whether this run became one of the guard's reference runs. */
+  readonly reference: boolean;
+  /** Entity keys whose new value is zero-like (up to 5). */
   readonly sampleZeroKeys: readonly string[];
   readonly forced: boolean;
   /** History insertion order covered: (from, to]. */
@@ -107,24 +134,6 @@ const PAGE_ROWS = 10_000;
 /** Rows parsed at a time within a page. */
 const CHUNK_ROWS = 500;
 
-// Zero-like, as one regular expression over the stored JSON text (RE2 is linear): null, a zero
-// number, a string of only whitespace, [], {}, or an object whose every field is one of those. Evaluating the
-// same rule with DuckDB's JSON functions (json_type per field, json_extract('$.*')) cost ~40 times
-// more and was a fifth of a materialize run; test/zero-like.test.ts checks the two agree.
-const WS = "[ \\t\\n\\r]*";
-const ZERO_NUMBER = "-?0(?:\\.0+)?(?:[eE][+-]?[0-9]+)?";
-/** Only whitespace: raw spaces (any Unicode space separator) or escaped tab/newline/return/space. */
-const BLANK_STRING = '"(?:[\\p{Zs}\\t\\n\\r]|\\\\[tnr]|\\\\u00(?:09|0[aAdD]|20|[aA]0))*"';
-const ZERO_LEAF = `(?:null|${ZERO_NUMBER}|${BLANK_STRING}|\\[${WS}\\]|\\{${WS}\\})`;
-const JSON_KEY = '"(?:[^"\\\\]|\\\\.)*"';
-const ZERO_FIELD = `${WS}${JSON_KEY}${WS}:${WS}${ZERO_LEAF}${WS}`;
-const ZERO_LIKE_PATTERN = `${WS}(?:${ZERO_LEAF}|\\{${ZERO_FIELD}(?:,${ZERO_FIELD})*\\})${WS}`;
-
-/** SQL: is this value zero-like (`empty()` included)? `value` is a JSON column. */
-export function zeroSql(value: string, isEmpty: string): string {
-  return `(${isEmpty} OR ${value} IS NULL OR regexp_full_match(${value}::VARCHAR, ${quoteLiteral(ZERO_LIKE_PATTERN)}))`;
-}
-
 /** Publishes new offline history to the online store, source by source, under the phantom-zero guard. */
 export async function materialize(options: MaterializeOptions): Promise<MaterializeReport> {
   const { offline, context } = options;
@@ -138,17 +147,8 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   const target = options.target ?? online.name;
   const batchSize = positiveInteger(options.batchSize ?? 1_000, "batchSize");
   const concurrency = positiveInteger(options.concurrency ?? 4, "concurrency");
-  const guard =
-    options.guard === false
-      ? undefined
-      : { threshold: options.guard?.threshold ?? 0.1, minValues: options.guard?.minValues ?? 50 };
-  if (guard && !(guard.threshold >= 0 && guard.threshold <= 1)) {
-    throw new CtxError(
-      "CTX_CONFIG",
-      `materialize guard.threshold must be a share between 0 and 1 (0.1 = ten points); got ${guard.threshold}.`,
-      {},
-    );
-  }
+  if (options.guard !== undefined && options.guard !== false && typeof options.guard !== "object")
+    throw new CtxError("CTX_CONFIG", "materialize guard must be an object of settings, or false.", {});
   const sources = (
     options.sources ??
     [...context.sources.values()].filter((source) => source.tier === "batch" || source.tier === "stream")
@@ -172,8 +172,21 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     offline.source(source);
     return source;
   });
-  const forced = (name: string) =>
-    options.force === true || (Array.isArray(options.force) && options.force.includes(name));
+  const named = (option: boolean | readonly string[] | undefined, what: string) => {
+    if (option !== undefined && typeof option !== "boolean" && !Array.isArray(option))
+      throw new CtxError("CTX_CONFIG", `materialize ${what} must be true, false or a list of source names.`, {});
+    for (const name of Array.isArray(option) ? option : [])
+      if (!sources.some((source) => source.name === name))
+        throw new CtxError(
+          "CTX_UNKNOWN_SOURCE",
+          `materialize ${what} names "${name}", which is not a source of this run (${sources.map((source) => source.name).join(", ")}).`,
+          { source: name },
+        );
+    return (name: string) => option === true || (Array.isArray(option) && option.includes(name));
+  };
+  const forced = named(options.force, "force");
+  const resets = named(options.resetReference, "resetReference");
+  const guards = new Map(sources.map((source) => [source.name, resolveGuard(options.guard, source)]));
   await context.ready();
   const runId = randomUUID();
   const startedAt = Date.now();
@@ -182,9 +195,10 @@ export async function materialize(options: MaterializeOptions): Promise<Material
 
   // Plan every source first, so progress can report a total for the whole run.
   const plans = [];
-  for (const source of sources) plans.push(await planSource(offline, source, target, guard));
+  for (const source of sources)
+    plans.push(await planSource(offline, source, target, guards.get(source.name)));
   const totalAll = plans.reduce(
-    (sum, plan) => sum + (plan.publish || forced(plan.source.name) ? plan.values : 0),
+    (sum, plan) => sum + (plan.publish || forced(plan.source.name) ? plan.values : plan.partialValues),
     0,
   );
   let writtenAll = 0;
@@ -192,54 +206,97 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   for (const plan of plans) {
     const { source } = plan;
     const field = sourceField(source);
-    const isForced = forced(source.name);
+    const isForced = forced(source.name) && !plan.publish;
     const base = {
       source: source.name,
       field,
       newRows: plan.newRows,
       values: plan.values,
-      zeroRate: plan.zeroRate,
-      previousZeroRate: plan.previousZeroRate,
+      zeroRate: plan.share,
+      runZeroRate: plan.counts.runValues > 0 ? plan.counts.runZeros / plan.counts.runValues : undefined,
+      changedZeroRate:
+        plan.counts.changedValues > 0 ? plan.counts.changedZeros / plan.counts.changedValues : undefined,
+      previousZeroRate: plan.reference,
       sampleZeroKeys: plan.sampleZeroKeys,
       watermark: { from: plan.fromSeq, to: plan.toSeq },
     };
     try {
       if (plan.newRows === 0) {
-        reports.push({ ...base, status: "unchanged", applied: 0, forced: false });
-        continue;
-      }
-      if (!plan.publish && !isForced) {
-        await recordRun(offline, runId, target, source, "held", plan, false, startedAt);
-        reports.push({ ...base, status: "held", applied: 0, forced: false, reason: plan.reason ?? "" });
-        continue;
-      }
-      const applied = await publish(offline, context, online, plan, batchSize, concurrency, (written) => {
-        options.onProgress?.({
-          source: source.name,
-          written,
-          total: plan.values,
-          writtenAll: writtenAll + written,
-          totalAll,
-          elapsedMs: performance.now() - started,
+        reports.push({
+          ...base,
+          status: "unchanged",
+          applied: 0,
+          publishedValues: 0,
+          heldValues: 0,
+          reference: false,
+          forced: false,
         });
-      });
-      writtenAll += plan.values;
-      await recordRun(
+        continue;
+      }
+      const partial = !plan.publish && !isForced && plan.partialValues > 0;
+      if (!plan.publish && !isForced && !partial) {
+        await finishRun(offline, runId, target, plan, "held", false, false, startedAt);
+        reports.push({
+          ...base,
+          status: "held",
+          applied: 0,
+          publishedValues: 0,
+          heldValues: plan.values,
+          reference: false,
+          forced: false,
+          reason: plan.reason ?? "",
+        });
+        continue;
+      }
+      const count = partial ? plan.partialValues : plan.values;
+      const applied = await publish(
         offline,
-        runId,
-        target,
-        source,
-        "published",
+        context,
+        online,
         plan,
-        isForced && !plan.publish,
-        startedAt,
+        partial,
+        batchSize,
+        concurrency,
+        (written) => {
+          options.onProgress?.({
+            source: source.name,
+            written,
+            total: count,
+            writtenAll: writtenAll + written,
+            totalAll,
+            elapsedMs: performance.now() - started,
+          });
+        },
       );
+      writtenAll += count;
+      if (partial) {
+        await finishRun(offline, runId, target, plan, "held", false, false, startedAt, true);
+        reports.push({
+          ...base,
+          status: "held",
+          applied,
+          publishedValues: count,
+          heldValues: plan.values - count,
+          reference: false,
+          forced: false,
+          reason: `${plan.reason} The ${count} values that are not zero-like were published (onHold "publish-non-zero"); the ${plan.values - count} zero-like ones are held.`,
+        });
+        continue;
+      }
+      const reset = resets(source.name);
+      // A reference run is one the guard judged and passed (or that the caller resets the reference to).
+      const reference =
+        plan.guard !== undefined && plan.share !== undefined && (reset || (plan.publish && plan.eligible));
+      await finishRun(offline, runId, target, plan, "published", isForced, reference, startedAt, false, reset);
       reports.push({
         ...base,
         status: "published",
         applied,
-        forced: isForced && !plan.publish,
-        ...(plan.publish ? {} : { reason: `${plan.reason} — published anyway (force)` }),
+        publishedValues: plan.values,
+        heldValues: 0,
+        reference,
+        forced: isForced,
+        ...(plan.publish ? {} : { reason: `${plan.reason} Published anyway (force).` }),
       });
     } finally {
       await offline.exclusive((connection) => connection.run(`DROP TABLE IF EXISTS ${plan.table}`));
@@ -264,18 +321,25 @@ export async function materialize(options: MaterializeOptions): Promise<Material
 
 interface SourcePlan {
   readonly source: AnySource;
+  readonly guard: ResolvedGuard | undefined;
   readonly table: string;
   readonly fromSeq: number;
   readonly toSeq: number;
   readonly newRows: number;
   readonly values: number;
-  readonly zeroRate: number | undefined;
-  readonly previousZeroRate: number | undefined;
+  readonly counts: RunCounts;
+  /** The share the guard judges (state share for batch, run share for stream). */
+  readonly share: number | undefined;
+  readonly reference: number | undefined;
+  /** Whether a published run of this size may become a reference. */
+  readonly eligible: boolean;
   readonly sampleZeroKeys: readonly string[];
   readonly latestWatermark: number | undefined;
   /** Highest rowid of the candidate table (pages are rowid ranges up to it). */
   readonly lastRow: number;
   readonly publish: boolean;
+  /** Values a held run publishes under onHold "publish-non-zero" (0 otherwise). */
+  readonly partialValues: number;
   readonly reason?: string;
 }
 
@@ -283,17 +347,16 @@ async function planSource(
   offline: DuckdbOfflineStore,
   source: AnySource,
   target: string,
-  guard: { threshold: number; minValues: number } | undefined,
+  guard: ResolvedGuard | undefined,
 ): Promise<SourcePlan> {
   return offline.exclusive(async (connection) => {
+    await ensureGuardTables(connection);
     const where = `target = ${quoteLiteral(target)} AND source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
     const [last] = await queryRows(
       connection,
-      `SELECT to_seq, zero_rate FROM ${MATERIALIZATION_TABLE} WHERE ${where} AND status = 'published' ORDER BY finished_at DESC, to_seq DESC LIMIT 1`,
+      `SELECT to_seq FROM ${MATERIALIZATION_TABLE} WHERE ${where} AND status = 'published' ORDER BY finished_at DESC, to_seq DESC LIMIT 1`,
     );
     const fromSeq = Number(last?.to_seq ?? 0);
-    const previousZeroRate =
-      last?.zero_rate === null || last?.zero_rate === undefined ? undefined : Number(last.zero_rate);
     const history = `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
     const [range] = await queryRows(
       connection,
@@ -307,13 +370,20 @@ async function planSource(
       source.tier === "stream"
         ? `QUALIFY row_number() OVER (PARTITION BY entity_key ORDER BY event_time DESC, write_time DESC, seq DESC) <= ${source.window}`
         : "QUALIFY row_number() OVER (PARTITION BY entity_key ORDER BY event_time DESC, write_time DESC, seq DESC) = 1";
+    const zero =
+      guard?.isZeroLike !== undefined
+        ? "false"
+        : guard?.fields !== undefined
+          ? fieldsZeroSql("value", "is_empty", guard.fields)
+          : zeroSql("value", "is_empty");
     // Pages are cut by rowid (0..values-1 in a table just created): no sort is needed to number the
     // rows, and the order inside a run does not matter (writes are last-write-wins, window appends merge).
     await connection.run(
       `CREATE TEMP TABLE ${table} AS
-       SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zeroSql("value", "is_empty")} AS is_zero
+       SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zero} AS is_zero
        FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick}`,
     );
+    if (guard?.isZeroLike !== undefined) await markWithFunction(connection, table, guard.isZeroLike, source);
     const [stats] = await queryRows(
       connection,
       `SELECT count(*) AS n, count(*) FILTER (WHERE is_zero) AS zeros, coalesce(max(rowid), -1) AS last_row FROM ${table}`,
@@ -321,6 +391,17 @@ async function planSource(
     const values = Number(stats?.n ?? 0);
     const zeros = Number(stats?.zeros ?? 0);
     const lastRow = Number(stats?.last_row ?? -1);
+    const counts: RunCounts =
+      source.tier === "batch"
+        ? await countBatchRun(connection, target, source, table)
+        : {
+            runValues: values,
+            runZeros: zeros,
+            changedValues: 0,
+            changedZeros: 0,
+            stateValues: 0,
+            stateZeros: 0,
+          };
     const samples = await queryRows(
       connection,
       `SELECT entity_key FROM ${table} WHERE is_zero ORDER BY seq LIMIT 5`,
@@ -333,35 +414,96 @@ async function planSource(
       );
       latestWatermark = mark?.time === null || mark?.time === undefined ? undefined : Number(mark.time);
     }
-    const zeroRate = values > 0 ? zeros / values : undefined;
-    let publish = true;
-    let reason: string | undefined;
-    if (
-      guard &&
-      zeroRate !== undefined &&
-      previousZeroRate !== undefined &&
-      values >= guard.minValues &&
-      zeroRate - previousZeroRate > guard.threshold
-    ) {
-      publish = false;
-      reason = `empty/zero/null share rose from ${percent(previousZeroRate)} to ${percent(zeroRate)} (more than ${percent(guard.threshold)} points) — held back; the online store keeps its last good values. Check the upstream job, or pass force to publish anyway.`;
-    }
+    const tier = source.tier === "stream" ? "stream" : "batch";
+    const reference = guard ? await referenceShare(connection, target, source, guard.baselineRuns) : undefined;
+    const verdict = guard && values > 0 ? judge(counts, reference, guard, tier) : undefined;
+    const share =
+      verdict?.share ??
+      (tier === "batch"
+        ? counts.stateValues > 0
+          ? counts.stateZeros / counts.stateValues
+          : undefined
+        : values > 0
+          ? zeros / values
+          : undefined);
+    const publish = verdict === undefined || !verdict.hold;
+    const partialValues = !publish && guard?.onHold === "publish-non-zero" ? values - zeros : 0;
+    const reason = publish
+      ? undefined
+      : `Held back: ${verdict?.reasons.join("; ")}. The online store keeps its last good values. Check the upstream job; pass force to publish anyway (add resetReference if this is the new normal).`;
     return {
       source,
+      guard,
       table,
       fromSeq,
       toSeq,
       newRows,
       values,
-      zeroRate,
-      previousZeroRate,
+      counts,
+      share,
+      reference,
+      eligible: verdict?.referenceEligible ?? false,
       sampleZeroKeys: samples.map((sample) => String(sample.entity_key)),
       latestWatermark,
       lastRow,
       publish,
+      partialValues,
       ...(reason === undefined ? {} : { reason }),
     };
   });
+}
+
+/** Marks the candidates a source's own isZeroLike(value) calls zero-like (one extra read of the run). */
+async function markWithFunction(
+  connection: DuckDBConnection,
+  table: string,
+  isZeroLikeValue: (value: unknown) => boolean,
+  source: AnySource,
+): Promise<void> {
+  const marks = uniqueName("ctx_zero_marks");
+  await connection.run(`CREATE TEMP TABLE ${marks} (row_id BIGINT)`);
+  try {
+    const [stats] = await queryRows(connection, `SELECT coalesce(max(rowid), -1) AS last_row FROM ${table}`);
+    const lastRow = Number(stats?.last_row ?? -1);
+    for (let first = 0; first <= lastRow; first += PAGE_ROWS) {
+      const rows = await queryRows(
+        connection,
+        `SELECT rowid AS row_id, value::VARCHAR AS value, is_empty, empty_reason FROM ${table} WHERE rowid BETWEEN ${first} AND ${first + PAGE_ROWS - 1}`,
+      );
+      const appender = await connection.createAppender(marks);
+      try {
+        for (const row of rows) {
+          const value =
+            row.is_empty === true
+              ? empty(row.empty_reason === null ? undefined : String(row.empty_reason))
+              : row.value === null
+                ? null
+                : JSON.parse(String(row.value));
+          let zeroLike: boolean;
+          try {
+            zeroLike = isZeroLikeValue(value) === true;
+          } catch (error) {
+            throw new CtxError(
+              "CTX_CONFIG",
+              `materialize guard.sources.${source.name}.isZeroLike threw (${(error as Error).message}); nothing was published. Make it return true or false for every value.`,
+              { source: source.name },
+              { cause: error },
+            );
+          }
+          if (zeroLike) {
+            appender.appendBigInt(BigInt(Number(row.row_id)));
+            appender.endRow();
+          }
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    }
+    await connection.run(`UPDATE ${table} SET is_zero = true WHERE rowid IN (SELECT row_id FROM ${marks})`);
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${marks}`);
+  }
 }
 
 async function publish(
@@ -369,6 +511,7 @@ async function publish(
   context: ContextStore,
   online: OnlineStore,
   plan: SourcePlan,
+  onlyNonZero: boolean,
   batchSize: number,
   concurrency: number,
   progress: (written: number) => void,
@@ -397,7 +540,9 @@ async function publish(
   };
   // The next page is read (on DuckDB's threads) while this one is rendered and written.
   const readPage = (first: number) =>
-    offline.exclusive((connection) => fetchPage(connection, plan.table, first, first + PAGE_ROWS - 1));
+    offline.exclusive((connection) =>
+      fetchPage(connection, plan.table, first, first + PAGE_ROWS - 1, onlyNonZero),
+    );
   let next = plan.lastRow >= 0 ? readPage(0) : undefined;
   // A page that cannot be read, or a row the write path refuses, stops the run; the writes already
   // sent are waited for either way, so nothing is still writing when materialize returns.
@@ -473,10 +618,11 @@ async function fetchPage(
   table: string,
   first: number,
   last: number,
+  onlyNonZero: boolean,
 ): Promise<string[]> {
   const reader = await connection.runAndReadAll(
     `SELECT coalesce(string_agg(json_array(key_json::JSON, event_time, write_time, value, is_empty, empty_reason, event_id)::VARCHAR || CASE WHEN rowid % ${CHUNK_ROWS} = ${CHUNK_ROWS - 1} THEN chr(10) ELSE ',' END, ''), '')
-     FROM ${table} WHERE rowid BETWEEN ${first} AND ${last}`,
+     FROM ${table} WHERE rowid BETWEEN ${first} AND ${last}${onlyNonZero ? " AND NOT is_zero" : ""}`,
   );
   // No row holds a raw newline: json_array escapes them inside strings and re-serialises JSON values
   // compactly, so indented stored JSON loses its line breaks too (materialize.test.ts checks both).
@@ -502,18 +648,25 @@ function toWrite(context: ContextStore, source: AnySource, row: CandidateRow): V
   return context.toValueWrite(source, key, value, times);
 }
 
-async function recordRun(
+/**
+ * Records the run (watermark table, guard runs) and, when values were published, the guard's state
+ * of the entities written, in one transaction.
+ */
+async function finishRun(
   offline: DuckdbOfflineStore,
   runId: string,
   target: string,
-  source: AnySource,
-  status: "published" | "held",
   plan: SourcePlan,
+  status: "published" | "held",
   forced: boolean,
+  reference: boolean,
   startedAt: number,
+  publishedNonZero = false,
+  resetReference = false,
 ): Promise<void> {
-  await offline.exclusive((connection) =>
-    connection.run(
+  const { source } = plan;
+  await offline.transaction(async (connection) => {
+    await connection.run(
       `INSERT INTO ${MATERIALIZATION_TABLE} VALUES ($run, $target, $source, $version, $status, $from, $to, $rows, $zero, $previous, $forced, $started, $finished)`,
       {
         run: runId,
@@ -524,18 +677,26 @@ async function recordRun(
         from: plan.fromSeq,
         to: plan.toSeq,
         rows: plan.values,
-        zero: plan.zeroRate ?? null,
-        previous: plan.previousZeroRate ?? null,
+        zero: plan.share ?? null,
+        previous: plan.reference ?? null,
         forced,
         started: startedAt,
         finished: Date.now(),
       },
-    ),
-  );
-}
-
-function percent(share: number): string {
-  return `${Math.round(share * 1000) / 10}%`;
+    );
+    if (source.tier === "batch" && (status === "published" || publishedNonZero))
+      await updateState(connection, target, source, plan.table, publishedNonZero);
+    await recordGuardRun(connection, {
+      runId,
+      target,
+      source,
+      status: publishedNonZero ? "partial" : status,
+      counts: plan.counts,
+      share: plan.share,
+      reference,
+      resetReference: resetReference && status === "published",
+    });
+  });
 }
 
 function positiveInteger(value: number, what: string): number {

@@ -1,0 +1,109 @@
+// What the phantom-zero guard counts as "zero-like": the shapes a broken upstream job writes in place
+// of real values (a failed join that leaves an identifier and zeroed metrics, "N/A", "0", nulls).
+//
+// The default rule, for one value:
+// - `empty()`, null, false, the number 0 and a placeholder string are zero-like leaves. Placeholders:
+//   blank text (any whitespace, zero-width spaces included), a zero written as text ("0", "0.00",
+//   "-0"), "N/A", "NA", "null", "None", "nil", "undefined", "NaN", "unknown", "-", "—", "?"
+//   (case-insensitive, surrounding blanks ignored);
+// - a non-zero number and `true` are information: a value holding one is never zero-like;
+// - any other string is information too, except where it is an object field's own value in a value
+//   that also holds a zero-like leaf: then it is read as an identifier and looked through
+//   (`{ name: "Customer 7", orders: 0 }` is the zeroed record of a broken join; `{ summary: "..." }`
+//   is text, and `["vip"]` is a list of tags);
+// - arrays and objects are zero-like when everything in them is ([], {}, [0, 0], [{}], nested zeros).
+//
+// It runs in SQL over the stored JSON text as three RE2 expressions (linear, no JSON parsing), which
+// keeps materialization at the speed it was tuned to; `isZeroLike` is the same rule in JavaScript,
+// and test/zero-like.test.ts checks the two agree on generated values.
+import { isEmpty } from "@ctxstore/core";
+import { quoteLiteral } from "./sql.js";
+
+const WS = "[ \\t\\n\\r]*";
+const ZERO_NUMBER = "-?0(?:\\.0+)?(?:[eE][+-]?[0-9]+)?";
+const STRING = '"(?:[^"\\\\]|\\\\.)*"';
+/** One blank character inside a JSON string, raw or escaped. */
+const BLANK =
+  "(?:[\\p{Zs}\\t\\n\\r\\x{200B}\\x{200C}\\x{200D}\\x{2060}\\x{FEFF}]|\\\\[tnr]|\\\\u(?:00(?:09|0[aAdD]|20|[aA]0)|200[bBcCdD]|2060|[fF][eE][fF][fF]))";
+const PLACEHOLDER_WORD =
+  "(?i:n(?:/|\\\\/)a|na|null|none|nil|undefined|nan|unknown|-?0+(?:[.,]0+)?|[-\\x{2013}\\x{2014}?]+)";
+const PLACEHOLDER = `"${BLANK}*(?:${PLACEHOLDER_WORD}${BLANK}*)?"`;
+const STRUCTURE = "[\\[\\]{},: \\t\\n\\r]";
+const LEAF = `null|false|${ZERO_NUMBER}|${PLACEHOLDER}`;
+/** Every token zero-like, field values of any text allowed (identifiers looked through). */
+const LENIENT = `(?:${STRUCTURE}|${LEAF}|${STRING}${WS}:${WS}${STRING}|${STRING}${WS}:)*`;
+/** Every token zero-like, no identifiers. */
+const STRICT = `(?:${STRUCTURE}|${LEAF}|${STRING}${WS}:)*`;
+/** Holds a zero-like leaf outside strings (what makes field texts identifiers). */
+// A placeholder followed by a comma, a closing bracket or the end is a value (a key is followed by ":").
+const HAS_LEAF = `^(?:${STRING}|[^"])*?(?:null|false|[0-9]|${PLACEHOLDER}${WS}(?:[,\\]}]|$))`;
+
+/** SQL: is this JSON text zero-like by the default rule? `text` is a VARCHAR expression. */
+export function defaultZeroTextSql(text: string): string {
+  return `(regexp_full_match(${text}, ${quoteLiteral(LENIENT)}) AND (regexp_full_match(${text}, ${quoteLiteral(STRICT)}) OR regexp_matches(${text}, ${quoteLiteral(HAS_LEAF)})))`;
+}
+
+/** SQL: is this value zero-like (`empty()` included)? `value` is a JSON column. */
+export function zeroSql(value: string, isEmptyColumn: string): string {
+  return `(${isEmptyColumn} OR ${value} IS NULL OR ${defaultZeroTextSql(`${value}::VARCHAR`)})`;
+}
+
+/**
+ * SQL for a source that declares its informative fields: zero-like when each of them is (a field
+ * that is absent counts as zero-like). Paths are dot-separated: `"stats.orders"`.
+ */
+export function fieldsZeroSql(value: string, isEmptyColumn: string, fields: readonly string[]): string {
+  const each = fields.map((field) => {
+    const path = `$${field
+      .split(".")
+      .map((part) => `."${part.replaceAll('"', '\\"')}"`)
+      .join("")}`;
+    const extracted = `json_extract(${value}, ${quoteLiteral(path)})`;
+    return `(${extracted} IS NULL OR ${defaultZeroTextSql(`${extracted}::VARCHAR`)})`;
+  });
+  return `(${isEmptyColumn} OR ${value} IS NULL OR (${each.join(" AND ") || "TRUE"}))`;
+}
+
+const BLANK_CHARS = "\\p{Zs}\\t\\n\\r\\u200B\\u200C\\u200D\\u2060\\uFEFF";
+const PLACEHOLDER_TEXT = new RegExp(
+  `^[${BLANK_CHARS}]*(?:(?:n/a|na|null|none|nil|undefined|nan|unknown|-?0+(?:[.,]0+)?|[-\\u2013\\u2014?]+)[${BLANK_CHARS}]*)?$`,
+  "iu",
+);
+
+/** Is this text a placeholder (blank, "0", "N/A", "None", "-", ...)? */
+export function isPlaceholderText(text: string): boolean {
+  return PLACEHOLDER_TEXT.test(text);
+}
+
+/**
+ * The guard's default zero-like rule in JavaScript (see the top of this module): `empty()`, null,
+ * false, 0, placeholder strings, and records of those whose other fields are identifiers.
+ */
+export function isZeroLike(value: unknown): boolean {
+  if (value === undefined || isEmpty(value)) return true;
+  const seen = { information: false, leaf: false, fieldText: false };
+  walk(value, false, seen);
+  return !seen.information && (!seen.fieldText || seen.leaf);
+}
+
+function walk(
+  value: unknown,
+  isField: boolean,
+  seen: { information: boolean; leaf: boolean; fieldText: boolean },
+): void {
+  if (seen.information) return;
+  if (value === null || value === false || value === 0) {
+    seen.leaf = true;
+  } else if (typeof value === "string") {
+    if (isPlaceholderText(value)) seen.leaf = true;
+    else if (isField) seen.fieldText = true;
+    else seen.information = true;
+  } else if (Array.isArray(value)) {
+    for (const item of value) walk(item, false, seen);
+  } else if (typeof value === "object") {
+    for (const field of Object.values(value as Record<string, unknown>)) walk(field, true, seen);
+  } else {
+    // true, a non-zero number (NaN and Infinity are not JSON; they cannot be stored).
+    seen.information = true;
+  }
+}
