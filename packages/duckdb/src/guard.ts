@@ -186,7 +186,8 @@ export function judge(
   const share = judged.values > 0 ? judged.zeros / judged.values : undefined;
   const changedShare = counts.changedValues > 0 ? counts.changedZeros / counts.changedValues : undefined;
   const reasons: string[] = [];
-  const what = tier === "batch" ? "share of zero-like values across the source's entities" : "zero-like share";
+  const what =
+    tier === "batch" ? "share of zero-like values across the source's entities" : "zero-like share";
   if (share !== undefined && judged.values >= guard.minValues) {
     if (reference !== undefined && share - reference > guard.threshold) {
       reasons.push(

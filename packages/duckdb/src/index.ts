@@ -10,9 +10,9 @@ export {
   type RenderedExample,
   renderExamples,
 } from "./dataset.js";
+export type { PhantomZeroGuard, SourceGuard } from "./guard.js";
 export type { LabelEvent, LabelInput, LabelRelation, RowProblem } from "./labels.js";
 export { type LoadOptions, type LoadReport, loadFile } from "./load.js";
-export { type PhantomZeroGuard, type SourceGuard } from "./guard.js";
 export {
   type MaterializeOptions,
   type MaterializeProgress,

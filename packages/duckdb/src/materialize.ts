@@ -26,11 +26,10 @@ import {
   ensureGuardTables,
   judge,
   type PhantomZeroGuard,
-  percent,
+  type ResolvedGuard,
   type RunCounts,
   recordGuardRun,
   referenceShare,
-  type ResolvedGuard,
   resolveGuard,
   updateState,
 } from "./guard.js";
@@ -43,7 +42,6 @@ import {
 } from "./offline-store.js";
 import { queryRows, quoteLiteral } from "./sql.js";
 import { fieldsZeroSql, zeroSql } from "./zero-like.js";
-
 
 export interface MaterializeProgress {
   readonly source: string;
@@ -174,7 +172,11 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   });
   const named = (option: boolean | readonly string[] | undefined, what: string) => {
     if (option !== undefined && typeof option !== "boolean" && !Array.isArray(option))
-      throw new CtxError("CTX_CONFIG", `materialize ${what} must be true, false or a list of source names.`, {});
+      throw new CtxError(
+        "CTX_CONFIG",
+        `materialize ${what} must be true, false or a list of source names.`,
+        {},
+      );
     for (const name of Array.isArray(option) ? option : [])
       if (!sources.some((source) => source.name === name))
         throw new CtxError(
@@ -287,7 +289,18 @@ export async function materialize(options: MaterializeOptions): Promise<Material
       // A reference run is one the guard judged and passed (or that the caller resets the reference to).
       const reference =
         plan.guard !== undefined && plan.share !== undefined && (reset || (plan.publish && plan.eligible));
-      await finishRun(offline, runId, target, plan, "published", isForced, reference, startedAt, false, reset);
+      await finishRun(
+        offline,
+        runId,
+        target,
+        plan,
+        "published",
+        isForced,
+        reference,
+        startedAt,
+        false,
+        reset,
+      );
       reports.push({
         ...base,
         status: "published",
@@ -415,7 +428,9 @@ async function planSource(
       latestWatermark = mark?.time === null || mark?.time === undefined ? undefined : Number(mark.time);
     }
     const tier = source.tier === "stream" ? "stream" : "batch";
-    const reference = guard ? await referenceShare(connection, target, source, guard.baselineRuns) : undefined;
+    const reference = guard
+      ? await referenceShare(connection, target, source, guard.baselineRuns)
+      : undefined;
     const verdict = guard && values > 0 ? judge(counts, reference, guard, tier) : undefined;
     const share =
       verdict?.share ??

@@ -8,14 +8,46 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isZeroLike } from "../src/index.js";
 import { zeroSql } from "../src/zero-like.js";
+import { INFORMATIVE_SHAPES, ZERO_SHAPES } from "./zero-shapes.js";
 
-const placeholders = ["0", "0.00", "-0", "N/A", "n/a", "NA", "null", "None", "nil", "-", "—", "?", "\u200b", " ", ""];
+const placeholders = [
+  "0",
+  "0.00",
+  "-0",
+  "N/A",
+  "n/a",
+  "NA",
+  "null",
+  "None",
+  "nil",
+  "-",
+  "—",
+  "?",
+  "\u200b",
+  " ",
+  "",
+];
 const zeroLeaf = fc.oneof(
   fc.constantFrom<unknown>(null, false, 0, -0, 0.0, [], {}, ...placeholders),
   fc.stringMatching(/^[ \t\n\r\u00a0\u2002\u3000\u200b\ufeff]{0,4}$/),
 );
 const otherLeaf = fc.oneof(
-  fc.constantFrom<unknown>(1, -1, 0.5, 1e-7, 1e21, true, "a", " a ", "\\t", "0.5", "none of it", "N/A!", [1], ["vip"]),
+  fc.constantFrom<unknown>(
+    1,
+    -1,
+    0.5,
+    1e-7,
+    1e21,
+    true,
+    "a",
+    " a ",
+    "\\t",
+    "0.5",
+    "none of it",
+    "N/A!",
+    [1],
+    ["vip"],
+  ),
   fc.string({ maxLength: 4 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
@@ -42,43 +74,6 @@ const value = fc.oneof(
 /** How the JSON text was written: compact (JSON.stringify, as ctxstore stores it) or indented. */
 const layout = fc.constantFrom<number | undefined>(undefined, 2);
 
-/** Every zero shape issue #21 lists, and look-alikes that carry information. */
-export const ZERO_SHAPES: ReadonlyArray<unknown> = [
-  { name: "Customer 7", orders: 0, spend: 0 },
-  { name: "Customer 7", orders: null, spend: null },
-  { name: "N/A", orders: "0", spend: "0" },
-  { stats: { orders: 0, spend: 0 } },
-  { active: false, orders: 0 },
-  "0",
-  "0.00",
-  "N/A",
-  "null",
-  "None",
-  "-",
-  "\u200b",
-  false,
-  [0, 0, 0],
-  [{}],
-  null,
-  0,
-  "",
-  [],
-  {},
-];
-export const INFORMATIVE_SHAPES: ReadonlyArray<unknown> = [
-  { name: "Customer 7", orders: 3, spend: 0 },
-  { name: "Customer 7", active: true, orders: 0 },
-  { summary: "Long-time customer", plan: "Pro" },
-  { name: "Customer 7", tags: [] },
-  { name: "", tags: ["vip"], score: 0 },
-  "Customer 7",
-  "0.5",
-  ["vip"],
-  [0, 0, 1],
-  { stats: { orders: 0, spend: 0.01 } },
-  true,
-  -3,
-];
 /** Zeros as other writers may spell them. */
 const spelledZeros = [
   "0.0",
@@ -145,19 +140,16 @@ describe("zero-like values (the phantom-zero guard's rule)", () => {
 
   it("property: the SQL rule agrees with isZeroLike on every generated value, compact or indented", async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(value, layout), { minLength: 1, maxLength: 200 }),
-        async (cases) => {
-          const texts = cases.map(([generated, indent]) => JSON.stringify(generated, null, indent) ?? null);
-          const verdicts = await sqlVerdicts(texts, []);
-          cases.forEach(([generated], index) => {
-            expect({ text: texts[index], zeroLike: verdicts[index] }).toEqual({
-              text: texts[index],
-              zeroLike: isZeroLike(generated),
-            });
+      fc.asyncProperty(fc.array(fc.tuple(value, layout), { minLength: 1, maxLength: 200 }), async (cases) => {
+        const texts = cases.map(([generated, indent]) => JSON.stringify(generated, null, indent) ?? null);
+        const verdicts = await sqlVerdicts(texts, []);
+        cases.forEach(([generated], index) => {
+          expect({ text: texts[index], zeroLike: verdicts[index] }).toEqual({
+            text: texts[index],
+            zeroLike: isZeroLike(generated),
           });
-        },
-      ),
+        });
+      }),
       { numRuns: 80 },
     );
   });
