@@ -7,10 +7,10 @@
 //   "-0"), "N/A", "NA", "null", "None", "nil", "undefined", "NaN", "unknown", "-", "—", "?"
 //   (case-insensitive, surrounding blanks ignored);
 // - a non-zero number and `true` are information: a value holding one is never zero-like;
-// - any other string is information too, except where it is an object field's own value in a value
-//   that also holds a zero-like leaf: then it is read as an identifier and looked through
-//   (`{ name: "Customer 7", orders: 0 }` is the zeroed record of a broken join; `{ summary: "..." }`
-//   is text, and `["vip"]` is a list of tags);
+// - any other string is information too, except the value of an identifier field (`id`, `name`,
+//   `email`, `code`, `title`, `sku`, ... and `*_id`, `customerId`, `displayName`, ...) in a value that
+//   also holds a zero-like leaf: that is looked through (`{ name: "Customer 7", orders: 0 }` is the
+//   zeroed record of a broken join; `{ plan: "Pro", orders: 0 }` says the plan, `["vip"]` lists tags);
 // - arrays and objects are zero-like when everything in them is ([], {}, [0, 0], [{}], nested zeros).
 //
 // It runs in SQL over the stored JSON text as three RE2 expressions (linear, no JSON parsing), which
@@ -29,9 +29,12 @@ const PLACEHOLDER_WORD =
   "(?i:n(?:/|\\\\/)a|na|null|none|nil|undefined|nan|unknown|-?0+(?:[.,]0+)?|[-\\x{2013}\\x{2014}?]+)";
 const PLACEHOLDER = `"${BLANK}*(?:${PLACEHOLDER_WORD}${BLANK}*)?"`;
 const STRUCTURE = "[\\[\\]{},: \\t\\n\\r]";
+/** An identifier field's key (the JSON text of it). */
+const IDENTIFIER_KEY =
+  '"(?:(?i:[a-z0-9_]*[_-](?:id|key|name|code|uuid)|id|uuid|key|name|email|slug|code|label|title|handle|username|display_?name|sku|ref)|[A-Za-z0-9]*(?:Id|ID|Key|Name|Code|Uuid|UUID))"';
 const LEAF = `null|false|${ZERO_NUMBER}|${PLACEHOLDER}`;
-/** Every token zero-like, field values of any text allowed (identifiers looked through). */
-const LENIENT = `(?:${STRUCTURE}|${LEAF}|${STRING}${WS}:${WS}${STRING}|${STRING}${WS}:)*`;
+/** Every token zero-like, identifier fields of any text allowed (looked through). */
+const LENIENT = `(?:${STRUCTURE}|${LEAF}|${IDENTIFIER_KEY}${WS}:${WS}${STRING}|${STRING}${WS}:)*`;
 /** Every token zero-like, no identifiers. */
 const STRICT = `(?:${STRUCTURE}|${LEAF}|${STRING}${WS}:)*`;
 /** Holds a zero-like leaf outside strings (what makes field texts identifiers). */
@@ -70,6 +73,16 @@ const PLACEHOLDER_TEXT = new RegExp(
   "iu",
 );
 
+const IDENTIFIER_KEYS = [
+  /^(?:[a-z0-9_]*[_-](?:id|key|name|code|uuid)|id|uuid|key|name|email|slug|code|label|title|handle|username|display_?name|sku|ref)$/i,
+  /^[A-Za-z0-9]*(?:Id|ID|Key|Name|Code|Uuid|UUID)$/,
+];
+
+/** Is this field name an identifier's (`id`, `name`, `customer_id`, `displayName`, ...)? */
+export function isIdentifierKey(key: string): boolean {
+  return IDENTIFIER_KEYS.some((pattern) => pattern.test(key));
+}
+
 /** Is this text a placeholder (blank, "0", "N/A", "None", "-", ...)? */
 export function isPlaceholderText(text: string): boolean {
   return PLACEHOLDER_TEXT.test(text);
@@ -101,7 +114,8 @@ function walk(
   } else if (Array.isArray(value)) {
     for (const item of value) walk(item, false, seen);
   } else if (typeof value === "object") {
-    for (const field of Object.values(value as Record<string, unknown>)) walk(field, true, seen);
+    for (const [key, field] of Object.entries(value as Record<string, unknown>))
+      walk(field, isIdentifierKey(key), seen);
   } else {
     // true, a non-zero number (NaN and Infinity are not JSON; they cannot be stored).
     seen.information = true;

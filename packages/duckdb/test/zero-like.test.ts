@@ -52,7 +52,26 @@ const otherLeaf = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 const key = fc.oneof(
-  fc.constantFrom("orders", "", "a:1", 'quo"te', "back\\slash", "ünï", "{", "}", ",", "\u0000", "0", "N/A"),
+  fc.constantFrom(
+    "orders",
+    "name",
+    "id",
+    "customer_id",
+    "userId",
+    "title",
+    "plan",
+    "",
+    "a:1",
+    'quo"te',
+    "back\\slash",
+    "ünï",
+    "{",
+    "}",
+    ",",
+    "\u0000",
+    "0",
+    "N/A",
+  ),
   fc.string({ maxLength: 6 }),
 );
 const identifier = fc.oneof(fc.constantFrom("Customer 7", "c-1001", "Ada"), fc.string({ maxLength: 5 }));
