@@ -31,6 +31,7 @@ import {
   recordGuardRun,
   referenceShare,
   resolveGuard,
+  stateJoinSql,
   updateState,
 } from "./guard.js";
 import { uniqueName } from "./labels.js";
@@ -391,10 +392,13 @@ async function planSource(
           : zeroSql("value", "is_empty");
     // Pages are cut by rowid (0..values-1 in a table just created): no sort is needed to number the
     // rows, and the order inside a run does not matter (writes are last-write-wins, window appends merge).
+    // Batch candidates carry was_zero, the guard state's flag for the entity (NULL when new to it).
+    const candidates = `SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zero} AS is_zero
+       FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick}`;
     await connection.run(
-      `CREATE TEMP TABLE ${table} AS
-       SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zero} AS is_zero
-       FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick}`,
+      source.tier === "batch"
+        ? `CREATE TEMP TABLE ${table} AS SELECT c.*, state.was_zero FROM (${candidates}) c ${stateJoinSql(target, source)}`
+        : `CREATE TEMP TABLE ${table} AS ${candidates}`,
     );
     if (guard?.isZeroLike !== undefined) await markWithFunction(connection, table, guard.isZeroLike, source);
     const [stats] = await queryRows(

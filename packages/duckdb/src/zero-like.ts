@@ -43,7 +43,9 @@ const HAS_LEAF = `^(?:${STRING}|[^"])*?(?:null|false|[0-9]|${PLACEHOLDER}${WS}(?
 
 /** SQL: is this JSON text zero-like by the default rule? `text` is a VARCHAR expression. */
 export function defaultZeroTextSql(text: string): string {
-  return `(regexp_full_match(${text}, ${quoteLiteral(LENIENT)}) AND (regexp_full_match(${text}, ${quoteLiteral(STRICT)}) OR regexp_matches(${text}, ${quoteLiteral(HAS_LEAF)})))`;
+  // CASE, not AND: DuckDB evaluates both sides of an AND for every row, while a CASE branch runs only
+  // for the rows that reach it. Most values fail the first expression within a few bytes.
+  return `(CASE WHEN regexp_full_match(${text}, ${quoteLiteral(LENIENT)}) THEN (regexp_full_match(${text}, ${quoteLiteral(STRICT)}) OR regexp_matches(${text}, ${quoteLiteral(HAS_LEAF)})) ELSE false END)`;
 }
 
 /** SQL: is this value zero-like (`empty()` included)? `value` is a JSON column. */

@@ -116,12 +116,12 @@ describe("the phantom-zero guard", () => {
     }
     for (const shape of INFORMATIVE_SHAPES) {
       const guarded = await harness();
-      await guarded.run(fullRun(0.02));
-      const report = await guarded.run(fullRun(0.3, shape));
+      await guarded.run(fullRun(0.02, undefined, 200));
+      const report = await guarded.run(fullRun(0.3, shape, 200));
       expect({ shape, status: report.status }).toEqual({ shape, status: "published" });
       await guarded.close();
     }
-  });
+  }, 120_000);
 
   it("holds slow creep: 2 → 5 → 9 → 14 → 20% is held at 20% (the reference is the median of reference runs, not the last run)", async () => {
     const guarded = await harness();
