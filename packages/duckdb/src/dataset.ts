@@ -450,7 +450,19 @@ function realtimeOverride(found: PointInTimeRow["values"][string]): RealtimeOver
         reason: `the last recorded value is ${Math.round((found.ageMs ?? 0) / 1000)}s older than this moment`,
       };
     case "skipped":
-      return { status: "skipped", reason: "the label names no key for this source's entity" };
+      return {
+        status: "skipped",
+        reason: found.reason ?? "the label names no key for this source's entity",
+      };
+    case "timeout":
+    case "error":
+    case "invalid":
+      // A recorded lookup that failed at t: rendered as serving rendered it, with its fallback.
+      return {
+        status: found.status,
+        ...(found.reason === undefined ? {} : { reason: found.reason }),
+        ...(found.fallback === undefined ? {} : { fallback: found.fallback }),
+      };
     default:
       return { status: "missing", reason: "no realtime value was recorded offline near this moment" };
   }

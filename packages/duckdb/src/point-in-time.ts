@@ -21,6 +21,8 @@ import {
   uniqueName,
 } from "./labels.js";
 import { type DuckdbOfflineStore, HISTORY_TABLE, WATERMARK_TABLE } from "./offline-store.js";
+import { ensureOnlineTables, REALTIME_OUTCOMES_TABLE } from "./online-log.js";
+import { entityTtls, type ServedView, servedViewSql, visibleFromSql } from "./served-view.js";
 import { queryRows, quoteIdentifier, quoteLiteral, type Row, toPlainRow } from "./sql.js";
 
 /** Realtime values are exact-now facts: without a maxAge, one recorded more than a minute before t is stale. */
@@ -39,6 +41,15 @@ export interface PointInTimeOptions {
    * an earlier event time cannot leak into training. Default false: the history as it stands now.
    */
   excludeLateWrites?: boolean;
+  /**
+   * Answer as the online store held the history at each label's moment (training renders use it,
+   * see served-view.ts): rows visible from their write (event times up to `maxClockSkew` ahead, as the
+   * write path accepts; default "1m", use createContextStore's value), freshness measured from the
+   * earlier of event and write time, and online expiry replayed write by write. Implies
+   * `excludeLateWrites`. `definitions`: the sources whose TTL applies to rows written without a
+   * recorded online write (default: the offline store's registered sources).
+   */
+  asServed?: boolean | { maxClockSkew?: Duration; definitions?: readonly AnySource[] };
 }
 
 export interface PointInTimeValue {
@@ -46,6 +57,12 @@ export interface PointInTimeValue {
   /** Present for `ok` and `stale` (the stale value, never a substitute). Stream sources: the window's events, oldest first. */
   readonly value?: unknown;
   readonly emptyReason?: string;
+  /** A recorded realtime lookup that gave no fact (timeout, error, ...): the reason serving gave. */
+  readonly reason?: string;
+  /** ...and the last known good value serving had for the `fallback` policy, if any. */
+  readonly fallback?: { readonly value: unknown; readonly eventTime: number };
+  /** Stream sources: the ingest watermark known at t, as stored (the renderer sets it as serving had it). */
+  readonly watermark?: number;
   /** Event time of the value (streams: the freshest of newest event and watermark). */
   readonly eventTime?: number;
   readonly writeTime?: number;
@@ -76,6 +93,8 @@ export interface PointInTimeResult {
   readonly labels: StagedLabels;
   readonly sources: readonly AnySource[];
   readonly excludeLateWrites: boolean;
+  /** Whether the values are the online store's view at each moment (see `PointInTimeOptions.asServed`). */
+  readonly asServed: boolean;
   /** Count of each status per source. */
   readonly statusCounts: Readonly<Record<string, Partial<Record<Status, number>>>>;
   /** Label rows in order, with every source's value, read in pages. */
@@ -108,20 +127,35 @@ export async function pointInTime(
     );
   }
   const plans = planSources(offline, options);
-  const excludeLateWrites = options.excludeLateWrites === true;
+  const served = servedOptions(offline, options);
+  const excludeLateWrites = options.excludeLateWrites === true || served !== undefined;
   return offline.exclusive(async (connection) => {
+    await ensureOnlineTables(connection);
     const labels = await stageLabels(
       connection,
       options.labels,
       plans.map((plan) => plan.source),
     );
     const table = uniqueName("ctx_pit");
+    const view: ServedView | undefined =
+      served === undefined
+        ? undefined
+        : { maxClockSkewMs: served.maxClockSkewMs, writes: `${table}_writes`, labelLives: `${table}_lives` };
+    const dropView = async () => {
+      if (!view) return;
+      await connection.run(`DROP TABLE IF EXISTS ${view.writes}`);
+      await connection.run(`DROP TABLE IF EXISTS ${view.labelLives}`);
+    };
     try {
-      await connection.run(createSql(table, labels, plans, excludeLateWrites));
+      if (view && served)
+        for (const sql of servedViewSql(view, labels, served.stored, served.ttls)) await connection.run(sql);
+      await connection.run(createSql(table, labels, plans, excludeLateWrites, view));
       for (const plan of plans.filter((candidate) => candidate.source.tier === "stream")) {
-        await connection.run(streamSql(table, labels, plan, excludeLateWrites));
+        await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
       }
+      await dropView();
     } catch (error) {
+      await dropView();
       await connection.run(`DROP TABLE IF EXISTS ${table}`);
       await connection.run(`DROP TABLE IF EXISTS ${labels.table}`);
       throw new CtxError(
@@ -142,8 +176,42 @@ export async function pointInTime(
       bucket[count.status as Status] = Number(count.n);
       statusCounts[String(count.source)] = bucket;
     }
-    return makeResult(offline, table, labels, plans, excludeLateWrites, statusCounts);
+    return makeResult(offline, table, labels, plans, excludeLateWrites, served !== undefined, statusCounts);
   });
+}
+
+function servedOptions(
+  offline: DuckdbOfflineStore,
+  options: PointInTimeOptions,
+):
+  | {
+      maxClockSkewMs: number;
+      stored: Map<string, AnySource>;
+      ttls: Map<string, number | undefined>;
+    }
+  | undefined {
+  const asServed = options.asServed;
+  if (asServed === undefined || asServed === false) return undefined;
+  if (asServed !== true && (typeof asServed !== "object" || asServed === null))
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "pointInTime asServed must be true or { maxClockSkew?, definitions? }.",
+      {},
+    );
+  if (options.excludeLateWrites === false)
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "pointInTime: asServed shows what the online store held at each moment, so rows written later cannot be included; drop excludeLateWrites: false, or asServed.",
+      {},
+    );
+  const settings = asServed === true ? {} : asServed;
+  const maxClockSkewMs =
+    settings.maxClockSkew === undefined ? 60_000 : parseDuration(settings.maxClockSkew, "asServed.maxClockSkew");
+  const definitions = settings.definitions ?? [...offline.sources.values()];
+  const stored = new Map<string, AnySource>();
+  for (const source of definitions)
+    if (source.tier === "batch" || source.tier === "stream") stored.set(source.name, source);
+  return { maxClockSkewMs, stored, ttls: entityTtls(definitions) };
 }
 
 function planSources(offline: DuckdbOfflineStore, options: PointInTimeOptions): Plan[] {
@@ -185,15 +253,30 @@ function maxAgeFor(source: AnySource, override: PointInTimeOptions["maxAge"]): n
   return source.tier === "realtime" ? REALTIME_DEFAULT_MAX_AGE_MS : undefined;
 }
 
-function historyOf(source: AnySource): string {
-  return `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+function historyOf(source: AnySource, alias?: string): string {
+  if (alias === undefined)
+    return `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+  // With an alias: the history rows joined with their realtime outcomes (as "o").
+  return `${HISTORY_TABLE} ${alias} LEFT JOIN ${REALTIME_OUTCOMES_TABLE} o ON o.seq = ${alias}.seq
+    WHERE ${alias}.source = ${quoteLiteral(source.name)} AND ${alias}.schema_version = ${source.version}`;
 }
 
-const STATUS_SQL = (ts: string, maxAge: string, h: string) => `CASE WHEN no_key THEN 'skipped'
+/** A recorded realtime lookup that gave no fact is a history row with no value that is not empty. */
+const STATUS_SQL = (ts: string, maxAge: string, h: string, served = false) => `CASE WHEN no_key THEN 'skipped'
            WHEN ${h}.seq IS NULL THEN 'missing'
-           WHEN ${maxAge} IS NOT NULL AND ${ts} - ${h}.event_time > ${maxAge} THEN 'stale'
+           WHEN ${maxAge} IS NOT NULL AND ${ts} - ${served ? knownAtSql(h, ts) : `${h}.event_time`} > ${maxAge} THEN 'stale'
            WHEN ${h}.is_empty THEN 'empty'
+           WHEN ${h}.value IS NULL THEN coalesce(${h}.outcome_status, 'error')
            ELSE 'ok' END`;
+
+/** Serving's freshness: a value was known at the earlier of its event and write times, never after t. */
+function knownAtSql(h: string, ts: string): string {
+  return `least(${h}.event_time, ${h}.write_time, ${ts})`;
+}
+
+/** The outcome columns of a history relation `h` joined with the realtime outcomes as `o`. */
+const OUTCOME_COLUMNS = "o.status AS outcome_status, o.reason AS outcome_reason, o.fallback_value, o.fallback_event_time";
+const OUTCOME_SELECT = "h.outcome_reason, h.fallback_value, h.fallback_event_time";
 
 /**
  * One ASOF match per label for a batch/realtime source: the history row known at t, or none.
@@ -204,11 +287,11 @@ function valueRowsSql(labels: StagedLabels, plan: Plan): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
   const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
   return `SELECT label_row, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${STATUS_SQL("l.ts", maxAge, "h")} AS status,
-      h.event_time, h.write_time, l.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason,
-      CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
+      h.event_time, h.write_time, l.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason, ${OUTCOME_SELECT},
+      NULL::BIGINT AS watermark, CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
     FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${key} IS NULL AS no_key FROM ${labels.table}) l
-    ASOF LEFT JOIN (SELECT entity_key, seq, event_time, write_time, value, is_empty, empty_reason, {e: event_time, w: write_time, s: seq} AS ord
-                    FROM ${historyOf(plan.source)}) h
+    ASOF LEFT JOIN (SELECT h.entity_key, h.seq, h.event_time, h.write_time, h.value, h.is_empty, h.empty_reason, ${OUTCOME_COLUMNS}, {e: h.event_time, w: h.write_time, s: h.seq} AS ord
+                    FROM ${historyOf(plan.source, "h")}) h
       ON l.entity_key = h.entity_key AND {e: l.ts, w: ${MAX_BIGINT}, s: ${MAX_BIGINT}} >= h.ord`;
 }
 
@@ -217,10 +300,23 @@ function valueRowsSql(labels: StagedLabels, plan: Plan): string {
  * <= t. Ordered by that moment, the running maximum of (event time, write time, seq) is the answer
  * for every t from there on, so one ASOF JOIN on the visibility moment finds it.
  */
-function visibleMatchSql(labels: StagedLabels, plan: Plan): string {
+function visibleMatchSql(labels: StagedLabels, plan: Plan, view: ServedView | undefined): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
-  return `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version,
-      ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age, h.best.s AS seq
+  const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version,
+      ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age, h.best.s AS seq`;
+  if (view && plan.source.tier !== "realtime") {
+    // As served: only rows written in the entity's life current at t, visible from their write.
+    return `${head}
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life
+          FROM ${labels.table} LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}) l
+    ASOF LEFT JOIN (
+      SELECT h.entity_key, w.life, ${visibleFromSql("h", view.maxClockSkewMs)} AS visible_from,
+             max({e: h.event_time, w: h.write_time, s: h.seq}) OVER (PARTITION BY h.entity_key, w.life ORDER BY ${visibleFromSql("h", view.maxClockSkewMs)}) AS best
+      FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq
+      WHERE h.source = ${quoteLiteral(plan.source.name)} AND h.schema_version = ${plan.source.version}) h
+    ON l.entity_key = h.entity_key AND l.life = h.life AND l.ts >= h.visible_from`;
+  }
+  return `${head}
     FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}) l ASOF LEFT JOIN (
       SELECT entity_key, greatest(event_time, write_time) AS visible_from,
              max({e: event_time, w: write_time, s: seq}) OVER (PARTITION BY entity_key ORDER BY greatest(event_time, write_time)) AS best
@@ -233,61 +329,96 @@ function createSql(
   labels: StagedLabels,
   plans: readonly Plan[],
   excludeLateWrites: boolean,
+  view: ServedView | undefined,
 ): string {
   const valuePlans = plans.filter((plan) => plan.source.tier !== "stream");
   const columns = `label_row BIGINT, source VARCHAR, schema_version INTEGER, status VARCHAR, event_time BIGINT, write_time BIGINT, age_ms BIGINT,
-    value JSON, is_empty BOOLEAN, empty_reason VARCHAR, seqs BIGINT[]`;
+    value JSON, is_empty BOOLEAN, empty_reason VARCHAR, outcome_reason VARCHAR, fallback_value JSON, fallback_event_time BIGINT, watermark BIGINT, seqs BIGINT[]`;
   if (valuePlans.length === 0) return `CREATE TEMP TABLE ${table} (${columns})`;
   if (!excludeLateWrites) {
     return `CREATE TEMP TABLE ${table} AS ${valuePlans.map((plan) => valueRowsSql(labels, plan)).join("\nUNION ALL\n")}`;
   }
-  const matches = valuePlans.map((plan) => visibleMatchSql(labels, plan)).join("\nUNION ALL\n");
+  const matches = valuePlans.map((plan) => visibleMatchSql(labels, plan, view)).join("\nUNION ALL\n");
+  const served = view !== undefined;
   return `CREATE TEMP TABLE ${table} AS
     WITH m AS (${matches})
-    SELECT m.label_row, m.source, m.schema_version, ${STATUS_SQL("m.ts", "m.max_age", "h")} AS status,
-      h.event_time, h.write_time, m.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason,
-      CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
-    FROM m LEFT JOIN ${HISTORY_TABLE} h ON h.seq = m.seq`;
+    SELECT m.label_row, m.source, m.schema_version, ${STATUS_SQL("m.ts", "m.max_age", "h", served)} AS status,
+      h.event_time, h.write_time, m.ts - ${served ? knownAtSql("h", "m.ts") : "h.event_time"} AS age_ms, h.value, h.is_empty, h.empty_reason, ${OUTCOME_SELECT},
+      NULL::BIGINT AS watermark, CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
+    FROM m LEFT JOIN (SELECT h.*, ${OUTCOME_COLUMNS} FROM ${HISTORY_TABLE} h LEFT JOIN ${REALTIME_OUTCOMES_TABLE} o ON o.seq = h.seq) h ON h.seq = m.seq`;
 }
 
 /** A stream source's window at t: the newest N events known at t, plus the ingest watermark known at t. */
-function streamSql(table: string, labels: StagedLabels, plan: Plan, excludeLateWrites: boolean): string {
+function streamSql(
+  table: string,
+  labels: StagedLabels,
+  plan: Plan,
+  excludeLateWrites: boolean,
+  view: ServedView | undefined,
+): string {
   const source = plan.source;
   const window = source.tier === "stream" ? source.window : 1;
   const key = quoteIdentifier(keyColumn(plan.entity.name));
-  const late = excludeLateWrites ? " AND h.write_time <= l.ts" : "";
+  const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
   const watermarks = `${WATERMARK_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
-  const watermarkJoin = excludeLateWrites
-    ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
-    : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
+  const where = `h.source = ${quoteLiteral(source.name)} AND h.schema_version = ${source.version}`;
+  let labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}`;
+  let events: string;
+  let watermarkJoin: string;
+  /** SQL over `joined` (newest: struct of the newest event; watermark): the moment the window was known fresh. */
+  let freshness: string;
+  let noEvidence: string;
+  if (view) {
+    // As served: events of the entity's current life, visible from their write; a watermark counts
+    // as serving counts it (ignored beyond maxClockSkew ahead of t, otherwise at most t).
+    const skew = view.maxClockSkewMs;
+    labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life FROM ${labels.table}
+      LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}`;
+    events = `FROM l JOIN (SELECT h.*, w.life FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq WHERE ${where}) h
+        ON h.entity_key = l.entity_key AND h.life = l.life AND ${visibleFromSql("h", skew)} <= l.ts`;
+    watermarkJoin = `ASOF LEFT JOIN (SELECT greatest(write_time, time - ${skew}) AS visible_from, max(time) OVER (ORDER BY greatest(write_time, time - ${skew})) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`;
+    const confirmed = `CASE WHEN watermark - ts > ${skew} THEN NULL ELSE least(watermark, ts) END`;
+    const known = "least(newest.e, newest.w, ts)";
+    freshness = `CASE WHEN newest IS NULL THEN ${confirmed} WHEN ${confirmed} IS NULL THEN ${known} ELSE greatest(${confirmed}, ${known}) END`;
+    noEvidence = `events IS NULL AND (watermark IS NULL OR watermark - ts > ${skew})`;
+  } else {
+    const late = excludeLateWrites ? " AND h.write_time <= l.ts" : "";
+    events = `FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}`;
+    watermarkJoin = excludeLateWrites
+      ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
+      : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
+    freshness =
+      "CASE WHEN watermark IS NULL THEN newest.e WHEN newest IS NULL THEN watermark ELSE greatest(watermark, newest.e) END";
+    noEvidence = "events IS NULL AND watermark IS NULL";
+  }
   return `INSERT INTO ${table}
-    WITH l AS (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}),
+    WITH l AS (${labelsSql}),
     visible AS (
       SELECT l.label_row, h.seq, h.event_time, h.write_time, h.value, h.event_id
-      FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}
+      ${events}
       QUALIFY row_number() OVER (PARTITION BY l.label_row, h.event_id ORDER BY h.seq) = 1),
     newest AS (
       SELECT * FROM visible
       QUALIFY row_number() OVER (PARTITION BY label_row ORDER BY event_time DESC, write_time DESC, seq DESC) <= ${window}),
     windows AS (
       SELECT label_row, list(value ORDER BY event_time, write_time, seq) AS events, list(seq ORDER BY event_time, write_time, seq) AS seqs,
-             max(event_time) AS newest_time
+             max({e: event_time, w: write_time, s: seq}) AS newest
       FROM newest GROUP BY label_row),
     marks AS (SELECT l.label_row, w.time AS watermark FROM l ${watermarkJoin}),
     joined AS (
-      SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, windows.events, windows.seqs, marks.watermark,
-        CASE WHEN marks.watermark IS NULL THEN windows.newest_time WHEN windows.newest_time IS NULL THEN marks.watermark
-             ELSE greatest(marks.watermark, windows.newest_time) END AS freshness
-      FROM l LEFT JOIN windows USING (label_row) LEFT JOIN marks USING (label_row))
+      SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, windows.events, windows.seqs, windows.newest, marks.watermark
+      FROM l LEFT JOIN windows USING (label_row) LEFT JOIN marks USING (label_row)),
+    fresh AS (SELECT *, ${freshness} AS freshness FROM joined)
     SELECT label_row, ${quoteLiteral(source.name)}, ${source.version},
       CASE WHEN no_key THEN 'skipped'
-           WHEN events IS NULL AND watermark IS NULL THEN 'missing'
-           WHEN ${plan.maxAgeMs ?? "NULL"}::BIGINT IS NOT NULL AND ts - freshness > ${plan.maxAgeMs ?? "NULL"}::BIGINT THEN 'stale'
+           WHEN ${noEvidence} THEN 'missing'
+           WHEN ${maxAge} IS NOT NULL AND ts - freshness > ${maxAge} THEN 'stale'
            WHEN events IS NULL THEN 'empty'
            ELSE 'ok' END,
       CASE WHEN no_key THEN NULL ELSE freshness END, NULL, CASE WHEN no_key THEN NULL ELSE ts - freshness END,
-      CASE WHEN no_key OR events IS NULL THEN NULL ELSE to_json(events) END, NULL, NULL, coalesce(seqs, []::BIGINT[])
-    FROM joined`;
+      CASE WHEN no_key OR events IS NULL THEN NULL ELSE to_json(events) END, NULL, NULL, NULL, NULL, NULL,
+      CASE WHEN no_key THEN NULL ELSE watermark END, coalesce(seqs, []::BIGINT[])
+    FROM fresh`;
 }
 
 function makeResult(
@@ -296,6 +427,7 @@ function makeResult(
   labels: StagedLabels,
   plans: readonly Plan[],
   excludeLateWrites: boolean,
+  asServed: boolean,
   statusCounts: Record<string, Partial<Record<Status, number>>>,
 ): PointInTimeResult {
   const sources = plans.map((plan) => plan.source);
@@ -414,6 +546,7 @@ function makeResult(
     labels,
     sources,
     excludeLateWrites,
+    asServed,
     statusCounts,
     rows,
     async toArray() {
@@ -434,6 +567,11 @@ function makeResult(
   };
 }
 
+/** Statuses a recorded realtime lookup can have besides a fact (not derived here: stale, missing, skipped). */
+function isFailure(status: Status): boolean {
+  return status === "timeout" || status === "error" || status === "invalid" || status === "skipped";
+}
+
 async function readPage(connection: DuckDBConnection, sql: string): Promise<Row[]> {
   const reader = await connection.runAndReadAll(sql);
   return reader.getRowObjectsJS().map(toPlainRow);
@@ -451,9 +589,21 @@ function toValue(row: Row): PointInTimeValue {
     ...(status === "empty" && row.empty_reason !== null && row.empty_reason !== undefined
       ? { emptyReason: String(row.empty_reason) }
       : {}),
+    ...(isFailure(status) && row.outcome_reason !== null && row.outcome_reason !== undefined
+      ? { reason: String(row.outcome_reason) }
+      : {}),
+    ...(isFailure(status) && row.fallback_value !== null && row.fallback_value !== undefined
+      ? {
+          fallback: {
+            value: JSON.parse(String(row.fallback_value)),
+            eventTime: Number(row.fallback_event_time),
+          },
+        }
+      : {}),
     ...(row.event_time === null || row.event_time === undefined
       ? {}
       : { eventTime: Number(row.event_time), ageMs: Number(row.age_ms) }),
     ...(row.write_time === null || row.write_time === undefined ? {} : { writeTime: Number(row.write_time) }),
+    ...(row.watermark === null || row.watermark === undefined ? {} : { watermark: Number(row.watermark) }),
   };
 }

@@ -1,5 +1,8 @@
 // Recording: a context store whose writes, appends and heartbeats also land in the offline history,
-// so the history is exactly what serving saw (same validation, same event and write times).
+// so the history is exactly what serving saw (same validation, same event and write times), with
+// what the online store did with each write (its TTL, applied or refused as older) and every
+// realtime outcome assemble served (values, empties with their reason, failures with their reason
+// and fallback): see online-log.ts.
 import {
   type AnySource,
   type ContextStore,
@@ -9,14 +12,16 @@ import {
   type Envelope,
   empty,
 } from "@ctxstore/core";
-import type { DuckdbOfflineStore, OfflineRecord } from "./offline-store.js";
+import type { DuckdbOfflineStore, HistoryRow, OfflineRecord } from "./offline-store.js";
+import { type LoggedRow, recordLogged } from "./online-log.js";
 
 export interface RecordingOptions {
   /** The clock given to createContextStore (ingest watermarks are stamped with it). Default Date.now. */
   now?: () => number;
   /**
-   * Also record realtime values that `assemble` resolved (ok or empty), so point-in-time renders can
-   * replay them. Default true.
+   * Also record the realtime outcomes `assemble` served (values, empties with their reason, and
+   * lookups that failed, timed out or were skipped, with the fallback shown), so point-in-time
+   * renders replay them. Default true.
    */
   recordRealtime?: boolean;
 }
@@ -34,17 +39,24 @@ export function withOfflineRecording(
 ): ContextStore {
   const now = options.now ?? Date.now;
   offline.register([...context.sources.values()].filter((source) => source.tier !== "vector"));
-  const recordOrExplain = async (entries: OfflineRecord[], what: string): Promise<void> => {
+  const explain = (error: unknown, what: string): CtxError =>
+    new CtxError(
+      "CTX_STORE_UNAVAILABLE",
+      `${what} reached the online store but could not be recorded offline (${(error as Error).message}); record it again with offline.record() so training data stays complete.`,
+      {},
+      { cause: error },
+    );
+  const recordOrExplain = async (entries: LoggedRow[], what: string): Promise<void> => {
     try {
-      await offline.record(entries);
+      await recordLogged(offline, entries);
     } catch (error) {
-      throw new CtxError(
-        "CTX_STORE_UNAVAILABLE",
-        `${what} reached the online store but could not be recorded offline (${(error as Error).message}); record it again with offline.record() so training data stays complete.`,
-        {},
-        { cause: error },
-      );
+      throw explain(error, what);
     }
+  };
+  const historyRow = (entry: OfflineRecord, what: string): HistoryRow => {
+    const checked = offline.validate(entry);
+    if ("reason" in checked) throw explain(new Error(checked.reason), what);
+    return checked.row;
   };
   const fromEnvelope = (source: AnySource, key: unknown, envelope: Envelope): OfflineRecord => ({
     source,
@@ -73,9 +85,15 @@ export function withOfflineRecording(
       // The same two steps as ContextStore.write, so the recorded envelope is the written one.
       const write = context.toValueWrite(source as AnySource, key, value, writeOptions);
       const [outcome] = await context.online.write([write]);
+      const what = `write of "${source.name}"`;
       await recordOrExplain(
-        [fromEnvelope(source as AnySource, key, write.envelope)],
-        `write of "${source.name}"`,
+        [
+          {
+            row: historyRow(fromEnvelope(source as AnySource, key, write.envelope), what),
+            write: { ttlMs: write.ttlMs, applied: outcome?.applied === true },
+          },
+        ],
+        what,
       );
       return outcome ?? { applied: false };
     },
@@ -85,9 +103,15 @@ export function withOfflineRecording(
       const [outcome] = await context.online.append([append]);
       const time = now();
       await context.online.setWatermark(append.field, time);
+      const what = `append to "${source.name}"`;
       await recordOrExplain(
-        [fromEnvelope(source as AnySource, key, append.event)],
-        `append to "${source.name}"`,
+        [
+          {
+            row: historyRow(fromEnvelope(source as AnySource, key, append.event), what),
+            write: { ttlMs: append.ttlMs, applied: outcome?.applied === true },
+          },
+        ],
+        what,
       );
       await offline.recordWatermark(source as AnySource, time, time);
       return outcome ?? { applied: false };
@@ -105,24 +129,36 @@ export function withOfflineRecording(
     async assemble(request, overrides) {
       const result = await context.assemble(request, overrides);
       if (options.recordRealtime !== false && overrides?.realtime === undefined) {
-        const entries: OfflineRecord[] = [];
+        const at =
+          overrides?.now === undefined
+            ? now()
+            : overrides.now instanceof Date
+              ? overrides.now.getTime()
+              : overrides.now;
+        const entries: LoggedRow[] = [];
         for (const resolved of Object.values(result.values)) {
-          if (resolved.tier !== "realtime" || (resolved.status !== "ok" && resolved.status !== "empty"))
-            continue;
+          if (resolved.tier !== "realtime") continue;
           const source = context.sources.get(resolved.source) as AnySource;
           const key = request.keys[(source.entity as Entity).name];
+          // No key in the request: the source was skipped for this request, not looked up.
           if (key === undefined) continue;
-          const at =
-            overrides?.now === undefined
-              ? now()
-              : overrides.now instanceof Date
-                ? overrides.now.getTime()
-                : overrides.now;
-          const value: unknown | Empty =
-            resolved.status === "empty" ? empty(resolved.reason) : resolved.value;
-          entries.push({ source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at });
+          const what = "realtime outcomes served by assemble";
+          if (resolved.status === "ok" || resolved.status === "empty") {
+            const value: unknown | Empty =
+              resolved.status === "empty" ? empty(resolved.emptyReason) : resolved.value;
+            entries.push({
+              row: historyRow({ source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at }, what),
+            });
+            continue;
+          }
+          // A lookup that gave no fact: a history row with no value (and not empty), and its outcome.
+          const row = historyRow({ source, key, value: empty(), eventTime: at, writeTime: at }, what);
+          entries.push({
+            row: { ...row, isEmpty: false, emptyReason: null, value: null },
+            outcome: { status: resolved.status, reason: resolved.reason, fallback: resolved.fallback },
+          });
         }
-        if (entries.length > 0) await recordOrExplain(entries, "realtime values resolved by assemble");
+        if (entries.length > 0) await recordOrExplain(entries, "realtime outcomes served by assemble");
       }
       return result;
     },

@@ -162,7 +162,7 @@ export async function assemble(
   }
 }
 
-/** Every requested source's status (and value, age, reason when it has them), by source name. */
+/** Every requested source's status (and value, age, reason, empty reason, fallback when it has them), by source name. */
 function valuesOf(ordered: readonly Resolution[], now: number): Record<string, ResolvedValue> {
   const values: Record<string, ResolvedValue> = {};
   for (const resolution of ordered) {
@@ -175,6 +175,10 @@ function valuesOf(ordered: readonly Resolution[], now: number): Record<string, R
         ? {}
         : { eventTime: resolution.eventTime, ageMs: Math.max(0, now - resolution.eventTime) }),
       ...(resolution.reason === undefined ? {} : { reason: resolution.reason }),
+      ...(resolution.status === "empty" && resolution.emptyReason !== undefined
+        ? { emptyReason: resolution.emptyReason }
+        : {}),
+      ...(resolution.fallback === undefined ? {} : { fallback: resolution.fallback }),
     };
   }
   return values;

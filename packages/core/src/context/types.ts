@@ -75,6 +75,10 @@ export interface ResolvedValue {
   readonly eventTime?: number;
   readonly ageMs?: number;
   readonly reason?: string;
+  /** For `empty`: the source's statement of the fact (`empty("no tracked items")`), as rendered. */
+  readonly emptyReason?: string;
+  /** For a realtime value that was not a fact: the last known good value available to the `fallback` policy. */
+  readonly fallback?: { readonly value: unknown; readonly eventTime: number };
 }
 
 export interface AssembleResult {

@@ -14,7 +14,12 @@ import type { KeyInfo, PhaseResult, Resolution } from "./resolution.js";
 export type RealtimeOverride =
   | { value: unknown; eventTime?: number }
   | { empty: true; reason?: string; eventTime?: number }
-  | { status: Exclude<Status, "ok" | "empty">; reason?: string };
+  | {
+      status: Exclude<Status, "ok" | "empty">;
+      reason?: string;
+      /** The last known good value to show under the `fallback` policy (replays pass the one serving showed). */
+      fallback?: { value: unknown; eventTime: number };
+    };
 
 export async function lookUpRealtime(options: {
   readonly plan: ReadonlyArray<{ readonly source: RealtimeSource; readonly key: KeyInfo }>;
@@ -41,7 +46,12 @@ export async function lookUpRealtime(options: {
             signal: options.signal,
           });
       latencyMs = Math.max(latencyMs, outcome.latencyMs);
-      return fromOutcome(source, key.canonical, outcome, caller);
+      // An override stands for a whole outcome: its fallback is the one it carries, never this
+      // process's own last known value (a replay must not show what serving learned later).
+      const lastGood = override
+        ? () => ("status" in override ? override.fallback : undefined)
+        : () => caller.lastKnownGood(source.name, key.canonical);
+      return fromOutcome(source, key.canonical, outcome, lastGood);
     }),
   );
   return { resolutions, latencyMs };
@@ -69,7 +79,7 @@ function fromOutcome(
   source: RealtimeSource,
   key: string,
   outcome: RealtimeOutcome,
-  caller: RealtimeCaller,
+  lastKnownGood: () => { value: unknown; eventTime: number } | undefined,
 ): Resolution {
   const resolution: Resolution = {
     source,
@@ -94,6 +104,6 @@ function fromOutcome(
     return { ...resolution, value: parsed.data };
   }
   if (isFact(outcome.status)) return resolution;
-  const lastGood = caller.lastKnownGood(source.name, key);
+  const lastGood = lastKnownGood();
   return lastGood ? { ...resolution, fallback: lastGood } : resolution;
 }
