@@ -13,6 +13,7 @@ import {
   type Budget,
   type ContextStore,
   CtxError,
+  type Duration,
   empty,
   memoryStore,
   type RealtimeOverride,
@@ -47,8 +48,15 @@ export interface BuildDatasetOptions {
   system?: (context: string, row: PointInTimeRow) => string;
   /** Restrict to these sources (names). Default: every non-vector source of the context store. */
   sources?: readonly string[];
-  /** Ignore history written after each label's timestamp. Default true for datasets: a backfill cannot leak. */
+  /**
+   * Ignore history written after each label's timestamp. Default true for datasets: a backfill cannot
+   * leak. With it, each label sees the history as the online store held it at its moment
+   * (pointInTime's `asServed`: visibility from the write, expiry replayed), so its prompt is the one
+   * serving showed.
+   */
   excludeLateWrites?: boolean;
+  /** The context store's `maxClockSkew` (how far ahead of the writer's clock event times may run). Default "1m". */
+  maxClockSkew?: Duration;
   /**
    * Realtime values at t. `"history"` (default): values recorded offline (see withOfflineRecording)
    * within the source's maxAge (default 1 minute) of t, otherwise `missing`. `"missing"`: every
@@ -119,7 +127,19 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
   const sources = datasetSources(context, options.sources);
   const excludeLateWrites = options.excludeLateWrites !== false;
   await context.ready();
-  const result = await pointInTime(offline, { labels: options.labels, sources, excludeLateWrites });
+  const result = await pointInTime(offline, {
+    labels: options.labels,
+    sources,
+    excludeLateWrites,
+    ...(excludeLateWrites
+      ? {
+          asServed: {
+            definitions: [...context.sources.values()],
+            ...(options.maxClockSkew === undefined ? {} : { maxClockSkew: options.maxClockSkew }),
+          },
+        }
+      : {}),
+  });
   const partial = `${options.outDir}.partial-${process.pid}-${Date.now()}`;
   try {
     await mkdir(partial, { recursive: true });
@@ -195,7 +215,13 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
 export async function* renderExamples(
   options: Omit<
     BuildDatasetOptions,
-    "outDir" | "labels" | "valuesFormat" | "onRenderError" | "onProgress" | "excludeLateWrites"
+    | "outDir"
+    | "labels"
+    | "valuesFormat"
+    | "onRenderError"
+    | "onProgress"
+    | "excludeLateWrites"
+    | "maxClockSkew"
   >,
   result: PointInTimeResult,
   sources: readonly AnySource[] = datasetSources(options.context, options.sources),
@@ -204,15 +230,15 @@ export async function* renderExamples(
   const writes = new Map<number, ValueWrite | WindowAppend>();
   const sourceNames = sources.map((source) => source.name);
   let page: PointInTimeRow[] = [];
-  const lastWrites = await lastWriteTable(offline, result, context);
+  // As served, the point-in-time values are already what the online store held (expiry replayed);
+  // otherwise expiry is approximated from each entity's last write (see lastWriteTable).
+  const lastWrites = result.asServed ? undefined : await lastWriteTable(offline, result, context);
   const flush = async function* () {
     const history = await historyRows(offline, page, writes);
-    const writtenAt = await lastWritesOf(
-      offline,
-      lastWrites,
-      page[0]?.row ?? 0,
-      page[page.length - 1]?.row ?? -1,
-    );
+    const writtenAt =
+      lastWrites === undefined
+        ? new Map<number, Map<string, number>>()
+        : await lastWritesOf(offline, lastWrites, page[0]?.row ?? 0, page[page.length - 1]?.row ?? -1);
     for (const row of page) yield await renderOne(row, history, writtenAt.get(row.row));
     page = [];
     if (writes.size > CACHE_LIMIT) writes.clear();
@@ -248,8 +274,10 @@ export async function* renderExamples(
         if (source.tier === "stream") appends.push(write as WindowAppend);
         else valueWrites.push(write as ValueWrite);
       }
-      if (source.tier === "stream" && found.eventTime !== undefined && found.status !== "skipped") {
-        await snapshot.setWatermark(sourceField(source), found.eventTime);
+      // The watermark as serving's store held it (not the window's freshness: serving derives that
+      // itself, and a watermark set to the newest event time would inflate it).
+      if (source.tier === "stream" && found.watermark !== undefined && found.status !== "skipped") {
+        await snapshot.setWatermark(sourceField(source), found.watermark);
       }
     }
     for (const entity of new Set([...valueWrites, ...appends].map((write) => write.entity))) {
@@ -311,15 +339,17 @@ export async function* renderExamples(
   try {
     if (page.length > 0) yield* flush();
   } finally {
-    await offline.exclusive((connection) => connection.run(`DROP TABLE IF EXISTS ${lastWrites}`));
+    if (lastWrites !== undefined)
+      await offline.exclusive((connection) => connection.run(`DROP TABLE IF EXISTS ${lastWrites}`));
   }
 }
 
 /**
- * For every label and entity: the last write to any of the entity's batch/stream sources at or
- * before t. Online stores expire an entity's records a TTL after its last write; replaying that
- * moment makes the snapshot expire them the same way. (It counts every recorded write; a store
- * that does not refresh the TTL on a write it rejected as older can expire slightly earlier.)
+ * For a point-in-time result that is not "as served" (pointInTime called without asServed): for
+ * every label and entity, the last write to any of the entity's batch/stream sources at or before
+ * t. Writing the snapshot at that moment makes it expire the records about as serving's store did
+ * (an approximation: gaps longer than the TTL, refused writes and other versions' writes are not
+ * replayed; pass asServed to pointInTime for the exact replay).
  */
 async function lastWriteTable(
   offline: DuckdbOfflineStore,

@@ -70,27 +70,27 @@ export function servedViewSql(
   const entities = labels.entities.map(quoteLiteral).join(", ") || "NULL";
   const writes = `CREATE TEMP TABLE ${view.writes} AS
     WITH w AS (
-      SELECT h.seq, h.entity, h.entity_key, h.write_time AS at,
+      SELECT h.seq, h.entity, h.entity_key, h.write_time AS written_at,
              coalesce(o.applied, true) AS applied,
              CASE WHEN o.seq IS NOT NULL THEN o.ttl_ms ELSE ${defaultTtl} END AS ttl
       FROM ${HISTORY_TABLE} h LEFT JOIN ${ONLINE_WRITES_TABLE} o ON o.seq = h.seq
       WHERE h.entity IN (${entities}) AND (o.seq IS NOT NULL OR h.source IN (${names}))),
     ends AS (
-      SELECT *, CASE WHEN applied AND ttl IS NOT NULL THEN at + ttl END AS ends_at,
-             max(CASE WHEN applied AND ttl IS NOT NULL THEN at + ttl END) OVER (
-               PARTITION BY entity, entity_key ORDER BY at, seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS expiry_before,
-             row_number() OVER (PARTITION BY entity, entity_key ORDER BY at, seq) AS n
+      SELECT *, CASE WHEN applied AND ttl IS NOT NULL THEN written_at + ttl END AS ends_at,
+             max(CASE WHEN applied AND ttl IS NOT NULL THEN written_at + ttl END) OVER (
+               PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS expiry_before,
+             row_number() OVER (PARTITION BY entity, entity_key ORDER BY written_at, seq) AS n
       FROM w)
-    SELECT seq, entity, entity_key, at,
-           sum(CASE WHEN n = 1 OR (applied AND expiry_before IS NOT NULL AND expiry_before <= at) THEN 1 ELSE 0 END) OVER (
-             PARTITION BY entity, entity_key ORDER BY at, seq ROWS UNBOUNDED PRECEDING)::BIGINT AS life,
-           max(ends_at) OVER (PARTITION BY entity, entity_key ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS expiry
+    SELECT seq, entity, entity_key, written_at,
+           sum(CASE WHEN n = 1 OR (applied AND expiry_before IS NOT NULL AND expiry_before <= written_at) THEN 1 ELSE 0 END) OVER (
+             PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING)::BIGINT AS life,
+           max(ends_at) OVER (PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING) AS expiry
     FROM ends`;
   const perEntity = labels.entities.map(
     (entity) => `SELECT l.ctx_row AS label_row, ${quoteLiteral(entity)} AS entity,
         CASE WHEN w.expiry IS NOT NULL AND w.expiry <= l.ctx_ts THEN NULL ELSE w.life END AS life
       FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key FROM ${labels.table}) l
-      ASOF LEFT JOIN (SELECT entity_key, {a: at, s: seq} AS ord, life, expiry FROM ${view.writes} WHERE entity = ${quoteLiteral(entity)}) w
+      ASOF LEFT JOIN (SELECT entity_key, {a: written_at, s: seq} AS ord, life, expiry FROM ${view.writes} WHERE entity = ${quoteLiteral(entity)}) w
         ON l.entity_key = w.entity_key AND {a: l.ctx_ts, s: 9223372036854775807::BIGINT} >= w.ord`,
   );
   const lives =
