@@ -60,7 +60,7 @@ type Lookup = "value" | "empty" | "error" | "timeout";
 type Command =
   | { kind: "advance"; ms: number }
   | { kind: "profile"; writer: "v1" | "v2"; customer: number; n: number; offset: number }
-  | { kind: "orders"; customer: number; n: number; none: boolean; offset: number }
+  | { kind: "orders"; customer: number; n: number; none: boolean; offset: number; writer?: "v1" | "v2" }
   | { kind: "event"; customer: number; n: number; offset: number }
   | { kind: "heartbeat"; offset: number }
   | { kind: "serve"; customer: number; lookup: Lookup; items: number };
@@ -140,7 +140,7 @@ async function servedAndRendered(commands: readonly Command[], maxTokens: number
           );
           break;
         case "orders":
-          await serving.write(
+          await (step.writer === "v1" ? v1 : serving).write(
             orders,
             key(step.customer),
             step.none ? empty("no open orders") : [{ id: `A-${step.n}`, status: step.n % 2 ? "shipped" : "packed" }],
@@ -191,11 +191,98 @@ async function servedAndRendered(commands: readonly Command[], maxTokens: number
 }
 
 describe("train/serve parity", () => {
-  it.skipIf(!process.env.PARITY_CASE)("replays one case", async () => {
+  it.skipIf(!process.env.PARITY_CASE)("replays one case (PARITY_CASE='[commands, maxTokens]')", async () => {
     const [commands, maxTokens] = JSON.parse(process.env.PARITY_CASE as string);
     const { served, rendered } = await servedAndRendered(commands, maxTokens);
     expect(rendered).toEqual(served);
   });
+
+  /** Serves the commands and checks every label rendered equal; returns the served prompts. */
+  async function parity(commands: Command[], maxTokens = 600): Promise<string[]> {
+    const { served, rendered } = await servedAndRendered(commands, maxTokens);
+    expect(rendered).toEqual(served);
+    return served;
+  }
+  const serve = (lookup: Lookup = "value", items = 3): Command => ({ kind: "serve", customer: 0, lookup, items });
+  const profile = (n: number, writer: "v1" | "v2" = "v2", offset = 0): Command => ({
+    kind: "profile",
+    writer,
+    customer: 0,
+    n,
+    offset,
+  });
+  const advance = (ms: number): Command => ({ kind: "advance", ms });
+
+  it("a realtime empty() keeps its reason: the dataset says what serving said", async () => {
+    const [text] = await parity([serve("empty")]);
+    expect(text).toContain("no tracked items");
+  });
+
+  it("a realtime lookup that failed or timed out renders as it was served, with the fallback serving showed", async () => {
+    const served = await parity([serve("value", 7), advance(MINUTE), serve("error"), advance(MINUTE), serve("timeout")]);
+    expect(served[0]).toContain("7 tracked items.");
+    // Under the fallback policy: the last known value, labelled with its age.
+    expect(served[1]).toContain("7 tracked items.");
+    expect(served[1]).not.toBe(served[0]);
+    expect(served[2]).toContain("7 tracked items.");
+  });
+
+  it("online expiry is replayed exactly: a dormant customer's records are gone, and stay gone after a newer write", async () => {
+    const served = await parity([
+      profile(1),
+      { kind: "orders", customer: 0, n: 4, none: false, offset: 0 },
+      advance(5 * DAY), // past the 4-day TTL
+      serve(),
+      { kind: "orders", customer: 0, n: 5, none: false, offset: 0 }, // starts the entity afresh
+      serve(),
+    ]);
+    expect(served[1]).toContain("Order A-5");
+    expect(served[1]).not.toContain("profile #1");
+  });
+
+  it("a write refused as older does not refresh expiry (online or in the dataset)", async () => {
+    const served = await parity([
+      profile(1),
+      advance(3 * DAY),
+      profile(2, "v2", -4 * DAY), // older than the stored value: refused, TTL not refreshed
+      advance(2 * DAY), // 5 days after the only applied write
+      serve(),
+    ]);
+    expect(served[0]).not.toContain("profile #");
+  });
+
+  it("an old-version writer still writing after a version bump refreshes expiry, and its records keep its TTL", async () => {
+    const refreshed = await parity([
+      profile(1),
+      advance(3 * DAY),
+      profile(9, "v1"), // v1 context: refreshes the whole entity online
+      advance(2 * DAY),
+      serve(),
+    ]);
+    expect(refreshed[0]).toContain("profile #1");
+    // Orders written by the v1 context carry its 3-day TTL, not the v2 context's 4 days.
+    const oldTtl = await parity([
+      { kind: "orders", customer: 0, n: 4, none: false, offset: 0, writer: "v1" },
+      advance(3 * DAY + HOUR),
+      serve(),
+    ]);
+    expect(oldTtl[0]).not.toContain("Order A-4");
+  });
+
+  it("event times and heartbeats ahead of the writer's clock (within maxClockSkew) render as served", async () => {
+    const served = await parity([
+      { kind: "event", customer: 0, n: 1, offset: 5_000 },
+      serve(),
+      { kind: "heartbeat", offset: 5_000 },
+      { kind: "event", customer: 1, n: 2, offset: 0 },
+      { kind: "serve", customer: 2, lookup: "value", items: 1 },
+      profile(3, "v2", 5_000),
+      serve(),
+    ]);
+    expect(served[0]).toContain("viewed page 1");
+    expect(served[2]).toContain("profile #3");
+  });
+
   it("property: the dataset's prompt for a label at t is byte for byte the prompt serving showed at t", async () => {
     let labels = 0;
     await fc.assert(
@@ -208,7 +295,7 @@ describe("train/serve parity", () => {
           expect(rendered).toEqual(served);
         },
       ),
-      { numRuns: Number(process.env.PARITY_RUNS ?? 20) },
+      { numRuns: Number(process.env.PARITY_RUNS ?? 28) },
     );
     expect(labels).toBeGreaterThan(1_000);
   }, 600_000);
