@@ -155,10 +155,12 @@ export async function pointInTime(
         // DuckDB 1.5's top-N window rewrite fails with an internal error on the as-served window
         // query (a window's life joined from the label side); it is turned off for these statements.
         await withOptimizerOff(connection, "top_n_window_elimination", async () => {
-          for (const plan of streams) await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
+          for (const plan of streams)
+            await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
         });
       } else {
-        for (const plan of streams) await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
+        for (const plan of streams)
+          await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
       }
       await dropView();
     } catch (error) {
@@ -230,7 +232,9 @@ function servedOptions(
     );
   const settings = asServed === true ? {} : asServed;
   const maxClockSkewMs =
-    settings.maxClockSkew === undefined ? 60_000 : parseDuration(settings.maxClockSkew, "asServed.maxClockSkew");
+    settings.maxClockSkew === undefined
+      ? 60_000
+      : parseDuration(settings.maxClockSkew, "asServed.maxClockSkew");
   const definitions = settings.definitions ?? [...offline.sources.values()];
   const stored = new Map<string, AnySource>();
   for (const source of definitions)
@@ -299,7 +303,8 @@ function knownAtSql(h: string, ts: string): string {
 }
 
 /** The outcome columns of a history relation `h` joined with the realtime outcomes as `o`. */
-const OUTCOME_COLUMNS = "o.status AS outcome_status, o.reason AS outcome_reason, o.fallback_value, o.fallback_event_time";
+const OUTCOME_COLUMNS =
+  "o.status AS outcome_status, o.reason AS outcome_reason, o.fallback_value, o.fallback_event_time";
 const OUTCOME_SELECT = "h.outcome_reason, h.fallback_value, h.fallback_event_time";
 
 /**

@@ -147,7 +147,10 @@ export function withOfflineRecording(
             const value: unknown | Empty =
               resolved.status === "empty" ? empty(resolved.emptyReason) : resolved.value;
             entries.push({
-              row: historyRow({ source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at }, what),
+              row: historyRow(
+                { source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at },
+                what,
+              ),
             });
             continue;
           }

@@ -40,7 +40,10 @@ export function entityTtls(sources: Iterable<AnySource>): Map<string, number | u
           : source.maxAgeMs * 2
         : source.retentionMs;
     if (longest.has(entity.name) && longest.get(entity.name) === undefined) continue;
-    longest.set(entity.name, bound === undefined ? undefined : Math.max(longest.get(entity.name) ?? 0, bound));
+    longest.set(
+      entity.name,
+      bound === undefined ? undefined : Math.max(longest.get(entity.name) ?? 0, bound),
+    );
   }
   return longest;
 }
@@ -65,7 +68,9 @@ export function servedViewSql(
 ): string[] {
   const names = [...stored.keys()].map(quoteLiteral).join(", ") || "NULL";
   const defaultTtl = `CASE h.entity ${[...ttls]
-    .map(([entity, ttl]) => `WHEN ${quoteLiteral(entity)} THEN ${ttl === undefined ? "NULL" : Math.ceil(ttl)}`)
+    .map(
+      ([entity, ttl]) => `WHEN ${quoteLiteral(entity)} THEN ${ttl === undefined ? "NULL" : Math.ceil(ttl)}`,
+    )
     .join(" ")} ELSE NULL END`;
   const entities = labels.entities.map(quoteLiteral).join(", ") || "NULL";
   const writes = `CREATE TEMP TABLE ${view.writes} AS
