@@ -49,9 +49,10 @@ interface Harness {
 async function harness(guard?: MaterializeOptions["guard"]): Promise<Harness> {
   const offline = await duckdbOfflineStore({ path: ":memory:" });
   const online = memoryStore();
-  const context = createContextStore({ sources: [stats], online, now: () => T0 });
-  offline.register([stats]);
   let runs = 0;
+  // The writer's clock stands at the latest run (event times are never ahead of it).
+  const context = createContextStore({ sources: [stats], online, now: () => T0 + runs * 60_000 });
+  offline.register([stats]);
   return {
     offline,
     online,

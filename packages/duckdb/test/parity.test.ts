@@ -157,6 +157,7 @@ async function servedAndRendered(commands: readonly Command[], maxTokens: number
     offline,
     { now: clock },
   );
+  await Promise.all([v1.ready(), serving.ready()]);
   const served: Array<{ t: number; customer: number; text: string }> = [];
   const key = (index: number) => ({ customerId: `c${index}` });
   const question = "Where is my order?";
