@@ -391,6 +391,12 @@ function streamSql(
   const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
   const watermarks = `${WATERMARK_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
   const where = `h.source = ${quoteLiteral(source.name)} AND h.schema_version = ${source.version}`;
+  // Window order: as served, the online store's own (event time, then event id); otherwise by
+  // event time, write time and insertion.
+  const order = (direction: string) =>
+    view
+      ? `event_time ${direction}, event_id ${direction}`
+      : `event_time ${direction}, write_time ${direction}, seq ${direction}`;
   let labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}`;
   let events: string;
   let watermarkJoin: string;
@@ -428,10 +434,10 @@ function streamSql(
       QUALIFY row_number() OVER (PARTITION BY l.label_row, h.event_id ORDER BY h.seq) = 1),
     newest AS (
       SELECT * FROM visible
-      QUALIFY row_number() OVER (PARTITION BY label_row ORDER BY event_time DESC, write_time DESC, seq DESC) <= ${window}),
+      QUALIFY row_number() OVER (PARTITION BY label_row ORDER BY ${order("DESC")}) <= ${window}),
     windows AS (
-      SELECT label_row, list(value ORDER BY event_time, write_time, seq) AS events, list(seq ORDER BY event_time, write_time, seq) AS seqs,
-             max({e: event_time, w: write_time, s: seq}) AS newest
+      SELECT label_row, list(value ORDER BY ${order("")}) AS events, list(seq ORDER BY ${order("")}) AS seqs,
+             max(${view ? "{e: event_time, i: event_id, w: write_time}" : "{e: event_time, w: write_time, s: seq}"}) AS newest
       FROM newest GROUP BY label_row),
     marks AS (SELECT l.label_row, w.time AS watermark FROM l ${watermarkJoin}),
     joined AS (
