@@ -32,6 +32,7 @@ export {
   type StoredHistoryRow,
   WATERMARK_TABLE,
 } from "./offline-store.js";
+export { ONLINE_WRITES_TABLE, REALTIME_OUTCOMES_TABLE } from "./online-log.js";
 export {
   type PointInTimeOptions,
   type PointInTimeResult,

@@ -400,7 +400,14 @@ async function planSource(
         ? `CREATE TEMP TABLE ${table} AS SELECT c.*, state.was_zero FROM (${candidates}) c ${stateJoinSql(target, source)}`
         : `CREATE TEMP TABLE ${table} AS ${candidates}`,
     );
-    if (guard?.isZeroLike !== undefined) await markWithFunction(connection, table, guard.isZeroLike, source);
+    if (guard?.isZeroLike !== undefined) {
+      try {
+        await markWithFunction(connection, table, guard.isZeroLike, source);
+      } catch (error) {
+        await connection.run(`DROP TABLE IF EXISTS ${table}`);
+        throw error;
+      }
+    }
     const [stats] = await queryRows(
       connection,
       `SELECT count(*) AS n, count(*) FILTER (WHERE is_zero) AS zeros, coalesce(max(rowid), -1) AS last_row FROM ${table}`,

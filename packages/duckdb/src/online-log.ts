@@ -58,19 +58,24 @@ export async function recordLogged(offline: DuckdbOfflineStore, rows: readonly L
     // appendHistory numbers rows consecutively under this exclusive use of the connection.
     const [last] = await queryRows(connection, "SELECT max(seq) AS seq FROM ctx_history");
     const firstSeq = Number(last?.seq ?? 0) - rows.length + 1;
-    const writes = await connection.createAppender(ONLINE_WRITES_TABLE);
-    const outcomes = await connection.createAppender(REALTIME_OUTCOMES_TABLE);
+    // Appenders only for the tables this call writes (one serving write opens one).
+    const writes = rows.some((entry) => entry.write)
+      ? await connection.createAppender(ONLINE_WRITES_TABLE)
+      : undefined;
+    const outcomes = rows.some((entry) => entry.outcome)
+      ? await connection.createAppender(REALTIME_OUTCOMES_TABLE)
+      : undefined;
     try {
       rows.forEach((entry, index) => {
         const seq = BigInt(firstSeq + index);
-        if (entry.write) {
+        if (entry.write && writes) {
           writes.appendBigInt(seq);
           if (entry.write.ttlMs === undefined) writes.appendNull();
           else writes.appendBigInt(BigInt(Math.ceil(entry.write.ttlMs)));
           writes.appendBoolean(entry.write.applied);
           writes.endRow();
         }
-        if (entry.outcome) {
+        if (entry.outcome && outcomes) {
           outcomes.appendBigInt(seq);
           outcomes.appendVarchar(entry.outcome.status);
           if (entry.outcome.reason === undefined) outcomes.appendNull();
@@ -84,11 +89,11 @@ export async function recordLogged(offline: DuckdbOfflineStore, rows: readonly L
           outcomes.endRow();
         }
       });
-      writes.flushSync();
-      outcomes.flushSync();
+      writes?.flushSync();
+      outcomes?.flushSync();
     } finally {
-      writes.closeSync();
-      outcomes.closeSync();
+      writes?.closeSync();
+      outcomes?.closeSync();
     }
   });
 }

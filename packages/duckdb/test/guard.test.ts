@@ -272,7 +272,28 @@ describe("the phantom-zero guard", () => {
       zeroRate: 0.3,
       sampleZeroKeys: ["customerId=c0", "customerId=c1", "customerId=c2", "customerId=c3", "customerId=c4"],
     });
+    // Forced through: the values are published intact (the marks did not disturb the paging).
+    expect((await byFunction.run([], { force: true })).status).toBe("published");
+    expect(await byFunction.read(0)).toEqual({ orders: -1 });
+    expect(await byFunction.read(999)).toEqual(good(999));
     await byFunction.close();
+
+    const throwing = await harness({
+      sources: {
+        customer_stats: {
+          isZeroLike: () => {
+            throw new Error("not this shape");
+          },
+        },
+      },
+    });
+    const thrown = await throwing.run([good(1)]).catch((caught: unknown) => caught);
+    expect(isCtxError(thrown, "CTX_CONFIG")).toBe(true);
+    expect(String((thrown as Error).message)).toMatch(
+      /isZeroLike threw \(not this shape\); nothing was published/,
+    );
+    expect(await throwing.read(1)).toBeUndefined();
+    await throwing.close();
 
     const off = await harness({ sources: { customer_stats: false } });
     await off.run(fullRun(0));

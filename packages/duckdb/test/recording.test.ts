@@ -87,4 +87,48 @@ describe("withOfflineRecording", () => {
       plan: "Pro",
     });
   });
+
+  it("logs each online write's TTL and whether it was applied, and realtime lookups that gave no fact with reason and fallback", async () => {
+    let now = T0;
+    const clock = () => now;
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    let fail = false;
+    const status = accountStatus(() => {
+      if (fail) throw new Error("billing down");
+      return { standing: "good" };
+    });
+    const online = memoryStore({ now: clock });
+    const ctx = withOfflineRecording(
+      createContextStore({ sources: [customerProfile, status], online, now: clock }),
+      offline,
+      { now: clock },
+    );
+    await ctx.ready();
+    const key = { customerId: "c1" };
+    const profile = { plan: "Pro", since: "2024", summary: "Hi." };
+    await ctx.write(customerProfile, key, profile, { eventTime: T0 });
+    now += 1;
+    // Older than what the online store holds: refused there, recorded offline as not applied.
+    const refused = await ctx.write(customerProfile, key, profile, { eventTime: T0 - 1_000 });
+    expect(refused.applied).toBe(false);
+    await ctx.assemble({ keys: { customer: key }, budget: { maxTokens: 200 } });
+    now += 1_000;
+    fail = true;
+    await ctx.assemble({ keys: { customer: key }, budget: { maxTokens: 200 } });
+    const writes = await offline.connection.runAndReadAll(
+      "SELECT w.ttl_ms, w.applied FROM ctx_online_writes w JOIN ctx_history h USING (seq) ORDER BY seq",
+    );
+    // customer_profile's maxAge is 30 days: the online TTL is twice that.
+    expect(writes.getRowsJS()).toEqual([
+      [BigInt(60 * 86_400_000), true],
+      [BigInt(60 * 86_400_000), false],
+    ]);
+    const outcomes = await offline.connection.runAndReadAll(
+      "SELECT h.value IS NULL AS no_value, h.is_empty, o.status, o.reason, o.fallback_value::VARCHAR, o.fallback_event_time FROM ctx_realtime_outcomes o JOIN ctx_history h USING (seq)",
+    );
+    expect(outcomes.getRowsJS()).toEqual([
+      [true, false, "error", "billing down", '{"standing":"good"}', BigInt(T0 + 1)],
+    ]);
+    await offline.close();
+  });
 });
