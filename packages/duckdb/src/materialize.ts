@@ -42,7 +42,7 @@ import {
   WATERMARK_TABLE,
 } from "./offline-store.js";
 import { queryRows, quoteLiteral } from "./sql.js";
-import { fieldsZeroSql, zeroSql } from "./zero-like.js";
+import { fieldsZeroSql, markZeroLike, zeroSql } from "./zero-like.js";
 
 export interface MaterializeProgress {
   readonly source: string;
@@ -402,7 +402,7 @@ async function planSource(
     );
     if (guard?.isZeroLike !== undefined) {
       try {
-        await markWithFunction(connection, table, guard.isZeroLike, source);
+        await markZeroLike(connection, table, guard.isZeroLike, source, PAGE_ROWS);
       } catch (error) {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
         throw error;
@@ -477,59 +477,6 @@ async function planSource(
       ...(reason === undefined ? {} : { reason }),
     };
   });
-}
-
-/** Marks the candidates a source's own isZeroLike(value) calls zero-like (one extra read of the run). */
-async function markWithFunction(
-  connection: DuckDBConnection,
-  table: string,
-  isZeroLikeValue: (value: unknown) => boolean,
-  source: AnySource,
-): Promise<void> {
-  const marks = uniqueName("ctx_zero_marks");
-  await connection.run(`CREATE TEMP TABLE ${marks} (row_id BIGINT)`);
-  try {
-    const [stats] = await queryRows(connection, `SELECT coalesce(max(rowid), -1) AS last_row FROM ${table}`);
-    const lastRow = Number(stats?.last_row ?? -1);
-    for (let first = 0; first <= lastRow; first += PAGE_ROWS) {
-      const rows = await queryRows(
-        connection,
-        `SELECT rowid AS row_id, value::VARCHAR AS value, is_empty, empty_reason FROM ${table} WHERE rowid BETWEEN ${first} AND ${first + PAGE_ROWS - 1}`,
-      );
-      const appender = await connection.createAppender(marks);
-      try {
-        for (const row of rows) {
-          const value =
-            row.is_empty === true
-              ? empty(row.empty_reason === null ? undefined : String(row.empty_reason))
-              : row.value === null
-                ? null
-                : JSON.parse(String(row.value));
-          let zeroLike: boolean;
-          try {
-            zeroLike = isZeroLikeValue(value) === true;
-          } catch (error) {
-            throw new CtxError(
-              "CTX_CONFIG",
-              `materialize guard.sources.${source.name}.isZeroLike threw (${(error as Error).message}); nothing was published. Make it return true or false for every value.`,
-              { source: source.name },
-              { cause: error },
-            );
-          }
-          if (zeroLike) {
-            appender.appendBigInt(BigInt(Number(row.row_id)));
-            appender.endRow();
-          }
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
-      }
-    }
-    await connection.run(`UPDATE ${table} SET is_zero = true WHERE rowid IN (SELECT row_id FROM ${marks})`);
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${marks}`);
-  }
 }
 
 async function publish(

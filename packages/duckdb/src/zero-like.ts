@@ -16,8 +16,10 @@
 // It runs in SQL over the stored JSON text as three RE2 expressions (linear, no JSON parsing), which
 // keeps materialization at the speed it was tuned to; `isZeroLike` is the same rule in JavaScript,
 // and test/zero-like.test.ts checks the two agree on generated values.
-import { isEmpty } from "@ctxstore/core";
-import { quoteLiteral } from "./sql.js";
+import { type AnySource, CtxError, empty, isEmpty } from "@ctxstore/core";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { uniqueName } from "./labels.js";
+import { queryRows, quoteLiteral } from "./sql.js";
 
 const WS = "[ \\t\\n\\r]*";
 const ZERO_NUMBER = "-?0(?:\\.0+)?(?:[eE][+-]?[0-9]+)?";
@@ -121,5 +123,62 @@ function walk(
   } else {
     // true, a non-zero number (NaN and Infinity are not JSON; they cannot be stored).
     seen.information = true;
+  }
+}
+
+/**
+ * Sets is_zero on the rows of a candidate table (rowid, value, is_empty, empty_reason) that a
+ * source's own isZeroLike(value) calls zero-like: one extra read of the run, page by page.
+ */
+export async function markZeroLike(
+  connection: DuckDBConnection,
+  table: string,
+  isZeroLikeValue: (value: unknown) => boolean,
+  source: AnySource,
+  pageRows: number,
+): Promise<void> {
+  const marks = uniqueName("ctx_zero_marks");
+  await connection.run(`CREATE TEMP TABLE ${marks} (row_id BIGINT)`);
+  try {
+    const [stats] = await queryRows(connection, `SELECT coalesce(max(rowid), -1) AS last_row FROM ${table}`);
+    const lastRow = Number(stats?.last_row ?? -1);
+    for (let first = 0; first <= lastRow; first += pageRows) {
+      const rows = await queryRows(
+        connection,
+        `SELECT rowid AS row_id, value::VARCHAR AS value, is_empty, empty_reason FROM ${table} WHERE rowid BETWEEN ${first} AND ${first + pageRows - 1}`,
+      );
+      const appender = await connection.createAppender(marks);
+      try {
+        for (const row of rows) {
+          const value =
+            row.is_empty === true
+              ? empty(row.empty_reason === null ? undefined : String(row.empty_reason))
+              : row.value === null
+                ? null
+                : JSON.parse(String(row.value));
+          let zeroLike: boolean;
+          try {
+            zeroLike = isZeroLikeValue(value) === true;
+          } catch (error) {
+            throw new CtxError(
+              "CTX_CONFIG",
+              `materialize guard.sources.${source.name}.isZeroLike threw (${(error as Error).message}); nothing was published. Make it return true or false for every value.`,
+              { source: source.name },
+              { cause: error },
+            );
+          }
+          if (zeroLike) {
+            appender.appendBigInt(BigInt(Number(row.row_id)));
+            appender.endRow();
+          }
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    }
+    await connection.run(`UPDATE ${table} SET is_zero = true WHERE rowid IN (SELECT row_id FROM ${marks})`);
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${marks}`);
   }
 }
