@@ -1,5 +1,5 @@
-// What serving did, beside the history of values: for each recorded online write, the TTL it
-// carried and whether the online store applied it (a write older than the stored value is refused
+// What serving did, beside the history of values: for each recorded online write, when the online
+// store took it, the TTL it carried and whether it applied it (a write older than the stored value is refused
 // and does not refresh the entity's expiry); for each realtime lookup that did not return a fact,
 // its status, reason and the fallback value serving had. Point-in-time renders read these to show a
 // label exactly what serving showed at its moment: expiry replayed write by write, failed lookups
@@ -19,6 +19,7 @@ export const REALTIME_OUTCOMES_TABLE = "ctx_realtime_outcomes";
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS ${ONLINE_WRITES_TABLE} (
   seq BIGINT NOT NULL,
+  written_at BIGINT NOT NULL,
   ttl_ms BIGINT,
   applied BOOLEAN NOT NULL
 );
@@ -36,8 +37,8 @@ export async function ensureOnlineTables(connection: DuckDBConnection): Promise<
 
 export interface LoggedRow {
   readonly row: HistoryRow;
-  /** For an online write: its TTL (undefined: none) and whether the store applied it. */
-  readonly write?: { readonly ttlMs: number | undefined; readonly applied: boolean };
+  /** For an online write: when the online store took it, its TTL (undefined: none), whether it applied it. */
+  readonly write?: { readonly at: number; readonly ttlMs: number | undefined; readonly applied: boolean };
   /** For a realtime lookup that returned no fact. */
   readonly outcome?: {
     readonly status: Exclude<Status, "ok" | "empty">;
@@ -70,6 +71,7 @@ export async function recordLogged(offline: DuckdbOfflineStore, rows: readonly L
         const seq = BigInt(firstSeq + index);
         if (entry.write && writes) {
           writes.appendBigInt(seq);
+          writes.appendBigInt(BigInt(Math.round(entry.write.at)));
           if (entry.write.ttlMs === undefined) writes.appendNull();
           else writes.appendBigInt(BigInt(Math.ceil(entry.write.ttlMs)));
           writes.appendBoolean(entry.write.applied);

@@ -339,8 +339,8 @@ function visibleMatchSql(labels: StagedLabels, plan: Plan, view: ServedView | un
     FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life
           FROM ${labels.table} LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}) l
     ASOF LEFT JOIN (
-      SELECT h.entity_key, w.life, ${visibleFromSql("h", view.maxClockSkewMs)} AS visible_from,
-             max({e: h.event_time, w: h.write_time, s: h.seq}) OVER (PARTITION BY h.entity_key, w.life ORDER BY ${visibleFromSql("h", view.maxClockSkewMs)}) AS best
+      SELECT h.entity_key, w.life, ${visibleFromSql("h", "w", view.maxClockSkewMs)} AS visible_from,
+             max({e: h.event_time, w: h.write_time, s: h.seq}) OVER (PARTITION BY h.entity_key, w.life ORDER BY ${visibleFromSql("h", "w", view.maxClockSkewMs)}) AS best
       FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq
       WHERE h.source = ${quoteLiteral(plan.source.name)} AND h.schema_version = ${plan.source.version}) h
     ON l.entity_key = h.entity_key AND l.life = h.life AND l.ts >= h.visible_from`;
@@ -409,8 +409,8 @@ function streamSql(
     const skew = view.maxClockSkewMs;
     labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life FROM ${labels.table}
       LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}`;
-    events = `FROM l JOIN (SELECT h.*, w.life FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq WHERE ${where}) h
-        ON h.entity_key = l.entity_key AND h.life = l.life AND ${visibleFromSql("h", skew)} <= l.ts`;
+    events = `FROM l JOIN (SELECT h.*, w.life, ${visibleFromSql("h", "w", skew)} AS visible_from FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq WHERE ${where}) h
+        ON h.entity_key = l.entity_key AND h.life = l.life AND h.visible_from <= l.ts`;
     watermarkJoin = `ASOF LEFT JOIN (SELECT greatest(write_time, time - ${skew}) AS visible_from, max(time) OVER (ORDER BY greatest(write_time, time - ${skew})) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`;
     const confirmed = `CASE WHEN watermark - ts > ${skew} THEN NULL ELSE least(watermark, ts) END`;
     const known = "least(newest.e, newest.w, ts)";

@@ -58,6 +58,10 @@ export function withOfflineRecording(
     if ("reason" in checked) throw explain(new Error(checked.reason), what);
     return checked.row;
   };
+  // When the online store took a write: the clock the context store runs on, when given; otherwise
+  // the envelope's write time (the context's clock, unless the caller gave a writeTime).
+  const onlineMoment = (envelope: Envelope): number =>
+    options.now === undefined ? envelope.writeTime : options.now();
   const fromEnvelope = (source: AnySource, key: unknown, envelope: Envelope): OfflineRecord => ({
     source,
     key,
@@ -84,13 +88,14 @@ export function withOfflineRecording(
       await context.ready();
       // The same two steps as ContextStore.write, so the recorded envelope is the written one.
       const write = context.toValueWrite(source as AnySource, key, value, writeOptions);
+      const writtenAt = onlineMoment(write.envelope);
       const [outcome] = await context.online.write([write]);
       const what = `write of "${source.name}"`;
       await recordOrExplain(
         [
           {
             row: historyRow(fromEnvelope(source as AnySource, key, write.envelope), what),
-            write: { ttlMs: write.ttlMs, applied: outcome?.applied === true },
+            write: { at: writtenAt, ttlMs: write.ttlMs, applied: outcome?.applied === true },
           },
         ],
         what,
@@ -100,6 +105,7 @@ export function withOfflineRecording(
     async append(source, key, event, appendOptions) {
       await context.ready();
       const append = context.toWindowAppend(source as AnySource, key, event, appendOptions);
+      const writtenAt = onlineMoment(append.event);
       const [outcome] = await context.online.append([append]);
       const time = now();
       await context.online.setWatermark(append.field, time);
@@ -108,7 +114,7 @@ export function withOfflineRecording(
         [
           {
             row: historyRow(fromEnvelope(source as AnySource, key, append.event), what),
-            write: { ttlMs: append.ttlMs, applied: outcome?.applied === true },
+            write: { at: writtenAt, ttlMs: append.ttlMs, applied: outcome?.applied === true },
           },
         ],
         what,

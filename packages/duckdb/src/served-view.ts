@@ -2,7 +2,8 @@
 // renders need so that a dataset's prompt equals what serving showed, byte for byte.
 //
 // Two rules, both the online store's own:
-// - Visibility. A row is in the online store from its write; its event time may run ahead of the
+// - Visibility. A row is in the online store from its write (the moment the online store took it,
+//   which the log keeps: a write may carry an earlier writeTime); its event time may run ahead of the
 //   writer's clock by up to maxClockSkew (the write path refuses more, see createContextStore), so a
 //   row is visible from greatest(write_time, event_time - maxClockSkew): from its write for every
 //   row serving recorded. Freshness is then measured as serving measures it: from the earlier of
@@ -50,7 +51,7 @@ export function entityTtls(sources: Iterable<AnySource>): Map<string, number | u
 
 export interface ServedView {
   readonly maxClockSkewMs: number;
-  /** Temp table: seq, entity, entity_key, life (the life each online write belongs to). */
+  /** Temp table: seq, entity, entity_key, written_at, life (the life each online write belongs to), expiry. */
   readonly writes: string;
   /** Temp table: label_row, entity, life (NULL: nothing online for the entity at the label's moment). */
   readonly labelLives: string;
@@ -75,7 +76,7 @@ export function servedViewSql(
   const entities = labels.entities.map(quoteLiteral).join(", ") || "NULL";
   const writes = `CREATE TEMP TABLE ${view.writes} AS
     WITH w AS (
-      SELECT h.seq, h.entity, h.entity_key, h.write_time AS written_at,
+      SELECT h.seq, h.entity, h.entity_key, coalesce(o.written_at, h.write_time) AS written_at,
              coalesce(o.applied, true) AS applied,
              CASE WHEN o.seq IS NOT NULL THEN o.ttl_ms ELSE ${defaultTtl} END AS ttl
       FROM ${HISTORY_TABLE} h LEFT JOIN ${ONLINE_WRITES_TABLE} o ON o.seq = h.seq
@@ -105,7 +106,10 @@ export function servedViewSql(
   return [writes, lives];
 }
 
-/** SQL: the moment from which a history row `h` is visible under the served view. */
-export function visibleFromSql(h: string, maxClockSkewMs: number): string {
-  return `greatest(${h}.write_time, ${h}.event_time - ${maxClockSkewMs})`;
+/**
+ * SQL: the moment from which a history row `h` is visible under the served view, `w` being its row
+ * in the view's writes table (written_at: when the online store took it).
+ */
+export function visibleFromSql(h: string, w: string, maxClockSkewMs: number): string {
+  return `greatest(${w}.written_at, ${h}.event_time - ${maxClockSkewMs})`;
 }

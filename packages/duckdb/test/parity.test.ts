@@ -65,7 +65,15 @@ const activity = stream("activity", {
 type Lookup = "value" | "empty" | "error" | "timeout";
 type Command =
   | { kind: "advance"; ms: number }
-  | { kind: "profile"; writer: "v1" | "v2"; customer: number; n: number; offset: number }
+  | {
+      kind: "profile";
+      writer: "v1" | "v2";
+      customer: number;
+      n: number;
+      offset: number;
+      /** A writeTime this far before the clock (a replayed or backfilled write). */
+      writtenBefore?: number;
+    }
   | { kind: "orders"; customer: number; n: number; none: boolean; offset: number; writer?: "v1" | "v2" }
   | { kind: "event"; customer: number; n: number; offset: number }
   | { kind: "heartbeat"; offset: number }
@@ -178,7 +186,10 @@ async function servedAndRendered(commands: readonly Command[], maxTokens: number
             step.writer === "v1" ? profileV1 : profileV2,
             key(step.customer),
             { plan: step.writer === "v1" ? "Basic" : "Pro", n: step.n },
-            { eventTime: now + step.offset },
+            {
+              eventTime: now + step.offset,
+              ...(step.writtenBefore === undefined ? {} : { writeTime: now - step.writtenBefore }),
+            },
           );
           break;
         case "orders":
@@ -344,6 +355,16 @@ describe("train/serve parity", () => {
     ]);
     expect(served[0]).toContain("viewed page 1");
     expect(served[2]).toContain("profile #3");
+  });
+
+  it("a write that carries an earlier writeTime expires from when the online store took it", async () => {
+    const served = await parity([
+      { kind: "profile", writer: "v2", customer: 0, n: 5, offset: -5 * DAY, writtenBefore: 5 * DAY },
+      advance(HOUR),
+      serve(),
+    ]);
+    // Stale (written "5 days ago"), but online for an hour only: shown under the fallback policy.
+    expect(served[0]).toContain("profile #5");
   });
 
   it("stream events with equal event times keep the online store's window order (event time, then event id)", async () => {
