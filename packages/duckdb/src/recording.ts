@@ -16,7 +16,10 @@ import type { DuckdbOfflineStore, HistoryRow, OfflineRecord } from "./offline-st
 import { type LoggedRow, recordLogged } from "./online-log.js";
 
 export interface RecordingOptions {
-  /** The clock given to createContextStore (ingest watermarks are stamped with it). Default Date.now. */
+  /**
+   * The clock given to createContextStore: ingest watermarks, and the moment each online write is
+   * logged at, are stamped with it. Default: watermarks Date.now, writes their envelope's write time.
+   */
   now?: () => number;
   /**
    * Also record the realtime outcomes `assemble` served (values, empties with their reason, and

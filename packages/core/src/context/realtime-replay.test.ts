@@ -3,13 +3,13 @@
 // known value (a replay must show what serving showed then, not what this process learned since).
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createContextStore, defineEntity, empty, realtime } from "../index.js";
+import { createContextStore, defineEntity, type Empty, empty, realtime } from "../index.js";
 
 const customer = defineEntity("customer", { key: z.object({ customerId: z.string() }) });
 
 describe("realtime outcomes for replay", () => {
   it("reports an empty's reason and a failed lookup's fallback, and an override's fallback is its own", async () => {
-    let answer: () => unknown = () => ({ items: 7 });
+    let answer: () => { items: number } | Empty = () => ({ items: 7 });
     const inventory = realtime("inventory", {
       entity: customer,
       schema: z.object({ items: z.number() }),
