@@ -9,8 +9,8 @@ import {
   isCtxError,
   memoryStore,
   type OnlineStore,
-  sourceField,
 } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
