@@ -178,11 +178,13 @@ export async function materialize(options: MaterializeOptions): Promise<Material
         `materialize ${what} must be true, false or a list of source names.`,
         {},
       );
+    // A name may be of a source this run does not publish (a caller running sources one at a time
+    // passes the same list to each run); one the context store does not know is a typo.
     for (const name of Array.isArray(option) ? option : [])
-      if (!sources.some((source) => source.name === name))
+      if (!context.sources.has(name))
         throw new CtxError(
           "CTX_UNKNOWN_SOURCE",
-          `materialize ${what} names "${name}", which is not a source of this run (${sources.map((source) => source.name).join(", ")}).`,
+          `materialize ${what} names "${name}", which is not a source of the context store (${[...context.sources.keys()].join(", ")}).`,
           { source: name },
         );
     return (name: string) => option === true || (Array.isArray(option) && option.includes(name));
