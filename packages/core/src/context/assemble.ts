@@ -23,6 +23,7 @@ import { buildSections } from "../resolve/sections.js";
 import { applyUnavailablePolicies } from "../resolve/unavailable-policies.js";
 import { searchVectors } from "../resolve/vector-search.js";
 import type { OnlineStore } from "../stores/types.js";
+import type { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { buildTrace } from "../trace/build.js";
 import type { Compiled } from "./compile.js";
@@ -35,6 +36,8 @@ export interface AssemblyDeps {
   readonly tokenizer: Tokenizer;
   readonly realtime: RealtimeCaller;
   readonly clock: () => number;
+  /** OpenTelemetry spans and metrics (telemetry/); begins nothing when no provider is registered. */
+  readonly telemetry?: ReturnType<typeof assemblyTelemetry>;
 }
 
 export async function assemble(
@@ -61,41 +64,55 @@ export async function assemble(
   // behaviour) instead of returning values marked as timed out.
   request.signal?.throwIfAborted();
   const deadline = startDeadline({ startedAt: started, deadlineMs: plan.deadlineMs, signal: request.signal });
+  const telemetry = deps.telemetry?.begin({
+    sources: plan.selected,
+    entities: [...plan.keys.keys()],
+    maxTokens: plan.maxTokens,
+    deadlineMs: plan.deadlineMs,
+    query,
+    encoding: tokenizer.encoding,
+  });
   try {
     const validateMs = performance.now() - started;
-    const [online, realtime, vectors] = await Promise.all([
-      readOnline({
-        online: overrides.online ?? deps.online,
-        plan: plan.reads,
-        now,
-        deadlineAt: deadline.at,
-        signal: deadline.signal,
-        validateOnRead: compiled.validateOnRead,
-      }),
-      lookUpRealtime({
-        plan: plan.realtime,
-        caller: deps.realtime,
-        overrides: overrides.realtime,
-        query,
-        now,
-        deadlineAt: deadline.at,
-        signal: deadline.signal,
-      }),
-      searchVectors({
-        plan: plan.vectors,
-        query: query as string,
-        tenant: request.tenant,
-        deadlineAt: deadline.at,
-        signal: deadline.signal,
-        tokenizer,
-      }),
-    ]);
+    const online = overrides.online ?? deps.online;
+    const lookups = () =>
+      Promise.all([
+        readOnline({
+          online,
+          plan: plan.reads,
+          now,
+          deadlineAt: deadline.at,
+          signal: deadline.signal,
+          validateOnRead: compiled.validateOnRead,
+        }),
+        lookUpRealtime({
+          plan: plan.realtime,
+          caller: deps.realtime,
+          overrides: overrides.realtime,
+          query,
+          now,
+          deadlineAt: deadline.at,
+          signal: deadline.signal,
+          instrument: telemetry?.lookup,
+        }),
+        searchVectors({
+          plan: plan.vectors,
+          query: query as string,
+          tenant: request.tenant,
+          deadlineAt: deadline.at,
+          signal: deadline.signal,
+          tokenizer,
+          instrument: telemetry?.lookup,
+        }),
+      ]);
+    const [onlineRead, realtime, vectors] = await (telemetry ? telemetry.within(lookups) : lookups());
+    if (telemetry && onlineRead.roundTrip) telemetry.onlineRead(online.name, onlineRead.roundTrip);
     request.signal?.throwIfAborted();
 
     const byName = new Map<string, Resolution>();
     for (const resolution of [
       ...plan.skipped,
-      ...online.resolutions,
+      ...onlineRead.resolutions,
       ...realtime.resolutions,
       ...vectors.resolutions,
     ])
@@ -141,7 +158,7 @@ export async function assemble(
       encoding: tokenizer.encoding,
       phases: {
         validateMs,
-        onlineReadMs: online.latencyMs,
+        onlineReadMs: onlineRead.latencyMs,
         realtimeMs: realtime.latencyMs,
         vectorMs: vectors.latencyMs,
         packMs,
@@ -150,13 +167,12 @@ export async function assemble(
       tokenizerCalls,
       warnings,
     });
-    return {
-      text: packed.text,
-      tokens: packed.tokens,
-      sections: packed.sections,
-      values: valuesOf(ordered, now),
-      trace,
-    };
+    const values = valuesOf(ordered, now);
+    telemetry?.succeeded(trace, values);
+    return { text: packed.text, tokens: packed.tokens, sections: packed.sections, values, trace };
+  } catch (error) {
+    telemetry?.failed(error, performance.now() - started);
+    throw error;
   } finally {
     deadline.release();
   }

@@ -13,6 +13,8 @@ import { RealtimeCaller } from "../resolve/realtime-caller.js";
 import { frozenJsonCopy, jsonBytesBound } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
+import { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
+import { loadOpenTelemetry } from "../telemetry/otel-api.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { assemble } from "./assemble.js";
 import { compile } from "./compile.js";
@@ -47,15 +49,19 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
   const realtime = new RealtimeCaller();
+  const telemetry = options.telemetry?.enabled === false ? undefined : assemblyTelemetry(options.telemetry);
   const watermarksRaised = new Map<string, number>();
   let loading: Promise<void> | undefined;
   let encodingLoaded = false;
 
   const ready = async (): Promise<void> => {
     if (encodingLoaded) return;
-    loading ??= loadEncoding(encoding).then(() => {
-      encodingLoaded = true;
-    });
+    // The optional OpenTelemetry API loads alongside the ranks, so the first assembly is traced too.
+    loading ??= Promise.all([loadEncoding(encoding), telemetry ? loadOpenTelemetry() : undefined]).then(
+      () => {
+        encodingLoaded = true;
+      },
+    );
     await loading;
   };
 
@@ -247,7 +253,11 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
     async assemble(request, overrides = {}) {
       if (!encodingLoaded) await ready();
-      const result = await assemble({ compiled, online, tokenizer, realtime, clock }, request, overrides);
+      const result = await assemble(
+        { compiled, online, tokenizer, realtime, clock, ...(telemetry ? { telemetry } : {}) },
+        request,
+        overrides,
+      );
       for (const sourceTrace of result.trace.sources) {
         let perStatus = counts.get(sourceTrace.source);
         if (!perStatus) {

@@ -8,6 +8,7 @@ import type { Encoding, Envelope, Status } from "../envelope.js";
 import type { PackedSection } from "../pack/types.js";
 import type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "../stores/types.js";
+import type { TelemetryOptions } from "../telemetry/options.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
 
@@ -31,6 +32,11 @@ export interface ContextStoreOptions {
   maxValueBytes?: number;
   /** Called once per assembly with the trace (logging, metrics, OpenTelemetry). */
   onTrace?: (trace: AssemblyTrace) => void;
+  /**
+   * OpenTelemetry spans and metrics (docs/observability.md). On by default whenever
+   * `@opentelemetry/api` is installed and a provider is registered; nothing is recorded otherwise.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 export interface Budget {

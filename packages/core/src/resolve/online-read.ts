@@ -21,7 +21,7 @@ export async function readOnline(options: {
   readonly signal: AbortSignal;
   /** Check stored values against their schema (catches writers other than this context store). */
   readonly validateOnRead: boolean;
-}): Promise<PhaseResult> {
+}): Promise<OnlineReadPhase> {
   const { online, plan, now, validateOnRead } = options;
   if (plan.length === 0) return { resolutions: [], latencyMs: 0 };
   const records: ReadRequest[] = plan.map(({ source, key }) => ({
@@ -44,12 +44,12 @@ export async function readOnline(options: {
   } catch (error) {
     const latencyMs = performance.now() - started;
     const reason = `${online.name} read failed: ${errorMessage(error)}`;
-    return { resolutions: allWith(plan, "error", reason, latencyMs), latencyMs };
+    return { resolutions: allWith(plan, "error", reason, latencyMs), latencyMs, roundTrip: "error" };
   }
   const latencyMs = performance.now() - started;
   if (result === DEADLINE) {
     const reason = `${online.name} read did not answer within the request deadline`;
-    return { resolutions: allWith(plan, "timeout", reason, latencyMs), latencyMs };
+    return { resolutions: allWith(plan, "timeout", reason, latencyMs), latencyMs, roundTrip: "timeout" };
   }
   const read = result;
   const resolutions = plan.map(({ source, key }, index): Resolution => {
@@ -61,7 +61,12 @@ export async function readOnline(options: {
       ? classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead)
       : classifyValue(base, record, now, validateOnRead);
   });
-  return { resolutions, latencyMs };
+  return { resolutions, latencyMs, roundTrip: "ok" };
+}
+
+/** The phase's result, plus how its one round trip went (absent when nothing was read): for metrics. */
+export interface OnlineReadPhase extends PhaseResult {
+  readonly roundTrip?: "ok" | "error" | "timeout";
 }
 
 type Base = Pick<Resolution, "source" | "key" | "latencyMs">;

@@ -31,27 +31,34 @@ export async function lookUpRealtime(options: {
   /** `performance.now()` time at which the request deadline is spent. */
   readonly deadlineAt: number;
   readonly signal: AbortSignal;
+  /** Wraps each lookup (telemetry's child span); absent, lookups run bare. */
+  readonly instrument?:
+    | ((source: RealtimeSource, run: () => Promise<Resolution>) => Promise<Resolution>)
+    | undefined;
 }): Promise<PhaseResult> {
-  const { caller, now } = options;
+  const { caller, now, instrument } = options;
   let latencyMs = 0;
   const resolutions = await Promise.all(
-    options.plan.map(async ({ source, key }) => {
-      const override = options.overrides?.[source.name];
-      const outcome = override
-        ? fromOverride(override, now)
-        : await caller.call(source, key.parsed, key.canonical, {
-            query: options.query,
-            now,
-            waitMs: options.deadlineAt - performance.now(),
-            signal: options.signal,
-          });
-      latencyMs = Math.max(latencyMs, outcome.latencyMs);
-      // An override stands for a whole outcome: its fallback is the one it carries, never this
-      // process's own last known value (a replay must not show what serving learned later).
-      const lastGood = override
-        ? () => ("status" in override ? override.fallback : undefined)
-        : () => caller.lastKnownGood(source.name, key.canonical);
-      return fromOutcome(source, key.canonical, outcome, lastGood);
+    options.plan.map(({ source, key }) => {
+      const lookUp = async (): Promise<Resolution> => {
+        const override = options.overrides?.[source.name];
+        const outcome = override
+          ? fromOverride(override, now)
+          : await caller.call(source, key.parsed, key.canonical, {
+              query: options.query,
+              now,
+              waitMs: options.deadlineAt - performance.now(),
+              signal: options.signal,
+            });
+        latencyMs = Math.max(latencyMs, outcome.latencyMs);
+        // An override stands for a whole outcome: its fallback is the one it carries, never this
+        // process's own last known value (a replay must not show what serving learned later).
+        const lastGood = override
+          ? () => ("status" in override ? override.fallback : undefined)
+          : () => caller.lastKnownGood(source.name, key.canonical);
+        return fromOutcome(source, key.canonical, outcome, lastGood);
+      };
+      return instrument ? instrument(source, lookUp) : lookUp();
     }),
   );
   return { resolutions, latencyMs };

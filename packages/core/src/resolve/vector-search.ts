@@ -19,11 +19,17 @@ export async function searchVectors(options: {
   readonly deadlineAt: number;
   readonly signal: AbortSignal;
   readonly tokenizer: Tokenizer;
+  /** Wraps each search (telemetry's `retrieval` span); absent, searches run bare. */
+  readonly instrument?:
+    | ((source: VectorSource, run: () => Promise<Resolution>) => Promise<Resolution>)
+    | undefined;
 }): Promise<PhaseResult> {
   let latencyMs = 0;
+  const { instrument } = options;
   const resolutions = await Promise.all(
     options.plan.map(async ({ source, key }) => {
-      const resolution = await searchOne(source, key, options);
+      const search = () => searchOne(source, key, options);
+      const resolution = await (instrument ? instrument(source, search) : search());
       latencyMs = Math.max(latencyMs, resolution.latencyMs);
       return resolution;
     }),
