@@ -44,6 +44,20 @@ export {
 } from "./definitions/source.js";
 export type { Encoding, Envelope, RenderedText, Status } from "./envelope.js";
 export { CtxError, type CtxErrorCode, isCtxError } from "./errors.js";
+export {
+  type FreshnessMonitor,
+  type MonitoredStore,
+  type MonitorFreshnessOptions,
+  monitorFreshness,
+} from "./freshness/monitor.js";
+export {
+  type AgePercentiles,
+  type FreshnessSnapshot,
+  isUnavailable,
+  type LastMaterialization,
+  type SourceFreshness,
+  type Unavailable,
+} from "./freshness/snapshot.js";
 export { type Chunk, type ChunkOptions, chunkText } from "./indexing/chunk.js";
 export {
   chunkId,

@@ -26,6 +26,7 @@ export {
   type OnlineStoreDriver,
 } from "./stores/define-online-store.js";
 export { freezeCheckedJson, jsonDataProblem } from "./stores/json-data.js";
+export type { RecordSampling, SampledRecord, SamplePage } from "./stores/sampling.js";
 export type {
   AppendOutcome,
   OnlineReadBatch,

@@ -18,6 +18,7 @@ import type { Envelope } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { defineOnlineStore } from "./define-online-store.js";
 import { freezeCheckedJson } from "./json-data.js";
+import type { RecordSampling, SampledRecord, SamplePage } from "./sampling.js";
 import type {
   AppendOutcome,
   OnlineReadBatch,
@@ -36,8 +37,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-/** The embedded store, plus a size figure for tests and dashboards. */
-export interface MemoryStore extends OnlineStore {
+/** The embedded store, plus a size figure for tests and dashboards, and freshness sampling. */
+export interface MemoryStore extends OnlineStore, RecordSampling {
   /** Entities (entity, key) currently held, including expired ones not yet swept. */
   readonly entityCount: number;
 }
@@ -67,6 +68,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const entities = new Map<string, EntityRecords>();
   // Map iterators stay valid while entries are added and deleted, so one cursor can walk forever.
   let sweepCursor = entities.entries();
+  let sampleCursor = entities.entries();
   const watermarks = new Map<string, number>();
 
   /** The live record set of an entity, dropping it when its TTL has passed. */
@@ -117,6 +119,28 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     get entityCount(): number {
       return entities.size;
+    },
+
+    // One walk over the entities, resumed by the next call; a call without a cursor starts over.
+    // The cursor string only says "go on": the position is this iterator (one monitor per store).
+    async sampleRecords(request: { cursor: string | undefined; limit: number }): Promise<SamplePage> {
+      if (request.cursor === undefined) sampleCursor = entities.entries();
+      const records: SampledRecord[] = [];
+      const at = now();
+      for (let visited = 0; visited < request.limit; visited++) {
+        const next = sampleCursor.next();
+        if (next.done) return { records, cursor: undefined, commands: 0 };
+        const [entityKey, entity] = next.value;
+        if (entity.expiresAt !== undefined && entity.expiresAt <= at) continue;
+        for (const [field, record] of entity.fields) {
+          records.push(
+            record.kind === "value"
+              ? { entity: entityKey, field, kind: "value", eventTime: record.envelope.eventTime }
+              : { entity: entityKey, field, kind: "window", eventTime: newestEventTime(record.events) },
+          );
+        }
+      }
+      return { records, cursor: "memory", commands: 0 };
     },
 
     async read(batch: OnlineReadBatch): Promise<OnlineReadResult> {
@@ -261,4 +285,10 @@ function insertionPoint(events: readonly Envelope[], event: Envelope): number {
 /** Length-prefixed so no choice of entity and key strings can collide ("a:b"+"c" vs "a"+"b:c"). */
 function entityKeyOf(address: RecordAddress): string {
   return `${address.entity.length}:${address.entity}:${address.key}`;
+}
+
+function newestEventTime(events: readonly Envelope[]): number | undefined {
+  let newest: number | undefined;
+  for (const event of events) if (newest === undefined || event.eventTime > newest) newest = event.eventTime;
+  return newest;
 }
