@@ -15,6 +15,7 @@ import {
   type ReadRequest,
   type ReadResult,
   type RecordAddress,
+  type RecordSampling,
   type ValueWrite,
   type WindowAppend,
   type WriteOutcome,
@@ -35,6 +36,7 @@ import { DecodeCache, deepFreeze } from "./decode-cache.js";
 import type { Durability } from "./durability.js";
 import { runWrites } from "./durable.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
+import { sampleRedisRecords } from "./sampling.js";
 import {
   APPEND_WINDOWS,
   fillValueArgument,
@@ -62,7 +64,7 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   maxRecordBytes?: number;
 }
 
-export interface RedisOnlineStore extends OnlineStore {
+export interface RedisOnlineStore extends OnlineStore, RecordSampling {
   /** The ioredis client in use (yours when you passed `client`). */
   readonly client: RedisClient;
   readonly layout: KeyLayout;
@@ -379,6 +381,8 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     client,
     layout,
     durability: connection.durability,
+    // Freshness monitoring (sampling.ts): a bounded SCAN step per call, never the whole keyspace.
+    sampleRecords: sampleRedisRecords(client, layout),
 
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
       const hashes = new Map<string, string[]>();
