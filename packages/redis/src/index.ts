@@ -12,4 +12,5 @@ export {
 export { createStreamProducer, type StreamProducer, type StreamProducerOptions } from "./ingest/producer.js";
 export { decodeStreamEvent, encodeStreamEvent, type StreamEvent } from "./ingest/wire.js";
 export { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
+export { type IngestorMetricsOptions, type MeterProviderLike, observeIngestor } from "./metrics.js";
 export { type RedisOnlineStore, type RedisStoreOptions, redisStore } from "./store.js";
