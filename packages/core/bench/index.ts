@@ -15,4 +15,6 @@ try {
 } catch (error) {
   if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
 }
+const { runTelemetryBench } = await import("./telemetry.js");
+figures.push(...(await runTelemetryBench()));
 report(figures);

@@ -62,6 +62,8 @@ function telemetrySetup(processors: SpanProcessor[] = []) {
 }
 
 async function points(reader: MetricReader, name: string): Promise<DataPoint<unknown>[]> {
+  // Histogram points are recorded on the next turn of the event loop (off the request path).
+  await new Promise((resolve) => setImmediate(resolve));
   const { resourceMetrics, errors } = await reader.collect();
   expect(errors).toEqual([]);
   return metricsNamed(resourceMetrics, name);
@@ -182,7 +184,33 @@ describe("spans", () => {
       const events = Object.fromEntries(
         root.events.map((event) => [event.attributes?.["ctxstore.source.name"], event.attributes]),
       );
-      expect(Object.keys(events).sort()).toEqual(["inventory", "kb", "loyalty", "notes", "prefs", "profile"]);
+      // An event (with the reason) for each source that is not a fact or not wholly in the prompt...
+      expect(Object.keys(events).sort()).toEqual(["inventory", "notes", "prefs"]);
+      // ...and every source in parallel arrays.
+      expect(root.attributes["ctxstore.sources.names"]).toEqual([
+        "profile",
+        "prefs",
+        "notes",
+        "inventory",
+        "loyalty",
+        "kb",
+      ]);
+      expect(root.attributes["ctxstore.sources.statuses"]).toEqual([
+        "ok",
+        "stale",
+        "ok",
+        "timeout",
+        "empty",
+        "ok",
+      ]);
+      expect(root.attributes["ctxstore.sources.outcomes"]).toEqual([
+        "included",
+        "included",
+        "dropped",
+        "included",
+        "included",
+        "included",
+      ]);
       expect(events.prefs).toMatchObject({
         "ctxstore.source.status": "stale",
         "ctxstore.source.tier": "batch",

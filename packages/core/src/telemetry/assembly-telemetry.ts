@@ -66,7 +66,10 @@ export function assemblyTelemetry(options: TelemetryOptions | undefined) {
       meterFor = meterProvider;
       instruments = isNoopProvider(meterProvider)
         ? undefined
-        : coreInstruments((meterProvider as MeterProviderLike).getMeter(SCOPE) as never);
+        : coreInstruments(
+            (meterProvider as MeterProviderLike).getMeter(SCOPE) as never,
+            reportTelemetryFailure,
+          );
     }
     if (!tracer && !instruments) return undefined;
     return { api, tracer, instruments };
@@ -150,44 +153,67 @@ function instrumentation(
     onlineRead(store, outcome) {
       safely(() => {
         if (!instruments) return;
-        instruments.roundTrips.add(1, { "ctxstore.store": store, "ctxstore.operation": "read" });
+        instruments.roundTrips.add(store, 1, () => ({
+          "ctxstore.store": store,
+          "ctxstore.operation": "read",
+        }));
         if (outcome !== "ok")
-          instruments.storeErrors.add(1, {
+          instruments.storeErrors.add(`${store}\u0000${outcome}`, 1, () => ({
             "ctxstore.store": store,
             "ctxstore.operation": "read",
             "error.type": outcome,
-          });
+          }));
       });
     },
     succeeded(trace, values) {
       safely(() => instruments && recordMetrics(instruments, trace));
       safely(() => {
         if (!recording) return;
+        // Every source in parallel arrays (cheap: one attribute each); an event, with the reason,
+        // only for a source that is not a fact or did not make it whole into the prompt (or for all
+        // of them when values are recorded).
+        const names: string[] = [];
+        const statuses: string[] = [];
+        const outcomes: string[] = [];
+        const tokens: number[] = [];
         for (const source of trace.sources) {
-          recording.addEvent("ctxstore.source", sourceEventAttributes(source, values, options));
+          names.push(source.source);
+          statuses.push(source.status);
+          outcomes.push(source.outcome);
+          tokens.push(source.tokens);
+          const notable =
+            (source.status !== "ok" && source.status !== "empty") || source.outcome !== "included";
+          if (notable || options.recordValues)
+            recording.addEvent("ctxstore.source", sourceEventAttributes(source, values, options));
         }
         recording.setAttributes({
+          "ctxstore.sources.names": names,
+          "ctxstore.sources.statuses": statuses,
+          "ctxstore.sources.outcomes": outcomes,
+          "ctxstore.sources.tokens": tokens,
           "ctxstore.trace.id": trace.id,
           "ctxstore.tokens": trace.totals.tokens,
           "ctxstore.sources.included": trace.totals.included,
           "ctxstore.sources.truncated": trace.totals.truncated,
           "ctxstore.sources.dropped": trace.totals.dropped,
           "ctxstore.sources.unavailable": trace.totals.unavailable,
-          "ctxstore.tokenizer_calls": trace.totals.tokenizerCalls,
+          // Realtime and vector phases have their own child spans; the rest is in the trace.
           "ctxstore.phase.online_read_ms": trace.phases.onlineReadMs,
-          "ctxstore.phase.realtime_ms": trace.phases.realtimeMs,
-          "ctxstore.phase.vector_ms": trace.phases.vectorMs,
           "ctxstore.phase.pack_ms": trace.phases.packMs,
-          "ctxstore.phase.total_ms": trace.phases.totalMs,
-          "ctxstore.warnings": trace.warnings.length,
         });
+        if (trace.totals.tokenizerCalls > 0)
+          recording.setAttribute("ctxstore.tokenizer_calls", trace.totals.tokenizerCalls);
+        if (trace.warnings.length > 0) recording.setAttribute("ctxstore.warnings", trace.warnings.length);
         recording.end();
       });
     },
     failed(error, durationMs) {
       const code = isCtxError(error) ? error.code : error instanceof Error ? error.name : "unknown";
       safely(() =>
-        instruments?.duration.record(durationMs / 1000, { "ctxstore.outcome": "error", "error.type": code }),
+        instruments?.deferred.record(instruments.duration, durationMs / 1000, {
+          "ctxstore.outcome": "error",
+          "error.type": code,
+        }),
       );
       safely(() => {
         if (!span) return;
@@ -272,24 +298,49 @@ function sourceEventAttributes(
 }
 
 function recordMetrics(instruments: CoreInstruments, trace: AssemblyTrace): void {
-  instruments.duration.record(trace.phases.totalMs / 1000, { "ctxstore.outcome": "ok" });
-  const tokensByTier = new Map<string, number>();
+  const { deferred } = instruments;
+  deferred.record(instruments.duration, trace.phases.totalMs / 1000, OK_OUTCOME);
+  let batchTokens = 0;
+  let streamTokens = 0;
+  let realtimeTokens = 0;
+  let vectorTokens = 0;
   for (const source of trace.sources) {
-    const where = { "ctxstore.source": source.source, "ctxstore.tier": source.tier };
-    instruments.resolutions.add(1, { ...where, "ctxstore.status": source.status });
-    if (source.ageMs !== undefined) instruments.valueAge.record(source.ageMs / 1000, where);
-    if (source.outcome === "included" || source.outcome === "truncated")
-      tokensByTier.set(source.tier, (tokensByTier.get(source.tier) ?? 0) + source.tokens);
-    if (source.outcome === "dropped" || source.outcome === "truncated") {
-      instruments.packedItems.add(1, {
-        ...where,
-        "ctxstore.outcome": source.outcome,
-        "ctxstore.reason": dropReasonOf(source.outcomeReason),
+    const name = source.source;
+    const tier = source.tier;
+    instruments.resolutions.add(`${name}\u0000${tier}\u0000${source.status}`, 1, () => ({
+      "ctxstore.source": name,
+      "ctxstore.tier": tier,
+      "ctxstore.status": source.status,
+    }));
+    if (source.ageMs !== undefined)
+      deferred.record(instruments.valueAge, source.ageMs / 1000, {
+        "ctxstore.source": name,
+        "ctxstore.tier": tier,
       });
+    if (source.outcome === "included" || source.outcome === "truncated") {
+      if (tier === "batch") batchTokens += source.tokens;
+      else if (tier === "stream") streamTokens += source.tokens;
+      else if (tier === "realtime") realtimeTokens += source.tokens;
+      else vectorTokens += source.tokens;
+    }
+    if (source.outcome === "dropped" || source.outcome === "truncated") {
+      const reason = dropReasonOf(source.outcomeReason);
+      instruments.packedItems.add(`${name}\u0000${source.outcome}\u0000${reason}`, 1, () => ({
+        "ctxstore.source": name,
+        "ctxstore.tier": tier,
+        "ctxstore.outcome": source.outcome,
+        "ctxstore.reason": reason,
+      }));
     }
   }
-  for (const [tier, tokens] of tokensByTier) instruments.packedTokens.add(tokens, { "ctxstore.tier": tier });
+  const tokens = instruments.packedTokens;
+  if (batchTokens > 0) tokens.add("batch", batchTokens, () => ({ "ctxstore.tier": "batch" }));
+  if (streamTokens > 0) tokens.add("stream", streamTokens, () => ({ "ctxstore.tier": "stream" }));
+  if (realtimeTokens > 0) tokens.add("realtime", realtimeTokens, () => ({ "ctxstore.tier": "realtime" }));
+  if (vectorTokens > 0) tokens.add("vector", vectorTokens, () => ({ "ctxstore.tier": "vector" }));
 }
+
+const OK_OUTCOME = { "ctxstore.outcome": "ok" } as const;
 
 function valueText(value: unknown): string {
   let text: string;
