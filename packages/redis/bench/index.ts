@@ -37,6 +37,7 @@ import {
 } from "../src/testing/index.js";
 import { durableBench } from "./durable.js";
 import { ingestBench } from "./ingest.js";
+import { freshnessBench, telemetryBench } from "./observability.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const user = benchUser;
@@ -322,6 +323,8 @@ async function main(): Promise<void> {
       ...(await codecAndSizeBench(server.url)),
       ...(await ingestBench(server.url, "ingest", quick)),
       ...(await durableBench(quick)),
+      ...(await telemetryBench(server.url)),
+      ...(await freshnessBench(server.url, server.port)),
     ];
     report(figures);
   } finally {
