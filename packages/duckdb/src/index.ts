@@ -21,6 +21,7 @@ export {
   type SourceRunReport,
   type SourceRunStatus,
 } from "./materialize.js";
+export { lastMaterializations, type MeterProviderLike, recordMaterialization } from "./metrics.js";
 export {
   type DuckdbOfflineStore,
   type DuckdbOfflineStoreOptions,
