@@ -438,6 +438,20 @@ describe("telemetry never breaks a request", () => {
     }
   });
 
+  it("a store that assembled before the SDK registered globally is traced once it has", async () => {
+    const ctx = await scenario({});
+    await ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
+    const setup = telemetrySetup();
+    trace.setGlobalTracerProvider(setup.tracerProvider);
+    try {
+      await ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
+      const names = setup.exporter.getFinishedSpans().map((span) => span.name);
+      expect(names.filter((name) => name === "ctxstore.assemble")).toHaveLength(1);
+    } finally {
+      trace.disable();
+    }
+  });
+
   it("with no provider registered (the API's no-op ones) nothing is begun", async () => {
     const ctx = await scenario({});
     const span: Span | undefined = trace.getActiveSpan();

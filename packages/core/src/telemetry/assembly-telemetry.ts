@@ -54,9 +54,11 @@ export function assemblyTelemetry(options: TelemetryOptions | undefined) {
     const api = loadedOpenTelemetry();
     if (!api) return undefined;
     const tracerProvider = (options?.tracerProvider ?? api.trace.getTracerProvider()) as object;
-    if (tracerProvider !== tracerFor) {
-      tracerFor = tracerProvider;
-      const delegate = (tracerProvider as { getDelegate?: () => object }).getDelegate?.() ?? tracerProvider;
+    // The global provider is a proxy whose delegate changes when an SDK registers: key on the delegate,
+    // so a store that assembled before `sdk.start()` is traced after it.
+    const delegate = (tracerProvider as { getDelegate?: () => object }).getDelegate?.() ?? tracerProvider;
+    if (delegate !== tracerFor) {
+      tracerFor = delegate;
       tracer = isNoopProvider(delegate)
         ? undefined
         : ((tracerProvider as TracerProviderLike).getTracer(SCOPE) as Tracer);
