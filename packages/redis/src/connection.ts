@@ -277,7 +277,8 @@ type Pipeline = ReturnType<Redis["pipeline"]>;
 
 /** One command of a batch: the key that routes it, and how to add it to a pipeline. */
 export interface PipelinedCommand {
-  readonly key: string;
+  /** Binary keys (another system's hashes, see extra-reads.ts) route like string ones. */
+  readonly key: string | Buffer;
   add(pipeline: Pipeline): void;
 }
 

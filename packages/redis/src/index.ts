@@ -4,6 +4,13 @@ export type { BodyCodec } from "./codec.js";
 export type { RedisClient, RedisConnectionOptions } from "./connection.js";
 export type { Durability, DurabilityOptions } from "./durability.js";
 export {
+  type ExtraReadStore,
+  type HashFieldRead,
+  type HashFieldReply,
+  type ReadWithExtrasResult,
+  supportsExtraReads,
+} from "./extra-reads.js";
+export {
   createStreamIngestor,
   type StreamIngestor,
   type StreamIngestorCounters,

@@ -76,7 +76,7 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-export function clusterSlot(key: string): number {
+export function clusterSlot(key: string | Buffer): number {
   let bytes = Buffer.from(key);
   const open = bytes.indexOf(0x7b);
   if (open >= 0) {

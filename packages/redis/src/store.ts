@@ -35,6 +35,15 @@ import {
 import { DecodeCache, deepFreeze } from "./decode-cache.js";
 import type { Durability } from "./durability.js";
 import { runWrites } from "./durable.js";
+import {
+  checkExtraReads,
+  type ExtraReadStore,
+  extraReadCommands,
+  extraReadReplies,
+  type HashFieldRead,
+  type HashFieldReply,
+  type ReadWithExtrasResult,
+} from "./extra-reads.js";
 import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 import { sampleRedisRecords } from "./sampling.js";
 import {
@@ -64,7 +73,7 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   maxRecordBytes?: number;
 }
 
-export interface RedisOnlineStore extends OnlineStore, RecordSampling {
+export interface RedisOnlineStore extends OnlineStore, RecordSampling, ExtraReadStore {
   /** The ioredis client in use (yours when you passed `client`). */
   readonly client: RedisClient;
   readonly layout: KeyLayout;
@@ -375,7 +384,11 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return outcomes;
   }
 
-  return defineOnlineStore({
+  // Extra reads travel beside the batch they belong to (readWithExtras below), keyed by the batch.
+  const carried = new WeakMap<object, { extras: readonly HashFieldRead[]; replies: HashFieldReply[] }>();
+  let wrapped: OnlineStore | undefined;
+
+  const store = defineOnlineStore({
     name: "redis",
     afterClose: "Create a new redisStore() (data in Redis is untouched).",
     client,
@@ -384,7 +397,24 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     // Freshness monitoring (sampling.ts): a bounded SCAN step per call, never the whole keyspace.
     sampleRecords: sampleRedisRecords(client, layout),
 
+    // read() plus extra HMGETs in the same pipeline (extra-reads.ts). It goes through the wrapped
+    // read(), so core's request checks and closed state apply to it as to any read.
+    async readWithExtras(
+      batch: OnlineReadBatch,
+      extras: readonly HashFieldRead[],
+      readOptions?: { signal?: AbortSignal },
+    ): Promise<ReadWithExtrasResult> {
+      checkExtraReads(extras);
+      const carrier = { ...batch } as OnlineReadBatch;
+      const entry = { extras, replies: [] as HashFieldReply[] };
+      carried.set(carrier, entry);
+      const online = await (wrapped as OnlineStore).read(carrier, readOptions);
+      return { online, extras: entry.replies };
+    },
+
     async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
+      const extra = carried.get(batch);
+      const extras = extra?.extras ?? NO_EXTRAS;
       const hashes = new Map<string, string[]>();
       const locations = batch.records.map((request: ReadRequest) => {
         const key = layout.entityKey(request.entity, request.key);
@@ -409,6 +439,8 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           add: (pipeline) => pipeline.hmget(layout.watermarkKey, ...watermarkFields),
         });
       }
+      const extrasAt = commands.length;
+      if (extras.length > 0) commands.push(...extraReadCommands(extras));
       readOptions?.signal?.throwIfAborted();
       const replies = commands.length === 0 ? [] : await pipelined("read", commands, readOptions?.signal);
       const byKey = new Map<string, Array<Buffer | null>>();
@@ -443,6 +475,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           });
         });
       }
+      if (extra !== undefined) extra.replies = extraReadReplies(replies, extrasAt, extras.length);
       return { records, watermarks };
     },
 
@@ -505,7 +538,11 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       }
     },
   });
+  wrapped = store;
+  return store;
 }
+
+const NO_EXTRAS: readonly HashFieldRead[] = Object.freeze([]);
 
 function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult {
   if (blob === null) return kind === "value" ? { kind, envelope: undefined } : { kind, events: [] };

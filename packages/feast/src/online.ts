@@ -1,0 +1,306 @@
+// `withFeast(redisStore(...), { sources })`: an online store that answers Feast sources from the
+// hashes Feast materialized, and everything else from the Redis store it wraps, in ONE pipelined
+// round trip: the Feast hashes are extra HMGETs in the store's read pipeline (one per Feast hash,
+// whatever the number of views and features it serves). Each Feast record is classified here,
+// strictly (see the status table in docs/feast.md); what reaches core is a plain value envelope,
+// `missing`, or `invalid` with the reason.
+import { fromBinary } from "@bufbuild/protobuf";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import {
+  CtxError,
+  describeIssues,
+  type Envelope,
+  type OnlineReadBatch,
+  type OnlineReadResult,
+  type OnlineStore,
+  type ReadRequest,
+  type ReadResult,
+  type RecordAddress,
+  sourceField,
+  type ValueWrite,
+  type WindowAppend,
+} from "@ctxstore/core";
+import {
+  type ExtraReadStore,
+  type HashFieldRead,
+  type HashFieldReply,
+  supportsExtraReads,
+} from "@ctxstore/redis";
+import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layout.js";
+import { type FeastBinding, type FeastSource, isFeastSource, joinKeyValues } from "./source.js";
+import { decodeValue, valueFieldName } from "./values.js";
+
+export interface WithFeastOptions {
+  /** Every Feast source the context store serves (the others are read from the wrapped store). */
+  sources: readonly FeastSource[];
+  /**
+   * Also look, in the same round trip, for each entity's hash under Feast's removed entity-key
+   * serialization version 2, so a deployment that still holds v2 keys reads as `invalid` with the
+   * reason instead of `missing`. Costs one more HMGET per Feast hash; off by default.
+   */
+  detectKeyVersion2?: boolean;
+}
+
+export type FeastOnlineStore = OnlineStore & {
+  /** The store reading everything that is not a Feast source. */
+  readonly inner: OnlineStore & ExtraReadStore;
+};
+
+interface FeastRead {
+  readonly source: FeastSource;
+  /** Index of the HMGET (extra read) holding this record's fields, or a reason it was never sent. */
+  readonly hash: number | string;
+  /** Positions of `_ts:` and each feature field in that HMGET's reply. */
+  readonly positions: readonly number[];
+  readonly v2Hash?: number;
+}
+
+export function withFeast(online: OnlineStore, options: WithFeastOptions): FeastOnlineStore {
+  if (!supportsExtraReads(online)) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `withFeast(): the ${online?.name ?? "given"} store cannot carry Feast reads in its read pipeline; wrap a redisStore() from @ctxstore/redis (version with readWithExtras), connected to the Redis Feast materializes into.`,
+      { store: online?.name },
+    );
+  }
+  const inner = online as OnlineStore & ExtraReadStore;
+  const byField = new Map<string, FeastSource>();
+  for (const source of options?.sources ?? []) {
+    if (!isFeastSource(source)) {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `withFeast(): sources must come from feastSource(); got ${JSON.stringify((source as { name?: string })?.name ?? source)}.`,
+        {},
+      );
+    }
+    const field = sourceField(source);
+    if (byField.has(field)) {
+      throw new CtxError("CTX_CONFIG", `withFeast(): source "${source.name}" is listed twice.`, {
+        source: source.name,
+      });
+    }
+    byField.set(field, source);
+  }
+  const detectV2 = options?.detectKeyVersion2 === true;
+
+  function feastSourceOf(address: RecordAddress): FeastSource | undefined {
+    const source = byField.get(address.field);
+    return source !== undefined && source.entity.name === address.entity ? source : undefined;
+  }
+
+  function refuseFeast(operation: string, addresses: readonly RecordAddress[]): void {
+    if (!Array.isArray(addresses)) return;
+    addresses.forEach((address, index) => {
+      if (feastSourceOf(address)) refuse(operation, address, index);
+    });
+  }
+
+  function refuse(operation: string, address: RecordAddress, index: number): never {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      `withFeast: ${operation} #${index} targets ${address.field}, a Feast source: Feast owns those values (materialize them with Feast); nothing was written.`,
+      { store: "feast", index, field: address.field },
+    );
+  }
+
+  return {
+    name: `feast+${inner.name}`,
+    inner,
+
+    async read(batch: OnlineReadBatch, readOptions?: { signal?: AbortSignal }): Promise<OnlineReadResult> {
+      const records = batch?.records;
+      if (!Array.isArray(records)) return inner.read(batch, readOptions);
+      const own: ReadRequest[] = [];
+      const ownIndex: number[] = [];
+      const feast = new Map<number, FeastRead>();
+      const extras: Array<{ key: Buffer; fields: Buffer[]; positions: Map<string, number> }> = [];
+      const hashByKey = new Map<string, number>();
+      const hashFor = (key: Buffer): number => {
+        const id = key.toString("latin1");
+        let index = hashByKey.get(id);
+        if (index === undefined) {
+          index = extras.push({ key, fields: [], positions: new Map() }) - 1;
+          hashByKey.set(id, index);
+        }
+        return index;
+      };
+      const positionOf = (hash: number, field: Buffer): number => {
+        const extra = extras[hash] as (typeof extras)[number];
+        const id = field.toString("latin1");
+        let position = extra.positions.get(id);
+        if (position === undefined) {
+          position = extra.fields.push(field) - 1;
+          extra.positions.set(id, position);
+        }
+        return position;
+      };
+      records.forEach((request, index) => {
+        const source = request?.kind === "value" ? feastSourceOf(request) : undefined;
+        if (source === undefined) {
+          own.push(request);
+          ownIndex.push(index);
+          return;
+        }
+        const binding = source.feast;
+        const key = joinKeyValues(binding.entity, request.key);
+        if (!key.ok) {
+          feast.set(index, { source, hash: key.reason, positions: [] });
+          return;
+        }
+        const hash = hashFor(feastRedisKey(serializeEntityKey(key.values), binding.project));
+        const positions = binding.fields.map((field) => positionOf(hash, field));
+        let v2Hash: number | undefined;
+        if (detectV2) {
+          v2Hash = hashFor(feastRedisKey(serializeEntityKeyV2(key.values), binding.project));
+          positionOf(v2Hash, binding.fields[0] as Buffer);
+        }
+        feast.set(index, {
+          source,
+          hash,
+          positions,
+          ...(v2Hash === undefined ? {} : { v2Hash }),
+        });
+      });
+      if (feast.size === 0) return inner.read(batch, readOptions);
+      const reads: HashFieldRead[] = extras.map(({ key, fields }) => ({ key, fields }));
+      const { online: result, extras: replies } = await inner.readWithExtras(
+        batch.watermarks === undefined ? { records: own } : { records: own, watermarks: batch.watermarks },
+        reads,
+        readOptions,
+      );
+      const out: ReadResult[] = new Array(records.length);
+      ownIndex.forEach((recordIndex, position) => {
+        out[recordIndex] = result.records[position] as ReadResult;
+      });
+      for (const [recordIndex, read] of feast) {
+        out[recordIndex] = classify(read, replies);
+      }
+      return { records: out, watermarks: result.watermarks };
+    },
+
+    write(writes: readonly ValueWrite[]) {
+      try {
+        refuseFeast("write", writes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return inner.write(writes);
+    },
+
+    append(appends: readonly WindowAppend[]) {
+      try {
+        refuseFeast("append", appends);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return inner.append(appends);
+    },
+
+    setWatermark: (field, time) => inner.setWatermark(field, time),
+
+    // Feast's hashes are Feast's: deletes (a GDPR forget, say) pass on for ctxstore's own records
+    // only; erase Feast's rows with Feast. docs/feast.md says so.
+    delete(addresses: readonly RecordAddress[]) {
+      return inner.delete(
+        Array.isArray(addresses) ? addresses.filter((address) => !feastSourceOf(address)) : addresses,
+      );
+    },
+
+    close: () => inner.close(),
+  };
+}
+
+const INVALID = (binding: FeastBinding, reason: string): ReadResult => ({
+  kind: "invalid",
+  reason: `feast ${binding.project}/${binding.storedViewName}: ${reason}`,
+});
+
+const MISSING: ReadResult = Object.freeze({ kind: "value" as const, envelope: undefined });
+
+function classify(read: FeastRead, replies: readonly HashFieldReply[]): ReadResult {
+  const binding = read.source.feast;
+  if (typeof read.hash === "string") return INVALID(binding, read.hash);
+  const reply = replies[read.hash];
+  if (reply === undefined) return INVALID(binding, "the store returned no reply for this hash");
+  if (reply.error !== undefined) return INVALID(binding, `Redis refused the read: ${reply.error}`);
+  const values = reply.values;
+  const at = (position: number): Buffer | null => values[read.positions[position] as number] ?? null;
+  const timestamp = at(0);
+  if (timestamp === null) {
+    if (read.v2Hash !== undefined) {
+      const old = replies[read.v2Hash];
+      if (old?.values?.[0] != null) {
+        return INVALID(
+          binding,
+          "this entity's hash was written with entity_key_serialization_version 2, which Feast has removed; ctxstore reads version 3. Re-serialize the online store (Feast's guide: entity-reserialization-of-from-v2-to-v3) or materialize again with version 3.",
+        );
+      }
+    }
+    // No row of this view for this entity (no hash, or a hash holding other views only): never
+    // materialized. Feature fields without a timestamp are not a row either (Feast writes both).
+    return MISSING;
+  }
+  let eventTime: number;
+  try {
+    const parsed = fromBinary(TimestampSchema, timestamp);
+    eventTime = Number(parsed.seconds) * 1000 + Math.floor(parsed.nanos / 1_000_000);
+    if (!Number.isFinite(eventTime) || parsed.nanos < 0 || parsed.nanos > 999_999_999) {
+      return INVALID(binding, `_ts:${binding.storedViewName} holds an impossible timestamp`);
+    }
+  } catch (error) {
+    return INVALID(
+      binding,
+      `_ts:${binding.storedViewName} does not decode as a google.protobuf.Timestamp (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const value: Record<string, unknown> = {};
+  let nullFeature: string | undefined;
+  for (let index = 0; index < binding.featureNames.length; index++) {
+    const name = binding.featureNames[index] as string;
+    const feature = binding.features[name];
+    if (feature === undefined) continue;
+    const blob = at(index + 1);
+    if (blob === null) {
+      return INVALID(
+        binding,
+        `feature "${name}" has no field in the hash although the view's row exists (written ${new Date(eventTime).toISOString()}); it was added to the view after that materialization, or the name is wrong. Materialize again, or check the feature name.`,
+      );
+    }
+    const decoded = decodeValue(blob);
+    if (!decoded.ok) return INVALID(binding, `feature "${name}" ${decoded.reason}`);
+    const val = decoded.value.val;
+    if (val.case === undefined || val.case === "nullVal") {
+      if (feature.nullable) {
+        Object.defineProperty(value, name, { value: null, enumerable: true, writable: true });
+        continue;
+      }
+      nullFeature ??= `${name} (${valueFieldName(val) === "no value" ? "no value set" : "null_val"})`;
+      continue;
+    }
+    const converted = feature.convert(val);
+    if (!converted.ok) return INVALID(binding, `feature "${name}" ${converted.reason}`);
+    Object.defineProperty(value, name, { value: converted.value, enumerable: true, writable: true });
+  }
+  if (nullFeature !== undefined) {
+    if (binding.onNull === "missing") return MISSING;
+    const envelope: Envelope = {
+      value: null,
+      empty: true,
+      emptyReason: `Feast holds NULL for ${nullFeature}`,
+      eventTime,
+      writeTime: eventTime,
+      schemaVersion: read.source.version,
+    };
+    return { kind: "value", envelope };
+  }
+  const checked = read.source.schema.safeParse(value);
+  if (!checked.success)
+    return INVALID(binding, `value fails the schema: ${describeIssues(checked.error.issues)}`);
+  const envelope: Envelope = {
+    value: checked.data,
+    eventTime,
+    writeTime: eventTime,
+    schemaVersion: read.source.version,
+  };
+  return { kind: "value", envelope };
+}

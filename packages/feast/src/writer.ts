@@ -1,0 +1,60 @@
+// Writes rows the way Feast's Redis online store does (RedisOnlineStore.online_write_batch): for
+// tests, demos and benchmarks that need Feast-format hashes without a Python Feast. The bytes match
+// Feast's own for every fixture in the golden set (see writer.test.ts).
+import { create, toBinary } from "@bufbuild/protobuf";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { CtxError, type EntityKey } from "@ctxstore/core";
+import { feastRedisKey, serializeEntityKey } from "./layout.js";
+import { ValueSchema } from "./proto/feast/types/value_pb.js";
+import type { FeastSource } from "./source.js";
+import { joinKeyValues } from "./source.js";
+
+export interface FeastRow {
+  /** The Redis key (serialized entity key + project). */
+  readonly key: Buffer;
+  /** HSET field/value pairs: `_ts:<view>` first, then one per feature. */
+  readonly fields: ReadonlyArray<readonly [Buffer, Buffer]>;
+}
+
+/** Feast's serialized google.protobuf.Timestamp of an instant (epoch ms or Date). */
+export function feastTimestamp(time: number | Date): Buffer {
+  const ms = typeof time === "number" ? time : time.getTime();
+  if (!Number.isFinite(ms)) {
+    throw new CtxError("CTX_INVALID_VALUE", `feastTimestamp(): ${String(time)} is not a valid time.`, {});
+  }
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1_000_000);
+  return Buffer.from(toBinary(TimestampSchema, create(TimestampSchema, { seconds: BigInt(seconds), nanos })));
+}
+
+/**
+ * The Redis key and HSET mapping Feast would write for `value` (features by name) of `source` for
+ * `key` at `eventTime`. A feature left out of `value` is not written (as with a partial write).
+ */
+export function feastRow<V>(
+  source: FeastSource<never, V> | FeastSource,
+  key: unknown,
+  value: Partial<Record<string, unknown>>,
+  eventTime: number | Date,
+): FeastRow {
+  const binding = source.feast;
+  const canonical = source.entity.canonicalKey(key as EntityKey<typeof source.entity>);
+  const joinKeys = joinKeyValues(binding.entity, canonical);
+  if (!joinKeys.ok) {
+    throw new CtxError("CTX_INVALID_KEY", `feastRow(${source.name}): ${joinKeys.reason}.`, {
+      source: source.name,
+    });
+  }
+  const fields: Array<readonly [Buffer, Buffer]> = [[binding.fields[0] as Buffer, feastTimestamp(eventTime)]];
+  binding.featureNames.forEach((name, index) => {
+    if (!(name in value)) return;
+    const feature = binding.features[name];
+    if (feature === undefined) return;
+    const val = feature.encode(value[name] as never);
+    fields.push([
+      binding.fields[index + 1] as Buffer,
+      Buffer.from(toBinary(ValueSchema, create(ValueSchema, { val }))),
+    ]);
+  });
+  return { key: feastRedisKey(serializeEntityKey(joinKeys.values), binding.project), fields };
+}

@@ -1,0 +1,97 @@
+// Extra reads that ride in the store's read pipeline: hash fields of keys outside ctxstore's own
+// layout (e.g. the hashes a Python Feast deployment materialized), fetched with one HMGET each in
+// the same round trip as the assembly's own reads. The store sends them with its own commands (one
+// pipeline on a standalone server; one per Cluster node, in parallel) and hands back their raw
+// replies; interpreting the bytes is the caller's job. Read-only by construction: HMGET is the only
+// command an extension can add.
+import { CtxError, type OnlineReadBatch, type OnlineReadResult } from "@ctxstore/core/store";
+import type { CommandReply, PipelinedCommand } from "./connection.js";
+
+/** One HMGET: a key (binary-safe) and the fields to read from it. */
+export interface HashFieldRead {
+  readonly key: Buffer | string;
+  readonly fields: ReadonlyArray<Buffer | string>;
+}
+
+/**
+ * A read's reply: the field values in request order (null when absent), or the server's error for
+ * this command alone (e.g. WRONGTYPE when the key holds no hash), so one bad key fails only the
+ * values it carries. A lost connection still rejects the whole read.
+ */
+export type HashFieldReply =
+  | { readonly values: ReadonlyArray<Buffer | null>; readonly error?: undefined }
+  | { readonly error: string; readonly values?: undefined };
+
+export interface ReadWithExtrasResult {
+  readonly online: OnlineReadResult;
+  /** One reply per extra read, in request order. */
+  readonly extras: readonly HashFieldReply[];
+}
+
+/** What a store offering extra reads adds to `OnlineStore` (see `redisStore`). */
+export interface ExtraReadStore {
+  /**
+   * `read(batch)` plus `extras`, all in one pipelined round trip. `batch` may hold no records (only
+   * extras are read then).
+   */
+  readWithExtras(
+    batch: OnlineReadBatch,
+    extras: readonly HashFieldRead[],
+    options?: { signal?: AbortSignal },
+  ): Promise<ReadWithExtrasResult>;
+}
+
+/** True when `store` can carry extra reads in its read pipeline. */
+export function supportsExtraReads(store: unknown): store is ExtraReadStore {
+  return (
+    typeof store === "object" &&
+    store !== null &&
+    typeof (store as { readWithExtras?: unknown }).readWithExtras === "function"
+  );
+}
+
+/** Pipeline commands for the extra reads (appended after the store's own). */
+export function extraReadCommands(extras: readonly HashFieldRead[]): PipelinedCommand[] {
+  return extras.map(({ key, fields }) => ({
+    key,
+    add: (pipeline) => pipeline.hmgetBuffer(key, ...fields),
+  }));
+}
+
+/** The replies of the extra reads, which start at `offset` in the pipeline's replies. */
+export function extraReadReplies(
+  replies: readonly CommandReply[],
+  offset: number,
+  count: number,
+): HashFieldReply[] {
+  const out: HashFieldReply[] = new Array(count);
+  for (let index = 0; index < count; index++) {
+    const reply = replies[offset + index];
+    if (reply === undefined) out[index] = { error: "no reply" };
+    else if (reply.error) out[index] = { error: reply.error.message };
+    else out[index] = { values: reply.value as Array<Buffer | null> };
+  }
+  return out;
+}
+
+/** Checks the shape of extra reads before anything is sent. */
+export function checkExtraReads(extras: unknown): asserts extras is readonly HashFieldRead[] {
+  const valid =
+    Array.isArray(extras) &&
+    extras.every(
+      (read) =>
+        read !== null &&
+        typeof read === "object" &&
+        (Buffer.isBuffer(read.key) || (typeof read.key === "string" && read.key.length > 0)) &&
+        Array.isArray(read.fields) &&
+        read.fields.length > 0 &&
+        read.fields.every((field: unknown) => Buffer.isBuffer(field) || typeof field === "string"),
+    );
+  if (!valid) {
+    throw new CtxError(
+      "CTX_INVALID_REQUEST",
+      "redis store: readWithExtras() takes [{ key: Buffer | string, fields: [Buffer | string, ...] }, ...] (at least one field each).",
+      { store: "redis" },
+    );
+  }
+}
