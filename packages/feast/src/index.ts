@@ -14,6 +14,7 @@ export {
 } from "./layout.js";
 export { type FeastOnlineStore, type WithFeastOptions, withFeast } from "./online.js";
 export {
+  type AnyFeastSource,
   type FeastBinding,
   type FeastEntity,
   type FeastJoinKey,
@@ -24,3 +25,4 @@ export {
   isFeastSource,
 } from "./source.js";
 export { type BytesAs, type FeastFeature, feastType, type Int64As, type NestedOptions } from "./values.js";
+export { type FeastRow, feastRow, feastTimestamp } from "./writer.js";

@@ -27,12 +27,12 @@ import {
   supportsExtraReads,
 } from "@ctxstore/redis";
 import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layout.js";
-import { type FeastBinding, type FeastSource, isFeastSource, joinKeyValues } from "./source.js";
+import { type AnyFeastSource, type FeastBinding, isFeastSource, joinKeyValues } from "./source.js";
 import { decodeValue, valueFieldName } from "./values.js";
 
 export interface WithFeastOptions {
   /** Every Feast source the context store serves (the others are read from the wrapped store). */
-  sources: readonly FeastSource[];
+  sources: readonly AnyFeastSource[];
   /**
    * Also look, in the same round trip, for each entity's hash under Feast's removed entity-key
    * serialization version 2, so a deployment that still holds v2 keys reads as `invalid` with the
@@ -47,7 +47,7 @@ export type FeastOnlineStore = OnlineStore & {
 };
 
 interface FeastRead {
-  readonly source: FeastSource;
+  readonly source: AnyFeastSource;
   /** Index of the HMGET (extra read) holding this record's fields, or a reason it was never sent. */
   readonly hash: number | string;
   /** Positions of `_ts:` and each feature field in that HMGET's reply. */
@@ -64,7 +64,7 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     );
   }
   const inner = online as OnlineStore & ExtraReadStore;
-  const byField = new Map<string, FeastSource>();
+  const byField = new Map<string, AnyFeastSource>();
   for (const source of options?.sources ?? []) {
     if (!isFeastSource(source)) {
       throw new CtxError(
@@ -83,7 +83,7 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
   }
   const detectV2 = options?.detectKeyVersion2 === true;
 
-  function feastSourceOf(address: RecordAddress): FeastSource | undefined {
+  function feastSourceOf(address: RecordAddress): AnyFeastSource | undefined {
     const source = byField.get(address.field);
     return source !== undefined && source.entity.name === address.entity ? source : undefined;
   }

@@ -162,6 +162,10 @@ export type FeastSource<E extends Entity = Entity, V = unknown> = BatchSource<E,
   readonly feast: FeastBinding;
 };
 
+// A list of Feast sources of different value types needs an open value type (as core's AnySource).
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type AnyFeastSource = FeastSource<Entity, any>;
+
 /**
  * A batch source whose value is the chosen features of one Feast feature view for the entity:
  * `{ conv_rate: 0.81, avg_daily_trips: 17 }`. Read it through `withFeast(redisStore(...), { sources })`.
@@ -228,7 +232,7 @@ export function feastSource<E extends Entity, F extends Record<string, FeastFeat
 }
 
 /** True when `source` was made by feastSource(). */
-export function isFeastSource(source: unknown): source is FeastSource {
+export function isFeastSource(source: unknown): source is AnyFeastSource {
   return (
     typeof source === "object" &&
     source !== null &&

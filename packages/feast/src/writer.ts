@@ -3,10 +3,10 @@
 // Feast's own for every fixture in the golden set (see writer.test.ts).
 import { create, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { CtxError, type EntityKey } from "@ctxstore/core";
+import { CtxError } from "@ctxstore/core";
 import { feastRedisKey, serializeEntityKey } from "./layout.js";
 import { ValueSchema } from "./proto/feast/types/value_pb.js";
-import type { FeastSource } from "./source.js";
+import type { AnyFeastSource } from "./source.js";
 import { joinKeyValues } from "./source.js";
 
 export interface FeastRow {
@@ -31,14 +31,14 @@ export function feastTimestamp(time: number | Date): Buffer {
  * The Redis key and HSET mapping Feast would write for `value` (features by name) of `source` for
  * `key` at `eventTime`. A feature left out of `value` is not written (as with a partial write).
  */
-export function feastRow<V>(
-  source: FeastSource<never, V> | FeastSource,
+export function feastRow(
+  source: AnyFeastSource,
   key: unknown,
   value: Partial<Record<string, unknown>>,
   eventTime: number | Date,
 ): FeastRow {
   const binding = source.feast;
-  const canonical = source.entity.canonicalKey(key as EntityKey<typeof source.entity>);
+  const canonical = source.entity.canonicalKey(key);
   const joinKeys = joinKeyValues(binding.entity, canonical);
   if (!joinKeys.ok) {
     throw new CtxError("CTX_INVALID_KEY", `feastRow(${source.name}): ${joinKeys.reason}.`, {

@@ -1,0 +1,143 @@
+// Feast-materialized hashes read through `assemble` on a real redis-server: every golden fixture
+// (bytes written by Feast's own code) decodes to its logical values, and Feast sources ride in the
+// same single round trip as ctxstore's own reads (counted on the wire and in INFO commandstats).
+import { createContextStore } from "@ctxstore/core";
+import { redisStore } from "@ctxstore/redis";
+import {
+  commandStats,
+  type RedisServer,
+  redisServerAvailable,
+  sendCommand,
+  startRedisServer,
+  startRoundTripProxy,
+} from "@ctxstore/redis/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withFeast } from "../src/index.js";
+import {
+  customer,
+  customerFlags,
+  customerNotes,
+  customerProfile,
+  customerProfileV2,
+  driverStats,
+  fixture,
+  goldenReads,
+  shardStats,
+} from "./definitions.js";
+import { expectedValue, golden } from "./golden.js";
+
+const available = redisServerAvailable();
+
+export async function loadGoldenHashes(client: Redis | import("ioredis").Cluster): Promise<void> {
+  for (const hash of golden.redis_state_after_all_writes) {
+    const key = Buffer.from(hash.redis_key_hex, "hex");
+    await client.del(key);
+    await client.hset(
+      key,
+      ...hash.fields.flatMap((field) => [
+        Buffer.from(field.field_hex, "hex"),
+        Buffer.from(field.value_hex, "hex"),
+      ]),
+    );
+  }
+}
+
+export function expectedRow(id: string): Record<string, unknown> {
+  return Object.fromEntries(
+    fixture(id).features.map((feature) => [feature.feature, expectedValue(feature.typed_value)]),
+  );
+}
+
+export function eventTimeOf(id: string): number {
+  const { seconds, nanos } = fixture(id).event_timestamp;
+  return seconds * 1000 + Math.floor(nanos / 1_000_000);
+}
+
+describe.skipIf(!available)("Feast sources through assemble (standalone redis-server)", () => {
+  let server: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+    await loadGoldenHashes(admin);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  it("reads every golden fixture to its recorded logical values, with Feast's event time", async () => {
+    const sources = [...new Set(goldenReads.map((read) => read.source))];
+    const online = withFeast(redisStore({ url: server.url }), { sources });
+    const context = createContextStore({ sources, online });
+    try {
+      for (const read of goldenReads) {
+        const packed = await context.assemble({
+          keys: { [read.source.entity.name]: read.key },
+          sources: [read.source.name],
+          budget: { maxTokens: 4000 },
+        });
+        const resolved = packed.values[read.source.name];
+        expect(resolved?.status, `${read.id}: ${resolved?.reason}`).toBe("ok");
+        expect(resolved?.value, read.id).toEqual(expectedRow(read.id));
+        expect(resolved?.eventTime, read.id).toBe(eventTimeOf(read.id));
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("serves Feast views with ctxstore sources in ONE round trip: one HMGET per Feast hash, one per ctxstore hash", async () => {
+    const proxy = await startRoundTripProxy({ port: server.port });
+    const feast = [customerProfile, customerFlags, customerProfileV2, driverStats, shardStats];
+    const online = withFeast(redisStore({ url: proxy.url, prefix: "rt:" }), { sources: feast });
+    const context = createContextStore({ sources: [...feast, customerNotes], online });
+    try {
+      await context.write(customerNotes, { customer_id: "C1001" }, { note: "Prefers email." });
+      await sendCommand(server.port, ["CONFIG", "RESETSTAT"]);
+      proxy.reset();
+      const packed = await context.assemble({
+        keys: { customer: { customer_id: "C1001" }, driver: { driver_id: "1005" }, shard: { shard: 7 } },
+        budget: { maxTokens: 4000 },
+      });
+      expect(proxy.roundTrips()).toBe(1);
+      // customer C1001: one Feast hash (three views) + one ctxstore hash; driver 1005 and shard 7: one each.
+      expect(await commandStats(server.port)).toEqual({ hmget: 4, "config|resetstat": 1 });
+      for (const source of feast) expect(packed.values[source.name]?.status, source.name).toBe("ok");
+      expect(packed.values.customer_notes?.value).toEqual({ note: "Prefers email." });
+      expect(packed.text).toContain("Prefers email.");
+      expect(packed.text).toContain("conv_rate: 0.8125");
+    } finally {
+      await online.close();
+      await proxy.stop();
+    }
+  });
+
+  it("refuses ctxstore writes to a Feast source (Feast owns those values) and leaves the hash alone", async () => {
+    const online = withFeast(redisStore({ url: server.url }), { sources: [driverStats] });
+    const context = createContextStore({ sources: [driverStats], online });
+    try {
+      await expect(
+        context.write(
+          driverStats,
+          { driver_id: "1005" },
+          { conv_rate: 1, acc_rate: 1, avg_daily_trips: "1" },
+        ),
+      ).rejects.toMatchObject({ code: "CTX_INVALID_REQUEST" });
+      const packed = await context.assemble({
+        keys: { driver: { driver_id: "1005" } },
+        budget: { maxTokens: 500 },
+      });
+      expect(packed.values.driver_hourly_stats?.value).toEqual(expectedRow("demo/driver_hourly_stats#0"));
+    } finally {
+      await online.close();
+    }
+  });
+
+  it("needs a store that can carry the reads: a memory store is refused with a typed error", async () => {
+    const { memoryStore } = await import("@ctxstore/core");
+    expect(() => withFeast(memoryStore(), { sources: [driverStats] })).toThrow(/redisStore/);
+    void customer;
+  });
+});
