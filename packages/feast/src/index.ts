@@ -25,4 +25,4 @@ export {
   isFeastSource,
 } from "./source.js";
 export { type BytesAs, type FeastFeature, feastType, type Int64As, type NestedOptions } from "./values.js";
-export { type FeastRow, feastRow, feastTimestamp } from "./writer.js";
+export { type FeastRow, type FeastTime, feastRow, feastTimestamp } from "./writer.js";

@@ -43,7 +43,7 @@ export interface FeastFeature<T = unknown> {
   orNull(): FeastFeature<T | null>;
   /** Converts the decoded oneof; undefined `case` and `nullVal` are handled by the caller. */
   convert(value: Value["val"]): Decoded<T>;
-  /** The inverse, for writing test rows in Feast's format (`feastRow`); null gives `null_val`. */
+  /** The inverse, for writing rows in Feast's format (`feastRow`); null gives `null_val` when the feature is `.orNull()`. */
   encode(value: T): Value["val"];
 }
 
@@ -91,7 +91,7 @@ function feature<T, C extends ValueCase>(
       return convert(value.value as ValueOf<C>);
     },
     encode(value) {
-      if (value === null) return { case: "nullVal", value: Null.NULL };
+      if (value === null && nullable) return { case: "nullVal", value: Null.NULL };
       return { case: valueCase, value: encode(value) } as Value["val"];
     },
   };

@@ -16,8 +16,31 @@ export interface FeastRow {
   readonly fields: ReadonlyArray<readonly [Buffer, Buffer]>;
 }
 
-/** Feast's serialized google.protobuf.Timestamp of an instant (epoch ms or Date). */
-export function feastTimestamp(time: number | Date): Buffer {
+/** An instant: epoch ms, a Date, or protobuf-style seconds + nanos (Feast keeps microseconds). */
+export type FeastTime = number | Date | { readonly seconds: number; readonly nanos: number };
+
+/** Feast's serialized google.protobuf.Timestamp of an instant. */
+export function feastTimestamp(time: FeastTime): Buffer {
+  if (typeof time === "object" && !(time instanceof Date)) {
+    if (
+      !Number.isSafeInteger(time.seconds) ||
+      !Number.isInteger(time.nanos) ||
+      time.nanos < 0 ||
+      time.nanos > 999_999_999
+    ) {
+      throw new CtxError(
+        "CTX_INVALID_VALUE",
+        `feastTimestamp(): ${JSON.stringify(time)} is not a valid { seconds, nanos }.`,
+        {},
+      );
+    }
+    return Buffer.from(
+      toBinary(
+        TimestampSchema,
+        create(TimestampSchema, { seconds: BigInt(time.seconds), nanos: time.nanos }),
+      ),
+    );
+  }
   const ms = typeof time === "number" ? time : time.getTime();
   if (!Number.isFinite(ms)) {
     throw new CtxError("CTX_INVALID_VALUE", `feastTimestamp(): ${String(time)} is not a valid time.`, {});
@@ -35,7 +58,7 @@ export function feastRow(
   source: AnyFeastSource,
   key: unknown,
   value: Partial<Record<string, unknown>>,
-  eventTime: number | Date,
+  eventTime: FeastTime,
 ): FeastRow {
   const binding = source.feast;
   const canonical = source.entity.canonicalKey(key);

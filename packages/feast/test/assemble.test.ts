@@ -21,38 +21,12 @@ import {
   customerProfile,
   customerProfileV2,
   driverStats,
-  fixture,
   goldenReads,
   shardStats,
 } from "./definitions.js";
-import { expectedValue, golden } from "./golden.js";
+import { eventTimeOf, expectedRow, loadGoldenHashes } from "./golden-redis.js";
 
 const available = redisServerAvailable();
-
-export async function loadGoldenHashes(client: Redis | import("ioredis").Cluster): Promise<void> {
-  for (const hash of golden.redis_state_after_all_writes) {
-    const key = Buffer.from(hash.redis_key_hex, "hex");
-    await client.del(key);
-    await client.hset(
-      key,
-      ...hash.fields.flatMap((field) => [
-        Buffer.from(field.field_hex, "hex"),
-        Buffer.from(field.value_hex, "hex"),
-      ]),
-    );
-  }
-}
-
-export function expectedRow(id: string): Record<string, unknown> {
-  return Object.fromEntries(
-    fixture(id).features.map((feature) => [feature.feature, expectedValue(feature.typed_value)]),
-  );
-}
-
-export function eventTimeOf(id: string): number {
-  const { seconds, nanos } = fixture(id).event_timestamp;
-  return seconds * 1000 + Math.floor(nanos / 1_000_000);
-}
 
 describe.skipIf(!available)("Feast sources through assemble (standalone redis-server)", () => {
   let server: RedisServer;
