@@ -14,6 +14,17 @@ export {
 } from "./layout.js";
 export { type FeastOnlineStore, type WithFeastOptions, withFeast } from "./online.js";
 export {
+  ctxstoreName,
+  type FeastRegistryFeature,
+  type FeastRegistryInfo,
+  type FeastRegistryView,
+  feastTypeExpression,
+  type GenerateFeastOptions,
+  generateFeastDefinitions,
+  readFeastRegistry,
+  verifyFeastSources,
+} from "./registry.js";
+export {
   type AnyFeastSource,
   type FeastBinding,
   type FeastEntity,
