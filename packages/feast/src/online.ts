@@ -7,16 +7,25 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import {
+  BoundedCache,
   CtxError,
+  cachedCount,
   describeIssues,
+  type Encoding,
   type Envelope,
+  loadEncoding,
+  normalizeItem,
+  normalizeLines,
   type OnlineReadBatch,
   type OnlineReadResult,
   type OnlineStore,
   type ReadRequest,
   type ReadResult,
   type RecordAddress,
+  type RenderedText,
   sourceField,
+  type Tokenizer,
+  tiktokenTokenizer,
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
@@ -27,7 +36,13 @@ import {
   supportsExtraReads,
 } from "@ctxstore/redis";
 import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layout.js";
-import { type AnyFeastSource, type FeastBinding, isFeastSource, joinKeyValues } from "./source.js";
+import {
+  type AnyFeastSource,
+  type FeastBinding,
+  type FeastEntity,
+  isFeastSource,
+  joinKeyValues,
+} from "./source.js";
 import { decodeValue, valueFieldName } from "./values.js";
 
 export interface WithFeastOptions {
@@ -39,6 +54,18 @@ export interface WithFeastOptions {
    * reason instead of `missing`. Costs one more HMGET per Feast hash; off by default.
    */
   detectKeyVersion2?: boolean;
+  /**
+   * Bytes of recently read Feast rows whose decoded, validated and rendered values are kept: when
+   * Redis returns the same bytes again (a hot entity), decoding, validation and rendering are
+   * skipped. Every read still goes to Redis. Default 4 MiB; 0 disables it.
+   */
+  decodeCacheBytes?: number;
+  /**
+   * The context store's tokenizer encoding: decoded values are rendered and counted once for it,
+   * as ctxstore's own writes are. Default "o200k_base" (core's default); with another encoding
+   * core counts at request time instead (correct, slower).
+   */
+  encoding?: Encoding;
 }
 
 export type FeastOnlineStore = OnlineStore & {
@@ -48,6 +75,8 @@ export type FeastOnlineStore = OnlineStore & {
 
 interface FeastRead {
   readonly source: AnyFeastSource;
+  /** Decode-cache key: source field + the hash's key bytes. */
+  readonly cacheKey?: string;
   /** Index of the HMGET (extra read) holding this record's fields, or a reason it was never sent. */
   readonly hash: number | string;
   /** Positions of `_ts:` and each feature field in that HMGET's reply. */
@@ -82,6 +111,78 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     byField.set(field, source);
   }
   const detectV2 = options?.detectKeyVersion2 === true;
+  const cacheBytes = options?.decodeCacheBytes ?? 4 * 1024 * 1024;
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `withFeast(): decodeCacheBytes must be a non-negative integer (0 disables the cache); got ${String(cacheBytes)}.`,
+      {},
+    );
+  }
+  const decoded = new BoundedCache<CachedRow>(cacheBytes, (row) => row.bytes + 64);
+  const keys = new WeakMap<FeastEntity, BoundedCache<RedisKeys>>();
+  const encoding = options?.encoding ?? "o200k_base";
+  // Loaded once; until then (and if it cannot load) core renders and counts at request time.
+  let tokenizer: Tokenizer | undefined;
+  let loading: Promise<void> | undefined;
+  function renderer(): Tokenizer | undefined {
+    loading ??= loadEncoding(encoding).then(
+      () => {
+        tokenizer = tiktokenTokenizer(encoding);
+      },
+      () => undefined,
+    );
+    return tokenizer;
+  }
+  renderer(); // start loading now, off the request path
+
+  /** The Redis keys (v3, and v2 for detection) of an entity key in a project, memoised. */
+  function redisKeys(binding: FeastBinding, canonical: string): RedisKeys | string {
+    let cache = keys.get(binding.entity);
+    if (cache === undefined) {
+      cache = new BoundedCache<RedisKeys>(4096);
+      keys.set(binding.entity, cache);
+    }
+    const cacheKey = `${binding.project}\u0000${canonical}`;
+    const known = cache.get(cacheKey);
+    if (known !== undefined) return known;
+    const values = joinKeyValues(binding.entity, canonical);
+    if (!values.ok) return values.reason;
+    const key = feastRedisKey(serializeEntityKey(values.values), binding.project);
+    const v2 = feastRedisKey(serializeEntityKeyV2(values.values), binding.project);
+    const entry = { key, id: key.toString("latin1"), v2, v2Id: v2.toString("latin1") };
+    cache.set(cacheKey, entry);
+    return entry;
+  }
+
+  function resolve(
+    read: FeastRead,
+    replies: readonly HashFieldReply[],
+    render: Tokenizer | undefined,
+  ): ReadResult {
+    const binding = read.source.feast;
+    if (typeof read.hash === "string") return INVALID(binding, read.hash);
+    const reply = replies[read.hash];
+    if (reply === undefined) return INVALID(binding, "the store returned no reply for this hash");
+    if (reply.error !== undefined) return INVALID(binding, `Redis refused the read: ${reply.error}`);
+    const blobs = read.positions.map((position) => reply.values[position] ?? null);
+    if (blobs[0] === null || read.cacheKey === undefined || cacheBytes === 0) {
+      return finish(read.source, classify(read, blobs, replies), render);
+    }
+    const hit = decoded.get(read.cacheKey);
+    if (hit !== undefined && sameBlobs(hit.blobs, blobs)) return hit.result;
+    const result = deepFreeze(finish(read.source, classify(read, blobs, replies), render));
+    if (render === undefined) return result; // cache rendered rows only
+    let bytes = 0;
+    const copies = blobs.map((blob) => {
+      if (blob === null) return null;
+      bytes += blob.length;
+      // Reply buffers can be slices of a larger socket chunk that must not stay pinned.
+      return Buffer.from(blob);
+    });
+    if (bytes <= cacheBytes / 4) decoded.set(read.cacheKey, { blobs: copies, bytes, result });
+    return result;
+  }
 
   function feastSourceOf(address: RecordAddress): AnyFeastSource | undefined {
     const source = byField.get(address.field);
@@ -115,8 +216,7 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
       const feast = new Map<number, FeastRead>();
       const extras: Array<{ key: Buffer; fields: Buffer[]; positions: Map<string, number> }> = [];
       const hashByKey = new Map<string, number>();
-      const hashFor = (key: Buffer): number => {
-        const id = key.toString("latin1");
+      const hashFor = (key: Buffer, id: string): number => {
         let index = hashByKey.get(id);
         if (index === undefined) {
           index = extras.push({ key, fields: [], positions: new Map() }) - 1;
@@ -124,9 +224,8 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
         }
         return index;
       };
-      const positionOf = (hash: number, field: Buffer): number => {
+      const positionOf = (hash: number, field: Buffer, id: string): number => {
         const extra = extras[hash] as (typeof extras)[number];
-        const id = field.toString("latin1");
         let position = extra.positions.get(id);
         if (position === undefined) {
           position = extra.fields.push(field) - 1;
@@ -142,20 +241,23 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
           return;
         }
         const binding = source.feast;
-        const key = joinKeyValues(binding.entity, request.key);
-        if (!key.ok) {
-          feast.set(index, { source, hash: key.reason, positions: [] });
+        const key = redisKeys(binding, request.key);
+        if (typeof key === "string") {
+          feast.set(index, { source, hash: key, positions: [] });
           return;
         }
-        const hash = hashFor(feastRedisKey(serializeEntityKey(key.values), binding.project));
-        const positions = binding.fields.map((field) => positionOf(hash, field));
+        const hash = hashFor(key.key, key.id);
+        const positions = binding.fields.map((field, position) =>
+          positionOf(hash, field, binding.fieldIds[position] as string),
+        );
         let v2Hash: number | undefined;
         if (detectV2) {
-          v2Hash = hashFor(feastRedisKey(serializeEntityKeyV2(key.values), binding.project));
-          positionOf(v2Hash, binding.fields[0] as Buffer);
+          v2Hash = hashFor(key.v2, key.v2Id);
+          positionOf(v2Hash, binding.fields[0] as Buffer, binding.fieldIds[0] as string);
         }
         feast.set(index, {
           source,
+          cacheKey: `${request.field}\u0000${key.id}`,
           hash,
           positions,
           ...(v2Hash === undefined ? {} : { v2Hash }),
@@ -172,8 +274,10 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
       ownIndex.forEach((recordIndex, position) => {
         out[recordIndex] = result.records[position] as ReadResult;
       });
+      // Never waits for the tokenizer: until it is loaded, core renders at request time.
+      const render = renderer();
       for (const [recordIndex, read] of feast) {
-        out[recordIndex] = classify(read, replies);
+        out[recordIndex] = resolve(read, replies, render);
       }
       return { records: out, watermarks: result.watermarks };
     },
@@ -217,14 +321,14 @@ const INVALID = (binding: FeastBinding, reason: string): ReadResult => ({
 
 const MISSING: ReadResult = Object.freeze({ kind: "value" as const, envelope: undefined });
 
-function classify(read: FeastRead, replies: readonly HashFieldReply[]): ReadResult {
+/** Classifies one view's fields (`_ts:` first, then the features in declaration order). */
+function classify(
+  read: FeastRead,
+  blobs: ReadonlyArray<Buffer | null>,
+  replies: readonly HashFieldReply[],
+): ReadResult {
   const binding = read.source.feast;
-  if (typeof read.hash === "string") return INVALID(binding, read.hash);
-  const reply = replies[read.hash];
-  if (reply === undefined) return INVALID(binding, "the store returned no reply for this hash");
-  if (reply.error !== undefined) return INVALID(binding, `Redis refused the read: ${reply.error}`);
-  const values = reply.values;
-  const at = (position: number): Buffer | null => values[read.positions[position] as number] ?? null;
+  const at = (position: number): Buffer | null => blobs[position] ?? null;
   const timestamp = at(0);
   if (timestamp === null) {
     if (read.v2Hash !== undefined) {
@@ -303,4 +407,69 @@ function classify(read: FeastRead, replies: readonly HashFieldReply[]): ReadResu
     schemaVersion: read.source.version,
   };
   return { kind: "value", envelope };
+}
+
+interface RedisKeys {
+  readonly key: Buffer;
+  readonly id: string;
+  readonly v2: Buffer;
+  readonly v2Id: string;
+}
+
+interface CachedRow {
+  readonly blobs: ReadonlyArray<Buffer | null>;
+  readonly bytes: number;
+  readonly result: ReadResult;
+}
+
+function sameBlobs(cached: ReadonlyArray<Buffer | null>, blobs: ReadonlyArray<Buffer | null>): boolean {
+  if (cached.length !== blobs.length) return false;
+  for (let index = 0; index < blobs.length; index++) {
+    const a = cached[index] ?? null;
+    const b = blobs[index] ?? null;
+    if (a === null || b === null ? a !== b : !a.equals(b)) return false;
+  }
+  return true;
+}
+
+/**
+ * Adds the rendered lines and their token counts to a value envelope, as ctxstore's write path does
+ * for its own values, so request-time packing neither renders nor counts. A render function that
+ * throws leaves the envelope as it is: core renders it at request time and reports the failure.
+ */
+function finish(source: AnyFeastSource, result: ReadResult, tokenizer: Tokenizer | undefined): ReadResult {
+  if (tokenizer === undefined || result.kind !== "value" || !result.envelope || result.envelope.empty)
+    return result;
+  let rendered: RenderedText;
+  try {
+    const output = source.render(result.envelope.value);
+    const lines =
+      typeof output === "string"
+        ? normalizeLines(output)
+        : output
+            .map((item) => normalizeItem(String(item)))
+            .filter((line): line is string => line !== undefined);
+    rendered = {
+      kind: typeof output === "string" ? "text" : "list",
+      lines,
+      tokens: { [tokenizer.encoding]: lines.map((line) => cachedCount(tokenizer, `${line}\n`)) },
+    };
+  } catch {
+    return result;
+  }
+  return { kind: "value", envelope: { ...result.envelope, rendered } };
+}
+
+/** Freezes a decoded result all the way down: it is shared by later reads of the same bytes. */
+function deepFreeze<T>(value: T): T {
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    !Object.isFrozen(value) &&
+    !(value instanceof Uint8Array)
+  ) {
+    Object.freeze(value);
+    for (const field of Object.values(value as Record<string, unknown>)) deepFreeze(field);
+  }
+  return value;
 }

@@ -155,6 +155,8 @@ export interface FeastBinding {
   readonly featureNames: readonly string[];
   /** `_ts:<view>` first, then one field per feature in `featureNames` order. */
   readonly fields: readonly Buffer[];
+  /** The same fields as latin1 strings (map keys for grouping fields per hash). */
+  readonly fieldIds: readonly string[];
   readonly onNull: "missing" | "empty";
 }
 
@@ -215,6 +217,10 @@ export function feastSource<E extends Entity, F extends Record<string, FeastFeat
     schema,
   });
   const storedViewName = versionedViewName(featureView, version);
+  const fields = [
+    timestampField(storedViewName),
+    ...featureNames.map((feature) => featureField(storedViewName, feature)),
+  ];
   const binding: FeastBinding = Object.freeze({
     project,
     featureView,
@@ -222,10 +228,8 @@ export function feastSource<E extends Entity, F extends Record<string, FeastFeat
     entity,
     features: Object.freeze({ ...features }),
     featureNames: Object.freeze(featureNames),
-    fields: Object.freeze([
-      timestampField(storedViewName),
-      ...featureNames.map((feature) => featureField(storedViewName, feature)),
-    ]),
+    fields: Object.freeze(fields),
+    fieldIds: Object.freeze(fields.map((field) => field.toString("latin1"))),
     onNull,
   });
   return Object.freeze({ ...source, feast: binding });

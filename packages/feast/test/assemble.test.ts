@@ -10,10 +10,11 @@ import {
   sendCommand,
   startRedisServer,
   startRoundTripProxy,
+  waitFor,
 } from "@ctxstore/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withFeast } from "../src/index.js";
+import { feastRow, withFeast } from "../src/index.js";
 import {
   customer,
   customerFlags,
@@ -43,8 +44,8 @@ describe.skipIf(!available)("Feast sources through assemble (standalone redis-se
 
   it("reads every golden fixture to its recorded logical values, with Feast's event time", async () => {
     const sources = [...new Set(goldenReads.map((read) => read.source))];
-    const online = withFeast(redisStore({ url: server.url }), { sources });
-    const context = createContextStore({ sources, online });
+    const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), { sources });
+    const context = createContextStore({ deadline: "5s", sources, online });
     try {
       for (const read of goldenReads) {
         const packed = await context.assemble({
@@ -65,8 +66,10 @@ describe.skipIf(!available)("Feast sources through assemble (standalone redis-se
   it("serves Feast views with ctxstore sources in ONE round trip: one HMGET per Feast hash, one per ctxstore hash", async () => {
     const proxy = await startRoundTripProxy({ port: server.port });
     const feast = [customerProfile, customerFlags, customerProfileV2, driverStats, shardStats];
-    const online = withFeast(redisStore({ url: proxy.url, prefix: "rt:" }), { sources: feast });
-    const context = createContextStore({ sources: [...feast, customerNotes], online });
+    const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: proxy.url, prefix: "rt:" }), {
+      sources: feast,
+    });
+    const context = createContextStore({ deadline: "5s", sources: [...feast, customerNotes], online });
     try {
       await context.write(customerNotes, { customer_id: "C1001" }, { note: "Prefers email." });
       await sendCommand(server.port, ["CONFIG", "RESETSTAT"]);
@@ -88,9 +91,56 @@ describe.skipIf(!available)("Feast sources through assemble (standalone redis-se
     }
   });
 
+  it("renders and counts a Feast row once: unchanged bytes are served decoded, new bytes are read anew", async () => {
+    const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), {
+      sources: [driverStats],
+    });
+    const context = createContextStore({ deadline: "5s", sources: [driverStats], online });
+    const key = { driver_id: "777" };
+    try {
+      await context.ready();
+      const first = feastRow(
+        driverStats,
+        key,
+        { conv_rate: 0.5, acc_rate: 0.5, avg_daily_trips: "3" },
+        Date.now(),
+      );
+      await admin.hset(first.key, ...first.fields.flat());
+      const request = { keys: { driver: key }, budget: { maxTokens: 500 } };
+      await waitFor(
+        async () => (await context.assemble(request)).trace.totals.tokenizerCalls === 0,
+        5_000,
+        "tokenizer never used",
+      );
+      const a = await context.assemble(request);
+      const b = await context.assemble(request);
+      expect(b.values.driver_hourly_stats?.value).toBe(a.values.driver_hourly_stats?.value);
+      // Rendered and counted by the reader, as ctxstore's own writes are: no tokenizing per request.
+      expect(b.trace.totals.tokenizerCalls).toBe(0);
+      const second = feastRow(
+        driverStats,
+        key,
+        { conv_rate: 0.75, acc_rate: 0.5, avg_daily_trips: "4" },
+        Date.now(),
+      );
+      await admin.hset(second.key, ...second.fields.flat());
+      const c = await context.assemble(request);
+      expect(c.values.driver_hourly_stats?.value).toEqual({
+        conv_rate: 0.75,
+        acc_rate: 0.5,
+        avg_daily_trips: "4",
+      });
+      expect(c.text).toContain("conv_rate: 0.75");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("refuses ctxstore writes to a Feast source (Feast owns those values) and leaves the hash alone", async () => {
-    const online = withFeast(redisStore({ url: server.url }), { sources: [driverStats] });
-    const context = createContextStore({ sources: [driverStats], online });
+    const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), {
+      sources: [driverStats],
+    });
+    const context = createContextStore({ deadline: "5s", sources: [driverStats], online });
     try {
       await expect(
         context.write(

@@ -38,8 +38,11 @@ describe.skipIf(!available)("Feast sources on a 3-master cluster", () => {
       (read) => read.id !== "shop/type_zoo#0" && !read.id.endsWith("#1") && !read.id.endsWith("#2"),
     );
     const sources = [...new Set(reads.map((read) => read.source))];
-    const online = withFeast(redisStore({ cluster: { nodes: cluster.nodes }, prefix: "cl:" }), { sources });
-    const context = createContextStore({ sources: [...sources, customerNotes], online });
+    const online = withFeast(
+      redisStore({ commandTimeoutMs: 5_000, cluster: { nodes: cluster.nodes }, prefix: "cl:" }),
+      { sources },
+    );
+    const context = createContextStore({ deadline: "5s", sources: [...sources, customerNotes], online });
     try {
       await context.write(customerNotes, { customer_id: "C1001" }, { note: "VIP since 2019." });
       const owners = new Set<number>();

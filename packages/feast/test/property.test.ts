@@ -83,7 +83,9 @@ describe.skipIf(!available)("Feast format round trip (property, real redis-serve
         });
         const written = feastRow(source, { customer_id: customerId }, value, eventTime);
         await admin.hset(written.key, ...written.fields.flat());
-        const online = withFeast(redisStore({ url: server.url }), { sources: [source] });
+        const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), {
+          sources: [source],
+        });
         try {
           const result = await online.read({
             records: [

@@ -244,8 +244,8 @@ describe.skipIf(!available)("generated definitions against Feast's bytes", () =>
         feastSources: readonly AnyFeastSource[];
       };
       const sources = [...generated.feastSources];
-      const online = withFeast(redisStore({ url: server.url }), { sources });
-      const context = createContextStore({ sources, online });
+      const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), { sources });
+      const context = createContextStore({ deadline: "5s", sources, online });
       try {
         const packed = await context.assemble(
           { keys: { driver: { driver_id: 1005 } }, budget: { maxTokens: 500 } },
