@@ -29,20 +29,9 @@ import {
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
-import {
-  type ExtraReadStore,
-  type HashFieldRead,
-  type HashFieldReply,
-  supportsExtraReads,
-} from "@ctxstore/redis";
+import { type ExtraReadStore, type HashFieldReply, supportsExtraReads } from "@ctxstore/redis";
 import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layout.js";
-import {
-  type AnyFeastSource,
-  type FeastBinding,
-  type FeastEntity,
-  isFeastSource,
-  joinKeyValues,
-} from "./source.js";
+import { type AnyFeastSource, type FeastBinding, isFeastSource, joinKeyValues } from "./source.js";
 import { decodeValue, valueFieldName } from "./values.js";
 
 export interface WithFeastOptions {
@@ -79,9 +68,11 @@ interface FeastRead {
   readonly cacheKey?: string;
   /** Index of the HMGET (extra read) holding this record's fields, or a reason it was never sent. */
   readonly hash: number | string;
-  /** Positions of `_ts:` and each feature field in that HMGET's reply. */
-  readonly positions: readonly number[];
+  /** Where `_ts:` and then each feature field start in that HMGET's reply. */
+  readonly offset: number;
+  /** The version-2 key's HMGET and the position of this view's `_ts:` field in it. */
   readonly v2Hash?: number;
+  readonly v2Offset?: number;
 }
 
 export function withFeast(online: OnlineStore, options: WithFeastOptions): FeastOnlineStore {
@@ -120,7 +111,7 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     );
   }
   const decoded = new BoundedCache<CachedRow>(cacheBytes, (row) => row.bytes + 64);
-  const keys = new WeakMap<FeastEntity, BoundedCache<RedisKeys>>();
+  const locations = new WeakMap<AnyFeastSource, BoundedCache<RowLocation | string>>();
   const encoding = options?.encoding ?? "o200k_base";
   // Loaded once; until then (and if it cannot load) core renders and counts at request time.
   let tokenizer: Tokenizer | undefined;
@@ -136,23 +127,27 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
   }
   renderer(); // start loading now, off the request path
 
-  /** The Redis keys (v3, and v2 for detection) of an entity key in a project, memoised. */
-  function redisKeys(binding: FeastBinding, canonical: string): RedisKeys | string {
-    let cache = keys.get(binding.entity);
+  /** Where a source's row for an entity key lives (keys, cache key), memoised per source. */
+  function locate(source: AnyFeastSource, field: string, canonical: string): RowLocation | string {
+    let cache = locations.get(source);
     if (cache === undefined) {
-      cache = new BoundedCache<RedisKeys>(4096);
-      keys.set(binding.entity, cache);
+      cache = new BoundedCache<RowLocation | string>(4096);
+      locations.set(source, cache);
     }
-    const cacheKey = `${binding.project}\u0000${canonical}`;
-    const known = cache.get(cacheKey);
+    const known = cache.get(canonical);
     if (known !== undefined) return known;
+    const binding = source.feast;
     const values = joinKeyValues(binding.entity, canonical);
-    if (!values.ok) return values.reason;
+    if (!values.ok) {
+      cache.set(canonical, values.reason);
+      return values.reason;
+    }
     const key = feastRedisKey(serializeEntityKey(values.values), binding.project);
     const v2 = feastRedisKey(serializeEntityKeyV2(values.values), binding.project);
-    const entry = { key, id: key.toString("latin1"), v2, v2Id: v2.toString("latin1") };
-    cache.set(cacheKey, entry);
-    return entry;
+    const id = key.toString("latin1");
+    const location = { key, id, cacheKey: `${field}\u0000${id}`, v2, v2Id: v2.toString("latin1") };
+    cache.set(canonical, location);
+    return location;
   }
 
   function resolve(
@@ -165,7 +160,9 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     const reply = replies[read.hash];
     if (reply === undefined) return INVALID(binding, "the store returned no reply for this hash");
     if (reply.error !== undefined) return INVALID(binding, `Redis refused the read: ${reply.error}`);
-    const blobs = read.positions.map((position) => reply.values[position] ?? null);
+    const count = read.source.feast.fields.length;
+    const blobs: Array<Buffer | null> = new Array(count);
+    for (let index = 0; index < count; index++) blobs[index] = reply.values[read.offset + index] ?? null;
     if (blobs[0] === null || read.cacheKey === undefined || cacheBytes === 0) {
       return finish(read.source, classify(read, blobs, replies), render);
     }
@@ -214,60 +211,54 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
       const own: ReadRequest[] = [];
       const ownIndex: number[] = [];
       const feast = new Map<number, FeastRead>();
-      const extras: Array<{ key: Buffer; fields: Buffer[]; positions: Map<string, number> }> = [];
+      const extras: Array<{ key: Buffer; fields: Buffer[] }> = [];
       const hashByKey = new Map<string, number>();
       const hashFor = (key: Buffer, id: string): number => {
         let index = hashByKey.get(id);
         if (index === undefined) {
-          index = extras.push({ key, fields: [], positions: new Map() }) - 1;
+          index = extras.push({ key, fields: [] }) - 1;
           hashByKey.set(id, index);
         }
         return index;
       };
-      const positionOf = (hash: number, field: Buffer, id: string): number => {
-        const extra = extras[hash] as (typeof extras)[number];
-        let position = extra.positions.get(id);
-        if (position === undefined) {
-          position = extra.fields.push(field) - 1;
-          extra.positions.set(id, position);
-        }
-        return position;
-      };
-      records.forEach((request, index) => {
+      for (let index = 0; index < records.length; index++) {
+        const request = records[index] as ReadRequest;
         const source = request?.kind === "value" ? feastSourceOf(request) : undefined;
         if (source === undefined) {
           own.push(request);
           ownIndex.push(index);
-          return;
+          continue;
         }
-        const binding = source.feast;
-        const key = redisKeys(binding, request.key);
-        if (typeof key === "string") {
-          feast.set(index, { source, hash: key, positions: [] });
-          return;
+        const location = locate(source, request.field, request.key);
+        if (typeof location === "string") {
+          feast.set(index, { source, hash: location, offset: 0 });
+          continue;
         }
-        const hash = hashFor(key.key, key.id);
-        const positions = binding.fields.map((field, position) =>
-          positionOf(hash, field, binding.fieldIds[position] as string),
-        );
-        let v2Hash: number | undefined;
+        // Views sharing join keys and project share the hash: one HMGET carries all their fields.
+        const hash = hashFor(location.key, location.id);
+        const fields = (extras[hash] as (typeof extras)[number]).fields;
+        const offset = fields.length;
+        for (const field of source.feast.fields) fields.push(field);
         if (detectV2) {
-          v2Hash = hashFor(key.v2, key.v2Id);
-          positionOf(v2Hash, binding.fields[0] as Buffer, binding.fieldIds[0] as string);
+          const v2Hash = hashFor(location.v2, location.v2Id);
+          const v2Fields = (extras[v2Hash] as (typeof extras)[number]).fields;
+          feast.set(index, {
+            source,
+            cacheKey: location.cacheKey,
+            hash,
+            offset,
+            v2Hash,
+            v2Offset: v2Fields.length,
+          });
+          v2Fields.push(source.feast.fields[0] as Buffer);
+        } else {
+          feast.set(index, { source, cacheKey: location.cacheKey, hash, offset });
         }
-        feast.set(index, {
-          source,
-          cacheKey: `${request.field}\u0000${key.id}`,
-          hash,
-          positions,
-          ...(v2Hash === undefined ? {} : { v2Hash }),
-        });
-      });
+      }
       if (feast.size === 0) return inner.read(batch, readOptions);
-      const reads: HashFieldRead[] = extras.map(({ key, fields }) => ({ key, fields }));
       const { online: result, extras: replies } = await inner.readWithExtras(
         batch.watermarks === undefined ? { records: own } : { records: own, watermarks: batch.watermarks },
-        reads,
+        extras,
         readOptions,
       );
       const out: ReadResult[] = new Array(records.length);
@@ -333,7 +324,7 @@ function classify(
   if (timestamp === null) {
     if (read.v2Hash !== undefined) {
       const old = replies[read.v2Hash];
-      if (old?.values?.[0] != null) {
+      if (old?.values?.[read.v2Offset ?? 0] != null) {
         return INVALID(
           binding,
           "this entity's hash was written with entity_key_serialization_version 2, which Feast has removed; ctxstore reads version 3. Re-serialize the online store (Feast's guide: entity-reserialization-of-from-v2-to-v3) or materialize again with version 3.",
@@ -409,9 +400,11 @@ function classify(
   return { kind: "value", envelope };
 }
 
-interface RedisKeys {
+interface RowLocation {
   readonly key: Buffer;
+  /** The key as latin1 text: groups views per hash. */
   readonly id: string;
+  readonly cacheKey: string;
   readonly v2: Buffer;
   readonly v2Id: string;
 }

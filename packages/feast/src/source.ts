@@ -155,8 +155,6 @@ export interface FeastBinding {
   readonly featureNames: readonly string[];
   /** `_ts:<view>` first, then one field per feature in `featureNames` order. */
   readonly fields: readonly Buffer[];
-  /** The same fields as latin1 strings (map keys for grouping fields per hash). */
-  readonly fieldIds: readonly string[];
   readonly onNull: "missing" | "empty";
 }
 
@@ -229,7 +227,6 @@ export function feastSource<E extends Entity, F extends Record<string, FeastFeat
     features: Object.freeze({ ...features }),
     featureNames: Object.freeze(featureNames),
     fields: Object.freeze(fields),
-    fieldIds: Object.freeze(fields.map((field) => field.toString("latin1"))),
     onNull,
   });
   return Object.freeze({ ...source, feast: binding });

@@ -185,9 +185,14 @@ describe.skipIf(!available)("Feast source statuses", () => {
     const row = feastRow(stats, { driver_id: "11" }, full, NOW);
     await admin.hset(v2Key, ...row.fields.flat());
     expect((await assemble("11")).values.stats?.status).toBe("missing");
-    const detected = (await assemble("11", { detectKeyVersion2: true })).values.stats;
-    expect(detected?.status).toBe("invalid");
-    expect(detected?.reason).toMatch(/entity_key_serialization_version 2/);
+    const packed = await assemble("11", { detectKeyVersion2: true });
+    // Every view of the entity says so, not only the first one in the shared HMGET.
+    for (const name of ["stats", "stats_by_ttl", "stats_nullable"]) {
+      expect(packed.values[name]?.status, name).toBe("invalid");
+      expect(packed.values[name]?.reason, name).toMatch(/entity_key_serialization_version 2/);
+    }
+    // The view the v2 hash does not hold stays missing.
+    expect(packed.values.other_view?.status).toBe("missing");
   });
 
   it("a Feast key holding something else than a hash fails only that source", async () => {
