@@ -6,29 +6,22 @@
 // `missing`, or `invalid` with the reason.
 import { fromBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import type { ContextStore } from "@ctxstore/core";
 import {
   BoundedCache,
   CtxError,
-  cachedCount,
   describeIssues,
-  type Encoding,
   type Envelope,
-  loadEncoding,
-  normalizeItem,
-  normalizeLines,
   type OnlineReadBatch,
   type OnlineReadResult,
   type OnlineStore,
   type ReadRequest,
   type ReadResult,
   type RecordAddress,
-  type RenderedText,
   sourceField,
-  type Tokenizer,
-  tiktokenTokenizer,
   type ValueWrite,
   type WindowAppend,
-} from "@ctxstore/core";
+} from "@ctxstore/core/store";
 import { type ExtraReadStore, type HashFieldReply, supportsExtraReads } from "@ctxstore/redis";
 import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layout.js";
 import { type AnyFeastSource, type FeastBinding, isFeastSource, joinKeyValues } from "./source.js";
@@ -50,11 +43,13 @@ export interface WithFeastOptions {
    */
   decodeCacheBytes?: number;
   /**
-   * The context store's tokenizer encoding: decoded values are rendered and counted once for it,
-   * as ctxstore's own writes are. Default "o200k_base" (core's default); with another encoding
-   * core counts at request time instead (correct, slower).
+   * The context store these sources are served by, as a function (it is created after this store):
+   * `context: () => ctx`. Decoded rows are then rendered and counted once, by the context's own
+   * write-path rules and tokenizer (`ctx.toEnvelope`), as ctxstore's own writes are, so packing
+   * does no rendering or tokenizing for them. Without it (or before `ctx.ready()`), core renders
+   * them at request time: the same prompt, a little slower.
    */
-  encoding?: Encoding;
+  context?: () => Pick<ContextStore, "toEnvelope"> | undefined;
 }
 
 export type FeastOnlineStore = OnlineStore & {
@@ -112,20 +107,34 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
   }
   const decoded = new BoundedCache<CachedRow>(cacheBytes, (row) => row.bytes + 64);
   const locations = new WeakMap<AnyFeastSource, BoundedCache<RowLocation | string>>();
-  const encoding = options?.encoding ?? "o200k_base";
-  // Loaded once; until then (and if it cannot load) core renders and counts at request time.
-  let tokenizer: Tokenizer | undefined;
-  let loading: Promise<void> | undefined;
-  function renderer(): Tokenizer | undefined {
-    loading ??= loadEncoding(encoding).then(
-      () => {
-        tokenizer = tiktokenTokenizer(encoding);
-      },
-      () => undefined,
+  const context = options?.context;
+  if (context !== undefined && typeof context !== "function") {
+    throw new CtxError(
+      "CTX_CONFIG",
+      "withFeast(): `context` must be a function returning the context store: context: () => ctx.",
+      {},
     );
-    return tokenizer;
   }
-  renderer(); // start loading now, off the request path
+
+  /**
+   * The value envelope as the context's write path builds it (rendered lines and token counts), or
+   * the plain one when there is no context, it is not ready, or it refuses the value.
+   */
+  function withRendering(source: AnyFeastSource, result: ReadResult): ReadResult {
+    if (context === undefined || !isValue(result)) return result;
+    const envelope = result.envelope as Envelope;
+    try {
+      const rendered = context()?.toEnvelope(source, envelope.value, {
+        eventTime: envelope.eventTime,
+        writeTime: envelope.writeTime,
+      });
+      return rendered?.rendered
+        ? { kind: "value", envelope: { ...envelope, rendered: rendered.rendered } }
+        : result;
+    } catch {
+      return result;
+    }
+  }
 
   /** Where a source's row for an entity key lives (keys, cache key), memoised per source. */
   function locate(source: AnyFeastSource, field: string, canonical: string): RowLocation | string {
@@ -150,11 +159,7 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     return location;
   }
 
-  function resolve(
-    read: FeastRead,
-    replies: readonly HashFieldReply[],
-    render: Tokenizer | undefined,
-  ): ReadResult {
+  function resolve(read: FeastRead, replies: readonly HashFieldReply[]): ReadResult {
     const binding = read.source.feast;
     if (typeof read.hash === "string") return INVALID(binding, read.hash);
     const reply = replies[read.hash];
@@ -164,12 +169,14 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     const blobs: Array<Buffer | null> = new Array(count);
     for (let index = 0; index < count; index++) blobs[index] = reply.values[read.offset + index] ?? null;
     if (blobs[0] === null || read.cacheKey === undefined || cacheBytes === 0) {
-      return finish(read.source, classify(read, blobs, replies), render);
+      return withRendering(read.source, classify(read, blobs, replies));
     }
     const hit = decoded.get(read.cacheKey);
     if (hit !== undefined && sameBlobs(hit.blobs, blobs)) return hit.result;
-    const result = deepFreeze(finish(read.source, classify(read, blobs, replies), render));
-    if (render === undefined) return result; // cache rendered rows only
+    const plain = classify(read, blobs, replies);
+    const result = deepFreeze(withRendering(read.source, plain));
+    // A row the context could not render yet (not ready) is served, not kept: the next read renders it.
+    if (context !== undefined && result === plain && isValue(plain)) return result;
     let bytes = 0;
     const copies = blobs.map((blob) => {
       if (blob === null) return null;
@@ -265,10 +272,8 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
       ownIndex.forEach((recordIndex, position) => {
         out[recordIndex] = result.records[position] as ReadResult;
       });
-      // Never waits for the tokenizer: until it is loaded, core renders at request time.
-      const render = renderer();
       for (const [recordIndex, read] of feast) {
-        out[recordIndex] = resolve(read, replies, render);
+        out[recordIndex] = resolve(read, replies);
       }
       return { records: out, watermarks: result.watermarks };
     },
@@ -425,32 +430,9 @@ function sameBlobs(cached: ReadonlyArray<Buffer | null>, blobs: ReadonlyArray<Bu
   return true;
 }
 
-/**
- * Adds the rendered lines and their token counts to a value envelope, as ctxstore's write path does
- * for its own values, so request-time packing neither renders nor counts. A render function that
- * throws leaves the envelope as it is: core renders it at request time and reports the failure.
- */
-function finish(source: AnyFeastSource, result: ReadResult, tokenizer: Tokenizer | undefined): ReadResult {
-  if (tokenizer === undefined || result.kind !== "value" || !result.envelope || result.envelope.empty)
-    return result;
-  let rendered: RenderedText;
-  try {
-    const output = source.render(result.envelope.value);
-    const lines =
-      typeof output === "string"
-        ? normalizeLines(output)
-        : output
-            .map((item) => normalizeItem(String(item)))
-            .filter((line): line is string => line !== undefined);
-    rendered = {
-      kind: typeof output === "string" ? "text" : "list",
-      lines,
-      tokens: { [tokenizer.encoding]: lines.map((line) => cachedCount(tokenizer, `${line}\n`)) },
-    };
-  } catch {
-    return result;
-  }
-  return { kind: "value", envelope: { ...result.envelope, rendered } };
+/** A value record holding a non-empty envelope (what rendering applies to). */
+function isValue(result: ReadResult): result is { readonly kind: "value"; readonly envelope: Envelope } {
+  return result.kind === "value" && result.envelope !== undefined && result.envelope.empty !== true;
 }
 
 /** Freezes a decoded result all the way down: it is shared by later reads of the same bytes. */

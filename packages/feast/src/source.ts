@@ -71,7 +71,7 @@ export function feastEntity<E extends Entity>(
       entity: entity?.name,
     });
   };
-  if (!entity || entity.kind !== "entity") fail("the first argument must be an entity from defineEntity().");
+  if (entity?.kind !== "entity") fail("the first argument must be an entity from defineEntity().");
   const names = Object.keys(joinKeys ?? {});
   if (names.length === 0) fail('declare at least one join key, e.g. { driver_id: "int64" }.');
   const def = (entity.key as ZodInternals)._zod?.def;

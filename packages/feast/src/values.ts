@@ -118,10 +118,10 @@ function bytes(as: BytesAs): (value: Uint8Array) => Decoded<string> {
   return (value) => ok(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(as));
 }
 
-function seconds(value: bigint): Decoded<Date> {
+function seconds(value: bigint): Decoded<string> {
   const ms = Number(value) * 1000;
   if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15) return fail(`timestamp ${value}s is out of range`);
-  return ok(new Date(ms));
+  return ok(new Date(ms).toISOString());
 }
 
 function json(value: string): Decoded<unknown> {
@@ -241,7 +241,7 @@ function scalarMapEntry(
   return ok({ key: converted.value, value: value.value });
 }
 
-function zoned(value: { unixTimestamp: bigint; zone: string }): Decoded<{ time: Date; zone: string }> {
+function zoned(value: { unixTimestamp: bigint; zone: string }): Decoded<{ time: string; zone: string }> {
   const time = seconds(value.unixTimestamp);
   return time.ok ? ok({ time: time.value, zone: value.zone === "" ? "UTC" : value.zone }) : time;
 }
@@ -302,9 +302,9 @@ export const feastType = {
     feature("FLOAT", "floatVal", same<number>, identity, options.schema ?? z.number()),
   bool: (options: { schema?: z.ZodType<boolean> } = {}) =>
     feature("BOOL", "boolVal", same<boolean>, identity, options.schema ?? z.boolean()),
-  /** Epoch seconds, read as a Date. */
-  unixTimestamp: (options: { schema?: z.ZodType<Date> } = {}) =>
-    feature("UNIX_TIMESTAMP", "unixTimestampVal", seconds, toSeconds, options.schema ?? z.date()),
+  /** Epoch seconds, read as ISO 8601 UTC text ("2024-06-01T12:34:56.000Z"): values stay JSON data. */
+  unixTimestamp: (options: { schema?: z.ZodType<string> } = {}) =>
+    feature("UNIX_TIMESTAMP", "unixTimestampVal", seconds, toSeconds, options.schema ?? z.string()),
   /** JSON text, read parsed. */
   json: (options: { schema?: z.ZodType<unknown> } = {}) =>
     feature("JSON", "jsonVal", json, toJson, options.schema ?? z.unknown()),
@@ -315,15 +315,15 @@ export const feastType = {
   /** Decimal text, kept as a string so no digit is lost. */
   decimal: (options: { schema?: z.ZodType<string> } = {}) =>
     feature("DECIMAL", "decimalVal", same<string>, identity, options.schema ?? z.string()),
-  /** `{ time: Date, zone: string }` (an empty zone reads "UTC", as Feast reads it). */
-  zonedTimestamp: (options: { schema?: z.ZodType<{ time: Date; zone: string }> } = {}) =>
+  /** `{ time: ISO 8601 UTC text, zone }` (an empty zone reads "UTC", as Feast reads it). */
+  zonedTimestamp: (options: { schema?: z.ZodType<{ time: string; zone: string }> } = {}) =>
     feature(
       "ZONED_TIMESTAMP",
       "zonedTimestampVal",
       zoned,
-      (value: { time: Date; zone: string }) =>
+      (value: { time: string; zone: string }) =>
         create(ZonedTimestampSchema, { unixTimestamp: toSeconds(value.time), zone: value.zone }),
-      options.schema ?? z.object({ time: z.date(), zone: z.string() }),
+      options.schema ?? z.object({ time: z.string(), zone: z.string() }),
     ),
   /** `<ELEMENT>_LIST`: Feast's `<element>_list_val`. */
   list: (element: ListElement, options: NestedOptions & { schema?: z.ZodType<unknown[]> } = {}) =>
@@ -401,8 +401,12 @@ function toBigInt(value: number | string): bigint {
   return BigInt(value);
 }
 
-function toSeconds(value: Date): bigint {
-  return BigInt(Math.floor(value.getTime() / 1000));
+function toSeconds(value: string | Date): bigint {
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    throw new CtxError("CTX_INVALID_VALUE", `${JSON.stringify(value)} is not an ISO 8601 time.`, {});
+  }
+  return BigInt(Math.floor(ms / 1000));
 }
 
 function toJson(value: unknown): string {
@@ -464,7 +468,7 @@ const ELEMENT: Record<
   unix_timestamp: {
     name: "UNIX_TIMESTAMP",
     prefix: "unixTimestamp",
-    schema: z.date(),
+    schema: z.string(),
     list: Int64ListSchema,
   },
   uuid: { name: "UUID", prefix: "uuid", schema: z.string(), list: StringListSchema },

@@ -1,7 +1,7 @@
 // Feast-materialized hashes read through `assemble` on a real redis-server: every golden fixture
 // (bytes written by Feast's own code) decodes to its logical values, and Feast sources ride in the
 // same single round trip as ctxstore's own reads (counted on the wire and in INFO commandstats).
-import { createContextStore } from "@ctxstore/core";
+import { type ContextStore, createContextStore } from "@ctxstore/core";
 import { redisStore } from "@ctxstore/redis";
 import {
   commandStats,
@@ -92,10 +92,12 @@ describe.skipIf(!available)("Feast sources through assemble (standalone redis-se
   });
 
   it("renders and counts a Feast row once: unchanged bytes are served decoded, new bytes are read anew", async () => {
+    let context: ContextStore | undefined;
     const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), {
       sources: [driverStats],
+      context: () => context,
     });
-    const context = createContextStore({ deadline: "5s", sources: [driverStats], online });
+    context = createContextStore({ deadline: "5s", sources: [driverStats], online });
     const key = { driver_id: "777" };
     try {
       await context.ready();

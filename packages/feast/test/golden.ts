@@ -265,7 +265,7 @@ export function expectedValue(typed: GoldenTypedValue): unknown {
     if (element === "bytes") return typed.value_hex;
     if (element === "float") return typed.float32_value ?? value;
     if (element === "unix_timestamp")
-      return (value as string[]).map((seconds) => new Date(Number(seconds) * 1000));
+      return (value as string[]).map((seconds) => new Date(Number(seconds) * 1000).toISOString());
     if (element === "json") return (value as string[]).map((text) => JSON.parse(text));
     return value;
   }
@@ -275,12 +275,12 @@ export function expectedValue(typed: GoldenTypedValue): unknown {
     case "float_val":
       return typed.float32_value ?? value;
     case "unix_timestamp_val":
-      return new Date(Number(value) * 1000);
+      return new Date(Number(value) * 1000).toISOString();
     case "json_val":
       return JSON.parse(value as string);
     case "zoned_timestamp_val": {
       const zoned = value as { unix_timestamp: string; zone: string };
-      return { time: new Date(Number(zoned.unix_timestamp) * 1000), zone: zoned.zone };
+      return { time: new Date(Number(zoned.unix_timestamp) * 1000).toISOString(), zone: zoned.zone };
     }
     case "map_val":
     case "struct_val":

@@ -1,7 +1,7 @@
 // Property: random typed features, written in Feast's format (feastRow), stored in a real
 // redis-server and read back through withFeast, come back as the same values with the same event
 // time, whatever the types, values, keys and views.
-import { sourceField } from "@ctxstore/core";
+import { sourceField } from "@ctxstore/core/store";
 import { redisStore } from "@ctxstore/redis";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
 import fc from "fast-check";
@@ -17,7 +17,7 @@ const finiteDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
 const finiteFloat = fc.float({ noNaN: true, noDefaultInfinity: true });
 const seconds = fc
   .integer({ min: -2_000_000_000, max: 4_000_000_000 })
-  .map((value) => new Date(value * 1000));
+  .map((value) => new Date(value * 1000).toISOString());
 
 /** A feature type together with values it can hold. */
 const typed: Array<[() => FeastFeature, fc.Arbitrary<unknown>]> = [
