@@ -2,7 +2,7 @@
 // 5 Feast feature views + 10 ctxstore batch sources, against the same 15 as ctxstore batch sources,
 // in the same run (target: ratio <= 1.3). The Feast rows are written in Feast's format by feastRow
 // (bytes identical to Feast's own writer); the ctxstore values are the same objects written by
-// ctx.write (rendered and counted at write time). The two loops alternate in rounds so drift on a
+// ctx.write (rendered and counted at write time). The two loops alternate in 8 rounds so drift on a
 // shared machine hits both. Also: round trips and HMGETs per assemble. BENCH_QUICK=1 runs fewer.
 
 import { type BenchFigure, latencyFigures, measure, percentile, report } from "@ctxstore/bench-fixtures";
@@ -107,8 +107,8 @@ async function main(): Promise<void> {
       }
     }
 
-    const rounds = 4;
-    const iterations = quick ? 500 : 2_500;
+    const rounds = 8;
+    const iterations = quick ? 250 : 1_250;
     const mixedSamples: number[] = [];
     const baselineSamples: number[] = [];
     let mixedMs = 0;
