@@ -2,7 +2,7 @@
 // SDK makes its span active while the model (and so this middleware) runs when telemetry is on:
 // ai@6 with `experimental_telemetry: { isEnabled: true }`, ai@7 with `@ai-sdk/otel` registered and
 // the call not opted out. `@opentelemetry/api` is an optional peer: without it there are no spans.
-import { type AssembleResult, type AssemblyTrace, isCtxError } from "@ctxstore/core";
+import { ADAPTER_SPAN_KEY, type AssembleResult, type AssemblyTrace, isCtxError } from "@ctxstore/core";
 import type { Tracer } from "@opentelemetry/api";
 
 type OpenTelemetryApi = typeof import("@opentelemetry/api");
@@ -48,16 +48,19 @@ export async function traceAssembly(
   assemble: () => Promise<AssembleResult>,
 ): Promise<AssembleResult> {
   const enabled = options.enabled ?? "auto";
-  if (enabled === false) return assemble();
   const otel = api === undefined ? await loadApi() : api;
   if (!otel) return assemble();
   const parent = otel.context.active();
-  if (enabled === "auto" && !otel.trace.getSpan(parent)?.isRecording()) return assemble();
+  // This middleware decides whether the assembly gets a span; the key keeps core from adding its own.
+  const traced = parent.setValue(otel.createContextKey(ADAPTER_SPAN_KEY), true);
+  if (enabled === false || (enabled === "auto" && !otel.trace.getSpan(parent)?.isRecording()))
+    return otel.context.with(traced, assemble);
   const tracer = (options.tracer as Tracer | undefined) ?? otel.trace.getTracer("@ctxstore/ai-sdk");
   const span = tracer.startSpan(SPAN_NAME, { kind: otel.SpanKind.INTERNAL, attributes }, parent);
   try {
     // Realtime resolvers and vector searches run inside the span, so their own spans nest under it.
-    const result = await otel.context.with(otel.trace.setSpan(parent, span), assemble);
+    const inside = otel.trace.setSpan(traced, span);
+    const result = await otel.context.with(inside, assemble);
     span.setAttributes(traceAttributes(result.trace));
     return result;
   } catch (error) {

@@ -2,7 +2,7 @@
 // attributes for a request with ok, stale, timeout, empty and dropped sources; exact metric points
 // after a known sequence of requests; no value or query text unless opted in; a throwing span
 // processor or meter never reaching the request.
-import { context, type Span, trace } from "@opentelemetry/api";
+import { context, createContextKey, type Span, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   AggregationTemporality,
@@ -23,6 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { z } from "zod";
 import { clock, keys, NOW, profile, realtimeSource, session, user } from "../context/assemble.fixtures.js";
 import {
+  ADAPTER_SPAN_KEY,
   batch,
   createContextStore,
   empty,
@@ -243,6 +244,18 @@ describe("spans", () => {
     } finally {
       trace.disable();
     }
+  });
+
+  it("an adapter that traces the assembly itself (ADAPTER_SPAN_KEY in the context) gets no span from core; metrics still count", async () => {
+    const setup = telemetrySetup();
+    const ctx = await scenario({ tracerProvider: setup.tracerProvider, meterProvider: setup.meterProvider });
+    const marked = context.active().setValue(createContextKey(ADAPTER_SPAN_KEY), true);
+    await context.with(marked, () => ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } }));
+    expect(setup.exporter.getFinishedSpans()).toEqual([]);
+    expect((await points(setup.reader, "ctxstore.resolutions")).length).toBeGreaterThan(0);
+    // Without the key the same request is traced: the test above is not vacuous.
+    await ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
+    expect(setup.exporter.getFinishedSpans().map((span) => span.name)).toContain("ctxstore.assemble");
   });
 
   it("no value or query text in any span unless opted in; with recordValues/recordQuery they are there", async () => {

@@ -17,6 +17,13 @@ import type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./
 import { isNoopProvider, loadedOpenTelemetry, type OpenTelemetryApi } from "./otel-api.js";
 import { reportTelemetryFailure } from "./report.js";
 
+/**
+ * The OpenTelemetry context key (`createContextKey`, a `Symbol.for` name, so it is the same across
+ * copies of the API) by which an adapter says "I trace this assembly myself": set (to any value)
+ * around `assemble`, core records metrics but opens no spans for it.
+ */
+export const ADAPTER_SPAN_KEY = "ctxstore.adapter.assembly-span";
+
 export const ASSEMBLE_SPAN = "ctxstore.assemble";
 export const REALTIME_SPAN = "ctxstore.realtime";
 const SCOPE = "@ctxstore/core";
@@ -106,8 +113,12 @@ function instrumentation(
   options: TelemetryOptions,
 ): AssemblyInstrumentation {
   const parent = api.context.active();
+  // An adapter that traces assemblies itself (@ctxstore/ai-sdk's span under the model call, or its
+  // decision not to trace this one) marks the context with ADAPTER_SPAN_KEY: core then opens no
+  // spans for this assembly, so there is never a second assembly span; metrics are still recorded.
+  const adapterTraces = parent.getValue(api.createContextKey(ADAPTER_SPAN_KEY)) !== undefined;
   const span = safely(() => {
-    if (!tracer) return undefined;
+    if (!tracer || adapterTraces) return undefined;
     const attributes: Attributes = {
       "ctxstore.sources.requested": request.sources.length,
       "ctxstore.entities": [...request.entities],
