@@ -83,7 +83,9 @@ function shellQuote(text: string): string {
  * a terminal. Both streams arrive merged, as on a screen.
  */
 export function runCliInTty(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
+  // `script` gives the child a pseudo-terminal whose size is the parent's, or 0x0 (read as 80
+  // columns) when the parent has no terminal, as in CI; set it, so bars are drawn whole.
+  const command = `stty cols 120 rows 40 2>/dev/null; exec ${[process.execPath, BIN, ...args].map(shellQuote).join(" ")}`;
   return new Promise((resolve, reject) => {
     const child = spawn("script", ["-qefc", command, "/dev/null"], {
       cwd: options.cwd ?? QUICKSTART,
