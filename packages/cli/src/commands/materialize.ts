@@ -23,9 +23,13 @@ export interface MaterializeCommandOptions {
   batchSize?: string;
   noGuard?: boolean;
   guard?: boolean;
+  dryRun?: boolean;
+  since?: string;
 }
 
 export interface MaterializeCommandReport {
+  /** `--dry-run`: statuses say what a run would do; nothing was written or recorded. */
+  readonly dryRun: boolean;
   readonly target: string;
   readonly durationMs: number;
   readonly written: number;
@@ -81,6 +85,21 @@ export async function materializeCommand(
       },
     );
 
+  // --since: ISO 8601 with an offset, or whole epoch ms (the library checks the form and says which it takes).
+  let since: number | undefined;
+  if (options.since !== undefined) {
+    try {
+      since = duckdb.materializeSince(/^\d+$/.test(options.since) ? Number(options.since) : options.since);
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^CTX_[A-Z_]+: /, "");
+      throw new CtxError("CTX_INVALID_REQUEST", `--since: ${reason}`, {
+        since: options.since,
+        usage: true,
+      });
+    }
+  }
+  const dryRun = options.dryRun === true;
+
   // Loading the tokenizer ranks is start-up, not publishing: the rate (like the library's) excludes it.
   await context.ready();
   const progress = createProgress(command.terminal);
@@ -102,6 +121,8 @@ export async function materializeCommand(
         force,
         ...(options.guard === false ? { guard: false as const } : {}),
         ...(batchSize === undefined ? {} : { batchSize }),
+        ...(since === undefined ? {} : { since }),
+        dryRun,
         onProgress: (step) => {
           last = { written: step.written, total: step.total };
           task.update(step.written, step.total);
@@ -119,6 +140,7 @@ export async function materializeCommand(
   const sources = runs.flatMap((run) => run.sources);
   const written = runs.reduce((sum, run) => sum + run.written, 0);
   const report: MaterializeCommandReport = {
+    dryRun,
     target: runs[0]?.target ?? context.online.name,
     durationMs,
     written,
@@ -141,9 +163,15 @@ function formatReport(
   colors: import("../output/terminal.js").Colors,
 ): string {
   const paint = { published: colors.green, held: colors.red, unchanged: colors.dim };
+  const word = (status: SourceRunReport["status"]) =>
+    !report.dryRun || status === "unchanged"
+      ? status
+      : status === "published"
+        ? "would publish"
+        : "would hold";
   const rows = report.sources.map((source) => [
     source.source,
-    paint[source.status](source.forced ? `${source.status} (forced)` : source.status),
+    paint[source.status](source.forced ? `${word(source.status)} (forced)` : word(source.status)),
     count(source.newRows),
     count(source.values),
     count(source.applied),
@@ -157,12 +185,14 @@ function formatReport(
       colors.bold,
     ),
     "",
-    `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
+    report.dryRun
+      ? `${colors.bold("dry run")}: nothing written to ${report.target} and no run recorded; ${count(report.sources.reduce((sum, source) => sum + source.publishedValues, 0))} values would be published`
+      : `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
   ];
   for (const source of report.sources.filter((entry) => entry.status === "held")) {
     lines.push(
       colors.red(
-        `held: ${source.source}: the online store keeps its last good values. Sample keys with an empty/zero value: ${source.sampleZeroKeys.join(", ") || "-"}. Check the upstream job, or publish anyway with --force ${source.source}.`,
+        `${report.dryRun ? "would hold" : "held"}: ${source.source}: the online store keeps its last good values. Sample keys with an empty/zero value: ${source.sampleZeroKeys.join(", ") || "-"}. Check the upstream job, or publish anyway with --force ${source.source}.`,
       ),
     );
   }
