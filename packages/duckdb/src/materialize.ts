@@ -93,6 +93,12 @@ export interface MaterializeOptions {
    * watermark is published as always: `since` only widens a run, so no new history is skipped.
    */
   since?: Date | number | string;
+  /**
+   * Stops the run between sources: the source being published finishes (its writes are whole and
+   * its watermark is stored), the rest are not started and are listed in `notStarted`. The next run
+   * resumes from the stored watermarks.
+   */
+  signal?: AbortSignal;
 }
 
 export type SourceRunStatus = "published" | "held" | "unchanged";
@@ -141,6 +147,8 @@ export interface MaterializeReport {
   readonly sources: readonly SourceRunReport[];
   /** Names of sources held back by the guard. */
   readonly held: readonly string[];
+  /** Sources not started because `signal` aborted the run (their watermarks did not move). */
+  readonly notStarted: readonly string[];
   readonly written: number;
   readonly valuesPerSecond: number;
 }
@@ -220,8 +228,11 @@ export async function materialize(options: MaterializeOptions): Promise<Material
 
   // Plan every source first, so progress can report a total for the whole run.
   const plans = [];
-  for (const source of sources)
-    plans.push(await planSource(offline, source, target, guards.get(source.name), since));
+  const notStarted: string[] = [];
+  for (const source of sources) {
+    if (options.signal?.aborted) notStarted.push(source.name);
+    else plans.push(await planSource(offline, source, target, guards.get(source.name), since));
+  }
   const totalAll = plans.reduce(
     (sum, plan) => sum + (plan.publish || forced(plan.source.name) ? plan.values : plan.partialValues),
     0,
@@ -246,6 +257,10 @@ export async function materialize(options: MaterializeOptions): Promise<Material
       watermark: { from: plan.fromSeq, to: plan.toSeq },
     };
     try {
+      if (options.signal?.aborted) {
+        notStarted.push(source.name);
+        continue;
+      }
       if (dryRun) {
         reports.push(dryRunReport(base, plan, isForced));
         continue;
@@ -355,6 +370,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     durationMs,
     sources: reports,
     held: reports.filter((report) => report.status === "held").map((report) => report.source),
+    notStarted: sources.map((source) => source.name).filter((name) => notStarted.includes(name)),
     written,
     valuesPerSecond: durationMs > 0 ? (written / durationMs) * 1000 : 0,
   };

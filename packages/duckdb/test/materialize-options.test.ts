@@ -198,3 +198,46 @@ describe("materialize since", () => {
     await offline.close();
   });
 });
+
+describe("materialize signal", () => {
+  it("stops between sources: the running one finishes whole, the rest are notStarted and publish on the next run", async () => {
+    const offline = await duckdbOfflineStore({ path: ":memory:" });
+    const online = memoryStore();
+    const second = batch("order_notes", {
+      entity: customer,
+      schema: z.object({ note: z.string() }),
+      section: "Notes",
+    });
+    const context = createContextStore({ sources: [orderStats, second], online, now: () => T0 + DAY });
+    offline.register([orderStats, second]);
+    await offline.record(rows(50, 100, T0));
+    await offline.record(
+      Array.from({ length: 50 }, (_, index) => ({
+        source: second,
+        key: { customerId: `c${index}` },
+        value: { note: `note ${index}` },
+        eventTime: T0,
+        writeTime: T0,
+      })),
+    );
+    const controller = new AbortController();
+    const run = await materialize({
+      offline,
+      context,
+      batchSize: 10,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(run.sources.map((source) => [source.source, source.status, source.applied])).toEqual([
+      ["order_stats", "published", 50],
+    ]);
+    expect(run.notStarted).toEqual(["order_notes"]);
+    const next = await materialize({ offline, context });
+    expect(next.sources.map((source) => [source.source, source.status, source.newRows])).toEqual([
+      ["order_stats", "unchanged", 0],
+      ["order_notes", "published", 50],
+    ]);
+    expect(next.notStarted).toEqual([]);
+    await offline.close();
+  });
+});

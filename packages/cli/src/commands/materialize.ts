@@ -1,4 +1,4 @@
-// `ctxstore materialize`: offline -> online, one source at a time, with a progress bar per source and
+// `ctxstore materialize`: offline -> online in one library run over the sources, with a progress bar per source and
 // the phantom-zero guard's report. Exit 3 when the guard held a source back.
 //
 // Ctrl-C: the source being published finishes (its writes are whole, its watermark is then stored)
@@ -103,53 +103,51 @@ export async function materializeCommand(
   // Loading the tokenizer ranks is start-up, not publishing: the rate (like the library's) excludes it.
   await context.ready();
   const progress = createProgress(command.terminal);
-  const runs: MaterializeReport[] = [];
-  const started = performance.now();
-  const notStarted: string[] = [];
+  // One call for every source (the library's own rate); the signal stops it between sources.
+  const tasks = new Map<string, { task: ReturnType<typeof progress.task>; written: number; total: number }>();
+  let run: MaterializeReport;
   try {
-    for (const name of names) {
-      if (command.signal.aborted) {
-        notStarted.push(name);
-        continue;
-      }
-      const task = progress.task(name, "values");
-      let last = { written: 0, total: 0 };
-      const report = await duckdb.materialize({
-        offline,
-        context,
-        sources: [name],
-        force,
-        ...(options.guard === false ? { guard: false as const } : {}),
-        ...(batchSize === undefined ? {} : { batchSize }),
-        ...(since === undefined ? {} : { since }),
-        dryRun,
-        onProgress: (step) => {
-          last = { written: step.written, total: step.total };
-          task.update(step.written, step.total);
-        },
-      });
-      const source = report.sources[0];
-      if (source?.status === "published") task.finish(source.values, source.values);
-      else if (last.total > 0) task.finish(last.written, last.total);
-      runs.push(report);
+    run = await duckdb.materialize({
+      offline,
+      context,
+      sources: names,
+      force,
+      ...(options.guard === false ? { guard: false as const } : {}),
+      ...(batchSize === undefined ? {} : { batchSize }),
+      ...(since === undefined ? {} : { since }),
+      dryRun,
+      signal: command.signal,
+      onProgress: (step) => {
+        let entry = tasks.get(step.source);
+        if (!entry) {
+          entry = { task: progress.task(step.source, "values"), written: 0, total: 0 };
+          tasks.set(step.source, entry);
+        }
+        entry.written = step.written;
+        entry.total = step.total;
+        entry.task.update(step.written, step.total);
+      },
+    });
+    for (const source of run.sources) {
+      const entry = tasks.get(source.source);
+      if (source.status === "published")
+        (entry?.task ?? progress.task(source.source, "values")).finish(source.values, source.values);
+      else if (entry && entry.total > 0) entry.task.finish(entry.written, entry.total);
     }
   } finally {
     progress.stop();
   }
-  const durationMs = performance.now() - started;
-  const sources = runs.flatMap((run) => run.sources);
-  const written = runs.reduce((sum, run) => sum + run.written, 0);
   const report: MaterializeCommandReport = {
     dryRun,
-    target: runs[0]?.target ?? context.online.name,
-    durationMs,
-    written,
-    valuesPerSecond: durationMs > 0 ? (written / durationMs) * 1_000 : 0,
-    held: runs.flatMap((run) => run.held),
-    notStarted,
+    target: run.target,
+    durationMs: run.durationMs,
+    written: run.written,
+    valuesPerSecond: run.valuesPerSecond,
+    held: run.held,
+    notStarted: run.notStarted,
     interrupted: command.signal.aborted,
-    runs,
-    sources,
+    runs: [run],
+    sources: run.sources,
   };
   const { terminal } = command;
   if (terminal.json) terminal.printJson(report);
