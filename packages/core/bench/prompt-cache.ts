@@ -18,14 +18,14 @@ import {
 } from "../src/index.js";
 
 /**
- * Published list prices (USD per million input tokens), read from the providers' pricing pages on
- * 2026-12-02 as remembered for these models' launch prices: OpenAI GPT-4.1 (cached input 75% off,
- * prefixes of 1,024 tokens or more, reused in 128-token steps, kept a few minutes while in use);
- * Anthropic Claude Sonnet 4 (cache reads 10% of input, 5-minute cache writes 125%, a breakpoint marks
- * where the cached prefix ends; minimum 1,024 tokens).
+ * Published list prices at launch (USD per million input tokens): OpenAI GPT-4.1 (April 2025; cached
+ * input 75% off, automatic for prefixes of 1,024 tokens or more, reused in 128-token steps) and
+ * Anthropic Claude Sonnet 4 (May 2025; cache reads 10% of input, 5-minute cache writes 125%, a
+ * breakpoint marks where the cached prefix ends, 1,024 tokens at least). Not re-checked from this
+ * machine (no internet): check the providers' pages before quoting a cost.
  */
 export const PRICES = {
-  date: "2025-05 list prices",
+  date: "launch list prices, 2025-04 (OpenAI) and 2025-05 (Anthropic)",
   openai: { model: "gpt-4.1", input: 2.0, cachedInput: 0.5, minPrefix: 1_024, step: 128, ttlMs: 5 * 60_000 },
   anthropic: {
     model: "claude-sonnet-4",
