@@ -5,19 +5,21 @@
 // whose status says so: an empty result list would read like "nothing known", which is the phantom
 // zero ctxstore exists to prevent.
 import type { AssembleResult, ContextStore, Status, Tier, Tokenizer, VectorHit } from "@ctxstore/core";
-import { CtxError } from "@ctxstore/core";
+import { CtxError, mergeRequestLayers } from "@ctxstore/core";
 import { CallbackManager, type CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { type ContextItem, contextItems } from "./items.js";
-import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import {
+  type ContextRequestOptions,
+  checkAdapterOptions,
+  type DefaultLayer,
+  readCallOptions,
+} from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
-export interface ContextStoreRetrieverOptions extends ContextRequestOptions, BaseRetrieverInput {
-  /** The context store to assemble from (`createContextStore(...)`). */
-  store: ContextStore;
-}
+export interface ContextStoreRetrieverOptions extends ContextRequestOptions, BaseRetrieverInput {}
 
 /** Metadata of every Document the retriever returns. */
 export interface ContextDocumentMetadata {
@@ -58,30 +60,28 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
 
   lc_namespace = ["ctxstore", "retrievers"];
 
-  readonly store: ContextStore;
-  readonly requestOptions: ContextRequestOptions;
+  readonly contextStore: ContextStore;
+  /** The request options given at construction: the first layer of every request. */
+  readonly requestOptions: DefaultLayer;
 
   constructor(options: ContextStoreRetrieverOptions) {
-    const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } =
+    const { contextStore, keys, budget, deadline, sources, tenant, ...retrieverFields } =
       options ?? ({} as ContextStoreRetrieverOptions);
-    checkAdapterOptions(store, { keys, budget, deadline, sources, tenant }, "ContextStoreRetriever");
+    const requestOptions = checkAdapterOptions(
+      { contextStore, keys, budget, deadline, sources, tenant },
+      "ContextStoreRetriever",
+    );
     const unknown = Object.keys(retrieverFields).filter((field) => !RETRIEVER_FIELDS.has(field));
     if (unknown.length > 0) {
       throw new CtxError(
         "CTX_CONFIG",
-        `ContextStoreRetriever does not know the option(s) ${unknown.map((field) => `"${field}"`).join(", ")}. Options: store, budget, keys, deadline, sources, tenant, callbacks, tags, metadata, verbose.`,
+        `ContextStoreRetriever does not know the option(s) ${unknown.map((field) => `"${field}"`).join(", ")}. Options: contextStore, budget, keys, deadline, sources, tenant, callbacks, tags, metadata, verbose.`,
         { unknown },
       );
     }
     super(retrieverFields);
-    this.store = store;
-    this.requestOptions = {
-      budget,
-      ...(keys === undefined ? {} : { keys }),
-      ...(deadline === undefined ? {} : { deadline }),
-      ...(sources === undefined ? {} : { sources }),
-      ...(tenant === undefined ? {} : { tenant }),
-    };
+    this.contextStore = contextStore;
+    this.requestOptions = requestOptions;
   }
 
   /**
@@ -141,15 +141,14 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
         { received: describe(input) },
       );
     }
-    const request = buildRequest(this.store, this.requestOptions, {
-      query: input,
-      calls: [readCallOptions(config.configurable, "config.configurable")],
-      signal: config.signal,
-      keysHint: "config.configurable.ctxstore.keys",
-    });
-    const result = await this.store.assemble(request);
+    const request = mergeRequestLayers([
+      this.requestOptions,
+      readCallOptions(config.configurable, "config.configurable"),
+      { query: input, signal: config.signal },
+    ]);
+    const result = await this.contextStore.assemble(request);
     if (runManager) await emitTrace(result.trace, { callbacks: runManager.getChild() });
-    return contextItems(result).flatMap((item) => documentsFor(item, result, this.store.tokenizer));
+    return contextItems(result).flatMap((item) => documentsFor(item, result, this.contextStore.tokenizer));
   }
 }
 
