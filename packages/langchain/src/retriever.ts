@@ -33,21 +33,21 @@ export interface ContextDocumentMetadata {
   /** `truncated`: packing kept only part of the value to fit the budget. */
   readonly outcome: "included" | "truncated";
   /** When the value became true (epoch ms). */
-  readonly eventTime?: number;
+  readonly eventTime?: number | undefined;
   /** Age of the value when assembled (ms). */
-  readonly ageMs?: number;
+  readonly ageMs?: number | undefined;
   /** Exact tokens this text takes in the packed context (the store's encoding). */
   readonly tokens: number;
   /** Why the status is not `ok`, when it is not. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /** The assembly trace id (the full trace is dispatched as the `ctxstore_trace` custom event). */
   readonly traceId: string;
   /** Vector sources (one Document per passage): similarity score and citation of the passage. */
   readonly score?: number;
   readonly documentId?: string;
   readonly chunkIndex?: number;
-  readonly title?: string;
-  readonly url?: string;
+  readonly title?: string | undefined;
+  readonly url?: string | undefined;
 }
 
 /** The BaseRetriever fields passed through to LangChain. */
@@ -169,10 +169,10 @@ function documentsFor(
     status: trace.status,
     rendered: trace.rendered as ContextDocumentMetadata["rendered"],
     outcome: trace.outcome as ContextDocumentMetadata["outcome"],
-    ...(trace.eventTime === undefined ? {} : { eventTime: trace.eventTime }),
-    ...(trace.ageMs === undefined ? {} : { ageMs: trace.ageMs }),
+    eventTime: trace.eventTime,
+    ageMs: trace.ageMs,
     tokens: trace.tokens,
-    ...(trace.reason === undefined ? {} : { reason: trace.reason }),
+    reason: trace.reason,
     traceId: result.trace.id,
   };
   const id = `${result.trace.id}/${trace.source}`;
@@ -190,8 +190,8 @@ function documentsFor(
         score: hit.score,
         documentId: hit.documentId,
         chunkIndex: hit.chunkIndex,
-        ...(hit.title === undefined ? {} : { title: hit.title }),
-        ...(hit.url === undefined ? {} : { url: hit.url }),
+        title: hit.title,
+        url: hit.url,
       },
     });
   });

@@ -183,6 +183,7 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
     const result = streamText({
       model,
       messages: await convertToModelMessages(validated.data),
+      // The AI SDK's option types do not take undefined (exactOptionalPropertyTypes): spread them.
       ...(system === undefined ? {} : { system }),
       ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
       providerOptions: {
