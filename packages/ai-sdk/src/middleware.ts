@@ -12,7 +12,6 @@ import {
   type Duration,
   type EntityKeys,
   mergeRequestLayers,
-  parseDuration,
   type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
@@ -310,7 +309,8 @@ function validateOptions(
     fail("`request` must be a function of the call parameters.");
   if (options.onAssembled !== undefined && typeof options.onAssembled !== "function")
     fail("`onAssembled` must be a function of the assembly result.");
-  if (options.deadline !== undefined) parseDuration(options.deadline, "contextMiddleware `deadline`");
+  // The request fields among the options are checked by core, with its error (as in every adapter).
+  checkRequestLayer({ deadline: options.deadline }, "contextMiddleware options");
   const providerKey = options.providerKey ?? PROVIDER_KEY;
   if (typeof providerKey !== "string" || !/^[A-Za-z][\w-]{0,63}$/.test(providerKey)) {
     fail(
