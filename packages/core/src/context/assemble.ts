@@ -27,6 +27,7 @@ import type { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { buildTrace } from "../trace/build.js";
 import type { Compiled } from "./compile.js";
+import { waitForTokenizer } from "./tokenizer-wait.js";
 import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue } from "./types.js";
 
 export interface AssemblyDeps {
@@ -38,6 +39,10 @@ export interface AssemblyDeps {
   readonly clock: () => number;
   /** OpenTelemetry spans and metrics (telemetry/); begins nothing when no provider is registered. */
   readonly telemetry?: ReturnType<typeof assemblyTelemetry>;
+  /** When the caller asked (`performance.now()`): the deadline and the trace's totalMs count from it. */
+  readonly startedAt?: number;
+  /** Present while the tokenizer loads: waited for within the deadline (context/tokenizer-wait.ts). */
+  readonly untilReady?: () => Promise<void>;
 }
 
 export async function assemble(
@@ -45,7 +50,7 @@ export async function assemble(
   request: AssembleRequest,
   overrides: AssembleOverrides,
 ): Promise<AssembleResult> {
-  const started = performance.now();
+  const started = deps.startedAt ?? performance.now();
   const { compiled, tokenizer } = deps;
   const plan = planAssembly({
     definitions: compiled,
@@ -64,6 +69,24 @@ export async function assemble(
   // behaviour) instead of returning values marked as timed out.
   request.signal?.throwIfAborted();
   const deadline = startDeadline({ startedAt: started, deadlineMs: plan.deadlineMs, signal: request.signal });
+  if (deps.untilReady) {
+    try {
+      const waitedMs = await waitForTokenizer({
+        untilReady: deps.untilReady,
+        deadline,
+        deadlineMs: plan.deadlineMs,
+        startedAt: started,
+        encoding: tokenizer.encoding,
+        signal: request.signal,
+      });
+      warnings.push(
+        `waited ${Math.round(waitedMs)}ms of the deadline for the ${tokenizer.encoding} tokenizer to load: call \`await ctx.ready()\` at start-up.`,
+      );
+    } catch (error) {
+      deadline.release();
+      throw error;
+    }
+  }
   const telemetry = deps.telemetry?.begin({
     sources: plan.selected,
     entities: [...plan.keys.keys()],

@@ -61,9 +61,16 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       () => {
         encodingLoaded = true;
       },
+      (error: unknown) => {
+        loading = undefined; // the next ready() tries again
+        throw error;
+      },
     );
     await loading;
   };
+  // Loading starts now, so the first request finds the ranks loaded or partly so (it waits for the
+  // rest within its deadline). A failure here is reported by the ready() or assemble() that awaits it.
+  ready().catch(() => {});
 
   const requireSource = (source: AnySource, operation: string): AnySource => {
     const registered = source && compiled.sources.get(source.name);
@@ -252,9 +259,18 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     toEnvelope: (source, value, envelopeOptions) =>
       toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
     async assemble(request, overrides = {}) {
-      if (!encodingLoaded) await ready();
+      const startedAt = performance.now();
       const result = await assemble(
-        { compiled, online, tokenizer, realtime, clock, ...(telemetry ? { telemetry } : {}) },
+        {
+          compiled,
+          online,
+          tokenizer,
+          realtime,
+          clock,
+          startedAt,
+          ...(telemetry ? { telemetry } : {}),
+          ...(encodingLoaded ? {} : { untilReady: ready }),
+        },
         request,
         overrides,
       );

@@ -119,7 +119,11 @@ export interface ContextStore {
   readonly online: OnlineStore;
   readonly encoding: Encoding;
   readonly tokenizer: Tokenizer;
-  /** Loads the tokenizer ranks (a few hundred ms once per process); called implicitly on first use. */
+  /**
+   * Resolves once the tokenizer ranks are loaded (started by createContextStore; ~1 s once per
+   * process). Servers await it before taking requests: an assembly that comes earlier waits within
+   * its deadline, and fails with CTX_TIMEOUT if they are still loading when it runs out.
+   */
   ready(): Promise<void>;
   /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
   write<V>(
