@@ -11,6 +11,7 @@
 //   7. trace/                   the trace of all of it
 // Each phase takes an options object and returns its result; this function only passes them along.
 
+import type { AnySource } from "../definitions/source.js";
 import { pack } from "../pack/packer.js";
 import { startDeadline } from "../resolve/deadline.js";
 import { readOnline } from "../resolve/online-read.js";
@@ -18,6 +19,7 @@ import { planAssembly } from "../resolve/plan.js";
 import { withPromptLines } from "../resolve/prompt-lines.js";
 import type { RealtimeCaller } from "../resolve/realtime-caller.js";
 import { lookUpRealtime } from "../resolve/realtime-lookups.js";
+import { watchRequired } from "../resolve/required-watch.js";
 import type { Resolution } from "../resolve/resolution.js";
 import { buildSections } from "../resolve/sections.js";
 import { applyUnavailablePolicies } from "../resolve/unavailable-policies.js";
@@ -95,38 +97,54 @@ export async function assemble(
     query,
     encoding: tokenizer.encoding,
   });
+  // A required source found unavailable fails the assembly at once and aborts the other lookups.
+  const required = watchRequired(deadline.signal);
+  required.observe(plan.skipped);
+  const observed = <R extends { readonly resolutions: readonly Resolution[] }>(result: R): R => {
+    required.observe(result.resolutions);
+    return result;
+  };
+  const lookupSpan = telemetry?.lookup;
+  const instrument = (source: AnySource, run: () => Promise<Resolution>): Promise<Resolution> =>
+    (lookupSpan ? lookupSpan(source, run) : run()).then((resolution) => {
+      required.observe([resolution]);
+      return resolution;
+    });
   try {
     const validateMs = performance.now() - started;
     const online = overrides.online ?? deps.online;
     const lookups = () =>
-      Promise.all([
-        readOnline({
-          online,
-          plan: plan.reads,
-          now,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          validateOnRead: compiled.validateOnRead,
-        }),
-        lookUpRealtime({
-          plan: plan.realtime,
-          caller: deps.realtime,
-          overrides: overrides.realtime,
-          query,
-          now,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          instrument: telemetry?.lookup,
-        }),
-        searchVectors({
-          plan: plan.vectors,
-          query: query as string,
-          tenant: request.tenant,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          tokenizer,
-          instrument: telemetry?.lookup,
-        }),
+      Promise.race([
+        required.failure,
+        Promise.all([
+          readOnline({
+            online,
+            plan: plan.reads,
+            now,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            validateOnRead: compiled.validateOnRead,
+          }).then(observed),
+          lookUpRealtime({
+            plan: plan.realtime,
+            caller: deps.realtime,
+            overrides: overrides.realtime,
+            query,
+            now,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            instrument,
+          }),
+          searchVectors({
+            plan: plan.vectors,
+            query: query as string,
+            tenant: request.tenant,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            tokenizer,
+            instrument,
+          }),
+        ]),
       ]);
     const [onlineRead, realtime, vectors] = await (telemetry ? telemetry.within(lookups) : lookups());
     if (telemetry && onlineRead.roundTrip) telemetry.onlineRead(online.name, onlineRead.roundTrip);
@@ -197,6 +215,7 @@ export async function assemble(
     telemetry?.failed(error, performance.now() - started);
     throw error;
   } finally {
+    required.release();
     deadline.release();
   }
 }
