@@ -156,7 +156,7 @@ function classifyWindow(
     ? {
         ...base,
         status: "stale",
-        reason: `ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`,
+        reason: `${events.length === 0 ? "no events seen; " : ""}ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`,
         eventTime,
       }
     : { ...base, status: events.length === 0 ? "empty" : "ok", eventTime };

@@ -13,7 +13,7 @@ import { CtxError } from "../errors.js";
 import type { PackBlock } from "../pack/types.js";
 import { normalizeLines } from "../render/normalize.js";
 import { countedLines, renderFresh } from "../render/request-time.js";
-import { fallbackLabel, tokensFor, unknownNote } from "../render/value.js";
+import { fallbackLabel, STALE_WINDOW_WITHOUT_EVENTS, tokensFor, unknownNote } from "../render/value.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { SourceTrace } from "../trace/types.js";
 import { noteBlock, valueBlock } from "./blocks.js";
@@ -43,7 +43,11 @@ export function applyUnavailablePolicies(options: {
   const outcomes = new Map<string, PolicyOutcome>();
   const warnings: string[] = [];
   const note = (resolution: Resolution): PolicyOutcome => {
-    const text = unknownNote(resolution.source.label, resolution.status as Exclude<Status, "ok" | "empty">);
+    const status = resolution.status as Exclude<Status, "ok" | "empty">;
+    const text =
+      status === "stale" && resolution.source.tier === "stream" && !resolution.windowEvents?.length
+        ? unknownNote(resolution.source.label, status, undefined, STALE_WINDOW_WITHOUT_EVENTS)
+        : unknownNote(resolution.source.label, status);
     return { rendered: "note", block: noteBlock(resolution, countedLines(text, tokenizer, onTokenize)) };
   };
   for (const resolution of unavailable) {
