@@ -6,6 +6,11 @@ import { isCtxError } from "../errors.js";
 import { batch, createContextStore } from "../index.js";
 import { budget, clock, keys, profile, session, user } from "./assemble.fixtures.js";
 
+// What the caller measures vs what ctxstore reports. The gap is a few promise hops (well under a
+// millisecond); the margin is for the OS descheduling this thread on a loaded machine. The bug this
+// guards against was a gap of seconds.
+const GAP_MS = 5;
+
 const notes = batch("notes", {
   entity: user,
   schema: profile.schema,
@@ -37,7 +42,7 @@ describe("the first requests of a process", () => {
     const details = (error as { details: { elapsedMs: number; deadlineMs: number } }).details;
     expect(details.deadlineMs).toBe(50);
     expect(details.elapsedMs).toBeGreaterThanOrEqual(50);
-    expect(Math.abs(wallMs - details.elapsedMs)).toBeLessThan(2);
+    expect(Math.abs(wallMs - details.elapsedMs)).toBeLessThan(GAP_MS);
 
     // A long deadline waits for the rest of the load within it: what the caller measures is the
     // trace's totalMs, and the trace says it waited.
@@ -47,7 +52,7 @@ describe("the first requests of a process", () => {
     wallMs = performance.now() - started;
     expect(loaded).toBe(true);
     expect(result.values.profile?.status).toBe("missing");
-    expect(Math.abs(wallMs - result.trace.phases.totalMs)).toBeLessThan(2);
+    expect(Math.abs(wallMs - result.trace.phases.totalMs)).toBeLessThan(GAP_MS);
     expect(result.trace.warnings.join("\n")).toMatch(/tokenizer to load: call `await ctx\.ready\(\)`/);
 
     // Once loaded, requests neither wait nor warn.
