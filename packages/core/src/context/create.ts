@@ -2,7 +2,7 @@
 // (validate -> render -> count tokens -> envelope -> online store) and hands each request to the
 // assembly pipeline (assemble.ts).
 
-import { toEpochMs } from "../definitions/duration.js";
+import { formatDuration, parseDuration, toEpochMs } from "../definitions/duration.js";
 import { isEmpty } from "../definitions/empty.js";
 import { type Entity, stableJson } from "../definitions/entity.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
@@ -27,6 +27,7 @@ import type {
 } from "./types.js";
 
 const WATERMARK_INTERVAL_MS = 1_000;
+const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
 
 const STATUSES: readonly Status[] = [
   "ok",
@@ -46,6 +47,10 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const tokenizer = tiktokenTokenizer(encoding);
   const clock = options.now ?? Date.now;
   const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
+  const maxClockSkewMs =
+    options.maxClockSkew === undefined
+      ? DEFAULT_MAX_CLOCK_SKEW_MS
+      : parseDuration(options.maxClockSkew, "createContextStore maxClockSkew");
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
   const realtime = new RealtimeCaller();
@@ -166,6 +171,21 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
         };
   };
 
+  /** Refuses a time ahead of this writer's clock by more than maxClockSkew (see ContextStoreOptions). */
+  const refuseFutureTime = (source: AnySource, time: number, what: string): void => {
+    const now = clock();
+    if (time <= now + maxClockSkewMs) return;
+    throw new CtxError(
+      "CTX_INVALID_VALUE",
+      `The ${what} for source "${source.name}" (${new Date(time).toISOString()}) is ${formatDuration(time - now)} ahead of this writer's clock (${new Date(now).toISOString()}), more than maxClockSkew ${formatDuration(maxClockSkewMs)}; nothing was written. A time in the future would keep it fresh whatever happens next: fix the producer's clock or its event times, or raise maxClockSkew in createContextStore.`,
+      { source: source.name, what, time, now, maxClockSkewMs },
+    );
+  };
+  const refuseFutureTimes = (source: AnySource, envelope: Envelope): void => {
+    refuseFutureTime(source, envelope.eventTime, "event time");
+    refuseFutureTime(source, envelope.writeTime, "write time");
+  };
+
   /** The record a write or append goes to, after checking the source may take it. */
   const recordFor = (source: AnySource, key: unknown, operation: "write" | "append") => {
     requireSource(source, operation);
@@ -195,6 +215,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   ): ValueWrite => {
     const record = recordFor(source, key, "write");
     const envelope = toEnvelope(source, value, writeOptions);
+    refuseFutureTimes(source, envelope);
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined
       ? { entity: record.entity, key: record.key, field: record.field, envelope }
@@ -209,6 +230,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   ): WindowAppend => {
     const record = recordFor(source, key, "append");
     const envelope = toEnvelope(source, event, appendOptions);
+    refuseFutureTimes(source, envelope);
     const window = (source as { window: number }).window;
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined
@@ -249,10 +271,9 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
           { source: registered.name },
         );
       }
-      await online.setWatermark(
-        sourceField(registered),
-        time === undefined ? clock() : toEpochMs(time, "heartbeat time"),
-      );
+      const confirmed = time === undefined ? clock() : toEpochMs(time, "heartbeat time");
+      refuseFutureTime(registered, confirmed, "heartbeat time");
+      await online.setWatermark(sourceField(registered), confirmed);
     },
     toValueWrite,
     toWindowAppend,

@@ -30,6 +30,12 @@ export interface ContextStoreOptions {
   validateOnRead?: boolean;
   /** Largest JSON size of one value accepted by `write`/`append`. Default 256 KiB. */
   maxValueBytes?: number;
+  /**
+   * How far ahead of this writer's clock an event or write time may be (clocks differ a little).
+   * A later time is refused with CTX_INVALID_VALUE, nothing written: a future time would keep a
+   * value or window "fresh" whatever happens next. Also bounds `heartbeat` times. Default "1m".
+   */
+  maxClockSkew?: Duration;
   /** Called once per assembly with the trace (logging, metrics, OpenTelemetry). */
   onTrace?: (trace: AssemblyTrace) => void;
   /**

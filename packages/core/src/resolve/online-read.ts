@@ -101,12 +101,12 @@ function classifyValue(base: Base, record: ReadResult, now: number, validateOnRe
     return { ...base, status: "missing", reason: "no value stored (never computed for this key)" };
   const problem = envelopeProblem(source, envelope, validateOnRead);
   if (problem) return { ...base, status: "invalid", reason: problem };
-  const stale = source.maxAgeMs !== undefined && now - envelope.eventTime > source.maxAgeMs;
+  const stale = source.maxAgeMs !== undefined && now - freshAt(envelope) > source.maxAgeMs;
   const judged = stale
     ? {
         ...base,
         status: "stale" as const,
-        reason: `${formatDuration(now - envelope.eventTime)} old, older than maxAge ${formatDuration(source.maxAgeMs as number)}`,
+        reason: `${formatDuration(now - freshAt(envelope))} old, older than maxAge ${formatDuration(source.maxAgeMs as number)}`,
         eventTime: envelope.eventTime,
       }
     : {
@@ -141,7 +141,8 @@ function classifyWindow(
     return { ...base, status: "invalid", reason: `all ${rejected} stored event(s) failed validation` };
   }
   const newest = events.length > 0 ? (events[events.length - 1] as Envelope).eventTime : undefined;
-  const freshness = Math.max(watermark ?? Number.NEGATIVE_INFINITY, newest ?? Number.NEGATIVE_INFINITY);
+  let freshness = watermark ?? Number.NEGATIVE_INFINITY;
+  for (const event of events) freshness = Math.max(freshness, freshAt(event));
   if (events.length === 0 && watermark === undefined) {
     return {
       ...base,
@@ -167,6 +168,18 @@ function classifyWindow(
     value: events.map((event) => event.value),
     windowEvents: events,
   };
+}
+
+/**
+ * The time a stored value vouches for, for freshness: its event time, but never later than when it
+ * was written. An event time in the future (a producer's wrong clock, a foreign writer; the context
+ * store refuses those beyond maxClockSkew) would otherwise keep a value or window fresh for as long
+ * as that future lasts, hiding a stalled pipeline.
+ */
+function freshAt(envelope: Envelope): number {
+  return Number.isFinite(envelope.writeTime)
+    ? Math.min(envelope.eventTime, envelope.writeTime)
+    : envelope.eventTime;
 }
 
 function envelopeProblem(source: AnySource, envelope: Envelope, validateOnRead: boolean): string | undefined {
