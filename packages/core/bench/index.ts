@@ -17,4 +17,6 @@ try {
 }
 const { runTelemetryBench } = await import("./telemetry.js");
 figures.push(...(await runTelemetryBench()));
+const { runPromptCacheBench } = await import("./prompt-cache.js");
+figures.push(...(await runPromptCacheBench()));
 report(figures);
