@@ -206,7 +206,7 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
     }
 
     try {
-      const outcomes = await context.online.append(appends);
+      const outcomes = await context.appendEvents(appends);
       // The route is this stream's ingest pipeline: it is complete up to now, so an empty window
       // elsewhere reads as a confirmed "no activity", not as "unknown".
       await context.heartbeat(source, receivedAt);

@@ -25,6 +25,7 @@ import type {
   SourceCounters,
   WriteOptions,
 } from "./types.js";
+import { unconfirmedWindows } from "./unconfirmed-windows.js";
 
 const WATERMARK_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
@@ -56,6 +57,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
   const realtime = new RealtimeCaller();
   const telemetry = options.telemetry?.enabled === false ? undefined : assemblyTelemetry(options.telemetry);
   const watermarksRaised = new Map<string, number>();
+  const windows = unconfirmedWindows(clock);
   let loading: Promise<void> | undefined;
   let encodingLoaded = false;
 
@@ -252,7 +254,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
     async append(source, key, event, appendOptions) {
       await ready();
       const request = toWindowAppend(source as AnySource, key, event, appendOptions);
-      const [outcome] = await online.append([request]);
+      const [outcome] = await windows.append(online, [request]);
       // The application appending directly is its own ingest pipeline: it is complete up to now.
       // Raised at most once a second per stream: freshness limits are minutes, round trips are not free.
       const now = clock();
@@ -261,6 +263,9 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
         await online.setWatermark(request.field, now);
       }
       return outcome ?? { applied: false };
+    },
+    appendEvents(appends) {
+      return windows.append(online, appends);
     },
     async heartbeat(source, time) {
       const registered = requireSource(source as AnySource, "heartbeat");

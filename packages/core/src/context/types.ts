@@ -145,6 +145,13 @@ export interface ContextStore {
     event: NoInfer<V>,
     options?: AppendOptions,
   ): Promise<AppendOutcome>;
+  /**
+   * Appends prepared events (from `toWindowAppend`) to the online store in one call. When the call
+   * fails, each window it was for is marked, so it reads `stale` ("events may be missing") rather
+   * than a confirmed empty window, until an append to it succeeds; then the error is rethrown.
+   * Ingest pipelines (the events route, the Redis worker) append through this, not `online.append`.
+   */
+  appendEvents(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
   heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */

@@ -3,6 +3,7 @@
 // status: missing, stale, invalid, empty or ok. A failed or late read is `error`/`timeout` for every
 // record in it, never "nothing stored".
 
+import { failedAppendAt, unconfirmedField } from "../context/unconfirmed-windows.js";
 import { formatDuration } from "../definitions/duration.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
 import type { Envelope } from "../envelope.js";
@@ -30,6 +31,18 @@ export async function readOnline(options: {
     field: sourceField(source),
     kind: source.tier === "stream" ? "window" : "value",
   }));
+  // Each window's failure mark (context/unconfirmed-windows.ts), after the records, same round trip.
+  const markIndex = new Map<number, number>();
+  plan.forEach(({ source, key }, index) => {
+    if (source.tier !== "stream") return;
+    markIndex.set(index, records.length);
+    records.push({
+      entity: key.entity.name,
+      key: key.canonical,
+      field: unconfirmedField(sourceField(source)),
+      kind: "value",
+    });
+  });
   const watermarks = plan
     .filter(({ source }) => source.tier === "stream")
     .map(({ source }) => sourceField(source));
@@ -57,9 +70,19 @@ export async function readOnline(options: {
     const record = read.records[index];
     if (!record)
       return { ...base, status: "error", reason: `${online.name} returned no result for this record` };
-    return source.tier === "stream"
-      ? classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead)
-      : classifyValue(base, record, now, validateOnRead);
+    if (source.tier !== "stream") return classifyValue(base, record, now, validateOnRead);
+    const mark = read.records[markIndex.get(index) as number];
+    const window = classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead);
+    const failedAt =
+      mark?.kind === "value" && record.kind === "window"
+        ? failedAppendAt(mark.envelope, record.events)
+        : undefined;
+    if (failedAt === undefined || (window.status !== "ok" && window.status !== "empty")) return window;
+    return {
+      ...window,
+      status: "stale",
+      reason: `an append to this window failed ${formatDuration(now - failedAt)} ago and has not succeeded since: events may be missing`,
+    };
   });
   return { resolutions, latencyMs, roundTrip: "ok" };
 }
