@@ -5,7 +5,7 @@ import { type AnySource, CtxError, type Entity } from "@ctxstore/core";
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
-import { describe, epochMsSql, parseTimestamp } from "./time.js";
+import { checkTimestamp, describe, timestampSql } from "./time.js";
 
 /** One label event given from JavaScript. Other fields (input, label, ids) are kept as columns. */
 export interface LabelEvent {
@@ -139,17 +139,15 @@ async function stageArray(
       problems.push({ row, reason: `expected { timestamp, keys }, got ${describe(event)}` });
       continue;
     }
-    const ts = parseTimestamp(event.timestamp);
-    if (ts === undefined) {
+    const checked = checkTimestamp(event.timestamp);
+    if ("problem" in checked) {
       problems.push({
         row,
-        reason:
-          event.timestamp === undefined
-            ? "no timestamp"
-            : `timestamp ${describe(event.timestamp)} is not a Date, epoch ms or ISO-8601 string`,
+        reason: event.timestamp === undefined ? "no timestamp" : `timestamp ${checked.problem}`,
       });
       continue;
     }
+    const ts = checked.ms;
     const keys = new Map<string, { canonical: string; json: string }>();
     const given = event.keys;
     if (!given || typeof given !== "object") {
@@ -250,7 +248,8 @@ async function stageRelation(
   };
   const timestampColumn = need(input.timestamp, "the timestamp");
   const problems: RowProblem[] = [];
-  const tsSql = epochMsSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
+  const timestamp = timestampSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
+  const tsSql = timestamp.ms;
   const [badTimeCount] = await queryRows(
     connection,
     `SELECT count(*) AS n FROM ${raw} WHERE (${tsSql}) IS NULL`,
@@ -260,15 +259,15 @@ async function stageRelation(
       ? []
       : await queryRows(
           connection,
-          `SELECT ctx_label_row AS row, ${quoteIdentifier(timestampColumn)}::VARCHAR AS raw FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
+          `SELECT ctx_label_row AS row, ${timestamp.problem} AS problem FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
         );
   for (const bad of badTimes) {
     problems.push({
       row: Number(bad.row),
       reason:
-        bad.raw === null
-          ? "no timestamp"
-          : `timestamp ${describe(bad.raw)} is not a timestamp (ISO-8601, epoch ms, or a TIMESTAMP column)`,
+        bad.problem === null || bad.problem === undefined
+          ? `no ${timestampColumn}`
+          : `${timestampColumn} ${String(bad.problem)}`,
     });
   }
   let invalidCount = Number(badTimeCount?.n ?? 0);

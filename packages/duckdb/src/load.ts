@@ -6,7 +6,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { fileRelation, type RowProblem, uniqueName } from "./labels.js";
 import type { DuckdbOfflineStore, HistoryRow } from "./offline-store.js";
 import { describeColumns, queryRows, quoteIdentifier } from "./sql.js";
-import { epochMsSql } from "./time.js";
+import { timestampSql } from "./time.js";
 
 export interface LoadOptions {
   source: AnySource | string;
@@ -146,16 +146,16 @@ async function loadStaged(
     ? singleValueSql(valueColumn, types.get(valueColumn) ?? "VARCHAR")
     : `to_json({${valueColumns.map((name) => `${quoteIdentifier(name)}: ${quoteIdentifier(name)}`).join(", ")}})::VARCHAR`;
   const valueIsText = single && isText(types.get(valueColumn) ?? "");
-  const timeSql = (column: string) => epochMsSql(quoteIdentifier(column), types.get(column) ?? "VARCHAR");
+  const timeSql = (column: string) => timestampSql(quoteIdentifier(column), types.get(column) ?? "VARCHAR");
   const select = [
     "ctx_row",
     ...keyColumns.map(([, column], index) => `${quoteIdentifier(column)} AS ctx_key_${index}`),
-    `${timeSql(eventTimeColumn)} AS ctx_event_time`,
-    `${quoteIdentifier(eventTimeColumn)}::VARCHAR AS ctx_event_time_raw`,
-    writeTimeColumn ? `${timeSql(writeTimeColumn)} AS ctx_write_time` : "NULL::BIGINT AS ctx_write_time",
+    `${timeSql(eventTimeColumn).ms} AS ctx_event_time`,
+    `${timeSql(eventTimeColumn).problem} AS ctx_event_time_problem`,
+    writeTimeColumn ? `${timeSql(writeTimeColumn).ms} AS ctx_write_time` : "NULL::BIGINT AS ctx_write_time",
     writeTimeColumn
-      ? `${quoteIdentifier(writeTimeColumn)}::VARCHAR AS ctx_write_time_raw`
-      : "NULL AS ctx_write_time_raw",
+      ? `${timeSql(writeTimeColumn).problem} AS ctx_write_time_problem`
+      : "NULL AS ctx_write_time_problem",
     `${valueSql} AS ctx_value`,
     emptyColumn ? `TRY_CAST(${quoteIdentifier(emptyColumn)} AS BOOLEAN) AS ctx_empty` : "false AS ctx_empty",
     emptyReasonColumn
@@ -182,17 +182,17 @@ async function loadStaged(
       };
       if (cell.ctx_event_time === null) {
         reject(
-          cell.ctx_event_time_raw === null
+          cell.ctx_event_time_problem === null
             ? `no ${eventTimeColumn}`
-            : `${eventTimeColumn} ${JSON.stringify(cell.ctx_event_time_raw)} is not a timestamp`,
+            : `${eventTimeColumn} ${String(cell.ctx_event_time_problem)}`,
         );
         continue;
       }
       if (writeTimeColumn && cell.ctx_write_time === null) {
         reject(
-          cell.ctx_write_time_raw === null
+          cell.ctx_write_time_problem === null
             ? `no ${writeTimeColumn}`
-            : `${writeTimeColumn} ${JSON.stringify(cell.ctx_write_time_raw)} is not a timestamp`,
+            : `${writeTimeColumn} ${String(cell.ctx_write_time_problem)}`,
         );
         continue;
       }
