@@ -104,16 +104,44 @@ function invalid(problems: RowProblem[], total: number, what: string): CtxError 
   );
 }
 
-/** Validates label events and stages them; throws `CTX_INVALID_REQUEST` listing bad rows. */
+/**
+ * Validates label events and stages them; throws `CTX_INVALID_REQUEST` listing bad rows,
+ * `CTX_UNKNOWN_ENTITY` for keys of an entity no source uses (as `assemble` does) and
+ * `CTX_INVALID_KEY` for key fields the entity's key schema does not have. `known`: other
+ * definitions whose entities labels may name without them being retrieved.
+ */
 export async function stageLabels(
   connection: DuckDBConnection,
   input: LabelInput,
   sources: readonly AnySource[],
+  known: readonly AnySource[] = [],
 ): Promise<StagedLabels> {
   const entities = entitiesOf(sources);
-  if (Array.isArray(input)) return stageArray(connection, input as readonly LabelEvent[], entities);
-  if (input && typeof input === "object" && ("table" in input || "file" in input))
-    return stageRelation(connection, input as LabelRelation, entities);
+  const knownEntities = entitiesOf([...known, ...sources]);
+  if (Array.isArray(input))
+    return stageArray(connection, input as readonly LabelEvent[], entities, knownEntities);
+  if (input && typeof input === "object" && ("table" in input || "file" in input)) {
+    const relation = input as LabelRelation;
+    const mapping = relation.keys && typeof relation.keys === "object" ? relation.keys : {};
+    const unknown = Object.keys(mapping).filter((name) => !knownEntities.has(name));
+    if (unknown.length > 0)
+      throw unknownEntities(
+        unknown.map((name) => ({ name, rows: [] })),
+        knownEntities,
+      );
+    for (const [name, fields] of Object.entries(mapping)) {
+      const entity = knownEntities.get(name) as Entity;
+      const extra = extraFields(entity, Object.keys(fields ?? {}));
+      if (extra.length > 0) {
+        throw new CtxError(
+          "CTX_INVALID_KEY",
+          `labels.keys.${name} maps ${extra.map((field) => JSON.stringify(field)).join(", ")}, which the "${name}" key schema does not have (its fields: ${keyFieldsOf(entity)?.join(", ")}); remove ${extra.length === 1 ? "it" : "them"} or fix the spelling.`,
+          { entity: name, fields: extra },
+        );
+      }
+    }
+    return stageRelation(connection, relation, entities);
+  }
   throw new CtxError(
     "CTX_INVALID_REQUEST",
     "labels must be an array of { timestamp, keys, ...columns } or { table | file, timestamp, keys: { entity: { keyField: column } } }.",
@@ -121,18 +149,66 @@ export async function stageLabels(
   );
 }
 
+/** The field names of an object key schema (undefined when the key is not an object schema). */
+function keyFieldsOf(entity: Entity): string[] | undefined {
+  const shape = (entity.key as { shape?: Record<string, unknown> }).shape;
+  return shape && typeof shape === "object" ? Object.keys(shape) : undefined;
+}
+
+function extraFields(entity: Entity, given: readonly string[]): string[] {
+  const fields = keyFieldsOf(entity);
+  return fields === undefined ? [] : given.filter((field) => !fields.includes(field));
+}
+
+function unknownEntities(
+  unknown: ReadonlyArray<{ name: string; rows: readonly number[] }>,
+  known: ReadonlyMap<string, Entity>,
+): CtxError {
+  const names = [...known.keys()];
+  const described = unknown.map(({ name, rows }) => {
+    const near = names.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+    const where =
+      rows.length === 0
+        ? ""
+        : ` (label row${rows.length === 1 ? "" : "s"} ${rows.slice(0, 10).join(", ")}${rows.length > 10 ? `, and ${rows.length - 10} more` : ""})`;
+    return `keys.${name}${where}${near ? `: did you mean "${near}"? Entity names are case-sensitive` : ""}`;
+  });
+  return new CtxError(
+    "CTX_UNKNOWN_ENTITY",
+    `Label events name ${unknown.length === 1 ? "an entity" : "entities"} no source uses — ${described.join("; ")}. Known entities: ${names.join(", ") || "(none)"}. Nothing was computed; fix the entity names.`,
+    { entities: unknown.map(({ name }) => name), rows: unknown.flatMap(({ rows }) => rows.slice(0, 1000)) },
+  );
+}
+
 async function stageArray(
   connection: DuckDBConnection,
   events: readonly LabelEvent[],
   entities: Map<string, Entity>,
+  knownEntities: ReadonlyMap<string, Entity>,
 ): Promise<StagedLabels> {
+  const unknown = new Map<string, number[]>();
+  for (const [index, event] of events.entries()) {
+    const given = event && typeof event === "object" ? event.keys : undefined;
+    if (!given || typeof given !== "object") continue;
+    for (const name of Object.keys(given)) {
+      if (knownEntities.has(name)) continue;
+      const rows = unknown.get(name) ?? [];
+      rows.push(index + 1);
+      unknown.set(name, rows);
+    }
+  }
+  if (unknown.size > 0)
+    throw unknownEntities(
+      [...unknown].map(([name, rows]) => ({ name, rows })),
+      knownEntities,
+    );
   const problems: RowProblem[] = [];
   const staged: Array<{
     ts: number;
     keys: Map<string, { canonical: string; json: string }>;
     payload: string;
   }> = [];
-  const knownEntities = [...entities.keys()];
+  const entityNames = [...entities.keys()];
   for (const [index, event] of events.entries()) {
     const row = index + 1;
     if (!event || typeof event !== "object") {
@@ -153,7 +229,7 @@ async function stageArray(
     if (!given || typeof given !== "object") {
       problems.push({
         row,
-        reason: `keys must be an object of entity keys, e.g. { ${knownEntities[0] ?? "user"}: {...} }`,
+        reason: `keys must be an object of entity keys, e.g. { ${entityNames[0] ?? "user"}: {...} }`,
       });
       continue;
     }
@@ -161,6 +237,15 @@ async function stageArray(
     for (const [name, entity] of entities) {
       const raw = (given as Record<string, unknown>)[name];
       if (raw === undefined || raw === null) continue;
+      const extra = raw && typeof raw === "object" ? extraFields(entity, Object.keys(raw)) : [];
+      if (extra.length > 0) {
+        problems.push({
+          row,
+          reason: `keys.${name} has ${extra.map((field) => JSON.stringify(field)).join(", ")}, which the "${name}" key schema does not have (its fields: ${keyFieldsOf(entity)?.join(", ")})`,
+        });
+        bad = true;
+        break;
+      }
       const parsed = entity.key.safeParse(raw);
       if (!parsed.success) {
         problems.push({

@@ -135,6 +135,7 @@ export async function pointInTime(
       connection,
       options.labels,
       plans.map((plan) => plan.source),
+      [...offline.sources.values(), ...(served?.definitions ?? [])],
     );
     const table = uniqueName("ctx_pit");
     const view: ServedView | undefined =
@@ -214,6 +215,7 @@ function servedOptions(
       maxClockSkewMs: number;
       stored: Map<string, AnySource>;
       ttls: Map<string, number | undefined>;
+      definitions: readonly AnySource[];
     }
   | undefined {
   const asServed = options.asServed;
@@ -239,7 +241,7 @@ function servedOptions(
   const stored = new Map<string, AnySource>();
   for (const source of definitions)
     if (source.tier === "batch" || source.tier === "stream") stored.set(source.name, source);
-  return { maxClockSkewMs, stored, ttls: entityTtls(definitions) };
+  return { maxClockSkewMs, stored, ttls: entityTtls(definitions), definitions };
 }
 
 function planSources(offline: DuckdbOfflineStore, options: PointInTimeOptions): Plan[] {
