@@ -73,7 +73,12 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A DuckDB table function reading `file`; the format comes from `format` or the file extension. */
-export function fileRelation(file: string, format?: "parquet" | "csv" | "jsonl"): string {
+export function fileRelation(
+  file: string,
+  format?: "parquet" | "csv" | "jsonl",
+  /** CSV columns to read as text whatever they look like (DuckDB would guess numbers, JSON...). */
+  textColumns: readonly string[] = [],
+): string {
   const lower = file.toLowerCase();
   const path = quoteLiteral(file);
   const detected =
@@ -86,7 +91,10 @@ export function fileRelation(file: string, format?: "parquet" | "csv" | "jsonl")
           ? "jsonl"
           : undefined);
   if (detected === "parquet") return `read_parquet(${path})`;
-  if (detected === "csv") return `read_csv(${path}, header = true)`;
+  if (detected === "csv") {
+    const types = textColumns.map((column) => `${quoteLiteral(column)}: 'VARCHAR'`).join(", ");
+    return `read_csv(${path}, header = true${types ? `, types = {${types}}` : ""})`;
+  }
   if (detected === "jsonl") return `read_json(${path}, format = 'newline_delimited')`;
   throw new CtxError(
     "CTX_INVALID_REQUEST",

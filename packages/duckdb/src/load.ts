@@ -62,11 +62,18 @@ export async function loadFile(offline: DuckdbOfflineStore, options: LoadOptions
     );
   }
   const entity = source.entity as Entity;
-  const relation = fileRelation(options.file, options.format);
   const writeTimeDefault = offline.now();
   return offline.transaction(async (connection) => {
     const stage = uniqueName("ctx_load");
     try {
+      let relation = fileRelation(options.file, options.format);
+      // A CSV cell is text: for a text-only source, its value column is read as written ("042"
+      // stays "042") instead of as the number or JSON DuckDB would guess.
+      if (relation.startsWith("read_csv(") && typeof options.value === "string" && takesOnlyText(source)) {
+        const sniffed = await describeColumns(connection, `(SELECT * FROM ${relation})`);
+        if (sniffed.some((column) => column.name === options.value && column.type !== "VARCHAR"))
+          relation = fileRelation(options.file, options.format, [options.value]);
+      }
       await connection.run(
         `CREATE TEMP TABLE ${stage} AS SELECT row_number() OVER () AS ctx_row, * FROM ${relation}`,
       );
@@ -146,6 +153,9 @@ async function loadStaged(
     ? singleValueSql(valueColumn, types.get(valueColumn) ?? "VARCHAR")
     : `to_json({${valueColumns.map((name) => `${quoteIdentifier(name)}: ${quoteIdentifier(name)}`).join(", ")}})::VARCHAR`;
   const valueIsText = single && isText(types.get(valueColumn) ?? "");
+  // A source whose schema takes text and no other JSON (z.string(), an enum of strings...) gets its
+  // text cells as they are: "42", "{\"a\":1}" and "null" are text there, not JSON to parse.
+  const cellsAreText = valueIsText && takesOnlyText(source);
   const timeSql = (column: string) => timestampSql(quoteIdentifier(column), types.get(column) ?? "VARCHAR");
   const select = [
     "ctx_row",
@@ -212,16 +222,18 @@ async function loadStaged(
         value = null;
       } else {
         const text = String(cell.ctx_value);
-        try {
-          value = JSON.parse(text);
-        } catch {
-          // A text column that is not JSON is the value itself (a plain summary string).
-          if (valueIsText) value = text;
-          else {
-            reject(`value is not valid JSON`);
-            continue;
+        if (cellsAreText) value = text;
+        else
+          try {
+            value = JSON.parse(text);
+          } catch {
+            // A text column that is not JSON is the value itself (a plain summary string).
+            if (valueIsText) value = text;
+            else {
+              reject(`value is not valid JSON`);
+              continue;
+            }
           }
-        }
       }
       const outcome = offline.validate({
         source,
@@ -263,6 +275,53 @@ function defaultKeyColumns(entity: Entity): Record<string, string> {
     );
   }
   return Object.fromEntries(Object.keys(shape).map((field) => [field, field]));
+}
+
+/**
+ * Whether a source's schema takes only text: a zod string, string enum, string literal or template
+ * literal, possibly optional, nullable, defaulted, readonly, piped, or a union of these.
+ */
+function takesOnlyText(source: AnySource): boolean {
+  return isTextSchema(source.schema);
+}
+
+interface ZodDefinition {
+  type?: string;
+  innerType?: unknown;
+  in?: unknown;
+  options?: readonly unknown[];
+  entries?: Record<string, unknown>;
+  values?: readonly unknown[];
+}
+
+function isTextSchema(schema: unknown, depth = 0): boolean {
+  const definition = (schema as { _zod?: { def?: ZodDefinition } } | undefined)?._zod?.def;
+  if (!definition || depth > 20) return false;
+  switch (definition.type) {
+    case "string":
+    case "template_literal":
+      return true;
+    case "enum":
+      return Object.values(definition.entries ?? {}).every((entry) => typeof entry === "string");
+    case "literal":
+      return (definition.values ?? []).every((entry) => typeof entry === "string");
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+      return isTextSchema(definition.innerType, depth + 1);
+    case "pipe":
+      return isTextSchema(definition.in, depth + 1);
+    case "union":
+      return (
+        (definition.options ?? []).length > 0 &&
+        (definition.options ?? []).every((option) => isTextSchema(option, depth + 1))
+      );
+    default:
+      return false;
+  }
 }
 
 function isText(type: string): boolean {
