@@ -81,6 +81,12 @@ export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./
 export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
 export type { Tokenizer } from "./tokenize/types.js";
 export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
+export {
+  type AnnVectorStore,
+  type AnnVectorStoreOptions,
+  annVectorStore,
+  type UsearchModule,
+} from "./vector/ann.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";
