@@ -72,7 +72,7 @@ export {
 } from "./indexing/index-documents.js";
 export type { BlockOutcome, PackedSection } from "./pack/types.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
-export { type CheckLayerOptions, checkAssembleRequest, checkRequestLayer } from "./request/check.js";
+export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "./stores/types.js";
