@@ -284,7 +284,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     const writes = operations.flatMap((operation) => (operation.kind === "write" ? [operation.write] : []));
     try {
       const [appended, written] = await Promise.all([
-        appends.length > 0 ? context.online.append(appends) : [],
+        appends.length > 0 ? context.appendEvents(appends) : [],
         writes.length > 0 ? context.online.write(writes) : [],
       ]);
       const unchanged = [...appended, ...written].filter((outcome) => !outcome.applied).length;
