@@ -11,5 +11,5 @@ export {
   PROVIDER_KEY,
 } from "./middleware.js";
 export type { ContextPlacement } from "./prompt.js";
-export { SPAN_NAME, type TelemetryOptions, type TracerLike } from "./telemetry.js";
+export { SPAN_NAME, type TelemetryOptions } from "./telemetry.js";
 export { contextTrace } from "./trace-metadata.js";

@@ -24,7 +24,7 @@ import {
   withContext,
   withSystemContext,
 } from "./prompt.js";
-import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
+import { checkTelemetryOptions, type TelemetryOptions, traceAssembly } from "./telemetry.js";
 import { tokenCountCache } from "./token-count-cache.js";
 import { toProviderMetadata } from "./trace-metadata.js";
 
@@ -193,7 +193,7 @@ export function contextMiddleware(
       {
         "ctxstore.operation": type,
         "ctxstore.placement": settings.placement,
-        "ctxstore.budget.max_tokens": budget.maxTokens,
+        "ctxstore.cache_breakpoint": cacheBreakpoint,
       },
       () => settings.contextStore.assemble(assembleRequest),
     );
@@ -363,10 +363,7 @@ function validateOptions(
       `\`providerKey\` must be an identifier like "ctxstore" or "catalog"; got ${JSON.stringify(providerKey)}.`,
     );
   }
-  const enabled = options.telemetry?.enabled;
-  if (enabled !== undefined && enabled !== "auto" && typeof enabled !== "boolean") {
-    fail(`\`telemetry.enabled\` must be "auto", true or false; got ${JSON.stringify(enabled)}.`);
-  }
+  const telemetry = checkTelemetryOptions(options.telemetry, fail);
   const budget = resolveBudgetOptions(options.budget);
   return {
     contextStore,
@@ -378,7 +375,7 @@ function validateOptions(
     cacheBreakpoint,
     deadline: options.deadline,
     providerKey,
-    telemetry: options.telemetry ?? {},
+    telemetry,
     onAssembled: options.onAssembled,
     needsTokenizer: budget.contextWindow !== undefined,
   };

@@ -24,6 +24,14 @@ import { reportTelemetryFailure } from "./report.js";
  */
 export const ADAPTER_SPAN_KEY = "ctxstore.adapter.assembly-span";
 
+/**
+ * The OpenTelemetry context key by which an adapter adds what only it knows (the framework call's
+ * operation, where the context goes in the prompt) to core's `ctxstore.assemble` span: set it to a
+ * record of string, number or boolean attributes around `assemble`. Core's own attributes win on a
+ * clash; other values are ignored.
+ */
+export const ASSEMBLY_ATTRIBUTES_KEY = "ctxstore.adapter.assembly-attributes";
+
 export const ASSEMBLE_SPAN = "ctxstore.assemble";
 export const REALTIME_SPAN = "ctxstore.realtime";
 const SCOPE = "@ctxstore/core";
@@ -120,6 +128,7 @@ function instrumentation(
   const span = safely(() => {
     if (!tracer || adapterTraces) return undefined;
     const attributes: Attributes = {
+      ...adapterAttributes(parent.getValue(api.createContextKey(ASSEMBLY_ATTRIBUTES_KEY))),
       "ctxstore.sources.requested": request.sources.length,
       "ctxstore.entities": [...request.entities],
       "ctxstore.budget.max_tokens": request.maxTokens,
@@ -241,6 +250,17 @@ function instrumentation(
       });
     },
   };
+}
+
+/** The primitive attributes of an adapter's record (see ASSEMBLY_ATTRIBUTES_KEY); anything else is dropped. */
+function adapterAttributes(value: unknown): Attributes {
+  const attributes: Attributes = {};
+  if (value === null || typeof value !== "object") return attributes;
+  for (const [name, attribute] of Object.entries(value)) {
+    if (typeof attribute === "string" || typeof attribute === "boolean") attributes[name] = attribute;
+    else if (typeof attribute === "number" && Number.isFinite(attribute)) attributes[name] = attribute;
+  }
+  return attributes;
 }
 
 function startLookupSpan(
