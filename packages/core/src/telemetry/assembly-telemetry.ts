@@ -19,8 +19,9 @@ import { reportTelemetryFailure } from "./report.js";
 
 /**
  * The OpenTelemetry context key (`createContextKey`, a `Symbol.for` name, so it is the same across
- * copies of the API) by which an adapter says "I trace this assembly myself": set (to any value)
- * around `assemble`, core records metrics but opens no spans for it.
+ * copies of the API) by which an adapter says "no span for this assembly" (e.g. the AI SDK
+ * middleware when the SDK's own telemetry is off for the call): set (to any value) around
+ * `assemble`, core records metrics but opens no spans for it.
  */
 export const ADAPTER_SPAN_KEY = "ctxstore.adapter.assembly-span";
 
@@ -121,9 +122,9 @@ function instrumentation(
   options: TelemetryOptions,
 ): AssemblyInstrumentation {
   const parent = api.context.active();
-  // An adapter that traces assemblies itself (@ctxstore/ai-sdk's span under the model call, or its
-  // decision not to trace this one) marks the context with ADAPTER_SPAN_KEY: core then opens no
-  // spans for this assembly, so there is never a second assembly span; metrics are still recorded.
+  // An adapter that decides this assembly is not traced (@ctxstore/ai-sdk when the SDK's telemetry is
+  // off for the call) marks the context with ADAPTER_SPAN_KEY: core then opens no spans for it;
+  // metrics are still recorded.
   const adapterTraces = parent.getValue(api.createContextKey(ADAPTER_SPAN_KEY)) !== undefined;
   const span = safely(() => {
     if (!tracer || adapterTraces) return undefined;
