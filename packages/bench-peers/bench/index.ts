@@ -19,6 +19,7 @@ import {
   ctxstoreMemoryPeer,
   ctxstorePeer,
   langchainPeer,
+  llamaindexPeer,
   type Peer,
   priomptPeer,
 } from "./peers.js";
@@ -101,12 +102,13 @@ async function main(): Promise<void> {
         `${versionOf("@langchain/core")}, ${versionOf("@langchain/classic")}, ${ioredis}`,
       ),
       priomptPeer(server.url, store, `${versionOf("@impowering/priompt")}, ${ioredis}`),
+      llamaindexPeer(server.url, store, `${versionOf("@llamaindex/core")}, ${ioredis}`),
     );
     peers.push(...redisPeers);
   }
   const common = { budget: BUDGET, encoding: ENCODING, chunks: CHUNKS };
   for (const peer of peers) {
-    const base = { ...common, peer: peer.name, versions: peer.versions };
+    const base = { ...common, peer: peer.name, versions: peer.versions, limits: peer.limits };
     conditions.loyaltySlow = false;
     const healthy = await attempt(peer, 5_000);
     if (healthy.prompt === undefined) {
@@ -177,16 +179,6 @@ async function main(): Promise<void> {
       });
     }
   }
-  figures.push({
-    bench: "peers",
-    metric: "runs",
-    value: 0,
-    unit: "bool",
-    ...common,
-    peer: "LlamaIndex.TS (createMemory)",
-    versions: "llamaindex (not installed)",
-    reason: "not attempted in this session: not installed, no code written (time)",
-  });
   for (const peer of peers) await peer.close().catch(() => {});
   report(figures);
 }

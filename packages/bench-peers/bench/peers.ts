@@ -11,6 +11,7 @@ import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import { type BaseMessage, SystemMessage, trimMessages } from "@langchain/core/messages";
 import { type Runnable, RunnableLambda, RunnableParallel } from "@langchain/core/runnables";
+import { createMemory, staticBlock } from "@llamaindex/core/memory";
 import { Redis } from "ioredis";
 import type { Tiktoken } from "js-tiktoken/lite";
 import {
@@ -30,6 +31,8 @@ export interface Peer {
   readonly name: string;
   /** The libraries doing the work, pinned (package@version). */
   readonly versions: string;
+  /** What the peer cannot do of the job, in its own terms (shown in the table). */
+  readonly limits: string;
   prompt(): Promise<string>;
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export async function ctxstorePeer(
   return {
     name,
     versions,
+    limits: "none found",
     prompt: async () =>
       (await ctx.assemble({ keys: BENCH_KEYS, query: QUERY, budget: { maxTokens: BUDGET } })).text,
     close: () => ctx.close(),
@@ -123,6 +127,8 @@ export function byHandPeer(url: string, chunks: VectorStore, encoder: Tiktoken, 
   return {
     name: "by hand (ioredis GET + template + tiktoken)",
     versions,
+    limits:
+      "whatever the team writes: here a failed read is an absent line, and trimming drops whole sections",
     async prompt() {
       const [values, live, hits] = await Promise.all([
         readPlain(redis, true),
@@ -196,6 +202,8 @@ export async function langchainPeer(
   return {
     name: "LangChain.js (RunnableParallel + MemoryVectorStore + trimMessages)",
     versions,
+    limits:
+      "no status per step: a step that fails or times out becomes its fallback value, indistinguishable from an empty one; the in-process MemoryVectorStore scan runs on the event loop, so at 10,000 chunks it can push the lookups past their timeouts",
     async prompt() {
       const values = (await parallel.invoke(QUERY)) as Record<string, string[]>;
       const blocks: Block[] = [
@@ -231,6 +239,7 @@ export function priomptPeer(url: string, chunks: VectorStore, versions: string):
   return {
     name: "priompt (scopes + render)",
     versions,
+    limits: "renders only: fetching, timeouts and failures are the caller's code (here as by hand)",
     async prompt() {
       const [values, live, hits] = await Promise.all([
         readPlain(redis, false),
@@ -264,6 +273,52 @@ export function priomptPeer(url: string, chunks: VectorStore, versions: string):
         tokenizer: O200K,
       });
       return typeof output.prompt === "string" ? output.prompt : JSON.stringify(output.prompt);
+    },
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
+/**
+ * LlamaIndex.TS memory: each section a `staticBlock` of a `createMemory({ tokenLimit })`, the query
+ * as a transient message, read back with `getLLM()`. What it cannot do here: static blocks have no
+ * priorities (all are "always included"; one that does not fit is left out, whatever its
+ * importance), it counts with its own default tokenizer rather than o200k_base, and the articles
+ * come from the shared embedded search rather than a `vectorBlock` (that needs a LlamaIndex vector
+ * store and embedding model, not wired in this bench).
+ */
+export function llamaindexPeer(url: string, chunks: VectorStore, versions: string): Peer {
+  const redis = quietClient(url);
+  return {
+    name: "LlamaIndex.TS (createMemory + staticBlock)",
+    versions,
+    limits:
+      "static blocks have no priorities (a block that does not fit is left out whatever its importance); counts with its default tokenizer, not o200k_base; articles from the shared search, not a vectorBlock (needs a LlamaIndex vector store and embedding model, not wired)",
+    async prompt() {
+      const [values, live, hits] = await Promise.all([
+        readPlain(redis, false),
+        realtimeLines(),
+        embedder.embed([QUERY]).then(([query]) => chunks.query({ vector: query as number[], topK: TOP_K })),
+      ]);
+      const blocks: Block[] = [
+        ...values.map(({ source, lines }) => ({ section: source.section, priority: source.priority, lines })),
+        ...live,
+        { section: "Articles", priority: 30, lines: hits.map((hit) => hit.text) },
+      ];
+      const memory = createMemory({
+        tokenLimit: BUDGET,
+        memoryBlocks: sectionsOf(blocks).map((section) =>
+          staticBlock({ content: `## ${section.title}\n${section.lines.join("\n")}\n\n` }),
+        ),
+      });
+      const messages = await memory.getLLM(undefined, [{ role: "user", content: QUERY }]);
+      return messages
+        .slice(0, -1)
+        .map((message) =>
+          typeof message.content === "string" ? message.content : JSON.stringify(message.content),
+        )
+        .join("");
     },
     close: async () => {
       redis.disconnect();

@@ -16,7 +16,7 @@ import {
 function peerFigures(peer: string): PeerFigure[] {
   const base = { bench: "peers", peer, versions: `${peer}@1.0.0`, budget: 2000 };
   return [
-    { ...base, metric: "runs", value: 1, unit: "bool" },
+    { ...base, metric: "runs", value: 1, unit: "bool", limits: "none found" },
     { ...base, metric: "p50_ms", value: 5.037, unit: "ms" },
     { ...base, metric: "p99_ms", value: 24.86, unit: "ms" },
     { ...base, metric: "prompt_tokens", value: 1094, unit: "tokens", within_budget: true },
@@ -40,7 +40,7 @@ describe("peersTable", () => {
     const rows = table.split("\n");
     expect(rows).toHaveLength(4);
     expect(rows[2]).toBe(
-      '| ctxstore | ctxstore@1.0.0 | 5.04 | 24.86 | 1094 / 2000 (within) | "Loyalty: unknown \\| timed out" | (no mention) |',
+      '| ctxstore | ctxstore@1.0.0 | 5.04 | 24.86 | 1094 / 2000 (within) | "Loyalty: unknown \\| timed out" | (no mention) | none found |',
     );
   });
 

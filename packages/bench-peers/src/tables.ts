@@ -76,15 +76,15 @@ const number = (figure: PeerFigure | undefined, digits: number) =>
 /** The markdown table: one row per peer, in input order. */
 export function peersTable(figures: readonly PeerFigure[]): string {
   const header =
-    "| peer | versions | p50 ms | p99 ms | prompt tokens (o200k_base, recounted) vs budget | loyalty lookup times out: the prompt says | store down: the prompt says |";
-  const rule = "| --- | --- | --- | --- | --- | --- | --- |";
+    "| peer | versions | p50 ms | p99 ms | prompt tokens (o200k_base, recounted) vs budget | loyalty lookup times out: the prompt says | store down: the prompt says | what it cannot do here |";
+  const rule = "| --- | --- | --- | --- | --- | --- | --- | --- |";
   const rows: string[] = [];
   for (const [peer, metrics] of byPeer(figures)) {
     const runs = metrics.get("runs");
     const versions = cell(String(runs?.versions ?? metrics.values().next().value?.versions ?? ""));
     if (runs !== undefined && runs.value !== 1) {
       const reason = cell(`did not run: ${String(runs.reason ?? "no reason given")}`);
-      rows.push(`| ${cell(peer)} | ${versions} | ${reason} | | | | |`);
+      rows.push(`| ${cell(peer)} | ${versions} | ${reason} | | | | | |`);
       continue;
     }
     const tokens = metrics.get("prompt_tokens");
@@ -102,7 +102,7 @@ export function peersTable(figures: readonly PeerFigure[]): string {
       return figure === undefined ? absent : cell(String(figure.quote ?? ""));
     };
     rows.push(
-      `| ${cell(peer)} | ${versions} | ${number(metrics.get("p50_ms"), 2)} | ${number(metrics.get("p99_ms"), 2)} | ${tokenCell} | ${quoteOf("loyalty_timeout", "missing")} | ${quoteOf("store_down", "n/a (in-process store)")} |`,
+      `| ${cell(peer)} | ${versions} | ${number(metrics.get("p50_ms"), 2)} | ${number(metrics.get("p99_ms"), 2)} | ${tokenCell} | ${quoteOf("loyalty_timeout", "missing")} | ${quoteOf("store_down", "n/a (in-process store)")} | ${cell(String(runs?.limits ?? ""))} |`,
     );
   }
   return [header, rule, ...rows].join("\n");
