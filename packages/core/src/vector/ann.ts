@@ -16,6 +16,7 @@ import type { Embedder, VectorQuery, VectorRecord, VectorStore } from "./types.j
 
 export type { UsearchModule } from "./ann-index.js";
 
+/** Options of {@link annVectorStore}: the graph settings (HNSW `connectivity`, expansions, quantization) plus these. */
 export interface AnnVectorStoreOptions extends Partial<GraphSettings> {
   /** Vector size; every upsert and query must match it. Default: the `embedder`'s, else 384. */
   dimensions?: number;
@@ -42,6 +43,7 @@ export interface AnnVectorStoreOptions extends Partial<GraphSettings> {
   usearch?: UsearchModule;
 }
 
+/** The store {@link annVectorStore} returns: a VectorStore plus its size, the path of the last query and compaction. */
 export interface AnnVectorStore extends VectorStore {
   readonly dimensions: number;
   /** Number of stored chunks (after loading the directory, if any). */
@@ -52,6 +54,7 @@ export interface AnnVectorStore extends VectorStore {
   graphOrigin(): Promise<"saved" | "built">;
   /** Rewrites the directory's log to hold only live records, and saves the graph beside it. */
   compact(): Promise<void>;
+  /** Saves the graph beside the log (when persisted) and releases the directory; later calls reject. */
   close(): Promise<void>;
 }
 
@@ -95,6 +98,11 @@ export function loadUsearch(
   }
 }
 
+/**
+ * An embedded approximate vector index (usearch HNSW) for corpora where `memoryVectorStore`'s flat
+ * scan grows too slow; candidates are re-scored from float32, so scores stay exact. Needs the
+ * optional peer dependency `usearch`.
+ */
 export function annVectorStore(options: AnnVectorStoreOptions = {}): AnnVectorStore {
   const dimensions = options.dimensions ?? options.embedder?.dimensions ?? 384;
   const name = options.name ?? "ann";
