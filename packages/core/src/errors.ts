@@ -1,6 +1,7 @@
 // The one error type ctxstore throws. Every error has a stable string `code` that callers can branch
 // on, and a message that says what went wrong and what to do about it.
 
+/** The stable codes of {@link CtxError}; docs/concepts.md says when each is thrown. */
 export type CtxErrorCode =
   | "CTX_INVALID_DEFINITION"
   | "CTX_DUPLICATE_SOURCE"

@@ -41,6 +41,10 @@ const STATUSES: readonly Status[] = [
   "skipped",
 ];
 
+/**
+ * Creates the context store for a set of sources: validates the definitions, then serves `assemble`,
+ * `write` and `append`. Without `online` / vector stores it uses the embedded memory stores.
+ */
 export function createContextStore<const Sources extends readonly AnySource[]>(
   options: ContextStoreOptions<Sources>,
 ): ContextStore<Sources> {

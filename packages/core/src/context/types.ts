@@ -89,6 +89,7 @@ export interface ResolvedValue {
   readonly fallback?: { readonly value: unknown; readonly eventTime: number };
 }
 
+/** What `assemble` returns: the packed `text`, its `tokens`, the sections, the resolved values and the trace. */
 export interface AssembleResult {
   /** The packed context. Its exact token count is `tokens` <= `budget.maxTokens`. */
   readonly text: string;
@@ -116,6 +117,7 @@ export interface SourceCounters {
   readonly statuses: Readonly<Record<Status, number>>;
 }
 
+/** A context store, from `createContextStore`: assemble context for a request, write and append values. */
 export interface ContextStore<Sources extends readonly AnySource[] = readonly AnySource[]> {
   readonly sources: ReadonlyMap<string, AnySource>;
   readonly online: OnlineStore;

@@ -7,6 +7,7 @@ import { type Duration, parseDuration } from "./duration.js";
 import type { Empty } from "./empty.js";
 import type { Entity } from "./entity.js";
 
+/** Where a source's values come from: precomputed (`batch`), recent events (`stream`), a per-request lookup (`realtime`) or a similarity search (`vector`). */
 export type Tier = "batch" | "stream" | "realtime" | "vector";
 
 /** Prompt order, most stable first, so provider prompt caches hit on the stable prefix. */
@@ -48,6 +49,7 @@ export function sectionLimitProblem(limit: "minTokens" | "maxTokens", value: unk
   return `${limit} ${String(value)} is not a whole number of tokens >= 0: use one (e.g. 300) or leave it out.`;
 }
 
+/** A section of the packed prompt: its title plus token limits and order, for a source's `section` option. */
 export function section(title: string, options: Omit<SectionDefinition, "title"> = {}): SectionDefinition {
   return { title, ...options };
 }

@@ -63,6 +63,7 @@ const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplic
 const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
 const NO_EVENTS: readonly Envelope[] = Object.freeze([]);
 
+/** The embedded in-memory online store, the default of `createContextStore`: no server, lost when the process exits. */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const entities = new Map<string, EntityRecords>();

@@ -69,6 +69,10 @@ export interface AppendOutcome {
   readonly reason?: "duplicate" | "outside-window";
 }
 
+/**
+ * Where batch values and stream windows are served from (memory, Redis...): the interface a store
+ * implements. Its members' comments are the contract `testOnlineStore` checks.
+ */
 export interface OnlineStore {
   /** Short name for traces and errors ("memory", "redis"). */
   readonly name: string;

@@ -55,6 +55,7 @@ export interface MemoryVectorStore extends VectorStore {
   close(): Promise<void>;
 }
 
+/** The embedded vector store: an exact flat scan in memory, optionally persisted to a `directory`. */
 export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): MemoryVectorStore {
   const dimensions = options.dimensions ?? options.embedder?.dimensions ?? 384;
   const name = options.name ?? "memory";

@@ -53,6 +53,7 @@ export interface VectorHit {
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** Where vector sources search (memory, Qdrant...): the interface a vector store implements, checked by `testVectorStore`. */
 export interface VectorStore {
   readonly name: string;
   /** Inserts or replaces records by id. Throws `CTX_DIMENSION_MISMATCH` on a vector of the wrong size. */
@@ -67,6 +68,7 @@ export interface VectorStore {
   close?(): Promise<void>;
 }
 
+/** Turns texts into vectors, for indexing and for a vector source's query. */
 export interface Embedder {
   /** Stable id of the model, recorded with indexes ("local-hash-384", "openai:text-embedding-3-small"). */
   readonly id: string;
