@@ -11,8 +11,15 @@
 //   7. trace/                   the trace of all of it
 // Each phase takes an options object and returns its result; this function only passes them along.
 
+import {
+  type CompiledGovernance,
+  checkPrincipal,
+  purposePolicy,
+  requestTenant,
+} from "../definitions/governance.js";
 import { pack } from "../pack/packer.js";
 import { startDeadline } from "../resolve/deadline.js";
+import { applyAccess, redactResolutions } from "../resolve/governance.js";
 import { readOnline } from "../resolve/online-read.js";
 import { planAssembly } from "../resolve/plan.js";
 import { withPromptLines } from "../resolve/prompt-lines.js";
@@ -31,6 +38,8 @@ import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue 
 
 export interface AssemblyDeps {
   readonly compiled: Compiled;
+  /** Tenancy, purposes and redaction (resolve/governance.ts). */
+  readonly governance: CompiledGovernance;
   /** The context store's online store; `overrides.online` replaces it for one assembly. */
   readonly online: OnlineStore;
   readonly tokenizer: Tokenizer;
@@ -46,13 +55,22 @@ export async function assemble(
   overrides: AssembleOverrides,
 ): Promise<AssembleResult> {
   const started = performance.now();
-  const { compiled, tokenizer } = deps;
-  const plan = planAssembly({
-    definitions: compiled,
-    request,
-    nowOverride: overrides.now,
-    clock: deps.clock,
-  });
+  const { compiled, tokenizer, governance } = deps;
+  // Governance first: a bad tenant, purpose or principal reads nothing.
+  const multiTenant = governance.multiTenant;
+  const tenant = multiTenant ? requestTenant(true, request?.tenant, "assemble") : request?.tenant;
+  const purpose = request?.purpose ?? "serving";
+  const policy = purposePolicy(governance, purpose, "assemble");
+  const principal = checkPrincipal(request?.principal, "assemble");
+  const plan = applyAccess(
+    planAssembly({
+      definitions: compiled,
+      request,
+      nowOverride: overrides.now,
+      clock: deps.clock,
+    }),
+    principal,
+  );
   const { now, query } = plan;
   const warnings: string[] = [...plan.warnings];
   let tokenizerCalls = 0;
@@ -80,6 +98,7 @@ export async function assemble(
         readOnline({
           online,
           plan: plan.reads,
+          tenant: multiTenant ? tenant : undefined,
           now,
           deadlineAt: deadline.at,
           signal: deadline.signal,
@@ -88,6 +107,7 @@ export async function assemble(
         lookUpRealtime({
           plan: plan.realtime,
           caller: deps.realtime,
+          tenant,
           overrides: overrides.realtime,
           query,
           now,
@@ -98,7 +118,8 @@ export async function assemble(
         searchVectors({
           plan: plan.vectors,
           query: query as string,
-          tenant: request.tenant,
+          tenant,
+          tenantRequired: multiTenant,
           deadlineAt: deadline.at,
           signal: deadline.signal,
           tokenizer,
@@ -122,7 +143,14 @@ export async function assemble(
       tokenizer,
       onTokenize,
     });
-    const ordered = lined.resolutions;
+    const ordered = redactResolutions(lined.resolutions, {
+      governance,
+      policy,
+      purpose,
+      principal,
+      tokenizer,
+      onTokenize,
+    });
     // Realtime values are rendered per request by nature; batch/stream values should carry counts
     // from write time, so tokenizing one here is worth a warning (written elsewhere, other encoding).
     if (lined.storedWithoutCounts > 0) {

@@ -21,15 +21,20 @@ export async function readOnline(options: {
   readonly signal: AbortSignal;
   /** Check stored values against their schema (catches writers other than this context store). */
   readonly validateOnRead: boolean;
+  /** A multi-tenant store's request tenant: every record read is that tenant's. */
+  readonly tenant?: string | undefined;
 }): Promise<OnlineReadPhase> {
-  const { online, plan, now, validateOnRead } = options;
+  const { online, plan, now, validateOnRead, tenant } = options;
   if (plan.length === 0) return { resolutions: [], latencyMs: 0 };
-  const records: ReadRequest[] = plan.map(({ source, key }) => ({
-    entity: key.entity.name,
-    key: key.canonical,
-    field: sourceField(source),
-    kind: source.tier === "stream" ? "window" : "value",
-  }));
+  const records: ReadRequest[] = plan.map(({ source, key }) => {
+    const request: ReadRequest = {
+      entity: key.entity.name,
+      key: key.canonical,
+      field: sourceField(source),
+      kind: source.tier === "stream" ? "window" : "value",
+    };
+    return tenant === undefined ? request : { ...request, tenant };
+  });
   const watermarks = plan
     .filter(({ source }) => source.tier === "stream")
     .map(({ source }) => sourceField(source));
