@@ -65,9 +65,10 @@ export interface VectorStore {
   /** Removes every chunk of a document (re-indexing a changed document replaces its chunks). */
   deleteDocument(documentId: string, options?: { tenant?: string; signal?: AbortSignal }): Promise<void>;
   /**
-   * Right to erasure: removes every document that has a chunk owned by `entityKey` (the chunks'
-   * `entityKey`) in one tenant's namespace; resolves to how many chunks were removed. Optional:
-   * `ctx.forget` reports a vector store without it as not erased.
+   * Right to erasure: removes every chunk owned by `entityKey` (the chunks' `entityKey`) in one
+   * tenant's namespace, or the tenant-less one; resolves to how many chunks were removed. A store may
+   * remove the whole documents those chunks belong to (the embedded one does: a document is indexed
+   * for one owner). Optional: `ctx.forget` reports a vector store without it as not erased.
    */
   forgetEntity?(
     request: { readonly entityKey: string; readonly tenant?: string },
