@@ -1,10 +1,11 @@
 // Exact tiktoken counts via js-tiktoken (pure JS, ranks bundled: works offline and on any runtime).
 // Loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
-// process, on first use.
-import { Tiktoken } from "js-tiktoken/lite";
+// process (createContextStore starts it), in slices that leave the event loop free.
+import type { Tiktoken } from "js-tiktoken/lite";
 import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { fnv1a } from "../hash.js";
+import { buildTiktoken } from "./load-ranks.js";
 import { cl100kPieceEnd, isAscii, o200kPieceEnd } from "./pieces.js";
 import type { Tokenizer } from "./types.js";
 
@@ -57,18 +58,29 @@ async function loadRanks(encoding: Encoding) {
   }
 }
 
-/** Loads the ranks ahead of time (otherwise the first count of a process pays for it). */
-export async function loadEncoding(encoding: Encoding): Promise<void> {
-  if (!loaded.has(encoding)) {
-    const ranks = await loadRanks(encoding);
-    if (!ranks) throw unknownEncoding(encoding);
-    loaded.set(encoding, {
-      tiktoken: new Tiktoken(ranks),
-      pieces: new RegExp(ranks.pat_str, "gu"),
-      pieceEnd: encoding === "o200k_base" ? o200kPieceEnd : cl100kPieceEnd,
-      pieceCounts: new PieceCounts(),
-    });
+const loading = new Map<Encoding, Promise<void>>();
+
+/**
+ * Loads the ranks ahead of time (otherwise the first count of a process pays for it). Loads once per
+ * process however many callers wait, in slices that leave the event loop free (load-ranks.ts).
+ */
+export function loadEncoding(encoding: Encoding): Promise<void> {
+  if (loaded.has(encoding)) return Promise.resolve();
+  let pending = loading.get(encoding);
+  if (!pending) {
+    pending = (async () => {
+      const ranks = await loadRanks(encoding);
+      if (!ranks) throw unknownEncoding(encoding);
+      loaded.set(encoding, {
+        tiktoken: await buildTiktoken(ranks),
+        pieces: new RegExp(ranks.pat_str, "gu"),
+        pieceEnd: encoding === "o200k_base" ? o200kPieceEnd : cl100kPieceEnd,
+        pieceCounts: new PieceCounts(),
+      });
+    })().finally(() => loading.delete(encoding));
+    loading.set(encoding, pending);
   }
+  return pending;
 }
 
 function unknownEncoding(encoding: string): CtxError {
