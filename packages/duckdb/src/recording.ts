@@ -83,6 +83,9 @@ export function withOfflineRecording(
     get encoding() {
       return context.encoding;
     },
+    get tenancy() {
+      return context.tenancy;
+    },
     get tokenizer() {
       return context.tokenizer;
     },

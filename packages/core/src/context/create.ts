@@ -271,6 +271,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     sources: compiled.sources,
     online,
     encoding,
+    tenancy: multiTenant ? "multi" : "single",
     tokenizer,
     ready,
     async write(source, key, value, writeOptions) {

@@ -146,6 +146,8 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
   readonly sources: ReadonlyMap<string, AnySource>;
   readonly online: OnlineStore;
   readonly encoding: Encoding;
+  /** `multi`: every write, append, assembly and forget carries a tenant (docs/governance.md). */
+  readonly tenancy: "single" | "multi";
   readonly tokenizer: Tokenizer;
   /**
    * Resolves once the tokenizer ranks are loaded (started by createContextStore; ~1 s once per
