@@ -376,7 +376,8 @@ describe("qdrantStore over HTTP", () => {
     const store = qdrantStore({ url: qdrant.url, collection: "tickets", dimensions: 4 });
     expect(await store.forgetEntity?.({ entityKey: "userId=u1" })).toBe(0);
     const deleted = qdrant.requests.find((request) => request.path.endsWith("/points/delete"));
-    expect((deleted?.body as { filter: { must: unknown[] } }).filter.must[0]).toEqual({
+    const body = deleted?.body as { filter: { must: unknown[] } } | undefined;
+    expect(body?.filter.must[0]).toEqual({
       key: "tenant",
       match: { value: "" },
     });
