@@ -139,6 +139,18 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
       });
     },
 
+    async forgetEntity(request: { entityKey: string; tenant?: string }) {
+      await ready;
+      return serialised(async () => {
+        let removed = 0;
+        for (const documentId of index.documentsOwnedBy(request.entityKey, request.tenant)) {
+          await log?.appendDelete(documentId, request.tenant);
+          removed += index.deleteDocument(documentId, request.tenant);
+        }
+        return removed;
+      });
+    },
+
     async size() {
       await ready;
       return index.size;

@@ -65,6 +65,16 @@ export interface VectorStore {
   query(query: VectorQuery, options?: { signal?: AbortSignal }): Promise<VectorHit[]>;
   /** Removes every chunk of a document (re-indexing a changed document replaces its chunks). */
   deleteDocument(documentId: string, options?: { tenant?: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Right to erasure: removes every chunk owned by `entityKey` (the chunks' `entityKey`) in one
+   * tenant's namespace, or the tenant-less one; resolves to how many chunks were removed. A store may
+   * remove the whole documents those chunks belong to (the embedded one does: a document is indexed
+   * for one owner). Optional: `ctx.forget` reports a vector store without it as not erased.
+   */
+  forgetEntity?(
+    request: { readonly entityKey: string; readonly tenant?: string },
+    options?: { signal?: AbortSignal },
+  ): Promise<number>;
   close?(): Promise<void>;
 }
 
