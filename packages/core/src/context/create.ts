@@ -32,7 +32,7 @@ import type {
   SourceCounters,
   WriteOptions,
 } from "./types.js";
-import { unconfirmedWindows } from "./unconfirmed-windows.js";
+import { unconfirmedWindows } from "../stores/unconfirmed-windows.js";
 
 const WATERMARK_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;

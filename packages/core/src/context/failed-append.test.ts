@@ -5,7 +5,7 @@ import { createContextStore, memoryStore, type OnlineStore } from "../index.js";
 import { activity, budget, clock, NOW, session, user } from "./assemble.fixtures.js";
 
 /** Applies every append except those for `failing`, then rejects the call, as a partial store failure would. */
-export function failingFor(inner: OnlineStore, failing: string): OnlineStore {
+function failingFor(inner: OnlineStore, failing: string): OnlineStore {
   return {
     ...inner,
     read: (batch, options) => inner.read(batch, options),

@@ -3,7 +3,7 @@
 // status: missing, stale, invalid, empty or ok. A failed or late read is `error`/`timeout` for every
 // record in it, never "nothing stored".
 
-import { failedAppendAt, unconfirmedField } from "../context/unconfirmed-windows.js";
+import { failedAppendAt, unconfirmedField } from "../stores/unconfirmed-windows.js";
 import { formatDuration } from "../definitions/duration.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
 import type { Envelope } from "../envelope.js";
@@ -35,7 +35,7 @@ export async function readOnline(options: {
     kind: source.tier === "stream" ? "window" : "value",
     ...scope,
   }));
-  // Each window's failure mark (context/unconfirmed-windows.ts), after the records, same round trip.
+  // Each window's failure mark (stores/unconfirmed-windows.ts), after the records, same round trip.
   const markIndex = new Map<number, number>();
   plan.forEach(({ source, key }, index) => {
     if (source.tier !== "stream") return;

@@ -6,7 +6,7 @@
 // record set, read in the same round trip), and a window with a mark reads `stale` ("events may be
 // missing") until an append to it succeeds again.
 import type { Envelope } from "../envelope.js";
-import type { AppendOutcome, OnlineStore, RecordAddress, ValueWrite, WindowAppend } from "../stores/types.js";
+import type { AppendOutcome, OnlineStore, RecordAddress, ValueWrite, WindowAppend } from "./types.js";
 
 const SUFFIX = "!unconfirmed";
 /** Windows this process marked and has not cleared yet (bounded: marks are rare). */
