@@ -10,10 +10,12 @@ export type {
 export { defineConfig } from "./config/types.js";
 export {
   type AgePercentiles,
+  type FreshnessReader,
   type FreshnessSnapshot,
+  freshnessReader,
   freshnessSnapshot,
   type LastMaterialization,
-  NEEDS_MONITOR,
+  SAMPLE_SIZE,
   type SourceFreshness,
 } from "./freshness/snapshot.js";
 export {

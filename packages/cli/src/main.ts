@@ -55,6 +55,11 @@ export function buildProgram(): Command {
     .option("--force [source]", "publish held sources anyway: all, or this one (repeatable)", collectOrTrue)
     .option("--no-guard", "turn the phantom-zero guard off for this run")
     .option("--batch-size <n>", "values per online write call (default 1000)")
+    .option("--dry-run", "say what a run would publish or hold, writing and recording nothing")
+    .option(
+      "--since <time>",
+      "also re-publish history written since this ISO 8601 time (with offset) or epoch ms, e.g. after the online store lost data",
+    )
     .action((options, command: Command) =>
       runCommand(globals(command), async (run) =>
         (await import("./commands/materialize.js")).materializeCommand(run, options),

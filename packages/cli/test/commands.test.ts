@@ -274,22 +274,27 @@ describe("ctxstore validate", () => {
 });
 
 describe("ctxstore freshness", () => {
-  it("never shows what it cannot measure as fresh", async () => {
+  it("measures stored values with core's freshness monitor and never shows what it cannot measure as fresh", async () => {
     const result = await runCli(["--json", "freshness"]);
     expect(result.code, result.stderr).toBe(0);
     const body = JSON.parse(result.stdout);
-    expect(body.provider).toBe("cli");
+    expect(body.provider).toBe("cli (monitorFreshness)");
     const profile = body.sources.find((source: { source: string }) => source.source === "customer_profile");
-    expect(profile.sample).toEqual({ unavailable: "not available: needs the freshness monitor (#17)" });
+    // The quickstart seeds three profiles, one ("lapsed") written 3 days ago against a 2-day maxAge.
+    expect(profile.sample).toMatchObject({ values: 3, staleShare: 1 / 3, freshShare: 2 / 3 });
+    expect(profile.sample.ageMs.p99).toBeGreaterThan(2 * 86_400_000);
     expect(profile.lastMaterialization).toEqual({
       unavailable: "not available: the config has no offline store",
     });
     const activity = body.sources.find((source: { source: string }) => source.source === "session_activity");
-    expect(activity.ingestLagMs).toEqual({ unavailable: "not available: needs the freshness monitor (#17)" });
-    expect(JSON.stringify(body)).not.toMatch(/freshShare/);
+    expect(typeof activity.ingestLagMs).toBe("number");
+    const loyalty = body.sources.find((source: { source: string }) => source.source === "loyalty_status");
+    expect(loyalty.sample).toEqual({ unavailable: "realtime sources are not stored" });
+    expect(loyalty.ingestLagMs).toBeUndefined();
     const text = await runCli(["freshness"]);
-    expect(text.stdout).toMatch(/customer_profile\s+batch\s+2d\s+unknown/);
-    expect(text.stdout).toContain("unknown: not available: needs the freshness monitor (#17)");
+    expect(text.stdout).toMatch(/customer_profile\s+batch\s+2d\s+66\.7% \/ 33\.3%/);
+    expect(text.stdout).toMatch(/loyalty_status\s+realtime\s+-\s+unknown/);
+    expect(text.stdout).toContain("unknown: realtime sources are not stored");
   });
 
   it("--watch refreshes until Ctrl-C, which ends it successfully", async () => {

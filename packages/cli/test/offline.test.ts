@@ -82,6 +82,18 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
 
   it("exits 3 when the guard holds a zero wave, keeps the good values, and --force publishes it", async () => {
     await seed(3_000, 0.6);
+    // A dry run says what would happen (exit 3: a source would be held) and writes nothing.
+    const dry = await cli(["materialize", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(3);
+    expect(dry.stdout).toMatch(/customer_profile\s+would publish\s+3,000\s+3,000\s+0\s/);
+    expect(dry.stdout).toMatch(/order_count\s+would hold\s+3,000\s+3,000\s+0\s+0% -> 60%/);
+    expect(dry.stdout).toContain(
+      "dry run: nothing written to redis and no run recorded; 3,000 values would be published",
+    );
+    const before = JSON.parse(
+      (await cli(["--json", "explain", "--key", "customer.customerId=c9", "--deadline", "10s"])).stdout,
+    );
+    expect(before.text).toContain("Round 1.");
     const held = await cli(["materialize"]);
     expect(held.code, held.stderr).toBe(3);
     expect(held.stdout).toMatch(/order_count\s+held\s+3,000\s+3,000\s+0\s+0% -> 60%/);
@@ -98,7 +110,9 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
     const freshness = JSON.parse((await cli(["--json", "freshness"])).stdout);
     const orders = freshness.sources.find((source: { source: string }) => source.source === "order_count");
     expect(orders.lastMaterialization).toMatchObject({ status: "held", target: "redis", zeroRate: 0.6 });
-    expect(orders.sample).toEqual({ unavailable: "not available: needs the freshness monitor (#17)" });
+    // Sampled from Redis by core's monitor: every stored value was written in this test, so fresh.
+    expect(orders.sample).toMatchObject({ freshShare: 1, staleShare: 0 });
+    expect(orders.sample.values).toBeGreaterThan(0);
 
     const unknown = await cli(["materialize", "--force", "nope"]);
     expect(unknown.code).toBe(2);
@@ -109,6 +123,29 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
       expect.objectContaining({ source: "customer_profile", status: "unchanged" }),
       expect.objectContaining({ source: "order_count", status: "published", forced: true }),
     ]);
+  });
+
+  it("--since re-covers history already published; a time that names no one moment is a usage error", async () => {
+    const plain = JSON.parse((await cli(["--json", "materialize", "--dry-run"])).stdout);
+    expect(plain.sources.map((source: { status: string }) => source.status)).toEqual([
+      "unchanged",
+      "unchanged",
+    ]);
+    const since = await cli(["--json", "materialize", "--dry-run", "--since", new Date(0).toISOString()]);
+    const report = JSON.parse(since.stdout);
+    expect(report).toMatchObject({ dryRun: true, written: 0 });
+    expect(report.sources[0]).toMatchObject({
+      source: "customer_profile",
+      status: "published",
+      values: 3_000,
+    });
+    expect(report.sources[0].newRows).toBe(6_000);
+    // The guard still judges a re-publish: the forced 60% wave never became its reference (0%).
+    expect(since.code, since.stderr).toBe(3);
+    expect(report.sources[1]).toMatchObject({ source: "order_count", status: "held", zeroRate: 0.6 });
+    const bad = await cli(["materialize", "--since", "2025-01-01 10:00"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--since: materialize since must be .*ISO 8601 time with an offset/);
   });
 
   it("rejects unknown sources with the valid ones (exit 2)", async () => {

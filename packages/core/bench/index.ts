@@ -17,4 +17,8 @@ try {
 }
 const { runTelemetryBench } = await import("./telemetry.js");
 figures.push(...(await runTelemetryBench()));
+const { runCurveBench } = await import("./curves.js");
+figures.push(...(await runCurveBench()));
+const { runPromptCacheBench } = await import("./prompt-cache.js");
+figures.push(...(await runPromptCacheBench()));
 report(figures);

@@ -11,16 +11,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BenchFigure, report } from "@ctxstore/bench-fixtures";
-import {
-  batch,
-  createContextStore,
-  defineEntity,
-  memoryStore,
-  type OnlineStore,
-  type ValueWrite,
-} from "@ctxstore/core";
+import { batch, createContextStore, defineEntity, type ValueWrite } from "@ctxstore/core";
 import { z } from "zod";
 import { type DuckdbOfflineStore, duckdbOfflineStore, materialize, pointInTime } from "../src/index.js";
+import { generateBenchHistory, startBenchRedis as startRedis } from "./history.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const SOURCES = 10;
@@ -49,21 +43,13 @@ async function seconds<T>(body: () => Promise<T>): Promise<{ value: T; seconds: 
   return { value, seconds: (performance.now() - started) / 1000 };
 }
 
-async function generateHistory(offline: DuckdbOfflineStore): Promise<void> {
-  // 10 sources x ENTITIES users, ~HISTORY_ROWS / (SOURCES x ENTITIES) versions each, over 30 days;
-  // 5% are backfills written 5 days after their event time; 2% are positive empties.
-  await offline.connection.run(`
-    INSERT INTO ctx_history
-    SELECT i + 1, 'src_' || (i % ${SOURCES}), 1, 'user', 'userId=u' || ((i // ${SOURCES}) % ${ENTITIES}),
-           '{"userId":"u' || ((i // ${SOURCES}) % ${ENTITIES}) || '"}',
-           et, et + (random() * 60000)::BIGINT + CASE WHEN random() < 0.05 THEN ${5 * DAY} ELSE 0 END,
-           CASE WHEN empty THEN NULL ELSE '{"n":' || i || '}' END, empty, NULL, NULL
-    FROM (SELECT i, ${T0} + (random() * ${30 * DAY})::BIGINT AS et, random() < 0.02 AS empty FROM range(${HISTORY_ROWS}) r(i))`);
-  await offline.connection.run(`
-    CREATE TABLE bench_labels AS
-    SELECT i AS ticket_id, 'u' || (random() * ${ENTITIES - 1})::BIGINT AS user_id,
-           make_timestamptz((${T0} + (random() * ${30 * DAY})::BIGINT) * 1000) AS filed_at, 'resolved' AS outcome
-    FROM range(${LABELS}) r(i)`);
+function generateHistory(offline: DuckdbOfflineStore): Promise<void> {
+  return generateBenchHistory(offline, {
+    rows: HISTORY_ROWS,
+    labels: LABELS,
+    entities: ENTITIES,
+    sources: SOURCES,
+  });
 }
 
 async function benchPointInTime(figures: BenchFigure[]): Promise<void> {
@@ -146,31 +132,6 @@ async function benchPointInTime(figures: BenchFigure[]): Promise<void> {
   } finally {
     await offline.close();
     await rm(directory, { recursive: true, force: true });
-  }
-}
-
-async function startRedis(): Promise<{ online: OnlineStore; stop: () => Promise<void>; kind: string }> {
-  try {
-    const { redisServerAvailable, startRedisServer } = await import("@ctxstore/redis/testing");
-    const { redisStore } = await import("@ctxstore/redis");
-    if (!redisServerAvailable()) throw new Error("redis-server is not on PATH");
-    const server = await startRedisServer({ label: "duckdb-bench" });
-    const online = redisStore({ url: server.url, commandTimeoutMs: 10_000 });
-    return {
-      online,
-      kind: "redis",
-      stop: async () => {
-        await online.close();
-        await server.stop();
-      },
-    };
-  } catch (error) {
-    if (process.env.CI === "true") throw error;
-    process.stderr.write(
-      `WARNING: Redis unavailable (${(error as Error).message}); materialize.redis is measured into memoryStore instead and named materialize.memory.\n`,
-    );
-    const online = memoryStore();
-    return { online, kind: "memory", stop: () => online.close() };
   }
 }
 
@@ -294,10 +255,14 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
 }
 
 const figures: BenchFigure[] = [];
-// BENCH_ONLY=pit or BENCH_ONLY=materialize runs one of the two. Materialize runs first, as a
+// BENCH_ONLY=pit, BENCH_ONLY=materialize or BENCH_ONLY=curves runs one of them. Materialize runs first, as a
 // materialization job does in its own process: run after pit, it inherited ~160 MB of pit's garbage
 // and its collections, which cut its figure by a quarter (46,300 -> 35,000 values/s, same machine).
 const only = process.env.BENCH_ONLY;
 if (only === undefined || only === "materialize") await benchMaterialize(figures);
 if (only === undefined || only === "pit") await benchPointInTime(figures);
+if (only === undefined || only === "curves") {
+  const { materializeCurve, pointInTimeCurve } = await import("./curves.js");
+  figures.push(...(await materializeCurve()), ...(await pointInTimeCurve()));
+}
 report(figures);

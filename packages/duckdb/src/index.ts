@@ -18,6 +18,7 @@ export {
   type MaterializeProgress,
   type MaterializeReport,
   materialize,
+  materializeSince,
   type SourceRunReport,
   type SourceRunStatus,
 } from "./materialize.js";

@@ -81,6 +81,24 @@ export interface MaterializeOptions {
   resetReference?: boolean | readonly string[];
   /** Called after every written batch (the CLI draws its progress bar from it). */
   onProgress?: (progress: MaterializeProgress) => void;
+  /**
+   * Plan and judge every source, and report what a run would do (statuses, values, the guard's
+   * verdict), without writing to the online store or recording a run: the watermarks and the guard's
+   * reference stay as they are.
+   */
+  dryRun?: boolean;
+  /**
+   * Also re-publish history written at or after this time (epoch ms, ISO 8601 or Date), even if an
+   * earlier run published it, e.g. after the online store lost data. Everything newer than the
+   * watermark is published as always: `since` only widens a run, so no new history is skipped.
+   */
+  since?: Date | number | string;
+  /**
+   * Stops the run between sources: the source being published finishes (its writes are whole and
+   * its watermark is stored), the rest are not started and are listed in `notStarted`. The next run
+   * resumes from the stored watermarks.
+   */
+  signal?: AbortSignal;
 }
 
 export type SourceRunStatus = "published" | "held" | "unchanged";
@@ -112,19 +130,25 @@ export interface SourceRunReport {
   /** Entity keys whose new value is zero-like (up to 5). */
   readonly sampleZeroKeys: readonly string[];
   readonly forced: boolean;
-  /** History insertion order covered: (from, to]. */
+  /** History insertion order covered: (from, to] (with `since`, also older rows written since then). */
   readonly watermark: { readonly from: number; readonly to: number };
   readonly reason?: string;
 }
 
 export interface MaterializeReport {
   readonly runId: string;
+  /** A dry run: `sources` say what a run would do; nothing was written or recorded. */
+  readonly dryRun: boolean;
+  /** The `since` bound in epoch ms, when one was given. */
+  readonly since?: number;
   readonly target: string;
   readonly startedAt: number;
   readonly durationMs: number;
   readonly sources: readonly SourceRunReport[];
   /** Names of sources held back by the guard. */
   readonly held: readonly string[];
+  /** Sources not started because `signal` aborted the run (their watermarks did not move). */
+  readonly notStarted: readonly string[];
   readonly written: number;
   readonly valuesPerSecond: number;
 }
@@ -192,6 +216,10 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   const forced = named(options.force, "force");
   const resets = named(options.resetReference, "resetReference");
   const guards = new Map(sources.map((source) => [source.name, resolveGuard(options.guard, source)]));
+  const dryRun = options.dryRun ?? false;
+  if (typeof dryRun !== "boolean")
+    throw new CtxError("CTX_CONFIG", `materialize dryRun must be true or false; got ${String(dryRun)}.`, {});
+  const since = options.since === undefined ? undefined : materializeSince(options.since);
   await context.ready();
   const runId = randomUUID();
   const startedAt = Date.now();
@@ -200,8 +228,11 @@ export async function materialize(options: MaterializeOptions): Promise<Material
 
   // Plan every source first, so progress can report a total for the whole run.
   const plans = [];
-  for (const source of sources)
-    plans.push(await planSource(offline, source, target, guards.get(source.name)));
+  const notStarted: string[] = [];
+  for (const source of sources) {
+    if (options.signal?.aborted) notStarted.push(source.name);
+    else plans.push(await planSource(offline, source, target, guards.get(source.name), since));
+  }
   const totalAll = plans.reduce(
     (sum, plan) => sum + (plan.publish || forced(plan.source.name) ? plan.values : plan.partialValues),
     0,
@@ -226,6 +257,14 @@ export async function materialize(options: MaterializeOptions): Promise<Material
       watermark: { from: plan.fromSeq, to: plan.toSeq },
     };
     try {
+      if (options.signal?.aborted) {
+        notStarted.push(source.name);
+        continue;
+      }
+      if (dryRun) {
+        reports.push(dryRunReport(base, plan, isForced));
+        continue;
+      }
       if (plan.newRows === 0) {
         reports.push({
           ...base,
@@ -319,17 +358,19 @@ export async function materialize(options: MaterializeOptions): Promise<Material
     }
   }
   const durationMs = performance.now() - started;
-  const written = reports.reduce(
-    (sum, report) => sum + (report.status === "published" ? report.values : 0),
-    0,
-  );
+  const written = dryRun
+    ? 0
+    : reports.reduce((sum, report) => sum + (report.status === "published" ? report.values : 0), 0);
   return {
     runId,
+    dryRun,
+    ...(since === undefined ? {} : { since }),
     target,
     startedAt,
     durationMs,
     sources: reports,
     held: reports.filter((report) => report.status === "held").map((report) => report.source),
+    notStarted: sources.map((source) => source.name).filter((name) => notStarted.includes(name)),
     written,
     valuesPerSecond: durationMs > 0 ? (written / durationMs) * 1000 : 0,
   };
@@ -364,6 +405,7 @@ async function planSource(
   source: AnySource,
   target: string,
   guard: ResolvedGuard | undefined,
+  since: number | undefined,
 ): Promise<SourcePlan> {
   return offline.exclusive(async (connection) => {
     await ensureGuardTables(connection);
@@ -374,9 +416,11 @@ async function planSource(
     );
     const fromSeq = Number(last?.to_seq ?? 0);
     const history = `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+    // The rows a run covers: everything after the watermark, and with `since` also older rows written since then.
+    const covered = since === undefined ? `seq > ${fromSeq}` : `(seq > ${fromSeq} OR write_time >= ${since})`;
     const [range] = await queryRows(
       connection,
-      `SELECT coalesce(max(seq), ${fromSeq}) AS to_seq, count(*) AS n FROM ${history} AND seq > ${fromSeq}`,
+      `SELECT coalesce(max(seq), ${fromSeq}) AS to_seq, count(*) AS n FROM ${history} AND ${covered}`,
     );
     const toSeq = Number(range?.to_seq ?? fromSeq);
     const newRows = Number(range?.n ?? 0);
@@ -396,7 +440,7 @@ async function planSource(
     // rows, and the order inside a run does not matter (writes are last-write-wins, window appends merge).
     // Batch candidates carry was_zero, the guard state's flag for the entity (NULL when new to it).
     const candidates = `SELECT seq, entity_key, key_json, event_time, write_time, value, is_empty, empty_reason, event_id, ${zero} AS is_zero
-       FROM ${history} AND seq > ${fromSeq} AND seq <= ${toSeq} ${pick}`;
+       FROM ${history} AND ${covered} AND seq <= ${toSeq} ${pick}`;
     await connection.run(
       source.tier === "batch"
         ? `CREATE TEMP TABLE ${table} AS SELECT c.*, state.was_zero FROM (${candidates}) c ${stateJoinSql(target, source)}`
@@ -679,3 +723,58 @@ function positiveInteger(value: number, what: string): number {
     throw new CtxError("CTX_CONFIG", `materialize ${what} must be a positive integer; got ${value}.`, {});
   return value;
 }
+
+/** What a run would report for this plan, had it run (a dry run writes and records nothing). */
+function dryRunReport(
+  base: Omit<
+    SourceRunReport,
+    "status" | "applied" | "publishedValues" | "heldValues" | "reference" | "forced"
+  >,
+  plan: SourcePlan,
+  forced: boolean,
+): SourceRunReport {
+  const common = { ...base, applied: 0, reference: false };
+  if (plan.newRows === 0)
+    return { ...common, status: "unchanged", publishedValues: 0, heldValues: 0, forced: false };
+  if (plan.publish || forced) {
+    return {
+      ...common,
+      status: "published",
+      publishedValues: plan.values,
+      heldValues: 0,
+      forced,
+      ...(plan.publish ? {} : { reason: `${plan.reason} Would be published anyway (force).` }),
+    };
+  }
+  return {
+    ...common,
+    status: "held",
+    publishedValues: plan.partialValues,
+    heldValues: plan.values - plan.partialValues,
+    forced: false,
+    reason: plan.reason ?? "",
+  };
+}
+
+/** The epoch ms a `since` bound names; a typed CTX_CONFIG error for any other form (the CLI checks `--since` with it). */
+export function materializeSince(since: Date | number | string): number {
+  const value =
+    since instanceof Date
+      ? since.getTime()
+      : typeof since === "number"
+        ? since
+        : typeof since === "string" && ISO_8601.test(since)
+          ? Date.parse(since)
+          : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `materialize since must be a Date, whole epoch milliseconds or an ISO 8601 time with an offset (2026-12-01T00:00:00Z); got ${JSON.stringify(since)}.`,
+      { since: String(since) },
+    );
+  }
+  return value;
+}
+
+/** ISO 8601 date-time with an explicit offset: the only text form that names one moment everywhere. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;

@@ -19,11 +19,15 @@ interface Instruments {
 
 const byMeter = new WeakMap<object, Instruments>();
 
-/** Counts one run's values and verdicts per source. Never throws (telemetry must not fail a run). */
+/**
+ * Counts one run's values and verdicts per source. Never throws (telemetry must not fail a run). A
+ * dry run (`dryRun: true`) is not a run: it records nothing.
+ */
 export async function recordMaterialization(
   report: MaterializeReport,
   options: { meterProvider?: MeterProviderLike } = {},
 ): Promise<void> {
+  if (report.dryRun) return;
   try {
     const api = await import(/* webpackIgnore: true */ "@opentelemetry/api").catch(() => null);
     if (!api) return;
@@ -63,9 +67,11 @@ export async function recordMaterialization(
 /**
  * The run, per source, as the freshness monitor's `materializations` provider returns it. A source
  * with nothing new (`unchanged`) counts as published with 0 rows: the run happened and what is online
- * stands.
+ * stands. A dry run gives nothing.
  */
 export function lastMaterializations(report: MaterializeReport): Record<string, LastMaterialization> {
+  // A dry run published nothing: the last real run still stands.
+  if (report.dryRun) return {};
   const finishedAt = report.startedAt + report.durationMs;
   const result: Record<string, LastMaterialization> = {};
   for (const source of report.sources) {

@@ -69,6 +69,10 @@ describe("materialization metrics", () => {
     const held = await materialize({ offline, context, sources: [orderStats] });
     expect(held.held).toEqual(["order_stats"]);
     await recordMaterialization(held, { meterProvider });
+    // A dry run is not a run: no metric points, and the last real run stands for the monitor.
+    const dry = await materialize({ offline, context, sources: [orderStats], dryRun: true, force: true });
+    await recordMaterialization(dry, { meterProvider });
+    expect(lastMaterializations(dry)).toEqual({});
 
     const metrics = await points(reader);
     const where = { "ctxstore.source": "order_stats", "ctxstore.target": "memory", "ctxstore.forced": false };

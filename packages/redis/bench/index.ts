@@ -37,6 +37,7 @@ import {
 } from "../src/testing/index.js";
 import { durableBench } from "./durable.js";
 import { ingestBench } from "./ingest.js";
+import { ingestCurve } from "./ingest-curve.js";
 import { freshnessBench, telemetryBench } from "./observability.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -325,6 +326,7 @@ async function main(): Promise<void> {
       ...(await durableBench(quick)),
       ...(await telemetryBench(server.url)),
       ...(await freshnessBench(server.url, server.port)),
+      ...(await ingestCurve(quick)),
     ];
     report(figures);
   } finally {

@@ -1,6 +1,6 @@
 // `ctxstore freshness [--watch]`: the freshness snapshot per source (see freshness/snapshot.ts).
 import { CtxError, parseDuration } from "@ctxstore/core";
-import { freshnessSnapshot, isUnavailable, type SourceFreshness } from "../freshness/snapshot.js";
+import { freshnessReader, isUnavailable, type SourceFreshness } from "../freshness/snapshot.js";
 import { EXIT } from "../output/exit-codes.js";
 import { table } from "../output/table.js";
 import type { Colors } from "../output/terminal.js";
@@ -29,29 +29,38 @@ export async function freshnessCommand(command: CommandContext, options: Freshne
   }
   const loaded = await command.config();
   const { terminal } = command;
-  for (;;) {
-    const snapshot = await freshnessSnapshot(loaded.config);
-    if (terminal.json) terminal.out.write(`${JSON.stringify(snapshot, null, options.watch ? 0 : 2)}\n`);
-    else {
-      if (options.watch && terminal.out.isTTY) terminal.out.write("\u001b[2J\u001b[H");
-      terminal.print(
-        `freshness at ${new Date(snapshot.at).toISOString()} (measured by: ${snapshot.provider})\n\n${formatSnapshot(snapshot.sources, terminal.colors)}`,
-      );
+  const reader = freshnessReader(loaded.config);
+  try {
+    return await report(reader);
+  } finally {
+    reader.stop();
+  }
+
+  async function report(reader: ReturnType<typeof freshnessReader>): Promise<number> {
+    for (;;) {
+      const snapshot = await reader.snapshot();
+      if (terminal.json) terminal.out.write(`${JSON.stringify(snapshot, null, options.watch ? 0 : 2)}\n`);
+      else {
+        if (options.watch && terminal.out.isTTY) terminal.out.write("\u001b[2J\u001b[H");
+        terminal.print(
+          `freshness at ${new Date(snapshot.at).toISOString()} (measured by: ${snapshot.provider})\n\n${formatSnapshot(snapshot.sources, terminal.colors)}`,
+        );
+      }
+      if (!options.watch) return EXIT.ok;
+      const stopped = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), intervalMs);
+        command.signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve(true);
+          },
+          { once: true },
+        );
+      });
+      // Ctrl-C is how a watch ends: that is success, not an interruption of work.
+      if (stopped) return EXIT.ok;
     }
-    if (!options.watch) return EXIT.ok;
-    const stopped = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), intervalMs);
-      command.signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-        { once: true },
-      );
-    });
-    // Ctrl-C is how a watch ends: that is success, not an interruption of work.
-    if (stopped) return EXIT.ok;
   }
 }
 

@@ -1,6 +1,6 @@
 // `ctxstore inspect`: serves the inspector page for the config's context store until Ctrl-C.
 import { CtxError } from "@ctxstore/core";
-import { freshnessSnapshot } from "../freshness/snapshot.js";
+import { freshnessReader } from "../freshness/snapshot.js";
 import { inspectorScript } from "../inspector/assets.js";
 import { inspectorHandler } from "../inspector/handler.js";
 import { startInspectorServer } from "../inspector/server.js";
@@ -27,11 +27,12 @@ export async function inspectCommand(command: CommandContext, options: InspectOp
   const loaded = await command.config();
   // Bundle the page before listening, so a broken build fails here rather than in the browser.
   await inspectorScript();
+  const freshness = freshnessReader(loaded.config);
   const handler = inspectorHandler({
     context: loaded.config.context,
     enabled: true,
     ...(loaded.config.requests ? { requests: loaded.config.requests } : {}),
-    freshness: () => freshnessSnapshot(loaded.config),
+    freshness: () => freshness.snapshot(),
   });
   const server = await startInspectorServer(handler, { port, hostname: options.host ?? "127.0.0.1" });
   const { terminal } = command;
@@ -44,5 +45,6 @@ export async function inspectCommand(command: CommandContext, options: InspectOp
     command.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
   await server.close();
+  freshness.stop();
   return EXIT.ok;
 }

@@ -1,4 +1,4 @@
-// `ctxstore materialize`: offline -> online, one source at a time, with a progress bar per source and
+// `ctxstore materialize`: offline -> online in one library run over the sources, with a progress bar per source and
 // the phantom-zero guard's report. Exit 3 when the guard held a source back.
 //
 // Ctrl-C: the source being published finishes (its writes are whole, its watermark is then stored)
@@ -23,9 +23,13 @@ export interface MaterializeCommandOptions {
   batchSize?: string;
   noGuard?: boolean;
   guard?: boolean;
+  dryRun?: boolean;
+  since?: string;
 }
 
 export interface MaterializeCommandReport {
+  /** `--dry-run`: statuses say what a run would do; nothing was written or recorded. */
+  readonly dryRun: boolean;
   readonly target: string;
   readonly durationMs: number;
   readonly written: number;
@@ -81,53 +85,69 @@ export async function materializeCommand(
       },
     );
 
+  // --since: ISO 8601 with an offset, or whole epoch ms (the library checks the form and says which it takes).
+  let since: number | undefined;
+  if (options.since !== undefined) {
+    try {
+      since = duckdb.materializeSince(/^\d+$/.test(options.since) ? Number(options.since) : options.since);
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^CTX_[A-Z_]+: /, "");
+      throw new CtxError("CTX_INVALID_REQUEST", `--since: ${reason}`, {
+        since: options.since,
+        usage: true,
+      });
+    }
+  }
+  const dryRun = options.dryRun === true;
+
   // Loading the tokenizer ranks is start-up, not publishing: the rate (like the library's) excludes it.
   await context.ready();
   const progress = createProgress(command.terminal);
-  const runs: MaterializeReport[] = [];
-  const started = performance.now();
-  const notStarted: string[] = [];
+  // One call for every source (the library's own rate); the signal stops it between sources.
+  const tasks = new Map<string, { task: ReturnType<typeof progress.task>; written: number; total: number }>();
+  let run: MaterializeReport;
   try {
-    for (const name of names) {
-      if (command.signal.aborted) {
-        notStarted.push(name);
-        continue;
-      }
-      const task = progress.task(name, "values");
-      let last = { written: 0, total: 0 };
-      const report = await duckdb.materialize({
-        offline,
-        context,
-        sources: [name],
-        force,
-        ...(options.guard === false ? { guard: false as const } : {}),
-        ...(batchSize === undefined ? {} : { batchSize }),
-        onProgress: (step) => {
-          last = { written: step.written, total: step.total };
-          task.update(step.written, step.total);
-        },
-      });
-      const source = report.sources[0];
-      if (source?.status === "published") task.finish(source.values, source.values);
-      else if (last.total > 0) task.finish(last.written, last.total);
-      runs.push(report);
+    run = await duckdb.materialize({
+      offline,
+      context,
+      sources: names,
+      force,
+      ...(options.guard === false ? { guard: false as const } : {}),
+      ...(batchSize === undefined ? {} : { batchSize }),
+      ...(since === undefined ? {} : { since }),
+      dryRun,
+      signal: command.signal,
+      onProgress: (step) => {
+        let entry = tasks.get(step.source);
+        if (!entry) {
+          entry = { task: progress.task(step.source, "values"), written: 0, total: 0 };
+          tasks.set(step.source, entry);
+        }
+        entry.written = step.written;
+        entry.total = step.total;
+        entry.task.update(step.written, step.total);
+      },
+    });
+    for (const source of run.sources) {
+      const entry = tasks.get(source.source);
+      if (source.status === "published")
+        (entry?.task ?? progress.task(source.source, "values")).finish(source.values, source.values);
+      else if (entry && entry.total > 0) entry.task.finish(entry.written, entry.total);
     }
   } finally {
     progress.stop();
   }
-  const durationMs = performance.now() - started;
-  const sources = runs.flatMap((run) => run.sources);
-  const written = runs.reduce((sum, run) => sum + run.written, 0);
   const report: MaterializeCommandReport = {
-    target: runs[0]?.target ?? context.online.name,
-    durationMs,
-    written,
-    valuesPerSecond: durationMs > 0 ? (written / durationMs) * 1_000 : 0,
-    held: runs.flatMap((run) => run.held),
-    notStarted,
+    dryRun,
+    target: run.target,
+    durationMs: run.durationMs,
+    written: run.written,
+    valuesPerSecond: run.valuesPerSecond,
+    held: run.held,
+    notStarted: run.notStarted,
     interrupted: command.signal.aborted,
-    runs,
-    sources,
+    runs: [run],
+    sources: run.sources,
   };
   const { terminal } = command;
   if (terminal.json) terminal.printJson(report);
@@ -141,9 +161,15 @@ function formatReport(
   colors: import("../output/terminal.js").Colors,
 ): string {
   const paint = { published: colors.green, held: colors.red, unchanged: colors.dim };
+  const word = (status: SourceRunReport["status"]) =>
+    !report.dryRun || status === "unchanged"
+      ? status
+      : status === "published"
+        ? "would publish"
+        : "would hold";
   const rows = report.sources.map((source) => [
     source.source,
-    paint[source.status](source.forced ? `${source.status} (forced)` : source.status),
+    paint[source.status](source.forced ? `${word(source.status)} (forced)` : word(source.status)),
     count(source.newRows),
     count(source.values),
     count(source.applied),
@@ -157,12 +183,14 @@ function formatReport(
       colors.bold,
     ),
     "",
-    `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
+    report.dryRun
+      ? `${colors.bold("dry run")}: nothing written to ${report.target} and no run recorded; ${count(report.sources.reduce((sum, source) => sum + source.publishedValues, 0))} values would be published`
+      : `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
   ];
   for (const source of report.sources.filter((entry) => entry.status === "held")) {
     lines.push(
       colors.red(
-        `held: ${source.source}: the online store keeps its last good values. Sample keys with an empty/zero value: ${source.sampleZeroKeys.join(", ") || "-"}. Check the upstream job, or publish anyway with --force ${source.source}.`,
+        `${report.dryRun ? "would hold" : "held"}: ${source.source}: the online store keeps its last good values. Sample keys with an empty/zero value: ${source.sampleZeroKeys.join(", ") || "-"}. Check the upstream job, or publish anyway with --force ${source.source}.`,
       ),
     );
   }

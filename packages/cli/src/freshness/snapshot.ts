@@ -1,12 +1,28 @@
-// The freshness snapshot `ctxstore freshness` and the inspector's freshness panel show, per source:
-// the share of stored values within / past maxAge and their age percentiles (sampled by a freshness
-// monitor), ingest lag per stream, and the last materialization with the guard's verdict.
+// The freshness snapshot `ctxstore freshness` and the inspector's freshness panel show: per source,
+// the share of stored values within / past maxAge and their age percentiles, ingest lag per stream,
+// and the last materialization with the guard's verdict. The shape is core's (`FreshnessSnapshot`).
 //
-// Core has no freshness monitor yet (issue #17). Until it has, a config can provide a snapshot with
-// `freshness: () => snapshot`, and otherwise the CLI fills in what it can read itself (the last
-// materialization, from the offline store's run table) and marks the rest unavailable, with why.
-// Nothing unknown is ever shown as fresh.
-import type { AnySource, ContextStore, Tier } from "@ctxstore/core";
+// A config may provide its own snapshot (`freshness: () => monitor.snapshot()`, e.g. the monitor its
+// server already runs). Otherwise the CLI runs core's `monitorFreshness` over the config's online
+// store itself: a bounded sample of stored records (SAMPLE_SIZE per measurement), the stream
+// watermarks, and the last materializations read from the offline store's run table. Nothing
+// unknown is ever shown as fresh: what could not be measured says why.
+import {
+  type ContextStore,
+  type FreshnessMonitor,
+  type FreshnessSnapshot,
+  type LastMaterialization,
+  monitorFreshness,
+} from "@ctxstore/core";
+
+export type {
+  AgePercentiles,
+  FreshnessSnapshot,
+  LastMaterialization,
+  SourceFreshness,
+  Unavailable,
+} from "@ctxstore/core";
+export { isUnavailable } from "@ctxstore/core";
 
 /** What a snapshot is measured from: a config's context, offline store and freshness provider. */
 export interface FreshnessInputs {
@@ -15,106 +31,80 @@ export interface FreshnessInputs {
   readonly freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
 }
 
-export const NEEDS_MONITOR = "not available: needs the freshness monitor (#17)";
+export const NO_OFFLINE = "not available: the config has no offline store";
 
-export interface AgePercentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
+/** Stored records read per measurement (one page of the store's `sampleRecords`). */
+export const SAMPLE_SIZE = 5_000;
+
+/** Measures snapshots for one config; `watch` and the inspector keep one so age windows carry over. */
+export interface FreshnessReader {
+  snapshot(): Promise<FreshnessSnapshot>;
+  stop(): void;
 }
 
-export interface LastMaterialization {
-  readonly finishedAt: number;
-  readonly target: string;
-  /** The guard's verdict: `published` (possibly forced) or `held`. */
-  readonly status: "published" | "held";
-  readonly forced: boolean;
-  readonly rows: number;
-  readonly zeroRate: number | undefined;
-  readonly previousZeroRate: number | undefined;
-}
-
-export interface SourceFreshness {
-  readonly source: string;
-  readonly tier: Tier;
-  readonly maxAgeMs: number | undefined;
-  /** Values sampled from the online store, or the reason there is no sample. */
-  readonly sample:
-    | {
-        readonly values: number;
-        readonly freshShare: number;
-        readonly staleShare: number;
-        readonly ageMs: AgePercentiles;
-      }
-    | { readonly unavailable: string };
-  /** Stream sources: how far the ingest watermark trails now. */
-  readonly ingestLagMs?: number | { readonly unavailable: string };
-  /** Batch/stream sources with an offline store. */
-  readonly lastMaterialization?: LastMaterialization | { readonly unavailable: string };
-}
-
-export interface FreshnessSnapshot {
-  readonly at: number;
-  /** Who measured it: "config" (the config's provider) or "cli" (what the CLI can read itself). */
-  readonly provider: string;
-  readonly sources: readonly SourceFreshness[];
-}
-
-export interface Unavailable {
-  readonly unavailable: string;
-}
-
-export function isUnavailable<T extends object>(value: T | Unavailable): value is Unavailable {
-  return value !== null && typeof value === "object" && "unavailable" in value;
-}
-
-export async function freshnessSnapshot(
-  inputs: FreshnessInputs,
-  now = Date.now(),
-): Promise<FreshnessSnapshot> {
-  if (inputs.freshness) {
-    const provided = await inputs.freshness();
-    return { ...provided, provider: provided.provider ?? "config" };
+export function freshnessReader(inputs: FreshnessInputs): FreshnessReader {
+  const provided = inputs.freshness;
+  if (provided) {
+    return {
+      snapshot: async () => {
+        const snapshot = await provided();
+        return { ...snapshot, provider: snapshot.provider ?? "config" };
+      },
+      stop: () => {},
+    };
   }
-  const sources = [...inputs.context.sources.values()] as AnySource[];
-  const runs = await lastMaterializations(inputs.offline);
+  let monitor: FreshnessMonitor | undefined;
   return {
-    at: now,
-    provider: "cli",
-    sources: sources.map((source): SourceFreshness => {
-      const stored = source.tier === "batch" || source.tier === "stream";
-      const base = {
-        source: source.name,
-        tier: source.tier,
-        maxAgeMs: source.maxAgeMs,
-        sample: {
-          unavailable: stored
-            ? NEEDS_MONITOR
-            : `not applicable: ${source.tier} values are ${source.tier === "realtime" ? "fetched per request" : "searched per request"}, not stored`,
-        },
-      };
-      if (!stored) return base;
-      const lastMaterialization =
-        runs === undefined
-          ? { unavailable: "not available: the config has no offline store" }
-          : (runs.get(`${source.name}@${source.version}`) ?? {
-              unavailable: "never materialized from the offline store",
-            });
-      return {
-        ...base,
-        ...(source.tier === "stream" ? { ingestLagMs: { unavailable: NEEDS_MONITOR } } : {}),
-        lastMaterialization,
-      };
-    }),
+    snapshot() {
+      monitor ??= monitorFreshness(inputs.context, {
+        sampleSize: SAMPLE_SIZE,
+        // The CLI measures on demand: the timer only matters for a long `--watch`.
+        every: "1h",
+        ...(offlineRuns(inputs.offline) ? { materializations: () => lastMaterializations(inputs) } : {}),
+      });
+      const withoutOffline = offlineRuns(inputs.offline) === undefined;
+      return monitor.tick().then((snapshot) => ({
+        ...snapshot,
+        provider: "cli (monitorFreshness)",
+        sources: snapshot.sources.map((source) =>
+          withoutOffline && (source.tier === "batch" || source.tier === "stream")
+            ? { ...source, lastMaterialization: { unavailable: NO_OFFLINE } }
+            : source,
+        ),
+      }));
+    },
+    stop() {
+      monitor?.stop();
+    },
   };
 }
 
-/** The newest run per source@version in the offline store's ctx_materializations table. */
-async function lastMaterializations(store: unknown): Promise<Map<string, LastMaterialization> | undefined> {
-  const offline = store as
-    | { exclusive?: <T>(body: (connection: DuckConnection) => Promise<T>) => Promise<T> }
-    | undefined;
-  if (!offline?.exclusive) return undefined;
+/** One snapshot (a reader used once). */
+export async function freshnessSnapshot(inputs: FreshnessInputs): Promise<FreshnessSnapshot> {
+  const reader = freshnessReader(inputs);
+  try {
+    return await reader.snapshot();
+  } finally {
+    reader.stop();
+  }
+}
+
+interface OfflineRuns {
+  exclusive<T>(body: (connection: DuckConnection) => Promise<T>): Promise<T>;
+}
+
+function offlineRuns(store: unknown): OfflineRuns | undefined {
+  const offline = store as Partial<OfflineRuns> | undefined;
+  return typeof offline?.exclusive === "function" ? (offline as OfflineRuns) : undefined;
+}
+
+/**
+ * The newest run per source in the offline store's ctx_materializations table, for the version each
+ * source is defined with now (a run of an older schema version is not this source's last run).
+ */
+async function lastMaterializations(inputs: FreshnessInputs): Promise<Record<string, LastMaterialization>> {
+  const offline = offlineRuns(inputs.offline);
+  if (!offline) return {};
   const { MATERIALIZATION_TABLE } = await import("@ctxstore/duckdb");
   const rows = await offline.exclusive(async (connection) => {
     const reader = await connection.runAndReadAll(
@@ -124,10 +114,15 @@ async function lastMaterializations(store: unknown): Promise<Map<string, LastMat
     );
     return reader.getRowObjectsJS();
   });
-  const runs = new Map<string, LastMaterialization>();
+  const versions = new Map(
+    [...inputs.context.sources.values()].map((source) => [source.name, source.version]),
+  );
+  const runs: Record<string, LastMaterialization> = {};
   for (const row of rows) {
+    const name = String(row.source);
+    if (versions.get(name) !== Number(row.schema_version)) continue;
     const number = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
-    runs.set(`${String(row.source)}@${Number(row.schema_version)}`, {
+    runs[name] = {
       finishedAt: Number(row.finished_at),
       target: String(row.target),
       status: row.status === "held" ? "held" : "published",
@@ -135,7 +130,7 @@ async function lastMaterializations(store: unknown): Promise<Map<string, LastMat
       rows: Number(row.rows),
       zeroRate: number(row.zero_rate),
       previousZeroRate: number(row.previous_zero_rate),
-    });
+    };
   }
   return runs;
 }
