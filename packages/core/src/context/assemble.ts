@@ -143,6 +143,7 @@ export async function assemble(
     warnings.push(...policies.warnings);
     const packed = pack({ sections, maxTokens: plan.maxTokens, tokenizer });
     tokenizerCalls += packed.tokenizerCalls;
+    warnings.push(...packed.warnings);
     const packMs = performance.now() - packStarted;
 
     const totalMs = performance.now() - started;
@@ -169,7 +170,14 @@ export async function assemble(
     });
     const values = valuesOf(ordered, now);
     telemetry?.succeeded(trace, values);
-    return { text: packed.text, tokens: packed.tokens, sections: packed.sections, values, trace };
+    return {
+      text: packed.text,
+      tokens: packed.tokens,
+      sections: packed.sections,
+      values,
+      trace,
+      warnings: trace.warnings,
+    };
   } catch (error) {
     telemetry?.failed(error, performance.now() - started);
     throw error;

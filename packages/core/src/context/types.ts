@@ -95,6 +95,8 @@ export interface AssembleResult {
   /** Every requested source's resolved value and status, by source name. */
   readonly values: Readonly<Record<string, ResolvedValue>>;
   readonly trace: AssemblyTrace;
+  /** Warnings the caller should act on (the same list as `trace.warnings`), e.g. the budget left every source out. */
+  readonly warnings: readonly string[];
 }
 
 export interface WriteOptions {

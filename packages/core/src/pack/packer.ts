@@ -8,10 +8,17 @@
 //
 // The algorithm, in order:
 // 1. required blocks go in whole (or `pack` throws CTX_BUDGET_TOO_SMALL naming what did not fit);
-// 2. sections with `minTokens` reserve that many tokens for their own blocks;
+// 2. sections with `minTokens` reserve up to that many tokens for their own blocks;
 // 3. the other blocks are placed greedily by priority; a block that does not fit whole is truncated
 //    (lists by whole items, text by lines, sentences, then tokens) or dropped, and once a block is
 //    dropped for the budget no lower-priority block of its size or larger is kept.
+//
+// The reserve rule: a reserve guarantees at most `minTokens` to its section, never more. Beyond it,
+// blocks compete by priority across sections: after a block was dropped for the budget, a
+// lower-priority block of its size or larger is kept only inside what remains of its own section's
+// reserve (truncated to it if need be), never by drawing on the shared pool as well. So a 10-token
+// reserve cannot carry a low-priority 100-token block in ahead of a high-priority one.
+// When the budget leaves out every block with content, the output carries a warning naming them.
 // The output is then written section by section, from the most stable tier to the most volatile.
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
@@ -113,7 +120,7 @@ export function pack(input: PackInput): PackOutput {
 
   // Once a block was refused for lack of budget, a lower-priority block is kept only if it is smaller:
   // otherwise a lower priority could win just by landing in a section whose heading is already paid.
-  // (Blocks drawing on their section's minTokens reserve are exempt: that claim is the point of it.)
+  // (Blocks drawing only on their section's minTokens reserve are exempt: that claim is the point of it.)
   let smallestRefused = Number.POSITIVE_INFINITY;
   for (const candidate of optional) {
     if (candidate.dropReason !== undefined) continue;
@@ -122,13 +129,16 @@ export function pack(input: PackInput): PackOutput {
     const capLeft = section.cap - section.used;
     const available = Math.min(pool, capLeft);
     const capBinds = capLeft < pool;
-    const yieldsToRefused = section.reserve === 0 && candidate.wholeTokens >= smallestRefused;
+    // A block that must yield to a refused higher-priority one may still use its section's reserve,
+    // and only that (the reserve rule above).
+    const yieldsToRefused = candidate.wholeTokens >= smallestRefused;
+    const limit = yieldsToRefused ? Math.min(section.reserve, capLeft) : available;
     const reason = capBinds && !yieldsToRefused ? `section maxTokens ${section.cap}` : "budget";
 
     let placement: Placement | undefined;
-    if (!yieldsToRefused) {
+    if (limit > 0) {
       const headingCost = section.opened ? 0 : section.headingTokens;
-      placement = placeBlock(candidate, available - headingCost, reason, tokenizer);
+      placement = placeBlock(candidate, limit - headingCost, reason, tokenizer);
     }
     if (placement === undefined) {
       candidate.dropReason = reason;
@@ -148,7 +158,7 @@ export function pack(input: PackInput): PackOutput {
       section.reserve = 0;
     }
   }
-  return write(sections, candidates, tokenizer.calls);
+  return write(sections, candidates, tokenizer.calls, input.maxTokens);
 }
 
 function validateBudget(maxTokens: number): void {
@@ -495,6 +505,7 @@ function write(
   sections: readonly SectionState[],
   candidates: readonly Candidate[],
   tokenizerCalls: number,
+  maxTokens: number,
 ): PackOutput {
   const packedSections: PackedSection[] = [];
   const parts: string[] = [];
@@ -550,5 +561,33 @@ function write(
       ...(placement.reason === undefined ? {} : { reason: placement.reason }),
     };
   });
-  return { text: parts.join(""), tokens: totalTokens, sections: packedSections, blocks, tokenizerCalls };
+  const warnings = nothingFits(candidates, maxTokens);
+  return {
+    text: parts.join(""),
+    tokens: totalTokens,
+    sections: packedSections,
+    blocks,
+    tokenizerCalls,
+    warnings,
+  };
 }
+
+/** The warning when blocks with content exist but none went in: never a silently empty context. */
+function nothingFits(candidates: readonly Candidate[], maxTokens: number): string[] {
+  if (candidates.some((candidate) => candidate.placement !== undefined)) return [];
+  const dropped = candidates.filter((candidate) => candidate.lines.length > 0);
+  if (dropped.length === 0) return [];
+  const names = dropped.map(
+    (candidate) =>
+      `${candidate.block.source} (${candidate.wholeTokens + candidate.section.headingTokens} tokens)`,
+  );
+  const smallest = Math.min(
+    ...dropped.map((candidate) => candidate.wholeTokens + candidate.section.headingTokens),
+  );
+  return [
+    `${NOTHING_FITS_PREFIX}: the budget of ${maxTokens} tokens left out every source, so the context is empty. Dropped: ${names.join(", ")}. Raise budget.maxTokens (the smallest source needs ${smallest} tokens with its heading) or lower sections' maxTokens caps.`,
+  ];
+}
+
+/** How the nothing-fits warning starts (adapters look for it). */
+export const NOTHING_FITS_PREFIX = "Nothing fits";

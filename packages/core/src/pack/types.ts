@@ -79,4 +79,6 @@ export interface PackOutput {
   readonly blocks: readonly PackedBlock[];
   /** Tokenizer calls made while packing (0 when nothing is truncated and all counts were given). */
   readonly tokenizerCalls: number;
+  /** What the caller must hear about: every source left out by the budget (the text is then empty). */
+  readonly warnings: readonly string[];
 }
