@@ -22,7 +22,7 @@
 // The output is then written section by section, from the most stable tier to the most volatile.
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
-import { escapeLine, normalizeLines } from "../render/normalize.js";
+import { escapeLine, normalizeLines, normalizeOwnLines } from "../render/normalize.js";
 import { CountingTokenizer } from "./counting-tokenizer.js";
 import { cutLine, type LinePiece, TEXT_MARKER } from "./cut-line.js";
 import type {
@@ -276,7 +276,7 @@ function prepareCandidate(
   let suffixTokens = 0;
   // A suffix only ever follows content: a block without lines costs nothing and is dropped.
   for (const label of (lines ?? block.lines).length === 0 ? [] : (block.suffix ?? [])) {
-    for (const line of normalizeLines(label)) {
+    for (const line of normalizeOwnLines(label)) {
       suffix.push(line);
       suffixTokens += tokenizer.countLine(line);
     }
