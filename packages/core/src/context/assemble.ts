@@ -36,6 +36,8 @@ export interface AssemblyDeps {
   readonly tokenizer: Tokenizer;
   readonly realtime: RealtimeCaller;
   readonly clock: () => number;
+  /** The store's default rendering format ("markdown" when absent). */
+  readonly format?: "markdown" | "xml";
   /** OpenTelemetry spans and metrics (telemetry/); begins nothing when no provider is registered. */
   readonly telemetry?: ReturnType<typeof assemblyTelemetry>;
 }
@@ -141,7 +143,12 @@ export async function assemble(
       onTokenize,
     });
     warnings.push(...policies.warnings);
-    const packed = pack({ sections, maxTokens: plan.maxTokens, tokenizer });
+    const packed = pack({
+      sections,
+      maxTokens: plan.maxTokens,
+      tokenizer,
+      format: request.format ?? deps.format ?? "markdown",
+    });
     tokenizerCalls += packed.tokenizerCalls;
     warnings.push(...packed.warnings);
     const packMs = performance.now() - packStarted;

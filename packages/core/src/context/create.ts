@@ -45,6 +45,14 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   const compiled = compile(options);
   const online = options.online ?? memoryStore();
   const encoding = options.encoding ?? "o200k_base";
+  const format = options.format ?? "markdown";
+  if (format !== "markdown" && format !== "xml") {
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `createContextStore: format must be "markdown" or "xml" (got ${JSON.stringify(format)}).`,
+      { format },
+    );
+  }
   const tokenizer = tiktokenTokenizer(encoding);
   const clock = options.now ?? Date.now;
   const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
@@ -256,7 +264,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     async assemble(request, overrides = {}) {
       if (!encodingLoaded) await ready();
       const result = await assemble(
-        { compiled, online, tokenizer, realtime, clock, ...(telemetry ? { telemetry } : {}) },
+        { compiled, online, tokenizer, realtime, clock, format, ...(telemetry ? { telemetry } : {}) },
         request,
         overrides,
       );

@@ -22,6 +22,8 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   online?: OnlineStore;
   /** Default `o200k_base`. Rendered token counts are computed for this encoding at write time. */
   encoding?: Encoding;
+  /** How sections are marked in the packed text: "markdown" (default) or "xml"; a request may override it. */
+  format?: "markdown" | "xml";
   /** Section options (priority, minTokens, maxTokens) by title; overrides what sources declare. */
   sections?: readonly SectionDefinition[];
   /** Default request deadline. Default "250ms". */

@@ -20,6 +20,11 @@
 // reserve cannot carry a low-priority 100-token block in ahead of a high-priority one.
 // When the budget leaves out every block with content, the output carries a warning naming them.
 // The output is then written section by section, from the most stable tier to the most volatile.
+// In the `xml` format a section's heading is its opening and closing tag (their cost is reserved
+// the same way, at the dearer of its two status values) and each line is XML-escaped (recounted
+// when escaping changed it).
+
+import type { Tier } from "../definitions/source.js";
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
 import { escapeLine, normalizeLines, normalizeOwnLines } from "../render/normalize.js";
@@ -33,12 +38,15 @@ import type {
   PackInput,
   PackOutput,
   PackSection,
+  RenderFormat,
 } from "./types.js";
 
 interface SectionState {
   readonly index: number;
   readonly input: PackSection;
   readonly heading: string;
+  /** The closing tag in the `xml` format ("" in markdown). */
+  readonly closing: string;
   readonly headingTokens: number;
   readonly cap: number;
   /** Tokens this section occupies so far, heading included once it is opened. */
@@ -83,11 +91,13 @@ export function pack(input: PackInput): PackOutput {
   validateBudget(input.maxTokens);
   const tokenizer = new CountingTokenizer(input.tokenizer);
 
-  const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer));
+  const format = input.format ?? "markdown";
+  const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer, format));
   const candidates: Candidate[] = [];
   for (const section of sections) {
     for (const block of section.input.blocks) {
-      candidates.push(prepareCandidate(block, candidates.length, section, tokenizer));
+      const prepared = format === "xml" ? xmlBlock(block, tokenizer) : block;
+      candidates.push(prepareCandidate(prepared, candidates.length, section, tokenizer));
     }
   }
   const greedyOrder = [...candidates].sort(compareForPlacement);
@@ -158,7 +168,7 @@ export function pack(input: PackInput): PackOutput {
       section.reserve = 0;
     }
   }
-  return write(sections, candidates, tokenizer.calls, input.maxTokens);
+  return write(sections, candidates, tokenizer, input.maxTokens, format);
 }
 
 function validateBudget(maxTokens: number): void {
@@ -171,7 +181,12 @@ function validateBudget(maxTokens: number): void {
   }
 }
 
-function prepareSection(section: PackSection, index: number, tokenizer: CountingTokenizer): SectionState {
+function prepareSection(
+  section: PackSection,
+  index: number,
+  tokenizer: CountingTokenizer,
+  format: RenderFormat,
+): SectionState {
   const title = section.title.replace(/[\s\p{Cc}]+/gu, " ").trim();
   if (title.length === 0) {
     throw new CtxError(
@@ -191,11 +206,32 @@ function prepareSection(section: PackSection, index: number, tokenizer: Counting
       });
     }
   }
+  if (format === "xml") {
+    const tier = TIER_NAMES[section.tierRank] ?? "batch";
+    const open = (status: string) =>
+      `<section name="${xmlEscape(title, true)}" tier="${tier}" status="${status}">`;
+    const closing = "</section>";
+    return {
+      index,
+      input: section,
+      heading: open("complete"),
+      closing,
+      headingTokens:
+        Math.max(tokenizer.countLine(open("complete")), tokenizer.countLine(open("partial"))) +
+        tokenizer.countLine(closing),
+      cap: section.maxTokens ?? Number.POSITIVE_INFINITY,
+      used: 0,
+      opened: false,
+      reserve: 0,
+      pending: 0,
+    };
+  }
   const heading = `## ${title}`;
   return {
     index,
     input: section,
     heading,
+    closing: "",
     headingTokens: tokenizer.countLine(heading),
     cap: section.maxTokens ?? Number.POSITIVE_INFINITY,
     used: 0,
@@ -504,8 +540,9 @@ function truncateText(
 function write(
   sections: readonly SectionState[],
   candidates: readonly Candidate[],
-  tokenizerCalls: number,
+  tokenizer: CountingTokenizer,
   maxTokens: number,
+  format: RenderFormat,
 ): PackOutput {
   const packedSections: PackedSection[] = [];
   const parts: string[] = [];
@@ -515,17 +552,34 @@ function write(
       .filter((candidate) => candidate.section === section && candidate.placement !== undefined)
       .sort(compareWithinSection);
     if (included.length === 0) continue;
-    let text = `${section.heading}\n`;
-    let tokens = section.headingTokens;
+    const xml = format === "xml";
+    const partial = candidates.some(
+      (candidate) => candidate.section === section && candidate.placement?.outcome !== "included",
+    );
+    const heading =
+      xml && partial
+        ? section.heading.replace(/ status="complete">$/, ' status="partial">')
+        : section.heading;
+    let text = `${heading}\n`;
+    let tokens = xml
+      ? tokenizer.countLine(heading) + tokenizer.countLine(section.closing)
+      : section.headingTokens;
     const sectionBlocks: { source: string; text: string; tokens: number }[] = [];
     for (const candidate of included) {
       const placement = candidate.placement as Placement;
       let blockText = "";
-      for (const line of placement.lines) blockText += `${line}\n`;
+      let blockTokens = placement.tokens;
+      for (const line of placement.lines) {
+        // A cut at a token boundary can split an entity ("&am"): drop the fragment, recount the line.
+        const whole = xml ? line.replace(PARTIAL_ENTITY, "") : line;
+        if (whole !== line) blockTokens += tokenizer.countLine(whole) - tokenizer.countLine(line);
+        blockText += `${whole}\n`;
+      }
       text += blockText;
-      tokens += placement.tokens;
-      sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: placement.tokens });
+      tokens += blockTokens;
+      sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: blockTokens });
     }
+    if (xml) text += `${section.closing}\n`;
     parts.push(text);
     totalTokens += tokens;
     packedSections.push({
@@ -567,8 +621,39 @@ function write(
     tokens: totalTokens,
     sections: packedSections,
     blocks,
-    tokenizerCalls,
+    tokenizerCalls: tokenizer.calls,
     warnings,
+  };
+}
+
+const TIER_NAMES: readonly Tier[] = ["batch", "stream", "vector", "realtime"];
+const PARTIAL_ENTITY = /&#?[A-Za-z0-9]*$/;
+const XML_SPECIAL = /[&<>"]/;
+
+/** Text (or, with `attribute`, an attribute value) that cannot open or close an XML tag. */
+export function xmlEscape(text: string, attribute = false): string {
+  if (!XML_SPECIAL.test(text)) return text;
+  const escaped = text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  return attribute ? escaped.replaceAll('"', "&quot;") : escaped;
+}
+
+/** A block for the `xml` format: lines (and suffix) XML-escaped, recounted where escaping changed them. */
+function xmlBlock(block: PackBlock, tokenizer: CountingTokenizer): PackBlock {
+  let lines: string[] | undefined;
+  let tokens: number[] | undefined;
+  block.lines.forEach((line, index) => {
+    const escaped = xmlEscape(line);
+    if (escaped === line && lines === undefined) return;
+    lines ??= block.lines.slice(0, index);
+    tokens ??= block.tokens.slice(0, index);
+    lines.push(escaped);
+    tokens.push(escaped === line ? (block.tokens[index] as number) : tokenizer.countLine(escaped));
+  });
+  const suffix = block.suffix?.map((line) => xmlEscape(line));
+  return {
+    ...block,
+    ...(lines === undefined ? {} : { lines, tokens: tokens as number[] }),
+    ...(suffix === undefined ? {} : { suffix }),
   };
 }
 
