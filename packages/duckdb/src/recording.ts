@@ -109,7 +109,7 @@ export function withOfflineRecording(
       await context.ready();
       const append = context.toWindowAppend(source as AnySource, key, event, appendOptions);
       const writtenAt = onlineMoment(append.event);
-      const [outcome] = await context.online.append([append]);
+      const [outcome] = await context.appendEvents([append]);
       const time = now();
       await context.online.setWatermark(append.field, time);
       const what = `append to "${source.name}"`;
@@ -125,6 +125,8 @@ export function withOfflineRecording(
       await offline.recordWatermark(source as AnySource, time, time);
       return outcome ?? { applied: false };
     },
+    // Prepared appends from an ingest pipeline: not recorded here, like `online.append` before it.
+    appendEvents: (appends) => context.appendEvents(appends),
     async heartbeat(source, time) {
       await context.heartbeat(source, time);
       const written = now();

@@ -166,6 +166,27 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
       });
     }
 
+    const unavailable = (error: unknown) => {
+      // The failure's own message names servers and addresses: it goes to onError, not to the browser.
+      options.onError?.(error);
+      return errorResponse(
+        503,
+        {
+          error: "store_unavailable",
+          ...(isCtxError(error) ? { code: error.code } : {}),
+          message: "The context store is unavailable, so the events were not recorded. Retry shortly.",
+        },
+        { "retry-after": "1" },
+      );
+    };
+    // Building an append renders and counts the event, which needs the tokenizer: on a freshly
+    // started server the first events can arrive before anything else has loaded it.
+    try {
+      await context.ready();
+    } catch (error) {
+      return unavailable(error);
+    }
+
     let appends: WindowAppend[];
     try {
       // The last event of a batch gets the receive time; earlier ones a millisecond apart, so their
@@ -185,8 +206,7 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
     }
 
     try {
-      await context.ready();
-      const outcomes = await context.online.append(appends);
+      const outcomes = await context.appendEvents(appends);
       // The route is this stream's ingest pipeline: it is complete up to now, so an empty window
       // elsewhere reads as a confirmed "no activity", not as "unknown".
       await context.heartbeat(source, receivedAt);
@@ -196,17 +216,7 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
         202,
       );
     } catch (error) {
-      // The failure's own message names servers and addresses: it goes to onError, not to the browser.
-      options.onError?.(error);
-      return errorResponse(
-        503,
-        {
-          error: "store_unavailable",
-          ...(isCtxError(error) ? { code: error.code } : {}),
-          message: "The context store is unavailable, so the events were not recorded. Retry shortly.",
-        },
-        { "retry-after": "1" },
-      );
+      return unavailable(error);
     }
   };
 }

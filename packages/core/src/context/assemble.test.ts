@@ -432,7 +432,9 @@ describe("online store faults", () => {
     const ctx = await contextWith([profile, second, activity], online);
     await ctx.assemble({ keys, budget });
     expect(read).toHaveBeenCalledTimes(1);
-    expect(read.mock.calls[0]?.[0].records).toHaveLength(3);
+    // Three records, and the stream window's failure mark (#16 item 7) in the same call.
+    expect(read.mock.calls[0]?.[0].records).toHaveLength(4);
+    expect(read.mock.calls[0]?.[0].records[3]?.field).toMatch(/^activity@\d+!unconfirmed$/);
   });
 });
 

@@ -11,6 +11,7 @@
 //   7. trace/                   the trace of all of it
 // Each phase takes an options object and returns its result; this function only passes them along.
 
+import type { AnySource } from "../definitions/source.js";
 import { pack } from "../pack/packer.js";
 import { startDeadline } from "../resolve/deadline.js";
 import { readOnline } from "../resolve/online-read.js";
@@ -18,6 +19,7 @@ import { planAssembly } from "../resolve/plan.js";
 import { withPromptLines } from "../resolve/prompt-lines.js";
 import type { RealtimeCaller } from "../resolve/realtime-caller.js";
 import { lookUpRealtime } from "../resolve/realtime-lookups.js";
+import { watchRequired } from "../resolve/required-watch.js";
 import type { Resolution } from "../resolve/resolution.js";
 import { buildSections } from "../resolve/sections.js";
 import { applyUnavailablePolicies } from "../resolve/unavailable-policies.js";
@@ -27,6 +29,7 @@ import type { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { buildTrace } from "../trace/build.js";
 import type { Compiled } from "./compile.js";
+import { waitForTokenizer } from "./tokenizer-wait.js";
 import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue } from "./types.js";
 
 export interface AssemblyDeps {
@@ -40,6 +43,10 @@ export interface AssemblyDeps {
   readonly format?: "markdown" | "xml";
   /** OpenTelemetry spans and metrics (telemetry/); begins nothing when no provider is registered. */
   readonly telemetry?: ReturnType<typeof assemblyTelemetry>;
+  /** When the caller asked (`performance.now()`): the deadline and the trace's totalMs count from it. */
+  readonly startedAt?: number;
+  /** Present while the tokenizer loads: waited for within the deadline (context/tokenizer-wait.ts). */
+  readonly untilReady?: () => Promise<void>;
 }
 
 export async function assemble(
@@ -47,7 +54,7 @@ export async function assemble(
   request: AssembleRequest,
   overrides: AssembleOverrides,
 ): Promise<AssembleResult> {
-  const started = performance.now();
+  const started = deps.startedAt ?? performance.now();
   const { compiled, tokenizer } = deps;
   const plan = planAssembly({
     definitions: compiled,
@@ -66,6 +73,24 @@ export async function assemble(
   // behaviour) instead of returning values marked as timed out.
   request.signal?.throwIfAborted();
   const deadline = startDeadline({ startedAt: started, deadlineMs: plan.deadlineMs, signal: request.signal });
+  if (deps.untilReady) {
+    try {
+      const waitedMs = await waitForTokenizer({
+        untilReady: deps.untilReady,
+        deadline,
+        deadlineMs: plan.deadlineMs,
+        startedAt: started,
+        encoding: tokenizer.encoding,
+        signal: request.signal,
+      });
+      warnings.push(
+        `waited ${Math.round(waitedMs)}ms of the deadline for the ${tokenizer.encoding} tokenizer to load: call \`await ctx.ready()\` at start-up.`,
+      );
+    } catch (error) {
+      deadline.release();
+      throw error;
+    }
+  }
   const telemetry = deps.telemetry?.begin({
     sources: plan.selected,
     entities: [...plan.keys.keys()],
@@ -74,38 +99,54 @@ export async function assemble(
     query,
     encoding: tokenizer.encoding,
   });
+  // A required source found unavailable fails the assembly at once and aborts the other lookups.
+  const required = watchRequired(deadline.signal);
+  required.observe(plan.skipped);
+  const observed = <R extends { readonly resolutions: readonly Resolution[] }>(result: R): R => {
+    required.observe(result.resolutions);
+    return result;
+  };
+  const lookupSpan = telemetry?.lookup;
+  const instrument = (source: AnySource, run: () => Promise<Resolution>): Promise<Resolution> =>
+    (lookupSpan ? lookupSpan(source, run) : run()).then((resolution) => {
+      required.observe([resolution]);
+      return resolution;
+    });
   try {
     const validateMs = performance.now() - started;
     const online = overrides.online ?? deps.online;
     const lookups = () =>
-      Promise.all([
-        readOnline({
-          online,
-          plan: plan.reads,
-          now,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          validateOnRead: compiled.validateOnRead,
-        }),
-        lookUpRealtime({
-          plan: plan.realtime,
-          caller: deps.realtime,
-          overrides: overrides.realtime,
-          query,
-          now,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          instrument: telemetry?.lookup,
-        }),
-        searchVectors({
-          plan: plan.vectors,
-          query: query as string,
-          tenant: request.tenant,
-          deadlineAt: deadline.at,
-          signal: deadline.signal,
-          tokenizer,
-          instrument: telemetry?.lookup,
-        }),
+      Promise.race([
+        required.failure,
+        Promise.all([
+          readOnline({
+            online,
+            plan: plan.reads,
+            now,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            validateOnRead: compiled.validateOnRead,
+          }).then(observed),
+          lookUpRealtime({
+            plan: plan.realtime,
+            caller: deps.realtime,
+            overrides: overrides.realtime,
+            query,
+            now,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            instrument,
+          }),
+          searchVectors({
+            plan: plan.vectors,
+            query: query as string,
+            tenant: request.tenant,
+            deadlineAt: deadline.at,
+            signal: required.signal,
+            tokenizer,
+            instrument,
+          }),
+        ]),
       ]);
     const [onlineRead, realtime, vectors] = await (telemetry ? telemetry.within(lookups) : lookups());
     if (telemetry && onlineRead.roundTrip) telemetry.onlineRead(online.name, onlineRead.roundTrip);
@@ -189,6 +230,7 @@ export async function assemble(
     telemetry?.failed(error, performance.now() - started);
     throw error;
   } finally {
+    required.release();
     deadline.release();
   }
 }

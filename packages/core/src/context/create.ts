@@ -2,7 +2,7 @@
 // (validate -> render -> count tokens -> envelope -> online store) and hands each request to the
 // assembly pipeline (assemble.ts).
 
-import { toEpochMs } from "../definitions/duration.js";
+import { formatDuration, parseDuration, toEpochMs } from "../definitions/duration.js";
 import { isEmpty } from "../definitions/empty.js";
 import { type Entity, stableJson } from "../definitions/entity.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
@@ -25,8 +25,10 @@ import type {
   SourceCounters,
   WriteOptions,
 } from "./types.js";
+import { unconfirmedWindows } from "./unconfirmed-windows.js";
 
 const WATERMARK_INTERVAL_MS = 1_000;
+const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
 
 const STATUSES: readonly Status[] = [
   "ok",
@@ -56,11 +58,16 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   const tokenizer = tiktokenTokenizer(encoding);
   const clock = options.now ?? Date.now;
   const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
+  const maxClockSkewMs =
+    options.maxClockSkew === undefined
+      ? DEFAULT_MAX_CLOCK_SKEW_MS
+      : parseDuration(options.maxClockSkew, "createContextStore maxClockSkew");
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
   const realtime = new RealtimeCaller();
   const telemetry = options.telemetry?.enabled === false ? undefined : assemblyTelemetry(options.telemetry);
   const watermarksRaised = new Map<string, number>();
+  const windows = unconfirmedWindows(clock);
   let loading: Promise<void> | undefined;
   let encodingLoaded = false;
 
@@ -71,9 +78,16 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       () => {
         encodingLoaded = true;
       },
+      (error: unknown) => {
+        loading = undefined; // the next ready() tries again
+        throw error;
+      },
     );
     await loading;
   };
+  // Loading starts now, so the first request finds the ranks loaded or partly so (it waits for the
+  // rest within its deadline). A failure here is reported by the ready() or assemble() that awaits it.
+  ready().catch(() => {});
 
   const requireSource = (source: AnySource, operation: string): AnySource => {
     const registered = source && compiled.sources.get(source.name);
@@ -169,6 +183,21 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
         };
   };
 
+  /** Refuses a time ahead of this writer's clock by more than maxClockSkew (see ContextStoreOptions). */
+  const refuseFutureTime = (source: AnySource, time: number, what: string): void => {
+    const now = clock();
+    if (time <= now + maxClockSkewMs) return;
+    throw new CtxError(
+      "CTX_INVALID_VALUE",
+      `The ${what} for source "${source.name}" (${new Date(time).toISOString()}) is ${formatDuration(time - now)} ahead of this writer's clock (${new Date(now).toISOString()}), more than maxClockSkew ${formatDuration(maxClockSkewMs)}; nothing was written. A time in the future would keep it fresh whatever happens next: fix the producer's clock or its event times, or raise maxClockSkew in createContextStore.`,
+      { source: source.name, what, time, now, maxClockSkewMs },
+    );
+  };
+  const refuseFutureTimes = (source: AnySource, envelope: Envelope): void => {
+    refuseFutureTime(source, envelope.eventTime, "event time");
+    refuseFutureTime(source, envelope.writeTime, "write time");
+  };
+
   /** The record a write or append goes to, after checking the source may take it. */
   const recordFor = (source: AnySource, key: unknown, operation: "write" | "append") => {
     requireSource(source, operation);
@@ -198,6 +227,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   ): ValueWrite => {
     const record = recordFor(source, key, "write");
     const envelope = toEnvelope(source, value, writeOptions);
+    refuseFutureTimes(source, envelope);
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined
       ? { entity: record.entity, key: record.key, field: record.field, envelope }
@@ -212,6 +242,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   ): WindowAppend => {
     const record = recordFor(source, key, "append");
     const envelope = toEnvelope(source, event, appendOptions);
+    refuseFutureTimes(source, envelope);
     const window = (source as { window: number }).window;
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined
@@ -233,7 +264,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     async append(source, key, event, appendOptions) {
       await ready();
       const request = toWindowAppend(source as AnySource, key, event, appendOptions);
-      const [outcome] = await online.append([request]);
+      const [outcome] = await windows.append(online, [request]);
       // The application appending directly is its own ingest pipeline: it is complete up to now.
       // Raised at most once a second per stream: freshness limits are minutes, round trips are not free.
       const now = clock();
@@ -242,6 +273,9 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
         await online.setWatermark(request.field, now);
       }
       return outcome ?? { applied: false };
+    },
+    appendEvents(appends) {
+      return windows.append(online, appends);
     },
     async heartbeat(source, time) {
       const registered = requireSource(source as AnySource, "heartbeat");
@@ -252,19 +286,28 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
           { source: registered.name },
         );
       }
-      await online.setWatermark(
-        sourceField(registered),
-        time === undefined ? clock() : toEpochMs(time, "heartbeat time"),
-      );
+      const confirmed = time === undefined ? clock() : toEpochMs(time, "heartbeat time");
+      refuseFutureTime(registered, confirmed, "heartbeat time");
+      await online.setWatermark(sourceField(registered), confirmed);
     },
     toValueWrite,
     toWindowAppend,
     toEnvelope: (source, value, envelopeOptions) =>
       toEnvelope(requireSource(source, "toEnvelope"), value, envelopeOptions),
     async assemble(request, overrides = {}) {
-      if (!encodingLoaded) await ready();
+      const startedAt = performance.now();
       const result = await assemble(
-        { compiled, online, tokenizer, realtime, clock, format, ...(telemetry ? { telemetry } : {}) },
+        {
+          compiled,
+          online,
+          tokenizer,
+          realtime,
+          clock,
+          format,
+          startedAt,
+          ...(telemetry ? { telemetry } : {}),
+          ...(encodingLoaded ? {} : { untilReady: ready }),
+        },
         request,
         overrides,
       );

@@ -34,6 +34,12 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   validateOnRead?: boolean;
   /** Largest JSON size of one value accepted by `write`/`append`. Default 256 KiB. */
   maxValueBytes?: number;
+  /**
+   * How far ahead of this writer's clock an event or write time may be (clocks differ a little).
+   * A later time is refused with CTX_INVALID_VALUE, nothing written: a future time would keep a
+   * value or window "fresh" whatever happens next. Also bounds `heartbeat` times. Default "1m".
+   */
+  maxClockSkew?: Duration;
   /** Called once per assembly with the trace (logging, metrics, OpenTelemetry). */
   onTrace?: (trace: AssemblyTrace) => void;
   /**
@@ -119,7 +125,11 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
   readonly online: OnlineStore;
   readonly encoding: Encoding;
   readonly tokenizer: Tokenizer;
-  /** Loads the tokenizer ranks (a few hundred ms once per process); called implicitly on first use. */
+  /**
+   * Resolves once the tokenizer ranks are loaded (started by createContextStore; ~1 s once per
+   * process). Servers await it before taking requests: an assembly that comes earlier waits within
+   * its deadline, and fails with CTX_TIMEOUT if they are still loading when it runs out.
+   */
   ready(): Promise<void>;
   /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
   write<E extends Entity, V>(
@@ -135,6 +145,13 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
     event: NoInfer<V>,
     options?: AppendOptions,
   ): Promise<AppendOutcome>;
+  /**
+   * Appends prepared events (from `toWindowAppend`) to the online store in one call. When the call
+   * fails, each window it was for is marked, so it reads `stale` ("events may be missing") rather
+   * than a confirmed empty window, until an append to it succeeds; then the error is rethrown.
+   * Ingest pipelines (the events route, the Redis worker) append through this, not `online.append`.
+   */
+  appendEvents(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
   heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */

@@ -15,10 +15,18 @@ const UNIT_MS: Record<DurationUnit, number> = {
 };
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 
-/** Parses a duration to milliseconds; `what` names the setting in the error message. */
+/**
+ * Parses a duration to a whole number of milliseconds; `what` names the setting in the error
+ * message. Fractions of a millisecond are refused rather than rounded: ages and timestamps are whole
+ * milliseconds, and a store comparing in integers (DuckDB's BIGINT) would otherwise round `10.5` to
+ * 11 and call a row of age 11 fresh.
+ */
 export function parseDuration(input: unknown, what: string): number {
   if (typeof input === "number") {
-    if (Number.isFinite(input) && input > 0) return input;
+    if (Number.isFinite(input) && input > 0) {
+      if (Number.isInteger(input)) return input;
+      throw fractionalMilliseconds(what, input, input);
+    }
     throw new CtxError(
       "CTX_INVALID_DURATION",
       `${what} must be a positive number of milliseconds or a string like "80ms", "10m", "2d"; got ${input}.`,
@@ -28,8 +36,14 @@ export function parseDuration(input: unknown, what: string): number {
   if (typeof input === "string") {
     const match = PATTERN.exec(input.trim());
     if (match) {
-      const milliseconds = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
-      if (milliseconds > 0) return milliseconds;
+      // Decimal arithmetic, not `1.1 * 1000` (1100.0000000000002): "1.1s" is exactly 1100 ms.
+      const [whole, fraction = ""] = (match[1] as string).split(".");
+      const scaled = Number(`${whole}${fraction}`) * UNIT_MS[match[2] as DurationUnit];
+      const divisor = 10 ** fraction.length;
+      if (scaled > 0 && Number.isSafeInteger(scaled)) {
+        if (scaled % divisor === 0) return scaled / divisor;
+        throw fractionalMilliseconds(what, input, scaled / divisor);
+      }
     }
   }
   throw new CtxError(
@@ -47,6 +61,15 @@ export function isDuration(input: unknown): input is Duration {
   } catch {
     return false;
   }
+}
+
+function fractionalMilliseconds(what: string, input: number | string, milliseconds: number): CtxError {
+  const below = Math.floor(milliseconds);
+  return new CtxError(
+    "CTX_INVALID_DURATION",
+    `${what} must be a whole number of milliseconds; got ${JSON.stringify(input)} (${milliseconds}ms). Use ${below > 0 ? `${below} or ` : ""}${below + 1}.`,
+    { what, input },
+  );
 }
 
 /** "1500" -> "1.5s", "7200000" -> "2h": for traces and rendered age labels. */

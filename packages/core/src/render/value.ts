@@ -91,12 +91,21 @@ const UNKNOWN_BECAUSE: Record<Exclude<Status, "ok" | "empty">, string> = {
   skipped: "it was not looked up",
 };
 
+/** Why a stale stream window that holds no events is unknown: it has no last known value to be old. */
+export const STALE_WINDOW_WITHOUT_EVENTS =
+  "no events seen while ingest is behind (not up to date within its freshness limit), so there may be activity it has not delivered yet";
+
 /**
  * The line rendered under the `note` policy. It must read as "unknown", never as "none": the model is
  * told not to infer absence.
  */
-export function unknownNote(label: string, status: Exclude<Status, "ok" | "empty">, detail?: string): string {
-  const because = detail ? `${UNKNOWN_BECAUSE[status]} (${detail})` : UNKNOWN_BECAUSE[status];
+export function unknownNote(
+  label: string,
+  status: Exclude<Status, "ok" | "empty">,
+  detail?: string,
+  reason: string = UNKNOWN_BECAUSE[status],
+): string {
+  const because = detail ? `${reason} (${detail})` : reason;
   return `${capitalize(label)}: unknown — ${because}. Do not assume there is none.`;
 }
 

@@ -3,6 +3,7 @@
 // status: missing, stale, invalid, empty or ok. A failed or late read is `error`/`timeout` for every
 // record in it, never "nothing stored".
 
+import { failedAppendAt, unconfirmedField } from "../context/unconfirmed-windows.js";
 import { formatDuration } from "../definitions/duration.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
 import type { Envelope } from "../envelope.js";
@@ -30,6 +31,18 @@ export async function readOnline(options: {
     field: sourceField(source),
     kind: source.tier === "stream" ? "window" : "value",
   }));
+  // Each window's failure mark (context/unconfirmed-windows.ts), after the records, same round trip.
+  const markIndex = new Map<number, number>();
+  plan.forEach(({ source, key }, index) => {
+    if (source.tier !== "stream") return;
+    markIndex.set(index, records.length);
+    records.push({
+      entity: key.entity.name,
+      key: key.canonical,
+      field: unconfirmedField(sourceField(source)),
+      kind: "value",
+    });
+  });
   const watermarks = plan
     .filter(({ source }) => source.tier === "stream")
     .map(({ source }) => sourceField(source));
@@ -57,9 +70,19 @@ export async function readOnline(options: {
     const record = read.records[index];
     if (!record)
       return { ...base, status: "error", reason: `${online.name} returned no result for this record` };
-    return source.tier === "stream"
-      ? classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead)
-      : classifyValue(base, record, now, validateOnRead);
+    if (source.tier !== "stream") return classifyValue(base, record, now, validateOnRead);
+    const mark = read.records[markIndex.get(index) as number];
+    const window = classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead);
+    const failedAt =
+      mark?.kind === "value" && record.kind === "window"
+        ? failedAppendAt(mark.envelope, record.events)
+        : undefined;
+    if (failedAt === undefined || (window.status !== "ok" && window.status !== "empty")) return window;
+    return {
+      ...window,
+      status: "stale",
+      reason: `an append to this window failed ${formatDuration(now - failedAt)} ago and has not succeeded since: events may be missing`,
+    };
   });
   return { resolutions, latencyMs, roundTrip: "ok" };
 }
@@ -101,12 +124,12 @@ function classifyValue(base: Base, record: ReadResult, now: number, validateOnRe
     return { ...base, status: "missing", reason: "no value stored (never computed for this key)" };
   const problem = envelopeProblem(source, envelope, validateOnRead);
   if (problem) return { ...base, status: "invalid", reason: problem };
-  const stale = source.maxAgeMs !== undefined && now - envelope.eventTime > source.maxAgeMs;
+  const stale = source.maxAgeMs !== undefined && now - freshAt(envelope) > source.maxAgeMs;
   const judged = stale
     ? {
         ...base,
         status: "stale" as const,
-        reason: `${formatDuration(now - envelope.eventTime)} old, older than maxAge ${formatDuration(source.maxAgeMs as number)}`,
+        reason: `${formatDuration(now - freshAt(envelope))} old, older than maxAge ${formatDuration(source.maxAgeMs as number)}`,
         eventTime: envelope.eventTime,
       }
     : {
@@ -141,7 +164,8 @@ function classifyWindow(
     return { ...base, status: "invalid", reason: `all ${rejected} stored event(s) failed validation` };
   }
   const newest = events.length > 0 ? (events[events.length - 1] as Envelope).eventTime : undefined;
-  const freshness = Math.max(watermark ?? Number.NEGATIVE_INFINITY, newest ?? Number.NEGATIVE_INFINITY);
+  let freshness = watermark ?? Number.NEGATIVE_INFINITY;
+  for (const event of events) freshness = Math.max(freshness, freshAt(event));
   if (events.length === 0 && watermark === undefined) {
     return {
       ...base,
@@ -156,7 +180,7 @@ function classifyWindow(
     ? {
         ...base,
         status: "stale",
-        reason: `ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`,
+        reason: `${events.length === 0 ? "no events seen; " : ""}ingest last confirmed ${formatDuration(now - freshness)} ago, longer than maxAge ${formatDuration(source.maxAgeMs as number)}: the pipeline may be stalled`,
         eventTime,
       }
     : { ...base, status: events.length === 0 ? "empty" : "ok", eventTime };
@@ -167,6 +191,18 @@ function classifyWindow(
     value: events.map((event) => event.value),
     windowEvents: events,
   };
+}
+
+/**
+ * The time a stored value vouches for, for freshness: its event time, but never later than when it
+ * was written. An event time in the future (a producer's wrong clock, a foreign writer; the context
+ * store refuses those beyond maxClockSkew) would otherwise keep a value or window fresh for as long
+ * as that future lasts, hiding a stalled pipeline.
+ */
+function freshAt(envelope: Envelope): number {
+  return Number.isFinite(envelope.writeTime)
+    ? Math.min(envelope.eventTime, envelope.writeTime)
+    : envelope.eventTime;
 }
 
 function envelopeProblem(source: AnySource, envelope: Envelope, validateOnRead: boolean): string | undefined {

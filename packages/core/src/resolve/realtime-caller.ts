@@ -21,6 +21,8 @@ export interface RealtimeOutcome {
 interface InFlight {
   readonly promise: Promise<RealtimeOutcome>;
   readonly controller: AbortController;
+  /** `performance.now()` when the resolver was called. */
+  readonly startedAt: number;
   waiting: number;
 }
 
@@ -47,6 +49,14 @@ export class RealtimeCaller {
   ): Promise<RealtimeOutcome> {
     const id = `${source.name}\u0000${key}`;
     let flight = this.inFlight.get(id);
+    // Only a live call is shared: not one every requester abandoned (its resolver was told to stop),
+    // nor one older than its own timeout (its timer is merely late, e.g. behind a busy event loop):
+    // joining either would report `timeout` for a service that may well answer now.
+    if (
+      flight &&
+      (flight.controller.signal.aborted || performance.now() - flight.startedAt >= source.timeoutMs)
+    )
+      flight = undefined;
     const shared = flight !== undefined;
     if (!flight) {
       flight = this.start(source, parsedKey, id, context.query, context.now);
@@ -69,8 +79,10 @@ export class RealtimeCaller {
       return shared ? { ...outcome, shared: true } : outcome;
     } finally {
       current.waiting -= 1;
-      if (current.waiting === 0)
+      if (current.waiting === 0) {
         current.controller.abort(new Error("every request waiting for this lookup gave up"));
+        if (this.inFlight.get(id) === current) this.inFlight.delete(id);
+      }
     }
   }
 
@@ -111,7 +123,7 @@ export class RealtimeCaller {
     }).finally(() => {
       if (this.inFlight.get(id)?.promise === promise) this.inFlight.delete(id);
     });
-    return { promise, controller, waiting: 0 };
+    return { promise, controller, startedAt: started, waiting: 0 };
   }
 
   private classify(

@@ -13,7 +13,7 @@ import { CtxError } from "../errors.js";
 import type { PackBlock } from "../pack/types.js";
 import { normalizeOwnLines } from "../render/normalize.js";
 import { countedLines, renderFresh } from "../render/request-time.js";
-import { fallbackLabel, tokensFor, unknownNote } from "../render/value.js";
+import { fallbackLabel, STALE_WINDOW_WITHOUT_EVENTS, tokensFor, unknownNote } from "../render/value.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { SourceTrace } from "../trace/types.js";
 import { noteBlock, valueBlock } from "./blocks.js";
@@ -39,22 +39,15 @@ export function applyUnavailablePolicies(options: {
   const { now, tokenizer, onTokenize } = options;
   const unavailable = options.resolutions.filter((resolution) => !isFact(resolution.status));
   const failedRequired = unavailable.filter((resolution) => resolution.source.required);
-  if (failedRequired.length > 0) {
-    const list = failedRequired
-      .map((r) => `${r.source.name} is ${r.status}${r.reason ? ` (${r.reason})` : ""}`)
-      .join("; ");
-    throw new CtxError(
-      "CTX_REQUIRED_UNAVAILABLE",
-      `Required context is unavailable: ${list}. Nothing was assembled, so no prompt goes out with this context silently missing; retry, or mark the source optional (required: false, onUnavailable: "note").`,
-      {
-        sources: failedRequired.map((r) => ({ source: r.source.name, status: r.status, reason: r.reason })),
-      },
-    );
-  }
+  if (failedRequired.length > 0) throw requiredUnavailable(failedRequired);
   const outcomes = new Map<string, PolicyOutcome>();
   const warnings: string[] = [];
   const note = (resolution: Resolution): PolicyOutcome => {
-    const text = unknownNote(resolution.source.label, resolution.status as Exclude<Status, "ok" | "empty">);
+    const status = resolution.status as Exclude<Status, "ok" | "empty">;
+    const text =
+      status === "stale" && resolution.source.tier === "stream" && !resolution.windowEvents?.length
+        ? unknownNote(resolution.source.label, status, undefined, STALE_WINDOW_WITHOUT_EVENTS)
+        : unknownNote(resolution.source.label, status);
     return { rendered: "note", block: noteBlock(resolution, countedLines(text, tokenizer, onTokenize)) };
   };
   for (const resolution of unavailable) {
@@ -84,6 +77,20 @@ export function applyUnavailablePolicies(options: {
     );
   }
   return { outcomes, warnings };
+}
+
+/** CTX_REQUIRED_UNAVAILABLE naming each required source that is not a fact, with its status. */
+export function requiredUnavailable(failedRequired: readonly Resolution[]): CtxError {
+  const list = failedRequired
+    .map((r) => `${r.source.name} is ${r.status}${r.reason ? ` (${r.reason})` : ""}`)
+    .join("; ");
+  return new CtxError(
+    "CTX_REQUIRED_UNAVAILABLE",
+    `Required context is unavailable: ${list}. Nothing was assembled, so no prompt goes out with this context silently missing; retry, or mark the source optional (required: false, onUnavailable: "note").`,
+    {
+      sources: failedRequired.map((r) => ({ source: r.source.name, status: r.status, reason: r.reason })),
+    },
+  );
 }
 
 /** The value the `fallback` policy shows: a stale value's own lines, or a realtime last good value. */

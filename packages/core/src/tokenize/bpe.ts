@@ -40,6 +40,40 @@ export function parseRanks(bpeRanks: string): BpeRanks {
   return { ranks, tokens, maxTokenBytes };
 }
 
+/** Longest stretch of synchronous work between two yields while parsing ranks. */
+const SLICE_MS = 8;
+
+/**
+ * parseRanks in slices of a few milliseconds with a yield to the event loop between them: parsing
+ * an encoding (200k base64 tokens) in one go takes 0.5-2 s during which no timer (a request
+ * deadline, a health check) can fire. Same result as parseRanks.
+ */
+export async function parseRanksSliced(bpeRanks: string): Promise<BpeRanks> {
+  const ranks = new Map<string, number>();
+  const tokens: string[] = [];
+  let maxTokenBytes = 1;
+  let sliceEnd = performance.now() + SLICE_MS;
+  // A line is "<prefix> <first rank> <token> <token> ..." and may hold most of the encoding, so the
+  // clock is read every few hundred tokens, not per line.
+  for (const line of bpeRanks.split("\n")) {
+    if (line.length === 0) continue;
+    const fields = line.split(" ");
+    const offset = Number.parseInt(fields[1] as string, 10);
+    for (let index = 2; index < fields.length; index++) {
+      const bytes = atob(fields[index] as string);
+      const rank = offset + index - 2;
+      ranks.set(bytes, rank);
+      tokens[rank] = bytes;
+      if (bytes.length > maxTokenBytes) maxTokenBytes = bytes.length;
+      if (index % 256 === 0 && performance.now() >= sliceEnd) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceEnd = performance.now() + SLICE_MS;
+      }
+    }
+  }
+  return { ranks, tokens, maxTokenBytes };
+}
+
 const UTF8 = new TextEncoder();
 const CHUNK = 8192;
 

@@ -130,3 +130,22 @@ describe("the reproducers of #15", () => {
     }
   });
 });
+
+describe("loading ranks", () => {
+  it("the sliced parse equals the one-go parse, and timers keep firing while it runs", async () => {
+    const { parseRanks, parseRanksSliced } = await import("./bpe.js");
+    const o200k = (await import("js-tiktoken/ranks/o200k_base")).default;
+    let ticks = 0;
+    const ticker = setInterval(() => {
+      ticks += 1;
+    }, 1);
+    const sliced = await parseRanksSliced(o200k.bpe_ranks);
+    clearInterval(ticker);
+    expect(ticks).toBeGreaterThan(10);
+    const whole = parseRanks(o200k.bpe_ranks);
+    expect(sliced.maxTokenBytes).toBe(whole.maxTokenBytes);
+    expect(sliced.ranks.size).toBe(whole.ranks.size);
+    expect(sliced.tokens).toEqual(whole.tokens);
+    for (const [bytes, rank] of whole.ranks) if (sliced.ranks.get(bytes) !== rank) expect(bytes).toBe("");
+  });
+});

@@ -3,11 +3,11 @@
 // (bpe.ts), so every string counts what OpenAI's tokenizer counts, in time linear in its length up to
 // a log factor. The ranks come from js-tiktoken (pure JS, bundled: works offline and on any runtime);
 // loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
-// process, on first use.
+// process (createContextStore starts it), in slices that leave the event loop free.
 import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { fnv1a } from "../hash.js";
-import { type BpeRanks, binaryUtf8, countPiece, decodeTokens, encodePiece, parseRanks } from "./bpe.js";
+import { type BpeRanks, binaryUtf8, countPiece, decodeTokens, encodePiece, parseRanksSliced } from "./bpe.js";
 import { cl100kPieceEnd, isAscii, o200kPieceEnd } from "./pieces.js";
 import { cl100kPieceEndUnicode, o200kPieceEndUnicode } from "./pieces-unicode.js";
 import type { Tokenizer } from "./types.js";
@@ -42,20 +42,30 @@ async function loadRanks(encoding: Encoding) {
   }
 }
 
-/** Loads the ranks ahead of time (otherwise the first count of a process pays for it). */
-export async function loadEncoding(encoding: Encoding): Promise<void> {
-  if (!loaded.has(encoding)) {
-    const ranks = await loadRanks(encoding);
-    if (!ranks) throw unknownEncoding(encoding);
-    if (loaded.has(encoding)) return;
-    const o200k = encoding === "o200k_base";
-    loaded.set(encoding, {
-      bpe: parseRanks(ranks.bpe_ranks),
-      pieceEnd: o200k ? o200kPieceEnd : cl100kPieceEnd,
-      pieceEndUnicode: o200k ? o200kPieceEndUnicode : cl100kPieceEndUnicode,
-      pieceCounts: new PieceCounts(),
-    });
+const loading = new Map<Encoding, Promise<void>>();
+
+/**
+ * Loads the ranks ahead of time (otherwise the first count of a process pays for it). Loads once per
+ * process however many callers wait, in slices that leave the event loop free (bpe.ts).
+ */
+export function loadEncoding(encoding: Encoding): Promise<void> {
+  if (loaded.has(encoding)) return Promise.resolve();
+  let pending = loading.get(encoding);
+  if (!pending) {
+    pending = (async () => {
+      const ranks = await loadRanks(encoding);
+      if (!ranks) throw unknownEncoding(encoding);
+      const o200k = encoding === "o200k_base";
+      loaded.set(encoding, {
+        bpe: await parseRanksSliced(ranks.bpe_ranks),
+        pieceEnd: o200k ? o200kPieceEnd : cl100kPieceEnd,
+        pieceEndUnicode: o200k ? o200kPieceEndUnicode : cl100kPieceEndUnicode,
+        pieceCounts: new PieceCounts(),
+      });
+    })().finally(() => loading.delete(encoding));
+    loading.set(encoding, pending);
   }
+  return pending;
 }
 
 function unknownEncoding(encoding: string): CtxError {

@@ -1,7 +1,13 @@
 // A small producer for the ingest stream: validates the envelope of each event (source, key, JSON
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
 import { CtxError } from "@ctxstore/core";
-import { openClient, type RedisConnectionOptions, unavailableReason, withDeadline } from "../connection.js";
+import {
+  downNote,
+  openClient,
+  type RedisConnectionOptions,
+  unavailableReason,
+  withDeadline,
+} from "../connection.js";
 import { runWrites } from "../durable.js";
 import { encodeStreamEvent, type StreamEvent } from "./wire.js";
 
@@ -72,7 +78,7 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
         if (error) {
           throw new CtxError(
             "CTX_STORE_UNAVAILABLE",
-            `stream producer: XADD to ${options.stream} failed: ${error.message}. Events before it in the batch were published.`,
+            `stream producer: XADD to ${options.stream} failed: ${error.message}${downNote(client)}. Events before it in the batch were published.`,
             {},
             { cause: error },
           );
