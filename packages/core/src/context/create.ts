@@ -64,7 +64,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       : parseDuration(options.maxClockSkew, "createContextStore maxClockSkew");
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
-  const realtime = new RealtimeCaller();
+  const realtime = new RealtimeCaller(maxValueBytes);
   const telemetry = options.telemetry?.enabled === false ? undefined : assemblyTelemetry(options.telemetry);
   const watermarksRaised = new Map<string, number>();
   const windows = unconfirmedWindows(clock);

@@ -32,7 +32,11 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   now?: () => number;
   /** Validate values against their schema when read (catches foreign writers). Default true. */
   validateOnRead?: boolean;
-  /** Largest JSON size of one value accepted by `write`/`append`. Default 256 KiB. */
+  /**
+   * Largest JSON size (UTF-8 bytes) of one value accepted by `write`/`append` (over it: a typed
+   * CTX_INVALID_VALUE, nothing written) and of one realtime answer (over it: `invalid`, with the
+   * reason). Default 256 KiB.
+   */
   maxValueBytes?: number;
   /**
    * How far ahead of this writer's clock an event or write time may be (clocks differ a little).
