@@ -12,6 +12,7 @@ import {
   type Duration,
   type EntityKeys,
   mergeRequestLayers,
+  NOTHING_FITS_PREFIX,
   type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
@@ -267,17 +268,25 @@ export function contextMiddleware(
     return { ...params, providerOptions: rest };
   }
 
-  type StreamPart = { type: string; providerMetadata?: Record<string, unknown> };
+  type StreamPart = {
+    type: string;
+    providerMetadata?: Record<string, unknown>;
+    warnings?: readonly unknown[];
+  };
 
   return {
     specificationVersion: settings.specificationVersion,
     transformParams: (options) => transformParams(options as never) as never,
     async wrapGenerate({ doGenerate, params }) {
-      const result = (await doGenerate()) as { providerMetadata?: Record<string, unknown> };
+      const result = (await doGenerate()) as {
+        providerMetadata?: Record<string, unknown>;
+        warnings?: readonly unknown[];
+      };
       const trace = traces.get(params);
       if (!trace) return result as never;
       return {
         ...result,
+        warnings: [...(result.warnings ?? []), ...callWarnings(trace)],
         providerMetadata: { ...result.providerMetadata, [settings.providerKey]: toProviderMetadata(trace) },
       } as never;
     },
@@ -289,6 +298,14 @@ export function contextMiddleware(
       const stream = (result.stream as ReadableStream<StreamPart>).pipeThrough(
         new TransformStream<StreamPart, StreamPart>({
           transform(part, controller) {
+            if (part.type === "stream-start") {
+              const started = part as StreamPart & { warnings?: readonly unknown[] };
+              controller.enqueue({
+                ...started,
+                warnings: [...(started.warnings ?? []), ...callWarnings(trace)],
+              });
+              return;
+            }
             controller.enqueue(
               part.type === "finish"
                 ? {
@@ -379,6 +396,16 @@ function validateOptions(
     onAssembled: options.onAssembled,
     needsTokenizer: budget.contextWindow !== undefined,
   };
+}
+
+/**
+ * The call warnings (AI SDK `result.warnings`) for an assembly whose budget left out every source:
+ * the model got no context, which the caller must hear about. The full list is in the trace too.
+ */
+function callWarnings(trace: AssemblyTrace): { type: "other"; message: string }[] {
+  return trace.warnings
+    .filter((warning) => warning.startsWith(NOTHING_FITS_PREFIX))
+    .map((message) => ({ type: "other", message: `ctxstore: ${message}` }));
 }
 
 /** A cache breakpoint from the options or a call, with the message a bad one fails with. */

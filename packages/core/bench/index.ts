@@ -21,6 +21,8 @@ try {
 } catch (error) {
   if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
 }
+const { runCountAdversarialBench } = await import("./count-adversarial.js");
+figures.push(...(await runCountAdversarialBench()));
 const { runTelemetryBench } = await import("./telemetry.js");
 figures.push(...(await runTelemetryBench()));
 const { runCurveBench } = await import("./curves.js");

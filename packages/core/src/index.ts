@@ -84,7 +84,8 @@ export {
   type IndexResult,
   indexDocuments,
 } from "./indexing/index-documents.js";
-export type { BlockOutcome, PackedSection } from "./pack/types.js";
+export { NOTHING_FITS_PREFIX } from "./pack/packer.js";
+export type { BlockOutcome, PackedSection, RenderFormat } from "./pack/types.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
 export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";

@@ -9,4 +9,4 @@ export {
   type ContextStoreRetrieverOptions,
 } from "./retriever.js";
 export { type ContextInput, type ContextRunnableOptions, contextRunnable } from "./runnable.js";
-export { TRACE_EVENT } from "./trace-event.js";
+export { TRACE_EVENT, WARNING_EVENT } from "./trace-event.js";

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ADA_CONTEXT, NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
 import { contextItems } from "./items.js";
 import { ContextStoreRetriever } from "./retriever.js";
-import { TRACE_EVENT } from "./trace-event.js";
+import { TRACE_EVENT, WARNING_EVENT } from "./trace-event.js";
 
 let fixture: SupportFixture;
 beforeAll(async () => {
@@ -129,6 +129,22 @@ describe("ContextStoreRetriever", () => {
     } finally {
       fixture.orderLookupDown = false;
     }
+  });
+
+  it("a budget that leaves out every source: a ctxstore_warning callback event names what was dropped (#15)", async () => {
+    const events: { name: string; data: { kind?: string; message?: string } }[] = [];
+    await retriever({ keys: ada, budget: { maxTokens: 3 } }).invoke("When will my refund arrive?", {
+      callbacks: [
+        {
+          handleCustomEvent: (name, data) => {
+            events.push({ name, data: data as { kind?: string; message?: string } });
+          },
+        },
+      ],
+    });
+    expect(events.map((event) => event.name)).toEqual([TRACE_EVENT, WARNING_EVENT]);
+    expect(events[1]?.data.kind).toBe("nothing_fits");
+    expect(events[1]?.data.message).toContain("ticket_history (");
   });
 
   it("dispatches the assembly trace as a custom callback event under the retriever run", async () => {

@@ -34,6 +34,8 @@ export {
   type ContextArguments,
   type ContextHandler,
   type RouteHandler,
+  WARNING_HEADER,
   type WithContextOptions,
   withContext,
+  withWarningHeader,
 } from "./with-context.js";

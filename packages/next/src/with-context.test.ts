@@ -2,12 +2,31 @@ import { type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
 import { createFixture, identifyFromCookies } from "../test/fixtures.js";
 import { inspectRoute } from "./inspect-route.js";
-import { withContext } from "./with-context.js";
+import { WARNING_HEADER, withContext } from "./with-context.js";
 
 const get = (cookie = "uid=ana; sid=s1") =>
   new Request("http://shop.test/api/recommend?q=shoes", { headers: { cookie } });
 
 describe("withContext", () => {
+  it("a budget that leaves out every source: the response carries the x-ctxstore-warning header (#15)", async () => {
+    const { ctx } = await createFixture();
+    const handler = withContext(
+      { contextStore: ctx, identify: identifyFromCookies, budget: { maxTokens: 3 } },
+      (_request, { context }) => Response.json({ text: context.text }),
+    );
+    const response = await handler(get(), undefined);
+    expect(response.status).toBe(200);
+    expect(response.headers.get(WARNING_HEADER)).toMatch(/^Nothing fits: the budget of 3 tokens/);
+    expect(response.headers.get(WARNING_HEADER)).toContain("customer_profile (");
+    const roomy = withContext(
+      { contextStore: ctx, identify: identifyFromCookies, budget: { maxTokens: 400 }, format: "xml" },
+      (_request, { context }) => Response.json({ text: context.text }),
+    );
+    const answered = await roomy(get(), undefined);
+    expect(answered.headers.get(WARNING_HEADER)).toBeNull();
+    expect(((await answered.json()) as { text: string }).text).toMatch(/^<section name="/);
+  });
+
   it("hands the handler the packed context and trace for the identified user, and passes the route argument through", async () => {
     const { ctx } = await createFixture();
     const seen: { query?: string | undefined } = {};

@@ -10,6 +10,7 @@ import {
   checkRequestLayer,
   type Duration,
   mergeRequestLayers,
+  NOTHING_FITS_PREFIX,
 } from "@ctxstore/core";
 import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse } from "./responses.js";
@@ -24,15 +25,17 @@ export interface AssemblyOptions {
   deadline?: Duration | undefined;
   /** Restrict assembly to these source names. */
   sources?: readonly string[] | undefined;
+  /** How sections are marked in the packed text: "markdown" or "xml". Default: the context store's. */
+  format?: "markdown" | "xml" | undefined;
 }
 
 /** The request fields of the options, checked once by core (same error as `ctx.assemble`'s for them). */
 export function checkAssemblyOptions(
-  options: Pick<AssemblyOptions, "budget" | "deadline" | "sources">,
+  options: Pick<AssemblyOptions, "budget" | "deadline" | "sources" | "format">,
   helper: string,
 ): void {
   checkRequestLayer(
-    { budget: options.budget, deadline: options.deadline, sources: options.sources },
+    { budget: options.budget, deadline: options.deadline, sources: options.sources, format: options.format },
     `${helper} options`,
   );
 }
@@ -78,7 +81,12 @@ export async function assembleForRequest(
     // Layers: the route's options, then who is asking, then this request's question and signal.
     const context = await options.contextStore.assemble(
       mergeRequestLayers([
-        { budget: options.budget, deadline: options.deadline, sources: options.sources },
+        {
+          budget: options.budget,
+          deadline: options.deadline,
+          sources: options.sources,
+          format: options.format,
+        },
         { keys: identity.keys, tenant: identity.tenant, principal: identity.principal },
         { query: question, signal: request.signal },
       ]),
@@ -109,7 +117,12 @@ export function withContext<RouteContext = unknown>(
     );
     if (!assembled.ok) return assembled.response;
     try {
-      return await handler(request, { identity: assembled.identity, context: assembled.context, route });
+      const response = await handler(request, {
+        identity: assembled.identity,
+        context: assembled.context,
+        route,
+      });
+      return withWarningHeader(response, assembled.context.warnings);
     } catch (error) {
       // ctxstore errors thrown by the handler (e.g. a write with a bad value) get the same JSON answer.
       const response = ctxErrorResponse(error);
@@ -117,4 +130,27 @@ export function withContext<RouteContext = unknown>(
       throw error;
     }
   };
+}
+
+/** Response header naming what the budget left out when nothing fitted (the context was empty). */
+export const WARNING_HEADER = "x-ctxstore-warning";
+
+/**
+ * The handler's response with WARNING_HEADER set when the assembly's budget left out every source,
+ * so a caller (or a proxy log) sees that the model got no context. Header values must be one line of
+ * Latin-1 text, so the warning is cut to its first sentence and non-Latin-1 characters become "?".
+ */
+export function withWarningHeader(response: Response, warnings: readonly string[]): Response {
+  const warning = warnings.find((text) => text.startsWith(NOTHING_FITS_PREFIX));
+  if (warning === undefined) return response;
+  const value = warning.replace(/[^\x20-\x7e\xa0-\xff]/g, "?").slice(0, 1000);
+  try {
+    response.headers.set(WARNING_HEADER, value);
+    return response;
+  } catch {
+    // Immutable headers (a Response from fetch): copy it.
+    const headers = new Headers(response.headers);
+    headers.set(WARNING_HEADER, value);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
 }

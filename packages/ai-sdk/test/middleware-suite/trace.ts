@@ -9,6 +9,33 @@ export function describeTrace(suite: MiddlewareSuite): void {
   const { sdk, expected, providerOptions, wrapped } = suite;
 
   describe("trace", () => {
+    it("a budget that leaves out every source: the call's warnings and the trace say so (#15)", async () => {
+      const { mock, model } = wrapped();
+      // Optional sources only (a required one that does not fit is CTX_BUDGET_TOO_SMALL instead).
+      const tiny = {
+        ctxstore: { ...providerOptions.ctxstore, sources: ["session_activity"], budget: { maxTokens: 5 } },
+      };
+      const result = await sdk.generateText({
+        model,
+        prompt: QUESTION,
+        providerOptions: tiny,
+        maxRetries: 0,
+      });
+      const warnings = (result as { warnings?: { type: string; message?: string }[] }).warnings ?? [];
+      expect(
+        warnings.some((warning) => warning.type === "other" && /Nothing fits/.test(warning.message ?? "")),
+      ).toBe(true);
+      expect(contextTrace(result.providerMetadata)?.warnings.join(" ")).toContain("Nothing fits");
+      expect(mock.doGenerateCalls).toHaveLength(1);
+    });
+
+    it('format per call: providerOptions.ctxstore.format "xml" packs sections as elements (#15)', async () => {
+      const { mock, model } = wrapped();
+      const xml = { ctxstore: { ...providerOptions.ctxstore, format: "xml" } };
+      await sdk.generateText({ model, prompt: QUESTION, providerOptions: xml, maxRetries: 0 });
+      expect(JSON.stringify(mock.doGenerateCalls[0]?.prompt)).toContain('<section name=\\"');
+    });
+
     it("generateText: providerMetadata.ctxstore carries the assembly trace, next to the provider's own metadata", async () => {
       const { model } = wrapped();
       const result = await sdk.generateText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 });

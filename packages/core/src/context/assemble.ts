@@ -48,6 +48,8 @@ export interface AssemblyDeps {
   readonly tokenizer: Tokenizer;
   readonly realtime: RealtimeCaller;
   readonly clock: () => number;
+  /** The store's default rendering format ("markdown" when absent). */
+  readonly format?: "markdown" | "xml";
   /** OpenTelemetry spans and metrics (telemetry/); begins nothing when no provider is registered. */
   readonly telemetry?: ReturnType<typeof assemblyTelemetry>;
   /** When the caller asked (`performance.now()`): the deadline and the trace's totalMs count from it. */
@@ -210,8 +212,14 @@ export async function assemble(
       onTokenize,
     });
     warnings.push(...policies.warnings);
-    const packed = pack({ sections, maxTokens: plan.maxTokens, tokenizer });
+    const packed = pack({
+      sections,
+      maxTokens: plan.maxTokens,
+      tokenizer,
+      format: request.format ?? deps.format ?? "markdown",
+    });
     tokenizerCalls += packed.tokenizerCalls;
+    warnings.push(...packed.warnings);
     const packMs = performance.now() - packStarted;
 
     const totalMs = performance.now() - started;
@@ -238,7 +246,14 @@ export async function assemble(
     });
     const values = valuesOf(ordered, now);
     telemetry?.succeeded(trace, values);
-    return { text: packed.text, tokens: packed.tokens, sections: packed.sections, values, trace };
+    return {
+      text: packed.text,
+      tokens: packed.tokens,
+      sections: packed.sections,
+      values,
+      trace,
+      warnings: trace.warnings,
+    };
   } catch (error) {
     telemetry?.failed(error, performance.now() - started);
     throw error;

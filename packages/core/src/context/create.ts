@@ -71,6 +71,14 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     );
   }
   const encoding = options.encoding ?? "o200k_base";
+  const format = options.format ?? "markdown";
+  if (format !== "markdown" && format !== "xml") {
+    throw new CtxError(
+      "CTX_INVALID_DEFINITION",
+      `createContextStore: format must be "markdown" or "xml" (got ${JSON.stringify(format)}).`,
+      { format },
+    );
+  }
   const tokenizer = tiktokenTokenizer(encoding);
   const clock = options.now ?? Date.now;
   const maxValueBytes = options.maxValueBytes ?? 256 * 1024;
@@ -80,7 +88,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       : parseDuration(options.maxClockSkew, "createContextStore maxClockSkew");
   const ttlByEntity = entityTtls(compiled.sources);
   const counts = new Map<string, Record<Status, number>>();
-  const realtime = new RealtimeCaller();
+  const realtime = new RealtimeCaller(maxValueBytes);
   const telemetry = options.telemetry?.enabled === false ? undefined : assemblyTelemetry(options.telemetry);
   const watermarksRaised = new Map<string, number>();
   const windows = unconfirmedWindows(clock);
@@ -326,6 +334,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
           tokenizer,
           realtime,
           clock,
+          format,
           startedAt,
           ...(telemetry ? { telemetry } : {}),
           ...(encodingLoaded ? {} : { untilReady: ready }),

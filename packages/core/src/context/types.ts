@@ -23,6 +23,8 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   online?: OnlineStore;
   /** Default `o200k_base`. Rendered token counts are computed for this encoding at write time. */
   encoding?: Encoding;
+  /** How sections are marked in the packed text: "markdown" (default) or "xml"; a request may override it. */
+  format?: "markdown" | "xml";
   /** Section options (priority, minTokens, maxTokens) by title; overrides what sources declare. */
   sections?: readonly SectionDefinition[];
   /** Default request deadline. Default "250ms". */
@@ -31,7 +33,11 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   now?: () => number;
   /** Validate values against their schema when read (catches foreign writers). Default true. */
   validateOnRead?: boolean;
-  /** Largest JSON size of one value accepted by `write`/`append`. Default 256 KiB. */
+  /**
+   * Largest JSON size (UTF-8 bytes) of one value accepted by `write`/`append` (over it: a typed
+   * CTX_INVALID_VALUE, nothing written) and of one realtime answer (over it: `invalid`, with the
+   * reason). Default 256 KiB.
+   */
   maxValueBytes?: number;
   /**
    * How far ahead of this writer's clock an event or write time may be (clocks differ a little).
@@ -122,6 +128,8 @@ export interface AssembleResult {
   /** Every requested source's resolved value and status, by source name. */
   readonly values: Readonly<Record<string, ResolvedValue>>;
   readonly trace: AssemblyTrace;
+  /** Warnings the caller should act on (the same list as `trace.warnings`), e.g. the budget left every source out. */
+  readonly warnings: readonly string[];
 }
 
 export interface WriteOptions {

@@ -1,8 +1,7 @@
 // Cutting one line to fit a token allowance, from the end a block keeps: whole sentences first,
-// then a token boundary, or bytes for runs exact BPE would be quadratic on. Results are memoised,
+// then a token boundary. Results are memoised,
 // so repeated packs of the same content do not tokenize again.
 import { escapeLine } from "../render/normalize.js";
-import { hasQuadraticRun, utf8Length } from "../tokenize/tiktoken.js";
 import type { CountingTokenizer } from "./counting-tokenizer.js";
 
 /** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
@@ -87,8 +86,7 @@ function byTokens(
   tokenizer: CountingTokenizer,
 ): LinePiece | undefined {
   // Only the kept end matters: tokenize a window of it, widened until it holds more tokens than the
-  // allowance, so a huge line costs about what its kept part costs (BPE is slow on long runs).
-  if (hasQuadraticRun(line)) return byBytes(line, allowance, keep, tokenizer);
+  // allowance, so a huge line costs about what its kept part costs.
   let windowLength = 0;
   let tokens: number[] = [];
   do {
@@ -115,34 +113,6 @@ function byTokens(
     take -= Math.max(1, counted - allowance);
   }
   return undefined;
-}
-
-/**
- * Cut for lines with a run exact BPE would be quadratic on: keep at most `allowance - 1` UTF-8 bytes
- * (every token is at least one byte, so the kept text plus "\n" cannot exceed the allowance).
- */
-function byBytes(
-  line: string,
-  allowance: number,
-  keep: "head" | "tail",
-  tokenizer: CountingTokenizer,
-): LinePiece | undefined {
-  const characters = Array.from(line);
-  const kept: string[] = [];
-  let bytes = 0;
-  for (let index = 0; index < characters.length; index++) {
-    const character = characters[keep === "head" ? index : characters.length - 1 - index] as string;
-    const size = utf8Length(character);
-    if (bytes + size > allowance - 1) break;
-    bytes += size;
-    kept.push(character);
-  }
-  if (keep === "tail") kept.reverse();
-  const joined = kept.join("");
-  const text = keep === "head" ? joined.trimEnd() : escapeLine(joined.trimStart());
-  if (text.trim().length === 0) return undefined;
-  const counted = tokenizer.count(`${text}\n`);
-  return counted <= allowance ? { text, tokens: counted } : undefined;
 }
 
 function remember<Value>(cache: Map<string, Value>, key: string, value: Value, limit: number): void {

@@ -8,14 +8,26 @@
 //
 // The algorithm, in order:
 // 1. required blocks go in whole (or `pack` throws CTX_BUDGET_TOO_SMALL naming what did not fit);
-// 2. sections with `minTokens` reserve that many tokens for their own blocks;
+// 2. sections with `minTokens` reserve up to that many tokens for their own blocks;
 // 3. the other blocks are placed greedily by priority; a block that does not fit whole is truncated
 //    (lists by whole items, text by lines, sentences, then tokens) or dropped, and once a block is
 //    dropped for the budget no lower-priority block of its size or larger is kept.
+//
+// The reserve rule: a reserve guarantees at most `minTokens` to its section, never more. Beyond it,
+// blocks compete by priority across sections: after a block was dropped for the budget, a
+// lower-priority block of its size or larger is kept only inside what remains of its own section's
+// reserve (truncated to it if need be), never by drawing on the shared pool as well. So a 10-token
+// reserve cannot carry a low-priority 100-token block in ahead of a high-priority one.
+// When the budget leaves out every block with content, the output carries a warning naming them.
 // The output is then written section by section, from the most stable tier to the most volatile.
+// In the `xml` format a section's heading is its opening and closing tag (their cost is reserved
+// the same way, at the dearer of its two status values) and each line is XML-escaped (recounted
+// when escaping changed it).
+
+import type { Tier } from "../definitions/source.js";
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
-import { escapeLine, normalizeLines } from "../render/normalize.js";
+import { escapeLine, normalizeLines, normalizeOwnLines } from "../render/normalize.js";
 import { CountingTokenizer } from "./counting-tokenizer.js";
 import { cutLine, type LinePiece, TEXT_MARKER } from "./cut-line.js";
 import type {
@@ -26,12 +38,15 @@ import type {
   PackInput,
   PackOutput,
   PackSection,
+  RenderFormat,
 } from "./types.js";
 
 interface SectionState {
   readonly index: number;
   readonly input: PackSection;
   readonly heading: string;
+  /** The closing tag in the `xml` format ("" in markdown). */
+  readonly closing: string;
   readonly headingTokens: number;
   readonly cap: number;
   /** Tokens this section occupies so far, heading included once it is opened. */
@@ -76,11 +91,13 @@ export function pack(input: PackInput): PackOutput {
   validateBudget(input.maxTokens);
   const tokenizer = new CountingTokenizer(input.tokenizer);
 
-  const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer));
+  const format = input.format ?? "markdown";
+  const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer, format));
   const candidates: Candidate[] = [];
   for (const section of sections) {
     for (const block of section.input.blocks) {
-      candidates.push(prepareCandidate(block, candidates.length, section, tokenizer));
+      const prepared = format === "xml" ? xmlBlock(block, tokenizer) : block;
+      candidates.push(prepareCandidate(prepared, candidates.length, section, tokenizer));
     }
   }
   const greedyOrder = [...candidates].sort(compareForPlacement);
@@ -113,7 +130,7 @@ export function pack(input: PackInput): PackOutput {
 
   // Once a block was refused for lack of budget, a lower-priority block is kept only if it is smaller:
   // otherwise a lower priority could win just by landing in a section whose heading is already paid.
-  // (Blocks drawing on their section's minTokens reserve are exempt: that claim is the point of it.)
+  // (Blocks drawing only on their section's minTokens reserve are exempt: that claim is the point of it.)
   let smallestRefused = Number.POSITIVE_INFINITY;
   for (const candidate of optional) {
     if (candidate.dropReason !== undefined) continue;
@@ -122,13 +139,16 @@ export function pack(input: PackInput): PackOutput {
     const capLeft = section.cap - section.used;
     const available = Math.min(pool, capLeft);
     const capBinds = capLeft < pool;
-    const yieldsToRefused = section.reserve === 0 && candidate.wholeTokens >= smallestRefused;
+    // A block that must yield to a refused higher-priority one may still use its section's reserve,
+    // and only that (the reserve rule above).
+    const yieldsToRefused = candidate.wholeTokens >= smallestRefused;
+    const limit = yieldsToRefused ? Math.min(section.reserve, capLeft) : available;
     const reason = capBinds && !yieldsToRefused ? `section maxTokens ${section.cap}` : "budget";
 
     let placement: Placement | undefined;
-    if (!yieldsToRefused) {
+    if (limit > 0) {
       const headingCost = section.opened ? 0 : section.headingTokens;
-      placement = placeBlock(candidate, available - headingCost, reason, tokenizer);
+      placement = placeBlock(candidate, limit - headingCost, reason, tokenizer);
     }
     if (placement === undefined) {
       candidate.dropReason = reason;
@@ -148,7 +168,7 @@ export function pack(input: PackInput): PackOutput {
       section.reserve = 0;
     }
   }
-  return write(sections, candidates, tokenizer.calls);
+  return write(sections, candidates, tokenizer, input.maxTokens, format);
 }
 
 function validateBudget(maxTokens: number): void {
@@ -161,7 +181,12 @@ function validateBudget(maxTokens: number): void {
   }
 }
 
-function prepareSection(section: PackSection, index: number, tokenizer: CountingTokenizer): SectionState {
+function prepareSection(
+  section: PackSection,
+  index: number,
+  tokenizer: CountingTokenizer,
+  format: RenderFormat,
+): SectionState {
   const title = section.title.replace(/[\s\p{Cc}]+/gu, " ").trim();
   if (title.length === 0) {
     throw new CtxError(
@@ -181,11 +206,32 @@ function prepareSection(section: PackSection, index: number, tokenizer: Counting
       });
     }
   }
+  if (format === "xml") {
+    const tier = TIER_NAMES[section.tierRank] ?? "batch";
+    const open = (status: string) =>
+      `<section name="${xmlEscape(title, true)}" tier="${tier}" status="${status}">`;
+    const closing = "</section>";
+    return {
+      index,
+      input: section,
+      heading: open("complete"),
+      closing,
+      headingTokens:
+        Math.max(tokenizer.countLine(open("complete")), tokenizer.countLine(open("partial"))) +
+        tokenizer.countLine(closing),
+      cap: section.maxTokens ?? Number.POSITIVE_INFINITY,
+      used: 0,
+      opened: false,
+      reserve: 0,
+      pending: 0,
+    };
+  }
   const heading = `## ${title}`;
   return {
     index,
     input: section,
     heading,
+    closing: "",
     headingTokens: tokenizer.countLine(heading),
     cap: section.maxTokens ?? Number.POSITIVE_INFINITY,
     used: 0,
@@ -266,7 +312,7 @@ function prepareCandidate(
   let suffixTokens = 0;
   // A suffix only ever follows content: a block without lines costs nothing and is dropped.
   for (const label of (lines ?? block.lines).length === 0 ? [] : (block.suffix ?? [])) {
-    for (const line of normalizeLines(label)) {
+    for (const line of normalizeOwnLines(label)) {
       suffix.push(line);
       suffixTokens += tokenizer.countLine(line);
     }
@@ -494,7 +540,9 @@ function truncateText(
 function write(
   sections: readonly SectionState[],
   candidates: readonly Candidate[],
-  tokenizerCalls: number,
+  tokenizer: CountingTokenizer,
+  maxTokens: number,
+  format: RenderFormat,
 ): PackOutput {
   const packedSections: PackedSection[] = [];
   const parts: string[] = [];
@@ -504,17 +552,34 @@ function write(
       .filter((candidate) => candidate.section === section && candidate.placement !== undefined)
       .sort(compareWithinSection);
     if (included.length === 0) continue;
-    let text = `${section.heading}\n`;
-    let tokens = section.headingTokens;
+    const xml = format === "xml";
+    const partial = candidates.some(
+      (candidate) => candidate.section === section && candidate.placement?.outcome !== "included",
+    );
+    const heading =
+      xml && partial
+        ? section.heading.replace(/ status="complete">$/, ' status="partial">')
+        : section.heading;
+    let text = `${heading}\n`;
+    let tokens = xml
+      ? tokenizer.countLine(heading) + tokenizer.countLine(section.closing)
+      : section.headingTokens;
     const sectionBlocks: { source: string; text: string; tokens: number }[] = [];
     for (const candidate of included) {
       const placement = candidate.placement as Placement;
       let blockText = "";
-      for (const line of placement.lines) blockText += `${line}\n`;
+      let blockTokens = placement.tokens;
+      for (const line of placement.lines) {
+        // A cut at a token boundary can split an entity ("&am"): drop the fragment, recount the line.
+        const whole = xml ? line.replace(PARTIAL_ENTITY, "") : line;
+        if (whole !== line) blockTokens += tokenizer.countLine(whole) - tokenizer.countLine(line);
+        blockText += `${whole}\n`;
+      }
       text += blockText;
-      tokens += placement.tokens;
-      sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: placement.tokens });
+      tokens += blockTokens;
+      sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: blockTokens });
     }
+    if (xml) text += `${section.closing}\n`;
     parts.push(text);
     totalTokens += tokens;
     packedSections.push({
@@ -550,5 +615,64 @@ function write(
       ...(placement.reason === undefined ? {} : { reason: placement.reason }),
     };
   });
-  return { text: parts.join(""), tokens: totalTokens, sections: packedSections, blocks, tokenizerCalls };
+  const warnings = nothingFits(candidates, maxTokens);
+  return {
+    text: parts.join(""),
+    tokens: totalTokens,
+    sections: packedSections,
+    blocks,
+    tokenizerCalls: tokenizer.calls,
+    warnings,
+  };
 }
+
+const TIER_NAMES: readonly Tier[] = ["batch", "stream", "vector", "realtime"];
+const PARTIAL_ENTITY = /&#?[A-Za-z0-9]*$/;
+const XML_SPECIAL = /[&<>"]/;
+
+/** Text (or, with `attribute`, an attribute value) that cannot open or close an XML tag. */
+export function xmlEscape(text: string, attribute = false): string {
+  if (!XML_SPECIAL.test(text)) return text;
+  const escaped = text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  return attribute ? escaped.replaceAll('"', "&quot;") : escaped;
+}
+
+/** A block for the `xml` format: lines (and suffix) XML-escaped, recounted where escaping changed them. */
+function xmlBlock(block: PackBlock, tokenizer: CountingTokenizer): PackBlock {
+  let lines: string[] | undefined;
+  let tokens: number[] | undefined;
+  block.lines.forEach((line, index) => {
+    const escaped = xmlEscape(line);
+    if (escaped === line && lines === undefined) return;
+    lines ??= block.lines.slice(0, index);
+    tokens ??= block.tokens.slice(0, index);
+    lines.push(escaped);
+    tokens.push(escaped === line ? (block.tokens[index] as number) : tokenizer.countLine(escaped));
+  });
+  const suffix = block.suffix?.map((line) => xmlEscape(line));
+  return {
+    ...block,
+    ...(lines === undefined ? {} : { lines, tokens: tokens as number[] }),
+    ...(suffix === undefined ? {} : { suffix }),
+  };
+}
+
+/** The warning when blocks with content exist but none went in: never a silently empty context. */
+function nothingFits(candidates: readonly Candidate[], maxTokens: number): string[] {
+  if (candidates.some((candidate) => candidate.placement !== undefined)) return [];
+  const dropped = candidates.filter((candidate) => candidate.lines.length > 0);
+  if (dropped.length === 0) return [];
+  const names = dropped.map(
+    (candidate) =>
+      `${candidate.block.source} (${candidate.wholeTokens + candidate.section.headingTokens} tokens)`,
+  );
+  const smallest = Math.min(
+    ...dropped.map((candidate) => candidate.wholeTokens + candidate.section.headingTokens),
+  );
+  return [
+    `${NOTHING_FITS_PREFIX}: the budget of ${maxTokens} tokens left out every source, so the context is empty. Dropped: ${names.join(", ")}. Raise budget.maxTokens (the smallest source needs ${smallest} tokens with its heading) or lower sections' maxTokens caps.`,
+  ];
+}
+
+/** How the nothing-fits warning starts (adapters look for it). */
+export const NOTHING_FITS_PREFIX = "Nothing fits";

@@ -37,11 +37,20 @@ export interface PackSection {
   readonly blocks: readonly PackBlock[];
 }
 
+/**
+ * How the packed text marks its sections: `markdown` (`## Title` headings, values escaped so they
+ * cannot open Markdown structure) or `xml` (each section a `<section name tier status>` element,
+ * values escaped so they cannot open or close a tag). See docs/concepts.md#rendering.
+ */
+export type RenderFormat = "markdown" | "xml";
+
 export interface PackInput {
   readonly sections: readonly PackSection[];
   /** Positive integer. */
   readonly maxTokens: number;
   readonly tokenizer: Tokenizer;
+  /** Default `markdown`. */
+  readonly format?: RenderFormat;
 }
 
 export type BlockOutcome = "included" | "truncated" | "dropped";
@@ -79,4 +88,6 @@ export interface PackOutput {
   readonly blocks: readonly PackedBlock[];
   /** Tokenizer calls made while packing (0 when nothing is truncated and all counts were given). */
   readonly tokenizerCalls: number;
+  /** What the caller must hear about: every source left out by the budget (the text is then empty). */
+  readonly warnings: readonly string[];
 }

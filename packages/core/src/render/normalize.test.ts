@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { escapeLine, normalizeItem, normalizeLines } from "./normalize.js";
+import { escapeValueLine, normalizeItem, normalizeLines } from "./normalize.js";
 
 // The rules written out step by step, as the general path applies them: the fast path for plain
 // lines must give exactly the same lines.
@@ -12,7 +12,7 @@ function referenceLines(text: string): string[] {
     .split("\n")
     .map((raw) => raw.replaceAll("\u0000", "").trimEnd())
     .filter((line) => line.trim().length > 0)
-    .map((line) => escapeLine(line));
+    .map((line) => escapeValueLine(line));
 }
 function referenceItem(item: string): string | undefined {
   const joined = item
@@ -23,12 +23,15 @@ function referenceItem(item: string): string | undefined {
     .filter((part) => part.length > 0)
     .join(" / ");
   if (joined.length === 0) return undefined;
-  return escapeLine(joined.startsWith("- ") ? joined : `- ${joined}`);
+  return escapeValueLine(joined.startsWith("- ") ? joined : `- ${joined}`);
 }
 
 /** Mostly plain text, with the characters the rules act on mixed in at either end and inside. */
 const special = fc.constantFrom(
-  ..."#/- \t\u0000\n\r\u000b\f\u0085\u2028\u2029\u00a0\ufeff\u3000\u1680\u001fé😀",
+  ..."#/- \t\u0000\n\r\u000b\f\u0085\u2028\u2029\u00a0\ufeff\u3000\u1680\u001fé😀>[<|=*_`~1.＃\u200b",
+  "<|im_start|>",
+  "</context>",
+  ": unknown — ",
   "\r\n",
   "- ",
   " #",

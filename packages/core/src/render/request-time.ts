@@ -7,7 +7,7 @@ import type { AnySource } from "../definitions/source.js";
 import type { RenderedText } from "../envelope.js";
 import { cachedCount } from "../tokenize/cache.js";
 import type { Tokenizer } from "../tokenize/types.js";
-import { normalizeLines } from "./normalize.js";
+import { normalizeOwnLines } from "./normalize.js";
 import { renderValue } from "./value.js";
 
 /** Renders a value now; `onTokenize` is called for each line the tokenizer actually counts. */
@@ -27,6 +27,6 @@ export function countedLines(
   tokenizer: Tokenizer,
   onTokenize: () => void,
 ): { readonly lines: readonly string[]; readonly tokens: readonly number[] } {
-  const lines = normalizeLines(text);
+  const lines = normalizeOwnLines(text);
   return { lines, tokens: lines.map((line) => cachedCount(tokenizer, `${line}\n`, onTokenize)) };
 }

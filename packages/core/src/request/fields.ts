@@ -41,6 +41,11 @@ export const REQUEST_FIELDS = {
     }),
     shape: "AbortSignal",
   },
+  /** How sections are marked in the packed text (docs/concepts.md#rendering). */
+  format: {
+    schema: z.enum(["markdown", "xml"], { error: 'must be "markdown" or "xml"' }),
+    shape: '"markdown" | "xml"',
+  },
 } as const;
 
 export type RequestField = keyof typeof REQUEST_FIELDS;

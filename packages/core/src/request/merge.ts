@@ -16,6 +16,7 @@ const SCALAR_FIELDS = [
   "purpose",
   "principal",
   "signal",
+  "format",
 ] as const;
 
 /**

@@ -38,6 +38,8 @@ export interface RequestLayer<Keys extends object = EntityKeys> {
   principal?: Principal | undefined;
   /** Aborts the whole assembly. */
   signal?: AbortSignal | undefined;
+  /** How sections are marked: "markdown" or "xml". Default from the store options ("markdown"). */
+  format?: "markdown" | "xml" | undefined;
 }
 
 /** A complete request: `ctx.assemble(request)`. */

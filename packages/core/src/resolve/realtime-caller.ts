@@ -29,7 +29,29 @@ interface InFlight {
 const LAST_GOOD_LIMIT = 10_000;
 
 /** Holds in-flight calls (for sharing) and the last good value per (source, key) (for `fallback`). */
+const UTF8 = new TextEncoder();
+
+/** UTF-8 size of a value's JSON text when it is over `limit` (undefined when within it). */
+function jsonSizeOver(value: unknown, limit: number): number | undefined {
+  if (typeof value === "string" && value.length * 3 + 2 <= limit) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(value) ?? "";
+  } catch {
+    return undefined; // not JSON (a cycle): the schema decides about such values
+  }
+  if (json.length * 3 <= limit) return undefined;
+  const bytes = UTF8.encode(json).length;
+  return bytes > limit ? bytes : undefined;
+}
+
 export class RealtimeCaller {
+  /**
+   * @param maxValueBytes the largest answer (as JSON, in UTF-8 bytes) a resolver may return; a larger
+   *   one is `invalid` with the reason, so one huge upstream answer cannot stall rendering.
+   */
+  constructor(private readonly maxValueBytes = Number.POSITIVE_INFINITY) {}
+
   private readonly inFlight = new Map<string, InFlight>();
   private readonly lastGood = new Map<string, { value: unknown; eventTime: number }>();
 
@@ -160,6 +182,13 @@ export class RealtimeCaller {
         latencyMs,
       };
     }
+    const size = jsonSizeOver(value, this.maxValueBytes);
+    if (size !== undefined)
+      return {
+        status: "invalid",
+        reason: `answer is ${size} bytes, over the ${this.maxValueBytes}-byte maxValueBytes limit: return a shorter value, or raise maxValueBytes in createContextStore`,
+        latencyMs,
+      };
     const parsed = source.schema.safeParse(value);
     if (!parsed.success)
       return {

@@ -11,7 +11,7 @@ import { formatDuration } from "../definitions/duration.js";
 import { isFact, type Status } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import type { PackBlock } from "../pack/types.js";
-import { normalizeLines } from "../render/normalize.js";
+import { normalizeOwnLines } from "../render/normalize.js";
 import { countedLines, renderFresh } from "../render/request-time.js";
 import { fallbackLabel, STALE_WINDOW_WITHOUT_EVENTS, tokensFor, unknownNote } from "../render/value.js";
 import type { Tokenizer } from "../tokenize/types.js";
@@ -67,7 +67,7 @@ export function applyUnavailablePolicies(options: {
       continue;
     }
     const ageMs = fallback.eventTime === undefined ? undefined : Math.max(0, now - fallback.eventTime);
-    const label = normalizeLines(fallbackLabel(source.label, ageMs));
+    const label = normalizeOwnLines(fallbackLabel(source.label, ageMs));
     outcomes.set(source.name, {
       rendered: "fallback",
       block: { ...valueBlock(resolution, fallback), required: false, suffix: label },

@@ -1,20 +1,23 @@
-// Exact tiktoken counts via js-tiktoken (pure JS, ranks bundled: works offline and on any runtime).
-// Loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
+// Exact tiktoken counts: OpenAI's pre-tokenizer scanned by hand (pieces.ts for ASCII text,
+// pieces-unicode.ts with pinned Unicode classes for the rest) and byte-pair encoding with a heap
+// (bpe.ts), so every string counts what OpenAI's tokenizer counts, in time linear in its length up to
+// a log factor. The ranks come from js-tiktoken (pure JS, bundled: works offline and on any runtime);
+// loading an encoding's ranks takes a few hundred milliseconds, so each encoding is loaded once per
 // process (createContextStore starts it), in slices that leave the event loop free.
-import type { Tiktoken } from "js-tiktoken/lite";
 import type { Encoding } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import { fnv1a } from "../hash.js";
-import { buildTiktoken } from "./load-ranks.js";
+import { type BpeRanks, binaryUtf8, countPiece, decodeTokens, encodePiece, parseRanksSliced } from "./bpe.js";
 import { cl100kPieceEnd, isAscii, o200kPieceEnd } from "./pieces.js";
+import { cl100kPieceEndUnicode, o200kPieceEndUnicode } from "./pieces-unicode.js";
 import type { Tokenizer } from "./types.js";
 
 interface LoadedEncoding {
-  readonly tiktoken: Tiktoken;
-  /** tiktoken's own pre-tokenizer pattern: it BPE-encodes each of these pieces independently. */
-  readonly pieces: RegExp;
-  /** The same split, scanned by hand for ASCII text (pieces.ts). */
+  readonly bpe: BpeRanks;
+  /** tiktoken's pre-tokenizer split, scanned by hand for ASCII text (pieces.ts). */
   readonly pieceEnd: (text: string, start: number) => number;
+  /** The same split for any text (pieces-unicode.ts). */
+  readonly pieceEndUnicode: (text: string, start: number) => number;
   /** Token count per piece. Pieces recur endlessly (" the", " viewed", "42"), so counting a line
    * is a split plus table lookups, and exact, because the count of a text is the sum of its
    * pieces' counts. */
@@ -24,30 +27,11 @@ interface LoadedEncoding {
 const loaded = new Map<Encoding, LoadedEncoding>();
 const PIECE_CACHE_LIMIT = 50_000;
 const MAX_CACHED_PIECE_LENGTH = 64;
-
-/**
- * BPE is quadratic in the length of one pre-tokenizer piece: 4,000 repeated emoji take seconds to
- * encode, so one hostile chat message or stored value could stall a server. A run of more than this
- * many letters, or of symbols, with no break is not tokenized exactly: its text is counted by UTF-8
- * bytes instead, a guaranteed upper bound (every token is at least one byte), so budgets still hold.
- * Natural text, URLs, hex and base64 never come close: digits, punctuation and spaces split pieces.
- */
-export const EXACT_RUN_LIMIT = 128;
-const QUADRATIC_RUN = new RegExp(
-  `[\\p{L}\\p{M}]{${EXACT_RUN_LIMIT + 1},}|[^\\s\\p{L}\\p{N}]{${EXACT_RUN_LIMIT + 1},}`,
-  "u",
-);
 const UTF8 = new TextEncoder();
-
-/** True when `text` has a run that exact tokenization would be quadratic on (see EXACT_RUN_LIMIT). */
-export function hasQuadraticRun(text: string): boolean {
-  return text.length > EXACT_RUN_LIMIT && QUADRATIC_RUN.test(text);
-}
 
 export function utf8Length(text: string): number {
   return UTF8.encode(text).length;
 }
-const NO_SPECIAL: string[] = [];
 
 async function loadRanks(encoding: Encoding) {
   switch (encoding) {
@@ -62,7 +46,7 @@ const loading = new Map<Encoding, Promise<void>>();
 
 /**
  * Loads the ranks ahead of time (otherwise the first count of a process pays for it). Loads once per
- * process however many callers wait, in slices that leave the event loop free (load-ranks.ts).
+ * process however many callers wait, in slices that leave the event loop free (bpe.ts).
  */
 export function loadEncoding(encoding: Encoding): Promise<void> {
   if (loaded.has(encoding)) return Promise.resolve();
@@ -71,10 +55,11 @@ export function loadEncoding(encoding: Encoding): Promise<void> {
     pending = (async () => {
       const ranks = await loadRanks(encoding);
       if (!ranks) throw unknownEncoding(encoding);
+      const o200k = encoding === "o200k_base";
       loaded.set(encoding, {
-        tiktoken: await buildTiktoken(ranks),
-        pieces: new RegExp(ranks.pat_str, "gu"),
-        pieceEnd: encoding === "o200k_base" ? o200kPieceEnd : cl100kPieceEnd,
+        bpe: await parseRanksSliced(ranks.bpe_ranks),
+        pieceEnd: o200k ? o200kPieceEnd : cl100kPieceEnd,
+        pieceEndUnicode: o200k ? o200kPieceEndUnicode : cl100kPieceEndUnicode,
         pieceCounts: new PieceCounts(),
       });
     })().finally(() => loading.delete(encoding));
@@ -114,29 +99,32 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
   };
   return {
     encoding,
-    count: (text) => {
-      if (text.length === 0) return 0;
-      if (hasQuadraticRun(text)) return utf8Length(text);
-      return countPieces(get(), text);
-    },
-    encode: (text) => get().tiktoken.encode(text, NO_SPECIAL, NO_SPECIAL),
-    decode: (tokens) => get().tiktoken.decode(tokens as number[]),
+    count: (text) => (text.length === 0 ? 0 : countPieces(get(), text)),
+    encode: (text) => encodeText(get(), text),
+    decode: (tokens) => decodeTokens(tokens, get().bpe),
   };
 }
 
 function countPieces(encoding: LoadedEncoding, text: string): number {
   let total = 0;
-  if (isAscii(text)) {
-    for (let start = 0; start < text.length; ) {
-      const end = encoding.pieceEnd(text, start);
-      total += pieceCount(encoding, text, start, end);
-      start = end;
-    }
-    return total;
+  const pieceEnd = isAscii(text) ? encoding.pieceEnd : encoding.pieceEndUnicode;
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    total += pieceCount(encoding, text, start, end);
+    start = end;
   }
-  for (const match of text.matchAll(encoding.pieces))
-    total += pieceCount(encoding, match[0], 0, match[0].length);
   return total;
+}
+
+function encodeText(encoding: LoadedEncoding, text: string): number[] {
+  const tokens: number[] = [];
+  const pieceEnd = isAscii(text) ? encoding.pieceEnd : encoding.pieceEndUnicode;
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    encodePiece(binaryUtf8(text.slice(start, end)), encoding.bpe, tokens);
+    start = end;
+  }
+  return tokens;
 }
 
 /** Token count of `text[start, end)`, one piece. */
@@ -144,7 +132,7 @@ function pieceCount(encoding: LoadedEncoding, text: string, start: number, end: 
   const known = encoding.pieceCounts.get(text, start, end);
   if (known >= 0) return known;
   const piece = start === 0 && end === text.length ? text : text.slice(start, end);
-  const count = encoding.tiktoken.encode(piece, NO_SPECIAL, NO_SPECIAL).length;
+  const count = countPiece(binaryUtf8(piece), encoding.bpe);
   if (piece.length <= MAX_CACHED_PIECE_LENGTH) encoding.pieceCounts.set(piece, count);
   return count;
 }

@@ -6,9 +6,8 @@ import type { Encoding } from "../envelope.js";
 export interface Tokenizer {
   readonly encoding: Encoding;
   /**
-   * Exact number of tokens; special-token strings in `text` count as ordinary text. Text with a run
-   * of more than 128 letters or symbols without a break is counted by its UTF-8 byte length instead:
-   * an upper bound, because exact BPE is quadratic on such runs.
+   * Exact number of tokens, equal to OpenAI's tokenizer for every string; special-token strings in
+   * `text` count as ordinary text. Linear in the length of `text` (up to a log factor) whatever it holds.
    */
   count(text: string): number;
   encode(text: string): number[];
