@@ -19,6 +19,7 @@ import { RealtimeCaller } from "../resolve/realtime-caller.js";
 import { frozenJsonCopy, jsonBytesBound } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
+import { unconfirmedWindows } from "../stores/unconfirmed-windows.js";
 import { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import { loadOpenTelemetry } from "../telemetry/otel-api.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
@@ -32,7 +33,6 @@ import type {
   SourceCounters,
   WriteOptions,
 } from "./types.js";
-import { unconfirmedWindows } from "../stores/unconfirmed-windows.js";
 
 const WATERMARK_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;

@@ -3,12 +3,12 @@
 // status: missing, stale, invalid, empty or ok. A failed or late read is `error`/`timeout` for every
 // record in it, never "nothing stored".
 
-import { failedAppendAt, unconfirmedField } from "../stores/unconfirmed-windows.js";
 import { formatDuration } from "../definitions/duration.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
 import type { Envelope } from "../envelope.js";
 import { describeIssues } from "../errors.js";
 import type { OnlineReadResult, OnlineStore, ReadRequest, ReadResult } from "../stores/types.js";
+import { failedAppendAt, unconfirmedField } from "../stores/unconfirmed-windows.js";
 import { DEADLINE, raceDeadline } from "./deadline.js";
 import { errorMessage, type KeyInfo, type PhaseResult, type Resolution } from "./resolution.js";
 
