@@ -207,6 +207,7 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
   close(): Promise<void>;
 }
 
+/** What `ctx.forget` erases: one entity's data in every tier (docs/governance.md). */
 export interface ForgetRequest {
   /** The entity (or its name). */
   entity: Entity | string;

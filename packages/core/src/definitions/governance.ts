@@ -31,6 +31,7 @@ export type Readers = readonly string[] | ((principal: Principal) => boolean);
  */
 export type RedactionAction = "keep" | "mask" | "pseudonymize" | "drop";
 
+/** What one purpose does with personal data: an action per PII category (docs/governance.md). */
 export interface PurposePolicy {
   /** Action per PII category. */
   readonly redact?: Readonly<Record<string, RedactionAction>>;
@@ -40,6 +41,7 @@ export interface PurposePolicy {
   readonly unredactedFor?: Readers;
 }
 
+/** The purposes every context store knows: model prompts, training datasets, the inspector. */
 export const BUILT_IN_PURPOSES = ["serving", "training", "inspection"] as const;
 
 /** Defaults: serving keeps, training pseudonymises, inspection masks. */
@@ -63,6 +65,7 @@ export interface AuditRecord {
   }>;
 }
 
+/** `createContextStore({ governance })`: purposes, their redaction policies and PII categories. */
 export interface GovernanceOptions {
   /** Purposes beyond the built-in ones, and overrides of those (serving, training, inspection). */
   readonly purposes?: Readonly<Record<string, PurposePolicy>>;
