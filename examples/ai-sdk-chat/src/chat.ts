@@ -24,7 +24,10 @@ export async function runChat({
   await shop.seed();
   const assistant = wrapLanguageModel({
     model: model as Parameters<typeof wrapLanguageModel>[0]["model"],
-    middleware: contextMiddleware({ context: shop.ctx, budget: { contextWindow: 128_000, maxTokens: 800 } }),
+    middleware: contextMiddleware({
+      contextStore: shop.ctx,
+      budget: { contextWindow: 128_000, maxTokens: 800 },
+    }),
   });
 
   write("\n=== (a) generateText: returning customer Ana asks about trail shoes ===\n\n");

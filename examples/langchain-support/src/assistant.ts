@@ -23,7 +23,9 @@ export function supportChain(store: ContextStore, model: BaseChatModel) {
     ["system", `${SYSTEM_PROMPT}\n\n{context}`],
     ["human", "{question}"],
   ]);
-  return RunnablePassthrough.assign({ context: contextRunnable(store, { budget: CONTEXT_BUDGET }) })
+  return RunnablePassthrough.assign({
+    context: contextRunnable({ contextStore: store, budget: CONTEXT_BUDGET }),
+  })
     .pipe(prompt)
     .pipe(model)
     .pipe(new StringOutputParser());
@@ -48,7 +50,7 @@ export function supportAgent(store: ContextStore, model: BaseChatModel) {
     model,
     tools: [escalate],
     systemPrompt: SYSTEM_PROMPT,
-    middleware: [contextMiddleware({ store, budget: CONTEXT_BUDGET })],
+    middleware: [contextMiddleware({ contextStore: store, budget: CONTEXT_BUDGET })],
   });
 }
 

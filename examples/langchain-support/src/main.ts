@@ -82,7 +82,7 @@ out("\n=== (3) Agent: Mara's refund is late, the model escalates ===");
 
 out("\n=== (4) Retriever: the new customer's context as Documents ===");
 {
-  const retriever = new ContextStoreRetriever({ store: desk.store, budget: { maxTokens: 300 } });
+  const retriever = new ContextStoreRetriever({ contextStore: desk.store, budget: { maxTokens: 300 } });
   const documents = await retriever.invoke("Why are my codes rejected?", forCustomer("c-new"));
   for (const document of documents) {
     const { source, tier, status, rendered, tokens } = document.metadata;

@@ -77,7 +77,7 @@ async function interleaved(bodies: Record<string, () => Promise<unknown>>, itera
 const ctx = await seededContext();
 const wrapped = wrapLanguageModel({
   model: constantModel,
-  middleware: contextMiddleware({ context: ctx, budget: BENCH_BUDGET }),
+  middleware: contextMiddleware({ contextStore: ctx, budget: BENCH_BUDGET }),
 });
 const providerOptions = { ctxstore: { keys } };
 const request = { keys, query: QUESTION, budget: BENCH_BUDGET };
@@ -111,7 +111,7 @@ const conversation = Array.from({ length: 200 }, (_, index) => ({
 }));
 const derived = wrapLanguageModel({
   model: constantModel,
-  middleware: contextMiddleware({ context: ctx, budget: { contextWindow: 200_000, ...BENCH_BUDGET } }),
+  middleware: contextMiddleware({ contextStore: ctx, budget: { contextWindow: 200_000, ...BENCH_BUDGET } }),
 });
 let turn = 0;
 const longChat = await interleaved(

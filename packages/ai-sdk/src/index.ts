@@ -5,10 +5,10 @@ export { type AiSdkEmbeddingModel, type EmbedderFromAiSdkOptions, embedderFromAi
 export {
   type ContextMiddleware,
   type ContextMiddlewareOptions,
+  type ContextRequest,
   contextMiddleware,
   PROVIDER_KEY,
 } from "./middleware.js";
 export type { ContextPlacement } from "./prompt.js";
-export { CONTEXT_REQUEST_SHAPE, type ContextRequest, contextRequestSchema } from "./request.js";
 export { SPAN_NAME, type TelemetryOptions, type TracerLike } from "./telemetry.js";
 export { contextTrace } from "./trace-metadata.js";

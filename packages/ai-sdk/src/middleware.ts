@@ -4,13 +4,15 @@
 // on the result's provider metadata (generate) or on the stream's finish part (stream).
 import type { LanguageModelV3CallOptions, LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import {
-  type AssembleRequest,
   type AssembleResult,
   type AssemblyTrace,
   type ContextStore,
   CtxError,
+  checkRequestLayer,
   type Duration,
-  parseDuration,
+  type EntityKeys,
+  mergeRequestLayers,
+  type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
 import {
@@ -20,7 +22,6 @@ import {
   type PromptMessage,
   withContext,
 } from "./prompt.js";
-import { CONTEXT_REQUEST_SHAPE, type ContextRequest, parseContextRequest } from "./request.js";
 import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
 import { tokenCountCache } from "./token-count-cache.js";
 import { toProviderMetadata } from "./trace-metadata.js";
@@ -28,38 +29,54 @@ import { toProviderMetadata } from "./trace-metadata.js";
 /** The default key of the middleware's entries in `providerOptions` and `providerMetadata`. */
 export const PROVIDER_KEY = "ctxstore";
 
+/**
+ * One call's context request, as `providerOptions.ctxstore` (or a `request` function) gives it: core's
+ * request layer with `keys` required, e.g. `{ keys: { user: { userId: "u1" } }, budget: { maxTokens: 800 } }`.
+ * It is checked by core's `checkRequestLayer`, so a bad one fails as `ctx.assemble` would.
+ */
+export type ContextRequest = RequestLayer & { keys: EntityKeys };
+
 export interface ContextMiddlewareOptions<CallOptions> {
   /** The context store built with `createContextStore`. */
-  context: ContextStore;
+  contextStore: ContextStore;
   /** A fixed token budget, a context window to derive it from, or both (see `BudgetOptions`). */
   budget: BudgetOptions;
   /**
    * Builds the call's request from its parameters instead of reading `providerOptions.ctxstore`.
    * Return `null` to call the model without context; the result is validated like the JSON would be.
    */
-  request?: (
-    params: CallOptions,
-    type: "generate" | "stream",
-  ) => ContextRequest | null | undefined | PromiseLike<ContextRequest | null | undefined>;
+  request?:
+    | ((
+        params: CallOptions,
+        type: "generate" | "stream",
+      ) => ContextRequest | null | undefined | PromiseLike<ContextRequest | null | undefined>)
+    | undefined;
   /**
    * A call without `providerOptions.ctxstore` (or whose `request` function returned undefined):
    * `"error"` (default) rejects it with `CTX_INVALID_REQUEST`; `"pass-through"` calls the model
    * unchanged, for models shared by calls that need no context.
    */
-  whenMissing?: "error" | "pass-through";
+  whenMissing?: "error" | "pass-through" | undefined;
   /**
    * `"system"` (default): a system message after the caller's own leading system messages.
    * `"user-prefix"`: a text part at the start of the last user message.
    */
-  placement?: ContextPlacement;
+  placement?: ContextPlacement | undefined;
   /** Assembly deadline; default the store's. A call's `deadline` overrides it. */
-  deadline?: Duration;
+  deadline?: Duration | undefined;
   /**
    * The key read from `providerOptions` and written to `providerMetadata`. Default "ctxstore".
    * Give each of two chained context middlewares its own key.
    */
-  providerKey?: string;
-  telemetry?: TelemetryOptions;
+  providerKey?: string | undefined;
+  telemetry?: TelemetryOptions | undefined;
+  /**
+   * Called with each call's assembly (its text, sections, values and trace) once it is done, before
+   * the model is called: e.g. to show the browser what the model saw. A throw fails the call.
+   */
+  onAssembled?:
+    | ((result: AssembleResult, call: { type: "generate" | "stream"; params: CallOptions }) => void)
+    | undefined;
 }
 
 type CallParams = {
@@ -110,7 +127,7 @@ export function contextMiddleware(
   // hands that same object to `wrapGenerate`/`wrapStream`, even with other middlewares around.
   const traces = new WeakMap<object, AssemblyTrace>();
   let ready: Promise<void> | undefined;
-  const promptCounter = tokenCountCache(settings.context.tokenizer);
+  const promptCounter = tokenCountCache(settings.contextStore.tokenizer);
 
   async function transformParams({
     params,
@@ -134,7 +151,7 @@ export function contextMiddleware(
     }
     const query = request.query ?? lastUserText(prompt);
     if (settings.needsTokenizer) {
-      ready ??= settings.context.ready();
+      ready ??= settings.contextStore.ready();
       await ready;
     }
     const budget = decideBudget(
@@ -144,23 +161,17 @@ export function contextMiddleware(
         tools: params.tools,
         maxOutputTokens: params.maxOutputTokens,
         placement: settings.placement,
-        requestedMaxTokens: request.maxTokens,
+        requestedMaxTokens: request.budget?.maxTokens,
       },
       promptCounter,
     );
-    const assembleRequest: AssembleRequest = {
-      keys: request.keys,
-      budget: { maxTokens: budget.maxTokens },
-      ...(query ? { query } : {}),
-      ...(request.deadline !== undefined
-        ? { deadline: request.deadline as Duration }
-        : settings.deadline !== undefined
-          ? { deadline: settings.deadline }
-          : {}),
-      ...(request.sources ? { sources: request.sources } : {}),
-      ...(request.tenant !== undefined ? { tenant: request.tenant } : {}),
-      ...(params.abortSignal ? { signal: params.abortSignal } : {}),
-    };
+    // Layers, later ones winning: the middleware's deadline, the call's request, then what the
+    // middleware derives for this call (question, budget, the call's abort signal).
+    const assembleRequest = mergeRequestLayers([
+      { deadline: settings.deadline },
+      request,
+      { query: query || undefined, budget: { maxTokens: budget.maxTokens }, signal: params.abortSignal },
+    ]);
     const result: AssembleResult = await traceAssembly(
       settings.telemetry,
       {
@@ -168,10 +179,11 @@ export function contextMiddleware(
         "ctxstore.placement": settings.placement,
         "ctxstore.budget.max_tokens": budget.maxTokens,
       },
-      () => settings.context.assemble(assembleRequest),
+      () => settings.contextStore.assemble(assembleRequest),
     );
     // An aborted call (the user left) ends here rather than spending a model request.
     params.abortSignal?.throwIfAborted();
+    settings.onAssembled?.(result, { type, params: params as never });
     const transformed: CallParams = {
       ...withoutRequest(params),
       prompt: result.text.length > 0 ? withContext(prompt, result.text, settings.placement) : prompt,
@@ -200,11 +212,11 @@ export function contextMiddleware(
         "CTX_INVALID_REQUEST",
         settings.request
           ? "contextMiddleware's `request` function returned undefined: return the request, or null to call the model without context."
-          : `This call has no providerOptions.${settings.providerKey}, so the model would run without context. Pass providerOptions: { ${settings.providerKey}: ${CONTEXT_REQUEST_SHAPE} }, or create the middleware with whenMissing: "pass-through".`,
+          : `This call has no providerOptions.${settings.providerKey}, so the model would run without context. Pass providerOptions: { ${settings.providerKey}: { keys: { <entity>: <key> } } } (and optionally query, budget: { maxTokens }, deadline, sources, tenant), or create the middleware with whenMissing: "pass-through".`,
         { origin },
       );
     }
-    return parseContextRequest(input, origin);
+    return checkRequestLayer(input, origin, { requireKeys: true }) as ContextRequest;
   }
 
   // The request is for this middleware only: entity keys (often user ids) are not forwarded to the
@@ -255,7 +267,7 @@ export function contextMiddleware(
 }
 
 interface Settings {
-  readonly context: ContextStore;
+  readonly contextStore: ContextStore;
   readonly specificationVersion: "v3" | "v4";
   readonly budget: ReturnType<typeof resolveBudgetOptions>;
   readonly request: ContextMiddlewareOptions<never>["request"];
@@ -264,6 +276,7 @@ interface Settings {
   readonly deadline: Duration | undefined;
   readonly providerKey: string;
   readonly telemetry: TelemetryOptions;
+  readonly onAssembled: ContextMiddlewareOptions<never>["onAssembled"];
   /** Deriving the budget counts prompt tokens, which needs the store's tokenizer loaded. */
   readonly needsTokenizer: boolean;
 }
@@ -275,10 +288,10 @@ function validateOptions(
     throw new CtxError("CTX_CONFIG", `contextMiddleware: ${message}`);
   };
   if (options === null || typeof options !== "object")
-    fail("pass an options object: contextMiddleware({ context, budget }).");
-  const { context } = options;
-  if (!context || typeof context.assemble !== "function")
-    fail("`context` must be a ContextStore from createContextStore().");
+    fail("pass an options object: contextMiddleware({ contextStore, budget }).");
+  const { contextStore } = options;
+  if (!contextStore || typeof contextStore.assemble !== "function")
+    fail("`contextStore` must be a ContextStore from createContextStore().");
   const specificationVersion = options.specificationVersion ?? "v4";
   if (specificationVersion !== "v3" && specificationVersion !== "v4") {
     fail(
@@ -294,7 +307,10 @@ function validateOptions(
   }
   if (options.request !== undefined && typeof options.request !== "function")
     fail("`request` must be a function of the call parameters.");
-  if (options.deadline !== undefined) parseDuration(options.deadline, "contextMiddleware `deadline`");
+  if (options.onAssembled !== undefined && typeof options.onAssembled !== "function")
+    fail("`onAssembled` must be a function of the assembly result.");
+  // The request fields among the options are checked by core, with its error (as in every adapter).
+  checkRequestLayer({ deadline: options.deadline }, "contextMiddleware options");
   const providerKey = options.providerKey ?? PROVIDER_KEY;
   if (typeof providerKey !== "string" || !/^[A-Za-z][\w-]{0,63}$/.test(providerKey)) {
     fail(
@@ -307,7 +323,7 @@ function validateOptions(
   }
   const budget = resolveBudgetOptions(options.budget);
   return {
-    context,
+    contextStore,
     specificationVersion,
     budget,
     request: options.request,
@@ -316,6 +332,7 @@ function validateOptions(
     deadline: options.deadline,
     providerKey,
     telemetry: options.telemetry ?? {},
+    onAssembled: options.onAssembled,
     needsTokenizer: budget.contextWindow !== undefined,
   };
 }

@@ -66,7 +66,7 @@ describe("embedderFromAiSdk serving a vector source", () => {
     const chat = new MockLanguageModelV4(echoSettings() as never) as unknown as MockModel;
     const model = wrapLanguageModel({
       model: chat as never,
-      middleware: contextMiddleware({ context: ctx, budget: { maxTokens: 300 } }),
+      middleware: contextMiddleware({ contextStore: ctx, budget: { maxTokens: 300 } }),
     });
     const result = await generateText({
       model,

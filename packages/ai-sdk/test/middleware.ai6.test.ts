@@ -49,7 +49,7 @@ describe("types against ai@6", () => {
   it('contextMiddleware({ specificationVersion: "v3" }) is an ai@6 LanguageModelMiddleware', async () => {
     const ctx = await createShop();
     const middleware: LanguageModelMiddleware = contextMiddleware({
-      context: ctx,
+      contextStore: ctx,
       budget: { maxTokens: 100 },
       specificationVersion: "v3",
       request: (params) => ({ keys: { user: { userId: String(params.headers?.["x-user-id"]) } } }),

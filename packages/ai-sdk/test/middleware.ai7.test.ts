@@ -58,7 +58,7 @@ describe("types against ai@7", () => {
   it("contextMiddleware() is an ai@7 LanguageModelMiddleware, with typed call parameters", async () => {
     const ctx = await createShop();
     const middleware: LanguageModelMiddleware = contextMiddleware({
-      context: ctx,
+      contextStore: ctx,
       budget: { maxTokens: 100 },
       request: (params) => ({ keys: { user: { userId: String(params.headers?.["x-user-id"]) } } }),
     });

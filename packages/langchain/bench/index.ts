@@ -19,8 +19,8 @@ const question = "When will my refund arrive?";
 const budget = { maxTokens: 400 };
 const config = { configurable: { ctxstore: { keys } } };
 
-const runnable = contextRunnable(store, { budget });
-const retriever = new ContextStoreRetriever({ store, budget });
+const runnable = contextRunnable({ contextStore: store, budget });
+const retriever = new ContextStoreRetriever({ contextStore: store, budget });
 
 /** A fake model that always answers, so an agent run is one model call. */
 function answeringModel() {
@@ -34,7 +34,7 @@ const plainAgent = createAgent({ model: answeringModel(), systemPrompt: "You are
 const contextAgent = createAgent({
   model: answeringModel(),
   systemPrompt: "You are a support agent.",
-  middleware: [contextMiddleware({ store, budget })],
+  middleware: [contextMiddleware({ contextStore: store, budget })],
 });
 const agentInput = { messages: [new HumanMessage(question)] };
 

@@ -2,12 +2,7 @@
 // statuses in the metadata), an LCEL runnable (the packed text), and the assembly trace as a custom
 // callback event. The agent middleware is in "@ctxstore/langchain/agent" (it needs `langchain`).
 export { type ContextItem, contextItems } from "./items.js";
-export {
-  type CallOptions,
-  type ContextRequestOptions,
-  callOptionsSchema,
-  type EntityKeys,
-} from "./request.js";
+export type { CallOptions, ContextRequestOptions, EntityKeys } from "./request.js";
 export {
   type ContextDocumentMetadata,
   ContextStoreRetriever,

@@ -24,7 +24,7 @@ function agentWith(
     model,
     systemPrompt: "You are a support agent.",
     tools: options.tools ?? [],
-    middleware: [contextMiddleware({ store: fixture.store, budget: { maxTokens: 400 } })],
+    middleware: [contextMiddleware({ contextStore: fixture.store, budget: { maxTokens: 400 } })],
   });
 }
 
@@ -64,7 +64,7 @@ describe("contextMiddleware", () => {
       const agent = createAgent({
         model,
         ...(systemPrompt ? { systemPrompt } : {}),
-        middleware: [contextMiddleware({ store: fixture.store, budget: { maxTokens: 400 } })],
+        middleware: [contextMiddleware({ contextStore: fixture.store, budget: { maxTokens: 400 } })],
       });
       await agent.invoke(
         { messages: [new HumanMessage("When will my refund arrive?")] },
@@ -84,7 +84,7 @@ describe("contextMiddleware", () => {
       systemPrompt: new SystemMessage("Be brief."),
       middleware: [
         contextMiddleware({
-          store: fixture.store,
+          contextStore: fixture.store,
           budget: { maxTokens: 400 },
           sources: ["help_center"],
           query: () => "shipping times",
@@ -178,14 +178,21 @@ describe("contextMiddleware", () => {
   });
 
   describe("bad input", () => {
-    it("names the missing entity before the model is called", async () => {
-      const model = fakeModel().respond(new AIMessage("unused"));
-      const error = await agentWith(model)
-        .invoke({ messages: [new HumanMessage("Refund?")] })
-        .then(() => undefined, ctxErrorOf);
-      expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
-      expect((error as Error).message).toContain('No key for entity "customer"');
-      expect(model.calls).toHaveLength(0);
+    it("a missing entity key skips the sources that need it, as core does", async () => {
+      const model = fakeModel().respond(new AIMessage("ok"));
+      const traces: AssemblyTrace[] = [];
+      for await (const event of agentWith(model).streamEvents(
+        { messages: [new HumanMessage("Refund?")] },
+        { version: "v2" },
+      )) {
+        if (event.event === "on_custom_event" && event.name === TRACE_EVENT)
+          traces.push(event.data as AssemblyTrace);
+      }
+      expect(traces[0]?.sources.find((source) => source.source === "ticket_history")).toMatchObject({
+        status: "skipped",
+        reason: 'no "customer" key in the request',
+      });
+      expect(model.calls[0]?.messages[0]?.text).not.toContain("Plan: Pro");
     });
 
     it("rejects a wrong context shape", async () => {
@@ -197,9 +204,13 @@ describe("contextMiddleware", () => {
     });
 
     it("rejects bad options at construction", () => {
-      expect(() => contextMiddleware({ store: fixture.store } as never)).toThrow(/budget/);
+      expect(() => contextMiddleware({ contextStore: fixture.store } as never)).toThrow(/budget/);
       expect(() =>
-        contextMiddleware({ store: fixture.store, budget: { maxTokens: 10 }, format: "text" as never }),
+        contextMiddleware({
+          contextStore: fixture.store,
+          budget: { maxTokens: 10 },
+          format: "text" as never,
+        }),
       ).toThrow(/`format` must be a function/);
     });
   });

@@ -3,38 +3,29 @@
 // it to the system prompt for that call only. Nothing is written to the agent's state, so each step
 // of a tool loop sees fresh context (a realtime value read at step 1 is read again at step 3) and the
 // message history never accumulates stale copies.
-import type { AssembleResult, ContextStore } from "@ctxstore/core";
-import { CtxError } from "@ctxstore/core";
+import type { AssembleResult } from "@ctxstore/core";
+import { CtxError, mergeRequestLayers } from "@ctxstore/core";
 import { type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { createMiddleware, type ModelRequest } from "langchain";
-import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import { type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
 export interface ContextMiddlewareOptions extends ContextRequestOptions {
-  /** The context store to assemble from (`createContextStore(...)`). */
-  store: ContextStore;
   /** Picks the question from the model request. Default: the text of the last human message. */
-  query?: (request: ModelRequest) => string | undefined;
+  query?: ((request: ModelRequest) => string | undefined) | undefined;
   /**
    * The text added to the system prompt. Default: the packed context as is (sections with headings).
    * Return "" to add nothing for this call.
    */
-  format?: (packed: AssembleResult) => string;
+  format?: ((packed: AssembleResult) => string) | undefined;
   /** Middleware name (must be unique within one agent). Default "ctxstore". */
-  name?: string;
+  name?: string | undefined;
 }
 
-const KEYS_HINT = "agent.invoke(input, { context: { ctxstore: { keys } } }) (or configurable.ctxstore.keys)";
-
 export function contextMiddleware(options: ContextMiddlewareOptions) {
-  const {
-    store,
-    query: pickQuery,
-    format,
-    name,
-    ...requestOptions
-  } = options ?? ({} as ContextMiddlewareOptions);
-  checkAdapterOptions(store, requestOptions, "contextMiddleware");
+  const { query: pickQuery, format, name, ...requestOptions } = options ?? ({} as ContextMiddlewareOptions);
+  const defaults = checkAdapterOptions(requestOptions, "contextMiddleware");
+  const store = requestOptions.contextStore;
   for (const [field, value] of [
     ["query", pickQuery],
     ["format", format],
@@ -49,16 +40,14 @@ export function contextMiddleware(options: ContextMiddlewareOptions) {
     name: name ?? "ctxstore",
     wrapModelCall: async (request, handler) => {
       const runtime = request.runtime as { context?: unknown; configurable?: unknown; signal?: AbortSignal };
-      const assembleRequest = buildRequest(store, requestOptions, {
-        query: pickQuery ? pickQuery(request) : lastHumanText(request.messages),
-        // Agent context (typed, per invocation) wins over configurable, entity by entity.
-        calls: [
-          readCallOptions(runtime.configurable, "config.configurable"),
-          readCallOptions(runtime.context, "context"),
-        ],
-        signal: runtime.signal,
-        keysHint: KEYS_HINT,
-      });
+      // Agent context (typed, per invocation) wins over configurable, entity by entity; the question
+      // read from the conversation wins over a configured one.
+      const assembleRequest = mergeRequestLayers([
+        defaults,
+        readCallOptions(runtime.configurable, "config.configurable"),
+        readCallOptions(runtime.context, "context"),
+        { query: pickQuery ? pickQuery(request) : lastHumanText(request.messages), signal: runtime.signal },
+      ]);
       const packed = await store.assemble(assembleRequest);
       // No explicit config: the model node's run is found in async context, so the event is attached to it.
       await emitTrace(packed.trace);

@@ -1,4 +1,4 @@
-import { type AssemblyTrace, isCtxError } from "@ctxstore/core";
+import { type AssemblyTrace, type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADA_CONTEXT, NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
@@ -15,7 +15,7 @@ const ada = { customer: { customerId: "c-ada" } };
 const bob = { customer: { customerId: "c-bob" } };
 
 function retriever(options: Partial<ConstructorParameters<typeof ContextStoreRetriever>[0]> = {}) {
-  return new ContextStoreRetriever({ store: fixture.store, budget: { maxTokens: 400 }, ...options });
+  return new ContextStoreRetriever({ contextStore: fixture.store, budget: { maxTokens: 400 }, ...options });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -193,11 +193,21 @@ describe("ContextStoreRetriever", () => {
       }
     });
 
-    it("names the entity whose key is missing and where to put it", async () => {
-      const error = await rejection(retriever().invoke("Refund?"));
-      expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
-      expect((error as Error).message).toContain('No key for entity "customer"');
-      expect((error as Error).message).toContain("or per call in config.configurable.ctxstore.keys");
+    it("a missing entity key skips the sources that need it, as core does: their documents are notes, not values", async () => {
+      const documents = await retriever().invoke("Refund?");
+      const direct = await fixture.store.assemble({ keys: {}, query: "Refund?", budget: { maxTokens: 400 } });
+      expect(direct.values.ticket_history).toMatchObject({
+        status: "skipped",
+        reason: 'no "customer" key in the request',
+      });
+      const history = documents.find((document) => document.metadata.source === "ticket_history");
+      expect(history?.metadata).toMatchObject({
+        status: "skipped",
+        rendered: "note",
+        reason: 'no "customer" key in the request',
+      });
+      expect(history?.pageContent).not.toContain("Plan: Pro");
+      expect(history?.pageContent).toContain("unknown");
     });
 
     it("rejects a wrong configurable shape with the expected one", async () => {
@@ -206,6 +216,19 @@ describe("ContextStoreRetriever", () => {
         expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
         expect((error as Error).message).toContain("config.configurable.ctxstore must be { keys?:");
       }
+    });
+
+    it.each([
+      ["an unknown field", { keys: ada, maxTokens: 100 }],
+      ["a bad duration", { keys: ada, deadline: "soon" }],
+      ["a bad budget", { keys: ada, budget: { maxTokens: 0 } }],
+    ])("%s per call: core's typed error and message", async (_, ctxstore) => {
+      const expected = await rejection(
+        Promise.resolve().then(() => checkRequestLayer(ctxstore, "config.configurable.ctxstore")),
+      );
+      const error = await rejection(retriever().invoke("Refund?", { configurable: { ctxstore } }));
+      expect(isCtxError(error, (expected as CtxError).code)).toBe(true);
+      expect((error as Error).message).toBe((expected as Error).message);
     });
 
     it("rejects keys that do not match the entity's key schema, naming the entity", async () => {
@@ -229,13 +252,16 @@ describe("ContextStoreRetriever", () => {
 
     it("rejects bad constructor options at construction", () => {
       const attempts: [unknown, string][] = [
-        [{ budget: { maxTokens: 100 } }, "needs `store`"],
-        [{ store: fixture.store }, "budget"],
-        [{ store: fixture.store, budget: { maxTokens: 0 } }, "budget.maxTokens"],
-        [{ store: fixture.store, budget: { maxTokens: 10 }, keys: "c-ada" }, "keys"],
-        [{ store: fixture.store, budget: { maxTokens: 10 }, sources: ["tickets"] }, '"tickets"'],
-        [{ store: fixture.store, budget: { maxTokens: 10 }, deadline: "soon" }, "deadline"],
-        [{ store: fixture.store, budget: { maxTokens: 10 }, key: ada }, 'does not know the option(s) "key"'],
+        [{ budget: { maxTokens: 100 } }, "needs `contextStore`"],
+        [{ contextStore: fixture.store }, "budget"],
+        [{ contextStore: fixture.store, budget: { maxTokens: 0 } }, "budget.maxTokens"],
+        [{ contextStore: fixture.store, budget: { maxTokens: 10 }, keys: "c-ada" }, "keys"],
+        [{ contextStore: fixture.store, budget: { maxTokens: 10 }, sources: ["tickets"] }, '"tickets"'],
+        [{ contextStore: fixture.store, budget: { maxTokens: 10 }, deadline: "soon" }, "deadline"],
+        [
+          { contextStore: fixture.store, budget: { maxTokens: 10 }, key: ada },
+          'does not know the option(s) "key"',
+        ],
       ];
       for (const [options, mention] of attempts) {
         let caught: unknown;

@@ -5,19 +5,21 @@
 // whose status says so: an empty result list would read like "nothing known", which is the phantom
 // zero ctxstore exists to prevent.
 import type { AssembleResult, ContextStore, Status, Tier, Tokenizer, VectorHit } from "@ctxstore/core";
-import { CtxError } from "@ctxstore/core";
+import { CtxError, mergeRequestLayers } from "@ctxstore/core";
 import { CallbackManager, type CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { type ContextItem, contextItems } from "./items.js";
-import { buildRequest, type ContextRequestOptions, checkAdapterOptions, readCallOptions } from "./request.js";
+import {
+  type ContextRequestOptions,
+  checkAdapterOptions,
+  type DefaultLayer,
+  readCallOptions,
+} from "./request.js";
 import { emitTrace } from "./trace-event.js";
 
-export interface ContextStoreRetrieverOptions extends ContextRequestOptions, BaseRetrieverInput {
-  /** The context store to assemble from (`createContextStore(...)`). */
-  store: ContextStore;
-}
+export interface ContextStoreRetrieverOptions extends ContextRequestOptions, BaseRetrieverInput {}
 
 /** Metadata of every Document the retriever returns. */
 export interface ContextDocumentMetadata {
@@ -31,21 +33,21 @@ export interface ContextDocumentMetadata {
   /** `truncated`: packing kept only part of the value to fit the budget. */
   readonly outcome: "included" | "truncated";
   /** When the value became true (epoch ms). */
-  readonly eventTime?: number;
+  readonly eventTime?: number | undefined;
   /** Age of the value when assembled (ms). */
-  readonly ageMs?: number;
+  readonly ageMs?: number | undefined;
   /** Exact tokens this text takes in the packed context (the store's encoding). */
   readonly tokens: number;
   /** Why the status is not `ok`, when it is not. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /** The assembly trace id (the full trace is dispatched as the `ctxstore_trace` custom event). */
   readonly traceId: string;
   /** Vector sources (one Document per passage): similarity score and citation of the passage. */
   readonly score?: number;
   readonly documentId?: string;
   readonly chunkIndex?: number;
-  readonly title?: string;
-  readonly url?: string;
+  readonly title?: string | undefined;
+  readonly url?: string | undefined;
 }
 
 /** The BaseRetriever fields passed through to LangChain. */
@@ -58,30 +60,28 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
 
   lc_namespace = ["ctxstore", "retrievers"];
 
-  readonly store: ContextStore;
-  readonly requestOptions: ContextRequestOptions;
+  readonly contextStore: ContextStore;
+  /** The request options given at construction: the first layer of every request. */
+  readonly requestOptions: DefaultLayer;
 
   constructor(options: ContextStoreRetrieverOptions) {
-    const { store, keys, budget, deadline, sources, tenant, ...retrieverFields } =
+    const { contextStore, keys, budget, deadline, sources, tenant, ...retrieverFields } =
       options ?? ({} as ContextStoreRetrieverOptions);
-    checkAdapterOptions(store, { keys, budget, deadline, sources, tenant }, "ContextStoreRetriever");
+    const requestOptions = checkAdapterOptions(
+      { contextStore, keys, budget, deadline, sources, tenant },
+      "ContextStoreRetriever",
+    );
     const unknown = Object.keys(retrieverFields).filter((field) => !RETRIEVER_FIELDS.has(field));
     if (unknown.length > 0) {
       throw new CtxError(
         "CTX_CONFIG",
-        `ContextStoreRetriever does not know the option(s) ${unknown.map((field) => `"${field}"`).join(", ")}. Options: store, budget, keys, deadline, sources, tenant, callbacks, tags, metadata, verbose.`,
+        `ContextStoreRetriever does not know the option(s) ${unknown.map((field) => `"${field}"`).join(", ")}. Options: contextStore, budget, keys, deadline, sources, tenant, callbacks, tags, metadata, verbose.`,
         { unknown },
       );
     }
     super(retrieverFields);
-    this.store = store;
-    this.requestOptions = {
-      budget,
-      ...(keys === undefined ? {} : { keys }),
-      ...(deadline === undefined ? {} : { deadline }),
-      ...(sources === undefined ? {} : { sources }),
-      ...(tenant === undefined ? {} : { tenant }),
-    };
+    this.contextStore = contextStore;
+    this.requestOptions = requestOptions;
   }
 
   /**
@@ -141,15 +141,14 @@ export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata
         { received: describe(input) },
       );
     }
-    const request = buildRequest(this.store, this.requestOptions, {
-      query: input,
-      calls: [readCallOptions(config.configurable, "config.configurable")],
-      signal: config.signal,
-      keysHint: "config.configurable.ctxstore.keys",
-    });
-    const result = await this.store.assemble(request);
+    const request = mergeRequestLayers([
+      this.requestOptions,
+      readCallOptions(config.configurable, "config.configurable"),
+      { query: input, signal: config.signal },
+    ]);
+    const result = await this.contextStore.assemble(request);
     if (runManager) await emitTrace(result.trace, { callbacks: runManager.getChild() });
-    return contextItems(result).flatMap((item) => documentsFor(item, result, this.store.tokenizer));
+    return contextItems(result).flatMap((item) => documentsFor(item, result, this.contextStore.tokenizer));
   }
 }
 
@@ -170,10 +169,10 @@ function documentsFor(
     status: trace.status,
     rendered: trace.rendered as ContextDocumentMetadata["rendered"],
     outcome: trace.outcome as ContextDocumentMetadata["outcome"],
-    ...(trace.eventTime === undefined ? {} : { eventTime: trace.eventTime }),
-    ...(trace.ageMs === undefined ? {} : { ageMs: trace.ageMs }),
+    eventTime: trace.eventTime,
+    ageMs: trace.ageMs,
     tokens: trace.tokens,
-    ...(trace.reason === undefined ? {} : { reason: trace.reason }),
+    reason: trace.reason,
     traceId: result.trace.id,
   };
   const id = `${result.trace.id}/${trace.source}`;
@@ -191,8 +190,8 @@ function documentsFor(
         score: hit.score,
         documentId: hit.documentId,
         chunkIndex: hit.chunkIndex,
-        ...(hit.title === undefined ? {} : { title: hit.title }),
-        ...(hit.url === undefined ? {} : { url: hit.url }),
+        title: hit.title,
+        url: hit.url,
       },
     });
   });

@@ -23,9 +23,9 @@ const prompt = ChatPromptTemplate.fromMessages([
   ["human", "{question}"],
 ]);
 
-function chainWith(model: Parameters<typeof prompt.pipe>[0], keys?: Record<string, unknown>) {
+function chainWith(model: Parameters<typeof prompt.pipe>[0], keys?: Record<string, unknown> | undefined) {
   return RunnablePassthrough.assign({
-    context: contextRunnable(fixture.store, { budget: { maxTokens: 400 }, ...(keys ? { keys } : {}) }),
+    context: contextRunnable({ contextStore: fixture.store, budget: { maxTokens: 400 }, keys }),
   })
     .pipe(prompt)
     .pipe(model);
@@ -46,12 +46,13 @@ describe("contextRunnable in an LCEL chain", () => {
   });
 
   it("accepts a plain question string with configured keys", async () => {
-    const runnable = contextRunnable(fixture.store, { keys: ada, budget: { maxTokens: 400 } });
+    const runnable = contextRunnable({ contextStore: fixture.store, keys: ada, budget: { maxTokens: 400 } });
     expect(await runnable.invoke("When will my refund arrive?")).toBe(ADA_CONTEXT);
   });
 
   it("reads the question with the query option", async () => {
-    const runnable = contextRunnable<{ ticket: { subject: string } }>(fixture.store, {
+    const runnable = contextRunnable<{ ticket: { subject: string } }>({
+      contextStore: fixture.store,
       keys: ada,
       sources: ["help_center"],
       budget: { maxTokens: 400 },
@@ -64,7 +65,7 @@ describe("contextRunnable in an LCEL chain", () => {
   });
 
   it("streams the packed context", async () => {
-    const runnable = contextRunnable(fixture.store, { budget: { maxTokens: 400 } });
+    const runnable = contextRunnable({ contextStore: fixture.store, budget: { maxTokens: 400 } });
     const chunks: string[] = [];
     for await (const chunk of await runnable.stream("When will my refund arrive?", {
       configurable: { ctxstore: { keys: ada } },
@@ -109,7 +110,7 @@ describe("contextRunnable in an LCEL chain", () => {
   });
 
   it("reads per-input keys from the input's ctxstore field (batch with one config)", async () => {
-    const runnable = contextRunnable(fixture.store, { budget: { maxTokens: 400 } });
+    const runnable = contextRunnable({ contextStore: fixture.store, budget: { maxTokens: 400 } });
     const [first, second] = await runnable.batch([
       { question: "Refund?", ctxstore: { keys: ada } },
       { question: "Shipping?", ctxstore: { keys: bob } },
@@ -119,7 +120,7 @@ describe("contextRunnable in an LCEL chain", () => {
   });
 
   it("takes a request-shaped input { query, keys }", async () => {
-    const runnable = contextRunnable(fixture.store, { keys: bob, budget: { maxTokens: 400 } });
+    const runnable = contextRunnable({ contextStore: fixture.store, keys: bob, budget: { maxTokens: 400 } });
     expect(await runnable.invoke({ query: "When will my refund arrive?", keys: ada })).toBe(ADA_CONTEXT);
     const error = await runnable
       .invoke({ query: "Refund?", keys: "c-ada" } as never)
@@ -159,23 +160,36 @@ describe("contextRunnable in an LCEL chain", () => {
   });
 
   describe("bad input", () => {
-    it("names the missing entity", async () => {
-      const error = await chainWith(fakeModel())
-        .invoke({ question: "Refund?" })
-        .catch((caught: unknown) => caught);
-      expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
-      expect((error as Error).message).toContain('No key for entity "customer"');
+    it("a missing entity key skips the sources that need it, as core does (status and reason in the trace)", async () => {
+      const traces: AssemblyTrace[] = [];
+      for await (const event of contextRunnable({
+        contextStore: fixture.store,
+        budget: { maxTokens: 400 },
+      }).streamEvents({ question: "Refund?" }, { version: "v2" })) {
+        if (event.event === "on_custom_event" && event.name === TRACE_EVENT)
+          traces.push(event.data as AssemblyTrace);
+      }
+      const direct = await fixture.store.assemble({ keys: {}, query: "Refund?", budget: { maxTokens: 400 } });
+      expect(statuses(traces[0])).toEqual(statuses(direct.trace));
+      expect(traces[0]?.sources.find((source) => source.source === "ticket_history")).toMatchObject({
+        status: "skipped",
+        reason: 'no "customer" key in the request',
+      });
     });
 
     it("rejects input it cannot read a question from", async () => {
-      const runnable = contextRunnable<unknown>(fixture.store, { keys: ada, budget: { maxTokens: 100 } });
+      const runnable = contextRunnable<unknown>({
+        contextStore: fixture.store,
+        keys: ada,
+        budget: { maxTokens: 100 },
+      });
       const error = await runnable.invoke(42).catch((caught: unknown) => caught);
       expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
       expect((error as Error).message).toContain("question string or an object");
     });
 
     it("rejects a wrong ctxstore shape in the input", async () => {
-      const runnable = contextRunnable(fixture.store, { budget: { maxTokens: 100 } });
+      const runnable = contextRunnable({ contextStore: fixture.store, budget: { maxTokens: 100 } });
       const error = await runnable
         .invoke({ question: "Refund?", ctxstore: { keys: ["c-ada"] } } as never)
         .catch((caught: unknown) => caught);
@@ -184,14 +198,22 @@ describe("contextRunnable in an LCEL chain", () => {
     });
 
     it("rejects bad options at construction", () => {
-      expect(() => contextRunnable(fixture.store, {} as never)).toThrow(/budget/);
-      expect(() => contextRunnable(fixture.store, { budget: { maxTokens: 10 }, key: ada } as never)).toThrow(
-        /Unrecognized key: "key"/,
-      );
-      expect(() => contextRunnable({} as never, { budget: { maxTokens: 10 } })).toThrow(/needs `store`/);
+      expect(() => contextRunnable({ contextStore: fixture.store } as never)).toThrow(/budget/);
       expect(() =>
-        contextRunnable(fixture.store, { budget: { maxTokens: 10 }, query: "question" as never }),
+        contextRunnable({ contextStore: fixture.store, budget: { maxTokens: 10 }, key: ada } as never),
+      ).toThrow(/Unrecognized key: "key"/);
+      expect(() => contextRunnable({ budget: { maxTokens: 10 } } as never)).toThrow(/needs `contextStore`/);
+      expect(() =>
+        contextRunnable({
+          contextStore: fixture.store,
+          budget: { maxTokens: 10 },
+          query: "question" as never,
+        }),
       ).toThrow(/must be a function/);
     });
   });
 });
+
+function statuses(trace: AssemblyTrace | undefined) {
+  return trace?.sources.map(({ source, status, reason }) => ({ source, status, reason }));
+}

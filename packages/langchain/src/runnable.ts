@@ -2,11 +2,9 @@
 // string, or an object holding one), its output the packed text, so it slots into
 // `RunnablePassthrough.assign({ context: contextRunnable(...) })` ahead of a ChatPromptTemplate.
 // invoke, batch and stream all work (batch runs one assembly per input, each with its own keys).
-import type { ContextStore } from "@ctxstore/core";
-import { CtxError } from "@ctxstore/core";
+import { CtxError, mergeRequestLayers } from "@ctxstore/core";
 import { type Runnable, type RunnableConfig, RunnableLambda } from "@langchain/core/runnables";
 import {
-  buildRequest,
   type CallOptions,
   type ContextRequestOptions,
   checkAdapterOptions,
@@ -36,19 +34,20 @@ export type ContextInput =
 
 export interface ContextRunnableOptions<Input> extends ContextRequestOptions {
   /** Picks the question from the input, when the default (string, `query`, `question`, `input`) does not fit. */
-  query?: (input: Input) => string | undefined;
+  query?: ((input: Input) => string | undefined) | undefined;
   /** Run name in traces. Default "ctxstore_context". */
-  runName?: string;
+  runName?: string | undefined;
 }
 
 const QUESTION_FIELDS = ["query", "question", "input"] as const;
 
+/** `contextRunnable({ contextStore, budget: { maxTokens: 1500 } })`: the packed text for the chain's input. */
 export function contextRunnable<Input = ContextInput>(
-  store: ContextStore,
   options: ContextRunnableOptions<Input>,
 ): Runnable<Input, string> {
   const { query: pickQuery, runName, ...requestOptions } = options ?? ({} as ContextRunnableOptions<Input>);
-  checkAdapterOptions(store, requestOptions, "contextRunnable");
+  const defaults = checkAdapterOptions(requestOptions, "contextRunnable");
+  const store = requestOptions.contextStore;
   if (pickQuery !== undefined && typeof pickQuery !== "function") {
     throw new CtxError(
       "CTX_CONFIG",
@@ -65,17 +64,15 @@ export function contextRunnable<Input = ContextInput>(
         {},
       );
     }
-    const request = buildRequest(store, requestOptions, {
-      query,
-      // Later layers win entity by entity: config, then the input's ctxstore field, then its keys.
-      calls: [
-        readCallOptions(config?.configurable, "config.configurable"),
-        readCallOptions(input, "input"),
-        inputKeys(input),
-      ],
-      signal: config?.signal,
-      keysHint: "config.configurable.ctxstore.keys (or the input's ctxstore.keys)",
-    });
+    // Later layers win (keys entity by entity): the options, config, the input's ctxstore field, its
+    // keys, then the question read from the input and the run's signal.
+    const request = mergeRequestLayers([
+      defaults,
+      readCallOptions(config?.configurable, "config.configurable"),
+      readCallOptions(input, "input"),
+      inputKeys(input),
+      { query, signal: config?.signal },
+    ]);
     const result = await store.assemble(request);
     await emitTrace(result.trace, config);
     return result.text;

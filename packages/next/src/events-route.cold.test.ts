@@ -14,7 +14,7 @@ describe("eventsRoute on a cold process", () => {
     });
     // Cold: the encoding is not loaded yet, so a synchronous count would refuse.
     expect(() => ctx.tokenizer.count("x")).toThrow(/not loaded yet/);
-    const route = eventsRoute({ context: ctx, source: activity, identify: identifyFromCookies });
+    const route = eventsRoute({ contextStore: ctx, source: activity, identify: identifyFromCookies });
     const response = await route(
       jsonRequest("http://shop.test/api/events", {
         type: "view",

@@ -21,7 +21,7 @@ type Event = z.infer<typeof activity.schema>;
 
 function route(fixture: ShopFixture, overrides: Partial<EventsRouteOptions<Event>> = {}) {
   return eventsRoute<Event>({
-    context: fixture.ctx,
+    contextStore: fixture.ctx,
     source: activity,
     identify: identifyFromCookies,
     // The browser sends no time; the server stamps it (its clock is the one trusted).
@@ -218,16 +218,16 @@ describe("eventsRoute", () => {
   it("refuses at construction a source that is not a registered stream source", () => {
     const ctx = fixture.ctx;
     expect(() =>
-      eventsRoute({ context: ctx, source: profile as never, identify: identifyFromCookies }),
+      eventsRoute({ contextStore: ctx, source: profile as never, identify: identifyFromCookies }),
     ).toThrow(/CTX_CONFIG.*stream source/);
     const other = createContextStore({
       sources: [
         batch("x", { entity: defineEntity("thing", { key: z.string() }), schema: z.string(), section: "X" }),
       ],
     });
-    expect(() => eventsRoute({ context: other, source: activity, identify: identifyFromCookies })).toThrow(
-      /CTX_UNKNOWN_SOURCE/,
-    );
+    expect(() =>
+      eventsRoute({ contextStore: other, source: activity, identify: identifyFromCookies }),
+    ).toThrow(/CTX_UNKNOWN_SOURCE/);
   });
 
   it("is all or nothing: a batch is recorded whole and in order when every event is valid, and not at all otherwise", async () => {

@@ -18,7 +18,7 @@ import { type MemoryRateLimiterOptions, memoryRateLimiter, type RateLimiter } fr
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
 
 export interface EventsRouteOptions<V> {
-  context: ContextStore;
+  contextStore: ContextStore;
   /** The stream source events are appended to; its entity's key comes from `identify`. */
   source: StreamSource<Entity, V>;
   identify: Identify;
@@ -62,9 +62,9 @@ export interface InvalidField {
 
 const DEFAULT_RATE = { limit: 120, window: "1m" } as const;
 
-/** `export const POST = eventsRoute({ context, source: sessionEvents, identify })`. */
+/** `export const POST = eventsRoute({ contextStore, source: sessionEvents, identify })`. */
 export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Request) => Promise<Response> {
-  const { context, source } = options;
+  const { contextStore: context, source } = options;
   if (source?.tier !== "stream") {
     throw new CtxError(
       "CTX_CONFIG",

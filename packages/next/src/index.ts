@@ -33,7 +33,6 @@ export {
   assembleForRequest,
   type ContextArguments,
   type ContextHandler,
-  DEFAULT_MAX_TOKENS,
   type RouteHandler,
   type WithContextOptions,
   withContext,

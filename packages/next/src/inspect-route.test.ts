@@ -7,14 +7,14 @@ const url = (query: string) => new Request(`http://shop.test/api/context?${query
 describe("inspectRoute", () => {
   it("is off by default: 404 that says how to enable it", async () => {
     const { ctx } = await createFixture();
-    const response = await inspectRoute({ context: ctx })(url("user.userId=ana"));
+    const response = await inspectRoute({ contextStore: ctx })(url("user.userId=ana"));
     expect(response.status).toBe(404);
     expect(((await response.json()) as { message: string }).message).toContain("enabled");
   });
 
   it("returns the trace, packed text and sections for the user named in the URL when enabled", async () => {
     const { ctx } = await createFixture();
-    const response = await inspectRoute({ context: ctx, enabled: true })(
+    const response = await inspectRoute({ contextStore: ctx, enabled: true })(
       url("user.userId=ana&session.sessionId=s1&query=shoes&maxTokens=400"),
     );
     expect(response.status).toBe(200);
@@ -38,7 +38,7 @@ describe("inspectRoute", () => {
 
   it("accepts keys as JSON and includes raw values only when asked", async () => {
     const { ctx } = await createFixture();
-    const response = await inspectRoute({ context: ctx, enabled: true, includeValues: true })(
+    const response = await inspectRoute({ contextStore: ctx, enabled: true, includeValues: true })(
       url(`keys=${encodeURIComponent(JSON.stringify({ user: { userId: "ana" } }))}`),
     );
     const body = (await response.json()) as { values: Record<string, { value: unknown }> };
@@ -51,7 +51,7 @@ describe("inspectRoute", () => {
   it("asks an enabled function per request (an admin check)", async () => {
     const { ctx } = await createFixture();
     const handler = inspectRoute({
-      context: ctx,
+      contextStore: ctx,
       enabled: (request) => request.headers.get("x-admin") === "yes",
     });
     expect((await handler(url("user.userId=ana"))).status).toBe(404);
@@ -71,14 +71,14 @@ describe("inspectRoute", () => {
     ["keys that are not JSON", "keys=%7Buser", /JSON object/],
   ])("answers %s with 400", async (_label, query, message) => {
     const { ctx } = await createFixture();
-    const response = await inspectRoute({ context: ctx, enabled: true })(url(query));
+    const response = await inspectRoute({ contextStore: ctx, enabled: true })(url(query));
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toMatch(message);
   });
 
   it("answers an entity the store does not know with 400 from the typed error", async () => {
     const { ctx } = await createFixture();
-    const response = await inspectRoute({ context: ctx, enabled: true })(url("tenant.id=acme"));
+    const response = await inspectRoute({ contextStore: ctx, enabled: true })(url("tenant.id=acme"));
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: "CTX_UNKNOWN_ENTITY" });
   });

@@ -2,17 +2,23 @@
 // trace: each source's status, age, tokens and outcome, plus the packed text). It reveals stored
 // context about any entity named in the URL, so it is off unless `enabled` is set explicitly, and
 // `enabled` can be a function that checks an admin session.
-import type { ContextStore, Duration } from "@ctxstore/core";
+import {
+  type Budget,
+  type ContextStore,
+  DEFAULT_BUDGET,
+  type Duration,
+  mergeRequestLayers,
+} from "@ctxstore/core";
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
-import { DEFAULT_MAX_TOKENS } from "./with-context.js";
+import { checkAssemblyOptions } from "./with-context.js";
 
 export interface InspectRouteOptions {
-  context: ContextStore;
+  contextStore: ContextStore;
   /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */
   enabled?: boolean | ((request: Request) => boolean | Promise<boolean>);
-  /** Default budget when the URL has no `maxTokens`. Default 1500. */
-  maxTokens?: number;
-  deadline?: Duration;
+  /** Budget when the URL has no `maxTokens`. Default core's `DEFAULT_BUDGET` ({ maxTokens: 1500 }). */
+  budget?: Budget | undefined;
+  deadline?: Duration | undefined;
   /** Include each source's resolved value (raw stored data) in the answer. Default false. */
   includeValues?: boolean;
 }
@@ -20,11 +26,12 @@ export interface InspectRouteOptions {
 const RESERVED = new Set(["keys", "query", "maxTokens", "sources", "tenant"]);
 
 /**
- * `export const GET = inspectRoute({ context, enabled: process.env.NODE_ENV !== "production" })`, then
+ * `export const GET = inspectRoute({ contextStore, enabled: process.env.NODE_ENV !== "production" })`, then
  * `GET /api/context?user.userId=u1&session.sessionId=s9&query=trail+shoes` (or `?keys={"user":{"userId":"u1"}}`).
  */
 export function inspectRoute(options: InspectRouteOptions): (request: Request) => Promise<Response> {
   const { enabled = false } = options;
+  checkAssemblyOptions(options, "inspectRoute");
   return async (request) => {
     const allowed = typeof enabled === "function" ? await enabled(request) : enabled === true;
     if (!allowed) {
@@ -35,18 +42,17 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
       });
     }
     const url = new URL(request.url);
-    const parsed = parseInspectQuery(url.searchParams, options.maxTokens ?? DEFAULT_MAX_TOKENS);
+    const parsed = parseInspectQuery(url.searchParams, (options.budget ?? DEFAULT_BUDGET).maxTokens);
     if ("error" in parsed) return errorResponse(400, { error: "invalid_request", message: parsed.error });
     try {
-      const result = await options.context.assemble({
-        keys: parsed.keys,
-        budget: { maxTokens: parsed.maxTokens },
-        signal: request.signal,
-        ...(parsed.query === undefined ? {} : { query: parsed.query }),
-        ...(parsed.sources === undefined ? {} : { sources: parsed.sources }),
-        ...(parsed.tenant === undefined ? {} : { tenant: parsed.tenant }),
-        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-      });
+      const { maxTokens, ...fromUrl } = parsed;
+      const result = await options.contextStore.assemble(
+        mergeRequestLayers([
+          { deadline: options.deadline },
+          { ...fromUrl, budget: { maxTokens } },
+          { signal: request.signal },
+        ]),
+      );
       return jsonResponse({
         text: result.text,
         tokens: result.tokens,
@@ -65,9 +71,9 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
 interface InspectQuery {
   keys: Record<string, unknown>;
   maxTokens: number;
-  query?: string;
-  sources?: string[];
-  tenant?: string;
+  query?: string | undefined;
+  sources?: string[] | undefined;
+  tenant?: string | undefined;
 }
 
 /** Reads keys (`entity.field=value` pairs or a `keys` JSON object) and options from search params. */
@@ -121,11 +127,5 @@ export function parseInspectQuery(
         .filter(Boolean)
     : undefined;
   const tenant = params.get("tenant") ?? undefined;
-  return {
-    keys,
-    maxTokens,
-    ...(query === undefined ? {} : { query }),
-    ...(sources === undefined || sources.length === 0 ? {} : { sources }),
-    ...(tenant === undefined ? {} : { tenant }),
-  };
+  return { keys, maxTokens, query, sources: sources?.length ? sources : undefined, tenant };
 }

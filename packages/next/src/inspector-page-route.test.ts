@@ -8,11 +8,11 @@ const at = (path: string, headers: Record<string, string> = {}) =>
 describe("inspectorPageRoute", () => {
   it("is off by default and behind a per-request check, like inspectRoute", async () => {
     const { ctx } = await createFixture();
-    const off = await inspectorPageRoute({ context: ctx })(at("/admin/context"));
+    const off = await inspectorPageRoute({ contextStore: ctx })(at("/admin/context"));
     expect(off.status).toBe(404);
     expect(((await off.json()) as { message: string }).message).toContain("enabled");
     const gated = inspectorPageRoute({
-      context: ctx,
+      contextStore: ctx,
       basePath: "/admin/context",
       enabled: (request) => request.headers.get("cookie") === "admin=1",
     });
@@ -24,7 +24,7 @@ describe("inspectorPageRoute", () => {
 
   it("serves the page's API under the base path", async () => {
     const { ctx } = await createFixture();
-    const route = inspectorPageRoute({ context: ctx, basePath: "/admin/context", enabled: true });
+    const route = inspectorPageRoute({ contextStore: ctx, basePath: "/admin/context", enabled: true });
     const response = await route(at("/admin/context/api/assemble?user.userId=ana&maxTokens=400"));
     expect(response.status).toBe(200);
     const body = (await response.json()) as { text: string; sources: Array<{ source: string }> };

@@ -2,13 +2,16 @@
 // check as the inspection route: off unless enabled, and `enabled` can check an admin session per
 // request. Mount it on a catch-all route so the page, its script and its API share one base path:
 //   // app/admin/context/[[...path]]/route.ts
-//   export const GET = inspectorPageRoute({ context: shop, basePath: "/admin/context", enabled: isAdmin });
+//   export const GET = inspectorPageRoute({ contextStore: shop, basePath: "/admin/context", enabled: isAdmin });
 // @ctxstore/cli is an optional peer dependency, loaded on the first allowed request.
 import type { InspectorOptions } from "@ctxstore/cli";
+import type { ContextStore } from "@ctxstore/core";
 import type { InspectRouteOptions } from "./inspect-route.js";
 import { errorResponse } from "./responses.js";
 
-export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabled"> {
+export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabled" | "context"> {
+  /** The context store to inspect (the same option name as every other route helper). */
+  contextStore: ContextStore;
   /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */
   enabled?: InspectRouteOptions["enabled"];
 }
@@ -16,7 +19,7 @@ export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabl
 export function inspectorPageRoute(
   options: InspectorPageRouteOptions,
 ): (request: Request) => Promise<Response> {
-  const { enabled = false, ...inspector } = options;
+  const { enabled = false, contextStore, ...inspector } = options;
   let handler: Promise<(request: Request) => Promise<Response>> | undefined;
   return async (request) => {
     const allowed = typeof enabled === "function" ? await enabled(request) : enabled === true;
@@ -28,7 +31,7 @@ export function inspectorPageRoute(
       });
     }
     handler ??= import("@ctxstore/cli").then(
-      ({ inspectorHandler }) => inspectorHandler({ ...inspector, enabled: true }),
+      ({ inspectorHandler }) => inspectorHandler({ ...inspector, context: contextStore, enabled: true }),
       (error: unknown) => {
         handler = undefined;
         throw error;

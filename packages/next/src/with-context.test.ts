@@ -1,5 +1,7 @@
+import { type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
 import { createFixture, identifyFromCookies } from "../test/fixtures.js";
+import { inspectRoute } from "./inspect-route.js";
 import { withContext } from "./with-context.js";
 
 const get = (cookie = "uid=ana; sid=s1") =>
@@ -11,9 +13,9 @@ describe("withContext", () => {
     const seen: { query?: string | undefined } = {};
     const handler = withContext<{ params: Promise<{ slug: string }> }>(
       {
-        context: ctx,
+        contextStore: ctx,
         identify: identifyFromCookies,
-        maxTokens: 300,
+        budget: { maxTokens: 300 },
         query: (request) => new URL(request.url).searchParams.get("q") ?? undefined,
       },
       async (_request, { context, identity, route }) => {
@@ -47,7 +49,7 @@ describe("withContext", () => {
   it("answers 401 and never calls the handler when identify finds nobody", async () => {
     const { ctx } = await createFixture();
     let called = false;
-    const handler = withContext({ context: ctx, identify: identifyFromCookies }, () => {
+    const handler = withContext({ contextStore: ctx, identify: identifyFromCookies }, () => {
       called = true;
       return new Response("unreachable");
     });
@@ -58,7 +60,7 @@ describe("withContext", () => {
   it("answers 503 context_unavailable when a required source is down", async () => {
     const { ctx } = await createFixture({ loyalty: "down" });
     const handler = withContext(
-      { context: ctx, identify: identifyFromCookies },
+      { contextStore: ctx, identify: identifyFromCookies },
       () => new Response("unreachable"),
     );
     const response = await handler(get(), undefined);
@@ -72,8 +74,9 @@ describe("withContext", () => {
 
   it("assembles with the required source when it is up", async () => {
     const { ctx } = await createFixture({ loyalty: "ok" });
-    const handler = withContext({ context: ctx, identify: identifyFromCookies }, (_request, { context }) =>
-      Response.json({ status: context.values.loyalty?.status }),
+    const handler = withContext(
+      { contextStore: ctx, identify: identifyFromCookies },
+      (_request, { context }) => Response.json({ status: context.values.loyalty?.status }),
     );
     expect(await (await handler(get(), undefined)).json()).toEqual({ status: "ok" });
   });
@@ -81,7 +84,7 @@ describe("withContext", () => {
   it("answers 400 when the identity's key does not match the entity's schema", async () => {
     const { ctx } = await createFixture();
     const handler = withContext(
-      { context: ctx, identify: () => ({ keys: { user: { userId: "" } } }) },
+      { contextStore: ctx, identify: () => ({ keys: { user: { userId: "" } } }) },
       () => new Response("unreachable"),
     );
     const response = await handler(get(), undefined);
@@ -92,7 +95,7 @@ describe("withContext", () => {
   it("turns a ctxstore error thrown by the handler into its JSON answer, and rethrows anything else", async () => {
     const { ctx } = await createFixture();
     const writes = withContext(
-      { context: ctx, identify: identifyFromCookies },
+      { contextStore: ctx, identify: identifyFromCookies },
       async (_request, { context: _context }) => {
         await ctx.write((await import("../test/fixtures.js")).profile, { userId: "ana" }, {
           name: 3,
@@ -103,7 +106,7 @@ describe("withContext", () => {
     const response = await writes(get(), undefined);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: "CTX_INVALID_VALUE" });
-    const crashes = withContext({ context: ctx, identify: identifyFromCookies }, () => {
+    const crashes = withContext({ contextStore: ctx, identify: identifyFromCookies }, () => {
       throw new Error("handler bug");
     });
     await expect(crashes(get(), undefined)).rejects.toThrow("handler bug");
@@ -111,8 +114,10 @@ describe("withContext", () => {
 
   it("reports an unavailable (non-required) source as a status, not an error", async () => {
     const { ctx } = await createFixture();
-    const handler = withContext({ context: ctx, identify: identifyFromCookies }, (_request, { context }) =>
-      Response.json({ activity: context.values.session_activity?.status, text: context.text }),
+    const handler = withContext(
+      { contextStore: ctx, identify: identifyFromCookies },
+      (_request, { context }) =>
+        Response.json({ activity: context.values.session_activity?.status, text: context.text }),
     );
     const body = (await (await handler(get(), undefined)).json()) as { activity: string; text: string };
     // Nothing was ever appended and no watermark exists: unknown, and the prompt says so.
@@ -120,3 +125,53 @@ describe("withContext", () => {
     expect(body.text).toMatch(/unknown/i);
   });
 });
+
+describe("the request rules shared with core", () => {
+  it("a key the selected sources need is absent: those sources are skipped, as in core", async () => {
+    const { ctx } = await createFixture();
+    const handler = withContext(
+      { contextStore: ctx, identify: () => ({ keys: { user: { userId: "ana" } } }) },
+      (_request, { context }) => Response.json(context.values.session_activity),
+    );
+    const response = await handler(get(), undefined);
+    expect(response.status).toBe(200);
+    const direct = await ctx.assemble({ keys: { user: { userId: "ana" } }, budget: { maxTokens: 1500 } });
+    expect(await response.json()).toEqual({
+      source: "session_activity",
+      tier: "stream",
+      status: "skipped",
+      reason: 'no "session" key in the request',
+    });
+    expect(direct.values.session_activity?.status).toBe("skipped");
+  });
+
+  it.each([
+    ["a bad budget", { budget: { maxTokens: 0 } }],
+    ["an unknown budget field", { budget: { maxTokens: 10, tokens: 5 } }],
+    ["a bad duration", { deadline: "soon" }],
+    ["empty sources", { sources: [] }],
+  ])("%s in the options: core's typed error and message, at construction", async (_, fields) => {
+    const { ctx } = await createFixture();
+    const expected = errorOf(() => checkRequestLayer(fields, "withContext options"));
+    const error = errorOf(() =>
+      withContext(
+        { contextStore: ctx, identify: identifyFromCookies, ...(fields as object) },
+        () => new Response(),
+      ),
+    );
+    expect(isCtxError(error, expected.code)).toBe(true);
+    expect(error.message).toBe(expected.message);
+    expect(errorOf(() => inspectRoute({ contextStore: ctx, ...(fields as object) })).message).toBe(
+      expected.message.replace("withContext options", "inspectRoute options"),
+    );
+  });
+});
+
+function errorOf(run: () => unknown): CtxError {
+  try {
+    run();
+  } catch (error) {
+    if (isCtxError(error)) return error;
+  }
+  throw new Error("expected a CtxError");
+}

@@ -3,20 +3,38 @@
 // packed text and the trace. Unavailable sources are not errors here: they arrive as statuses in the
 // trace (and as "unknown" notes in the text) so the handler can say so; only a `required` source
 // that is unavailable stops the request, with a 503.
-import type { AssembleResult, ContextStore, Duration } from "@ctxstore/core";
+import {
+  type AssembleResult,
+  type Budget,
+  type ContextStore,
+  checkRequestLayer,
+  type Duration,
+  mergeRequestLayers,
+} from "@ctxstore/core";
 import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse } from "./responses.js";
 
 export interface AssemblyOptions {
-  context: ContextStore;
+  contextStore: ContextStore;
   /** Reads who the request is about (session cookie, header...). Null → 401. */
   identify: Identify;
-  /** Token budget of the packed context. Default 1500. */
-  maxTokens?: number;
+  /** Token budget of the packed context. Default core's `DEFAULT_BUDGET` ({ maxTokens: 1500 }). */
+  budget?: Budget | undefined;
   /** Assembly deadline. Default: the context store's ("250ms"). */
-  deadline?: Duration;
+  deadline?: Duration | undefined;
   /** Restrict assembly to these source names. */
-  sources?: readonly string[];
+  sources?: readonly string[] | undefined;
+}
+
+/** The request fields of the options, checked once by core (same error as `ctx.assemble`'s for them). */
+export function checkAssemblyOptions(
+  options: Pick<AssemblyOptions, "budget" | "deadline" | "sources">,
+  helper: string,
+): void {
+  checkRequestLayer(
+    { budget: options.budget, deadline: options.deadline, sources: options.sources },
+    `${helper} options`,
+  );
 }
 
 export interface WithContextOptions extends AssemblyOptions {
@@ -40,8 +58,6 @@ export type ContextHandler<RouteContext> = (
 /** A handler with Next.js's route-handler signature: `export const GET = withContext(...)`. */
 export type RouteHandler<RouteContext> = (request: Request, route: RouteContext) => Promise<Response>;
 
-export const DEFAULT_MAX_TOKENS = 1500;
-
 /**
  * Assembles context for a request. Returns the assembly, or the Response to answer with instead
  * (401 from `identify`, 503 when a required source is unavailable, 400 for keys that do not match
@@ -59,15 +75,14 @@ export async function assembleForRequest(
   const { identity } = identified;
   try {
     const question = query ? await query(identity) : undefined;
-    const context = await options.context.assemble({
-      keys: identity.keys,
-      budget: { maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS },
-      signal: request.signal,
-      ...(question === undefined ? {} : { query: question }),
-      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-      ...(options.sources === undefined ? {} : { sources: options.sources }),
-      ...(identity.tenant === undefined ? {} : { tenant: identity.tenant }),
-    });
+    // Layers: the route's options, then who is asking, then this request's question and signal.
+    const context = await options.contextStore.assemble(
+      mergeRequestLayers([
+        { budget: options.budget, deadline: options.deadline, sources: options.sources },
+        { keys: identity.keys, tenant: identity.tenant },
+        { query: question, signal: request.signal },
+      ]),
+    );
     return { ok: true, identity, context };
   } catch (error) {
     const response = ctxErrorResponse(error);
@@ -77,13 +92,14 @@ export async function assembleForRequest(
 }
 
 /**
- * `export const GET = withContext({ context, identify }, async (request, { context }) => Response.json({ prompt: context.text }))`.
+ * `export const GET = withContext({ contextStore, identify }, async (request, { context }) => Response.json({ prompt: context.text }))`.
  * Runs on the Node.js runtime (the Redis client needs TCP sockets); see the package README for the edge runtime.
  */
 export function withContext<RouteContext = unknown>(
   options: WithContextOptions,
   handler: ContextHandler<RouteContext>,
 ): RouteHandler<RouteContext> {
+  checkAssemblyOptions(options, "withContext");
   const { query } = options;
   return async (request, route) => {
     const assembled = await assembleForRequest(

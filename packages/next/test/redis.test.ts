@@ -42,7 +42,7 @@ describe.skipIf(!available)("route helpers on Redis", () => {
 
   const events = () =>
     eventsRoute({
-      context: fixture.ctx,
+      contextStore: fixture.ctx,
       source: activity,
       identify: identifyFromCookies,
       prepare: (event, { receivedAt }) => ({ ...(event as object), at: new Date(receivedAt).toISOString() }),
@@ -50,7 +50,7 @@ describe.skipIf(!available)("route helpers on Redis", () => {
     });
   function inspect() {
     return withContext(
-      { context: fixture.ctx, identify: identifyFromCookies, deadline: "400ms" },
+      { contextStore: fixture.ctx, identify: identifyFromCookies, deadline: "400ms" },
       (_request, { context }) =>
         Response.json({
           text: context.text,
@@ -129,7 +129,7 @@ describe.skipIf(!available)("route helpers on Redis", () => {
         }),
       });
       const chat = await chatRoute({
-        context: fixture.ctx,
+        contextStore: fixture.ctx,
         identify: identifyFromCookies,
         model,
         deadline: "400ms",

@@ -1,7 +1,7 @@
 // Malformed per-call input and middleware options: typed errors that name the expected shape, and the
 // model is never called.
 
-import { isCtxError } from "@ctxstore/core";
+import { type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
 import { contextMiddleware, contextTrace } from "../../src/index.js";
 import { KEYS } from "../fixture.js";
@@ -33,15 +33,23 @@ export function describeBadInput(suite: MiddlewareSuite): void {
       ["keys missing", { query: "x" }, "keys"],
       ["keys not an object", { keys: "ana" }, "keys"],
       ["a misspelt option", { keys: KEYS, maxToken: 100 }, "maxToken"],
-      ["a negative budget", { keys: KEYS, maxTokens: -1 }, "maxTokens"],
+      ["a bad duration", { keys: KEYS, deadline: "soon" }, "deadline"],
+      ["a negative budget", { keys: KEYS, budget: { maxTokens: -1 } }, "maxTokens"],
     ])(
-      "malformed providerOptions.ctxstore (%s): CTX_INVALID_REQUEST naming the shape and the field",
+      "malformed providerOptions.ctxstore (%s): core's typed error and message, naming the shape and the field",
       async (_, ctxstore, field) => {
         const { mock, model } = wrapped();
         const error = await rejection(
           sdk.generateText({ model, prompt: QUESTION, providerOptions: { ctxstore }, maxRetries: 0 }),
         );
-        expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
+        // Exactly what core's check says of the same layer (CTX_INVALID_BUDGET for the budget alone).
+        const expected = (await rejection(
+          Promise.resolve().then(() =>
+            checkRequestLayer(ctxstore, "providerOptions.ctxstore", { requireKeys: true }),
+          ),
+        )) as CtxError;
+        expect(isCtxError(error, expected.code)).toBe(true);
+        expect((error as Error).message).toBe(expected.message);
         expect((error as Error).message).toContain(
           "providerOptions.ctxstore must be { keys: { <entity>: <key> }",
         );
@@ -145,7 +153,7 @@ export function describeBadInput(suite: MiddlewareSuite): void {
         expect(isCtxError(caught), JSON.stringify(options)).toBe(true);
       }
       expect(() => contextMiddleware({ budget: BUDGET } as never)).toThrow(
-        /`context` must be a ContextStore/,
+        /`contextStore` must be a ContextStore/,
       );
     });
   });

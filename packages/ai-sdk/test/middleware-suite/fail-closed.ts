@@ -72,7 +72,7 @@ export function describeFailClosed(suite: MiddlewareSuite): void {
         sdk.generateText({
           model,
           prompt: QUESTION,
-          providerOptions: { ctxstore: { keys: KEYS, maxTokens: 3 } },
+          providerOptions: { ctxstore: { keys: KEYS, budget: { maxTokens: 3 } } },
           maxRetries: 0,
         }),
       );

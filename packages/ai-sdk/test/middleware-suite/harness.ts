@@ -67,7 +67,7 @@ export function setUpMiddlewareSuite(sdk: SdkUnderTest): MiddlewareSuite {
 
   const middleware = (options: Record<string, unknown> = {}) =>
     contextMiddleware({
-      context: store(),
+      contextStore: store(),
       budget: BUDGET,
       specificationVersion: sdk.specificationVersion,
       ...options,

@@ -40,6 +40,44 @@ export function describePerCallInput(suite: MiddlewareSuite): void {
       expect(contextTrace(plain.providerMetadata)).toBeUndefined();
     });
 
+    it("onAssembled receives each call's assembly before the model is called", async () => {
+      const seen: Array<{ type: string; text: string; modelCalls: number }> = [];
+      const { mock, model } = wrapped({
+        onAssembled: (result: { text: string }, call: { type: string }) =>
+          seen.push({ type: call.type, text: result.text, modelCalls: mock.doGenerateCalls.length }),
+      });
+      await sdk.generateText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 });
+      await sdk.streamText({ model, prompt: QUESTION, providerOptions, maxRetries: 0 }).text;
+      expect(seen).toEqual([
+        { type: "generate", text: expected.text, modelCalls: 0 },
+        { type: "stream", text: expected.text, modelCalls: 1 },
+      ]);
+    });
+
+    it("a key the selected sources need is absent: those sources are skipped, as in core", async () => {
+      const { session: _session, ...withoutSession } = KEYS;
+      const { model } = wrapped();
+      const result = await sdk.generateText({
+        model,
+        prompt: QUESTION,
+        providerOptions: { ctxstore: { keys: withoutSession } },
+        maxRetries: 0,
+      });
+      const direct = await suite.ctx.assemble({
+        keys: withoutSession,
+        query: QUESTION,
+        budget: { maxTokens: 400 },
+      });
+      const activity = contextTrace(result.providerMetadata)?.sources.find(
+        (source) => source.source === "session_activity",
+      );
+      expect(activity).toMatchObject({ status: "skipped", reason: 'no "session" key in the request' });
+      expect(direct.trace.sources.find((source) => source.source === "session_activity")).toMatchObject({
+        status: activity?.status,
+        reason: activity?.reason,
+      });
+    });
+
     it("the request is not forwarded to the provider; the caller's other provider options are, unchanged", async () => {
       const { mock, model } = wrapped();
       const openaiOptions = { user: "hashed-user-id", parallelToolCalls: false };
@@ -55,7 +93,7 @@ export function describePerCallInput(suite: MiddlewareSuite): void {
       expect(mock.doStreamCalls[0]?.providerOptions ?? {}).toEqual({});
     });
 
-    it("per-call maxTokens, sources and query from providerOptions.ctxstore", async () => {
+    it("per-call budget, sources and query from providerOptions.ctxstore", async () => {
       const { ctx } = suite;
       const { mock, model } = wrapped();
       const result = await sdk.generateText({
@@ -64,7 +102,7 @@ export function describePerCallInput(suite: MiddlewareSuite): void {
         providerOptions: {
           ctxstore: {
             keys: KEYS,
-            maxTokens: 120,
+            budget: { maxTokens: 120 },
             sources: ["customer_profile", "live_stock"],
             query: "stock?",
           },

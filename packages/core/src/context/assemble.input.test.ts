@@ -44,6 +44,7 @@ describe("bad input", () => {
     await expect(ctx.assemble({ keys: { tenant: { id: 1 } }, budget })).rejects.toMatchObject({
       code: "CTX_UNKNOWN_ENTITY",
     });
+    // @ts-expect-error: a wrong key shape is a compile error; untyped callers still get CTX_INVALID_KEY
     await expect(ctx.write(profile, { user: "u1" }, { summary: "x" })).rejects.toMatchObject({
       code: "CTX_INVALID_KEY",
     });

@@ -41,7 +41,9 @@ const STATUSES: readonly Status[] = [
   "skipped",
 ];
 
-export function createContextStore(options: ContextStoreOptions): ContextStore {
+export function createContextStore<const Sources extends readonly AnySource[]>(
+  options: ContextStoreOptions<Sources>,
+): ContextStore<Sources> {
   const compiled = compile(options);
   const online = options.online ?? memoryStore();
   const encoding = options.encoding ?? "o200k_base";
@@ -240,7 +242,7 @@ export function createContextStore(options: ContextStoreOptions): ContextStore {
       : { entity: record.entity, key: record.key, field: record.field, ttlMs, event: envelope, window };
   };
 
-  const store: ContextStore = {
+  const store: ContextStore<Sources> = {
     sources: compiled.sources,
     online,
     encoding,

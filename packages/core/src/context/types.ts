@@ -1,19 +1,21 @@
 // The context store: the object applications hold. It validates a set of definitions once, then
 // writes values (rendering and counting tokens at write time) and assembles packed prompt context.
+import type { z } from "zod";
 import type { Duration } from "../definitions/duration.js";
 import type { Empty } from "../definitions/empty.js";
 import type { Entity } from "../definitions/entity.js";
 import type { AnySource, BatchSource, SectionDefinition, StreamSource, Tier } from "../definitions/source.js";
 import type { Encoding, Envelope, Status } from "../envelope.js";
 import type { PackedSection } from "../pack/types.js";
+import type { AssembleRequest } from "../request/types.js";
 import type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "../stores/types.js";
 import type { TelemetryOptions } from "../telemetry/options.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
 
-export interface ContextStoreOptions {
-  sources: readonly AnySource[];
+export interface ContextStoreOptions<Sources extends readonly AnySource[] = readonly AnySource[]> {
+  sources: Sources;
   /** Optional allow-list: every source's entity must be one of these, and request keys may name them. */
   entities?: readonly Entity[];
   /** Online store for batch and stream values. Default: `memoryStore()`. */
@@ -45,26 +47,20 @@ export interface ContextStoreOptions {
   telemetry?: TelemetryOptions;
 }
 
-export interface Budget {
-  /** Positive integer: the exact token count of `text` never exceeds it. */
-  maxTokens: number;
-}
+// The request (its fields, layers and checks live in request/); re-exported for the store's users.
+export type { AssembleRequest, Budget, EntityKeys, RequestLayer } from "../request/types.js";
 
-export interface AssembleRequest {
-  /** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
-  keys: Readonly<Record<string, unknown>>;
-  /** The user's question: used by vector sources and passed to realtime resolvers. */
-  query?: string;
-  budget: Budget;
-  /** Whole-request deadline. Default from the store options ("250ms"). */
-  deadline?: Duration;
-  /** Restrict to these source names. */
-  sources?: readonly string[];
-  /** Tenant for vector sources whose `tenant` reads it from the request. */
-  tenant?: string;
-  /** Aborts the whole assembly. */
-  signal?: AbortSignal;
-}
+/** The entities the sources use (`Entity` types carry their name and key schema). */
+type EntityOf<Source> = Source extends { readonly entity: infer E } ? (E extends Entity ? E : never) : never;
+
+/**
+ * The request keys a context store over `Sources` takes: one optional key per entity its sources
+ * use, typed by that entity's zod key schema. An unknown entity name or a wrong key shape is a
+ * compile error; a missing one makes the sources that need it `skipped`.
+ */
+export type KeysOf<Sources extends readonly AnySource[]> = {
+  readonly [E in EntityOf<Sources[number]> as E["name"]]?: z.input<E["key"]>;
+};
 
 // A realtime value given instead of calling the resolver: defined beside the phase that reads it.
 export type { RealtimeOverride } from "../resolve/realtime-lookups.js";
@@ -120,7 +116,7 @@ export interface SourceCounters {
   readonly statuses: Readonly<Record<Status, number>>;
 }
 
-export interface ContextStore {
+export interface ContextStore<Sources extends readonly AnySource[] = readonly AnySource[]> {
   readonly sources: ReadonlyMap<string, AnySource>;
   readonly online: OnlineStore;
   readonly encoding: Encoding;
@@ -132,16 +128,16 @@ export interface ContextStore {
    */
   ready(): Promise<void>;
   /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
-  write<V>(
-    source: BatchSource<Entity, V>,
-    key: unknown,
+  write<E extends Entity, V>(
+    source: BatchSource<E, V>,
+    key: z.input<E["key"]>,
     value: NoInfer<V> | Empty,
     options?: WriteOptions,
   ): Promise<WriteOutcome>;
   /** Validates and appends one stream event to its entity's window. */
-  append<V>(
-    source: StreamSource<Entity, V>,
-    key: unknown,
+  append<E extends Entity, V>(
+    source: StreamSource<E, V>,
+    key: z.input<E["key"]>,
     event: NoInfer<V>,
     options?: AppendOptions,
   ): Promise<AppendOutcome>;
@@ -160,7 +156,8 @@ export interface ContextStore {
   toWindowAppend(source: AnySource, key: unknown, event: unknown, options?: AppendOptions): WindowAppend;
   /** Renders and counts a value as the envelope would carry it (used by offline/point-in-time paths). */
   toEnvelope(source: AnySource, value: unknown, options?: AppendOptions): Envelope;
-  assemble(request: AssembleRequest, overrides?: AssembleOverrides): Promise<AssembleResult>;
+  /** Keys are typed from the sources' entities (`KeysOf`); the request is also checked at run time. */
+  assemble(request: AssembleRequest<KeysOf<Sources>>, overrides?: AssembleOverrides): Promise<AssembleResult>;
   /** Status counters per source since start: a rising non-fact rate is an alert. */
   counters(): Readonly<Record<string, SourceCounters>>;
   close(): Promise<void>;

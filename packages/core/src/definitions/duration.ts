@@ -62,6 +62,16 @@ function fractionalMilliseconds(what: string, input: number | string, millisecon
   );
 }
 
+/** Whether `input` is a duration `parseDuration` accepts (request schemas check with it, so the pattern lives here only). */
+export function isDuration(input: unknown): input is Duration {
+  try {
+    parseDuration(input, "duration");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** "1500" -> "1.5s", "7200000" -> "2h": for traces and rendered age labels. */
 export function formatDuration(milliseconds: number): string {
   const abs = Math.abs(milliseconds);

@@ -3,10 +3,11 @@
 // call, or a vector search. A source that cannot be looked up (its entity's key is absent, a vector
 // source without a query) is `skipped` here, with the reason, never silently empty.
 
-import { type Duration, parseDuration, toEpochMs } from "../definitions/duration.js";
+import { parseDuration, toEpochMs } from "../definitions/duration.js";
 import { canonicalize, type Entity } from "../definitions/entity.js";
 import type { AnySource, RealtimeSource, VectorSource } from "../definitions/source.js";
 import { CtxError, describeIssues } from "../errors.js";
+import { checkAssembleRequest } from "../request/check.js";
 import { type KeyInfo, type Resolution, skipped } from "./resolution.js";
 
 /** What the plan reads from the compiled definitions. */
@@ -16,14 +17,8 @@ export interface PlanDefinitions {
   readonly defaultDeadlineMs: number;
 }
 
-/** The request fields the plan reads (an `AssembleRequest`, typed loosely: callers may be untyped). */
-export interface PlanRequest {
-  readonly keys: unknown;
-  readonly budget?: unknown;
-  readonly deadline?: Duration | undefined;
-  readonly sources?: readonly string[] | undefined;
-  readonly query?: string | undefined;
-}
+/** The request as given (an `AssembleRequest`, typed loosely: callers may be untyped); checked first. */
+export type PlanRequest = unknown;
 
 export interface AssemblyPlan {
   readonly maxTokens: number;
@@ -52,15 +47,10 @@ export function planAssembly(options: {
   readonly nowOverride: number | Date | undefined;
   readonly clock: () => number;
 }): AssemblyPlan {
-  const { definitions, request } = options;
-  if (!request || typeof request !== "object" || typeof request.keys !== "object" || request.keys === null) {
-    throw new CtxError(
-      "CTX_INVALID_REQUEST",
-      "assemble needs { keys: { <entity>: <key> }, budget: { maxTokens } }.",
-      {},
-    );
-  }
-  const maxTokens = validateBudget(request.budget);
+  const { definitions } = options;
+  // The one request check every caller shares (request/check.ts): shape, budget, deadline, fields.
+  const request = checkAssembleRequest(options.request);
+  const maxTokens = request.budget.maxTokens;
   const now =
     options.nowOverride === undefined ? options.clock() : toEpochMs(options.nowOverride, "overrides.now");
   const deadlineMs =
@@ -116,18 +106,6 @@ export function planAssembly(options: {
     skipped: skippedSources,
     warnings,
   };
-}
-
-function validateBudget(budget: unknown): number {
-  const maxTokens = (budget as { maxTokens?: unknown } | undefined)?.maxTokens;
-  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens <= 0) {
-    throw new CtxError(
-      "CTX_INVALID_BUDGET",
-      `budget.maxTokens must be a positive whole number of tokens (e.g. { maxTokens: 1500 }); got ${JSON.stringify(maxTokens)}.`,
-      { maxTokens },
-    );
-  }
-  return maxTokens;
 }
 
 function resolveKeys(

@@ -54,7 +54,7 @@ describe("chatRoute", () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["Hello ", "Ana", "!"]);
     const handler = chatRoute({
-      context: ctx,
+      contextStore: ctx,
       identify: identifyFromCookies,
       model,
       system: "You are the shop's assistant.",
@@ -106,14 +106,16 @@ describe("chatRoute", () => {
         context?: { text: string; tokens: number; sections: { title: string; text: string }[] };
       };
     const without = await metadataOf(
-      await chatRoute({ context: ctx, identify: identifyFromCookies, model: answeringModel(["a"]) })(
+      await chatRoute({ contextStore: ctx, identify: identifyFromCookies, model: answeringModel(["a"]) })(
         request(),
       ),
     );
     expect(without.context).toBeUndefined();
     const model = answeringModel(["a"]);
     const withContext = await metadataOf(
-      await chatRoute({ context: ctx, identify: identifyFromCookies, model, sendContext: true })(request()),
+      await chatRoute({ contextStore: ctx, identify: identifyFromCookies, model, sendContext: true })(
+        request(),
+      ),
     );
     expect(withContext.context?.tokens).toBe(withContext.ctxstore.totals.tokens);
     expect(
@@ -126,7 +128,7 @@ describe("chatRoute", () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["ok"]);
     const handler = chatRoute({
-      context: ctx,
+      contextStore: ctx,
       identify: identifyFromCookies,
       model: () => model,
       keys: ({ identity, body }) => ({ ...identity.keys, user: { userId: String(body.asUser) } }),
@@ -146,7 +148,7 @@ describe("chatRoute", () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["never"]);
     const handler = chatRoute({
-      context: ctx,
+      contextStore: ctx,
       identify: identifyFromCookies,
       model,
       keys: ({ identity, body }) => ({ ...identity.keys, ...(body.extra as Record<string, unknown>) }),
@@ -167,7 +169,7 @@ describe("chatRoute", () => {
   it("answers 401 without calling the model when the user is unknown", async () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["never"]);
-    const response = await chatRoute({ context: ctx, identify: identifyFromCookies, model })(
+    const response = await chatRoute({ contextStore: ctx, identify: identifyFromCookies, model })(
       jsonRequest(URL_, { messages: [userMessage("hi")] }, { cookie: "" }),
     );
     expect(response.status).toBe(401);
@@ -205,7 +207,7 @@ describe("chatRoute", () => {
   ])("answers %s with %i and never calls the model", async (_label, body, status, error) => {
     const { ctx } = await createFixture();
     const model = answeringModel(["never"]);
-    const response = await chatRoute({ context: ctx, identify: identifyFromCookies, model })(
+    const response = await chatRoute({ contextStore: ctx, identify: identifyFromCookies, model })(
       jsonRequest(URL_, body),
     );
     expect(response.status).toBe(status);
@@ -216,7 +218,12 @@ describe("chatRoute", () => {
   it("answers a wrong content type with 415 and an oversized conversation with 413", async () => {
     const { ctx } = await createFixture();
     const model = answeringModel(["never"]);
-    const handler = chatRoute({ context: ctx, identify: identifyFromCookies, model, maxBodyBytes: 2048 });
+    const handler = chatRoute({
+      contextStore: ctx,
+      identify: identifyFromCookies,
+      model,
+      maxBodyBytes: 2048,
+    });
     expect(
       (await handler(jsonRequest(URL_, { messages: [userMessage("hi")] }, { "content-type": "text/plain" })))
         .status,
@@ -232,7 +239,7 @@ describe("chatRoute", () => {
     const model = answeringModel(["never"]);
     const logged: unknown[] = [];
     const handler = chatRoute({
-      context: ctx,
+      contextStore: ctx,
       identify: identifyFromCookies,
       model,
       onError: (failure) => logged.push(failure),
@@ -249,7 +256,7 @@ describe("chatRoute", () => {
     const { ctx } = await createFixture();
     expect(() =>
       chatRoute({
-        context: ctx,
+        contextStore: ctx,
         identify: identifyFromCookies,
         model: answeringModel([]),
         budget: { maxTokens: -1 },

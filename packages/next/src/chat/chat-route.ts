@@ -1,4 +1,4 @@
-// The ready chat route: `export const POST = chatRoute({ context, identify, model })`. It reads the
+// The ready chat route: `export const POST = chatRoute({ contextStore, identify, model })`. It reads the
 // UI messages `useChat` posts, identifies the user, and streams the model's answer as the AI SDK's
 // UI-message stream, with the model wrapped in ctxstore's context middleware so the packed context
 // (profile, live session, realtime lookups, retrieved articles) reaches the model as a system
@@ -9,6 +9,7 @@ import {
   type AssembleResult,
   type AssemblyTrace,
   type ContextStore,
+  DEFAULT_BUDGET,
   type Duration,
   isCtxError,
 } from "@ctxstore/core";
@@ -27,7 +28,7 @@ import { ctxErrorResponse, errorResponse, statusForCtxError, UNAVAILABLE_MESSAGE
 type WrappableModel = Parameters<typeof wrapLanguageModel>[0]["model"];
 
 export interface ChatRouteOptions {
-  context: ContextStore;
+  contextStore: ContextStore;
   /** Reads who is chatting (session cookie, header...). Null → 401 before the model is called. */
   identify: Identify;
   /** The model, or a function choosing one per user (e.g. a mock offline, a real one with a key). */
@@ -43,11 +44,11 @@ export interface ChatRouteOptions {
   }) => Readonly<Record<string, unknown>>;
   /** Your own system prompt; the packed context follows it as a separate system message. */
   system?: string | ((identity: RequestIdentity) => string);
-  /** Context token budget. Default `{ maxTokens: 1500 }`; `{ contextWindow }` derives it from the prompt. */
-  budget?: BudgetOptions;
+  /** Context token budget. Default core's `DEFAULT_BUDGET` ({ maxTokens: 1500 }); `{ contextWindow }` derives it from the prompt. */
+  budget?: BudgetOptions | undefined;
   /** Assembly deadline. Default: the context store's. */
-  deadline?: Duration;
-  placement?: ContextMiddlewareOptions<never>["placement"];
+  deadline?: Duration | undefined;
+  placement?: ContextMiddlewareOptions<never>["placement"] | undefined;
   /** Reply length cap passed to the model. */
   maxOutputTokens?: number;
   /** Largest accepted request body. Default 512 KiB (a long conversation). */
@@ -86,23 +87,22 @@ export interface ChatMessageMetadata {
 /** A UIMessage whose metadata may carry the ctxstore trace (for `useChat<ContextUIMessage>()`). */
 export type ContextUIMessage = UIMessage<ChatMessageMetadata>;
 
-const DEFAULT_BUDGET: BudgetOptions = { maxTokens: 1500 };
-
 export function chatRoute(options: ChatRouteOptions): (request: Request) => Promise<Response> {
   const maxBodyBytes = options.maxBodyBytes ?? 512 * 1024;
   const maxMessages = options.maxMessages ?? 100;
   // Validated once, here: a misconfigured budget fails at startup, not on the first chat.
-  const middlewareFor = (context: ContextStore) => [
+  const middlewareFor = (onAssembled?: (result: AssembleResult) => void) => [
     ...toArray(options.middleware),
     contextMiddleware({
-      context,
+      contextStore: options.contextStore,
       budget: options.budget ?? DEFAULT_BUDGET,
-      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-      ...(options.placement === undefined ? {} : { placement: options.placement }),
+      deadline: options.deadline,
+      placement: options.placement,
+      onAssembled,
     }),
   ];
-  const middlewares = middlewareFor(options.context);
-  // With `sendContext`, each request wraps its own middleware around a context that remembers its
+  const middlewares = middlewareFor();
+  // With `sendContext`, each request gets its own middleware whose `onAssembled` keeps that request's
   // assembly; otherwise one wrapped model serves every request.
   const fixedModel =
     typeof options.model === "function" || options.sendContext
@@ -162,7 +162,7 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
     let assembled: AssembleResult | undefined;
     const keys = options.keys ? options.keys({ identity, body: fields }) : identity.keys;
     try {
-      checkKeys(options.context, keys);
+      checkKeys(options.contextStore, keys);
     } catch (error) {
       const response = ctxErrorResponse(error);
       if (response) return response;
@@ -174,17 +174,16 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       wrapLanguageModel({
         model: typeof options.model === "function" ? options.model(identity) : options.model,
         middleware: options.sendContext
-          ? middlewareFor(
-              rememberingAssembly(options.context, (result) => {
-                assembled = result;
-              }),
-            )
+          ? middlewareFor((result) => {
+              assembled = result;
+            })
           : middlewares,
       });
     const system = typeof options.system === "function" ? options.system(identity) : options.system;
     const result = streamText({
       model,
       messages: await convertToModelMessages(validated.data),
+      // The AI SDK's option types do not take undefined (exactOptionalPropertyTypes): spread them.
       ...(system === undefined ? {} : { system }),
       ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
       providerOptions: {
@@ -226,20 +225,6 @@ export function chatRoute(options: ChatRouteOptions): (request: Request) => Prom
       onError: errorMessage,
     });
   };
-}
-
-/** The same context store, except that each assembly's result is also handed to `onResult`. */
-function rememberingAssembly(
-  context: ContextStore,
-  onResult: (result: AssembleResult) => void,
-): ContextStore {
-  const remembering: ContextStore = Object.create(context);
-  remembering.assemble = async (request, overrides) => {
-    const result = await context.assemble(request, overrides);
-    onResult(result);
-    return result;
-  };
-  return remembering;
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {

@@ -14,7 +14,7 @@ let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
   getShop().then(({ ctx }) =>
     chatRoute({
-      context: ctx,
+      contextStore: ctx,
       identify: identifyShopper,
       model: shopModel(),
       system: SYSTEM_PROMPT,

@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
   getShop().then(({ ctx }) =>
-    inspectRoute({ context: ctx, enabled: process.env.CTXSTORE_INSPECT === "1", deadline: "400ms" }),
+    inspectRoute({ contextStore: ctx, enabled: process.env.CTXSTORE_INSPECT === "1", deadline: "400ms" }),
   );
 
 export async function GET(request: Request): Promise<Response> {

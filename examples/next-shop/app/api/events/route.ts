@@ -12,7 +12,7 @@ let handler: Promise<(request: Request) => Promise<Response>> | undefined;
 const createHandler = () =>
   getShop().then(({ ctx, sources }) =>
     eventsRoute({
-      context: ctx,
+      contextStore: ctx,
       source: sources.activity,
       identify: identifyShopper,
       // The browser sends what happened; the server says when (browser clocks are not trusted).

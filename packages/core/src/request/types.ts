@@ -1,0 +1,39 @@
+// The request types: what `ctx.assemble` takes, and the partial layers adapters merge into one
+// (defaults, per-call overrides, framework-provided parts). Optional fields accept `undefined`
+// ("not given here"), so a caller passes what it has without conditional spreads.
+import type { Duration } from "../definitions/duration.js";
+
+/** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
+export type EntityKeys = Readonly<Record<string, unknown>>;
+
+export interface Budget {
+  /** Positive integer: the exact token count of `text` never exceeds it. */
+  maxTokens: number;
+}
+
+/**
+ * One layer of a request. `mergeRequestLayers` merges layers in order: later layers win field by
+ * field, and `keys` entity by entity; a field (or an entity key) that is `undefined` is not given.
+ */
+export interface RequestLayer<Keys extends object = EntityKeys> {
+  /** Entity keys by entity name. A source whose entity has no key is `skipped` (docs/concepts.md). */
+  keys?: Partial<Keys> | undefined;
+  /** The user's question: used by vector sources and passed to realtime resolvers. */
+  query?: string | undefined;
+  budget?: Budget | undefined;
+  /** Whole-request deadline. Default from the store options ("250ms"). */
+  deadline?: Duration | undefined;
+  /** Restrict to these source names. */
+  sources?: readonly string[] | undefined;
+  /** Tenant for vector sources whose `tenant` reads it from the request. */
+  tenant?: string | undefined;
+  /** Aborts the whole assembly. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A complete request: `ctx.assemble(request)`. */
+export interface AssembleRequest<Keys extends object = EntityKeys> extends RequestLayer<Keys> {
+  /** Entity keys by entity name. A selected source whose entity has no key here is `skipped`. */
+  keys: Keys;
+  budget: Budget;
+}
