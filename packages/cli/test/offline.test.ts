@@ -226,6 +226,32 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
       "200",
     ];
 
+    it("says how many values late writes hid, and what to do, when the history was written after the labels", async () => {
+      await seed(50);
+      const early = join(dir, "early-labels.jsonl");
+      // Labels half an hour ago: after the seeded event times (an hour ago), before they were written (now).
+      const at = new Date(Date.now() - 1_800_000).toISOString();
+      writeFileSync(
+        early,
+        `${Array.from({ length: 20 }, (_, index) => JSON.stringify({ ts: at, customer_id: `c${index + 1}`, question: "Where?", answer: "Here." })).join("\n")}\n`,
+      );
+      const earlyArgs = args(join(dir, "early")).map((arg) => (arg === labels ? early : arg));
+      const text = await cli(earlyArgs);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(
+        /hidden by late writes: \d+ label values were hidden because the history behind them was written after the label's time \(customer_profile: 20, order_count: 20\); .*original write times \(writeTime\).*--include-late-writes/,
+      );
+      const json = await cli([
+        "--json",
+        ...args(join(dir, "early-json")).map((arg) => (arg === labels ? early : arg)),
+      ]);
+      const { manifest } = JSON.parse(json.stdout);
+      expect(manifest.lateWrites).toMatchObject({
+        hidden: 40,
+        bySource: { customer_profile: 20, order_count: 20 },
+      });
+    });
+
     it("writes train.jsonl with its manifest and values beside it, and reports statuses and versions", async () => {
       const out = join(dir, "train.jsonl");
       const result = await cli(["--json", ...args(out)]);

@@ -15,6 +15,12 @@ try {
 } catch (error) {
   if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
 }
+try {
+  const { runAnnBench } = await import("./ann.js");
+  figures.push(...(await runAnnBench()));
+} catch (error) {
+  if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+}
 const { runTelemetryBench } = await import("./telemetry.js");
 figures.push(...(await runTelemetryBench()));
 const { runCurveBench } = await import("./curves.js");

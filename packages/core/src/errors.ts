@@ -22,8 +22,21 @@ export type CtxErrorCode =
   | "CTX_INVALID_EVENT"
   | "CTX_CONFIG";
 
+/**
+ * The brand every `CtxError` carries. `Symbol.for` returns the same symbol in every copy of
+ * `@ctxstore/core` loaded into one process (npm often installs two, e.g. one under an adapter), so
+ * the brand, unlike `instanceof`, recognises an error thrown by another copy.
+ */
+const CTX_ERROR_BRAND: unique symbol = Symbol.for("@ctxstore/core.CtxError");
+
+/**
+ * The error ctxstore throws for bad input, bad definitions and unavailable context. Branch on
+ * `code` (see {@link CtxErrorCode}) through {@link isCtxError}, never on `instanceof` or the message.
+ */
 export class CtxError extends Error {
   override readonly name = "CtxError";
+  /** Marks this object as a ctxstore error for {@link isCtxError}, across copies of the package. */
+  readonly [CTX_ERROR_BRAND] = true;
   readonly code: CtxErrorCode;
   /** Structured facts about the failure (offending source, statuses, sizes...), safe to log. */
   readonly details: Readonly<Record<string, unknown>>;
@@ -40,8 +53,14 @@ export class CtxError extends Error {
   }
 }
 
+/**
+ * True when `error` is a ctxstore error (from this or any other copy of `@ctxstore/core`), and, when
+ * `code` is given, has that code.
+ */
 export function isCtxError(error: unknown, code?: CtxErrorCode): error is CtxError {
-  return error instanceof CtxError && (code === undefined || error.code === code);
+  if (typeof error !== "object" || error === null) return false;
+  if ((error as { [CTX_ERROR_BRAND]?: unknown })[CTX_ERROR_BRAND] !== true) return false;
+  return code === undefined || (error as { code?: unknown }).code === code;
 }
 
 /** Formats zod issues as `path: message; path: message` for error messages. */

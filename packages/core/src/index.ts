@@ -72,7 +72,7 @@ export {
 } from "./indexing/index-documents.js";
 export type { BlockOutcome, PackedSection } from "./pack/types.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
-export { type CheckLayerOptions, checkAssembleRequest, checkRequestLayer } from "./request/check.js";
+export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "./stores/types.js";
@@ -81,6 +81,12 @@ export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./
 export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
 export type { Tokenizer } from "./tokenize/types.js";
 export type { AssemblyTrace, SourceTrace } from "./trace/types.js";
+export {
+  type AnnVectorStore,
+  type AnnVectorStoreOptions,
+  annVectorStore,
+  type UsearchModule,
+} from "./vector/ann.js";
 export { type LocalEmbedderOptions, localEmbedder } from "./vector/local-embedder.js";
 export { type MemoryVectorStore, type MemoryVectorStoreOptions, memoryVectorStore } from "./vector/memory.js";
 export type { Embedder, VectorHit, VectorQuery, VectorRecord, VectorStore } from "./vector/types.js";

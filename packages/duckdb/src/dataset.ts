@@ -96,6 +96,15 @@ export interface DatasetManifest {
   /** First 1,000 skipped label rows (1-based) with the reason. Line i of messages.jsonl is the i-th label row not skipped. */
   readonly skipped: ReadonlyArray<{ row: number; reason: string }>;
   readonly statusCounts: PointInTimeResult["statusCounts"];
+  /**
+   * With late writes excluded: how many label values were hidden because the history behind them was
+   * written after the label's time, per source and in all, with what to do when that is a backfill.
+   */
+  readonly lateWrites: {
+    readonly hidden: number;
+    readonly bySource: PointInTimeResult["hiddenByLateWrites"];
+    readonly advice?: string;
+  };
   readonly files: { readonly messages: string; readonly values: string };
 }
 
@@ -194,6 +203,7 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
       skippedCount,
       skipped,
       statusCounts: result.statusCounts,
+      lateWrites: lateWritesReport(result),
       files: { messages: "messages.jsonl", values: valuesFile },
     };
     await writeFile(join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -206,6 +216,22 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
   } finally {
     await result.drop();
   }
+}
+
+/** The manifest's account of values hidden by `excludeLateWrites`, with advice when there are any. */
+function lateWritesReport(result: PointInTimeResult): DatasetManifest["lateWrites"] {
+  const bySource = result.hiddenByLateWrites;
+  const hidden = Object.values(bySource).reduce((sum, count) => sum + count, 0);
+  if (hidden === 0) return { hidden, bySource };
+  const sources = Object.entries(bySource)
+    .filter(([, count]) => count > 0)
+    .map(([name, count]) => `${name}: ${count}`)
+    .join(", ");
+  return {
+    hidden,
+    bySource,
+    advice: `${hidden} label value${hidden === 1 ? " was" : "s were"} hidden because the history behind ${hidden === 1 ? "it was" : "them was"} written after the label's time (${sources}); they read as missing or older. If that history is a backfill, record it with its original write times (writeTime), or build with excludeLateWrites: false (the CLI's --include-late-writes) if leaking it into training is acceptable.`,
+  };
 }
 
 /**

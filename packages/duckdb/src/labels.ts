@@ -5,7 +5,7 @@ import { type AnySource, CtxError, type Entity } from "@ctxstore/core";
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
-import { describe, epochMsSql, parseTimestamp } from "./time.js";
+import { checkTimestamp, describe, timestampSql } from "./time.js";
 
 /** One label event given from JavaScript. Other fields (input, label, ids) are kept as columns. */
 export interface LabelEvent {
@@ -73,7 +73,12 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A DuckDB table function reading `file`; the format comes from `format` or the file extension. */
-export function fileRelation(file: string, format?: "parquet" | "csv" | "jsonl"): string {
+export function fileRelation(
+  file: string,
+  format?: "parquet" | "csv" | "jsonl",
+  /** CSV columns to read as text whatever they look like (DuckDB would guess numbers, JSON...). */
+  textColumns: readonly string[] = [],
+): string {
   const lower = file.toLowerCase();
   const path = quoteLiteral(file);
   const detected =
@@ -86,7 +91,10 @@ export function fileRelation(file: string, format?: "parquet" | "csv" | "jsonl")
           ? "jsonl"
           : undefined);
   if (detected === "parquet") return `read_parquet(${path})`;
-  if (detected === "csv") return `read_csv(${path}, header = true)`;
+  if (detected === "csv") {
+    const types = textColumns.map((column) => `${quoteLiteral(column)}: 'VARCHAR'`).join(", ");
+    return `read_csv(${path}, header = true${types ? `, types = {${types}}` : ""})`;
+  }
   if (detected === "jsonl") return `read_json(${path}, format = 'newline_delimited')`;
   throw new CtxError(
     "CTX_INVALID_REQUEST",
@@ -104,16 +112,44 @@ function invalid(problems: RowProblem[], total: number, what: string): CtxError 
   );
 }
 
-/** Validates label events and stages them; throws `CTX_INVALID_REQUEST` listing bad rows. */
+/**
+ * Validates label events and stages them; throws `CTX_INVALID_REQUEST` listing bad rows,
+ * `CTX_UNKNOWN_ENTITY` for keys of an entity no source uses (as `assemble` does) and
+ * `CTX_INVALID_KEY` for key fields the entity's key schema does not have. `known`: other
+ * definitions whose entities labels may name without them being retrieved.
+ */
 export async function stageLabels(
   connection: DuckDBConnection,
   input: LabelInput,
   sources: readonly AnySource[],
+  known: readonly AnySource[] = [],
 ): Promise<StagedLabels> {
   const entities = entitiesOf(sources);
-  if (Array.isArray(input)) return stageArray(connection, input as readonly LabelEvent[], entities);
-  if (input && typeof input === "object" && ("table" in input || "file" in input))
-    return stageRelation(connection, input as LabelRelation, entities);
+  const knownEntities = entitiesOf([...known, ...sources]);
+  if (Array.isArray(input))
+    return stageArray(connection, input as readonly LabelEvent[], entities, knownEntities);
+  if (input && typeof input === "object" && ("table" in input || "file" in input)) {
+    const relation = input as LabelRelation;
+    const mapping = relation.keys && typeof relation.keys === "object" ? relation.keys : {};
+    const unknown = Object.keys(mapping).filter((name) => !knownEntities.has(name));
+    if (unknown.length > 0)
+      throw unknownEntities(
+        unknown.map((name) => ({ name, rows: [] })),
+        knownEntities,
+      );
+    for (const [name, fields] of Object.entries(mapping)) {
+      const entity = knownEntities.get(name) as Entity;
+      const extra = extraFields(entity, Object.keys(fields ?? {}));
+      if (extra.length > 0) {
+        throw new CtxError(
+          "CTX_INVALID_KEY",
+          `labels.keys.${name} maps ${extra.map((field) => JSON.stringify(field)).join(", ")}, which the "${name}" key schema does not have (its fields: ${keyFieldsOf(entity)?.join(", ")}); remove ${extra.length === 1 ? "it" : "them"} or fix the spelling.`,
+          { entity: name, fields: extra },
+        );
+      }
+    }
+    return stageRelation(connection, relation, entities);
+  }
   throw new CtxError(
     "CTX_INVALID_REQUEST",
     "labels must be an array of { timestamp, keys, ...columns } or { table | file, timestamp, keys: { entity: { keyField: column } } }.",
@@ -121,41 +157,87 @@ export async function stageLabels(
   );
 }
 
+/** The field names of an object key schema (undefined when the key is not an object schema). */
+function keyFieldsOf(entity: Entity): string[] | undefined {
+  const shape = (entity.key as { shape?: Record<string, unknown> }).shape;
+  return shape && typeof shape === "object" ? Object.keys(shape) : undefined;
+}
+
+function extraFields(entity: Entity, given: readonly string[]): string[] {
+  const fields = keyFieldsOf(entity);
+  return fields === undefined ? [] : given.filter((field) => !fields.includes(field));
+}
+
+function unknownEntities(
+  unknown: ReadonlyArray<{ name: string; rows: readonly number[] }>,
+  known: ReadonlyMap<string, Entity>,
+): CtxError {
+  const names = [...known.keys()];
+  const described = unknown.map(({ name, rows }) => {
+    const near = names.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+    const where =
+      rows.length === 0
+        ? ""
+        : ` (label row${rows.length === 1 ? "" : "s"} ${rows.slice(0, 10).join(", ")}${rows.length > 10 ? `, and ${rows.length - 10} more` : ""})`;
+    return `keys.${name}${where}${near ? `: did you mean "${near}"? Entity names are case-sensitive` : ""}`;
+  });
+  return new CtxError(
+    "CTX_UNKNOWN_ENTITY",
+    `Label events name ${unknown.length === 1 ? "an entity" : "entities"} no source uses — ${described.join("; ")}. Known entities: ${names.join(", ") || "(none)"}. Nothing was computed; fix the entity names.`,
+    { entities: unknown.map(({ name }) => name), rows: unknown.flatMap(({ rows }) => rows.slice(0, 1000)) },
+  );
+}
+
 async function stageArray(
   connection: DuckDBConnection,
   events: readonly LabelEvent[],
   entities: Map<string, Entity>,
+  knownEntities: ReadonlyMap<string, Entity>,
 ): Promise<StagedLabels> {
+  const unknown = new Map<string, number[]>();
+  for (const [index, event] of events.entries()) {
+    const given = event && typeof event === "object" ? event.keys : undefined;
+    if (!given || typeof given !== "object") continue;
+    for (const name of Object.keys(given)) {
+      if (knownEntities.has(name)) continue;
+      const rows = unknown.get(name) ?? [];
+      rows.push(index + 1);
+      unknown.set(name, rows);
+    }
+  }
+  if (unknown.size > 0)
+    throw unknownEntities(
+      [...unknown].map(([name, rows]) => ({ name, rows })),
+      knownEntities,
+    );
   const problems: RowProblem[] = [];
   const staged: Array<{
     ts: number;
     keys: Map<string, { canonical: string; json: string }>;
     payload: string;
   }> = [];
-  const knownEntities = [...entities.keys()];
+  const entityNames = [...entities.keys()];
   for (const [index, event] of events.entries()) {
     const row = index + 1;
     if (!event || typeof event !== "object") {
       problems.push({ row, reason: `expected { timestamp, keys }, got ${describe(event)}` });
       continue;
     }
-    const ts = parseTimestamp(event.timestamp);
-    if (ts === undefined) {
+    const checked = checkTimestamp(event.timestamp);
+    if ("problem" in checked) {
       problems.push({
         row,
-        reason:
-          event.timestamp === undefined
-            ? "no timestamp"
-            : `timestamp ${describe(event.timestamp)} is not a Date, epoch ms or ISO-8601 string`,
+        reason: event.timestamp === undefined ? "no timestamp" : `timestamp ${checked.problem}`,
       });
       continue;
     }
+    const ts = checked.ms;
     const keys = new Map<string, { canonical: string; json: string }>();
     const given = event.keys;
     if (!given || typeof given !== "object") {
       problems.push({
         row,
-        reason: `keys must be an object of entity keys, e.g. { ${knownEntities[0] ?? "user"}: {...} }`,
+        reason: `keys must be an object of entity keys, e.g. { ${entityNames[0] ?? "user"}: {...} }`,
       });
       continue;
     }
@@ -163,6 +245,15 @@ async function stageArray(
     for (const [name, entity] of entities) {
       const raw = (given as Record<string, unknown>)[name];
       if (raw === undefined || raw === null) continue;
+      const extra = raw && typeof raw === "object" ? extraFields(entity, Object.keys(raw)) : [];
+      if (extra.length > 0) {
+        problems.push({
+          row,
+          reason: `keys.${name} has ${extra.map((field) => JSON.stringify(field)).join(", ")}, which the "${name}" key schema does not have (its fields: ${keyFieldsOf(entity)?.join(", ")})`,
+        });
+        bad = true;
+        break;
+      }
       const parsed = entity.key.safeParse(raw);
       if (!parsed.success) {
         problems.push({
@@ -250,7 +341,8 @@ async function stageRelation(
   };
   const timestampColumn = need(input.timestamp, "the timestamp");
   const problems: RowProblem[] = [];
-  const tsSql = epochMsSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
+  const timestamp = timestampSql(quoteIdentifier(timestampColumn), types.get(timestampColumn) ?? "VARCHAR");
+  const tsSql = timestamp.ms;
   const [badTimeCount] = await queryRows(
     connection,
     `SELECT count(*) AS n FROM ${raw} WHERE (${tsSql}) IS NULL`,
@@ -260,15 +352,15 @@ async function stageRelation(
       ? []
       : await queryRows(
           connection,
-          `SELECT ctx_label_row AS row, ${quoteIdentifier(timestampColumn)}::VARCHAR AS raw FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
+          `SELECT ctx_label_row AS row, ${timestamp.problem} AS problem FROM ${raw} WHERE (${tsSql}) IS NULL ORDER BY ctx_label_row LIMIT 1000`,
         );
   for (const bad of badTimes) {
     problems.push({
       row: Number(bad.row),
       reason:
-        bad.raw === null
-          ? "no timestamp"
-          : `timestamp ${describe(bad.raw)} is not a timestamp (ISO-8601, epoch ms, or a TIMESTAMP column)`,
+        bad.problem === null || bad.problem === undefined
+          ? `no ${timestampColumn}`
+          : `${timestampColumn} ${String(bad.problem)}`,
     });
   }
   let invalidCount = Number(badTimeCount?.n ?? 0);

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { fileRelation, type RowProblem, uniqueName } from "./labels.js";
 import type { DuckdbOfflineStore, HistoryRow } from "./offline-store.js";
 import { describeColumns, queryRows, quoteIdentifier } from "./sql.js";
-import { epochMsSql } from "./time.js";
+import { timestampSql } from "./time.js";
 
 export interface LoadOptions {
   source: AnySource | string;
@@ -62,11 +62,18 @@ export async function loadFile(offline: DuckdbOfflineStore, options: LoadOptions
     );
   }
   const entity = source.entity as Entity;
-  const relation = fileRelation(options.file, options.format);
   const writeTimeDefault = offline.now();
   return offline.transaction(async (connection) => {
     const stage = uniqueName("ctx_load");
     try {
+      let relation = fileRelation(options.file, options.format);
+      // A CSV cell is text: for a text-only source, its value column is read as written ("042"
+      // stays "042") instead of as the number or JSON DuckDB would guess.
+      if (relation.startsWith("read_csv(") && typeof options.value === "string" && takesOnlyText(source)) {
+        const sniffed = await describeColumns(connection, `(SELECT * FROM ${relation})`);
+        if (sniffed.some((column) => column.name === options.value && column.type !== "VARCHAR"))
+          relation = fileRelation(options.file, options.format, [options.value]);
+      }
       await connection.run(
         `CREATE TEMP TABLE ${stage} AS SELECT row_number() OVER () AS ctx_row, * FROM ${relation}`,
       );
@@ -146,16 +153,19 @@ async function loadStaged(
     ? singleValueSql(valueColumn, types.get(valueColumn) ?? "VARCHAR")
     : `to_json({${valueColumns.map((name) => `${quoteIdentifier(name)}: ${quoteIdentifier(name)}`).join(", ")}})::VARCHAR`;
   const valueIsText = single && isText(types.get(valueColumn) ?? "");
-  const timeSql = (column: string) => epochMsSql(quoteIdentifier(column), types.get(column) ?? "VARCHAR");
+  // A source whose schema takes text and no other JSON (z.string(), an enum of strings...) gets its
+  // text cells as they are: "42", "{\"a\":1}" and "null" are text there, not JSON to parse.
+  const cellsAreText = valueIsText && takesOnlyText(source);
+  const timeSql = (column: string) => timestampSql(quoteIdentifier(column), types.get(column) ?? "VARCHAR");
   const select = [
     "ctx_row",
     ...keyColumns.map(([, column], index) => `${quoteIdentifier(column)} AS ctx_key_${index}`),
-    `${timeSql(eventTimeColumn)} AS ctx_event_time`,
-    `${quoteIdentifier(eventTimeColumn)}::VARCHAR AS ctx_event_time_raw`,
-    writeTimeColumn ? `${timeSql(writeTimeColumn)} AS ctx_write_time` : "NULL::BIGINT AS ctx_write_time",
+    `${timeSql(eventTimeColumn).ms} AS ctx_event_time`,
+    `${timeSql(eventTimeColumn).problem} AS ctx_event_time_problem`,
+    writeTimeColumn ? `${timeSql(writeTimeColumn).ms} AS ctx_write_time` : "NULL::BIGINT AS ctx_write_time",
     writeTimeColumn
-      ? `${quoteIdentifier(writeTimeColumn)}::VARCHAR AS ctx_write_time_raw`
-      : "NULL AS ctx_write_time_raw",
+      ? `${timeSql(writeTimeColumn).problem} AS ctx_write_time_problem`
+      : "NULL AS ctx_write_time_problem",
     `${valueSql} AS ctx_value`,
     emptyColumn ? `TRY_CAST(${quoteIdentifier(emptyColumn)} AS BOOLEAN) AS ctx_empty` : "false AS ctx_empty",
     emptyReasonColumn
@@ -182,17 +192,17 @@ async function loadStaged(
       };
       if (cell.ctx_event_time === null) {
         reject(
-          cell.ctx_event_time_raw === null
+          cell.ctx_event_time_problem === null
             ? `no ${eventTimeColumn}`
-            : `${eventTimeColumn} ${JSON.stringify(cell.ctx_event_time_raw)} is not a timestamp`,
+            : `${eventTimeColumn} ${String(cell.ctx_event_time_problem)}`,
         );
         continue;
       }
       if (writeTimeColumn && cell.ctx_write_time === null) {
         reject(
-          cell.ctx_write_time_raw === null
+          cell.ctx_write_time_problem === null
             ? `no ${writeTimeColumn}`
-            : `${writeTimeColumn} ${JSON.stringify(cell.ctx_write_time_raw)} is not a timestamp`,
+            : `${writeTimeColumn} ${String(cell.ctx_write_time_problem)}`,
         );
         continue;
       }
@@ -212,16 +222,18 @@ async function loadStaged(
         value = null;
       } else {
         const text = String(cell.ctx_value);
-        try {
-          value = JSON.parse(text);
-        } catch {
-          // A text column that is not JSON is the value itself (a plain summary string).
-          if (valueIsText) value = text;
-          else {
-            reject(`value is not valid JSON`);
-            continue;
+        if (cellsAreText) value = text;
+        else
+          try {
+            value = JSON.parse(text);
+          } catch {
+            // A text column that is not JSON is the value itself (a plain summary string).
+            if (valueIsText) value = text;
+            else {
+              reject(`value is not valid JSON`);
+              continue;
+            }
           }
-        }
       }
       const outcome = offline.validate({
         source,
@@ -263,6 +275,53 @@ function defaultKeyColumns(entity: Entity): Record<string, string> {
     );
   }
   return Object.fromEntries(Object.keys(shape).map((field) => [field, field]));
+}
+
+/**
+ * Whether a source's schema takes only text: a zod string, string enum, string literal or template
+ * literal, possibly optional, nullable, defaulted, readonly, piped, or a union of these.
+ */
+function takesOnlyText(source: AnySource): boolean {
+  return isTextSchema(source.schema);
+}
+
+interface ZodDefinition {
+  type?: string;
+  innerType?: unknown;
+  in?: unknown;
+  options?: readonly unknown[];
+  entries?: Record<string, unknown>;
+  values?: readonly unknown[];
+}
+
+function isTextSchema(schema: unknown, depth = 0): boolean {
+  const definition = (schema as { _zod?: { def?: ZodDefinition } } | undefined)?._zod?.def;
+  if (!definition || depth > 20) return false;
+  switch (definition.type) {
+    case "string":
+    case "template_literal":
+      return true;
+    case "enum":
+      return Object.values(definition.entries ?? {}).every((entry) => typeof entry === "string");
+    case "literal":
+      return (definition.values ?? []).every((entry) => typeof entry === "string");
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+      return isTextSchema(definition.innerType, depth + 1);
+    case "pipe":
+      return isTextSchema(definition.in, depth + 1);
+    case "union":
+      return (
+        (definition.options ?? []).length > 0 &&
+        (definition.options ?? []).every((option) => isTextSchema(option, depth + 1))
+      );
+    default:
+      return false;
+  }
 }
 
 function isText(type: string): boolean {

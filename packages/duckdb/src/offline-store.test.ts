@@ -169,7 +169,7 @@ describe("duckdbOfflineStore", () => {
       error as { details: { rejected: Array<{ row: number; reason: string }>; rejectedCount: number } }
     ).details;
     expect(details.rejected.map((problem) => problem.row)).toEqual([2, 3, 4]);
-    expect(details.rejected[2]?.reason).toMatch(/event_time "not a date" is not a timestamp/);
+    expect(details.rejected[2]?.reason).toMatch(/event_time "not a date" is not ISO 8601/);
     expect(await store.count()).toBe(0);
 
     const report = await loadFile(store, { source: profile, file: csv, partial: true });

@@ -8,7 +8,7 @@ import { type AnySource, CtxError, type Empty, type Entity, isEmpty } from "@ctx
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { queryRows, quoteLiteral, type Row } from "./sql.js";
-import { describe, parseTimestamp, requireTimestamp } from "./time.js";
+import { checkTimestamp, describe, requireTimestamp } from "./time.js";
 
 /** The history table. Columns are documented in the package README. */
 export const HISTORY_TABLE = "ctx_history";
@@ -325,23 +325,17 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       eventTimeInput = source.eventTime(parsedValue);
     }
     const now = clock();
-    const eventTime = eventTimeInput === undefined ? now : parseTimestamp(eventTimeInput);
-    if (eventTime === undefined)
-      return {
-        reason: `eventTime ${describe(eventTimeInput)} is not a timestamp`,
-        code: "CTX_INVALID_REQUEST",
-      };
-    const writeTime = entry.writeTime === undefined ? now : parseTimestamp(entry.writeTime);
-    if (writeTime === undefined)
-      return {
-        reason: `writeTime ${describe(entry.writeTime)} is not a timestamp`,
-        code: "CTX_INVALID_REQUEST",
-      };
+    const eventTime = eventTimeInput === undefined ? { ms: now } : checkTimestamp(eventTimeInput);
+    if ("problem" in eventTime)
+      return { reason: `eventTime ${eventTime.problem}`, code: "CTX_INVALID_REQUEST" };
+    const writeTime = entry.writeTime === undefined ? { ms: now } : checkTimestamp(entry.writeTime);
+    if ("problem" in writeTime)
+      return { reason: `writeTime ${writeTime.problem}`, code: "CTX_INVALID_REQUEST" };
     let eventId: string | null = entry.eventId ?? null;
     if (source.tier === "stream" && eventId === null) {
       eventId =
         source.eventId?.(parsedValue) ??
-        createHash("sha256").update(`${eventTime}\n${value}`).digest("hex").slice(0, 24);
+        createHash("sha256").update(`${eventTime.ms}\n${value}`).digest("hex").slice(0, 24);
     }
     return {
       row: {
@@ -350,8 +344,8 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
         entity: entity.name,
         entityKey: canonicalize(parsedKey.data),
         keyJson: stableJson(parsedKey.data),
-        eventTime,
-        writeTime,
+        eventTime: eventTime.ms,
+        writeTime: writeTime.ms,
         value,
         isEmpty: positiveEmpty,
         emptyReason,

@@ -97,6 +97,12 @@ export interface PointInTimeResult {
   readonly asServed: boolean;
   /** Count of each status per source. */
   readonly statusCounts: Readonly<Record<string, Partial<Record<Status, number>>>>;
+  /**
+   * With `excludeLateWrites`: per source, how many label values differ from what the history would
+   * give with late writes included because a row was written after the label's time (a backfill
+   * recorded with today's write time hides everything it wrote). 0 for every source otherwise.
+   */
+  readonly hiddenByLateWrites: Readonly<Record<string, number>>;
   /** Label rows in order, with every source's value, read in pages. */
   rows(options?: { pageSize?: number }): AsyncIterable<PointInTimeRow>;
   toArray(): Promise<PointInTimeRow[]>;
@@ -135,6 +141,7 @@ export async function pointInTime(
       connection,
       options.labels,
       plans.map((plan) => plan.source),
+      [...offline.sources.values(), ...(served?.definitions ?? [])],
     );
     const table = uniqueName("ctx_pit");
     const view: ServedView | undefined =
@@ -146,6 +153,8 @@ export async function pointInTime(
       await connection.run(`DROP TABLE IF EXISTS ${view.writes}`);
       await connection.run(`DROP TABLE IF EXISTS ${view.labelLives}`);
     };
+    const hiddenByLateWrites: Record<string, number> = {};
+    for (const plan of plans) hiddenByLateWrites[plan.source.name] = 0;
     try {
       if (view && served)
         for (const sql of servedViewSql(view, labels, served.stored, served.ttls)) await connection.run(sql);
@@ -163,6 +172,10 @@ export async function pointInTime(
           await connection.run(streamSql(table, labels, plan, excludeLateWrites, view));
       }
       await dropView();
+      if (excludeLateWrites) {
+        for (const hidden of await countHiddenByLateWrites(connection, table, labels, plans))
+          hiddenByLateWrites[String(hidden.source)] = Number(hidden.n);
+      }
     } catch (error) {
       await dropView();
       await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -185,8 +198,42 @@ export async function pointInTime(
       bucket[count.status as Status] = Number(count.n);
       statusCounts[String(count.source)] = bucket;
     }
-    return makeResult(offline, table, labels, plans, excludeLateWrites, served !== undefined, statusCounts);
+    return makeResult(offline, table, labels, plans, excludeLateWrites, served !== undefined, {
+      statusCounts,
+      hiddenByLateWrites,
+    });
   });
+}
+
+/**
+ * Label values that late writes changed: the answer with late writes included holds a history row
+ * written after the label's time that the answer given (late writes excluded) does not hold. One
+ * more point-in-time pass over the plain history, into a temporary table dropped at once.
+ */
+async function countHiddenByLateWrites(
+  connection: DuckDBConnection,
+  table: string,
+  labels: StagedLabels,
+  plans: readonly Plan[],
+): Promise<Row[]> {
+  const late = `${table}_late`;
+  try {
+    await connection.run(createSql(late, labels, plans, false, undefined));
+    for (const plan of plans.filter((candidate) => candidate.source.tier === "stream"))
+      await connection.run(streamSql(late, labels, plan, false, undefined));
+    return await queryRows(
+      connection,
+      `SELECT x.source, count(DISTINCT x.label_row) AS n
+       FROM (SELECT label_row, source, unnest(seqs) AS seq FROM ${late}) x
+       JOIN ${HISTORY_TABLE} h ON h.seq = x.seq
+       JOIN ${labels.table} l ON l.ctx_row = x.label_row
+       JOIN ${table} p ON p.label_row = x.label_row AND p.source = x.source
+       WHERE h.write_time > l.ctx_ts AND NOT list_contains(p.seqs, x.seq)
+       GROUP BY x.source`,
+    );
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${late}`);
+  }
 }
 
 /** Runs `body` with one of DuckDB's optimizers disabled, restoring the setting afterwards. */
@@ -214,6 +261,7 @@ function servedOptions(
       maxClockSkewMs: number;
       stored: Map<string, AnySource>;
       ttls: Map<string, number | undefined>;
+      definitions: readonly AnySource[];
     }
   | undefined {
   const asServed = options.asServed;
@@ -239,7 +287,7 @@ function servedOptions(
   const stored = new Map<string, AnySource>();
   for (const source of definitions)
     if (source.tier === "batch" || source.tier === "stream") stored.set(source.name, source);
-  return { maxClockSkewMs, stored, ttls: entityTtls(definitions) };
+  return { maxClockSkewMs, stored, ttls: entityTtls(definitions), definitions };
 }
 
 function planSources(offline: DuckdbOfflineStore, options: PointInTimeOptions): Plan[] {
@@ -463,7 +511,7 @@ function makeResult(
   plans: readonly Plan[],
   excludeLateWrites: boolean,
   asServed: boolean,
-  statusCounts: Record<string, Partial<Record<Status, number>>>,
+  counts: Pick<PointInTimeResult, "statusCounts" | "hiddenByLateWrites">,
 ): PointInTimeResult {
   const sources = plans.map((plan) => plan.source);
   const labelColumnsSql = labels.columns.map((name) => `l.${quoteIdentifier(name)}`).join(", ");
@@ -582,7 +630,8 @@ function makeResult(
     sources,
     excludeLateWrites,
     asServed,
-    statusCounts,
+    statusCounts: counts.statusCounts,
+    hiddenByLateWrites: counts.hiddenByLateWrites,
     rows,
     async toArray() {
       const all: PointInTimeRow[] = [];

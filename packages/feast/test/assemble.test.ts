@@ -46,6 +46,7 @@ describe.skipIf(!available)("Feast sources through assemble (standalone redis-se
     const sources = [...new Set(goldenReads.map((read) => read.source))];
     const online = withFeast(redisStore({ commandTimeoutMs: 5_000, url: server.url }), { sources });
     const context = createContextStore({ deadline: "5s", sources, online });
+    await context.ready();
     try {
       for (const read of goldenReads) {
         const packed = await context.assemble({

@@ -157,6 +157,7 @@ export function openClient(options: RedisConnectionOptions, component: string): 
     // Without a listener ioredis prints every connection error; the store reports them on use instead.
     client.on("error", (error: Error) => {
       lastError = error;
+      lastErrors.set(client, error);
     });
     // Down from a lost connection until the client is ready again (see unavailableReason).
     client.on("close", () => lostConnections.add(client));
@@ -272,19 +273,53 @@ export function isCluster(client: RedisClient): client is Cluster {
  */
 const lostConnections = new WeakSet<RedisClient>();
 
+/** The last connection error of each client openClient created, for "why is it down" messages. */
+const lastErrors = new WeakMap<RedisClient, Error>();
+
+// Node's codes for a TLS peer whose certificate chain or name the client does not accept.
+const TLS_TRUST_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * ` (last connection error: ...)` for a message, with what to do when it is a TLS trust failure;
+ * "" without an error.
+ */
+export function connectionErrorNote(error: Error | undefined): string {
+  if (error === undefined) return "";
+  const code = (error as { code?: unknown }).code;
+  const tls =
+    typeof code === "string" && TLS_TRUST_CODES.has(code)
+      ? ": the server's TLS certificate is not trusted; pass the CA that signed it as redisOptions.tls.ca (Cluster: cluster.options.redisOptions.tls, Sentinel: sentinel.options.tls) and connect with the host name the certificate names"
+      : "";
+  return ` (last connection error: ${error.message}${tls})`;
+}
+
+/** `connectionErrorNote` of the client's last connection error while it is not connected; "" once it is. */
+export function downNote(client: RedisClient): string {
+  return client.status === "ready" ? "" : connectionErrorNote(lastErrors.get(client));
+}
+
 /** Why the client cannot take commands right now (fail fast instead of queueing), or undefined. */
 export function unavailableReason(client: RedisClient): string | undefined {
   switch (client.status) {
     case "end":
-      return "the connection is closed";
+      return `the connection is closed${connectionErrorNote(lastErrors.get(client))}`;
     case "close":
     case "reconnecting":
-      return "the connection was lost and is reconnecting";
+      return `the connection was lost and is reconnecting${connectionErrorNote(lastErrors.get(client))}`;
     case "ready":
       return undefined;
     default:
       return lostConnections.has(client)
-        ? "the connection was lost and a reconnect attempt is under way"
+        ? `the connection was lost and a reconnect attempt is under way${connectionErrorNote(lastErrors.get(client))}`
         : undefined;
   }
 }

@@ -23,6 +23,7 @@ import {
 import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
 import {
   type CommandReply,
+  connectionErrorNote,
   isCluster,
   openClient,
   type PipelinedCommand,
@@ -121,18 +122,20 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
   function ensureUsable(operation: string): void {
     const reason = unavailableReason(client) ?? connection.blockedReason();
-    if (reason !== undefined) throw unavailable(operation, `${reason}${lastErrorNote()}`);
+    if (reason !== undefined) throw unavailable(operation, reason);
   }
 
-  function lastErrorNote(): string {
-    const error = connection.lastError();
-    return error ? ` (last error: ${error.message})` : "";
+  /** While the client is not connected, its last connection error says why (a TLS CA, a password...). */
+  function lastErrorNote(why: string): string {
+    if (client.status === "ready") return "";
+    const note = connectionErrorNote(connection.lastError());
+    return why.includes(note) ? "" : note;
   }
 
   function unavailable(operation: string, why: string, cause?: unknown): CtxError {
     return new CtxError(
       "CTX_STORE_UNAVAILABLE",
-      `redis store (${connection.description}): ${operation} failed: ${why}. Values it holds are unknown, not empty; the client reconnects by itself once Redis answers again.`,
+      `redis store (${connection.description}): ${operation} failed: ${why}${lastErrorNote(why)}. Values it holds are unknown, not empty; the client reconnects by itself once Redis answers again.`,
       { store: "redis", operation },
       cause === undefined ? undefined : { cause },
     );

@@ -155,6 +155,9 @@ export async function datasetCommand(
     [
       `${colors.bold("dataset")} ${count(manifest.examples)} examples from ${count(manifest.labels)} labels (${count(manifest.skippedCount)} skipped) -> ${files.messages}`,
       `late writes: ${manifest.excludeLateWrites ? "excluded (history written after each label's time is hidden)" : colors.yellow("included (--include-late-writes: backfills can leak into training)")}`,
+      ...(manifest.lateWrites?.advice
+        ? [colors.yellow(`hidden by late writes: ${manifest.lateWrites.advice}`)]
+        : []),
       `definitions: ${manifest.sources.map((source) => `${source.name}@v${source.version}`).join(", ")} · fingerprint ${manifest.fingerprint}`,
       "",
       table(["source", ...statuses], rows, colors.bold),

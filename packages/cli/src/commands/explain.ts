@@ -54,6 +54,8 @@ export async function explainCommand(command: CommandContext, options: ExplainOp
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(sources === undefined ? {} : { sources }),
   };
+  // A command's start-up, not the request: the tokenizer loads before the deadline starts.
+  await context.ready();
   const result = await inspect(context, request, command.signal);
   const { terminal } = command;
   if (terminal.json) terminal.printJson(result);

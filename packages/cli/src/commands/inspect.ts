@@ -25,8 +25,9 @@ export async function inspectCommand(command: CommandContext, options: InspectOp
       },
     );
   const loaded = await command.config();
-  // Bundle the page before listening, so a broken build fails here rather than in the browser.
-  await inspectorScript();
+  // Bundle the page and load the tokenizer before listening: a broken build fails here rather than in
+  // the browser, and the first request's deadline is not spent loading the encoding.
+  await Promise.all([inspectorScript(), loaded.config.context.ready()]);
   const freshness = freshnessReader(loaded.config);
   const handler = inspectorHandler({
     context: loaded.config.context,

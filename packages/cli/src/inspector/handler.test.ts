@@ -16,6 +16,9 @@ const greeting = realtime("greeting", {
   render: (value) => value.text,
 });
 const context = createContextStore({ sources: [greeting] });
+// A server warms up before it takes requests (a cold store's first request waits for the tokenizer
+// only within its deadline).
+await context.ready();
 const get = (handler: (request: Request) => Promise<Response>, path: string, init?: RequestInit) =>
   handler(new Request(`http://localhost${path}`, init));
 

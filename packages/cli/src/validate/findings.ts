@@ -46,6 +46,8 @@ export async function validateConfig(config: CtxstoreConfig): Promise<Validation
     ...maxAgeFindings(sources),
   ];
   const requests = Object.entries(config.requests ?? {});
+  // The sample assemblies measure the request, not the one-time tokenizer load.
+  if (requests.length > 0) await context.ready();
   if (requests.length === 0) {
     findings.push({
       level: "note",

@@ -53,15 +53,6 @@ export function parseDuration(input: unknown, what: string): number {
   );
 }
 
-function fractionalMilliseconds(what: string, input: number | string, milliseconds: number): CtxError {
-  const below = Math.floor(milliseconds);
-  return new CtxError(
-    "CTX_INVALID_DURATION",
-    `${what} must be a whole number of milliseconds; got ${JSON.stringify(input)} (${milliseconds}ms). Use ${below > 0 ? `${below} or ` : ""}${below + 1}.`,
-    { what, input },
-  );
-}
-
 /** Whether `input` is a duration `parseDuration` accepts (request schemas check with it, so the pattern lives here only). */
 export function isDuration(input: unknown): input is Duration {
   try {
@@ -70,6 +61,15 @@ export function isDuration(input: unknown): input is Duration {
   } catch {
     return false;
   }
+}
+
+function fractionalMilliseconds(what: string, input: number | string, milliseconds: number): CtxError {
+  const below = Math.floor(milliseconds);
+  return new CtxError(
+    "CTX_INVALID_DURATION",
+    `${what} must be a whole number of milliseconds; got ${JSON.stringify(input)} (${milliseconds}ms). Use ${below > 0 ? `${below} or ` : ""}${below + 1}.`,
+    { what, input },
+  );
 }
 
 /** "1500" -> "1.5s", "7200000" -> "2h": for traces and rendered age labels. */

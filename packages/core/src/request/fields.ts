@@ -5,10 +5,8 @@
 import { z } from "zod";
 import { isDuration } from "../definitions/duration.js";
 
-const maxTokens = z
-  .number({ error: "must be a positive whole number of tokens, e.g. 1500" })
-  .int({ error: "must be a positive whole number of tokens, e.g. 1500" })
-  .positive({ error: "must be a positive whole number of tokens, e.g. 1500" });
+const TOKENS = { error: "must be a positive whole number of tokens, e.g. 1500" };
+const maxTokens = z.number(TOKENS).int(TOKENS).positive(TOKENS);
 
 /** One row per request field, in the order messages list them. */
 export const REQUEST_FIELDS = {

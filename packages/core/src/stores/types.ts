@@ -40,7 +40,11 @@ export interface OnlineReadResult {
 
 export interface ValueWrite extends RecordAddress {
   readonly envelope: Envelope;
-  /** Expire the entity's record set after this long without writes (longest maxAge of its sources). */
+  /**
+   * Expire the entity's record set after this long without writes: the longest bound among the
+   * entity's batch and stream sources (twice a batch source's `maxAge`, a stream's `retention`).
+   * Absent, so the record never expires, when any of those sources has no such bound.
+   */
   readonly ttlMs?: number;
 }
 
@@ -49,6 +53,7 @@ export interface WindowAppend extends RecordAddress {
   readonly event: Envelope;
   /** Keep the newest N events by event time. */
   readonly window: number;
+  /** Same as {@link ValueWrite.ttlMs}: the entity's record set expires this long after its last write. */
   readonly ttlMs?: number;
 }
 

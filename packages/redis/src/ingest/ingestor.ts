@@ -19,6 +19,7 @@ import {
 } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
 import {
+  downNote,
   isCluster,
   openClient,
   type RedisClient,
@@ -215,7 +216,16 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       connection.commandTimeoutMs + extraMs,
       undefined,
       `stream ingestor: ${name}`,
-    );
+    ).catch((error: unknown) => {
+      // A command caught by a lost (or never made) connection: typed, with the connection's last error.
+      if (isCtxError(error) || target.status === "ready") throw error;
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `stream ingestor: ${name} on ${connection.description} failed: ${error instanceof Error ? error.message : String(error)}${downNote(target)}.`,
+        {},
+        { cause: error },
+      );
+    });
   }
 
   async function ensureGroup(): Promise<void> {

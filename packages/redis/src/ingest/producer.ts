@@ -2,6 +2,7 @@
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
 import { CtxError, isCtxError } from "@ctxstore/core";
 import {
+  downNote,
   failOnConnectionLoss,
   openClient,
   type RedisConnectionOptions,
@@ -95,7 +96,7 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
         if (error) {
           throw new CtxError(
             "CTX_STORE_UNAVAILABLE",
-            `stream producer: XADD to ${options.stream} failed: ${error.message}. Events before it in the batch were published.`,
+            `stream producer: XADD to ${options.stream} failed: ${error.message}${downNote(client)}. Events before it in the batch were published.`,
             {},
             { cause: error },
           );

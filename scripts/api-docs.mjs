@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Generates the API reference with TypeDoc from the doc comments of every published package's
+// public entry points (each "exports" subpath of packages/*/package.json, read here so a new entry
+// point is covered without editing this file), and fails when an exported symbol has no doc
+// comment (validation.notDocumented, treated as an error).
+//   node scripts/api-docs.mjs            lint only (no output written)   — npm run lint:api
+//   node scripts/api-docs.mjs --out DIR  lint, then write HTML to DIR     — used by npm run docs
+// Required: a doc comment on every exported function (or each of its signatures), class,
+// interface, type alias, variable and enum, and on the methods of exported interfaces.
+// scripts/api-docs.undocumented.json lists the exports that had none when this lint was added:
+// a debt to pay down, not a place to add to. TypeDoc fails on an undocumented export not in it,
+// and on an entry in it that is now documented (remove the line). `--write-baseline` rewrites it.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Application, Converter, OptionDefaults, ReflectionKind } from "typedoc";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const baselinePath = join(root, "scripts/api-docs.undocumented.json");
+const writeBaseline = process.argv.includes("--write-baseline");
+const baseline = writeBaseline ? [] : JSON.parse(readFileSync(baselinePath, "utf8"));
+const outIndex = process.argv.indexOf("--out");
+const out = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
+
+/** Entry file (relative to packages/) → the specifier users import it by. */
+const entries = new Map();
+for (const dir of readdirSync(join(root, "packages"))) {
+  const manifestPath = join(root, "packages", dir, "package.json");
+  if (!existsSync(manifestPath)) continue;
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  if (manifest.private === true) continue;
+  for (const [subpath, targets] of Object.entries(manifest.exports ?? {})) {
+    const source = typeof targets === "object" ? targets["@ctxstore/source"] : undefined;
+    if (typeof source !== "string" || !source.endsWith(".ts")) continue;
+    entries.set(
+      join("packages", dir, source),
+      subpath === "." ? manifest.name : `${manifest.name}${subpath.slice(1)}`,
+    );
+  }
+}
+
+const app = await Application.bootstrapWithPlugins({
+  entryPoints: [...entries.keys()].map((path) => join(root, path)),
+  entryPointStrategy: "resolve",
+  tsconfig: join(root, "typedoc.tsconfig.json"),
+  name: "ctxstore API reference",
+  readme: "none",
+  excludePrivate: true,
+  excludeInternal: true,
+  excludeExternals: true,
+  sort: ["kind", "alphabetical"],
+  // protoc-gen-es marks generated members with @generated (packages/feast/src/proto).
+  blockTags: [...OptionDefaults.blockTags, "@generated"],
+  validation: { notExported: false, invalidLink: true, notDocumented: true },
+  requiredToBeDocumented: ["Enum", "Variable", "Function", "Class", "Interface", "TypeAlias"],
+  intentionallyNotDocumented: baseline,
+  // Default: only the root package, which exports nothing; every published package must be documented.
+  packagesRequiringDocumentation: [
+    ...new Set([...entries.values()].map((specifier) => specifier.split("/").slice(0, 2).join("/"))),
+  ],
+  treatValidationWarningsAsErrors: true,
+  treatWarningsAsErrors: false,
+  logLevel: "Warn",
+});
+
+// TypeDoc names a module by its path ("core/src/store-kit"); users know it by its import specifier.
+app.converter.on(Converter.EVENT_CREATE_DECLARATION, (_context, reflection) => {
+  if (reflection.kind !== ReflectionKind.Module) return;
+  for (const [path, specifier] of entries) {
+    const typedocName = relative("packages", path)
+      .replace(/\.ts$/, "")
+      .replace(/\/index$/, "");
+    if (
+      reflection.name === typedocName ||
+      reflection.name === relative("packages", path).replace(/\.ts$/, "")
+    ) {
+      reflection.name = specifier;
+    }
+  }
+});
+
+const project = await app.convert();
+if (!project) {
+  console.error("TypeDoc could not convert the entry points (see the errors above).");
+  process.exit(1);
+}
+if (writeBaseline) {
+  const names = [];
+  const warn = app.logger.validationWarning.bind(app.logger);
+  app.logger.validationWarning = (message) => {
+    const name = /^(\S+) \(\w+\), defined in .* does not have any documentation/.exec(String(message))?.[1];
+    if (name) names.push(name);
+    else warn(message);
+  };
+  app.validate(project);
+  writeFileSync(baselinePath, `${JSON.stringify([...new Set(names)].sort(), null, 2)}\n`);
+  console.log(`${baselinePath}: ${names.length} undocumented exports recorded.`);
+  process.exit(0);
+}
+app.validate(project);
+if (app.logger.hasErrors() || app.logger.hasWarnings()) {
+  console.error(
+    `\nAPI reference: ${app.logger.errorCount} error(s), ${app.logger.warningCount} warning(s). ` +
+      "Every symbol exported from a package entry point needs a /** doc comment */ saying what it is for.",
+  );
+  process.exit(1);
+}
+if (out) {
+  await app.generateDocs(project, out);
+  console.log(`API reference for ${entries.size} entry points written to ${out}`);
+} else {
+  console.log(`API reference: all ${entries.size} entry points documented.`);
+}
