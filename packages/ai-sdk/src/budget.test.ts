@@ -60,6 +60,14 @@ describe("decideBudget", () => {
     );
   });
 
+  it("keeps framing for two system messages when the context is split at a cache breakpoint", () => {
+    const options = resolveBudgetOptions({ contextWindow: 8000, reserveTokens: 50 });
+    const one = decideBudget(options, { ...base, maxOutputTokens: 500 }, tokenizer);
+    const two = decideBudget(options, { ...base, maxOutputTokens: 500, contextMessages: 2 }, tokenizer);
+    expect(two.derivation?.framingTokens).toBe(8);
+    expect(two.maxTokens).toBe(one.maxTokens - 4);
+  });
+
   it("caps a fixed or per-call budget at what the window leaves", () => {
     const options = resolveBudgetOptions({ contextWindow: 2000, maxTokens: 100_000, reserveTokens: 0 });
     const free = decideBudget(options, { ...base, maxOutputTokens: 1000 }, tokenizer).maxTokens;

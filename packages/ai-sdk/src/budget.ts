@@ -78,6 +78,8 @@ export interface BudgetInput {
   readonly placement: ContextPlacement;
   /** From the call's request; replaces the configured `maxTokens`. */
   readonly requestedMaxTokens: number | undefined;
+  /** System messages the context may take (2 with a cache breakpoint). Default 1. */
+  readonly contextMessages?: number | undefined;
 }
 
 export interface BudgetDecision {
@@ -102,7 +104,8 @@ export function decideBudget(
   const promptTokens = countPromptTokens(input.prompt, input.tools, counter, options).total;
   const outputTokens = input.maxOutputTokens ?? options.defaultOutputTokens;
   // The context's own framing: a new message, or the blank line that separates it from the user's text.
-  const framingTokens = input.placement === "system" ? options.tokensPerMessage : 1;
+  const framingTokens =
+    input.placement === "system" ? options.tokensPerMessage * (input.contextMessages ?? 1) : 1;
   const free = options.contextWindow - promptTokens - outputTokens - options.reserveTokens - framingTokens;
   const derivation = {
     contextWindow: options.contextWindow,

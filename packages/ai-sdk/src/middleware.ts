@@ -15,14 +15,16 @@ import {
   type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
+import { CACHE_BREAKPOINTS, type CacheBreakpoint, contextSystemMessages } from "./cache-breakpoint.js";
 import {
   type ContextPlacement,
   lastUserIndex,
   lastUserText,
   type PromptMessage,
   withContext,
+  withSystemContext,
 } from "./prompt.js";
-import { type TelemetryOptions, traceAssembly } from "./telemetry.js";
+import { checkTelemetryOptions, type TelemetryOptions, traceAssembly } from "./telemetry.js";
 import { tokenCountCache } from "./token-count-cache.js";
 import { toProviderMetadata } from "./trace-metadata.js";
 
@@ -34,7 +36,11 @@ export const PROVIDER_KEY = "ctxstore";
  * request layer with `keys` required, e.g. `{ keys: { user: { userId: "u1" } }, budget: { maxTokens: 800 } }`.
  * It is checked by core's `checkRequestLayer`, so a bad one fails as `ctx.assemble` would.
  */
-export type ContextRequest = RequestLayer & { keys: EntityKeys };
+export type ContextRequest = RequestLayer & {
+  keys: EntityKeys;
+  /** This call's prompt-cache breakpoint; overrides the middleware's `cacheBreakpoint`. */
+  cacheBreakpoint?: CacheBreakpoint | undefined;
+};
 
 export interface ContextMiddlewareOptions<CallOptions> {
   /** The context store built with `createContextStore`. */
@@ -62,6 +68,14 @@ export interface ContextMiddlewareOptions<CallOptions> {
    * `"user-prefix"`: a text part at the start of the last user message.
    */
   placement?: ContextPlacement | undefined;
+  /**
+   * `"anthropic"`: with `placement: "system"`, the context becomes two system messages, the stable
+   * prefix (the leading sections whose sources are all batch-tier) and the rest, and the first is
+   * marked with Anthropic's `cacheControl` so the provider caches the prompt up to its end.
+   * `"none"` (default): one unmarked message, which is all OpenAI's automatic prefix caching needs.
+   * A call's `cacheBreakpoint` (in `providerOptions.ctxstore`) overrides it.
+   */
+  cacheBreakpoint?: CacheBreakpoint | undefined;
   /** Assembly deadline; default the store's. A call's `deadline` overrides it. */
   deadline?: Duration | undefined;
   /**
@@ -136,8 +150,9 @@ export function contextMiddleware(
     params: CallParams;
     type: "generate" | "stream";
   }): Promise<CallParams> {
-    const request = await readRequest(params, type);
-    if (request === null) return withoutRequest(params);
+    const read = await readRequest(params, type);
+    if (read === null) return withoutRequest(params);
+    const { request, cacheBreakpoint } = read;
     const prompt = params.prompt;
     const userIndex = lastUserIndex(prompt);
     if (userIndex < 0 && (settings.placement === "user-prefix" || request.query === undefined)) {
@@ -162,6 +177,7 @@ export function contextMiddleware(
         maxOutputTokens: params.maxOutputTokens,
         placement: settings.placement,
         requestedMaxTokens: request.budget?.maxTokens,
+        contextMessages: cacheBreakpoint === "none" ? 1 : 2,
       },
       promptCounter,
     );
@@ -177,7 +193,7 @@ export function contextMiddleware(
       {
         "ctxstore.operation": type,
         "ctxstore.placement": settings.placement,
-        "ctxstore.budget.max_tokens": budget.maxTokens,
+        "ctxstore.cache_breakpoint": cacheBreakpoint,
       },
       () => settings.contextStore.assemble(assembleRequest),
     );
@@ -186,7 +202,15 @@ export function contextMiddleware(
     settings.onAssembled?.(result, { type, params: params as never });
     const transformed: CallParams = {
       ...withoutRequest(params),
-      prompt: result.text.length > 0 ? withContext(prompt, result.text, settings.placement) : prompt,
+      prompt:
+        result.text.length === 0
+          ? prompt
+          : settings.placement === "system"
+            ? withSystemContext(
+                prompt,
+                contextSystemMessages(result, settings.contextStore.sources, cacheBreakpoint),
+              )
+            : withContext(prompt, result.text, settings.placement),
     };
     traces.set(transformed, result.trace);
     return transformed;
@@ -195,7 +219,7 @@ export function contextMiddleware(
   async function readRequest(
     params: CallParams,
     type: "generate" | "stream",
-  ): Promise<ContextRequest | null> {
+  ): Promise<{ request: ContextRequest; cacheBreakpoint: CacheBreakpoint } | null> {
     let input: unknown;
     let origin: string;
     if (settings.request) {
@@ -216,7 +240,22 @@ export function contextMiddleware(
         { origin },
       );
     }
-    return checkRequestLayer(input, origin, { requireKeys: true }) as ContextRequest;
+    // `cacheBreakpoint` is the middleware's own field: taken out before core checks the rest strictly.
+    let cacheBreakpoint = settings.cacheBreakpoint;
+    if (input !== null && typeof input === "object" && "cacheBreakpoint" in input) {
+      const { cacheBreakpoint: requested, ...layer } = input as { cacheBreakpoint?: unknown };
+      input = layer;
+      if (requested !== undefined) {
+        cacheBreakpoint = checkCacheBreakpoint(requested, settings.placement, (message) => {
+          throw new CtxError("CTX_INVALID_REQUEST", `${origin}.cacheBreakpoint: ${message}`, {
+            origin,
+            cacheBreakpoint: requested,
+          });
+        });
+      }
+    }
+    const request = checkRequestLayer(input, origin, { requireKeys: true }) as ContextRequest;
+    return { request, cacheBreakpoint };
   }
 
   // The request is for this middleware only: entity keys (often user ids) are not forwarded to the
@@ -273,6 +312,7 @@ interface Settings {
   readonly request: ContextMiddlewareOptions<never>["request"];
   readonly whenMissing: "error" | "pass-through";
   readonly placement: ContextPlacement;
+  readonly cacheBreakpoint: CacheBreakpoint;
   readonly deadline: Duration | undefined;
   readonly providerKey: string;
   readonly telemetry: TelemetryOptions;
@@ -301,6 +341,12 @@ function validateOptions(
   const placement = options.placement ?? "system";
   if (placement !== "system" && placement !== "user-prefix")
     fail(`\`placement\` must be "system" or "user-prefix"; got ${JSON.stringify(placement)}.`);
+  const cacheBreakpoint =
+    options.cacheBreakpoint === undefined
+      ? "none"
+      : checkCacheBreakpoint(options.cacheBreakpoint, placement, (message) =>
+          fail(`\`cacheBreakpoint\`: ${message}`),
+        );
   const whenMissing = options.whenMissing ?? "error";
   if (whenMissing !== "error" && whenMissing !== "pass-through") {
     fail(`\`whenMissing\` must be "error" or "pass-through"; got ${JSON.stringify(whenMissing)}.`);
@@ -317,10 +363,7 @@ function validateOptions(
       `\`providerKey\` must be an identifier like "ctxstore" or "catalog"; got ${JSON.stringify(providerKey)}.`,
     );
   }
-  const enabled = options.telemetry?.enabled;
-  if (enabled !== undefined && enabled !== "auto" && typeof enabled !== "boolean") {
-    fail(`\`telemetry.enabled\` must be "auto", true or false; got ${JSON.stringify(enabled)}.`);
-  }
+  const telemetry = checkTelemetryOptions(options.telemetry, fail);
   const budget = resolveBudgetOptions(options.budget);
   return {
     contextStore,
@@ -329,10 +372,29 @@ function validateOptions(
     request: options.request,
     whenMissing,
     placement,
+    cacheBreakpoint,
     deadline: options.deadline,
     providerKey,
-    telemetry: options.telemetry ?? {},
+    telemetry,
     onAssembled: options.onAssembled,
     needsTokenizer: budget.contextWindow !== undefined,
   };
+}
+
+/** A cache breakpoint from the options or a call, with the message a bad one fails with. */
+function checkCacheBreakpoint(
+  value: unknown,
+  placement: ContextPlacement,
+  fail: (message: string) => never,
+): CacheBreakpoint {
+  if (!CACHE_BREAKPOINTS.includes(value as CacheBreakpoint)) {
+    fail(`must be "anthropic" or "none"; got ${JSON.stringify(value)}.`);
+  }
+  // A prefix of the last user message moves with the conversation: there is no stable prefix to mark.
+  if (value === "anthropic" && placement !== "system") {
+    fail(
+      '"anthropic" needs placement: "system" (the context\'s stable prefix is then a cacheable system message).',
+    );
+  }
+  return value as CacheBreakpoint;
 }

@@ -52,12 +52,7 @@ export function withContext<M extends PromptMessage>(
   text: string,
   placement: ContextPlacement,
 ): M[] {
-  if (placement === "system") {
-    let insertAt = 0;
-    while (insertAt < prompt.length && prompt[insertAt]?.role === "system") insertAt++;
-    const message = { role: "system", content: text } as M;
-    return [...prompt.slice(0, insertAt), message, ...prompt.slice(insertAt)];
-  }
+  if (placement === "system") return withSystemContext(prompt, [{ role: "system", content: text }]);
   const index = lastUserIndex(prompt);
   const target = prompt[index] as PartsMessage;
   const prefixed = {
@@ -65,6 +60,19 @@ export function withContext<M extends PromptMessage>(
     content: [{ type: "text", text: `${text}\n\n` }, ...target.content],
   } as unknown as M;
   return [...prompt.slice(0, index), prefixed, ...prompt.slice(index + 1)];
+}
+
+/**
+ * Returns a new prompt with `messages` (system messages carrying the context) right after the leading
+ * run of system messages, in the order given.
+ */
+export function withSystemContext<M extends PromptMessage>(
+  prompt: readonly M[],
+  messages: ReadonlyArray<Extract<PromptMessage, { role: "system" }>>,
+): M[] {
+  let insertAt = 0;
+  while (insertAt < prompt.length && prompt[insertAt]?.role === "system") insertAt++;
+  return [...prompt.slice(0, insertAt), ...(messages as unknown as M[]), ...prompt.slice(insertAt)];
 }
 
 export interface PromptTokenEstimate {

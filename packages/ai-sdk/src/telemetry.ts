@@ -1,32 +1,26 @@
-// Context assembly as its own OpenTelemetry span, nested under the AI SDK's model-call span. The AI
-// SDK makes its span active while the model (and so this middleware) runs when telemetry is on:
-// ai@6 with `experimental_telemetry: { isEnabled: true }`, ai@7 with `@ai-sdk/otel` registered and
-// the call not opted out. `@opentelemetry/api` is an optional peer: without it there are no spans.
-import { ADAPTER_SPAN_KEY, type AssembleResult, type AssemblyTrace, isCtxError } from "@ctxstore/core";
-import type { Tracer } from "@opentelemetry/api";
+// Whether an assembly is traced, and what the middleware adds to its span. The span itself is core's
+// `ctxstore.assemble` (with its realtime and vector child spans and its per-source statuses): core
+// opens it under the active span, which is the AI SDK's model-call span when the SDK's telemetry is
+// on (ai@6 `experimental_telemetry: { isEnabled: true }`; ai@7 `@ai-sdk/otel` registered and the
+// call not opted out). This module only adds what core cannot know (the call's operation and the
+// context's placement), and tells core not to trace when the SDK does not. `@opentelemetry/api` is an
+// optional peer: without it there are no spans.
+import { ADAPTER_SPAN_KEY, ASSEMBLE_SPAN, ASSEMBLY_ATTRIBUTES_KEY } from "@ctxstore/core";
 
 type OpenTelemetryApi = typeof import("@opentelemetry/api");
 
 export interface TelemetryOptions {
   /**
-   * `"auto"` (default): a span only when the model call runs inside a recording span: the AI SDK's
-   * when its telemetry is on, or the application's own. `true`: whenever a tracer provider is
-   * registered. `false`: never.
+   * `"auto"` (default): core's assembly span only when the model call runs inside a recording span:
+   * the AI SDK's when its telemetry is on, or the application's own. `true`: whenever the store has
+   * a tracer provider (core's `createContextStore({ telemetry })`, by default the global one).
+   * `false`: never. Core's metrics are recorded in every case.
    */
   enabled?: "auto" | boolean;
-  /** Tracer to use; default `trace.getTracer("@ctxstore/ai-sdk")` from the global provider. */
-  tracer?: TracerLike;
 }
 
-/**
- * An OpenTelemetry `Tracer`, typed structurally so this package's types do not require
- * `@opentelemetry/api` to be installed.
- */
-export interface TracerLike {
-  startSpan(name: string, options?: unknown, context?: unknown): unknown;
-}
-
-export const SPAN_NAME = "ctxstore.assemble";
+/** The assembly span's name: core's `ASSEMBLE_SPAN`. */
+export const SPAN_NAME = ASSEMBLE_SPAN;
 
 let api: OpenTelemetryApi | null | undefined;
 let loading: Promise<OpenTelemetryApi | null> | undefined;
@@ -41,68 +35,42 @@ async function loadApi(): Promise<OpenTelemetryApi | null> {
   return loading;
 }
 
-/** Runs `assemble` inside a `ctxstore.assemble` span when telemetry applies, otherwise as is. */
-export async function traceAssembly(
+/** Checks the middleware's `telemetry` option once, at construction. */
+export function checkTelemetryOptions(
+  telemetry: unknown,
+  fail: (message: string) => never,
+): TelemetryOptions {
+  if (telemetry === undefined) return {};
+  if (telemetry === null || typeof telemetry !== "object") fail("`telemetry` must be an object.");
+  const { enabled, ...rest } = telemetry as TelemetryOptions & Record<string, unknown>;
+  if (enabled !== undefined && enabled !== "auto" && typeof enabled !== "boolean") {
+    fail(`\`telemetry.enabled\` must be "auto", true or false; got ${JSON.stringify(enabled)}.`);
+  }
+  if ("tracer" in rest) {
+    fail(
+      "`telemetry.tracer` is no longer read: the assembly span is core's. Give the store its tracer provider instead: createContextStore({ telemetry: { tracerProvider } }).",
+    );
+  }
+  return enabled === undefined ? {} : { enabled };
+}
+
+/**
+ * Runs `assemble` in a context that tells core what to trace: the middleware's `attributes` for
+ * core's span when telemetry applies, or ADAPTER_SPAN_KEY (no span from core) when it does not.
+ */
+export async function traceAssembly<T>(
   options: TelemetryOptions,
-  attributes: Record<string, string | number>,
-  assemble: () => Promise<AssembleResult>,
-): Promise<AssembleResult> {
+  attributes: Record<string, string | number | boolean>,
+  assemble: () => Promise<T>,
+): Promise<T> {
   const enabled = options.enabled ?? "auto";
   const otel = api === undefined ? await loadApi() : api;
   if (!otel) return assemble();
   const parent = otel.context.active();
-  // This middleware decides whether the assembly gets a span; the key keeps core from adding its own.
-  const traced = parent.setValue(otel.createContextKey(ADAPTER_SPAN_KEY), true);
-  if (enabled === false || (enabled === "auto" && !otel.trace.getSpan(parent)?.isRecording()))
-    return otel.context.with(traced, assemble);
-  const tracer = (options.tracer as Tracer | undefined) ?? otel.trace.getTracer("@ctxstore/ai-sdk");
-  const span = tracer.startSpan(SPAN_NAME, { kind: otel.SpanKind.INTERNAL, attributes }, parent);
-  try {
-    // Realtime resolvers and vector searches run inside the span, so their own spans nest under it.
-    const inside = otel.trace.setSpan(traced, span);
-    const result = await otel.context.with(inside, assemble);
-    span.setAttributes(traceAttributes(result.trace));
-    return result;
-  } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({
-      code: otel.SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    if (isCtxError(error)) span.setAttribute("ctxstore.error.code", error.code);
-    throw error;
-  } finally {
-    span.end();
-  }
-}
-
-/** Span attributes for one assembly: totals, phases, and status/tokens/latency per source. */
-export function traceAttributes(trace: AssemblyTrace): Record<string, string | number | boolean> {
-  const attributes: Record<string, string | number | boolean> = {
-    "ctxstore.trace.id": trace.id,
-    "ctxstore.encoding": trace.encoding,
-    "ctxstore.budget.max_tokens": trace.budget.maxTokens,
-    "ctxstore.tokens": trace.totals.tokens,
-    "ctxstore.sources.included": trace.totals.included,
-    "ctxstore.sources.truncated": trace.totals.truncated,
-    "ctxstore.sources.dropped": trace.totals.dropped,
-    "ctxstore.sources.unavailable": trace.totals.unavailable,
-    "ctxstore.phase.online_read_ms": trace.phases.onlineReadMs,
-    "ctxstore.phase.realtime_ms": trace.phases.realtimeMs,
-    "ctxstore.phase.vector_ms": trace.phases.vectorMs,
-    "ctxstore.phase.pack_ms": trace.phases.packMs,
-    "ctxstore.phase.total_ms": trace.phases.totalMs,
-  };
-  for (const source of trace.sources) {
-    const prefix = `ctxstore.source.${source.source}`;
-    attributes[`${prefix}.tier`] = source.tier;
-    attributes[`${prefix}.status`] = source.status;
-    attributes[`${prefix}.outcome`] = source.outcome;
-    attributes[`${prefix}.tokens`] = source.tokens;
-    attributes[`${prefix}.latency_ms`] = source.latencyMs;
-    if (source.ageMs !== undefined) attributes[`${prefix}.age_ms`] = source.ageMs;
-    if (source.reason !== undefined) attributes[`${prefix}.reason`] = source.reason;
-  }
-  if (trace.warnings.length > 0) attributes["ctxstore.warnings"] = trace.warnings.join("\n");
-  return attributes;
+  const traced =
+    enabled === true || (enabled === "auto" && otel.trace.getSpan(parent)?.isRecording() === true);
+  const marked = traced
+    ? parent.setValue(otel.createContextKey(ASSEMBLY_ATTRIBUTES_KEY), attributes)
+    : parent.setValue(otel.createContextKey(ADAPTER_SPAN_KEY), true);
+  return otel.context.with(marked, assemble);
 }

@@ -1,7 +1,7 @@
 // vector.ann: the approximate index (annVectorStore, usearch HNSW) against the exact flat scan
 // (memoryVectorStore) on the same chunks in the same run: p50/p99 query latency of both, recall@10
 // of the index against the scan, build time, and resident memory added by each store.
-// 100,000 chunks of 384 dimensions by default; BENCH_ANN=1m runs 1,000,000 (about 6 GB of memory
+// 100,000 chunks of 384 dimensions by default (BENCH_QUICK=1: 20,000); BENCH_ANN=1m runs 1,000,000 (about 6 GB of memory
 // and minutes of build time on 2 cores). Runs alone: `npx tsx --conditions=@ctxstore/source bench/ann.ts`.
 //
 // Vectors are embedding-like: points scattered around topic centroids (one per 50 chunks). Uniform
@@ -73,7 +73,11 @@ async function latency(store: VectorStore, queries: readonly Float32Array[], ite
 }
 
 export async function runAnnBench(): Promise<BenchFigure[]> {
-  const chunks = process.env.BENCH_ANN === "1m" ? 1_000_000 : Number(process.env.BENCH_ANN_CHUNKS ?? 100_000);
+  const quick = process.env.BENCH_QUICK === "1";
+  const chunks =
+    process.env.BENCH_ANN === "1m"
+      ? 1_000_000
+      : Number(process.env.BENCH_ANN_CHUNKS ?? (quick ? 20_000 : 100_000));
   const iterations = Number(process.env.BENCH_ANN_QUERIES ?? 300);
   const centroids = Float32Array.from(
     { length: Math.max(1, Math.floor(chunks / 50)) * DIMENSIONS },

@@ -102,7 +102,7 @@ export async function runPackBench(): Promise<BenchFigure[]> {
   for (const block of cold.blocks) outcomes[block.outcome]++;
   const shape = { items: ITEMS, budget: BUDGET, candidate_tokens: candidateTokens };
   return [
-    { bench: "pack", metric: "p50_ms", value: packP50, unit: "ms", ...shape, target: "<= 0.5" },
+    { bench: "pack", metric: "p50_ms", value: packP50, unit: "ms", ...shape },
     { bench: "pack", metric: "p99_ms", value: percentile(packed.samples, 99), unit: "ms" },
     { bench: "pack", metric: "ops_per_s", value: (iterations / packed.totalMs) * 1_000, unit: "ops/s" },
     {
@@ -128,7 +128,14 @@ export async function runPackBench(): Promise<BenchFigure[]> {
       unit: "ms",
       note: "tokenizer.count(prompt) once",
     },
-    { bench: "pack", metric: "speedup_vs_recount", value: recountP50 / packP50, unit: "x" },
+    {
+      bench: "pack",
+      metric: "speedup_vs_recount",
+      value: recountP50 / packP50,
+      unit: "x",
+      target: ">= 50",
+      note: "one tokenizer.count of the packed text p50 / pack p50, same run",
+    },
   ];
 }
 

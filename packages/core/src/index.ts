@@ -76,7 +76,12 @@ export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "./stores/types.js";
-export { ADAPTER_SPAN_KEY, ASSEMBLE_SPAN, REALTIME_SPAN } from "./telemetry/assembly-telemetry.js";
+export {
+  ADAPTER_SPAN_KEY,
+  ASSEMBLE_SPAN,
+  ASSEMBLY_ATTRIBUTES_KEY,
+  REALTIME_SPAN,
+} from "./telemetry/assembly-telemetry.js";
 export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./telemetry/options.js";
 export { loadEncoding, tiktokenTokenizer } from "./tokenize/tiktoken.js";
 export type { Tokenizer } from "./tokenize/types.js";

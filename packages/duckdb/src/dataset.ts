@@ -140,6 +140,8 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
     labels: options.labels,
     sources,
     excludeLateWrites,
+    // Labels may carry keys of every entity the context store serves, used by this dataset or not.
+    knownSources: [...context.sources.values()],
     ...(excludeLateWrites
       ? {
           asServed: {

@@ -50,6 +50,12 @@ export interface PointInTimeOptions {
    * recorded online write (default: the offline store's registered sources).
    */
   asServed?: boolean | { maxClockSkew?: Duration; definitions?: readonly AnySource[] };
+  /**
+   * Definitions whose entities label keys may name besides the retrieved sources' (such keys are
+   * ignored). Default: the offline store's registered sources. Any other entity name is
+   * `CTX_UNKNOWN_ENTITY`, as in `assemble`.
+   */
+  knownSources?: readonly AnySource[];
 }
 
 export interface PointInTimeValue {
@@ -141,7 +147,7 @@ export async function pointInTime(
       connection,
       options.labels,
       plans.map((plan) => plan.source),
-      [...offline.sources.values(), ...(served?.definitions ?? [])],
+      [...offline.sources.values(), ...(served?.definitions ?? []), ...(options.knownSources ?? [])],
     );
     const table = uniqueName("ctx_pit");
     const view: ServedView | undefined =

@@ -4,11 +4,23 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { batch, type CtxError, defineEntity, isCtxError } from "@ctxstore/core";
+import {
+  batch,
+  type CtxError,
+  createContextStore,
+  defineEntity,
+  isCtxError,
+  memoryStore,
+} from "@ctxstore/core";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type DuckdbOfflineStore, duckdbOfflineStore, pointInTime } from "../src/index.js";
+import {
+  buildTrainingDataset,
+  type DuckdbOfflineStore,
+  duckdbOfflineStore,
+  pointInTime,
+} from "../src/index.js";
 
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
 const session = defineEntity("session", { key: z.object({ sessionId: z.string() }) });
@@ -90,6 +102,48 @@ describe("label keys", () => {
     });
     expect((await result.toArray()).map((row) => row.values.profile?.status)).toEqual(["ok"]);
     await result.drop();
+  });
+
+  it("a dataset of some sources accepts labels keyed for the context store's other entities", async () => {
+    store = await duckdbOfflineStore({ path: ":memory:", sources: [profile] });
+    await store.record([
+      {
+        source: profile,
+        key: { userId: "u1" },
+        value: { plan: "pro" },
+        eventTime: AT - 1000,
+        writeTime: AT - 1000,
+      },
+    ]);
+    const context = createContextStore({ sources: [profile, device], online: memoryStore() });
+    for (const excludeLateWrites of [true, false]) {
+      const report = await buildTrainingDataset({
+        offline: store,
+        context,
+        sources: ["profile"],
+        excludeLateWrites,
+        labels: [
+          { timestamp: AT, keys: { user: { userId: "u1" }, session: { sessionId: "s1" } }, q: "?", a: "!" },
+        ],
+        budget: { maxTokens: 100 },
+        input: "q",
+        label: "a",
+        outDir: join(directory, `dataset-${excludeLateWrites}`),
+      });
+      expect(report.manifest.statusCounts.profile).toEqual({ ok: 1 });
+    }
+    const unknown = await failure(
+      buildTrainingDataset({
+        offline: store,
+        context,
+        labels: [{ timestamp: AT, keys: { widget: { id: "w" } }, q: "?", a: "!" }],
+        budget: { maxTokens: 100 },
+        input: "q",
+        label: "a",
+        outDir: join(directory, "dataset-unknown"),
+      }),
+    );
+    expect(isCtxError(unknown, "CTX_UNKNOWN_ENTITY")).toBe(true);
   });
 
   it("refuses key fields the entity's key schema does not have, instead of dropping them", async () => {

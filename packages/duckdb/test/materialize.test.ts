@@ -56,7 +56,13 @@ describe("materialize", () => {
   it("publishes the latest value per entity incrementally, with progress, and holds a burst of zeros until forced", async () => {
     const offline = await duckdbOfflineStore({ path: ":memory:" });
     const online = memoryStore();
-    const context = createContextStore({ sources: [orderStats, clicks], online, now: () => T0 });
+    // The writer's clock is past every run's event times (day 2 included): core refuses event times
+    // ahead of it beyond maxClockSkew.
+    const context = createContextStore({
+      sources: [orderStats, clicks],
+      online,
+      now: () => T0 + 7 * 86_400_000,
+    });
     offline.register([orderStats, clicks]);
 
     // Day 1: 200 customers, 1 in 50 legitimately has no orders (2%); one customer has two versions.

@@ -208,6 +208,16 @@ describe("offline timestamps", () => {
     expect(fromParquet.message).toMatch(
       /row 2: event_time 2025-01-01 10:00:00\.00025 has digits below the millisecond/,
     );
+    const nanos = join(directory, "nanos.parquet");
+    await store.connection.run(
+      `COPY (SELECT * FROM (VALUES ('n1', 'a', '2025-01-01 10:00:00.001'::TIMESTAMP_NS), ('n2', 'a', '2025-01-01 10:00:00.000000001'::TIMESTAMP_NS), ('n3', 'a', '2025-01-01'::DATE::TIMESTAMP_NS)) t(userId, plan, event_time)) TO '${nanos}' (FORMAT parquet)`,
+    );
+    const fromNanos = await failure(loadFile(store, { source: profile, file: nanos }));
+    expect(fromNanos.message).toMatch(
+      /^[^;]*1 of 3 rows.*row 2: event_time 2025-01-01 10:00:00\.000000001 has digits below the millisecond/,
+    );
+    expect(await store.count()).toBe(0);
+
     const partial = await loadFile(store, { source: profile, file: parquet, partial: true });
     expect(partial).toMatchObject({ loaded: 2, rejectedCount: 3 });
     expect((await store.history(profile)).map((row) => row.eventTime)).toEqual([

@@ -70,7 +70,10 @@ describe("a CtxError from a second copy of @ctxstore/core", () => {
     });
     const ctx = copy.createContextStore({ entities: [user], sources: [profile] });
     const handler = withContext(
-      { contextStore: ctx as unknown as core.ContextStore, identify: () => ({ keys: { user: { userId: "" } } }) },
+      {
+        contextStore: ctx as unknown as core.ContextStore,
+        identify: () => ({ keys: { user: { userId: "" } } }),
+      },
       () => new Response("unreachable"),
     );
     const response = await handler(new Request("http://shop.test/"), undefined);

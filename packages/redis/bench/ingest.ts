@@ -58,6 +58,7 @@ export async function ingestBench(url: string, label = "ingest", quick = false):
   }
   const elapsedMs = performance.now() - started;
   await worker.stop();
+  const floor = await rawConsumeEventsPerSecond(url, streamKey, total, 1_000);
   const admin = new Redis(url);
   const windowBytes = Number(await admin.hstrlen(`${label}:{session:sessionId=s0}`, sourceField(activity)));
   admin.disconnect();
@@ -79,5 +80,59 @@ export async function ingestBench(url: string, label = "ingest", quick = false):
       sessions,
       batch: 1_000,
     },
+    {
+      bench: "ingest.redis.floor",
+      metric: "events_per_s",
+      value: floor,
+      unit: "events/s",
+      events: total,
+      batch: 1_000,
+      note: "raw XREADGROUP + XACK of the same entries, no ctxstore code",
+    },
+    {
+      bench: "ingest.redis",
+      metric: "vs_floor",
+      value: ((total / elapsedMs) * 1000) / floor,
+      unit: "ratio",
+      target: ">= 0.5",
+      note: "events_per_s / the raw read-and-ack loop's, same run",
+    },
   ];
+}
+
+/**
+ * The physical floor of stream ingestion on this machine: the entries the worker consumed (XADDed
+ * by the producer before either timed run), read again by a second consumer group with XREADGROUP
+ * in batches of `batch` and acknowledged with XACK, doing nothing with them.
+ */
+async function rawConsumeEventsPerSecond(
+  url: string,
+  streamKey: string,
+  total: number,
+  batch: number,
+): Promise<number> {
+  const raw = new Redis(url);
+  await raw.xgroup("CREATE", streamKey, "floor", "0");
+  const started = performance.now();
+  let seen = 0;
+  while (seen < total) {
+    const reply = (await raw.xreadgroup(
+      "GROUP",
+      "floor",
+      "raw",
+      "COUNT",
+      batch,
+      "STREAMS",
+      streamKey,
+      ">",
+    )) as [string, [string, string[]][]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    if (entries.length === 0)
+      throw new Error(`ingest floor: stream ${streamKey} ran dry at ${seen} of ${total}`);
+    await raw.xack(streamKey, "floor", ...entries.map(([id]) => id));
+    seen += entries.length;
+  }
+  const elapsedMs = performance.now() - started;
+  raw.disconnect();
+  return (seen / elapsedMs) * 1000;
 }

@@ -5,6 +5,7 @@
 import { describe } from "vitest";
 import type { SdkUnderTest } from "../sdk.js";
 import { describeBadInput } from "./bad-input.js";
+import { describeCacheBreakpoint } from "./cache-breakpoint.js";
 import { describeFailClosed } from "./fail-closed.js";
 import { setUpMiddlewareSuite } from "./harness.js";
 import { describeOrdering } from "./ordering.js";
@@ -18,6 +19,7 @@ export function runMiddlewareSuite(sdk: SdkUnderTest): void {
 
   describe(`contextMiddleware with ${sdk.label}`, () => {
     describePromptPlacement(suite);
+    describeCacheBreakpoint(suite);
     describeTrace(suite);
     describeOrdering(suite);
     describePerCallInput(suite);

@@ -24,6 +24,7 @@ import { z } from "zod";
 import { clock, keys, NOW, profile, realtimeSource, session, user } from "../context/assemble.fixtures.js";
 import {
   ADAPTER_SPAN_KEY,
+  ASSEMBLY_ATTRIBUTES_KEY,
   batch,
   createContextStore,
   empty,
@@ -256,6 +257,28 @@ describe("spans", () => {
     // Without the key the same request is traced: the test above is not vacuous.
     await ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
     expect(setup.exporter.getFinishedSpans().map((span) => span.name)).toContain("ctxstore.assemble");
+  });
+
+  it("an adapter's attributes (ASSEMBLY_ATTRIBUTES_KEY in the context) go on core's span, which nests under the caller's active span; core's own attributes win", async () => {
+    const setup = telemetrySetup();
+    const ctx = await scenario({ tracerProvider: setup.tracerProvider });
+    const framework = setup.tracerProvider.getTracer("framework");
+    await framework.startActiveSpan("model call", async (call) => {
+      const marked = context.active().setValue(createContextKey(ASSEMBLY_ATTRIBUTES_KEY), {
+        "ctxstore.operation": "generate",
+        "ctxstore.budget.max_tokens": 1,
+        "ctxstore.ignored": { nested: true },
+      });
+      await context.with(marked, () => ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } }));
+      call.end();
+    });
+    const spans = setup.exporter.getFinishedSpans();
+    const assembly = spans.find((span) => span.name === "ctxstore.assemble");
+    const call = spans.find((span) => span.name === "model call");
+    expect(assembly?.parentSpanContext?.spanId).toBe(call?.spanContext().spanId);
+    expect(assembly?.attributes["ctxstore.operation"]).toBe("generate");
+    expect(assembly?.attributes["ctxstore.budget.max_tokens"]).toBe(120);
+    expect(assembly?.attributes).not.toHaveProperty("ctxstore.ignored");
   });
 
   it("no value or query text in any span unless opted in; with recordValues/recordQuery they are there", async () => {

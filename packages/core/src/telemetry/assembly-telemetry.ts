@@ -19,10 +19,19 @@ import { reportTelemetryFailure } from "./report.js";
 
 /**
  * The OpenTelemetry context key (`createContextKey`, a `Symbol.for` name, so it is the same across
- * copies of the API) by which an adapter says "I trace this assembly myself": set (to any value)
- * around `assemble`, core records metrics but opens no spans for it.
+ * copies of the API) by which an adapter says "no span for this assembly" (e.g. the AI SDK
+ * middleware when the SDK's own telemetry is off for the call): set (to any value) around
+ * `assemble`, core records metrics but opens no spans for it.
  */
 export const ADAPTER_SPAN_KEY = "ctxstore.adapter.assembly-span";
+
+/**
+ * The OpenTelemetry context key by which an adapter adds what only it knows (the framework call's
+ * operation, where the context goes in the prompt) to core's `ctxstore.assemble` span: set it to a
+ * record of string, number or boolean attributes around `assemble`. Core's own attributes win on a
+ * clash; other values are ignored.
+ */
+export const ASSEMBLY_ATTRIBUTES_KEY = "ctxstore.adapter.assembly-attributes";
 
 export const ASSEMBLE_SPAN = "ctxstore.assemble";
 export const REALTIME_SPAN = "ctxstore.realtime";
@@ -113,13 +122,14 @@ function instrumentation(
   options: TelemetryOptions,
 ): AssemblyInstrumentation {
   const parent = api.context.active();
-  // An adapter that traces assemblies itself (@ctxstore/ai-sdk's span under the model call, or its
-  // decision not to trace this one) marks the context with ADAPTER_SPAN_KEY: core then opens no
-  // spans for this assembly, so there is never a second assembly span; metrics are still recorded.
+  // An adapter that decides this assembly is not traced (@ctxstore/ai-sdk when the SDK's telemetry is
+  // off for the call) marks the context with ADAPTER_SPAN_KEY: core then opens no spans for it;
+  // metrics are still recorded.
   const adapterTraces = parent.getValue(api.createContextKey(ADAPTER_SPAN_KEY)) !== undefined;
   const span = safely(() => {
     if (!tracer || adapterTraces) return undefined;
     const attributes: Attributes = {
+      ...adapterAttributes(parent.getValue(api.createContextKey(ASSEMBLY_ATTRIBUTES_KEY))),
       "ctxstore.sources.requested": request.sources.length,
       "ctxstore.entities": [...request.entities],
       "ctxstore.budget.max_tokens": request.maxTokens,
@@ -241,6 +251,17 @@ function instrumentation(
       });
     },
   };
+}
+
+/** The primitive attributes of an adapter's record (see ASSEMBLY_ATTRIBUTES_KEY); anything else is dropped. */
+function adapterAttributes(value: unknown): Attributes {
+  const attributes: Attributes = {};
+  if (value === null || typeof value !== "object") return attributes;
+  for (const [name, attribute] of Object.entries(value)) {
+    if (typeof attribute === "string" || typeof attribute === "boolean") attributes[name] = attribute;
+    else if (typeof attribute === "number" && Number.isFinite(attribute)) attributes[name] = attribute;
+  }
+  return attributes;
 }
 
 function startLookupSpan(

@@ -1,0 +1,73 @@
+// The provider prompt-cache breakpoint: core orders sections from the most stable tier to the most
+// volatile, so the packed text starts with the sections that only change when a batch job runs.
+// Splitting the context there into two system messages lets a provider that caches explicitly
+// (Anthropic, through `cacheControl`) cache everything up to the end of that stable prefix.
+import type { AnySource, PackedSection } from "@ctxstore/core";
+
+/**
+ * `"anthropic"`: mark the end of the stable prefix with Anthropic's `cacheControl` (the context is
+ * split into two system messages). `"none"` (default): one unmarked system message; OpenAI and other
+ * providers that cache long prefixes automatically need nothing more, since the prefix is byte-stable.
+ */
+export type CacheBreakpoint = "anthropic" | "none";
+
+export const CACHE_BREAKPOINTS: readonly CacheBreakpoint[] = ["anthropic", "none"];
+
+/**
+ * The provider options `@ai-sdk/anthropic` reads from a system message (`providerOptions.anthropic
+ * .cacheControl`) and sends as that text block's `cache_control`. Anthropic caches the prompt up to
+ * and including the marked block, the caller's own leading system messages included.
+ */
+export const ANTHROPIC_CACHE_CONTROL = { anthropic: { cacheControl: { type: "ephemeral" } } } as const;
+
+/** A system message as the provider prompt spells it (identical in specification v3 and v4). */
+export interface ContextSystemMessage {
+  readonly role: "system";
+  readonly content: string;
+  readonly providerOptions?: { anthropic: { cacheControl: { type: "ephemeral" } } };
+}
+
+export interface SplitContext {
+  /** The leading sections whose sources are all batch-tier: the part that is the same across requests. */
+  readonly stable: string;
+  /** Everything after it. `stable + rest` is the packed text, byte for byte. */
+  readonly rest: string;
+}
+
+/**
+ * Splits the packed text after its leading batch-only sections. A section with any non-batch source
+ * (or one the store does not know) ends the prefix. When the sections do not spell out the text (a
+ * packer that adds text between sections), nothing is called stable rather than guessing a boundary.
+ */
+export function splitStablePrefix(
+  packed: { readonly text: string; readonly sections: readonly PackedSection[] },
+  sources: ReadonlyMap<string, AnySource>,
+): SplitContext {
+  let end = 0;
+  for (const section of packed.sections) {
+    const batchOnly =
+      section.sources.length > 0 && section.sources.every((name) => sources.get(name)?.tier === "batch");
+    if (!batchOnly || !packed.text.startsWith(section.text, end)) break;
+    end += section.text.length;
+  }
+  return { stable: packed.text.slice(0, end), rest: packed.text.slice(end) };
+}
+
+/** The system messages that carry the context: one, or the marked stable prefix and the rest. */
+export function contextSystemMessages(
+  packed: { readonly text: string; readonly sections: readonly PackedSection[] },
+  sources: ReadonlyMap<string, AnySource>,
+  breakpoint: CacheBreakpoint,
+): ContextSystemMessage[] {
+  if (breakpoint === "none") return [{ role: "system", content: packed.text }];
+  const { stable, rest } = splitStablePrefix(packed, sources);
+  // Nothing stable: nothing worth a breakpoint (Anthropic would cache a volatile prefix in vain).
+  if (stable.length === 0) return [{ role: "system", content: rest }];
+  // A fresh object per call: the SDK and other middlewares may extend a message's provider options.
+  const marked: ContextSystemMessage = {
+    role: "system",
+    content: stable,
+    providerOptions: { anthropic: { cacheControl: { type: "ephemeral" } } },
+  };
+  return rest.length === 0 ? [marked] : [marked, { role: "system", content: rest }];
+}
