@@ -1,6 +1,7 @@
 // The one error type ctxstore throws. Every error has a stable string `code` that callers can branch
 // on, and a message that says what went wrong and what to do about it.
 
+/** The stable codes of {@link CtxError}; docs/concepts.md says when each is thrown. */
 export type CtxErrorCode =
   | "CTX_INVALID_DEFINITION"
   | "CTX_DUPLICATE_SOURCE"
@@ -18,6 +19,9 @@ export type CtxErrorCode =
   | "CTX_VALUE_TOO_LARGE"
   | "CTX_DIMENSION_MISMATCH"
   | "CTX_TENANT_REQUIRED"
+  | "CTX_INVALID_TENANT"
+  | "CTX_UNKNOWN_PURPOSE"
+  | "CTX_PRINCIPAL_REQUIRED"
   | "CTX_INVALID_DOCUMENT"
   | "CTX_INVALID_EVENT"
   | "CTX_CONFIG";

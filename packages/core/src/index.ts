@@ -14,6 +14,9 @@ export type {
   ContextStore,
   ContextStoreOptions,
   EntityKeys,
+  ErasureTarget,
+  ForgetReceipt,
+  ForgetRequest,
   KeysOf,
   RealtimeOverride,
   RequestLayer,
@@ -24,6 +27,17 @@ export type {
 export { type Duration, formatDuration, parseDuration, toEpochMs } from "./definitions/duration.js";
 export { type Empty, empty, isEmpty } from "./definitions/empty.js";
 export { defineEntity, type Entity, type EntityKey } from "./definitions/entity.js";
+export {
+  type AuditRecord,
+  BUILT_IN_PURPOSES,
+  checkTenantId,
+  type GovernanceOptions,
+  type PiiTags,
+  type Principal,
+  type PurposePolicy,
+  type Readers,
+  type RedactionAction,
+} from "./definitions/governance.js";
 export {
   type AnySource,
   type BatchOptions,

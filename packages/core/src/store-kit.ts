@@ -29,6 +29,7 @@ export { freezeCheckedJson, jsonDataProblem } from "./stores/json-data.js";
 export type { RecordSampling, SampledRecord, SamplePage } from "./stores/sampling.js";
 export type {
   AppendOutcome,
+  EntityAddress,
   OnlineReadBatch,
   OnlineReadResult,
   OnlineStore,

@@ -113,6 +113,18 @@ export interface DuckdbOfflineStore {
         code: "CTX_INVALID_KEY" | "CTX_INVALID_VALUE" | "CTX_INVALID_REQUEST" | "CTX_UNKNOWN_SOURCE";
       };
   now(): number;
+  /**
+   * Right to erasure: deletes every history row of the entity key (all sources and versions), and
+   * the serving log rows that point at them, in one transaction; resolves to the history rows
+   * removed. Pass the store in `createContextStore({ erasure: [offline] })` so `ctx.forget` erases
+   * here in the same call; a later materialization or dataset build then has nothing to bring back.
+   * This store is not tenant-scoped yet: a `tenant` is refused (`CTX_CONFIG`), never ignored.
+   */
+  forget(request: {
+    readonly entity: string;
+    readonly key: string;
+    readonly tenant?: string;
+  }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -457,6 +469,48 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
           version: source.version,
           time: at,
           written,
+        }),
+      );
+    },
+    async forget(request) {
+      if (request.tenant !== undefined) {
+        throw new CtxError(
+          "CTX_CONFIG",
+          "duckdb offline store: forget() got a tenant, but the offline history is not tenant-scoped yet; keep one offline store per tenant (nothing was deleted).",
+          {},
+        );
+      }
+      if (
+        typeof request.entity !== "string" ||
+        typeof request.key !== "string" ||
+        !request.entity ||
+        !request.key
+      ) {
+        throw new CtxError(
+          "CTX_INVALID_REQUEST",
+          "duckdb offline store: forget() needs a non-empty entity and key.",
+          {},
+        );
+      }
+      const match = `entity = ${quoteLiteral(request.entity)} AND entity_key = ${quoteLiteral(request.key)}`;
+      return exclusive((target) =>
+        inTransaction(target, async () => {
+          const [counted] = await queryRows(
+            target,
+            `SELECT count(*) AS n FROM ${HISTORY_TABLE} WHERE ${match}`,
+          );
+          // The serving logs (written by a recording context) point at history rows by seq.
+          const logs = await queryRows(
+            target,
+            `SELECT table_name FROM duckdb_tables() WHERE table_name IN ('ctx_online_writes', 'ctx_realtime_outcomes')`,
+          );
+          for (const log of logs) {
+            await target.run(
+              `DELETE FROM ${String(log.table_name)} WHERE seq IN (SELECT seq FROM ${HISTORY_TABLE} WHERE ${match})`,
+            );
+          }
+          await target.run(`DELETE FROM ${HISTORY_TABLE} WHERE ${match}`);
+          return Number(counted?.n ?? 0);
         }),
       );
     },

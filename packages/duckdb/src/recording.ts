@@ -83,10 +83,16 @@ export function withOfflineRecording(
     get encoding() {
       return context.encoding;
     },
+    get tenancy() {
+      return context.tenancy;
+    },
     get tokenizer() {
       return context.tokenizer;
     },
     ready: () => context.ready(),
+    // Erasure goes through the context store; pass the offline store in its `erasure` targets so the
+    // history goes in the same call.
+    forget: (request) => context.forget(request),
     async write(source, key, value, writeOptions) {
       await context.ready();
       // The same two steps as ContextStore.write, so the recorded envelope is the written one.

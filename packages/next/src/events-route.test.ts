@@ -276,4 +276,29 @@ describe("eventsRoute", () => {
       { numRuns: 60 },
     );
   });
+
+  it("on a multi-tenant store, appends to the identified caller's tenant only (#18)", async () => {
+    const ctx = createContextStore({ sources: [activity], tenancy: "multi", now: () => NOW });
+    const tenantRoute = eventsRoute<Event>({
+      contextStore: ctx,
+      source: activity,
+      identify: (request) => {
+        const identity = identifyFromCookies(request);
+        return identity ? { ...identity, tenant: "acme" } : null;
+      },
+      prepare: (event, { receivedAt }) => ({ ...(event as object), at: new Date(receivedAt).toISOString() }),
+      now: () => NOW,
+    });
+    const response = await tenantRoute(
+      jsonRequest(URL_, { type: "view", productId: "p1", label: "Tenant Shoe" }),
+    );
+    expect(response.status).toBe(202);
+    const ask = (tenant: string) =>
+      ctx.assemble(
+        { keys: { session: { sessionId: "s1" } }, budget: { maxTokens: 500 }, tenant },
+        { now: NOW + 1000 },
+      );
+    expect((await ask("acme")).text).toContain("Tenant Shoe");
+    expect((await ask("globex")).text).not.toContain("Tenant Shoe");
+  });
 });

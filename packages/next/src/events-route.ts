@@ -191,12 +191,17 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
     try {
       // The last event of a batch gets the receive time; earlier ones a millisecond apart, so their
       // order in the window is the order they were sent in.
+      // On a multi-tenant store the events are the identified caller's tenant's (never the body's).
+      const scope =
+        context.tenancy === "multi" && identity.tenant !== undefined ? { tenant: identity.tenant } : {};
       appends = parsedEvents.map((event, index) =>
         context.toWindowAppend(
           source,
           key,
           event,
-          options.eventTime === "event" ? {} : { eventTime: receivedAt - (parsedEvents.length - 1 - index) },
+          options.eventTime === "event"
+            ? scope
+            : { ...scope, eventTime: receivedAt - (parsedEvents.length - 1 - index) },
         ),
       );
     } catch (error) {

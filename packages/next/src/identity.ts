@@ -1,15 +1,20 @@
 // Who a request is about. The application owns authentication: it passes an `identify` function that
 // reads its own session cookie or header and returns the entity keys ctxstore should assemble for
 // (`{ user: { userId }, session: { sessionId } }`), or null when the caller is not signed in.
-import { type ContextStore, CtxError, type Entity } from "@ctxstore/core";
+import { type ContextStore, CtxError, type Entity, type Principal } from "@ctxstore/core";
 import { canonicalize } from "@ctxstore/core/store";
 import { errorResponse } from "./responses.js";
 
 export interface RequestIdentity {
   /** Entity keys by entity name, as `assemble` takes them. */
   readonly keys: Readonly<Record<string, unknown>>;
-  /** Tenant for vector sources that filter by it. */
+  /**
+   * The caller's tenant, from its session (never from the URL or body): scopes every read on a
+   * multi-tenant store, and vector sources that filter by it.
+   */
   readonly tenant?: string;
+  /** Who is asking, for sources' `readers` and the audit record (docs/governance.md). */
+  readonly principal?: Principal;
 }
 
 /**

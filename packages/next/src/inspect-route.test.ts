@@ -1,4 +1,6 @@
+import { batch, createContextStore, defineEntity } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createFixture } from "../test/fixtures.js";
 import { inspectRoute, parseInspectQuery } from "./inspect-route.js";
 
@@ -85,14 +87,66 @@ describe("inspectRoute", () => {
 
   it("parses several fields of one entity and comma-separated sources", () => {
     const parsed = parseInspectQuery(
-      new URLSearchParams("order.shop=eu&order.number=7&sources=a,%20b,&tenant=acme"),
+      new URLSearchParams("order.shop=eu&order.number=7&sources=a,%20b,"),
       100,
     );
     expect(parsed).toEqual({
       keys: { order: { shop: "eu", number: "7" } },
       maxTokens: 100,
       sources: ["a", "b"],
-      tenant: "acme",
     });
+  });
+
+  it("refuses a tenant in the URL: the tenant comes from the caller's identity (#18)", async () => {
+    const { ctx } = await createFixture();
+    const response = await inspectRoute({ contextStore: ctx, enabled: true })(
+      url("user.userId=u1&tenant=acme"),
+    );
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain("caller's identity");
+  });
+
+  it("scopes a multi-tenant inspection to the identified caller's tenant and masks PII by default", async () => {
+    const customer = defineEntity("customer", { key: z.object({ customerId: z.string() }) });
+    const contact = batch("contact", {
+      entity: customer,
+      schema: z.object({ email: z.string() }),
+      section: "Contact",
+      render: (value) => `Email: ${value.email}`,
+      pii: { fields: { email: "contact" } },
+    });
+    const ctx = createContextStore({
+      sources: [contact],
+      tenancy: "multi",
+      governance: { pseudonymKey: "a-test-key-of-16-bytes+" },
+    });
+    await ctx.write(contact, { customerId: "c1" }, { email: "ann@acme.example" }, { tenant: "acme" });
+    await ctx.write(contact, { customerId: "c1" }, { email: "bob@globex.example" }, { tenant: "globex" });
+    const route = inspectRoute({
+      contextStore: ctx,
+      enabled: true,
+      identify: (request) => ({
+        keys: { customer: { customerId: "inspector" } },
+        ...(request.headers.has("x-tenant") ? { tenant: request.headers.get("x-tenant") as string } : {}),
+      }),
+    });
+    const ask = (tenant: string) =>
+      route(
+        new Request("http://shop.test/api/context?customer.customerId=c1", {
+          headers: { "x-tenant": tenant },
+        }),
+      );
+    const acme = (await (await ask("acme")).json()) as { text: string };
+    expect(acme.text).toContain("Email: [redacted contact]");
+    expect(JSON.stringify(acme)).not.toMatch(/ann@|bob@/);
+    const unknown = (await (await ask("initech")).json()) as {
+      trace: { sources: Array<{ status: string }> };
+    };
+    expect(unknown.trace.sources[0]?.status).toBe("missing");
+    const withoutIdentity = await inspectRoute({ contextStore: ctx, enabled: true })(
+      new Request("http://shop.test/api/context?customer.customerId=c1"),
+    );
+    expect(withoutIdentity.status).toBe(400);
+    expect(await withoutIdentity.json()).toMatchObject({ code: "CTX_TENANT_REQUIRED" });
   });
 });

@@ -8,7 +8,9 @@ import {
   DEFAULT_BUDGET,
   type Duration,
   mergeRequestLayers,
+  type Principal,
 } from "@ctxstore/core";
+import { type Identify, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
 import { checkAssemblyOptions } from "./with-context.js";
 
@@ -16,6 +18,14 @@ export interface InspectRouteOptions {
   contextStore: ContextStore;
   /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */
   enabled?: boolean | ((request: Request) => boolean | Promise<boolean>);
+  /**
+   * Who is inspecting: its `tenant` scopes the inspection and its `principal` is checked against
+   * sources' readers (its `keys` are not used; the URL names the entity inspected). The tenant is
+   * never read from the URL. Required on a multi-tenant store.
+   */
+  identify?: Identify;
+  /** Purpose the inspection runs for: its redaction policy applies. Default "inspection" (masks PII). */
+  purpose?: string;
   /** Budget when the URL has no `maxTokens`. Default core's `DEFAULT_BUDGET` ({ maxTokens: 1500 }). */
   budget?: Budget | undefined;
   deadline?: Duration | undefined;
@@ -23,7 +33,7 @@ export interface InspectRouteOptions {
   includeValues?: boolean;
 }
 
-const RESERVED = new Set(["keys", "query", "maxTokens", "sources", "tenant"]);
+const RESERVED = new Set(["keys", "query", "maxTokens", "sources"]);
 
 /**
  * `export const GET = inspectRoute({ contextStore, enabled: process.env.NODE_ENV !== "production" })`, then
@@ -42,6 +52,19 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
       });
     }
     const url = new URL(request.url);
+    if (url.searchParams.has("tenant")) {
+      return errorResponse(400, {
+        error: "invalid_request",
+        message:
+          "The tenant comes from the caller's identity, never from the URL: drop the tenant parameter and pass inspectRoute({ identify }).",
+      });
+    }
+    let caller: { tenant?: string | undefined; principal?: Principal | undefined } = {};
+    if (options.identify) {
+      const identified = await resolveIdentity(options.identify, request);
+      if (!identified.ok) return identified.response;
+      caller = { tenant: identified.identity.tenant, principal: identified.identity.principal };
+    }
     const parsed = parseInspectQuery(url.searchParams, (options.budget ?? DEFAULT_BUDGET).maxTokens);
     if ("error" in parsed) return errorResponse(400, { error: "invalid_request", message: parsed.error });
     try {
@@ -53,6 +76,7 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
         mergeRequestLayers([
           { deadline: options.deadline },
           { ...fromUrl, budget: { maxTokens } },
+          { ...caller, purpose: options.purpose ?? "inspection" },
           { signal: request.signal },
         ]),
       );
@@ -76,7 +100,6 @@ interface InspectQuery {
   maxTokens: number;
   query?: string | undefined;
   sources?: string[] | undefined;
-  tenant?: string | undefined;
 }
 
 /** Reads keys (`entity.field=value` pairs or a `keys` JSON object) and options from search params. */
@@ -103,7 +126,7 @@ export function parseInspectQuery(
     const dot = name.indexOf(".");
     if (dot <= 0 || dot === name.length - 1) {
       return {
-        error: `Unknown parameter "${name}": name entity keys as <entity>.<field>=value (e.g. user.userId=u1), or use keys, query, maxTokens, sources, tenant.`,
+        error: `Unknown parameter "${name}": name entity keys as <entity>.<field>=value (e.g. user.userId=u1), or use keys, query, maxTokens, sources (the tenant comes from the caller's identity).`,
       };
     }
     const entity = name.slice(0, dot);
@@ -129,6 +152,5 @@ export function parseInspectQuery(
         .map((name) => name.trim())
         .filter(Boolean)
     : undefined;
-  const tenant = params.get("tenant") ?? undefined;
-  return { keys, maxTokens, query, sources: sources?.length ? sources : undefined, tenant };
+  return { keys, maxTokens, query, sources: sources?.length ? sources : undefined };
 }

@@ -79,7 +79,7 @@ export async function assembleForRequest(
     const context = await options.contextStore.assemble(
       mergeRequestLayers([
         { budget: options.budget, deadline: options.deadline, sources: options.sources },
-        { keys: identity.keys, tenant: identity.tenant },
+        { keys: identity.keys, tenant: identity.tenant, principal: identity.principal },
         { query: question, signal: request.signal },
       ]),
     );

@@ -346,6 +346,43 @@ describe("qdrantStore over HTTP", () => {
     ]);
   });
 
+  it("forgets an entity by its owner key, always inside its tenant, and counts what went", async () => {
+    const qdrant = await fakeQdrant();
+    qdrant.route((request) => (request.path.endsWith("/points/count") ? ok({ count: 3 }) : undefined));
+    const store = qdrantStore({ url: qdrant.url, collection: "tickets", dimensions: 4, multiTenant: true });
+    await expect(store.forgetEntity?.({ entityKey: "customerId=c1" })).rejects.toMatchObject({
+      code: "CTX_TENANT_REQUIRED",
+    });
+    expect(await store.forgetEntity?.({ entityKey: "customerId=c1", tenant: "acme" })).toBe(3);
+    const filter = {
+      must: [
+        { key: "tenant", match: { value: "acme" } },
+        { key: "entityKey", match: { value: "customerId=c1" } },
+      ],
+    };
+    const sent = qdrant.requests.filter((request) => request.method === "POST");
+    expect(sent.map((request) => request.path)).toEqual([
+      "/collections/tickets/points/count",
+      "/collections/tickets/points/delete",
+    ]);
+    expect(sent[0]?.body).toEqual({ filter, exact: true });
+    expect(sent[1]?.body).toEqual({ filter });
+    expect(sent[1]?.search).toContain("wait=true");
+  });
+
+  it("a single-tenant store's forget is scoped to the tenant-less records, never to all tenants", async () => {
+    const qdrant = await fakeQdrant();
+    qdrant.route((request) => (request.path.endsWith("/points/count") ? ok({ count: 0 }) : undefined));
+    const store = qdrantStore({ url: qdrant.url, collection: "tickets", dimensions: 4 });
+    expect(await store.forgetEntity?.({ entityKey: "userId=u1" })).toBe(0);
+    const deleted = qdrant.requests.find((request) => request.path.endsWith("/points/delete"));
+    const body = deleted?.body as { filter: { must: unknown[] } } | undefined;
+    expect(body?.filter.must[0]).toEqual({
+      key: "tenant",
+      match: { value: "" },
+    });
+  });
+
   it("a 5xx rejects with CTX_STORE_UNAVAILABLE carrying Qdrant's message, never []", async () => {
     const qdrant = await fakeQdrant();
     qdrant.route((request) =>

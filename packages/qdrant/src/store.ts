@@ -385,6 +385,20 @@ export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
       );
     },
 
+    async forgetEntity(request, callOptions) {
+      const signal = callOptions?.signal;
+      await ensureCollection(signal);
+      // The tenant condition is always there (conditions() puts it first), so an erasure never
+      // reaches past its tenant; the count comes first so the receipt says what went.
+      const scope = request.tenant === undefined ? {} : { tenant: request.tenant };
+      const filter = { must: conditions({ ...scope, entityKey: request.entityKey }) };
+      const counted = await call("count", signal, (qdrant) =>
+        qdrant.count(collection, { filter, exact: true }),
+      );
+      await write("forget", signal, (qdrant) => qdrant.delete(collection, { wait: true, filter }));
+      return (counted as { count?: number }).count ?? 0;
+    },
+
     async close() {
       // The REST client holds no connection that needs closing.
     },

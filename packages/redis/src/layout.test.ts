@@ -32,4 +32,29 @@ describe("key layout", () => {
       { numRuns: 2_000 },
     );
   });
+
+  it("puts a request tenant inside the hash tag, so one tenant's entity is one Cluster slot", () => {
+    expect(layout.entityKey("user", "userId=u1", "globex")).toBe("ctx:acme:{%tglobex:user:userId=u1}");
+    expect(layout.entityKey("user", "k", "a:b{c}")).toBe("ctx:acme:{%ta%3Ab%7Bc%7D:user:k}");
+  });
+
+  it("property: (tenant, entity, key) and tenant-less (entity, key) never share a Redis key", () => {
+    const part = fc.string({
+      unit: fc.constantFrom("a", "t", "%", "{", "}", ":", "=", " "),
+      minLength: 1,
+      maxLength: 8,
+    });
+    const address = fc.record({ tenant: fc.option(part, { nil: undefined }), entity: part, key: part });
+    fc.assert(
+      fc.property(address, address, (left, right) => {
+        const same = left.tenant === right.tenant && left.entity === right.entity && left.key === right.key;
+        const leftKey = layout.entityKey(left.entity, left.key, left.tenant);
+        const rightKey = layout.entityKey(right.entity, right.key, right.tenant);
+        expect(leftKey === rightKey).toBe(same);
+        // The whole address is in the hash tag.
+        expect(`ctx:acme:{${hashTag(leftKey)}}`).toBe(leftKey);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });

@@ -3,10 +3,15 @@
 // one field per source@version. Watermarks live in one small hash per namespace.
 //
 //   <prefix><tenant:>{<entity>:<key>}         HASH  <source>@<version> -> record blob
+//   <prefix><tenant:>{%t<tenant>:<entity>:<key>}   the same, for a record of a multi-tenant
+//                                             context store (RecordAddress.tenant)
 //   <prefix><tenant:>watermarks               HASH  <source>@<version> -> epoch ms (string)
 //
 // Inside the braces, `%`, `{` and `}` (and `:` in the entity name) are percent-encoded, so the hash tag
 // always covers exactly `<entity>:<key>` and no two (entity, key) pairs can share a Redis key.
+// A request tenant goes inside the hash tag too (percent-encoded like the entity), so one tenant's
+// entity is still one slot on Cluster; its `%t` marker cannot start an encoded entity name (a literal
+// `%` there is always `%25`), so a tenant's record never shares a key with a tenant-less one.
 import { CtxError } from "@ctxstore/core";
 
 export interface KeyLayout {
@@ -14,7 +19,7 @@ export interface KeyLayout {
   readonly prefix: string;
   /** `<prefix><tenant>:` or `<prefix>` when no tenant is set. */
   readonly namespace: string;
-  entityKey(entity: string, key: string): string;
+  entityKey(entity: string, key: string, tenant?: string): string;
   readonly watermarkKey: string;
 }
 
@@ -42,8 +47,10 @@ export function keyLayout(prefix = "ctx:", tenant?: string): KeyLayout {
   return {
     prefix,
     namespace,
-    entityKey: (entity, key) =>
-      `${namespace}{${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`,
+    entityKey: (entity, key, requestTenant) =>
+      requestTenant === undefined
+        ? `${namespace}{${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`
+        : `${namespace}{%t${percentEncode(requestTenant, ENTITY_SPECIAL)}:${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`,
     watermarkKey: `${namespace}watermarks`,
   };
 }

@@ -226,6 +226,16 @@ return codes
 );
 
 /** KEYS[1] watermark hash; ARGV[1] field; ARGV[2] epoch ms. Raises, never lowers. Returns 1 when raised. */
+/** Right to erasure: every field of one entity's hash, in one step; returns how many there were. */
+export const FORGET_ENTITY = script(
+  "ctxstore_forget_entity",
+  `
+local count = redis.call('HLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return count
+`,
+);
+
 export const SET_WATERMARK = script(
   "ctxstore_set_watermark",
   `

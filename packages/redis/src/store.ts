@@ -7,6 +7,7 @@ import {
   type AppendOutcome,
   CtxError,
   defineOnlineStore,
+  type EntityAddress,
   type Envelope,
   isCtxError,
   type OnlineReadBatch,
@@ -49,6 +50,7 @@ import { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 import { sampleRedisRecords } from "./sampling.js";
 import {
   APPEND_WINDOWS,
+  FORGET_ENTITY,
   fillValueArgument,
   type LuaScript,
   SET_WATERMARK,
@@ -320,7 +322,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         );
       }
       const entry = encodeChecked(append.event, label, encodeWindowEntry);
-      const key = layout.entityKey(append.entity, append.key);
+      const key = layout.entityKey(append.entity, append.key, append.tenant);
       const groupKey = `${key}\u0000${append.field}\u0000${append.window}\u0000${append.ttlMs}`;
       let group = groups.get(groupKey);
       if (group === undefined) {
@@ -393,6 +395,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
   const store = defineOnlineStore({
     name: "redis",
+    tenancy: true,
     afterClose: "Create a new redisStore() (data in Redis is untouched).",
     client,
     layout,
@@ -420,7 +423,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       const extras = extra?.extras ?? NO_EXTRAS;
       const hashes = new Map<string, string[]>();
       const locations = batch.records.map((request: ReadRequest) => {
-        const key = layout.entityKey(request.entity, request.key);
+        const key = layout.entityKey(request.entity, request.key, request.tenant);
         let fields = hashes.get(key);
         if (fields === undefined) {
           fields = [];
@@ -492,7 +495,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           entity: write.entity,
           recordKey: write.key,
           field: write.field,
-          key: layout.entityKey(write.entity, write.key),
+          key: layout.entityKey(write.entity, write.key, write.tenant),
           argument: fillValueArgument(argument, write.field, write.ttlMs),
         };
       });
@@ -512,7 +515,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
       const byKey = new Map<string, string[]>();
       addresses.forEach((address) => {
-        const key = layout.entityKey(address.entity, address.key);
+        const key = layout.entityKey(address.entity, address.key, address.tenant);
         const fields = byKey.get(key) ?? [];
         fields.push(address.field);
         byKey.set(key, fields);
@@ -527,6 +530,18 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       );
       const failed = replies.find((reply) => reply.error);
       if (failed?.error) throw unavailable("delete", failed.error.message, failed.error);
+    },
+
+    async forget(addresses: readonly EntityAddress[]): Promise<number[]> {
+      const replies = await runScripts(
+        "forget",
+        addresses.map((address) => ({
+          script: FORGET_ENTITY,
+          keys: [layout.entityKey(address.entity, address.key, address.tenant)],
+          args: [],
+        })),
+      );
+      return replies.map((reply) => Number(reply));
     },
 
     async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // One inspection request, from the command line (`--key user.userId=u1`) or from a URL
 // (`?user.userId=u1&query=...&maxTokens=600`, the inspector's shareable link), checked against the
 // context store's entities before anything runs, so a typo is a usage error listing what is valid.
-import type { AnySource, AssembleRequest, ContextStore, Duration, Entity } from "@ctxstore/core";
+import type { AnySource, AssembleRequest, ContextStore, Duration, Entity, Principal } from "@ctxstore/core";
 import { CtxError, parseDuration } from "@ctxstore/core";
 
 export interface InspectionRequest {
@@ -12,6 +12,10 @@ export interface InspectionRequest {
   readonly sources?: readonly string[];
   /** Whole-request deadline ("150ms", "2s"). Default: the context store's. */
   readonly deadline?: string;
+  /** Who inspects (from the inspector's `identify`, never from the URL). */
+  readonly principal?: Principal;
+  /** The purpose whose redaction policy applies; the inspector uses "inspection". */
+  readonly purpose?: string;
 }
 
 export const DEFAULT_MAX_TOKENS = 1500;
@@ -193,6 +197,8 @@ export function toAssembleRequest(request: InspectionRequest, signal?: AbortSign
     ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
     ...(request.sources === undefined ? {} : { sources: request.sources }),
     ...(request.deadline === undefined ? {} : { deadline: request.deadline as Duration }),
+    ...(request.principal === undefined ? {} : { principal: request.principal }),
+    ...(request.purpose === undefined ? {} : { purpose: request.purpose }),
     ...(signal === undefined ? {} : { signal }),
   };
 }

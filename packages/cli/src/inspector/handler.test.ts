@@ -1,6 +1,6 @@
 // The inspector's fetch handler in-process: off unless enabled, mounted under a base path, the page
 // and its bundled script served from itself, JSON errors for bad requests.
-import { createContextStore, defineEntity, realtime } from "@ctxstore/core";
+import { batch, createContextStore, defineEntity, realtime } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inspectorHandler } from "./handler.js";
@@ -67,5 +67,38 @@ describe("inspectorHandler", () => {
     expect((await get(handler, "/api/assemble", { method: "POST" })).status).toBe(405);
     const freshness = await (await get(handler, "/api/freshness")).json();
     expect(freshness.unavailable).toMatch(/without a freshness provider/);
+  });
+
+  it("on a multi-tenant store takes the tenant from identify, refuses one in the URL, and masks PII (#18)", async () => {
+    const contact = batch("contact", {
+      entity: user,
+      schema: z.object({ email: z.string() }),
+      section: "Contact",
+      render: (value) => `Email: ${value.email}`,
+      pii: { fields: { email: "contact" } },
+    });
+    const tenants = createContextStore({
+      sources: [contact],
+      tenancy: "multi",
+      governance: { pseudonymKey: "a-test-key-of-16-bytes+" },
+    });
+    await tenants.write(contact, { userId: "u1" }, { email: "ann@acme.example" }, { tenant: "acme" });
+    await tenants.write(contact, { userId: "u1" }, { email: "bob@globex.example" }, { tenant: "globex" });
+    const handler = inspectorHandler({
+      context: tenants,
+      enabled: true,
+      identify: (request) => {
+        const tenant = request.headers.get("x-tenant");
+        return tenant === null ? undefined : { tenant };
+      },
+    });
+    const refused = await get(handler, "/api/assemble?user.userId=u1&tenant=globex", {
+      headers: { "x-tenant": "acme" },
+    });
+    expect(refused.status).toBe(400);
+    const answer = await get(handler, "/api/assemble?user.userId=u1", { headers: { "x-tenant": "acme" } });
+    const body = JSON.stringify(await answer.json());
+    expect(body).toContain("[redacted contact]");
+    expect(body).not.toMatch(/ann@|bob@/);
   });
 });

@@ -7,7 +7,7 @@
 //   GET {base}/api/assemble?...   one inspection (the shareable URL's parameters), InspectionResult JSON
 //   GET {base}/api/freshness      the freshness snapshot
 // It reveals stored context about any entity named in a URL, so it is off unless `enabled` says so.
-import type { AnySource, ContextStore } from "@ctxstore/core";
+import type { AnySource, ContextStore, Principal } from "@ctxstore/core";
 import { isCtxError } from "@ctxstore/core";
 import type { SampleRequest } from "../config/types.js";
 import type { FreshnessSnapshot } from "../freshness/snapshot.js";
@@ -25,6 +25,18 @@ export interface InspectorOptions {
   basePath?: string;
   /** Named requests offered as presets. */
   requests?: Readonly<Record<string, SampleRequest>>;
+  /**
+   * Who is inspecting: its tenant scopes a multi-tenant store's inspection (a `tenant` in the URL is
+   * then refused: it must come from the caller's identity), its principal is checked against
+   * sources' readers. Inspections run for purpose "inspection", so tagged PII is masked unless the
+   * policy keeps it for this principal.
+   */
+  identify?: (
+    request: Request,
+  ) =>
+    | { tenant?: string; principal?: Principal }
+    | undefined
+    | Promise<{ tenant?: string; principal?: Principal } | undefined>;
   /** The freshness panel's data. */
   freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
 }
@@ -85,7 +97,25 @@ export function inspectorHandler(options: InspectorOptions): (request: Request) 
         return json(200, describeConfig(context, options.requests ?? {}));
       case "/api/assemble":
         try {
-          const inspection = requestFromParams(url.searchParams, context);
+          const fromUrl = requestFromParams(url.searchParams, context);
+          if (context.tenancy === "multi" && fromUrl.tenant !== undefined) {
+            return json(400, {
+              error: {
+                code: "CTX_INVALID_REQUEST",
+                message:
+                  "This store is multi-tenant: the tenant comes from the caller's identity (inspectorHandler({ identify })), never from the URL. Drop the tenant parameter.",
+              },
+            });
+          }
+          const caller = (await options.identify?.(request)) ?? {};
+          const { tenant: _urlTenant, ...rest } = fromUrl;
+          const tenant = context.tenancy === "multi" ? caller.tenant : fromUrl.tenant;
+          const inspection = {
+            ...rest,
+            ...(tenant === undefined ? {} : { tenant }),
+            ...(caller.principal === undefined ? {} : { principal: caller.principal }),
+            purpose: "inspection",
+          };
           return json(200, await inspect(context, inspection, request.signal));
         } catch (error) {
           return errorResponse(error);

@@ -11,9 +11,16 @@
 //   7. trace/                   the trace of all of it
 // Each phase takes an options object and returns its result; this function only passes them along.
 
+import {
+  type CompiledGovernance,
+  checkPrincipal,
+  purposePolicy,
+  requestTenant,
+} from "../definitions/governance.js";
 import type { AnySource } from "../definitions/source.js";
 import { pack } from "../pack/packer.js";
 import { startDeadline } from "../resolve/deadline.js";
+import { applyAccess, redactResolutions } from "../resolve/governance.js";
 import { readOnline } from "../resolve/online-read.js";
 import { planAssembly } from "../resolve/plan.js";
 import { withPromptLines } from "../resolve/prompt-lines.js";
@@ -34,6 +41,8 @@ import type { AssembleOverrides, AssembleRequest, AssembleResult, ResolvedValue 
 
 export interface AssemblyDeps {
   readonly compiled: Compiled;
+  /** Tenancy, purposes and redaction (resolve/governance.ts). */
+  readonly governance: CompiledGovernance;
   /** The context store's online store; `overrides.online` replaces it for one assembly. */
   readonly online: OnlineStore;
   readonly tokenizer: Tokenizer;
@@ -53,13 +62,22 @@ export async function assemble(
   overrides: AssembleOverrides,
 ): Promise<AssembleResult> {
   const started = deps.startedAt ?? performance.now();
-  const { compiled, tokenizer } = deps;
-  const plan = planAssembly({
-    definitions: compiled,
-    request,
-    nowOverride: overrides.now,
-    clock: deps.clock,
-  });
+  const { compiled, tokenizer, governance } = deps;
+  // Governance first: a bad tenant, purpose or principal reads nothing.
+  const multiTenant = governance.multiTenant;
+  const tenant = multiTenant ? requestTenant(true, request?.tenant, "assemble") : request?.tenant;
+  const purpose = request?.purpose ?? "serving";
+  const policy = purposePolicy(governance, purpose, "assemble");
+  const principal = checkPrincipal(request?.principal, "assemble");
+  const plan = applyAccess(
+    planAssembly({
+      definitions: compiled,
+      request,
+      nowOverride: overrides.now,
+      clock: deps.clock,
+    }),
+    principal,
+  );
   const { now, query } = plan;
   const warnings: string[] = [...plan.warnings];
   let tokenizerCalls = 0;
@@ -120,6 +138,7 @@ export async function assemble(
           readOnline({
             online,
             plan: plan.reads,
+            tenant: multiTenant ? tenant : undefined,
             now,
             deadlineAt: deadline.at,
             signal: required.signal,
@@ -128,6 +147,7 @@ export async function assemble(
           lookUpRealtime({
             plan: plan.realtime,
             caller: deps.realtime,
+            tenant,
             overrides: overrides.realtime,
             query,
             now,
@@ -138,7 +158,8 @@ export async function assemble(
           searchVectors({
             plan: plan.vectors,
             query: query as string,
-            tenant: request.tenant,
+            tenant,
+            tenantRequired: multiTenant,
             deadlineAt: deadline.at,
             signal: required.signal,
             tokenizer,
@@ -163,7 +184,14 @@ export async function assemble(
       tokenizer,
       onTokenize,
     });
-    const ordered = lined.resolutions;
+    const ordered = redactResolutions(lined.resolutions, {
+      governance,
+      policy,
+      purpose,
+      principal,
+      tokenizer,
+      onTokenize,
+    });
     // Realtime values are rendered per request by nature; batch/stream values should carry counts
     // from write time, so tokenizing one here is worth a warning (written elsewhere, other encoding).
     if (lined.storedWithoutCounts > 0) {

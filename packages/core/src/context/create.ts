@@ -5,6 +5,12 @@
 import { formatDuration, parseDuration, toEpochMs } from "../definitions/duration.js";
 import { isEmpty } from "../definitions/empty.js";
 import { type Entity, stableJson } from "../definitions/entity.js";
+import {
+  checkPrincipal,
+  compileGovernance,
+  requestTenant,
+  tagCategories,
+} from "../definitions/governance.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
 import type { Envelope, Status } from "../envelope.js";
 import { CtxError, describeIssues } from "../errors.js";
@@ -22,6 +28,7 @@ import type {
   AppendOptions,
   ContextStore,
   ContextStoreOptions,
+  ForgetReceipt,
   SourceCounters,
   WriteOptions,
 } from "./types.js";
@@ -41,11 +48,28 @@ const STATUSES: readonly Status[] = [
   "skipped",
 ];
 
+/**
+ * Creates the context store for a set of sources: validates the definitions, then serves `assemble`,
+ * `write` and `append`. Without `online` / vector stores it uses the embedded memory stores.
+ */
 export function createContextStore<const Sources extends readonly AnySource[]>(
   options: ContextStoreOptions<Sources>,
 ): ContextStore<Sources> {
   const compiled = compile(options);
   const online = options.online ?? memoryStore();
+  const governance = compileGovernance({
+    tenancy: options.tenancy,
+    governance: options.governance,
+    categoriesInUse: new Set([...compiled.sources.values()].flatMap((source) => tagCategories(source.pii))),
+  });
+  const multiTenant = governance.multiTenant;
+  if (multiTenant && online.tenancy !== true) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `createContextStore: tenancy "multi" needs an online store that keeps tenants apart; the "${online.name}" store does not (memoryStore() and @ctxstore/redis do).`,
+      { store: online.name },
+    );
+  }
   const encoding = options.encoding ?? "o200k_base";
   const tokenizer = tiktokenTokenizer(encoding);
   const clock = options.now ?? Date.now;
@@ -208,8 +232,14 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   };
 
   /** The record a write or append goes to, after checking the source may take it. */
-  const recordFor = (source: AnySource, key: unknown, operation: "write" | "append") => {
+  const recordFor = (
+    source: AnySource,
+    key: unknown,
+    operation: "write" | "append",
+    tenantOption: string | undefined,
+  ) => {
     requireSource(source, operation);
+    const tenant = requestTenant(multiTenant, tenantOption, operation);
     const expected = operation === "write" ? "batch" : "stream";
     if (source.tier !== expected) {
       const hint =
@@ -225,7 +255,8 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       );
     }
     const entity = source.entity as Entity;
-    return { entity: entity.name, key: entity.canonicalKey(key), field: sourceField(source) };
+    const address = { entity: entity.name, key: entity.canonicalKey(key), field: sourceField(source) };
+    return tenant === undefined ? address : { ...address, tenant };
   };
 
   const toValueWrite = (
@@ -234,13 +265,11 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     value: unknown,
     writeOptions: WriteOptions = {},
   ): ValueWrite => {
-    const record = recordFor(source, key, "write");
+    const record = recordFor(source, key, "write", writeOptions.tenant);
     const envelope = toEnvelope(source, value, writeOptions);
     refuseFutureTimes(source, envelope, writeOptions.writeTime !== undefined);
     const ttlMs = ttlByEntity.get(record.entity);
-    return ttlMs === undefined
-      ? { entity: record.entity, key: record.key, field: record.field, envelope }
-      : { entity: record.entity, key: record.key, field: record.field, ttlMs, envelope };
+    return ttlMs === undefined ? { ...record, envelope } : { ...record, ttlMs, envelope };
   };
 
   const toWindowAppend = (
@@ -249,20 +278,21 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     event: unknown,
     appendOptions: AppendOptions = {},
   ): WindowAppend => {
-    const record = recordFor(source, key, "append");
+    const record = recordFor(source, key, "append", appendOptions.tenant);
     const envelope = toEnvelope(source, event, appendOptions);
     refuseFutureTimes(source, envelope, appendOptions.writeTime !== undefined);
     const window = (source as { window: number }).window;
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined
-      ? { entity: record.entity, key: record.key, field: record.field, event: envelope, window }
-      : { entity: record.entity, key: record.key, field: record.field, ttlMs, event: envelope, window };
+      ? { ...record, event: envelope, window }
+      : { ...record, ttlMs, event: envelope, window };
   };
 
   const store: ContextStore<Sources> = {
     sources: compiled.sources,
     online,
     encoding,
+    tenancy: multiTenant ? "multi" : "single",
     tokenizer,
     ready,
     async write(source, key, value, writeOptions) {
@@ -308,6 +338,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       const result = await assemble(
         {
           compiled,
+          governance,
           online,
           tokenizer,
           realtime,
@@ -328,7 +359,99 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
         perStatus[sourceTrace.status] += 1;
       }
       options.onTrace?.(result.trace);
+      if (governance.audit) {
+        await governance.audit({
+          operation: "assemble",
+          time: result.trace.at,
+          principal: request.principal,
+          purpose: request.purpose ?? "serving",
+          tenant: multiTenant ? request.tenant : undefined,
+          sources: result.trace.sources.map((trace) => ({
+            source: trace.source,
+            status: trace.status,
+            ...(trace.reason === undefined ? {} : { reason: trace.reason }),
+          })),
+        });
+      }
       return result;
+    },
+    async forget(request) {
+      const entityName = typeof request?.entity === "string" ? request.entity : request?.entity?.name;
+      const entity = entityName === undefined ? undefined : compiled.entities.get(entityName);
+      if (!entity || (typeof request.entity === "object" && request.entity !== entity)) {
+        throw new CtxError(
+          "CTX_UNKNOWN_ENTITY",
+          `forget: ${JSON.stringify(entityName)} is not an entity of this context store (${[...compiled.entities.keys()].join(", ")}); nothing was deleted.`,
+          { entity: entityName },
+        );
+      }
+      const key = entity.canonicalKey(request.key);
+      const tenant = requestTenant(multiTenant, request.tenant, "forget");
+      const principal = checkPrincipal(request.principal, "forget");
+      const address =
+        tenant === undefined ? { entity: entity.name, key } : { entity: entity.name, key, tenant };
+      const tiers: Array<ForgetReceipt["tiers"][number]> = [];
+      if (online.forget) {
+        const [removed] = await online.forget([address]);
+        tiers.push({ tier: "online", store: online.name, removed: removed ?? 0 });
+      } else {
+        const fields = [...compiled.sources.values()]
+          .filter(
+            (source) => source.entity === entity && (source.tier === "batch" || source.tier === "stream"),
+          )
+          .map((source) => ({ ...address, field: sourceField(source) }));
+        await online.delete(fields);
+        tiers.push({
+          tier: "online",
+          store: online.name,
+          removed: undefined,
+          note: "this store has no forget(): the current source versions' records were deleted; older versions may remain",
+        });
+      }
+      const vectorStores = new Set(
+        [...compiled.sources.values()].flatMap((source) =>
+          source.tier === "vector" && source.entity === entity ? [source.store] : [],
+        ),
+      );
+      for (const vectorStore of vectorStores) {
+        if (!vectorStore.forgetEntity) {
+          tiers.push({
+            tier: "vector",
+            store: vectorStore.name,
+            removed: undefined,
+            note: "this vector store has no forgetEntity(): nothing was erased from it",
+          });
+          continue;
+        }
+        const removed = await vectorStore.forgetEntity(
+          tenant === undefined ? { entityKey: key } : { entityKey: key, tenant },
+        );
+        tiers.push({ tier: "vector", store: vectorStore.name, removed });
+      }
+      for (const target of options.erasure ?? []) {
+        tiers.push({ tier: "offline", store: target.name, removed: await target.forget(address) });
+      }
+      const receipt: ForgetReceipt = {
+        entity: entity.name,
+        key,
+        tenant,
+        tiers,
+        complete: tiers.every((tier) => tier.note === undefined),
+      };
+      if (governance.audit) {
+        await governance.audit({
+          operation: "forget",
+          time: clock(),
+          principal,
+          purpose: "erasure",
+          tenant,
+          sources: tiers.map((tier) => ({
+            source: `${tier.tier}:${tier.store}`,
+            status: tier.note ? "partial" : "ok",
+          })),
+        });
+      }
+      return receipt;
     },
     counters() {
       const result: Record<string, SourceCounters> = {};

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { Duration } from "../definitions/duration.js";
 import type { Empty } from "../definitions/empty.js";
 import type { Entity } from "../definitions/entity.js";
+import type { AuditRecord, GovernanceOptions, Principal } from "../definitions/governance.js";
 import type { AnySource, BatchSource, SectionDefinition, StreamSource, Tier } from "../definitions/source.js";
 import type { Encoding, Envelope, Status } from "../envelope.js";
 import type { PackedSection } from "../pack/types.js";
@@ -46,6 +47,29 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
    * `@opentelemetry/api` is installed and a provider is registered; nothing is recorded otherwise.
    */
   telemetry?: TelemetryOptions;
+  /**
+   * `multi`: every write, append, assembly and forget carries a `tenant`, and every store keeps
+   * tenants apart (docs/governance.md). Default `single`.
+   */
+  tenancy?: "single" | "multi";
+  /** Purposes and their redaction policies, the pseudonym key, the audit sink. */
+  governance?: GovernanceOptions;
+  /**
+   * Stores beyond the online and vector ones that hold entity data (an offline store's history):
+   * `forget` erases from each, in the same call, and lists it in the receipt.
+   */
+  erasure?: readonly ErasureTarget[];
+}
+
+/** A store `forget` erases an entity from (e.g. `@ctxstore/duckdb`'s offline store). */
+export interface ErasureTarget {
+  readonly name: string;
+  /** Removes every row of the entity key; resolves to how many were removed. */
+  forget(request: {
+    readonly entity: string;
+    readonly key: string;
+    readonly tenant?: string;
+  }): Promise<number>;
 }
 
 // The request (its fields, layers and checks live in request/); re-exported for the store's users.
@@ -90,6 +114,7 @@ export interface ResolvedValue {
   readonly fallback?: { readonly value: unknown; readonly eventTime: number };
 }
 
+/** What `assemble` returns: the packed `text`, its `tokens`, the sections, the resolved values and the trace. */
 export interface AssembleResult {
   /** The packed context. Its exact token count is `tokens` <= `budget.maxTokens`. */
   readonly text: string;
@@ -101,6 +126,8 @@ export interface AssembleResult {
 }
 
 export interface WriteOptions {
+  /** Required on a multi-tenant store: whose record this is. */
+  tenant?: string;
   /** When the fact became true. Default: now. */
   eventTime?: Date | number | string;
   /** Default: now. */
@@ -117,10 +144,13 @@ export interface SourceCounters {
   readonly statuses: Readonly<Record<Status, number>>;
 }
 
+/** A context store, from `createContextStore`: assemble context for a request, write and append values. */
 export interface ContextStore<Sources extends readonly AnySource[] = readonly AnySource[]> {
   readonly sources: ReadonlyMap<string, AnySource>;
   readonly online: OnlineStore;
   readonly encoding: Encoding;
+  /** `multi`: every write, append, assembly and forget carries a tenant (docs/governance.md). */
+  readonly tenancy: "single" | "multi";
   readonly tokenizer: Tokenizer;
   /**
    * Resolves once the tokenizer ranks are loaded (started by createContextStore; ~1 s once per
@@ -159,7 +189,39 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
   toEnvelope(source: AnySource, value: unknown, options?: AppendOptions): Envelope;
   /** Keys are typed from the sources' entities (`KeysOf`); the request is also checked at run time. */
   assemble(request: AssembleRequest<KeysOf<Sources>>, overrides?: AssembleOverrides): Promise<AssembleResult>;
+  /**
+   * Right to erasure: deletes every record of the entity key from the online store (all sources and
+   * versions), its chunks from each vector source's store, and its rows from each `erasure` target.
+   * Unknown entity: `CTX_UNKNOWN_ENTITY`; a key failing its schema: `CTX_INVALID_KEY`; nothing deleted.
+   */
+  forget(request: ForgetRequest): Promise<ForgetReceipt>;
   /** Status counters per source since start: a rising non-fact rate is an alert. */
   counters(): Readonly<Record<string, SourceCounters>>;
   close(): Promise<void>;
 }
+
+export interface ForgetRequest {
+  /** The entity (or its name). */
+  entity: Entity | string;
+  key: unknown;
+  /** Required on a multi-tenant store. */
+  tenant?: string;
+  principal?: Principal;
+}
+
+/** What `forget` removed, where. `complete` is false when a tier could not erase (see `notes`). */
+export interface ForgetReceipt {
+  readonly entity: string;
+  readonly key: string;
+  readonly tenant: string | undefined;
+  readonly tiers: ReadonlyArray<{
+    readonly tier: "online" | "vector" | "offline";
+    readonly store: string;
+    /** Records (online), chunks (vector) or rows (offline) removed; undefined when unknown. */
+    readonly removed: number | undefined;
+    readonly note?: string;
+  }>;
+  readonly complete: boolean;
+}
+
+export type { AuditRecord, Principal };

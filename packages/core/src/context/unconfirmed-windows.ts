@@ -38,11 +38,13 @@ function markWrite(address: RecordAddress & { ttlMs?: number }, time: number, fa
     key: address.key,
     field: unconfirmedField(address.field),
     envelope,
+    ...(address.tenant === undefined ? {} : { tenant: address.tenant }),
   };
   return address.ttlMs === undefined ? write : { ...write, ttlMs: address.ttlMs };
 }
 
-const id = (address: RecordAddress) => `${address.entity}\u0000${address.key}\u0000${address.field}`;
+const id = (address: RecordAddress) =>
+  `${address.tenant ?? ""}\u0000${address.entity}\u0000${address.key}\u0000${address.field}`;
 
 /** Appends through `online`, marking the windows of a failed call and clearing this process's marks. */
 export function unconfirmedWindows(clock: () => number) {

@@ -2,7 +2,9 @@
 // "10m", "6h", "2d", "1w".
 import { CtxError } from "../errors.js";
 
+/** The units a {@link Duration} text may use. */
 export type DurationUnit = "ms" | "s" | "m" | "h" | "d" | "w";
+/** A length of time: milliseconds, or text such as `"250ms"`, `"10m"`, `"2d"`. */
 export type Duration = number | `${number}${DurationUnit}`;
 
 const UNIT_MS: Record<DurationUnit, number> = {

@@ -9,10 +9,12 @@ export interface Empty {
   readonly reason: string | undefined;
 }
 
+/** A confirmed-empty value to write ("no orders yet"): a fact, rendered as such, never read as unknown. */
 export function empty(reason?: string): Empty {
   return { [EMPTY]: true, reason };
 }
 
+/** True for a value made by {@link empty}. */
 export function isEmpty(value: unknown): value is Empty {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[EMPTY] === true;
 }

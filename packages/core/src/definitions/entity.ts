@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import { CtxError, describeIssues } from "../errors.js";
 
+/** What a context is about (a user, a session, a product), with the zod schema of its key. */
 export interface Entity<Name extends string = string, KeySchema extends z.ZodType = z.ZodType> {
   readonly kind: "entity";
   readonly name: Name;
@@ -15,6 +16,7 @@ export type EntityKey<E extends Entity> = z.input<E["key"]>;
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** Defines an entity: a lowercase name and the zod schema every key of it must match (`CTX_INVALID_KEY` otherwise). */
 export function defineEntity<const Name extends string, KeySchema extends z.ZodType>(
   name: Name,
   definition: { key: KeySchema },

@@ -6,7 +6,9 @@ import type { Embedder, VectorHit, VectorStore } from "../vector/types.js";
 import { type Duration, parseDuration } from "./duration.js";
 import type { Empty } from "./empty.js";
 import type { Entity } from "./entity.js";
+import type { PiiTags, Readers } from "./governance.js";
 
+/** Where a source's values come from: precomputed (`batch`), recent events (`stream`), a per-request lookup (`realtime`) or a similarity search (`vector`). */
 export type Tier = "batch" | "stream" | "realtime" | "vector";
 
 /** Prompt order, most stable first, so provider prompt caches hit on the stable prefix. */
@@ -48,6 +50,7 @@ export function sectionLimitProblem(limit: "minTokens" | "maxTokens", value: unk
   return `${limit} ${String(value)} is not a whole number of tokens >= 0: use one (e.g. 300) or leave it out.`;
 }
 
+/** A section of the packed prompt: its title plus token limits and order, for a source's `section` option. */
 export function section(title: string, options: Omit<SectionDefinition, "title"> = {}): SectionDefinition {
   return { title, ...options };
 }
@@ -70,6 +73,10 @@ interface CommonOptions<E extends Entity, S extends z.ZodType> {
   onUnavailable?: UnavailablePolicy;
   /** Human name used in notes ("loyalty status"). Defaults to the source name with spaces. */
   label?: string;
+  /** Personal data this source holds, by category (docs/governance.md). */
+  pii?: PiiTags;
+  /** Who may read it: roles, or a predicate over the request's principal. Unset: everyone. */
+  readers?: Readers;
 }
 
 interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
@@ -85,6 +92,8 @@ interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
   readonly required: boolean;
   readonly onUnavailable: UnavailablePolicy;
   readonly label: string;
+  readonly pii: PiiTags | undefined;
+  readonly readers: Readers | undefined;
 }
 
 export interface BatchSource<E extends Entity = Entity, V = unknown> extends BaseSource<"batch", E, V> {
@@ -112,6 +121,8 @@ export interface RealtimeResolveContext {
   readonly signal: AbortSignal;
   readonly query: string | undefined;
   readonly now: number;
+  /** The request's tenant on a multi-tenant store: read only that tenant's data. */
+  readonly tenant?: string;
 }
 
 export interface RealtimeSource<E extends Entity = Entity, V = unknown> extends BaseSource<"realtime", E, V> {
@@ -195,6 +206,25 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
   const maxAgeMs =
     options.maxAge === undefined ? undefined : parseDuration(options.maxAge, `maxAge of source "${name}"`);
   const label = options.label ?? name.replaceAll("_", " ");
+  const pii = options.pii;
+  if (pii !== undefined) {
+    const categories = [pii.category, ...Object.values(pii.fields ?? {})].filter((c) => c !== undefined);
+    if (
+      typeof pii !== "object" ||
+      categories.length === 0 ||
+      categories.some((category) => typeof category !== "string" || !/^[a-z][a-z0-9_-]{0,62}$/.test(category))
+    )
+      fail(
+        '`pii` must be { category?, fields? } naming lower-case categories (e.g. { fields: { email: "contact" } }).',
+      );
+  }
+  const readers = options.readers;
+  if (
+    readers !== undefined &&
+    typeof readers !== "function" &&
+    (!Array.isArray(readers) || readers.length === 0 || readers.some((role) => typeof role !== "string"))
+  )
+    fail("`readers` must be a non-empty list of roles or a predicate (principal) => boolean.");
   return {
     kind: "source" as const,
     tier,
@@ -208,6 +238,8 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     required: options.required === true || policy === "fail",
     onUnavailable: policy,
     label,
+    pii,
+    readers,
   };
 }
 

@@ -56,6 +56,7 @@ export interface FreshnessSnapshot {
   readonly sources: readonly SourceFreshness[];
 }
 
+/** True when a freshness figure could not be measured (as opposed to a measured zero). */
 export function isUnavailable<T extends object>(value: T | Unavailable): value is Unavailable {
   return value !== null && typeof value === "object" && "unavailable" in value;
 }

@@ -18,6 +18,7 @@ export function checkAssembleRequest(input: unknown, origin = "assemble request"
   return check(input, origin, complete) as AssembleRequest;
 }
 
+/** Options of {@link checkRequestLayer}. */
 export interface CheckLayerOptions {
   /** The layer must carry `keys` (e.g. the AI SDK's per-call `providerOptions.ctxstore`). Default false. */
   readonly requireKeys?: boolean;

@@ -25,8 +25,15 @@ export const REQUEST_FIELDS = {
   },
   /** Assemble only these sources (by name). */
   sources: { schema: z.array(z.string()).nonempty(), shape: "string[]" },
-  /** Tenant for vector sources that read it from the request. */
+  /** The caller's tenant (docs/governance.md); its id is checked by the context store. */
   tenant: { schema: z.string().min(1), shape: "string" },
+  /** What the context is for: its redaction policy applies (docs/governance.md). */
+  purpose: { schema: z.string().min(1), shape: "string" },
+  /** Who is asking, for sources' `readers` and the audit record. */
+  principal: {
+    schema: z.strictObject({ id: z.string().min(1), roles: z.array(z.string()).optional() }),
+    shape: "{ id: string, roles?: string[] }",
+  },
   /** Aborts the whole assembly (the framework's request or run signal). */
   signal: {
     schema: z.custom<AbortSignal>((value) => value instanceof AbortSignal, {

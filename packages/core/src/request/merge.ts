@@ -7,7 +7,16 @@ import type { AssembleRequest, Budget, EntityKeys, RequestLayer } from "./types.
 /** The budget of a request no layer gives one: 1500 tokens. */
 export const DEFAULT_BUDGET: Readonly<Budget> = Object.freeze({ maxTokens: 1500 });
 
-const SCALAR_FIELDS = ["query", "budget", "deadline", "sources", "tenant", "signal"] as const;
+const SCALAR_FIELDS = [
+  "query",
+  "budget",
+  "deadline",
+  "sources",
+  "tenant",
+  "purpose",
+  "principal",
+  "signal",
+] as const;
 
 /**
  * Later layers win: field by field, and `keys` entity by entity. A field or entity key that is

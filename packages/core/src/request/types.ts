@@ -2,6 +2,7 @@
 // (defaults, per-call overrides, framework-provided parts). Optional fields accept `undefined`
 // ("not given here"), so a caller passes what it has without conditional spreads.
 import type { Duration } from "../definitions/duration.js";
+import type { Principal } from "../definitions/governance.js";
 
 /** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
 export type EntityKeys = Readonly<Record<string, unknown>>;
@@ -25,8 +26,16 @@ export interface RequestLayer<Keys extends object = EntityKeys> {
   deadline?: Duration | undefined;
   /** Restrict to these source names. */
   sources?: readonly string[] | undefined;
-  /** Tenant for vector sources whose `tenant` reads it from the request. */
+  /**
+   * The caller's tenant, from its identity (never from user input): required on a multi-tenant
+   * store, where it scopes every read and search; else read only by vector sources whose `tenant`
+   * reads it from the request.
+   */
   tenant?: string | undefined;
+  /** What the context is for (`serving`, `training`, `inspection`, or declared): its redaction policy applies. Default `serving`. */
+  purpose?: string | undefined;
+  /** Who is asking: checked against sources' `readers`; required when a selected source has readers. */
+  principal?: Principal | undefined;
   /** Aborts the whole assembly. */
   signal?: AbortSignal | undefined;
 }

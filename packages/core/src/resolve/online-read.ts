@@ -22,14 +22,18 @@ export async function readOnline(options: {
   readonly signal: AbortSignal;
   /** Check stored values against their schema (catches writers other than this context store). */
   readonly validateOnRead: boolean;
+  /** A multi-tenant store's request tenant: every record read is that tenant's. */
+  readonly tenant?: string | undefined;
 }): Promise<OnlineReadPhase> {
-  const { online, plan, now, validateOnRead } = options;
+  const { online, plan, now, validateOnRead, tenant } = options;
   if (plan.length === 0) return { resolutions: [], latencyMs: 0 };
+  const scope = tenant === undefined ? {} : { tenant };
   const records: ReadRequest[] = plan.map(({ source, key }) => ({
     entity: key.entity.name,
     key: key.canonical,
     field: sourceField(source),
     kind: source.tier === "stream" ? "window" : "value",
+    ...scope,
   }));
   // Each window's failure mark (context/unconfirmed-windows.ts), after the records, same round trip.
   const markIndex = new Map<number, number>();
@@ -41,6 +45,7 @@ export async function readOnline(options: {
       key: key.canonical,
       field: unconfirmedField(sourceField(source)),
       kind: "value",
+      ...scope,
     });
   });
   const watermarks = plan

@@ -45,7 +45,13 @@ export class RealtimeCaller {
     source: RealtimeSource,
     parsedKey: unknown,
     key: string,
-    context: { query: string | undefined; now: number; waitMs: number; signal: AbortSignal | undefined },
+    context: {
+      query: string | undefined;
+      tenant?: string | undefined;
+      now: number;
+      waitMs: number;
+      signal: AbortSignal | undefined;
+    },
   ): Promise<RealtimeOutcome> {
     const id = `${source.name}\u0000${key}`;
     let flight = this.inFlight.get(id);
@@ -59,7 +65,7 @@ export class RealtimeCaller {
       flight = undefined;
     const shared = flight !== undefined;
     if (!flight) {
-      flight = this.start(source, parsedKey, id, context.query, context.now);
+      flight = this.start(source, parsedKey, id, context.query, context.now, context.tenant);
       this.inFlight.set(id, flight);
     }
     flight.waiting += 1;
@@ -92,6 +98,7 @@ export class RealtimeCaller {
     id: string,
     query: string | undefined,
     now: number,
+    tenant: string | undefined,
   ): InFlight {
     const controller = new AbortController();
     const started = performance.now();
@@ -110,7 +117,12 @@ export class RealtimeCaller {
       };
       let result: unknown;
       try {
-        result = source.resolve(parsedKey as never, { signal: controller.signal, query, now });
+        result = source.resolve(
+          parsedKey as never,
+          tenant === undefined
+            ? { signal: controller.signal, query, now }
+            : { signal: controller.signal, query, now, tenant },
+        );
       } catch (error) {
         finish({ status: "error", reason: errorMessage(error), latencyMs: performance.now() - started });
         return;

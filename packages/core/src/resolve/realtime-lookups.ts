@@ -27,6 +27,8 @@ export async function lookUpRealtime(options: {
   /** Values by source name that replace the resolver call. */
   readonly overrides: Readonly<Record<string, RealtimeOverride>> | undefined;
   readonly query: string | undefined;
+  /** The request's tenant: given to resolvers, and part of what shares a call or a last good value. */
+  readonly tenant?: string | undefined;
   readonly now: number;
   /** `performance.now()` time at which the request deadline is spent. */
   readonly deadlineAt: number;
@@ -42,10 +44,14 @@ export async function lookUpRealtime(options: {
     options.plan.map(({ source, key }) => {
       const lookUp = async (): Promise<Resolution> => {
         const override = options.overrides?.[source.name];
+        // Two tenants' requests for the same key never share a call or a last known value.
+        const scoped =
+          options.tenant === undefined ? key.canonical : `${options.tenant}\u0000${key.canonical}`;
         const outcome = override
           ? fromOverride(override, now)
-          : await caller.call(source, key.parsed, key.canonical, {
+          : await caller.call(source, key.parsed, scoped, {
               query: options.query,
+              tenant: options.tenant,
               now,
               waitMs: options.deadlineAt - performance.now(),
               signal: options.signal,
@@ -55,7 +61,7 @@ export async function lookUpRealtime(options: {
         // process's own last known value (a replay must not show what serving learned later).
         const lastGood = override
           ? () => ("status" in override ? override.fallback : undefined)
-          : () => caller.lastKnownGood(source.name, key.canonical);
+          : () => caller.lastKnownGood(source.name, scoped);
         return fromOutcome(source, key.canonical, outcome, lastGood);
       };
       return instrument ? instrument(source, lookUp) : lookUp();

@@ -15,6 +15,8 @@ export async function searchVectors(options: {
   readonly query: string;
   /** `request.tenant`, for sources whose tenant reads it from the request. */
   readonly tenant: string | undefined;
+  /** A multi-tenant store: the request tenant scopes every search, whatever the source declares. */
+  readonly tenantRequired?: boolean;
   /** `performance.now()` time at which the request deadline is spent. */
   readonly deadlineAt: number;
   readonly signal: AbortSignal;
@@ -43,6 +45,7 @@ async function searchOne(
   options: {
     readonly query: string;
     readonly tenant: string | undefined;
+    readonly tenantRequired?: boolean;
     readonly deadlineAt: number;
     readonly signal: AbortSignal;
     readonly tokenizer: Tokenizer;
@@ -51,8 +54,9 @@ async function searchOne(
   const { query, deadlineAt, signal, tokenizer } = options;
   const requestTenant = options.tenant;
   const started = performance.now();
-  const tenant =
-    typeof source.tenant === "function"
+  const tenant = options.tenantRequired
+    ? requestTenant
+    : typeof source.tenant === "function"
       ? source.tenant({ tenant: requestTenant })
       : (source.tenant ?? requestTenant);
   const waitMs = Math.min(deadlineAt - started, source.timeoutMs ?? Number.POSITIVE_INFINITY);

@@ -19,6 +19,7 @@ import {
 import { carryDriverMembers } from "./driver-members.js";
 import type {
   AppendOutcome,
+  EntityAddress,
   OnlineReadBatch,
   OnlineReadResult,
   OnlineStore,
@@ -44,6 +45,10 @@ export interface OnlineStoreDriver {
   append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
   setWatermark(field: string, time: number): Promise<void>;
   delete(addresses: readonly RecordAddress[]): Promise<void>;
+  /** The driver keeps records apart by `tenant` (see RecordAddress.tenant). */
+  readonly tenancy?: boolean;
+  /** Erases every record of each entity key (see OnlineStore.forget). */
+  forget?(entities: readonly EntityAddress[]): Promise<number[]>;
   /** Called once, by the first `close()`; later calls resolve without calling it again. */
   close(): Promise<void>;
 }
@@ -54,6 +59,8 @@ const DRIVER_METHODS = new Set<PropertyKey>([
   "append",
   "setWatermark",
   "delete",
+  "forget",
+  "tenancy",
   "close",
   "afterClose",
 ]);
@@ -70,6 +77,29 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
   driver: Driver,
 ): DefinedOnlineStore<Driver> {
   const store = driver.name;
+  const tenancy = driver.tenancy === true;
+  /** A tenant the driver cannot keep apart is refused: ignoring it would mix tenants' records. */
+  const checkTenancy = (address: { tenant?: unknown } | undefined, label: string) => {
+    const tenant = address?.tenant;
+    if (tenant === undefined) return;
+    if (!tenancy) {
+      throw new CtxError(
+        "CTX_CONFIG",
+        `${store} store: ${label} carries a tenant but this store does not keep tenants apart; use a store with tenancy support for a multi-tenant context store.`,
+        { store, label },
+      );
+    }
+    if (typeof tenant !== "string" || tenant.length === 0) {
+      throw new CtxError(
+        "CTX_INVALID_TENANT",
+        `${store} store: ${label} has tenant ${String(tenant)}; use a non-empty string.`,
+        {
+          store,
+          label,
+        },
+      );
+    }
+  };
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -100,6 +130,7 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
         checkReadBatch(store, batch);
         for (let index = 0; index < batch.records.length; index++) {
           checkReadRequest(store, batch.records[index], index);
+          checkTenancy(batch.records[index], `read request #${index}`);
         }
         checkWatermarkFields(store, batch.watermarks);
         return driver.read(batch, options);
@@ -114,6 +145,7 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
           const write = writes[index] as ValueWrite;
           const label = `write #${index}`;
           checkRecordAddress(store, write, label);
+          checkTenancy(write, label);
           checkTtl(store, write.ttlMs, label);
           checkEnvelope(store, write.envelope, label);
         }
@@ -128,6 +160,7 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
           const append = appends[index] as WindowAppend;
           const label = `append #${index}`;
           checkRecordAddress(store, append, label);
+          checkTenancy(append, label);
           checkTtl(store, append.ttlMs, label);
           checkWindowAppend(store, append, index, label);
           checkEnvelope(store, append.event, label);
@@ -148,6 +181,7 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
         checkRequestArray(store, addresses, "delete", "RecordAddress");
         addresses.forEach((address, index) => {
           checkRecordAddress(store, address, `delete #${index}`);
+          checkTenancy(address, `delete #${index}`);
         });
         return driver.delete(addresses);
       });
@@ -160,6 +194,27 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
     },
   };
 
+  if (tenancy) (wrapped as { tenancy?: boolean }).tenancy = true;
+  const forget = driver.forget;
+  if (forget) {
+    wrapped.forget = (entities) =>
+      guarded("forget", () => {
+        checkRequestArray(store, entities, "forget", "EntityAddress");
+        entities.forEach((address, index) => {
+          for (const part of ["entity", "key"] as const) {
+            if (typeof address?.[part] !== "string" || address[part].length === 0) {
+              throw new CtxError(
+                "CTX_INVALID_REQUEST",
+                `${store} store: forget #${index} has ${part} ${JSON.stringify(address?.[part])}; entity and key must be non-empty strings.`,
+                { store, index, part },
+              );
+            }
+          }
+          checkTenancy(address, `forget #${index}`);
+        });
+        return forget.call(driver, entities);
+      });
+  }
   carryDriverMembers(wrapped, driver, DRIVER_METHODS);
   return wrapped as DefinedOnlineStore<Driver>;
 }

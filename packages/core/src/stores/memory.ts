@@ -21,6 +21,7 @@ import { freezeCheckedJson } from "./json-data.js";
 import type { RecordSampling, SampledRecord, SamplePage } from "./sampling.js";
 import type {
   AppendOutcome,
+  EntityAddress,
   OnlineReadBatch,
   OnlineReadResult,
   OnlineStore,
@@ -63,6 +64,7 @@ const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplic
 const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
 const NO_EVENTS: readonly Envelope[] = Object.freeze([]);
 
+/** The embedded in-memory online store, the default of `createContextStore`: no server, lost when the process exits. */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const entities = new Map<string, EntityRecords>();
@@ -114,6 +116,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   return defineOnlineStore({
     name: "memory",
+    tenancy: true,
     afterClose:
       "The store and its data are gone: create a new memoryStore() (or stop using this one before closing it).",
 
@@ -223,6 +226,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
     },
 
+    async forget(addresses: readonly EntityAddress[]): Promise<number[]> {
+      return addresses.map((address) => {
+        const entityKey = entityKeyOf(address);
+        const removed = entities.get(entityKey)?.fields.size ?? 0;
+        entities.delete(entityKey);
+        return removed;
+      });
+    },
+
     async close(): Promise<void> {
       entities.clear();
       watermarks.clear();
@@ -282,9 +294,14 @@ function insertionPoint(events: readonly Envelope[], event: Envelope): number {
   return low;
 }
 
-/** Length-prefixed so no choice of entity and key strings can collide ("a:b"+"c" vs "a"+"b:c"). */
-function entityKeyOf(address: RecordAddress): string {
-  return `${address.entity.length}:${address.entity}:${address.key}`;
+/**
+ * Length-prefixed so no choice of tenant, entity and key strings can collide ("a:b"+"c" vs
+ * "a"+"b:c"); no tenant is its own namespace, apart from every tenant's.
+ */
+function entityKeyOf(address: EntityAddress): string {
+  const tenant = address.tenant;
+  const scoped = `${address.entity.length}:${address.entity}:${address.key}`;
+  return tenant === undefined ? scoped : `t${tenant.length}:${tenant}:${scoped}`;
 }
 
 function newestEventTime(events: readonly Envelope[]): number | undefined {

@@ -11,6 +11,18 @@ export interface RecordAddress {
   readonly key: string;
   /** Source field: `${source.name}@${version}`. */
   readonly field: string;
+  /**
+   * Tenant of a multi-tenant context store: part of where the record lives, so two tenants never
+   * share a record. Only stores with `tenancy: true` accept it (others refuse, never ignore it).
+   */
+  readonly tenant?: string;
+}
+
+/** Every record of one entity key (of one tenant): what `forget` erases. */
+export interface EntityAddress {
+  readonly entity: string;
+  readonly key: string;
+  readonly tenant?: string;
 }
 
 export interface ReadRequest extends RecordAddress {
@@ -69,6 +81,10 @@ export interface AppendOutcome {
   readonly reason?: "duplicate" | "outside-window";
 }
 
+/**
+ * Where batch values and stream windows are served from (memory, Redis...): the interface a store
+ * implements. Its members' comments are the contract `testOnlineStore` checks.
+ */
 export interface OnlineStore {
   /** Short name for traces and errors ("memory", "redis"). */
   readonly name: string;
@@ -88,5 +104,13 @@ export interface OnlineStore {
   setWatermark(field: string, time: number): Promise<void>;
   /** Removes records (tests, GDPR deletes). */
   delete(addresses: readonly RecordAddress[]): Promise<void>;
+  /** True when the store keeps records apart by `RecordAddress.tenant`; without it a tenant is refused. */
+  readonly tenancy?: boolean;
+  /**
+   * Erases every record (all fields, every source version) of each entity key; resolves to how
+   * many records were removed per address. Optional: without it, `ctx.forget` deletes the fields
+   * of the context store's current sources and says so in its receipt.
+   */
+  forget?(entities: readonly EntityAddress[]): Promise<number[]>;
   close(): Promise<void>;
 }

@@ -445,6 +445,65 @@ export function testVectorStore(options: VectorStoreContractOptions): void {
       });
     });
 
+    describe("forgetEntity (right to erasure)", () => {
+      it("property: removes every chunk owned by the entity in one tenant, and nothing else", async () => {
+        const probe = await open(true);
+        if (!probe.forgetEntity) return;
+        const tenants = ["acme", "globex"];
+        const owners = ["userId=u1", "userId=u2", undefined];
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                tenant: fc.constantFrom(...tenants),
+                owner: fc.constantFrom(...owners),
+                axis: fc.integer({ min: 0, max: dimensions - 1 }),
+              }),
+              { minLength: 1, maxLength: 20 },
+            ),
+            fc.constantFrom(...tenants),
+            async (chunks, forgetTenant) => {
+              const store = await open(true);
+              const forget = store.forgetEntity as NonNullable<VectorStore["forgetEntity"]>;
+              // One document per (tenant, owner): a document belongs to one entity.
+              const records = chunks.map((chunk, index) =>
+                record(`doc-${chunk.owner ?? "shared"}`, index, axis(chunk.axis), {
+                  tenant: chunk.tenant,
+                  ...(chunk.owner === undefined ? {} : { entityKey: chunk.owner }),
+                }),
+              );
+              for (const tenant of tenants) {
+                const own = records.filter((item) => item.tenant === tenant);
+                if (own.length > 0) await store.upsert(own);
+              }
+              const removed = await forget.call(store, { entityKey: "userId=u1", tenant: forgetTenant });
+              expect(removed).toBe(
+                records.filter((item) => item.tenant === forgetTenant && item.entityKey === "userId=u1")
+                  .length,
+              );
+              for (const tenant of tenants) {
+                const hits = await store.query(query(axis(0), { tenant, topK: 1_000, minScore: -1 }));
+                const expected = records.filter(
+                  (item) =>
+                    item.tenant === tenant && !(tenant === forgetTenant && item.entityKey === "userId=u1"),
+                );
+                expect(new Set(ids(hits))).toEqual(new Set(expected.map((item) => item.id)));
+              }
+            },
+          ),
+          { numRuns: Math.max(5, Math.round(propertyRuns / 2)) },
+        );
+      });
+
+      it("needs a tenant on a multi-tenant store", async () => {
+        const store = await open(true);
+        if (!store.forgetEntity) return;
+        await expect(store.forgetEntity({ entityKey: "userId=u1" })).rejects.toMatchObject({
+          code: "CTX_TENANT_REQUIRED",
+        });
+      });
+    });
+
     options.additionalTests?.(context);
   });
 }

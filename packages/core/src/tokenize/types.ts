@@ -2,6 +2,7 @@
 // Gemini, Llama) use the closest encoding and keep a margin: see docs/concepts.md#token-counts.
 import type { Encoding } from "../envelope.js";
 
+/** Counts tokens for the budget; the default is exact tiktoken counts. */
 export interface Tokenizer {
   readonly encoding: Encoding;
   /**

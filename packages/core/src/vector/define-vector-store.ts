@@ -26,11 +26,23 @@ export interface VectorStoreDriver {
     documentId: string,
     options: { tenant?: string; signal?: AbortSignal } | undefined,
   ): Promise<void>;
+  /** See VectorStore.forgetEntity; `entityKey` is non-empty, `tenant` present where required. */
+  forgetEntity?(
+    request: { readonly entityKey: string; readonly tenant?: string },
+    options: { signal?: AbortSignal } | undefined,
+  ): Promise<number>;
   /** Called once, by the first `close()`. */
   close?(): Promise<void>;
 }
 
-const DRIVER_MEMBERS = new Set<PropertyKey>(["upsert", "query", "deleteDocument", "close", "multiTenant"]);
+const DRIVER_MEMBERS = new Set<PropertyKey>([
+  "upsert",
+  "query",
+  "deleteDocument",
+  "forgetEntity",
+  "close",
+  "multiTenant",
+]);
 
 /** What `defineVectorStore` returns: a VectorStore (with `close`) plus the driver's own members. */
 export type DefinedVectorStore<Driver extends VectorStoreDriver> = VectorStore & {
@@ -104,6 +116,17 @@ export function defineVectorStore<Driver extends VectorStoreDriver>(
     },
   };
 
+  const forgetEntity = driver.forgetEntity;
+  if (forgetEntity) {
+    (wrapped as VectorStore).forgetEntity = (request, options) =>
+      guarded(options?.signal, () => {
+        if (typeof request?.entityKey !== "string" || request.entityKey.length === 0) {
+          throw new CtxError("CTX_INVALID_REQUEST", `${name}: forgetEntity needs a non-empty entityKey.`);
+        }
+        checkTenant(name, multiTenant, request.tenant, "forgetEntity");
+        return forgetEntity.call(driver, request, options);
+      });
+  }
   carryDriverMembers(wrapped, driver, DRIVER_MEMBERS);
   return wrapped as unknown as DefinedVectorStore<Driver>;
 }

@@ -135,6 +135,16 @@ export class FlatIndex {
     return removed;
   }
 
+  /** Documents with a chunk owned by `entityKey` in one tenant's namespace (for erasure). */
+  documentsOwnedBy(entityKey: string, tenant: string | undefined): string[] {
+    const documents = new Set<string>();
+    for (const record of this.records.slice(0, this.count)) {
+      if (record.entityKey === entityKey && (record.tenant ?? "") === (tenant ?? ""))
+        documents.add(record.documentId);
+    }
+    return [...documents];
+  }
+
   /** Best `topK` hits by cosine similarity; ties broken by id so results are deterministic. */
   search(query: VectorQuery): VectorHit[] {
     const dimensions = this.dimensions;

@@ -55,6 +55,7 @@ export interface MemoryVectorStore extends VectorStore {
   close(): Promise<void>;
 }
 
+/** The embedded vector store: an exact flat scan in memory, optionally persisted to a `directory`. */
 export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): MemoryVectorStore {
   const dimensions = options.dimensions ?? options.embedder?.dimensions ?? 384;
   const name = options.name ?? "memory";
@@ -135,6 +136,18 @@ export function memoryVectorStore(options: MemoryVectorStoreOptions = {}): Memor
       await serialised(async () => {
         await log?.appendDelete(documentId, callOptions?.tenant);
         index.deleteDocument(documentId, callOptions?.tenant);
+      });
+    },
+
+    async forgetEntity(request: { entityKey: string; tenant?: string }) {
+      await ready;
+      return serialised(async () => {
+        let removed = 0;
+        for (const documentId of index.documentsOwnedBy(request.entityKey, request.tenant)) {
+          await log?.appendDelete(documentId, request.tenant);
+          removed += index.deleteDocument(documentId, request.tenant);
+        }
+        return removed;
       });
     },
 

@@ -53,6 +53,7 @@ export interface VectorHit {
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** Where vector sources search (memory, Qdrant...): the interface a vector store implements, checked by `testVectorStore`. */
 export interface VectorStore {
   readonly name: string;
   /** Inserts or replaces records by id. Throws `CTX_DIMENSION_MISMATCH` on a vector of the wrong size. */
@@ -64,9 +65,20 @@ export interface VectorStore {
   query(query: VectorQuery, options?: { signal?: AbortSignal }): Promise<VectorHit[]>;
   /** Removes every chunk of a document (re-indexing a changed document replaces its chunks). */
   deleteDocument(documentId: string, options?: { tenant?: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Right to erasure: removes every chunk owned by `entityKey` (the chunks' `entityKey`) in one
+   * tenant's namespace, or the tenant-less one; resolves to how many chunks were removed. A store may
+   * remove the whole documents those chunks belong to (the embedded one does: a document is indexed
+   * for one owner). Optional: `ctx.forget` reports a vector store without it as not erased.
+   */
+  forgetEntity?(
+    request: { readonly entityKey: string; readonly tenant?: string },
+    options?: { signal?: AbortSignal },
+  ): Promise<number>;
   close?(): Promise<void>;
 }
 
+/** Turns texts into vectors, for indexing and for a vector source's query. */
 export interface Embedder {
   /** Stable id of the model, recorded with indexes ("local-hash-384", "openai:text-embedding-3-small"). */
   readonly id: string;

@@ -11,6 +11,7 @@ import { registerLastWriteWinsTests } from "./last-write-wins.js";
 import { registerLifecycleTests } from "./lifecycle.js";
 import { registerRoundTripTests } from "./round-trip.js";
 import type { ContractSuite, OnlineStoreContractContext, OnlineStoreContractOptions } from "./suite.js";
+import { registerTenancyTests } from "./tenancy.js";
 import { registerWindowTests } from "./windows.js";
 
 export type { OnlineStoreContractContext, OnlineStoreContractOptions } from "./suite.js";
@@ -58,6 +59,7 @@ export function testOnlineStore(options: OnlineStoreContractOptions): void {
     registerBatchedReadTests(suite);
     registerLifecycleTests(suite);
     registerBadRequestTests(suite);
+    registerTenancyTests(suite);
 
     options.additionalTests?.(context);
   });
