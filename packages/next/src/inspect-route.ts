@@ -69,6 +69,9 @@ export function inspectRoute(options: InspectRouteOptions): (request: Request) =
     if ("error" in parsed) return errorResponse(400, { error: "invalid_request", message: parsed.error });
     try {
       const { maxTokens, ...fromUrl } = parsed;
+      // An operator's view: on a freshly started server it waits for the tokenizer rather than
+      // spending the inspected request's deadline on it.
+      await options.contextStore.ready();
       const result = await options.contextStore.assemble(
         mergeRequestLayers([
           { deadline: options.deadline },

@@ -159,6 +159,9 @@ export function openClient(options: RedisConnectionOptions, component: string): 
       lastError = error;
       lastErrors.set(client, error);
     });
+    // Down from a lost connection until the client is ready again (see unavailableReason).
+    client.on("close", () => lostConnections.add(client));
+    client.on("ready", () => lostConnections.delete(client));
     return client;
   };
   if (options.client !== undefined) {
@@ -261,6 +264,15 @@ export function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }
 
+/**
+ * Clients this package opened whose connection was lost and that have not been ready since. Their
+ * status alone does not say so while a reconnect attempt is under way ("connecting", "connect"): a
+ * command then waits in ioredis' offline queue for as long as the attempt hangs (a host gone, a
+ * half-dead proxy), and the caller got CTX_TIMEOUT after the command timeout instead of a prompt
+ * CTX_STORE_UNAVAILABLE. A client that has not connected yet (start-up) still queues.
+ */
+const lostConnections = new WeakSet<RedisClient>();
+
 /** The last connection error of each client openClient created, for "why is it down" messages. */
 const lastErrors = new WeakMap<RedisClient, Error>();
 
@@ -303,8 +315,12 @@ export function unavailableReason(client: RedisClient): string | undefined {
     case "close":
     case "reconnecting":
       return `the connection was lost and is reconnecting${connectionErrorNote(lastErrors.get(client))}`;
-    default:
+    case "ready":
       return undefined;
+    default:
+      return lostConnections.has(client)
+        ? `the connection was lost and a reconnect attempt is under way${connectionErrorNote(lastErrors.get(client))}`
+        : undefined;
   }
 }
 
@@ -371,6 +387,36 @@ function groupByNode(client: RedisClient, commands: readonly PipelinedCommand[])
     list.push(index);
   });
   return [...groups.values()];
+}
+
+/**
+ * Rejects with CTX_STORE_UNAVAILABLE as soon as the client's connection closes while `work` is in
+ * flight. ioredis would hold such a command for a retry on the next connection, so the caller got
+ * CTX_TIMEOUT once the command timeout ran out; whether it was applied is unknown either way.
+ */
+export function failOnConnectionLoss<T>(client: RedisClient, work: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onClose = () => {
+      reject(
+        new CtxError(
+          "CTX_STORE_UNAVAILABLE",
+          `${what}: the connection was lost while it was in flight, so whether it was applied is unknown; send it again once Redis answers (the client reconnects by itself).`,
+          {},
+        ),
+      );
+    };
+    client.once("close", onClose);
+    work.then(
+      (value) => {
+        client.off("close", onClose);
+        resolve(value);
+      },
+      (error: unknown) => {
+        client.off("close", onClose);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Rejects with CTX_TIMEOUT after `timeoutMs`, or when `signal` aborts, whichever first. */

@@ -152,6 +152,7 @@ async function sampleFindings(
     });
   }
   try {
+    await context.ready(); // a cold CLI process: the tokenizer first, outside the request's deadline
     const result = await context.assemble({
       keys: request.keys,
       budget: { maxTokens: request.maxTokens },

@@ -57,10 +57,16 @@ describe("times ahead of the writer's clock", () => {
           ctx.write(plan, { userId: "u1" }, { name: "x" }, { eventTime: NOW + ahead }),
         );
         expect(isCtxError(written, "CTX_INVALID_VALUE")).toBe(true);
-        const late = await refusal(() =>
-          ctx.write(plan, { userId: "u1" }, { name: "x" }, { writeTime: NOW + ahead }),
+        // With a write time given (a replay, the ingest worker's publish time), it is checked against that.
+        const replayed = await refusal(() =>
+          ctx.write(
+            plan,
+            { userId: "u1" },
+            { name: "x" },
+            { eventTime: NOW + ahead, writeTime: NOW - 1_000 },
+          ),
         );
-        expect(isCtxError(late, "CTX_INVALID_VALUE")).toBe(true);
+        expect((replayed as Error).message).toMatch(/ahead of its write time/);
         const heartbeat = await refusal(() => ctx.heartbeat(events, NOW + ahead));
         expect(isCtxError(heartbeat, "CTX_INVALID_VALUE")).toBe(true);
       }),
@@ -69,6 +75,19 @@ describe("times ahead of the writer's clock", () => {
     const result = await ctx.assemble({ keys, budget });
     expect(result.values.plan?.status).toBe("missing");
     expect(result.text).not.toContain("future");
+  });
+
+  it("a replay with its recorded write time is checked against that time, not a frozen clock", async () => {
+    const { ctx } = await storeAt();
+    const day = 86_400_000;
+    await ctx.write(
+      plan,
+      { userId: "u1" },
+      { name: "later" },
+      { eventTime: NOW + day, writeTime: NOW + day },
+    );
+    const result = await ctx.assemble({ keys, budget }, { now: NOW + day });
+    expect(result.values.plan?.status).toBe("ok");
   });
 
   it("within the tolerance they are accepted", async () => {

@@ -207,19 +207,36 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
         };
   };
 
-  /** Refuses a time ahead of this writer's clock by more than maxClockSkew (see ContextStoreOptions). */
-  const refuseFutureTime = (source: AnySource, time: number, what: string): void => {
-    const now = clock();
-    if (time <= now + maxClockSkewMs) return;
+  /**
+   * Refuses a time more than maxClockSkew ahead of `reference` (default: this writer's clock; see
+   * ContextStoreOptions.maxClockSkew).
+   */
+  const refuseFutureTime = (
+    source: AnySource,
+    time: number,
+    what: string,
+    reference: { time: number; is: string } = { time: clock(), is: "this writer's clock" },
+  ): void => {
+    if (time <= reference.time + maxClockSkewMs) return;
     throw new CtxError(
       "CTX_INVALID_VALUE",
-      `The ${what} for source "${source.name}" (${new Date(time).toISOString()}) is ${formatDuration(time - now)} ahead of this writer's clock (${new Date(now).toISOString()}), more than maxClockSkew ${formatDuration(maxClockSkewMs)}; nothing was written. A time in the future would keep it fresh whatever happens next: fix the producer's clock or its event times, or raise maxClockSkew in createContextStore.`,
-      { source: source.name, what, time, now, maxClockSkewMs },
+      `The ${what} for source "${source.name}" (${new Date(time).toISOString()}) is ${formatDuration(time - reference.time)} ahead of ${reference.is} (${new Date(reference.time).toISOString()}), more than maxClockSkew ${formatDuration(maxClockSkewMs)}; nothing was written. A time in the future would keep it fresh whatever happens next: fix the producer's clock or its event times, or raise maxClockSkew in createContextStore.`,
+      { source: source.name, what, time, reference: reference.time, maxClockSkewMs },
     );
   };
-  const refuseFutureTimes = (source: AnySource, envelope: Envelope): void => {
-    refuseFutureTime(source, envelope.eventTime, "event time");
-    refuseFutureTime(source, envelope.writeTime, "write time");
+  /**
+   * An event time is checked against when it is written: this writer's clock, or the write time the
+   * caller gives (a replay of recorded history, or the ingest worker's publish time, both taken
+   * from the clock that recorded them). A given write time is the caller's claim and is not checked
+   * against this process's clock, which can be frozen (tests, point-in-time renders).
+   */
+  const refuseFutureTimes = (source: AnySource, envelope: Envelope, writeTimeGiven: boolean): void => {
+    refuseFutureTime(
+      source,
+      envelope.eventTime,
+      "event time",
+      writeTimeGiven ? { time: envelope.writeTime, is: "its write time" } : undefined,
+    );
   };
 
   /** The record a write or append goes to, after checking the source may take it. */
@@ -258,7 +275,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   ): ValueWrite => {
     const record = recordFor(source, key, "write", writeOptions.tenant);
     const envelope = toEnvelope(source, value, writeOptions);
-    refuseFutureTimes(source, envelope);
+    refuseFutureTimes(source, envelope, writeOptions.writeTime !== undefined);
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined ? { ...record, envelope } : { ...record, ttlMs, envelope };
   };
@@ -271,7 +288,7 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   ): WindowAppend => {
     const record = recordFor(source, key, "append", appendOptions.tenant);
     const envelope = toEnvelope(source, event, appendOptions);
-    refuseFutureTimes(source, envelope);
+    refuseFutureTimes(source, envelope, appendOptions.writeTime !== undefined);
     const window = (source as { window: number }).window;
     const ttlMs = ttlByEntity.get(record.entity);
     return ttlMs === undefined

@@ -40,9 +40,10 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
    */
   maxValueBytes?: number;
   /**
-   * How far ahead of this writer's clock an event or write time may be (clocks differ a little).
-   * A later time is refused with CTX_INVALID_VALUE, nothing written: a future time would keep a
-   * value or window "fresh" whatever happens next. Also bounds `heartbeat` times. Default "1m".
+   * How far an event time may be ahead of when it is written: this writer's clock, or the
+   * `writeTime` given with it (clocks differ a little). A later one is refused with
+   * CTX_INVALID_VALUE, nothing written: a future time would keep a value or window "fresh" whatever
+   * happens next. Also bounds `heartbeat` times against the clock. Default "1m".
    */
   maxClockSkew?: Duration;
   /** Called once per assembly with the trace (logging, metrics, OpenTelemetry). */

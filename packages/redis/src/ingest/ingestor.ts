@@ -55,8 +55,11 @@ export interface StreamIngestorOptions extends RedisConnectionOptions {
   maxEventBytes?: number;
   /** Backoff after a failed batch or read: doubles from min to max. Default 100 / 5000 ms. */
   retryDelayMs?: { min?: number; max?: number };
-  /** Called with every error the loop recovers from (logging, metrics). */
-  onError?: (error: unknown) => void;
+  /**
+   * Called with every error the loop recovers from (logging, metrics): always a CtxError with a code
+   * (CTX_STORE_UNAVAILABLE, CTX_TIMEOUT, ...), a raw client error wrapped as its `cause`.
+   */
+  onError?: (error: CtxError) => void;
 }
 
 export interface StreamIngestorCounters {
@@ -182,6 +185,18 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
   }
 
   /** Fails fast when the connection is down or a failover is in progress. */
+  /** What `onError` gets: a CtxError with a code, whatever was thrown (ioredis' own errors included). */
+  function asCtxError(error: unknown): CtxError {
+    if (isCtxError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new CtxError(
+      "CTX_STORE_UNAVAILABLE",
+      `stream ingestor on ${connection.description}: ${message}. Unacknowledged entries stay pending and are applied once Redis answers again.`,
+      { store: "redis", component: "stream ingestor" },
+      { cause: error },
+    );
+  }
+
   function ensureUsable(target: RedisClient, name: string | number | undefined): void {
     const reason = unavailableReason(target) ?? connection.blockedReason();
     if (reason !== undefined)
@@ -584,8 +599,9 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       } catch (error) {
         consecutiveFailures++;
         counts.failures++;
-        lastError = error instanceof Error ? error.message : String(error);
-        options.onError?.(error);
+        const reported = asCtxError(error);
+        lastError = reported.message;
+        options.onError?.(reported);
         // Whatever was read but not acknowledged is re-read from our pending list first (after the
         // batches in flight and any read issued ahead have finished either way).
         await latest;
@@ -608,7 +624,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       startBatch(ahead.entries, ahead.entries.map(toOperation), false, ahead.startedAt);
     failure ??= await latest;
     older = latest = undefined;
-    if (failure !== undefined) options.onError?.(failure.failed);
+    if (failure !== undefined) options.onError?.(asCtxError(failure.failed));
   }
 
   return {

@@ -1,8 +1,9 @@
 // A small producer for the ingest stream: validates the envelope of each event (source, key, JSON
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
-import { CtxError } from "@ctxstore/core";
+import { CtxError, isCtxError } from "@ctxstore/core";
 import {
   downNote,
+  failOnConnectionLoss,
   openClient,
   type RedisConnectionOptions,
   unavailableReason,
@@ -45,6 +46,17 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
   const connection = openClient(options, "stream producer");
   const { client } = connection;
   const trim = options.maxLength === undefined ? [] : ["MAXLEN", "~", String(options.maxLength)];
+  /** A raw client error (ioredis' "Reached the max retries per request limit", ...) as a CtxError. */
+  const publishing = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      if (isCtxError(error)) throw error;
+      throw new CtxError(
+        "CTX_STORE_UNAVAILABLE",
+        `stream producer: XADD to ${options.stream} failed (${error instanceof Error ? error.message : String(error)}), so whether the events were published is unknown. Publish again shortly (event ids deduplicate a replay).`,
+        {},
+        { cause: error },
+      );
+    });
   return {
     async publish(events) {
       const list = Array.isArray(events) ? (events as readonly StreamEvent[]) : [events as StreamEvent];
@@ -60,19 +72,25 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
         );
       }
       const what = `stream producer: XADD to ${options.stream}`;
-      const replies = await withDeadline(
-        runWrites(
-          connection,
-          encoded.map((fields) => ({
-            key: options.stream,
-            add: (pipeline) => pipeline.xadd(options.stream, ...trim, "*", ...fields),
-          })),
+      const replies = await publishing(
+        withDeadline(
+          failOnConnectionLoss(
+            connection.writer,
+            runWrites(
+              connection,
+              encoded.map((fields) => ({
+                key: options.stream,
+                add: (pipeline) => pipeline.xadd(options.stream, ...trim, "*", ...fields),
+              })),
+              what,
+            ),
+            what,
+          ),
+          // With durability the WAIT is part of the call (its timeout is below writeTimeoutMs).
+          connection.durability === undefined ? connection.commandTimeoutMs : connection.writeTimeoutMs,
+          undefined,
           what,
         ),
-        // With durability the WAIT is part of the call (its timeout is below writeTimeoutMs).
-        connection.durability === undefined ? connection.commandTimeoutMs : connection.writeTimeoutMs,
-        undefined,
-        what,
       );
       return replies.map(({ error, value: id }) => {
         if (error) {
