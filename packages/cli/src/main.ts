@@ -29,6 +29,8 @@ export function buildProgram(): Command {
     .option("--source <name>", "restrict to this source (repeatable)", collect)
     .option("--request <name>", "use a request named in the config's `requests`")
     .option("--deadline <duration>", "whole-request deadline, e.g. 2s (default: the context store's)")
+    .option("--format <format>", "render the prompt as markdown or xml (default: the context store's)")
+    .option("--purpose <purpose>", "the purpose whose redaction policy applies (default: serving)")
     .action((options, command: Command) =>
       runCommand(globals(command), async (run) =>
         (await import("./commands/explain.js")).explainCommand(run, options),

@@ -25,6 +25,26 @@ describe("ctxstore explain", () => {
     expect(result.stdout).not.toMatch(ANSI);
   });
 
+  it("renders as xml with --format, applies --purpose, and refuses a format or purpose it does not know", async () => {
+    const xml = JSON.parse(
+      (await runCli(["--json", "explain", "--request", "returning", "--format", "xml"])).stdout,
+    );
+    expect(xml.text).toMatch(/^<section name="Customer profile" tier="batch" status="complete">/);
+    expect(xml.text).not.toMatch(/^## /m);
+    const markdown = JSON.parse((await runCli(["--json", "explain", "--request", "returning"])).stdout);
+    expect(markdown.text).toMatch(/^## Customer profile$/m);
+    const training = await runCli(["--json", "explain", "--request", "returning", "--purpose", "training"]);
+    expect(training.code, training.stderr).toBe(0);
+    const badFormat = await runCli(["explain", "--request", "returning", "--format", "json"]);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('--format must be markdown or xml; got "json"');
+    const badPurpose = await runCli(["explain", "--request", "returning", "--purpose", "nope"]);
+    expect(badPurpose.code).not.toBe(0);
+    expect(badPurpose.stderr).toMatch(
+      /CTX_UNKNOWN_PURPOSE: .*purpose "nope" is not declared; use one of serving, training, inspection/,
+    );
+  });
+
   it("takes keys, query and budget from flags, from the repo root as from the example", async () => {
     const result = await runCli(
       [

@@ -5,6 +5,7 @@ import type { SampleRequest } from "../config/types.js";
 import { inspect } from "../inspection/inspect.js";
 import {
   checkDeadline,
+  checkFormat,
   checkMaxTokens,
   checkSources,
   type InspectionRequest,
@@ -22,6 +23,8 @@ export interface ExplainOptions {
   source?: string[];
   request?: string;
   deadline?: string;
+  format?: string;
+  purpose?: string;
 }
 
 export async function explainCommand(command: CommandContext, options: ExplainOptions): Promise<number> {
@@ -48,11 +51,15 @@ export async function explainCommand(command: CommandContext, options: ExplainOp
   }
   const sources = checkSources(options.source, context);
   const deadline = checkDeadline(options.deadline);
+  const format = checkFormat(options.format);
   request = {
     ...request,
     ...(deadline === undefined ? {} : { deadline }),
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(sources === undefined ? {} : { sources }),
+    ...(format === undefined ? {} : { format }),
+    // Unknown purposes are the context store's typed error (CTX_UNKNOWN_PURPOSE), naming the valid ones.
+    ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
   };
   // A command's start-up, not the request: the tokenizer loads before the deadline starts.
   await context.ready();

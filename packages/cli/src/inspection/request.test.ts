@@ -33,6 +33,7 @@ const requests: fc.Arbitrary<InspectionRequest> = fc
       tenant: value,
       sources: fc.subarray(["greeting", "status"], { minLength: 1 }),
       deadline: fc.constantFrom("150ms", "2s", "1m"),
+      format: fc.constantFrom("markdown" as const, "xml" as const),
     },
     { requiredKeys: ["maxTokens"] },
   )
@@ -58,6 +59,7 @@ describe("inspection requests in URLs", () => {
     ["user.name=x", /user key \{"name":"x"\} fails its schema/],
     ["user.userId=a&maxTokens=1.5", /maxTokens must be a positive integer; got "1\.5"/],
     ["user.userId=a&deadline=soon", /deadline must be a duration/],
+    ["user.userId=a&format=html", /format must be markdown or xml; got "html"/],
     [
       "user.userId=a&sources=greeting,nope",
       /Unknown source "nope"\. This config's sources: greeting, status/,

@@ -16,10 +16,22 @@ export interface InspectionRequest {
   readonly principal?: Principal;
   /** The purpose whose redaction policy applies; the inspector uses "inspection". */
   readonly purpose?: string;
+  /** How the prompt is rendered: "markdown" or "xml". Default: the context store's. */
+  readonly format?: PromptFormat;
+}
+
+export type PromptFormat = "markdown" | "xml";
+const FORMATS: readonly PromptFormat[] = ["markdown", "xml"];
+
+/** `--format` / `?format=`: one of the context store's rendering formats, else a usage error. */
+export function checkFormat(value: string | undefined, flag = "--format"): PromptFormat | undefined {
+  if (value === undefined || value === "") return undefined;
+  if ((FORMATS as readonly string[]).includes(value)) return value as PromptFormat;
+  throw usage(`${flag} must be markdown or xml; got ${JSON.stringify(value)}.`, { valid: FORMATS });
 }
 
 export const DEFAULT_MAX_TOKENS = 1500;
-const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request", "deadline"]);
+const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request", "deadline", "format"]);
 
 function usage(message: string, details: Record<string, unknown> = {}): CtxError {
   return new CtxError("CTX_INVALID_REQUEST", message, { ...details, usage: true });
@@ -158,6 +170,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
   const query = params.get("query") || undefined;
   const tenant = params.get("tenant") || undefined;
   const deadline = checkDeadline(params.get("deadline") ?? undefined, "deadline");
+  const format = checkFormat(params.get("format") ?? undefined, "format");
   const sources = checkSources(
     params
       .get("sources")
@@ -173,6 +186,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
     ...(tenant === undefined ? {} : { tenant }),
     ...(sources === undefined ? {} : { sources }),
     ...(deadline === undefined ? {} : { deadline }),
+    ...(format === undefined ? {} : { format }),
   };
 }
 
@@ -186,6 +200,7 @@ export function requestToParams(request: InspectionRequest): URLSearchParams {
   if (request.tenant !== undefined) params.set("tenant", request.tenant);
   if (request.sources !== undefined) params.set("sources", request.sources.join(","));
   if (request.deadline !== undefined) params.set("deadline", request.deadline);
+  if (request.format !== undefined) params.set("format", request.format);
   return params;
 }
 
@@ -199,6 +214,7 @@ export function toAssembleRequest(request: InspectionRequest, signal?: AbortSign
     ...(request.deadline === undefined ? {} : { deadline: request.deadline as Duration }),
     ...(request.principal === undefined ? {} : { principal: request.principal }),
     ...(request.purpose === undefined ? {} : { purpose: request.purpose }),
+    ...(request.format === undefined ? {} : { format: request.format }),
     ...(signal === undefined ? {} : { signal }),
   };
 }
