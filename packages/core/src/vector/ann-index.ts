@@ -229,7 +229,7 @@ export class AnnIndex {
     const hits =
       this.count <= this.settings.exactUpTo || reachable <= this.settings.exactUpTo
         ? undefined
-        : this.searchGraph(queryVector, topK, minScore, filters);
+        : this.searchGraph(queryVector, topK, minScore, filters, reachable);
     this.lastPath = hits === undefined ? "exact" : "graph";
     return this.hitsOf(finish(hits ?? this.scan(queryVector, topK, minScore, filters), topK));
   }
@@ -249,6 +249,7 @@ export class AnnIndex {
     topK: number,
     minScore: number,
     filters: Filters,
+    reachable: number,
   ): ScoredSlot[] | undefined {
     this.flush();
     const passes = this.filterTest(filters);
@@ -264,11 +265,16 @@ export class AnnIndex {
         const score = dot(this.matrix.row(slot), query);
         if (score >= minScore) found.push({ slot, score });
       }
-      // Done when enough passed, when the graph has nothing more to give, or when its worst
-      // candidate already scores below minScore (later candidates score lower still).
+      // Done when enough passed, or when the graph's worst candidate already scores below minScore
+      // (later candidates score lower still).
       const worst = keys.length === 0 ? Number.NEGATIVE_INFINITY : 1 - (distances[keys.length - 1] as number);
-      if (found.length >= topK || k >= live || keys.length < k || worst < minScore)
-        return found.map((hit) => ({ slot: hit.slot, score: hit.score, id: this.recordAt(hit.slot).id }));
+      const hits = () =>
+        found.map((hit) => ({ slot: hit.slot, score: hit.score, id: this.recordAt(hit.slot).id }));
+      if (found.length >= topK || worst < minScore) return hits();
+      // The graph has nothing more to give. An HNSW graph does not always reach every node, so when
+      // it gave fewer rows than can pass the filters, the exact scan answers: a query never comes
+      // back short of rows the store holds.
+      if (k >= live || keys.length < k) return found.length < reachable ? undefined : hits();
       wanted *= 4;
       if (wanted > live / 8) return undefined;
     }
