@@ -141,7 +141,9 @@ describe("loading ranks", () => {
     }, 1);
     const sliced = await parseRanksSliced(o200k.bpe_ranks);
     clearInterval(ticker);
-    expect(ticks).toBeGreaterThan(10);
+    // The timer fired between slices: the loop was not blocked for the whole parse. (How many times
+    // depends on the machine's speed: on a quick machine the whole parse is a few slices.)
+    expect(ticks).toBeGreaterThanOrEqual(3);
     const whole = parseRanks(o200k.bpe_ranks);
     expect(sliced.maxTokenBytes).toBe(whole.maxTokenBytes);
     expect(sliced.ranks.size).toBe(whole.ranks.size);
