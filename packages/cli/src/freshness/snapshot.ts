@@ -105,7 +105,11 @@ function offlineRuns(store: unknown): OfflineRuns | undefined {
 async function lastMaterializations(inputs: FreshnessInputs): Promise<Record<string, LastMaterialization>> {
   const offline = offlineRuns(inputs.offline);
   if (!offline) return {};
-  const { MATERIALIZATION_TABLE } = await import("@ctxstore/duckdb");
+  // Loaded at run time, never bundled: a Next.js app mounting the inspector must not pull DuckDB's
+  // native binding into its webpack build (this path runs only when the config has an offline store).
+  const { MATERIALIZATION_TABLE } = await import(
+    /* webpackIgnore: true */ /* turbopackIgnore: true */ "@ctxstore/duckdb"
+  );
   const rows = await offline.exclusive(async (connection) => {
     const reader = await connection.runAndReadAll(
       `SELECT source, schema_version, target, status, forced, rows, zero_rate, previous_zero_rate, finished_at
