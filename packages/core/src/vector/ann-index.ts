@@ -4,7 +4,7 @@
 // a graph to pay off, are answered by an exact scan of the same rows. Slots stay dense (a delete
 // moves the last row into the hole), so replaying a log, or a log compacted in slot order, always
 // yields the same slot numbers: the graph's keys, which is what lets a saved graph be reloaded.
-import { recordKey, type StoredRecord } from "./flat-index.js";
+import { matches, recordKey, type StoredRecord, toHit } from "./flat-index.js";
 import { createMatrix, type Matrix } from "./matrix.js";
 import type { VectorHit, VectorQuery, VectorRecord } from "./types.js";
 
@@ -420,26 +420,4 @@ function writeUnit(vector: Float32Array, target: Float32Array): void {
   for (let index = 0; index < target.length; index++) norm += (vector[index] as number) ** 2;
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
   for (let index = 0; index < target.length; index++) target[index] = (vector[index] as number) * scale;
-}
-
-function matches(record: StoredRecord, filter: ReadonlyArray<[string, string | number | boolean]>): boolean {
-  const metadata = record.metadata;
-  if (!metadata) return false;
-  for (const [field, value] of filter) if (metadata[field] !== value) return false;
-  return true;
-}
-
-function toHit(record: StoredRecord, score: number): VectorHit {
-  return {
-    id: record.id,
-    documentId: record.documentId,
-    chunkIndex: record.chunkIndex,
-    score,
-    text: record.text,
-    ...(record.tokens !== undefined && { tokens: record.tokens }),
-    ...(record.title !== undefined && { title: record.title }),
-    ...(record.url !== undefined && { url: record.url }),
-    ...(record.eventTime !== undefined && { eventTime: record.eventTime }),
-    ...(record.metadata !== undefined && { metadata: record.metadata }),
-  };
 }

@@ -357,14 +357,19 @@ function writeUnit(vector: Float32Array, target: Float32Array, offset: number, d
   for (let index = 0; index < dimensions; index++) target[offset + index] = (vector[index] as number) * scale;
 }
 
-function matches(record: StoredRecord, filter: ReadonlyArray<[string, string | number | boolean]>): boolean {
+/** Whether a record's metadata has every field of the filter (shared by the flat and ANN indexes). */
+export function matches(
+  record: StoredRecord,
+  filter: ReadonlyArray<[string, string | number | boolean]>,
+): boolean {
   const metadata = record.metadata;
   if (!metadata) return false;
   for (const [field, value] of filter) if (metadata[field] !== value) return false;
   return true;
 }
 
-function toHit(record: StoredRecord, score: number): VectorHit {
+/** The hit a query returns for a stored record (shared by the flat and ANN indexes). */
+export function toHit(record: StoredRecord, score: number): VectorHit {
   return {
     id: record.id,
     documentId: record.documentId,
