@@ -11,7 +11,13 @@ import type { BenchFigure } from "@ctxstore/bench-fixtures";
 import { batch, createContextStore, defineEntity } from "@ctxstore/core";
 import { z } from "zod";
 import { duckdbOfflineStore, materialize, pointInTime } from "../src/index.js";
-import { BENCH_T0, generateBenchHistory, generateBenchLabels, startBenchRedis } from "./history.js";
+import {
+  BENCH_T0,
+  bareAsofSql,
+  generateBenchHistory,
+  generateBenchLabels,
+  startBenchRedis,
+} from "./history.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const SOURCES = 10;
@@ -49,17 +55,7 @@ export async function pointInTimeCurve(): Promise<BenchFigure[]> {
     });
     for (const labels of LABEL_POINTS) {
       await generateBenchLabels(offline, labels, ENTITIES);
-      const bare = await seconds(() =>
-        offline.connection.run(
-          `CREATE OR REPLACE TEMP TABLE curve_bare AS ${sources
-            .map(
-              (source) =>
-                `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
-                 ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
-            )
-            .join(" UNION ALL ")}`,
-        ),
-      );
+      const bare = await seconds(() => offline.connection.run(bareAsofSql(sources, "curve_bare")));
       let result: Awaited<ReturnType<typeof pointInTime>> | undefined;
       const pit = await seconds(async () => {
         result = await pointInTime(offline, {

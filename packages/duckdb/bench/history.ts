@@ -39,6 +39,20 @@ export async function generateBenchLabels(
     FROM range(${labels}) r(i)`);
 }
 
+/**
+ * The floor of pit.duckdb: the bare ASOF JOIN DuckDB does for this shape, one per source (no
+ * tie-break, statuses, staging or validation), over `bench_labels`.
+ */
+export function bareAsofSql(sources: ReadonlyArray<{ readonly name: string }>, table: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS ${sources
+    .map(
+      (source) =>
+        `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
+         ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
+    )
+    .join(" UNION ALL ")}`;
+}
+
 /** A private redis-server (a memory store, loudly, when none can start off CI). */
 export async function startBenchRedis(
   label: string = "duckdb-bench",

@@ -14,7 +14,7 @@ import { type BenchFigure, report } from "@ctxstore/bench-fixtures";
 import { batch, createContextStore, defineEntity, type ValueWrite } from "@ctxstore/core";
 import { z } from "zod";
 import { type DuckdbOfflineStore, duckdbOfflineStore, materialize, pointInTime } from "../src/index.js";
-import { generateBenchHistory, startBenchRedis as startRedis } from "./history.js";
+import { bareAsofSql, generateBenchHistory, startBenchRedis as startRedis } from "./history.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const SOURCES = 10;
@@ -75,13 +75,7 @@ async function benchPointInTime(figures: BenchFigure[]): Promise<void> {
     // Baseline: the bare ASOF JOIN DuckDB does for this shape (no tie-break, status, staging or
     // validation). The machine is shared and noisy, so every figure is the best of REPEATS runs,
     // interleaved so that a burst of load hits baseline and subject alike.
-    const bareSql = `CREATE OR REPLACE TEMP TABLE bench_bare AS ${benchSources
-      .map(
-        (source) =>
-          `SELECT l.ticket_id, h.seq FROM (SELECT ticket_id, 'userId=' || user_id AS entity_key, epoch_ms(filed_at) AS ts FROM bench_labels) l
-           ASOF LEFT JOIN (SELECT entity_key, event_time, seq FROM ctx_history WHERE source = '${source.name}') h ON l.entity_key = h.entity_key AND l.ts >= h.event_time`,
-      )
-      .join(" UNION ALL ")}`;
+    const bareSql = bareAsofSql(benchSources, "bench_bare");
     const best = {
       bare: Number.POSITIVE_INFINITY,
       pit: Number.POSITIVE_INFINITY,
