@@ -42,6 +42,7 @@ import {
   WATERMARK_TABLE,
 } from "./offline-store.js";
 import { queryRows, quoteLiteral } from "./sql.js";
+import { checkTimestamp, ISO_TIMESTAMP_PATTERN } from "./time.js";
 import { fieldsZeroSql, markZeroLike, zeroSql } from "./zero-like.js";
 
 export interface MaterializeProgress {
@@ -758,23 +759,18 @@ function dryRunReport(
 
 /** The epoch ms a `since` bound names; a typed CTX_CONFIG error for any other form (the CLI checks `--since` with it). */
 export function materializeSince(since: Date | number | string): number {
-  const value =
-    since instanceof Date
-      ? since.getTime()
-      : typeof since === "number"
-        ? since
-        : typeof since === "string" && ISO_8601.test(since)
-          ? Date.parse(since)
-          : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < 0) {
+  // The offline store's own timestamp rules (time.ts), plus: text must carry its offset, because a
+  // re-publish bound typed by an operator should not depend on a convention.
+  const checked = checkTimestamp(since);
+  const offsetMissing = typeof since === "string" && WITH_OFFSET.exec(since)?.[8] === undefined;
+  if ("problem" in checked || checked.ms < 0 || offsetMissing) {
     throw new CtxError(
       "CTX_CONFIG",
       `materialize since must be a Date, whole epoch milliseconds or an ISO 8601 time with an offset (2026-12-01T00:00:00Z); got ${JSON.stringify(since)}.`,
       { since: String(since) },
     );
   }
-  return value;
+  return checked.ms;
 }
 
-/** ISO 8601 date-time with an explicit offset: the only text form that names one moment everywhere. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const WITH_OFFSET = new RegExp(`^${ISO_TIMESTAMP_PATTERN}$`);
