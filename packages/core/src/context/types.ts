@@ -36,7 +36,7 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   /**
    * Largest JSON size (UTF-8 bytes) of one value accepted by `write`/`append` (over it: a typed
    * CTX_INVALID_VALUE, nothing written) and of one realtime answer (over it: `invalid`, with the
-   * reason). Default 256 KiB.
+   * reason). Default 256 KiB. A source's own `maxValueBytes` replaces it for that source.
    */
   maxValueBytes?: number;
   /**
