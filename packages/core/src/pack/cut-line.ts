@@ -1,8 +1,9 @@
 // Cutting one line to fit a token allowance, from the end a block keeps: whole sentences first,
 // then a token boundary. Results are memoised,
 // so repeated packs of the same content do not tokenize again.
-import { escapeLine } from "../render/normalize.js";
+import { reescapeValuePart } from "../render/normalize.js";
 import type { CountingTokenizer } from "./counting-tokenizer.js";
+import type { RenderFormat } from "./types.js";
 
 /** Text truncation results, keyed by line and allowance, so repeated packs do not re-tokenize. */
 const MAX_CACHED_CUTS = 256;
@@ -26,12 +27,15 @@ export function cutLine(
   allowance: number,
   keep: "head" | "tail",
   tokenizer: CountingTokenizer,
+  format: RenderFormat = "markdown",
 ): LinePiece | undefined {
   if (allowance <= 0) return undefined;
-  const key = `${tokenizer.tokenizer.encoding}\u0000${keep}\u0000${allowance}\u0000${line}`;
+  const key = `${tokenizer.tokenizer.encoding}\u0000${format}\u0000${keep}\u0000${allowance}\u0000${line}`;
   const cached = textCuts.get(key);
   if (cached !== undefined) return cached ?? undefined;
-  const piece = bySentences(line, allowance, keep, tokenizer) ?? byTokens(line, allowance, keep, tokenizer);
+  const safe = format === "xml" ? xmlPart : reescapeValuePart;
+  const piece =
+    bySentences(line, allowance, keep, tokenizer, safe) ?? byTokens(line, allowance, keep, tokenizer, safe);
   if (line.length <= MAX_CUT_LINE_LENGTH) remember(textCuts, key, piece ?? null, MAX_CACHED_CUTS);
   return piece;
 }
@@ -42,21 +46,32 @@ export function cutLine(
  */
 const SENTENCE_END = /([.!?]+["'”’)\]]*)\s+|[。！？]+[」』”’）)]*/gu;
 
+/**
+ * A kept part of an `xml` line, safe to emit: a leading "/" gets a space (the count rule of
+ * render/normalize.ts). A cut inside a character reference is dropped when the text is written.
+ */
+function xmlPart(part: string): string {
+  return part.charCodeAt(0) === 47 ? ` ${part}` : part;
+}
+
 function bySentences(
   line: string,
   allowance: number,
   keep: "head" | "tail",
   tokenizer: CountingTokenizer,
+  safe: (part: string) => string,
 ): LinePiece | undefined {
   const pieces: string[] = [];
   for (const match of line.matchAll(SENTENCE_END)) {
     const sentenceEnd = match.index + (match[1] ?? match[0]).length;
     const nextStart = match.index + match[0].length;
-    const piece =
-      keep === "head" ? line.slice(0, sentenceEnd) : escapeLine(line.slice(nextStart).trimStart());
+    const raw = keep === "head" ? line.slice(0, sentenceEnd) : line.slice(nextStart).trimStart();
+    // Far longer than the allowance could hold: not worth escaping or tokenizing (slow on huge lines).
+    if (raw.length > allowance * CHARACTERS_PER_TOKEN_BOUND) continue;
+    // A head part can end where a longer line did not (a "---" left alone reads as a rule): both
+    // ends are made safe again.
+    const piece = safe(raw);
     if (piece.trim().length === 0 || piece.length >= line.length) continue;
-    // Far longer than the allowance could hold: not worth tokenizing (that can be slow on huge lines).
-    if (piece.length > allowance * CHARACTERS_PER_TOKEN_BOUND) continue;
     pieces.push(piece);
   }
   if (keep === "tail") pieces.reverse();
@@ -84,6 +99,7 @@ function byTokens(
   allowance: number,
   keep: "head" | "tail",
   tokenizer: CountingTokenizer,
+  safe: (part: string) => string,
 ): LinePiece | undefined {
   // Only the kept end matters: tokenize a window of it, widened until it holds more tokens than the
   // allowance, so a huge line costs about what its kept part costs.
@@ -106,7 +122,7 @@ function byTokens(
       take--;
       continue;
     }
-    const text = keep === "head" ? decoded.trimEnd() : escapeLine(decoded.trimStart());
+    const text = safe(keep === "head" ? decoded.trimEnd() : decoded.trimStart());
     if (text.length === 0) return undefined;
     const counted = tokenizer.count(`${text}\n`);
     if (counted <= allowance) return { text, tokens: counted };

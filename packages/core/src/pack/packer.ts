@@ -23,13 +23,20 @@
 // warning names that section and its sources (reservedSectionsLeftOut).
 // The output is then written section by section, from the most stable tier to the most volatile.
 // In the `xml` format a section's heading is its opening and closing tag (their cost is reserved
-// the same way, at the dearer of its two status values) and each line is XML-escaped (recounted
-// when escaping changed it).
+// the same way, at the dearer of its two status values) and each line is its original text escaped
+// for XML only, without the Markdown escapes it is stored with (recounted when that changed it).
 
 import type { Tier } from "../definitions/source.js";
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
-import { escapeLine, normalizeLines, normalizeOwnLines } from "../render/normalize.js";
+import {
+  isEscapedLine,
+  isEscapedValueLine,
+  normalizeLines,
+  normalizeOwnLines,
+  unescapeLine,
+  unescapeValueLine,
+} from "../render/normalize.js";
 import { CountingTokenizer } from "./counting-tokenizer.js";
 import { cutLine, type LinePiece, TEXT_MARKER } from "./cut-line.js";
 import type {
@@ -97,10 +104,8 @@ export function pack(input: PackInput): PackOutput {
   const sections = input.sections.map((section, index) => prepareSection(section, index, tokenizer, format));
   const candidates: Candidate[] = [];
   for (const section of sections) {
-    for (const block of section.input.blocks) {
-      const prepared = format === "xml" ? xmlBlock(block, tokenizer) : block;
-      candidates.push(prepareCandidate(prepared, candidates.length, section, tokenizer));
-    }
+    for (const block of section.input.blocks)
+      candidates.push(prepareCandidate(block, candidates.length, section, tokenizer, format));
   }
   const greedyOrder = [...candidates].sort(compareForPlacement);
 
@@ -150,7 +155,7 @@ export function pack(input: PackInput): PackOutput {
     let placement: Placement | undefined;
     if (limit > 0) {
       const headingCost = section.opened ? 0 : section.headingTokens;
-      placement = placeBlock(candidate, limit - headingCost, reason, tokenizer);
+      placement = placeBlock(candidate, limit - headingCost, reason, tokenizer, format);
     }
     if (placement === undefined) {
       candidate.dropReason = reason;
@@ -248,20 +253,46 @@ function prepareSection(
 const BREAKS_OR_NUL = /[\n\r\u2028\u2029\u0085\u000b\u000c\u0000]/;
 
 /** A line the rules of render/normalize.ts already hold for (the common case: nothing to do). */
-function isNormalLine(line: string): boolean {
-  return line.length > 0 && !BREAKS_OR_NUL.test(line) && line.trimEnd() === line && escapeLine(line) === line;
+function isNormalLine(line: string, own: boolean): boolean {
+  return (
+    line.length > 0 &&
+    !BREAKS_OR_NUL.test(line) &&
+    line.trimEnd() === line &&
+    (own ? isEscapedLine(line) : isEscapedValueLine(line))
+  );
 }
 
-/** Makes any line safe to emit: one line, escaped, trimmed ("" when nothing is left). */
-function repairLine(line: string): string {
-  return normalizeLines(line).join(" / ");
+/**
+ * Makes any line safe to emit: one line, escaped, trimmed ("" when nothing is left). A status line
+ * (a `note` block, a suffix) is ctxstore's own text; the rest are values (see normalize.ts).
+ */
+function repairLine(line: string, own: boolean): string {
+  return (own ? normalizeOwnLines(line) : normalizeLines(line)).join(" / ");
 }
+
+/**
+ * A line in the `xml` format: the original text of an escaped line (the Markdown escapes undone)
+ * escaped for XML only. Its own markers and notes stay ctxstore's: in a value, the first character
+ * of anything that reads like one (a note's wording, "[…") is written as a character reference, which
+ * an XML parser reads back as the same text. A leading "/" is one too (the count rule of normalize.ts).
+ */
+function xmlLine(line: string, own: boolean): string {
+  const text = own ? unescapeLine(line) : unescapeValueLine(line);
+  let escaped = xmlEscape(text);
+  if (!own)
+    escaped = escaped.replace(XML_LOOKALIKES, (match) => `&#${match.codePointAt(0)};${match.slice(1)}`);
+  return escaped.charCodeAt(0) === 47 ? `&#47;${escaped.slice(1)}` : escaped;
+}
+
+/** What in a value could read as ctxstore's own note or marker, in the `xml` format. */
+const XML_LOOKALIKES = /: unknown — |Do not assume there is none|above is the last known value|\[…/g;
 
 function prepareCandidate(
   block: PackBlock,
   index: number,
   section: SectionState,
   tokenizer: CountingTokenizer,
+  format: RenderFormat,
 ): Candidate {
   if (block.lines.length !== block.tokens.length) {
     throw new CtxError(
@@ -281,6 +312,9 @@ function prepareCandidate(
   }
   // Lines should arrive normalised with their counts; anything else is repaired and recounted here,
   // because a stray "\n" or a leading "#" would break both the count and the section structure.
+  // In the `xml` format each line is then rewritten for XML (xmlLine) and recounted when that changed it.
+  const xml = format === "xml";
+  const own = block.kind === "note";
   let lines: string[] | undefined;
   let counts: number[] | undefined;
   let contentTokens = 0;
@@ -295,7 +329,10 @@ function prepareCandidate(
         { source: block.source },
       );
     }
-    if (lines === undefined && isNormalLine(line)) {
+    const normal = isNormalLine(line, own);
+    const repaired = normal ? line : repairLine(line, own);
+    const emitted = xml && repaired.length > 0 ? xmlLine(repaired, own) : repaired;
+    if (lines === undefined && emitted === line) {
       contentTokens += count;
       continue;
     }
@@ -303,18 +340,18 @@ function prepareCandidate(
       lines = block.lines.slice(0, position);
       counts = block.tokens.slice(0, position);
     }
-    const repaired = isNormalLine(line) ? line : repairLine(line);
-    if (repaired.length === 0) continue;
-    const repairedCount = repaired === line ? count : tokenizer.countLine(repaired);
-    lines.push(repaired);
-    counts.push(repairedCount);
-    contentTokens += repairedCount;
+    if (emitted.length === 0) continue;
+    const emittedCount = emitted === line ? count : tokenizer.countLine(emitted);
+    lines.push(emitted);
+    counts.push(emittedCount);
+    contentTokens += emittedCount;
   }
   const suffix: string[] = [];
   let suffixTokens = 0;
   // A suffix only ever follows content: a block without lines costs nothing and is dropped.
   for (const label of (lines ?? block.lines).length === 0 ? [] : (block.suffix ?? [])) {
-    for (const line of normalizeOwnLines(label)) {
+    for (const normalised of normalizeOwnLines(label)) {
+      const line = xml ? xmlLine(normalised, true) : normalised;
       suffix.push(line);
       suffixTokens += tokenizer.countLine(line);
     }
@@ -437,6 +474,7 @@ function placeBlock(
   available: number,
   reason: string,
   tokenizer: CountingTokenizer,
+  format: RenderFormat,
 ): Placement | undefined {
   if (candidate.wholeTokens <= available) {
     return {
@@ -454,7 +492,7 @@ function placeBlock(
     case "list":
       return truncateList(candidate, contentAllowance, reason, tokenizer);
     case "text":
-      return truncateText(candidate, contentAllowance, reason, tokenizer);
+      return truncateText(candidate, contentAllowance, reason, tokenizer, format);
   }
 }
 
@@ -504,6 +542,7 @@ function truncateText(
   allowance: number,
   reason: string,
   tokenizer: CountingTokenizer,
+  format: RenderFormat,
 ): Placement | undefined {
   const { lines, counts } = candidate;
   const keep = candidate.block.keep;
@@ -522,7 +561,7 @@ function truncateText(
   let piece: LinePiece | undefined;
   if (wholeLines < total) {
     const partial = lines[keep === "head" ? wholeLines : total - 1 - wholeLines] as string;
-    piece = cutLine(partial, contentAllowance - wholeTokens, keep, tokenizer);
+    piece = cutLine(partial, contentAllowance - wholeTokens, keep, tokenizer, format);
   }
   if (wholeLines === 0 && piece === undefined) return undefined;
   const keptLines = keep === "head" ? lines.slice(0, wholeLines) : lines.slice(total - wholeLines);
@@ -638,26 +677,6 @@ export function xmlEscape(text: string, attribute = false): string {
   if (!XML_SPECIAL.test(text)) return text;
   const escaped = text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   return attribute ? escaped.replaceAll('"', "&quot;") : escaped;
-}
-
-/** A block for the `xml` format: lines (and suffix) XML-escaped, recounted where escaping changed them. */
-function xmlBlock(block: PackBlock, tokenizer: CountingTokenizer): PackBlock {
-  let lines: string[] | undefined;
-  let tokens: number[] | undefined;
-  block.lines.forEach((line, index) => {
-    const escaped = xmlEscape(line);
-    if (escaped === line && lines === undefined) return;
-    lines ??= block.lines.slice(0, index);
-    tokens ??= block.tokens.slice(0, index);
-    lines.push(escaped);
-    tokens.push(escaped === line ? (block.tokens[index] as number) : tokenizer.countLine(escaped));
-  });
-  const suffix = block.suffix?.map((line) => xmlEscape(line));
-  return {
-    ...block,
-    ...(lines === undefined ? {} : { lines, tokens: tokens as number[] }),
-    ...(suffix === undefined ? {} : { suffix }),
-  };
 }
 
 /** The warning when blocks with content exist but none went in: never a silently empty context. */
