@@ -46,12 +46,17 @@ export function cutLine(
  */
 const SENTENCE_END = /([.!?]+["'”’)\]]*)\s+|[。！？]+[」』”’）)]*/gu;
 
+/** An entity or character reference a cut left unfinished at the end ("&am", "&#4"). */
+const PARTIAL_ENTITY = /&#?[A-Za-z0-9]*$/;
+
 /**
- * A kept part of an `xml` line, safe to emit: a leading "/" gets a space (the count rule of
- * render/normalize.ts). A cut inside a character reference is dropped when the text is written.
+ * A kept part of an `xml` line, safe to emit: an entity the cut split at its end is dropped (every
+ * "&" in an xml line starts one, so a trailing "&..." without ";" is always a fragment), then trailing
+ * white space, and a leading "/" gets a space (the count rules of render/normalize.ts).
  */
 function xmlPart(part: string): string {
-  return part.charCodeAt(0) === 47 ? ` ${part}` : part;
+  const whole = part.replace(PARTIAL_ENTITY, "").trimEnd();
+  return whole.charCodeAt(0) === 47 ? ` ${whole}` : whole;
 }
 
 function bySentences(

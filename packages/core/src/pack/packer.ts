@@ -609,13 +609,8 @@ function write(
     for (const candidate of included) {
       const placement = candidate.placement as Placement;
       let blockText = "";
-      let blockTokens = placement.tokens;
-      for (const line of placement.lines) {
-        // A cut at a token boundary can split an entity ("&am"): drop the fragment, recount the line.
-        const whole = xml ? line.replace(PARTIAL_ENTITY, "") : line;
-        if (whole !== line) blockTokens += tokenizer.countLine(whole) - tokenizer.countLine(line);
-        blockText += `${whole}\n`;
-      }
+      const blockTokens = placement.tokens;
+      for (const line of placement.lines) blockText += `${line}\n`;
       text += blockText;
       tokens += blockTokens;
       sectionBlocks.push({ source: candidate.block.source, text: blockText, tokens: blockTokens });
@@ -669,7 +664,6 @@ function write(
 }
 
 const TIER_NAMES: readonly Tier[] = ["batch", "stream", "vector", "realtime"];
-const PARTIAL_ENTITY = /&#?[A-Za-z0-9]*$/;
 const XML_SPECIAL = /[&<>"]/;
 
 /** Text (or, with `attribute`, an attribute value) that cannot open or close an XML tag. */

@@ -163,17 +163,21 @@ export function escapeValueLine(line: string): string {
   return LOOKS_LIKE_NOTE.test(escaped) ? `\\${escaped}` : escaped;
 }
 
-/** Whether a value line is in escaped form: what escapeValueLine returns for some line. */
+/**
+ * Whether a value line is in escaped form, its note look-alike backslash aside. A look-alike without
+ * that backslash is not caught here (the packer runs this on every line; only the write path looks
+ * for look-alikes): what this guards is that such a backslash is not read as part of an escape.
+ */
 export function isEscapedValueLine(line: string): boolean {
-  return LOOKS_LIKE_NOTE.test(line)
-    ? line.charCodeAt(0) === BACKSLASH && isEscapedLine(line.slice(1))
+  return line.charCodeAt(0) === BACKSLASH && LOOKS_LIKE_NOTE.test(line)
+    ? isEscapedLine(line.slice(1))
     : isEscapedLine(line);
 }
 
 /** reescapePart for a part of a value line: one that reads like a note starts with a backslash too. */
 export function reescapeValuePart(part: string): string {
   if (!LOOKS_LIKE_NOTE.test(part)) return reescapePart(part);
-  return isEscapedValueLine(part) ? part : `\\${reescapePart(part)}`;
+  return part.charCodeAt(0) === BACKSLASH && isEscapedLine(part.slice(1)) ? part : `\\${reescapePart(part)}`;
 }
 
 /** The value line escapeValueLine was given, from what it returned. */
