@@ -717,19 +717,20 @@ function reservedSectionsLeftOut(
   candidates: readonly Candidate[],
   maxTokens: number,
 ): string[] {
+  // Required blocks are placed whole or pack() has thrown, so only a minTokens section can be left
+  // out whole; most packs have none, and then this costs one pass over the sections.
+  const reserving = sections.filter((section) => (section.input.minTokens ?? 0) > 0);
+  if (reserving.length === 0) return [];
   const warnings: string[] = [];
-  for (const section of [...sections].sort(compareSectionsForOutput)) {
+  for (const section of reserving.sort(compareSectionsForOutput)) {
     const own = candidates.filter((candidate) => candidate.section === section && candidate.lines.length > 0);
-    const reserved = (section.input.minTokens ?? 0) > 0 || own.some((candidate) => candidate.block.required);
-    if (!reserved || own.length === 0 || own.some((candidate) => candidate.placement !== undefined)) continue;
+    if (own.length === 0 || own.some((candidate) => candidate.placement !== undefined)) continue;
     const names = own.map(
       (candidate) =>
         `${candidate.block.source} (${candidate.wholeTokens + section.headingTokens} tokens, ${candidate.dropReason ?? "budget"})`,
     );
-    const why =
-      (section.input.minTokens ?? 0) > 0 ? `minTokens ${section.input.minTokens}` : "holds a required source";
     warnings.push(
-      `${RESERVED_LEFT_OUT_PREFIX}: section "${section.input.title}" (${why}) is not in the context, the budget of ${maxTokens} tokens left out all of it. Dropped: ${names.join(", ")}. Raise budget.maxTokens, lower the priority or minTokens of the sections ahead of it, or shorten what its sources render.`,
+      `${RESERVED_LEFT_OUT_PREFIX}: section "${section.input.title}" (minTokens ${section.input.minTokens}) is not in the context, the budget of ${maxTokens} tokens left out all of it. Dropped: ${names.join(", ")}. Raise budget.maxTokens, lower the priority or minTokens of the sections ahead of it, or shorten what its sources render.`,
     );
   }
   return warnings;

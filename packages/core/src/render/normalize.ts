@@ -137,10 +137,18 @@ export function unescapeLine(line: string): string {
   return rewriteRuns(text, (k) => (k % 2 === 1 ? (k - 1) / 2 : k));
 }
 
+function isAsciiLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
+
 /** Whether `line` is in escaped form: what escapeLine returns for some line (see above). */
 export function isEscapedLine(line: string): boolean {
   if (line.charCodeAt(0) === 47) return false; // "/"
-  const block = blockEscape(line);
+  // The usual line starts with a letter, or is a list item "- " then a letter: no lead can open a
+  // block there, so the lead scan is skipped (the packer runs this on every line of every request).
+  const opensWithLetter =
+    isAsciiLetter(line.charCodeAt(0)) || (line.startsWith("- ") && isAsciiLetter(line.charCodeAt(2)));
+  const block = opensWithLetter ? undefined : blockEscape(line);
   if (block !== undefined && block.run % 2 === 0) return false;
   if (!line.includes("<")) return true;
   for (const match of line.matchAll(TAG_RUNS)) if ((match[1] as string).length % 2 === 0) return false;
