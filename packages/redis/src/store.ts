@@ -24,6 +24,7 @@ import {
 import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
 import {
   type CommandReply,
+  closeClient,
   connectionErrorNote,
   isCluster,
   openClient,
@@ -547,13 +548,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     async close(): Promise<void> {
       connection.closeWatch();
       if (!connection.owned) return;
-      try {
-        await withDeadline(client.quit(), connection.commandTimeoutMs, undefined, "redis store: close");
-      } catch {
-        // A dead or hung server cannot answer QUIT; drop the socket instead.
-      } finally {
-        client.disconnect();
-      }
+      await closeClient(client, connection.commandTimeoutMs, "redis store: close");
     },
   });
   wrapped = store;
