@@ -20,11 +20,11 @@ import { frozenJsonCopy, jsonBytesBound } from "../stores/json-data.js";
 import { memoryStore } from "../stores/memory.js";
 import type { ValueWrite, WindowAppend } from "../stores/types.js";
 import { unconfirmedWindows } from "../stores/unconfirmed-windows.js";
-import { withCallDeadline } from "./call-deadline.js";
 import { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import { loadOpenTelemetry } from "../telemetry/otel-api.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { assemble } from "./assemble.js";
+import { withCallDeadline } from "./call-deadline.js";
 import { compile } from "./compile.js";
 import type {
   AppendOptions,

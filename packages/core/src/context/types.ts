@@ -13,8 +13,8 @@ import type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "../stores/types.js";
 import type { TelemetryOptions } from "../telemetry/options.js";
 import type { Tokenizer } from "../tokenize/types.js";
-import type { CallDeadlineOptions } from "./call-deadline.js";
 import type { AssemblyTrace } from "../trace/types.js";
+import type { CallDeadlineOptions } from "./call-deadline.js";
 
 export interface ContextStoreOptions<Sources extends readonly AnySource[] = readonly AnySource[]> {
   sources: Sources;
@@ -199,7 +199,11 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
    */
   appendEvents(appends: readonly WindowAppend[], options?: CallDeadlineOptions): Promise<AppendOutcome[]>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
-  heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number, options?: CallDeadlineOptions): Promise<void>;
+  heartbeat<V>(
+    source: StreamSource<Entity, V>,
+    time?: Date | number,
+    options?: CallDeadlineOptions,
+  ): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */
   toValueWrite(source: AnySource, key: unknown, value: unknown, options?: WriteOptions): ValueWrite;
   /** Builds the store append for a stream event without writing it (ingest workers batch these). */
