@@ -2,7 +2,7 @@
 // group (or adopts the caller's own client), with short, configurable command timeouts and reconnect
 // backoff, and runs groups of commands as pipelines: one pipeline for a standalone server, one per
 // Cluster node (in parallel) otherwise, so a batch costs one network round trip either way.
-import { CtxError } from "@ctxstore/core";
+import { CtxError, isCtxError } from "@ctxstore/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { type Durability, type DurabilityOptions, parseDurability } from "./durability.js";
 import { clusterGate, existingClusterGate, guardSentinelClient, type SentinelGuard } from "./failover.js";
@@ -448,10 +448,15 @@ export function withDeadline<T>(
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       cleanup();
+      // The caller's own reason (core's "deadline of 250ms passed") says it best.
+      if (isCtxError(signal?.reason, "CTX_TIMEOUT")) {
+        reject(signal.reason);
+        return;
+      }
       reject(
         new CtxError(
           "CTX_TIMEOUT",
-          `${what} was abandoned: the caller's deadline passed or it was aborted.`,
+          `${what} was abandoned: the caller's deadline passed or it was aborted; a write may or may not have been applied.`,
           {},
           { cause: signal?.reason },
         ),
