@@ -13,6 +13,7 @@ import {
   createContextStore,
   defineEntity,
   realtime,
+  splitStablePrefix,
   stream,
   tiktokenTokenizer,
 } from "../src/index.js";
@@ -218,9 +219,10 @@ export async function runPromptCacheBench(options: { users?: number } = {}): Pro
     // OpenAI: automatic, prefixes of 1,024+ tokens, reused in 128-token steps.
     if (warm && prefix >= PRICES.openai.minPrefix)
       totals.openaiCached += Math.floor(prefix / PRICES.openai.step) * PRICES.openai.step;
-    // Anthropic: a breakpoint at the end of the stable prefix (the middleware's job); a warm prefix
+    // Anthropic: a breakpoint at the end of the stable prefix (the AI SDK middleware puts it where
+    // core's splitStablePrefix ends, after the leading batch-only sections); a warm prefix
     // is read, the rest of the marked prefix written, the volatile tail billed as plain input.
-    const stable = stablePrefixTokens(prompt, result.text, count);
+    const stable = count(`${SYSTEM_PROMPT}\n\n${splitStablePrefix(result, ctx.sources).stable}`);
     if (warm && prefix >= PRICES.anthropic.minPrefix) {
       const read = Math.min(prefix, stable);
       totals.anthropicRead += read;
@@ -302,16 +304,6 @@ function commonPrefix(a: string, b: string): number {
   let index = 0;
   while (index < limit && a.charCodeAt(index) === b.charCodeAt(index)) index++;
   return index;
-}
-
-/**
- * Tokens up to the end of the last batch section: where the AI SDK middleware puts the cache
- * breakpoint (batch sections come first and change only when a batch value does).
- */
-function stablePrefixTokens(prompt: string, context: string, count: (text: string) => number): number {
-  const volatile = context.search(/^## (This session|Live)$/m);
-  const end = volatile < 0 ? prompt.length : prompt.length - context.length + volatile;
-  return count(prompt.slice(0, end));
 }
 
 function round(value: number): number {
