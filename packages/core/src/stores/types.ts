@@ -82,10 +82,6 @@ export interface AppendOutcome {
 }
 
 /**
- * Where batch values and stream windows are served from (memory, Redis...): the interface a store
- * implements. Its members' comments are the contract `testOnlineStore` checks.
- */
-/**
  * A write's per-call bound: when `signal` aborts (the caller's deadline), the store stops waiting and
  * rejects with `CTX_TIMEOUT` (the signal's reason when it is a CtxError), saying that what was sent
  * may or may not have been applied. An already aborted signal sends nothing.
@@ -94,6 +90,10 @@ export interface StoreCallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * Where batch values and stream windows are served from (memory, Redis...): the interface a store
+ * implements. Its members' comments are the contract `testOnlineStore` checks.
+ */
 export interface OnlineStore {
   /** Short name for traces and errors ("memory", "redis"). */
   readonly name: string;
