@@ -11,8 +11,8 @@ import {
   checkRequestLayer,
   type Duration,
   type EntityKeys,
+  isContextLeftOutWarning,
   mergeRequestLayers,
-  NOTHING_FITS_PREFIX,
   type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
@@ -411,12 +411,12 @@ function validateOptions(
 }
 
 /**
- * The call warnings (AI SDK `result.warnings`) for an assembly whose budget left out every source:
- * the model got no context, which the caller must hear about. The full list is in the trace too.
+ * The call warnings (AI SDK `result.warnings`) for an assembly whose budget left out every source or
+ * a whole reserved section: the model got less context than it should, which the caller must hear about. The full list is in the trace too.
  */
 function callWarnings(trace: AssemblyTrace): { type: "other"; message: string }[] {
   return trace.warnings
-    .filter((warning) => warning.startsWith(NOTHING_FITS_PREFIX))
+    .filter((warning) => isContextLeftOutWarning(warning))
     .map((message) => ({ type: "other", message: `ctxstore: ${message}` }));
 }
 

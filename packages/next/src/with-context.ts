@@ -9,8 +9,8 @@ import {
   type ContextStore,
   checkRequestLayer,
   type Duration,
+  isContextLeftOutWarning,
   mergeRequestLayers,
-  NOTHING_FITS_PREFIX,
 } from "@ctxstore/core";
 import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse } from "./responses.js";
@@ -132,16 +132,17 @@ export function withContext<RouteContext = unknown>(
   };
 }
 
-/** Response header naming what the budget left out when nothing fitted (the context was empty). */
+/** Response header naming what the budget left out: every source, or a whole reserved section. */
 export const WARNING_HEADER = "x-ctxstore-warning";
 
 /**
- * The handler's response with WARNING_HEADER set when the assembly's budget left out every source,
- * so a caller (or a proxy log) sees that the model got no context. Header values must be one line of
+ * The handler's response with WARNING_HEADER set when the assembly's budget left out every source or
+ * a whole reserved section (the first such warning), so a caller (or a proxy log) sees that the model
+ * got less context than it should. Header values must be one line of
  * Latin-1 text, so the warning is cut to its first sentence and non-Latin-1 characters become "?".
  */
 export function withWarningHeader(response: Response, warnings: readonly string[]): Response {
-  const warning = warnings.find((text) => text.startsWith(NOTHING_FITS_PREFIX));
+  const warning = warnings.find((text) => isContextLeftOutWarning(text));
   if (warning === undefined) return response;
   const value = warning.replace(/[^\x20-\x7e\xa0-\xff]/g, "?").slice(0, 1000);
   try {

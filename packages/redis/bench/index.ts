@@ -22,7 +22,7 @@ import {
   report,
   seedAssembleBench,
 } from "@ctxstore/bench-fixtures";
-import { batch, createContextStore, type Envelope } from "@ctxstore/core";
+import { batch, createContextStore, type Envelope, memoryStore } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 import { Redis } from "ioredis";
@@ -190,6 +190,29 @@ async function assembleBench(url: string, port: number): Promise<BenchFigure[]> 
     target: "<= 2.5",
     note: "assemble p50 / raw pipelined read p50, same run and server",
   });
+  // Where the gap goes: the same request on the in-process store, same process and run (resolve,
+  // realtime lookups, packing, rendering and the trace, with no I/O). floor + in-process is the
+  // least an assemble over Redis could cost if the Redis store added nothing to the raw read.
+  const local = createContextStore({ sources, online: memoryStore(), deadline: "200ms" });
+  await local.ready();
+  await seedAssembleBench(local, sources);
+  const inProcess = await measure(() => local.assemble(request), { iterations });
+  await local.close();
+  const inProcessP50 = percentile(inProcess.samples, 50);
+  figures.push(
+    ...latencyFigures("assemble.redis.in_process", inProcess.samples, inProcess.totalMs, {
+      sources: 32,
+      iterations,
+      note: "the same request on memoryStore(), same run",
+    }),
+    {
+      bench: "assemble.redis",
+      metric: "vs_floor_plus_in_process_p50",
+      value: percentile(assembled.samples, 50) / (percentile(floor.samples, 50) + inProcessP50),
+      unit: "x",
+      note: "assemble p50 / (raw pipelined read p50 + in-process assemble p50): what the Redis path adds",
+    },
+  );
 
   // The same comparison over a simulated network (about 1 ms added each way by a delaying proxy),
   // closer to an app and Redis on different hosts: round trips, not CPU, decide there.

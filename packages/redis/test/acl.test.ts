@@ -31,6 +31,8 @@ describe.skipIf(!available)("@ctxstore/redis as a restricted ACL user", () => {
   beforeAll(async () => {
     server = await startRedisServer({ label: "acl" });
     admin = new Redis(server.url);
+    // Connection errors surface on the commands that fail; without a listener ioredis logs them.
+    admin.on("error", () => {});
     const [, , ...rules] = documentedAclLine().replace(">CHANGE-ME", `>${PASSWORD}`).split(/\s+/);
     expect(await admin.call("ACL", "SETUSER", ...rules)).toBe("OK");
     userUrl = `redis://ctxstore:${PASSWORD}@127.0.0.1:${server.port}`;
@@ -65,6 +67,7 @@ describe.skipIf(!available)("@ctxstore/redis as a restricted ACL user", () => {
     const outside = redisStore({ url: userUrl, prefix: "other:" });
     const context = createContextStore({ sources, online: outside });
     const raw = new Redis(userUrl);
+    raw.on("error", () => {});
     try {
       const failure = await context.write(profile, { userId: "u1" }, { summary: "x", revision: 1 }).then(
         () => undefined,

@@ -14,6 +14,7 @@ import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome
 import type { TelemetryOptions } from "../telemetry/options.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
+import type { CallDeadlineOptions } from "./call-deadline.js";
 
 /**
  * Options of `createContextStore`: the sources (required) and, all optional, the online store, the
@@ -41,7 +42,7 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   /**
    * Largest JSON size (UTF-8 bytes) of one value accepted by `write`/`append` (over it: a typed
    * CTX_INVALID_VALUE, nothing written) and of one realtime answer (over it: `invalid`, with the
-   * reason). Default 256 KiB.
+   * reason). Default 256 KiB. A source's own `maxValueBytes` replaces it for that source.
    */
   maxValueBytes?: number;
   /**
@@ -162,6 +163,12 @@ export interface AppendOptions extends WriteOptions {
   eventId?: string;
 }
 
+/** `ctx.write`'s options: the record's times and tenant, and a per-call `deadline` / `signal`. */
+export interface WriteCallOptions extends WriteOptions, CallDeadlineOptions {}
+
+/** `ctx.append`'s options: the event's times, id and tenant, and a per-call `deadline` / `signal`. */
+export interface AppendCallOptions extends AppendOptions, CallDeadlineOptions {}
+
 /** A source's counts since the context store was created, from `ctx.counters()`. */
 export interface SourceCounters {
   /** Resolved statuses seen by `assemble`, per status. */
@@ -182,19 +189,23 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
    * its deadline, and fails with CTX_TIMEOUT if they are still loading when it runs out.
    */
   ready(): Promise<void>;
-  /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
+  /**
+   * Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written.
+   * With `deadline` / `signal` (a request path), rejects `CTX_TIMEOUT` when it passes: the write may
+   * or may not have been applied.
+   */
   write<E extends Entity, V>(
     source: BatchSource<E, V>,
     key: z.input<E["key"]>,
     value: NoInfer<V> | Empty,
-    options?: WriteOptions,
+    options?: WriteCallOptions,
   ): Promise<WriteOutcome>;
-  /** Validates and appends one stream event to its entity's window. */
+  /** Validates and appends one stream event to its entity's window (`deadline` / `signal` as for `write`). */
   append<E extends Entity, V>(
     source: StreamSource<E, V>,
     key: z.input<E["key"]>,
     event: NoInfer<V>,
-    options?: AppendOptions,
+    options?: AppendCallOptions,
   ): Promise<AppendOutcome>;
   /**
    * Appends prepared events (from `toWindowAppend`) to the online store in one call. When the call
@@ -202,9 +213,13 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
    * than a confirmed empty window, until an append to it succeeds; then the error is rethrown.
    * Ingest pipelines (the events route, the Redis worker) append through this, not `online.append`.
    */
-  appendEvents(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  appendEvents(appends: readonly WindowAppend[], options?: CallDeadlineOptions): Promise<AppendOutcome[]>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
-  heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
+  heartbeat<V>(
+    source: StreamSource<Entity, V>,
+    time?: Date | number,
+    options?: CallDeadlineOptions,
+  ): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */
   toValueWrite(source: AnySource, key: unknown, value: unknown, options?: WriteOptions): ValueWrite;
   /** Builds the store append for a stream event without writing it (ingest workers batch these). */

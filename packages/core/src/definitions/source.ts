@@ -81,6 +81,12 @@ interface CommonOptions<E extends Entity, S extends z.ZodType> {
   pii?: PiiTags;
   /** Who may read it: roles, or a predicate over the request's principal. Unset: everyone. */
   readers?: Readers;
+  /**
+   * Largest JSON size (UTF-8 bytes) of one value of this source: a written value or stream event
+   * over it is refused (CTX_VALUE_TOO_LARGE, nothing written), a realtime answer over it is
+   * `invalid` with the reason. Default: the context store's `maxValueBytes` (256 KiB).
+   */
+  maxValueBytes?: number;
 }
 
 interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
@@ -98,6 +104,8 @@ interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
   readonly label: string;
   readonly pii: PiiTags | undefined;
   readonly readers: Readers | undefined;
+  /** This source's own size limit; undefined: the context store's `maxValueBytes`. */
+  readonly maxValueBytes: number | undefined;
 }
 
 /**
@@ -256,6 +264,11 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     (!Array.isArray(readers) || readers.length === 0 || readers.some((role) => typeof role !== "string"))
   )
     fail("`readers` must be a non-empty list of roles or a predicate (principal) => boolean.");
+  const maxValueBytes = options.maxValueBytes;
+  if (maxValueBytes !== undefined && !(Number.isSafeInteger(maxValueBytes) && maxValueBytes > 0))
+    fail(
+      `\`maxValueBytes\` must be a whole number of bytes > 0 (e.g. 65536), or left out for the context store's limit; got ${String(maxValueBytes)}.`,
+    );
   return {
     kind: "source" as const,
     tier,
@@ -271,6 +284,7 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     label,
     pii,
     readers,
+    maxValueBytes,
   };
 }
 
@@ -438,7 +452,7 @@ export function realtime<E extends Entity, S extends z.ZodType>(
  * default 5, at most 1,000), a `minScore` floor, a `timeout`, and tenant/entity/payload filters.
  */
 export interface VectorOptions<E extends Entity | undefined>
-  extends Omit<CommonOptions<Entity, z.ZodType>, "entity" | "schema" | "version"> {
+  extends Omit<CommonOptions<Entity, z.ZodType>, "entity" | "schema" | "version" | "maxValueBytes"> {
   store: VectorStore;
   embedder: Embedder;
   topK?: number;

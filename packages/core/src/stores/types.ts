@@ -90,6 +90,15 @@ export interface AppendOutcome {
 }
 
 /**
+ * A write's per-call bound: when `signal` aborts (the caller's deadline), the store stops waiting and
+ * rejects with `CTX_TIMEOUT` (the signal's reason when it is a CtxError), saying that what was sent
+ * may or may not have been applied. An already aborted signal sends nothing.
+ */
+export interface StoreCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
  * Where batch values and stream windows are served from (memory, Redis...): the interface a store
  * implements. Its members' comments are the contract `testOnlineStore` checks.
  */
@@ -105,11 +114,11 @@ export interface OnlineStore {
    * Last-write-wins by event time, atomically: an envelope never replaces one with a greater event
    * time, whatever the arrival order; on equal event times the greater (or equal) write time wins.
    */
-  write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]>;
+  write(writes: readonly ValueWrite[], options?: StoreCallOptions): Promise<WriteOutcome[]>;
   /** Adds events to windows atomically: dedupe by event id, keep the newest N by event time. */
-  append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  append(appends: readonly WindowAppend[], options?: StoreCallOptions): Promise<AppendOutcome[]>;
   /** Raises a stream's ingest watermark (never lowers it). */
-  setWatermark(field: string, time: number): Promise<void>;
+  setWatermark(field: string, time: number, options?: StoreCallOptions): Promise<void>;
   /** Removes records (tests, GDPR deletes). */
   delete(addresses: readonly RecordAddress[]): Promise<void>;
   /** True when the store keeps records apart by `RecordAddress.tenant`; without it a tenant is refused. */

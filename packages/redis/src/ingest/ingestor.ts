@@ -19,6 +19,7 @@ import {
 } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
 import {
+  closeClient,
   downNote,
   isCluster,
   openClient,
@@ -28,6 +29,7 @@ import {
   withDeadline,
 } from "../connection.js";
 import { runWrites } from "../durable.js";
+import { guardSockets } from "../socket-guard.js";
 import { decodeStreamEvent, entryTime } from "./wire.js";
 
 export interface StreamIngestorOptions extends RedisConnectionOptions {
@@ -653,7 +655,9 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
             })
           : client.duplicate({ commandTimeout: blockingTimeout })
       ) as RedisClient;
+      // Its errors surface on the commands that fail; a socket's late second one must not escape.
       blocking.on("error", () => {});
+      guardSockets(blocking);
       loop = run();
     },
     async stop() {
@@ -662,15 +666,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       await loop;
       blocking?.disconnect();
       connection.closeWatch();
-      if (connection.owned) {
-        await withDeadline(
-          client.quit(),
-          connection.commandTimeoutMs,
-          undefined,
-          "stream ingestor: close",
-        ).catch(() => undefined);
-        client.disconnect();
-      }
+      if (connection.owned) await closeClient(client, connection.commandTimeoutMs, "stream ingestor: close");
     },
     counters() {
       return { ...counts, lag, pending, watermark, lastError };

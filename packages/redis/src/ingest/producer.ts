@@ -2,6 +2,7 @@
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
 import { CtxError, isCtxError } from "@ctxstore/core";
 import {
+  closeClient,
   downNote,
   failOnConnectionLoss,
   openClient,
@@ -107,13 +108,7 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
     async close() {
       connection.closeWatch();
       if (!connection.owned) return;
-      await withDeadline(
-        client.quit(),
-        connection.commandTimeoutMs,
-        undefined,
-        "stream producer: close",
-      ).catch(() => undefined);
-      client.disconnect();
+      await closeClient(client, connection.commandTimeoutMs, "stream producer: close");
     },
   };
 }
