@@ -58,6 +58,11 @@ const RETRIEVER_FIELDS = new Set(["callbacks", "tags", "metadata", "verbose"]);
  * `Document` per source that reached the prompt (one per passage for vector sources), with status,
  * tier, section, age and exact tokens in its metadata; an unavailable value is a Document whose
  * `status` says so, never a missing one. Throws `CTX_INVALID_REQUEST` for an empty question.
+ *
+ * ```ts
+ * const retriever = new ContextStoreRetriever({ contextStore: ctx, keys, budget: { maxTokens: 800 } });
+ * const documents = await retriever.invoke("Where is my refund?");
+ * ```
  */
 export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata> {
   static override lc_name(): string {

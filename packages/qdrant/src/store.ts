@@ -96,6 +96,11 @@ export interface QdrantVectorStore extends VectorStore {
  * beyond one machine. Point ids derive from (tenant, chunk id), so re-indexing is idempotent and
  * write retries are safe; queries are never retried. Throws `CTX_CONFIG` for a bad collection name,
  * vector size or batch/timeout setting, or without `client` or `url`.
+ *
+ * ```ts
+ * const store = qdrantStore({ url: "http://localhost:6333", collection: "help_center", embedder });
+ * const kb = vector("help_center", { store, embedder, topK: 5, section: "Relevant articles" });
+ * ```
  */
 export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
   const dimensions = options.dimensions ?? options.embedder?.dimensions;

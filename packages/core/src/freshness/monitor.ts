@@ -78,6 +78,13 @@ const PROVIDER = "monitor";
  * inspector. A store it cannot sample is reported as unavailable, never as fresh. Throws
  * `CTX_INVALID_DURATION` for a bad `every`, `CTX_CONFIG` for a `sampleSize` or `window` that is not
  * a positive integer.
+ *
+ * ```ts
+ * const monitor = monitorFreshness(ctx, { every: "30s", sampleSize: 500 });
+ * await monitor.tick();
+ * monitor.snapshot().sources; // per source: sample, ingestLagMs, lastMaterialization
+ * monitor.stop();
+ * ```
  */
 export function monitorFreshness(
   ctx: MonitoredStore,
