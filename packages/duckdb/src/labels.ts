@@ -28,6 +28,10 @@ export interface LabelRelation {
   keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/**
+ * Label events for a dataset or point-in-time read: JavaScript objects, or a DuckDB table or a
+ * Parquet/CSV/JSON Lines file with the timestamp and key columns named.
+ */
 export type LabelInput = readonly LabelEvent[] | LabelRelation;
 
 export interface StagedLabels {
@@ -39,6 +43,7 @@ export interface StagedLabels {
   readonly columns: readonly string[];
 }
 
+/** A label or load row that was refused, with its 1-based row number and why. */
 export interface RowProblem {
   /** 1-based row number (array position + 1, or data row in the file/table). */
   readonly row: number;

@@ -17,6 +17,10 @@ export const WATERMARK_TABLE = "ctx_watermarks";
 /** One row per materialization run and source: the watermark and the phantom-zero baseline. */
 export const MATERIALIZATION_TABLE = "ctx_materializations";
 
+/**
+ * Options of `duckdbOfflineStore`: the database file (or ":memory:"), the definitions names resolve
+ * against, DuckDB settings and a clock.
+ */
 export interface DuckdbOfflineStoreOptions {
   /** A database file (created when absent) or ":memory:". */
   path: string;
@@ -65,6 +69,11 @@ export interface StoredHistoryRow extends HistoryRow {
   readonly seq: number;
 }
 
+/**
+ * The offline store on DuckDB, from `duckdbOfflineStore`: the append-only, event-timestamped history
+ * of every source's values (`record`, `history`, `count`, `exportParquet`), read by `pointInTime`,
+ * `buildTrainingDataset` and `materialize`, and erasable per entity (`forget`).
+ */
 export interface DuckdbOfflineStore {
   readonly name: "duckdb";
   readonly path: string;
@@ -112,6 +121,7 @@ export interface DuckdbOfflineStore {
         reason: string;
         code: "CTX_INVALID_KEY" | "CTX_INVALID_VALUE" | "CTX_INVALID_REQUEST" | "CTX_UNKNOWN_SOURCE";
       };
+  /** The store's clock (epoch ms): default write times come from it. */
   now(): number;
   /**
    * Right to erasure: deletes every history row of the entity key (all sources and versions), and
@@ -125,6 +135,7 @@ export interface DuckdbOfflineStore {
     readonly key: string;
     readonly tenant?: string;
   }): Promise<number>;
+  /** Waits for queued work, then closes the DuckDB connection and database; closing twice is fine. */
   close(): Promise<void>;
 }
 

@@ -15,6 +15,10 @@ import {
 import type { DuckdbOfflineStore, HistoryRow, OfflineRecord } from "./offline-store.js";
 import { type LoggedRow, recordLogged } from "./online-log.js";
 
+/**
+ * Options of `withOfflineRecording`: the clock the context store uses, and whether realtime outcomes
+ * are recorded too.
+ */
 export interface RecordingOptions {
   /**
    * The clock given to createContextStore: ingest watermarks, and the moment each online write is
