@@ -47,6 +47,10 @@ import { boundValues, NO_TENANT, requireSameTenancy, tenantCondition } from "./t
 import { checkTimestamp, ISO_TIMESTAMP_PATTERN } from "./time.js";
 import { fieldsZeroSql, markZeroLike, zeroSql } from "./zero-like.js";
 
+/**
+ * Progress of a materialization, after each written batch: values written for the current source and
+ * over the whole run, against the totals.
+ */
 export interface MaterializeProgress {
   readonly source: string;
   /** Values written so far for this source. */
@@ -58,6 +62,11 @@ export interface MaterializeProgress {
   readonly elapsedMs: number;
 }
 
+/**
+ * Options of `materialize`: the offline store and the context store whose write path is used, the
+ * online target, which sources, batch size and concurrency, the phantom-zero guard and its overrides
+ * (`force`, `resetReference`), `dryRun`, `since`, progress and an abort signal.
+ */
 export interface MaterializeOptions {
   offline: DuckdbOfflineStore;
   /** The context store whose definitions and write path (render, token counts, TTL) are used. */
@@ -112,8 +121,15 @@ export interface MaterializeOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What a run did with a source: published its new values, held them back (the guard), or had nothing new.
+ */
 export type SourceRunStatus = "published" | "held" | "unchanged";
 
+/**
+ * One source in a materialization report: its status, new history rows and values, the guard's
+ * figures and verdict.
+ */
 export interface SourceRunReport {
   readonly source: string;
   readonly field: string;
@@ -146,6 +162,10 @@ export interface SourceRunReport {
   readonly reason?: string;
 }
 
+/**
+ * What `materialize` returns: the run id, each source's report, the sources held and not started,
+ * values written and the rate (values per second), and timings (epoch ms, ms).
+ */
 export interface MaterializeReport {
   readonly runId: string;
   /** A dry run: `sources` say what a run would do; nothing was written or recorded. */
