@@ -15,6 +15,10 @@ import {
 import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse } from "./responses.js";
 
+/**
+ * What a route helper assembles with: the context store, `identify`, and optional budget, deadline,
+ * sources and format (checked once, when the helper is built).
+ */
 export interface AssemblyOptions {
   contextStore: ContextStore;
   /** Reads who the request is about (session cookie, header...). Null → 401. */
@@ -40,11 +44,15 @@ export function checkAssemblyOptions(
   );
 }
 
+/** Options of `withContext`: the assembly options plus how to read the request's question. */
 export interface WithContextOptions extends AssemblyOptions {
   /** The question vector sources search with and realtime resolvers receive (e.g. a search parameter). */
   query?: (request: Request, identity: RequestIdentity) => string | undefined | Promise<string | undefined>;
 }
 
+/**
+ * The second argument `withContext` passes to its handler: the identity, the assembly and Next's route context.
+ */
 export interface ContextArguments<RouteContext> {
   readonly identity: RequestIdentity;
   /** The assembly: `text`, `tokens`, `sections`, `values` and `trace`. */
@@ -53,6 +61,7 @@ export interface ContextArguments<RouteContext> {
   readonly route: RouteContext;
 }
 
+/** A `withContext` handler: gets the request and the assembled context, returns the Response. */
 export type ContextHandler<RouteContext> = (
   request: Request,
   context: ContextArguments<RouteContext>,

@@ -14,6 +14,7 @@
 import {
   type CompiledGovernance,
   checkPrincipal,
+  previewPolicy,
   purposePolicy,
   requestTenant,
 } from "../definitions/governance.js";
@@ -69,8 +70,14 @@ export async function assemble(
   const multiTenant = governance.multiTenant;
   const tenant = multiTenant ? requestTenant(true, request?.tenant, "assemble") : request?.tenant;
   const purpose = request?.purpose ?? "serving";
-  const policy = purposePolicy(governance, purpose, "assemble");
+  const requestPolicy = purposePolicy(governance, purpose, "assemble");
   const principal = checkPrincipal(request?.principal, "assemble");
+  // A preview (the inspector showing serving's prompt) never reveals what the request's purpose masks.
+  const preview = overrides.previewPurpose;
+  const policy =
+    preview === undefined
+      ? requestPolicy
+      : previewPolicy(requestPolicy, purposePolicy(governance, preview, "assemble"), principal);
   const plan = applyAccess(
     planAssembly({
       definitions: compiled,
@@ -190,7 +197,7 @@ export async function assemble(
     const ordered = redactResolutions(lined.resolutions, {
       governance,
       policy,
-      purpose,
+      purpose: preview === undefined ? purpose : `${preview}" previewed under "${purpose}`,
       principal,
       tokenizer,
       onTokenize,
