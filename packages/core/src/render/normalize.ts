@@ -70,7 +70,6 @@ const TABLE_DELIMITER = /\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*
 /** A setext underline or thematic break (only - = * _ and blanks), from where the lead ends. */
 const RULE_LINE = /[-=*_](?:[-=*_ \t]*)$/y;
 /** A "<" that could open a tag, an HTML comment or declaration, or a chat-template token. */
-const TAG_START = /(?<!\\)<(?=[A-Za-z/!?|])/g;
 const HAS_TAG_START = /<[A-Za-z/!?|]/;
 /** Text that reads like ctxstore's own unknown-value note or last-known-value label. */
 const LOOKS_LIKE_NOTE = /: unknown — |Do not assume there is none|above is the last known value/;
