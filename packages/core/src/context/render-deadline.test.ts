@@ -1,6 +1,7 @@
 // The request deadline holds whatever a value contains (#15): a megabyte-sized hostile realtime
 // answer is counted under the deadline and reported `timeout` when the deadline comes first, never
 // `ok` after it. Bounds are ratios to counting the same value whole in the same run, not absolute times.
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createContextStore, defineEntity, realtime } from "../index.js";
@@ -32,6 +33,32 @@ describe("countBefore", () => {
     const text = "Ana runs trails every weekend.   \u0e20\u0e32\u0e29\u0e32 😀";
     expect(countBefore(tokenizer, text, performance.now() + 60_000)).toBe(tokenizer.count(text));
     expect(countBefore(tokenizer, text, performance.now() - 1)).toBeUndefined();
+  });
+
+  it("property: with time to spare it counts exactly what count() counts, long pieces included", () => {
+    const unit = fc.constantFrom(
+      "a",
+      "A",
+      " ",
+      "\t",
+      "\n",
+      "é",
+      "ภ",
+      "中",
+      "😀",
+      "'",
+      "-",
+      "1",
+      "\ufeff",
+      "\u0301",
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 400 }), fc.integer({ min: 1, max: 200 }), (text, repeat) => {
+        const long = text.repeat(repeat % 5 === 0 ? repeat : 1);
+        expect(countBefore(tokenizer, long, Number.POSITIVE_INFINITY)).toBe(tokenizer.count(long));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("stops inside one huge piece instead of counting it to the end", () => {
@@ -75,6 +102,38 @@ describe("a hostile realtime answer under the request deadline", () => {
       expect(elapsed).toBeLessThan(deadlineMs + (whole - deadlineMs) / 2);
     });
   }
+
+  it("fallback: a huge last known value not rendered by the deadline gives way to the unknown note", async () => {
+    let calls = 0;
+    const live = realtime("live", {
+      entity: user,
+      schema: z.string(),
+      section: "Live",
+      timeout: "50ms",
+      maxValueBytes: 4 * MEGABYTE,
+      onUnavailable: "fallback",
+      // The first answer is the hostile one; afterwards the upstream hangs until it is told to stop.
+      resolve: (_key, { signal }) =>
+        calls++ === 0
+          ? HOSTILE.thai
+          : new Promise<string>((_resolve, reject) =>
+              signal.addEventListener("abort", () => reject(signal.reason)),
+            ),
+    });
+    const ctx = createContextStore({ sources: [live] });
+    await ctx.ready();
+    const request = { keys: { user: { userId: "u1" } }, budget: { maxTokens: 500 } };
+    expect((await ctx.assemble({ ...request, deadline: "60s" })).values.live?.status).toBe("ok");
+    const whole = countTime(HOSTILE.thai);
+    const deadlineMs = Math.max(100, Math.round(whole / 8));
+    const started = performance.now();
+    const result = await ctx.assemble({ ...request, deadline: `${deadlineMs}ms` });
+    const elapsed = performance.now() - started;
+    expect(result.values.live?.status).toBe("timeout");
+    expect(result.text).toContain("Live: unknown — the lookup timed out.");
+    expect(result.warnings.join(" ")).not.toContain("fallback policy");
+    expect(elapsed).toBeLessThan(deadlineMs + (whole - deadlineMs) / 2);
+  });
 
   it("the same answer with time to spare is ok and counted exactly", async () => {
     const answer = HOSTILE.thai.slice(0, 20_000);
