@@ -33,7 +33,9 @@ export const ADAPTER_SPAN_KEY = "ctxstore.adapter.assembly-span";
  */
 export const ASSEMBLY_ATTRIBUTES_KEY = "ctxstore.adapter.assembly-attributes";
 
+/** Name of the span each `assemble` records (one per assembly). */
 export const ASSEMBLE_SPAN = "ctxstore.assemble";
+/** Name of the child span of `ctxstore.assemble` recorded for each realtime lookup. */
 export const REALTIME_SPAN = "ctxstore.realtime";
 const SCOPE = "@ctxstore/core";
 const MAX_VALUE_CHARS = 2_048;
