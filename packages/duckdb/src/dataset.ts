@@ -30,12 +30,20 @@ import { type PointInTimeResult, type PointInTimeRow, pointInTime } from "./poin
 import { queryRows, quoteIdentifier, quoteLiteral, type Row } from "./sql.js";
 import { requireSameTenancy } from "./tenancy.js";
 
+/**
+ * `buildTrainingDataset` progress: label rows done, in total, and skipped (with the reason in the manifest).
+ */
 export interface DatasetProgress {
   readonly done: number;
   readonly total: number;
   readonly skipped: number;
 }
 
+/**
+ * Options of `buildTrainingDataset`: the offline store and the serving context store, the label
+ * events, the output directory, the budget, which label fields are the user and assistant turns, and
+ * how the system message, realtime values and late writes are handled.
+ */
 export interface BuildDatasetOptions {
   offline: DuckdbOfflineStore;
   /** The context store serving uses: its definitions, packer, encoding and sections render every example. */
@@ -86,9 +94,15 @@ export interface BuildDatasetOptions {
   valuesFormat?: "parquet" | "jsonl";
   /** A label whose context cannot be assembled (required source unavailable, budget too small): skip it (default) or fail the build. */
   onRenderError?: "skip" | "fail";
+  /** Called as label rows are rendered, with the running counts. */
   onProgress?: (progress: DatasetProgress) => void;
 }
 
+/**
+ * `manifest.json` of a dataset: its format, when and with which definitions (and their fingerprint),
+ * encoding and budget it was built, how late writes and realtime values were handled, status counts
+ * per source, and the label rows skipped with why.
+ */
 export interface DatasetManifest {
   readonly format: "ctxstore.dataset/v1";
   readonly createdAt: string;
@@ -133,11 +147,16 @@ export interface DatasetManifest {
   readonly files: { readonly messages: string; readonly values: string };
 }
 
+/** What `buildTrainingDataset` returns: where the dataset was written, and its manifest. */
 export interface DatasetReport {
   readonly outDir: string;
   readonly manifest: DatasetManifest;
 }
 
+/**
+ * One training example as `renderExamples` yields it: the label row, the assembly (rendered by the
+ * serving packer at the label's time) and the chat messages.
+ */
 export interface RenderedExample {
   readonly row: PointInTimeRow;
   readonly result: AssembleResult;

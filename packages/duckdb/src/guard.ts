@@ -40,6 +40,11 @@ export interface SourceGuard {
   baselineRuns?: number;
 }
 
+/**
+ * The phantom-zero guard of `materialize`: a source whose share of zero-like values (or of changed
+ * values) rises too far above its recent runs, or above a ceiling, is held back and reported instead
+ * of being published over good values. Shares are 0..1.
+ */
 export interface PhantomZeroGuard {
   /** Largest allowed rise of the state share over the reference (0..1). Default 0.1 (ten points). */
   threshold?: number;

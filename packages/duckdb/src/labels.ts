@@ -35,6 +35,10 @@ export interface LabelRelation {
   tenant?: string;
 }
 
+/**
+ * Label events for a dataset or point-in-time read: JavaScript objects, or a DuckDB table or a
+ * Parquet/CSV/JSON Lines file with the timestamp and key columns named.
+ */
 export type LabelInput = readonly LabelEvent[] | LabelRelation;
 
 /** How labels are scoped: on a multi-tenant store every label has a tenant, its own or `tenant`. */
@@ -76,6 +80,7 @@ export function tenantJoin(labels: Pick<StagedLabels, "multiTenant">) {
   };
 }
 
+/** A label or load row that was refused, with its 1-based row number and why. */
 export interface RowProblem {
   /** 1-based row number (array position + 1, or data row in the file/table). */
   readonly row: number;

@@ -8,6 +8,11 @@ import type { DuckdbOfflineStore, HistoryRow } from "./offline-store.js";
 import { describeColumns, queryRows, quoteIdentifier } from "./sql.js";
 import { timestampSql } from "./time.js";
 
+/**
+ * Options of `loadFile`: the source and the file (Parquet, CSV or JSON Lines), and which columns hold
+ * the key fields, event and write times, the value, empties and event ids; `partial` keeps the good
+ * rows of a file with bad ones.
+ */
 export interface LoadOptions {
   source: AnySource | string;
   /** A .parquet, .csv or .jsonl/.ndjson file (or set `format`). */
@@ -39,6 +44,7 @@ export interface LoadOptions {
   tenant?: string;
 }
 
+/** What `loadFile` did: rows read, rows appended to the history, and the rows rejected with why. */
 export interface LoadReport {
   readonly source: string;
   readonly file: string;

@@ -1,6 +1,10 @@
 // What a materialization run reports, per source and in all, and what a dry run would report.
 import type { SourcePlan } from "./materialize-plan.js";
 
+/**
+ * Progress of a materialization, after each written batch: values written for the current source and
+ * over the whole run, against the totals.
+ */
 export interface MaterializeProgress {
   readonly source: string;
   /** Values written so far for this source. */
@@ -12,8 +16,15 @@ export interface MaterializeProgress {
   readonly elapsedMs: number;
 }
 
+/**
+ * What a run did with a source: published its new values, held them back (the guard), or had nothing new.
+ */
 export type SourceRunStatus = "published" | "held" | "unchanged";
 
+/**
+ * One source in a materialization report: its status, new history rows and values, the guard's
+ * figures and verdict.
+ */
 export interface SourceRunReport {
   readonly source: string;
   readonly field: string;
@@ -46,6 +57,10 @@ export interface SourceRunReport {
   readonly reason?: string;
 }
 
+/**
+ * What `materialize` returns: the run id, each source's report, the sources held and not started,
+ * values written and the rate (values per second), and timings (epoch ms, ms).
+ */
 export interface MaterializeReport {
   readonly runId: string;
   /** A dry run: `sources` say what a run would do; nothing was written or recorded. */

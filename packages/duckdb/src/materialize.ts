@@ -32,6 +32,12 @@ export type {
   SourceRunStatus,
 } from "./materialize-report.js";
 
+/**
+ * Options of `materialize`: the offline store and the context store whose write path is used, the
+ * tenant (multi-tenant stores), the online target, which sources, batch size and concurrency, the
+ * phantom-zero guard and its overrides (`force`, `resetReference`), `dryRun`, `since`, progress and
+ * an abort signal.
+ */
 export interface MaterializeOptions {
   offline: DuckdbOfflineStore;
   /** The context store whose definitions and write path (render, token counts, TTL) are used. */

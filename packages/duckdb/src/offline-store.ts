@@ -30,6 +30,10 @@ export const MATERIALIZATION_TABLE = "ctx_materializations";
 /** What the file is: its tenancy, fixed by the first store that wrote it. */
 export const META_TABLE = "ctx_store_meta";
 
+/**
+ * Options of `duckdbOfflineStore`: the database file (or ":memory:"), the definitions names resolve
+ * against, DuckDB settings and a clock.
+ */
 export interface DuckdbOfflineStoreOptions {
   /** A database file (created when absent) or ":memory:". */
   path: string;
@@ -89,6 +93,11 @@ export interface StoredHistoryRow extends HistoryRow {
   readonly seq: number;
 }
 
+/**
+ * The offline store on DuckDB, from `duckdbOfflineStore`: the append-only, event-timestamped history
+ * of every source's values (`record`, `history`, `count`, `exportParquet`), read by `pointInTime`,
+ * `buildTrainingDataset` and `materialize`, and erasable per entity (`forget`).
+ */
 export interface DuckdbOfflineStore {
   readonly name: "duckdb";
   readonly path: string;
@@ -153,6 +162,7 @@ export interface DuckdbOfflineStore {
           | "CTX_TENANT_REQUIRED"
           | "CTX_INVALID_TENANT";
       };
+  /** The store's clock (epoch ms): default write times come from it. */
   now(): number;
   /**
    * Right to erasure: deletes every history row of the entity key (all sources and versions), and
@@ -167,6 +177,7 @@ export interface DuckdbOfflineStore {
     readonly key: string;
     readonly tenant?: string;
   }): Promise<number>;
+  /** Waits for queued work, then closes the DuckDB connection and database; closing twice is fine. */
   close(): Promise<void>;
 }
 

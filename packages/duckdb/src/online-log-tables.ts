@@ -3,7 +3,15 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { addTenantColumn } from "./tenancy.js";
 
+/**
+ * Table logging each online write `withOfflineRecording` saw (its TTL, and whether the online store
+ * applied it), so point-in-time reads can serve history as the online store held it.
+ */
 export const ONLINE_WRITES_TABLE = "ctx_online_writes";
+/**
+ * Table logging every realtime outcome `assemble` served (values, empties, failures and their
+ * fallback), so training renders replay what serving showed.
+ */
 export const REALTIME_OUTCOMES_TABLE = "ctx_realtime_outcomes";
 
 const SCHEMA_SQL = `

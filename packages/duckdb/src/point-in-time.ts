@@ -31,6 +31,10 @@ export const REALTIME_DEFAULT_MAX_AGE_MS = 60_000;
 
 const MAX_BIGINT = "9223372036854775807::BIGINT";
 
+/**
+ * Options of `pointInTime`: the label events, which sources, `maxAge` overrides, and whether rows
+ * written after a label's time are ignored (`excludeLateWrites`, so backfills cannot leak).
+ */
 export interface PointInTimeOptions {
   labels: LabelInput;
   /** Sources to retrieve (definitions or registered names). Default: every registered non-vector source. */
@@ -65,6 +69,10 @@ export interface PointInTimeOptions {
   tenant?: string;
 }
 
+/**
+ * One source's value at a label's time: its status (as serving would judge it then), the value when
+ * there is one, its event time and age (ms) at the label's time.
+ */
 export interface PointInTimeValue {
   readonly status: Status;
   /** Present for `ok` and `stale` (the stale value, never a substitute). Stream sources: the window's events, oldest first. */
@@ -86,6 +94,7 @@ export interface PointInTimeValue {
   readonly seqs: readonly number[];
 }
 
+/** One label event with every source's value as known at its timestamp. */
 export interface PointInTimeRow {
   /** 1-based label row. */
   readonly row: number;
@@ -102,6 +111,10 @@ export interface PointInTimeRow {
   readonly values: Readonly<Record<string, PointInTimeValue>>;
 }
 
+/**
+ * What `pointInTime` returns: a temp table of (label, source) values, status counts per source, and
+ * ways to read it (`rows`, `toArray`) or write it out (`writeParquet`, `writeJsonl`); `drop()` frees it.
+ */
 export interface PointInTimeResult {
   /** Temp table, one row per (label, source). */
   readonly table: string;
@@ -120,6 +133,7 @@ export interface PointInTimeResult {
   readonly hiddenByLateWrites: Readonly<Record<string, number>>;
   /** Label rows in order, with every source's value, read in pages. */
   rows(options?: { pageSize?: number }): AsyncIterable<PointInTimeRow>;
+  /** Every label row at once (in label order); use `rows()` to page through large results. */
   toArray(): Promise<PointInTimeRow[]>;
   /** One row per label: its columns, then one struct per source (status, value, event_time, age_ms...). */
   writeParquet(path: string, options?: ValuesFileOptions): Promise<void>;

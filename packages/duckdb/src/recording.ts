@@ -16,6 +16,10 @@ import type { DuckdbOfflineStore, HistoryRow, OfflineRecord } from "./offline-st
 import { type LoggedRow, recordLogged } from "./online-log.js";
 import { requireSameTenancy } from "./tenancy.js";
 
+/**
+ * Options of `withOfflineRecording`: the clock the context store uses, and whether realtime outcomes
+ * are recorded too.
+ */
 export interface RecordingOptions {
   /**
    * The clock given to createContextStore: ingest watermarks, and the moment each online write is
