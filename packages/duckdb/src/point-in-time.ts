@@ -143,6 +143,7 @@ export interface PointInTimeResult {
   drop(): Promise<void>;
 }
 
+/** Options of `writeParquet` / `writeJsonl`: values to write instead of the stored ones. */
 export interface ValuesFileOptions {
   /**
    * Values to write instead of the stored ones for some sources: a temp table (label_row, source,
