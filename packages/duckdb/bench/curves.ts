@@ -94,7 +94,7 @@ export async function materializeCurve(): Promise<BenchFigure[]> {
       await offline.connection.run(`
         INSERT INTO ctx_history
         SELECT ${seq} + i + 1, 'customer_profile', 1, 'user', 'userId=${prefix}' || i, '{"userId":"${prefix}' || i || '"}', ${BENCH_T0} + i, ${BENCH_T0} + i,
-               '{"plan":"' || (['free','pro','enterprise'])[1 + i % 3] || '","orders":' || (i % 40) || '}', false, NULL, NULL
+               '{"plan":"' || (['free','pro','enterprise'])[1 + i % 3] || '","orders":' || (i % 40) || '}', false, NULL, NULL, ''
         FROM range(${count}) r(i)`);
       seq += count;
     };

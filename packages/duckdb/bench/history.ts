@@ -21,7 +21,7 @@ export async function generateBenchHistory(
     SELECT i + 1, 'src_' || (i % ${sources}), 1, 'user', 'userId=u' || ((i // ${sources}) % ${entities}),
            '{"userId":"u' || ((i // ${sources}) % ${entities}) || '"}',
            et, et + (random() * 60000)::BIGINT + CASE WHEN random() < 0.05 THEN ${5 * DAY} ELSE 0 END,
-           CASE WHEN empty THEN NULL ELSE '{"n":' || i || '}' END, empty, NULL, NULL
+           CASE WHEN empty THEN NULL ELSE '{"n":' || i || '}' END, empty, NULL, NULL, ''
     FROM (SELECT i, ${BENCH_T0} + (random() * ${30 * DAY})::BIGINT AS et, random() < 0.02 AS empty FROM range(${rows}) r(i))`);
   await generateBenchLabels(offline, labels, entities);
 }

@@ -146,7 +146,7 @@ async function benchMaterialize(figures: BenchFigure[]): Promise<void> {
         INSERT INTO ctx_history
         SELECT ${seqBase} + i + 1, 'customer_profile', 1, 'user', 'userId=${prefix}' || i, '{"userId":"${prefix}' || i || '"}', ${T0} + i, ${T0} + i,
                '{"plan":"' || (['free','pro','enterprise'])[1 + i % 3] || '","orders":' || (i % 40) || ',"summary":"Customer ${prefix}' || i || ' prefers email and usually buys running gear."}',
-               false, NULL, NULL
+               false, NULL, NULL, ''
         FROM range(${count}) r(i)`);
     const context = createContextStore({ sources: [profile], online: target.online });
     await context.ready();

@@ -229,8 +229,13 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
         } else {
           examples += 1;
           for (const name of redactedSources) {
-            const value = example.result.values[name]?.value;
-            redacted.push({ row: example.row.row, source: name, value: value === undefined ? null : value });
+            const resolved = example.result.values[name];
+            redacted.push({
+              row: example.row.row,
+              source: name,
+              status: resolved?.status ?? null,
+              value: resolved?.value === undefined ? null : resolved.value,
+            });
           }
           if (!out.write(`${JSON.stringify({ messages: example.messages })}\n`))
             await new Promise<void>((resolve) => out.once("drain", () => resolve()));
@@ -662,15 +667,16 @@ async function ensureWritableTarget(outDir: string): Promise<void> {
   }
 }
 
-/** One tagged source's value as an assembly redacted it (null: none, e.g. dropped for the purpose). */
+/** One tagged source's value as an assembly redacted it (null: none, e.g. dropped for the purpose: `skipped`). */
 interface RedactedValue {
   readonly row: number;
   readonly source: string;
+  readonly status: string | null;
   readonly value: unknown;
 }
 
 /**
- * Stages the redacted values of the tagged sources (label_row, source, value JSON) for the values
+ * Stages the redacted values of the tagged sources (label_row, source, status, value JSON) for the values
  * file: what the prompts showed, never the stored value. Labels without an example have none.
  */
 async function stageRedacted(
@@ -680,12 +686,16 @@ async function stageRedacted(
 ): Promise<string> {
   const table = `${result.table}_redacted`;
   await offline.exclusive(async (connection) => {
-    await connection.run(`CREATE TEMP TABLE ${table} (label_row BIGINT, source VARCHAR, value JSON)`);
+    await connection.run(
+      `CREATE TEMP TABLE ${table} (label_row BIGINT, source VARCHAR, status VARCHAR, value JSON)`,
+    );
     const appender = await connection.createAppender(table, "main", "temp");
     try {
       for (const entry of values) {
         appender.appendBigInt(BigInt(entry.row));
         appender.appendVarchar(entry.source);
+        if (entry.status === null) appender.appendNull();
+        else appender.appendVarchar(entry.status);
         if (entry.value === null) appender.appendNull();
         else appender.appendVarchar(JSON.stringify(entry.value));
         appender.endRow();

@@ -42,6 +42,7 @@ export {
   type PointInTimeValue,
   pointInTime,
   REALTIME_DEFAULT_MAX_AGE_MS,
+  type ValuesFileOptions,
 } from "./point-in-time.js";
 export { type RecordingOptions, withOfflineRecording } from "./recording.js";
 export { parseTimestamp } from "./time.js";

@@ -8,7 +8,7 @@ import { type AnySource, CtxError, type Empty, type Entity, isCtxError, isEmpty 
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { ensureGuardTables } from "./guard.js";
-import { ensureOnlineTables } from "./online-log.js";
+import { ensureOnlineTables } from "./online-log-tables.js";
 import { queryRows, quoteLiteral, type Row } from "./sql.js";
 import {
   addTenantColumn,

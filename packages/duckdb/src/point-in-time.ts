@@ -143,11 +143,13 @@ export interface PointInTimeResult {
   drop(): Promise<void>;
 }
 
+/** Options of `writeParquet` / `writeJsonl`: values to write instead of the stored ones. */
 export interface ValuesFileOptions {
   /**
    * Values to write instead of the stored ones for some sources: a temp table (label_row, source,
-   * value JSON). Dataset builds pass the redacted values their prompts used for PII-tagged sources;
-   * a label with no row there gets no value for those sources.
+   * status, value JSON). Dataset builds pass the redacted values (and statuses: a source dropped for
+   * the purpose is `skipped`) their prompts used for PII-tagged sources; a label with no row there
+   * gets no value for those sources.
    */
   readonly replaceValues?: { readonly table: string; readonly sources: readonly string[] };
 }
@@ -655,7 +657,7 @@ function makeResult(
     const structs = sources
       .map(
         (source) =>
-          `any_value({status: p.status, value: ${replaced.has(source.name) ? "rv.value" : "p.value"}, empty_reason: p.empty_reason, event_time: make_timestamptz(p.event_time * 1000), age_ms: p.age_ms, schema_version: p.schema_version}) FILTER (WHERE p.source = ${quoteLiteral(source.name)}) AS ${quoteIdentifier(source.name)}`,
+          `any_value({status: ${replaced.has(source.name) ? "coalesce(rv.status, p.status)" : "p.status"}, value: ${replaced.has(source.name) ? "rv.value" : "p.value"}, empty_reason: p.empty_reason, event_time: make_timestamptz(p.event_time * 1000), age_ms: p.age_ms, schema_version: p.schema_version}) FILTER (WHERE p.source = ${quoteLiteral(source.name)}) AS ${quoteIdentifier(source.name)}`,
       )
       .join(", ");
     const keys = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");

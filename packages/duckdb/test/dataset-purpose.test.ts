@@ -42,7 +42,10 @@ async function setUp() {
   const ctx = createContextStore({
     sources: [contact],
     now: () => T0 + 60_000,
-    governance: { pseudonymKey: KEY, purposes: { support: { redact: { contact: "mask" } } } },
+    governance: {
+      pseudonymKey: KEY,
+      purposes: { support: { redact: { contact: "mask" } }, partner: { redact: { contact: "drop" } } },
+    },
   });
   return { offline, ctx };
 }
@@ -95,6 +98,18 @@ describe("dataset purpose", () => {
     const masked = await readFile(join(dir, "support", "messages.jsonl"), "utf8");
     expect(masked).toContain("Email: [redacted contact]; plan: Pro");
     expect(await readFile(join(dir, "support", "values.jsonl"), "utf8")).not.toContain(EMAIL);
+    // A purpose that drops the category: the source is skipped in the prompt and in the values file.
+    await buildTrainingDataset({
+      offline,
+      contextStore: ctx,
+      ...build({ purpose: "partner" }, join(dir, "partner")),
+    });
+    const partner = await readFile(join(dir, "partner", "values.jsonl"), "utf8");
+    expect(JSON.parse(partner.split("\n")[0] as string).contact).toMatchObject({
+      status: "skipped",
+      value: null,
+    });
+    expect(await readFile(join(dir, "partner", "messages.jsonl"), "utf8")).not.toContain(EMAIL);
     await offline.close();
   });
 
