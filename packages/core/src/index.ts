@@ -87,7 +87,8 @@ export {
   type IndexResult,
   indexDocuments,
 } from "./indexing/index-documents.js";
-export { NOTHING_FITS_PREFIX } from "./pack/packer.js";
+export { isContextLeftOutWarning, NOTHING_FITS_PREFIX, RESERVED_LEFT_OUT_PREFIX } from "./pack/packer.js";
+export { type StablePrefix, splitStablePrefix } from "./pack/stable-prefix.js";
 export type { BlockOutcome, PackedSection, RenderFormat } from "./pack/types.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
 export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";

@@ -19,6 +19,10 @@ import { type Identify, identitySubject, type RequestIdentity, resolveIdentity }
 import { type MemoryRateLimiterOptions, memoryRateLimiter, type RateLimiter } from "./rate-limit.js";
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
 
+/**
+ * Options of `eventsRoute`: the context store, the stream source events go to, `identify`, and
+ * optionally a `prepare` hook, body and event limits, the rate limit, event-time policy and a clock.
+ */
 export interface EventsRouteOptions<V> {
   contextStore: ContextStore;
   /** The stream source events are appended to; its entity's key comes from `identify`. */
@@ -61,6 +65,7 @@ export interface EventsRouteOptions<V> {
   now?: () => number;
 }
 
+/** One rejected field in an events request's 400 answer (`invalid_event`): where it is and why. */
 export interface InvalidField {
   /** Where in the body: `events[1].productId`, or `productId` for a single-event body. */
   readonly path: string;

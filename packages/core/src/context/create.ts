@@ -180,12 +180,17 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     // Frozen JSON copy: rejects what a store could not keep unchanged, and stops later mutation of
     // the caller's object from changing what was rendered and counted.
     const data = frozenJsonCopy(parsed.data, "value", `write to source "${source.name}"`);
-    const size = jsonBytesOver(data, maxValueBytes);
+    const limit = source.maxValueBytes ?? maxValueBytes;
+    const size = jsonBytesOver(data, limit);
     if (size !== undefined) {
+      const raise =
+        source.maxValueBytes === undefined
+          ? `maxValueBytes on source "${source.name}" (or createContextStore's, for every source)`
+          : `maxValueBytes on source "${source.name}"`;
       throw new CtxError(
         "CTX_VALUE_TOO_LARGE",
-        `Value for source "${source.name}" is ${size} bytes, over the ${maxValueBytes}-byte limit; nothing was written. Summarise it, or raise maxValueBytes in createContextStore.`,
-        { source: source.name, size, limit: maxValueBytes },
+        `Value for source "${source.name}" is ${size} bytes, over the ${limit}-byte limit; nothing was written. Summarise it, or raise ${raise}.`,
+        { source: source.name, size, limit },
       );
     }
     let streamEventTime = eventTime;

@@ -41,11 +41,21 @@ export interface OnlineStoreDriver {
   readonly name: string;
   /** What to tell a caller who used the store after `close()`, e.g. "Create a new memoryStore()." */
   readonly afterClose?: string;
+  /**
+   * Reads every record and watermark of the batch, in one round trip where the storage allows; absent
+   * records come back absent, never as errors. Rejects if `signal` aborts.
+   */
   read(batch: OnlineReadBatch, options: { signal?: AbortSignal } | undefined): Promise<OnlineReadResult>;
-  /** `options.signal`: see StoreCallOptions (the wrapper has checked it is not aborted yet). */
+  /**
+   * Writes values last-write-wins by event time (ties: the later write time); one outcome per write,
+   * in order. `options.signal`: see StoreCallOptions (the wrapper has checked it is not aborted yet).
+   */
   write(writes: readonly ValueWrite[], options: StoreCallOptions | undefined): Promise<WriteOutcome[]>;
+  /** Appends events to windows, deduplicated by `eventId`, keeping the newest `window` by event time. */
   append(appends: readonly WindowAppend[], options: StoreCallOptions | undefined): Promise<AppendOutcome[]>;
+  /** Raises a stream's ingest watermark (epoch ms) to `time`; never lowers it. */
   setWatermark(field: string, time: number, options: StoreCallOptions | undefined): Promise<void>;
+  /** Deletes the addressed records (absent ones are fine). */
   delete(addresses: readonly RecordAddress[]): Promise<void>;
   /** The driver keeps records apart by `tenant` (see RecordAddress.tenant). */
   readonly tenancy?: boolean;
