@@ -64,7 +64,15 @@ describe.skipIf(!available)("the deadline under stalls", () => {
     });
     const ctx = createContextStore({ sources: [profile, clicks], online: store, deadline: DEADLINE_MS });
     await ctx.ready();
-    await ctx.write(profile, { userId: "u1" }, { text: "Runs trails." });
+    // Before any stall; on a loaded machine one try can miss a 250 ms write timeout.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ctx.write(profile, { userId: "u1" }, { text: "Runs trails." });
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !isCtxError(error, "CTX_TIMEOUT")) throw error;
+      }
+    }
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let running = true;
