@@ -45,7 +45,7 @@ export async function ingestCurve(quick = false): Promise<BenchFigure[]> {
       await ctx.ready();
       const pool = Array.from({ length: workers }, (_, index) =>
         createStreamIngestor({
-          context: ctx,
+          contextStore: ctx,
           cluster: { nodes },
           stream: streamKey,
           consumer: `worker-${index}`,

@@ -43,7 +43,7 @@ export async function ingestBench(url: string, label = "ingest", quick = false):
   const ctx = createContextStore({ sources: [activity], online: store });
   await ctx.ready();
   const worker = createStreamIngestor({
-    context: ctx,
+    contextStore: ctx,
     url,
     stream: streamKey,
     batchSize: 1_000,

@@ -16,7 +16,12 @@ export {
   type StreamIngestorCounters,
   type StreamIngestorOptions,
 } from "./ingest/ingestor.js";
-export { createStreamProducer, type StreamProducer, type StreamProducerOptions } from "./ingest/producer.js";
+export {
+  createStreamProducer,
+  type PublishOptions,
+  type StreamProducer,
+  type StreamProducerOptions,
+} from "./ingest/producer.js";
 export { decodeStreamEvent, encodeStreamEvent, type StreamEvent } from "./ingest/wire.js";
 export { clusterSlot, type KeyLayout, keyLayout } from "./layout.js";
 export { type IngestorMetricsOptions, type MeterProviderLike, observeIngestor } from "./metrics.js";

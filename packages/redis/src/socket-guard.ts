@@ -6,6 +6,8 @@
 // the once -> on change (redis/ioredis#961), so every socket a client of ours opens gets a listener
 // of its own for its whole life. It uses ioredis' `connector.stream` (ioredis 5 and 6): the socket is
 // assigned there in a later tick than the client's constructor, so guarding right after it is in time.
+// The connections ioredis opens on a client's behalf (a Cluster's nodes and slot refreshers, a
+// Sentinel connection's queries to the sentinels) are guarded as they are created.
 import type { Cluster, Redis } from "ioredis";
 
 const guarded = new WeakSet<object>();
@@ -43,6 +45,17 @@ export function guardSockets(client: Redis | Cluster, onError: (error: Error) =>
         listen(socket);
       },
     });
+  }
+  // A Sentinel connection asks the sentinels over short-lived connections of its own (sentinelTLS).
+  const sentinelConnector = connector as { connectToSentinel?: (...args: unknown[]) => Redis } | undefined;
+  const connectToSentinel = sentinelConnector?.connectToSentinel;
+  if (sentinelConnector !== undefined && typeof connectToSentinel === "function") {
+    sentinelConnector.connectToSentinel = (...args: unknown[]) => {
+      const sentinel = connectToSentinel.apply(sentinelConnector, args);
+      // Not `onError`: a sentinel that does not answer is not why the data connection is down.
+      guardSockets(sentinel);
+      return sentinel;
+    };
   }
   // Cluster refreshes its slot map over a duplicate of a node's connection.
   const duplicate = redis.duplicate.bind(redis);

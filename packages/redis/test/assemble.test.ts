@@ -207,7 +207,12 @@ describe.skipIf(!available)("assemble while the ingest pipeline is stalled (phan
     const context = createContextStore({ sources: [recent], online: store });
     const producer = createStreamProducer({ url: server.url, stream: "stall:events" });
     const startWorker = async () => {
-      const worker = createStreamIngestor({ context, url: server.url, stream: "stall:events", blockMs: 100 });
+      const worker = createStreamIngestor({
+        contextStore: context,
+        url: server.url,
+        stream: "stall:events",
+        blockMs: 100,
+      });
       await worker.start();
       return worker;
     };

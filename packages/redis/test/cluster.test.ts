@@ -84,7 +84,7 @@ describe.skipIf(!available)("redisStore on a 3-master cluster", () => {
     const context = createContextStore({ sources, online: store });
     const producer = createStreamProducer({ cluster: { nodes: cluster.nodes }, stream: "ingest:events" });
     const worker = createStreamIngestor({
-      context,
+      contextStore: context,
       cluster: { nodes: cluster.nodes },
       stream: "ingest:events",
       blockMs: 100,

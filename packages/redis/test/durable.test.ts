@@ -218,7 +218,7 @@ describe.skipIf(!available)("durable writes on real servers", () => {
     try {
       expect(() =>
         createStreamIngestor({
-          context: plain,
+          contextStore: plain,
           url: primary.url,
           stream: "p:events",
           durability: { replicas: 1 },
@@ -239,7 +239,7 @@ describe.skipIf(!available)("durable writes on real servers", () => {
     });
     const producer = createStreamProducer({ url: primary.url, stream: "ing:events", durability });
     const worker = createStreamIngestor({
-      context,
+      contextStore: context,
       url: primary.url,
       stream: "ing:events",
       durability,

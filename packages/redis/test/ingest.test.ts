@@ -143,7 +143,13 @@ describe.skipIf(!available)("stream ingest worker", () => {
     const { stream, store, context, producer } = setup("ooo");
     const { events, published } = makeEvents(20, 8, 20, 12);
     await producer.publish(events);
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, batchSize: 37, blockMs: 100 });
+    const ingestor = createStreamIngestor({
+      contextStore: context,
+      url: server.url,
+      stream,
+      batchSize: 37,
+      blockMs: 100,
+    });
     try {
       // The lag counter sees the backlog before the worker starts consuming it.
       await admin.xgroup("CREATE", stream, "ctxstore", "0");
@@ -174,7 +180,13 @@ describe.skipIf(!available)("stream ingest worker", () => {
     const { stream, store, context, producer } = setup("replay");
     const { events, published } = makeEvents(5, 4, 5, 9);
     await producer.publish(events);
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, batchSize: 25, blockMs: 100 });
+    const ingestor = createStreamIngestor({
+      contextStore: context,
+      url: server.url,
+      stream,
+      batchSize: 25,
+      blockMs: 100,
+    });
     try {
       await ingestor.start();
       await waitFor(() => ingestor.counters().processed === events.length, 10_000, "first pass incomplete");
@@ -280,7 +292,7 @@ describe.skipIf(!available)("stream ingest worker", () => {
       },
     ]);
     const ingestor = createStreamIngestor({
-      context,
+      contextStore: context,
       url: server.url,
       stream,
       blockMs: 100,
@@ -340,11 +352,56 @@ describe.skipIf(!available)("stream ingest worker", () => {
     expectTenantIngest(outcome);
   });
 
+  it("takes the context store as `contextStore`, still accepts the deprecated `context`, and refuses two different ones", async () => {
+    const { stream, context, producer } = setup("alias");
+    const other = createContextStore({
+      sources,
+      online: redisStore({ url: server.url, prefix: "alias-other:" }),
+    });
+    expect(() =>
+      createStreamIngestor({ contextStore: context, context: other, url: server.url, stream }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "CTX_CONFIG",
+        message: expect.stringMatching(/pass only `contextStore`/),
+      }),
+    );
+    expect(() => createStreamIngestor({ url: server.url, stream } as never)).toThrow(
+      expect.objectContaining({
+        code: "CTX_CONFIG",
+        message: expect.stringMatching(/`contextStore` must be/),
+      }),
+    );
+    const worker = createStreamIngestor({ context, url: server.url, stream, blockMs: 100 });
+    try {
+      await producer.publish({
+        source: recent,
+        key: { sessionId: "alias" },
+        value: { action: "view", n: 1 },
+        eventTime: Date.now(),
+        eventId: "alias-1",
+      });
+      await worker.start();
+      await waitFor(() => worker.counters().processed === 1, 10_000, "the event was not applied");
+    } finally {
+      await worker.stop();
+      await producer.close();
+      await context.close();
+      await other.close();
+    }
+  });
+
   it("drains gracefully on stop(): everything read is acknowledged, nothing is left pending", async () => {
     const { stream, context, producer } = setup("drain");
     const { events } = makeEvents(10, 10, 10, 30);
     await producer.publish(events);
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, batchSize: 20, blockMs: 100 });
+    const ingestor = createStreamIngestor({
+      contextStore: context,
+      url: server.url,
+      stream,
+      batchSize: 20,
+      blockMs: 100,
+    });
     await ingestor.start();
     await waitFor(() => ingestor.counters().processed > 0, 5_000, "nothing processed");
     await ingestor.stop();
@@ -403,7 +460,7 @@ describe.skipIf(!available)("stream ingest worker", () => {
     );
     await producer.publish(events.slice(25));
     const ingestor = createStreamIngestor({
-      context,
+      contextStore: context,
       url: server.url,
       stream,
       batchSize: 10,
@@ -439,7 +496,7 @@ describe.skipIf(!available)("stream ingest worker", () => {
 
   it("keeps the watermark moving while healthy (idle included) and stops it when the worker stops", async () => {
     const { stream, store, context, producer } = setup("heartbeat");
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, blockMs: 50 });
+    const ingestor = createStreamIngestor({ contextStore: context, url: server.url, stream, blockMs: 50 });
     const watermark = async () =>
       (await store.read({ records: [], watermarks: ["recent_activity@1"] })).watermarks["recent_activity@1"];
     try {
@@ -471,7 +528,7 @@ describe.skipIf(!available)("stream ingest worker when Redis fails", () => {
     const context = createContextStore({ sources, online: store });
     const producer = createStreamProducer({ url: server.url, stream });
     const ingestor = createStreamIngestor({
-      context,
+      contextStore: context,
       url: server.url,
       stream,
       blockMs: 50,
@@ -528,7 +585,7 @@ describe.skipIf(!available)("stream ingest worker when Redis restarts empty", ()
     });
     const context = createContextStore({ sources, online: store });
     const ingestor = createStreamIngestor({
-      context,
+      contextStore: context,
       url: server.url,
       stream,
       blockMs: 50,

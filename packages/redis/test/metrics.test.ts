@@ -55,7 +55,7 @@ describe.skipIf(!available)("observeIngestor", () => {
       "value",
       '{"action":5}',
     );
-    const ingestor = createStreamIngestor({ context, url: server.url, stream, blockMs: 100 });
+    const ingestor = createStreamIngestor({ contextStore: context, url: server.url, stream, blockMs: 100 });
     const reader = new TestReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
     const unregister = await observeIngestor(ingestor, { stream, meterProvider });

@@ -112,7 +112,7 @@ describe.skipIf(!available)("a Redis outage", () => {
     await context.ready();
     const reported: unknown[] = [];
     const ingestor = createStreamIngestor({
-      context,
+      contextStore: context,
       url: server.url,
       stream: "outage:events",
       blockMs: 50,

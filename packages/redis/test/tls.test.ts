@@ -170,7 +170,7 @@ describe.skipIf(!available)("@ctxstore/redis over TLS", () => {
     const workerErrors: unknown[] = [];
     const worker = createStreamIngestor({
       ...options,
-      context,
+      contextStore: context,
       stream: "wrong-ca:events",
       onError: (error) => workerErrors.push(error),
     });

@@ -34,7 +34,9 @@ import { decodeStreamEvent, entryTime } from "./wire.js";
 
 export interface StreamIngestorOptions extends RedisConnectionOptions {
   /** Validates, renders and counts events, and owns the online store they are written to. */
-  context: ContextStore;
+  contextStore?: ContextStore;
+  /** @deprecated The former name of `contextStore` (the rest of the API says `contextStore`); still accepted. */
+  context?: ContextStore;
   /** Stream key to consume. */
   stream: string;
   /** Consumer group (created with MKSTREAM when missing). Default "ctxstore". */
@@ -114,14 +116,26 @@ const PERMANENT_STORE_ERRORS = new Set([
 ]);
 
 export function createStreamIngestor(options: StreamIngestorOptions): StreamIngestor {
-  const { context } = options;
-  if (!context || typeof context.toWindowAppend !== "function") {
+  if (
+    options.contextStore !== undefined &&
+    options.context !== undefined &&
+    options.contextStore !== options.context
+  ) {
     throw new CtxError(
       "CTX_CONFIG",
-      "stream ingestor: `context` must be a context store from createContextStore().",
+      "stream ingestor: `contextStore` and `context` (its deprecated name) name two different context stores; pass only `contextStore`.",
       {},
     );
   }
+  const given = options.contextStore ?? options.context;
+  if (!given || typeof given.toWindowAppend !== "function") {
+    throw new CtxError(
+      "CTX_CONFIG",
+      "stream ingestor: `contextStore` must be a context store from createContextStore().",
+      {},
+    );
+  }
+  const context: ContextStore = given;
   if (typeof options.stream !== "string" || options.stream.length === 0) {
     throw new CtxError(
       "CTX_CONFIG",

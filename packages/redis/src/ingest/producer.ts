@@ -1,6 +1,6 @@
 // A small producer for the ingest stream: validates the envelope of each event (source, key, JSON
 // value, event time and id) and publishes a batch with one pipelined XADD round trip.
-import { CtxError, isCtxError } from "@ctxstore/core";
+import { CtxError, type Duration, isCtxError, parseDuration } from "@ctxstore/core";
 import {
   closeClient,
   downNote,
@@ -26,10 +26,54 @@ export interface StreamProducerOptions extends RedisConnectionOptions {
   tenancy?: "single" | "multi";
 }
 
+/** A bound for one `publish` (a request path publishing within its own deadline). */
+export interface PublishOptions {
+  /**
+   * Longest the publish may take ("250ms" or milliseconds); at it, `CTX_TIMEOUT` (the events may or
+   * may not have been published). Default: the producer's command timeout (the write timeout in the
+   * durable mode).
+   */
+  deadline?: Duration | undefined;
+  /** Abandons the publish when it aborts (a request's `signal`), with the same outcome. */
+  signal?: AbortSignal | undefined;
+}
+
 export interface StreamProducer {
   /** Publishes events in order; resolves with their stream entry ids. */
-  publish(events: StreamEvent | readonly StreamEvent[]): Promise<string[]>;
+  publish(events: StreamEvent | readonly StreamEvent[], options?: PublishOptions): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/**
+ * The signal one publish runs under: aborted at `deadlineMs` (with a reason that says what that
+ * means) or when the caller's `signal` aborts; `release` stops the timer.
+ */
+function callBound(
+  deadlineMs: number | undefined,
+  signal: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; release: () => void } {
+  if (deadlineMs === undefined) return { signal, release: () => {} };
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new CtxError(
+          "CTX_TIMEOUT",
+          `stream producer: publish did not finish within its deadline of ${deadlineMs}ms, so the events may or may not have been published. Publish again (event ids deduplicate a replay).`,
+          { deadlineMs },
+        ),
+      ),
+    deadlineMs,
+  );
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
 export function createStreamProducer(options: StreamProducerOptions): StreamProducer {
@@ -90,7 +134,20 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
     }
   };
   return {
-    async publish(events) {
+    async publish(events, publishOptions) {
+      const deadlineMs =
+        publishOptions?.deadline === undefined
+          ? undefined
+          : parseDuration(publishOptions.deadline, "stream producer: publish deadline");
+      const signal = publishOptions?.signal;
+      if (signal?.aborted) {
+        throw new CtxError(
+          "CTX_TIMEOUT",
+          `stream producer: nothing was published to ${options.stream}: the caller's signal had already aborted.`,
+          {},
+          { cause: signal.reason },
+        );
+      }
       const list = Array.isArray(events) ? (events as readonly StreamEvent[]) : [events as StreamEvent];
       // Encode everything first: one bad event publishes nothing.
       list.forEach(checkTenancy);
@@ -105,6 +162,7 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
         );
       }
       const what = `stream producer: XADD to ${options.stream}`;
+      const bound = callBound(deadlineMs, signal);
       const replies = await publishing(
         withDeadline(
           failOnConnectionLoss(
@@ -121,9 +179,9 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
           ),
           // With durability the WAIT is part of the call (its timeout is below writeTimeoutMs).
           connection.durability === undefined ? connection.commandTimeoutMs : connection.writeTimeoutMs,
-          undefined,
+          bound.signal,
           what,
-        ),
+        ).finally(bound.release),
       );
       return replies.map(({ error, value: id }) => {
         if (error) {

@@ -180,7 +180,7 @@ export async function startNumberedLoad(options: NumberedLoadOptions): Promise<N
     for (let attempt = 1; ; attempt++) {
       ingestor = createStreamIngestor({
         ...connection,
-        context,
+        contextStore: context,
         stream: streamKey,
         consumer: "load-worker",
         blockMs: 200,
