@@ -10,7 +10,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ANTHROPIC_CACHE_CONTROL, contextSystemMessages, splitStablePrefix } from "./cache-breakpoint.js";
+import { ANTHROPIC_CACHE_CONTROL, contextSystemMessages } from "./cache-breakpoint.js";
 
 const NOW = Date.parse("2026-11-21T12:00:00Z");
 const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
@@ -63,42 +63,6 @@ async function assembleMix(plans: readonly SourcePlan[], maxTokens: number) {
 
 const isBatchOnly = (section: PackedSection, sources: ReadonlyMap<string, AnySource>) =>
   section.sources.every((name) => sources.get(name)?.tier === "batch");
-
-describe("splitStablePrefix", () => {
-  it("for any mix of tiers and sections, stable + rest is the packed text and stable is exactly the leading batch-only sections (property)", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(sourcePlan, { minLength: 1, maxLength: 8 }),
-        fc.integer({ min: 20, max: 400 }),
-        async (plans, maxTokens) => {
-          const { ctx, result } = await assembleMix(plans, maxTokens);
-          const { stable, rest } = splitStablePrefix(result, ctx.sources);
-          expect(stable + rest).toBe(result.text);
-          const leading: PackedSection[] = [];
-          for (const section of result.sections) {
-            if (!isBatchOnly(section, ctx.sources)) break;
-            leading.push(section);
-          }
-          expect(stable).toBe(leading.map((section) => section.text).join(""));
-          // The rest starts with the first section that has a non-batch source.
-          const next = result.sections[leading.length];
-          if (next) expect(rest.startsWith(next.text)).toBe(true);
-          else expect(rest).toBe("");
-        },
-      ),
-      { numRuns: 40 },
-    );
-  });
-
-  it("calls nothing stable when the sections do not spell out the text", () => {
-    const sources = new Map([["profile", { tier: "batch" } as AnySource]]);
-    const section = { title: "P", text: "## P\nAna\n", tokens: 4, sources: ["profile"], blocks: [] };
-    expect(splitStablePrefix({ text: `intro\n${section.text}`, sections: [section] }, sources)).toEqual({
-      stable: "",
-      rest: `intro\n${section.text}`,
-    });
-  });
-});
 
 describe("contextSystemMessages", () => {
   it("for any mix, the messages' texts concatenate to the packed text, none is empty, and only a non-empty batch prefix is marked (property)", async () => {

@@ -1,8 +1,9 @@
 // The provider prompt-cache breakpoint: core orders sections from the most stable tier to the most
 // volatile, so the packed text starts with the sections that only change when a batch job runs.
 // Splitting the context there into two system messages lets a provider that caches explicitly
-// (Anthropic, through `cacheControl`) cache everything up to the end of that stable prefix.
-import type { AnySource, PackedSection } from "@ctxstore/core";
+// (Anthropic, through `cacheControl`) cache everything up to the end of that stable prefix. Where
+// the prefix ends is core's `splitStablePrefix`, the same boundary the prompt.cache bench prices.
+import { type AnySource, type PackedSection, splitStablePrefix } from "@ctxstore/core";
 
 /**
  * `"anthropic"`: mark the end of the stable prefix with Anthropic's `cacheControl` (the context is
@@ -25,32 +26,6 @@ export interface ContextSystemMessage {
   readonly role: "system";
   readonly content: string;
   readonly providerOptions?: { anthropic: { cacheControl: { type: "ephemeral" } } };
-}
-
-export interface SplitContext {
-  /** The leading sections whose sources are all batch-tier: the part that is the same across requests. */
-  readonly stable: string;
-  /** Everything after it. `stable + rest` is the packed text, byte for byte. */
-  readonly rest: string;
-}
-
-/**
- * Splits the packed text after its leading batch-only sections. A section with any non-batch source
- * (or one the store does not know) ends the prefix. When the sections do not spell out the text (a
- * packer that adds text between sections), nothing is called stable rather than guessing a boundary.
- */
-export function splitStablePrefix(
-  packed: { readonly text: string; readonly sections: readonly PackedSection[] },
-  sources: ReadonlyMap<string, AnySource>,
-): SplitContext {
-  let end = 0;
-  for (const section of packed.sections) {
-    const batchOnly =
-      section.sources.length > 0 && section.sources.every((name) => sources.get(name)?.tier === "batch");
-    if (!batchOnly || !packed.text.startsWith(section.text, end)) break;
-    end += section.text.length;
-  }
-  return { stable: packed.text.slice(0, end), rest: packed.text.slice(end) };
 }
 
 /** The system messages that carry the context: one, or the marked stable prefix and the rest. */

@@ -22,6 +22,13 @@ export const CHUNKS = Number(process.env.BENCH_PEERS_CHUNKS ?? 10_000);
 export const TOP_K = 5;
 /** Every realtime lookup gets this long, in every peer. */
 export const LOOKUP_TIMEOUT_MS = 50;
+/**
+ * Every store read gets this long, in every peer: ctxstore's request deadline and its Redis store's
+ * command timeout. (An earlier run gave the peers' reads the realtime lookups' 50 ms instead, and a
+ * peer whose in-process vector scan held the event loop past 50 ms lost every read: a harness
+ * artefact, not the peer's behaviour.)
+ */
+export const STORE_TIMEOUT_MS = 200;
 
 /** Switches shared by all peers: a slow loyalty service answers after 200 ms (past the timeout). */
 export const conditions = { loyaltySlow: false };

@@ -1,6 +1,7 @@
 // Each peer builds the fixture's prompt its own way and returns the prompt text. Each is written the
 // way its documentation shows (or, for "by hand", the way a team without a context store does),
-// with the same 50 ms timeout on realtime lookups; how each handles a failure is its own.
+// with the same timeouts: 50 ms on realtime lookups, and on store reads the 200 ms that ctxstore's
+// request deadline gives its own read; how each handles a failure is its own.
 
 import { seedAssembleBench } from "@ctxstore/bench-fixtures";
 import { createContextStore, memoryStore, type OnlineStore, type VectorStore } from "@ctxstore/core";
@@ -24,6 +25,7 @@ import {
   lookup,
   plainSources,
   QUERY,
+  STORE_TIMEOUT_MS,
   TOP_K,
 } from "./fixture.js";
 
@@ -34,8 +36,17 @@ export interface Peer {
   /** What the peer cannot do of the job, in its own terms (shown in the table). */
   readonly limits: string;
   prompt(): Promise<string>;
+  /** The peer's vector search alone, for the query embedded once. */
+  search(): Promise<unknown>;
   close(): Promise<void>;
 }
+
+/** The query's vector, embedded once (for `search()`). */
+const queryVector = embedder.embed([QUERY]).then(([vector]) => vector as number[]);
+
+/** The shared embedded search (ctxstore's `memoryVectorStore`), used by every peer but LangChain. */
+const sharedSearch = (chunks: VectorStore) => async () =>
+  chunks.query({ vector: await queryVector, topK: TOP_K });
 
 export async function ctxstorePeer(
   name: string,
@@ -44,7 +55,7 @@ export async function ctxstorePeer(
   versions: string,
 ): Promise<Peer> {
   const sources = ctxstoreSources(chunks);
-  const ctx = createContextStore({ sources, online, deadline: "200ms" });
+  const ctx = createContextStore({ sources, online, deadline: `${STORE_TIMEOUT_MS}ms` });
   await ctx.ready();
   await seedAssembleBench(ctx, sources);
   return {
@@ -53,6 +64,7 @@ export async function ctxstorePeer(
     limits: "none found",
     prompt: async () =>
       (await ctx.assemble({ keys: BENCH_KEYS, query: QUERY, budget: { maxTokens: BUDGET } })).text,
+    search: sharedSearch(chunks),
     close: () => ctx.close(),
   };
 }
@@ -80,7 +92,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 async function readPlain(redis: Redis, sequential: boolean) {
   const sources = plainSources();
   const read = async (source: (typeof sources)[number]) => {
-    const raw = await withTimeout(redis.get(source.key), LOOKUP_TIMEOUT_MS).catch(() => null);
+    const raw = await withTimeout(redis.get(source.key), STORE_TIMEOUT_MS).catch(() => null);
     return { source, lines: raw ? source.render(JSON.parse(raw)) : [] };
   };
   if (!sequential) return Promise.all(sources.map(read));
@@ -129,6 +141,7 @@ export function byHandPeer(url: string, chunks: VectorStore, encoder: Tiktoken, 
     versions,
     limits:
       "whatever the team writes: here a failed read is an absent line, and trimming drops whole sections",
+    search: sharedSearch(chunks),
     async prompt() {
       const [values, live, hits] = await Promise.all([
         readPlain(redis, true),
@@ -185,7 +198,7 @@ export async function langchainPeer(
       const raw = await redis.get(source.key);
       return raw ? source.render(JSON.parse(raw)) : [];
     })
-      .withConfig({ timeout: LOOKUP_TIMEOUT_MS })
+      .withConfig({ timeout: STORE_TIMEOUT_MS })
       .withFallbacks([RunnableLambda.from(() => [] as string[])]);
   }
   for (const name of ["inventory", "loyalty"] as const) {
@@ -203,7 +216,8 @@ export async function langchainPeer(
     name: "LangChain.js (RunnableParallel + MemoryVectorStore + trimMessages)",
     versions,
     limits:
-      "no status per step: a step that fails or times out becomes its fallback value, indistinguishable from an empty one; the in-process MemoryVectorStore scan runs on the event loop, so at 10,000 chunks it can push the lookups past their timeouts",
+      "no status per step: a step that fails or times out becomes its fallback value, indistinguishable from an empty one; MemoryVectorStore scans and sorts every chunk in JavaScript on the event loop (its search alone is in vector_search_p50_ms), which delays every other step's reply",
+    search: async () => store.similaritySearchVectorWithScore(await queryVector, TOP_K),
     async prompt() {
       const values = (await parallel.invoke(QUERY)) as Record<string, string[]>;
       const blocks: Block[] = [
@@ -240,6 +254,7 @@ export function priomptPeer(url: string, chunks: VectorStore, versions: string):
     name: "priompt (scopes + render)",
     versions,
     limits: "renders only: fetching, timeouts and failures are the caller's code (here as by hand)",
+    search: sharedSearch(chunks),
     async prompt() {
       const [values, live, hits] = await Promise.all([
         readPlain(redis, false),
@@ -295,6 +310,7 @@ export function llamaindexPeer(url: string, chunks: VectorStore, versions: strin
     versions,
     limits:
       "static blocks have no priorities (a block that does not fit is left out whatever its importance); counts with its default tokenizer, not o200k_base; articles from the shared search, not a vectorBlock (needs a LlamaIndex vector store and embedding model, not wired)",
+    search: sharedSearch(chunks),
     async prompt() {
       const [values, live, hits] = await Promise.all([
         readPlain(redis, false),

@@ -20,6 +20,8 @@ function peerFigures(peer: string): PeerFigure[] {
     { ...base, metric: "p50_ms", value: 5.037, unit: "ms" },
     { ...base, metric: "p99_ms", value: 24.86, unit: "ms" },
     { ...base, metric: "prompt_tokens", value: 1094, unit: "tokens", within_budget: true },
+    { ...base, metric: "complete_share", value: 0.998, unit: "ratio" },
+    { ...base, metric: "vector_search_p50_ms", value: 0.561, unit: "ms" },
     { ...base, metric: "loyalty_timeout", value: 1, unit: "prompt", quote: '"Loyalty: unknown | timed out"' },
     { ...base, metric: "store_down", value: 1, unit: "prompt", quote: "(no mention)" },
   ];
@@ -30,7 +32,15 @@ const lines = (figures: readonly PeerFigure[]) => figures.map((figure) => JSON.s
 describe("parseFigures", () => {
   it("keeps the peers JSON lines and ignores the human table and other benches", () => {
     const text = `bench  metric\n-----\n${lines(peerFigures("a"))}\n{"bench":"pack","metric":"p50_ms","value":1,"unit":"ms"}\n{broken`;
-    expect(parseFigures(text)).toHaveLength(6);
+    expect(parseFigures(text)).toHaveLength(8);
+  });
+
+  it("reads the figures of a full run's log, where turbo prefixes every line with the package's task", () => {
+    const log = lines(peerFigures("a"))
+      .split("\n")
+      .map((line) => `@ctxstore/bench-peers:bench: ${line}`)
+      .join("\n");
+    expect(parseFigures(log)).toEqual(peerFigures("a"));
   });
 });
 
@@ -40,7 +50,7 @@ describe("peersTable", () => {
     const rows = table.split("\n");
     expect(rows).toHaveLength(4);
     expect(rows[2]).toBe(
-      '| ctxstore | ctxstore@1.0.0 | 5.04 | 24.86 | 1094 / 2000 (within) | "Loyalty: unknown \\| timed out" | (no mention) | none found |',
+      '| ctxstore | ctxstore@1.0.0 | 5.04 | 24.86 | 1094 / 2000 (within) | 99.8% | 0.56 | "Loyalty: unknown \\| timed out" | (no mention) | none found |',
     );
   });
 

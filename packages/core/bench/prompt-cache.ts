@@ -4,7 +4,7 @@
 // prompt (a fixed system prompt, then ctxstore's context) is compared with the same user's previous
 // prompt: the byte-identical prefix is what a provider can serve from its cache. Reported: the share
 // of prompt tokens in that prefix, and the input cost with and without caching at the providers'
-// published prices (PRICES, with their date). The simulation is deterministic (seeded), so the
+// published prices (PRICES in prompt-cache-prices.ts, with their date). The simulation is deterministic (seeded), so the
 // shares are the same on every machine; only the time per request is the machine's.
 import type { BenchFigure } from "@ctxstore/bench-fixtures";
 import { z } from "zod";
@@ -13,29 +13,13 @@ import {
   createContextStore,
   defineEntity,
   realtime,
+  splitStablePrefix,
   stream,
   tiktokenTokenizer,
 } from "../src/index.js";
+import { billRequest, type CacheBill, inputCosts, PRICES } from "./prompt-cache-prices.js";
 
-/**
- * Published list prices at launch (USD per million input tokens): OpenAI GPT-4.1 (April 2025; cached
- * input 75% off, automatic for prefixes of 1,024 tokens or more, reused in 128-token steps) and
- * Anthropic Claude Sonnet 4 (May 2025; cache reads 10% of input, 5-minute cache writes 125%, a
- * breakpoint marks where the cached prefix ends, 1,024 tokens at least). Not re-checked from this
- * machine (no internet): check the providers' pages before quoting a cost.
- */
-export const PRICES = {
-  date: "launch list prices, 2025-04 (OpenAI) and 2025-05 (Anthropic)",
-  openai: { model: "gpt-4.1", input: 2.0, cachedInput: 0.5, minPrefix: 1_024, step: 128, ttlMs: 5 * 60_000 },
-  anthropic: {
-    model: "claude-sonnet-4",
-    input: 3.0,
-    cacheRead: 0.3,
-    cacheWrite: 3.75,
-    minPrefix: 1_024,
-    ttlMs: 5 * 60_000,
-  },
-} as const;
+export { PRICES };
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -173,16 +157,9 @@ export async function runPromptCacheBench(options: { users?: number } = {}): Pro
   turns.sort((a, b) => a.at - b.at);
 
   await nightly(0);
-  const previous = new Map<string, { prompt: string; at: number }>();
-  const totals = {
-    requests: 0,
-    promptTokens: 0,
-    prefixTokens: 0,
-    openaiCached: 0,
-    anthropicRead: 0,
-    anthropicWrite: 0,
-    anthropicUncached: 0,
-  };
+  const previous = new Map<string, { prompt: string; stable: string; at: number }>();
+  const totals = { requests: 0, promptTokens: 0, prefixTokens: 0 };
+  const bills: CacheBill[] = [];
   const started = performance.now();
   let nextNight = START + DAY + 2 * HOUR;
   for (const turn of turns) {
@@ -214,42 +191,31 @@ export async function runPromptCacheBench(options: { users?: number } = {}): Pro
       const cut = prompt.lastIndexOf("\n", shared);
       prefix = cut > 0 ? count(prompt.slice(0, cut + 1)) : 0;
     }
-    const warm = last !== undefined && now - last.at <= PRICES.openai.ttlMs;
-    // OpenAI: automatic, prefixes of 1,024+ tokens, reused in 128-token steps.
-    if (warm && prefix >= PRICES.openai.minPrefix)
-      totals.openaiCached += Math.floor(prefix / PRICES.openai.step) * PRICES.openai.step;
-    // Anthropic: a breakpoint at the end of the stable prefix (the middleware's job); a warm prefix
-    // is read, the rest of the marked prefix written, the volatile tail billed as plain input.
-    const stable = stablePrefixTokens(prompt, result.text, count);
-    if (warm && prefix >= PRICES.anthropic.minPrefix) {
-      const read = Math.min(prefix, stable);
-      totals.anthropicRead += read;
-      totals.anthropicWrite += Math.max(0, stable - read);
-      totals.anthropicUncached += tokens - Math.max(stable, read);
-    } else if (stable >= PRICES.anthropic.minPrefix) {
-      totals.anthropicWrite += stable;
-      totals.anthropicUncached += tokens - stable;
-    } else totals.anthropicUncached += tokens;
+    // The Anthropic breakpoint goes where core's splitStablePrefix ends (after the leading
+    // batch-only sections), as the AI SDK middleware puts it.
+    const stableText = `${SYSTEM_PROMPT}\n\n${splitStablePrefix(result, ctx.sources).stable}`;
+    bills.push(
+      billRequest({
+        tokens,
+        prefix,
+        stable: count(stableText),
+        sameStable: last?.stable === stableText,
+        warm: last !== undefined && now - last.at <= PRICES.openai.ttlMs,
+      }),
+    );
     totals.requests += 1;
     totals.promptTokens += tokens;
     if (last) totals.prefixTokens += prefix;
-    previous.set(turn.userId, { prompt, at: now });
+    previous.set(turn.userId, { prompt, stable: stableText, at: now });
   }
   const elapsedMs = performance.now() - started;
   await ctx.close();
 
-  const million = 1_000_000;
-  const openaiPlain = (totals.promptTokens * PRICES.openai.input) / million;
-  const openaiCachedCost =
-    ((totals.promptTokens - totals.openaiCached) * PRICES.openai.input +
-      totals.openaiCached * PRICES.openai.cachedInput) /
-    million;
-  const anthropicPlain = (totals.promptTokens * PRICES.anthropic.input) / million;
-  const anthropicCachedCost =
-    (totals.anthropicUncached * PRICES.anthropic.input +
-      totals.anthropicRead * PRICES.anthropic.cacheRead +
-      totals.anthropicWrite * PRICES.anthropic.cacheWrite) /
-    million;
+  const costs = inputCosts(bills);
+  const openaiPlain = costs.openai.without;
+  const openaiCachedCost = costs.openai.with;
+  const anthropicPlain = costs.anthropic.without;
+  const anthropicCachedCost = costs.anthropic.with;
   const extra = { users, requests: totals.requests, prices: PRICES.date };
   return [
     {
@@ -302,16 +268,6 @@ function commonPrefix(a: string, b: string): number {
   let index = 0;
   while (index < limit && a.charCodeAt(index) === b.charCodeAt(index)) index++;
   return index;
-}
-
-/**
- * Tokens up to the end of the last batch section: where the AI SDK middleware puts the cache
- * breakpoint (batch sections come first and change only when a batch value does).
- */
-function stablePrefixTokens(prompt: string, context: string, count: (text: string) => number): number {
-  const volatile = context.search(/^## (This session|Live)$/m);
-  const end = volatile < 0 ? prompt.length : prompt.length - context.length + volatile;
-  return count(prompt.slice(0, end));
 }
 
 function round(value: number): number {

@@ -59,6 +59,7 @@ export async function ingestBench(url: string, label = "ingest", quick = false):
   const elapsedMs = performance.now() - started;
   await worker.stop();
   const floor = await rawConsumeEventsPerSecond(url, streamKey, total, 1_000);
+  const writeFloor = await rawConsumeEventsPerSecond(url, streamKey, total, 1_000, `${label}-raw:`);
   const admin = new Redis(url);
   const windowBytes = Number(await admin.hstrlen(`${label}:{session:sessionId=s0}`, sourceField(activity)));
   admin.disconnect();
@@ -97,39 +98,60 @@ export async function ingestBench(url: string, label = "ingest", quick = false):
       target: ">= 0.5",
       note: "events_per_s / the raw read-and-ack loop's, same run",
     },
+    {
+      bench: "ingest.redis.write_floor",
+      metric: "events_per_s",
+      value: writeFloor,
+      unit: "events/s",
+      events: total,
+      batch: 1_000,
+      note: "raw XREADGROUP, one pipelined HSET per entry of its value into its session's hash, XACK; no ctxstore code",
+    },
+    {
+      bench: "ingest.redis",
+      metric: "vs_write_floor",
+      value: ((total / elapsedMs) * 1000) / writeFloor,
+      unit: "ratio",
+      note: "events_per_s / the raw read-write-and-ack loop's, same run (the job's writes included; a window append is at least one write per event)",
+    },
   ];
 }
 
 /**
  * The physical floor of stream ingestion on this machine: the entries the worker consumed (XADDed
- * by the producer before either timed run), read again by a second consumer group with XREADGROUP
- * in batches of `batch` and acknowledged with XACK, doing nothing with them.
+ * by the producer before either timed run), read again by a fresh consumer group with XREADGROUP
+ * in batches of `batch` and acknowledged with XACK, doing nothing with them. With `writePrefix`,
+ * each batch's entries are also written, one pipelined HSET per entry (its value under its source
+ * in its session's hash) before the XACK: the least the job's writes can cost, still no ctxstore code.
  */
 async function rawConsumeEventsPerSecond(
   url: string,
   streamKey: string,
   total: number,
   batch: number,
+  writePrefix?: string,
 ): Promise<number> {
   const raw = new Redis(url);
-  await raw.xgroup("CREATE", streamKey, "floor", "0");
+  const group = writePrefix === undefined ? "floor" : "write-floor";
+  await raw.xgroup("CREATE", streamKey, group, "0");
   const started = performance.now();
   let seen = 0;
   while (seen < total) {
-    const reply = (await raw.xreadgroup(
-      "GROUP",
-      "floor",
-      "raw",
-      "COUNT",
-      batch,
-      "STREAMS",
-      streamKey,
-      ">",
-    )) as [string, [string, string[]][]][] | null;
+    const reply = (await raw.xreadgroup("GROUP", group, "raw", "COUNT", batch, "STREAMS", streamKey, ">")) as
+      | [string, [string, string[]][]][]
+      | null;
     const entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0)
       throw new Error(`ingest floor: stream ${streamKey} ran dry at ${seen} of ${total}`);
-    await raw.xack(streamKey, "floor", ...entries.map(([id]) => id));
+    if (writePrefix !== undefined) {
+      const pipeline = raw.pipeline();
+      for (const [, fields] of entries) {
+        const field = (name: string) => fields[fields.indexOf(name) + 1] ?? "";
+        pipeline.hset(`${writePrefix}${field("key")}`, field("source"), field("value"));
+      }
+      await pipeline.exec();
+    }
+    await raw.xack(streamKey, group, ...entries.map(([id]) => id));
     seen += entries.length;
   }
   const elapsedMs = performance.now() - started;

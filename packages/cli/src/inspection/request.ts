@@ -4,6 +4,11 @@
 import type { AnySource, AssembleRequest, ContextStore, Duration, Entity, Principal } from "@ctxstore/core";
 import { CtxError, parseDuration } from "@ctxstore/core";
 
+/**
+ * One inspection request, as `explain`'s flags or the inspector's shareable URL give it: entity keys
+ * (field values as strings), query, budget (`maxTokens`), and optional tenant, sources, deadline,
+ * principal, purpose and format.
+ */
 export interface InspectionRequest {
   readonly keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly query?: string;

@@ -17,6 +17,10 @@ import { exitCodeOf } from "../output/exit-codes.js";
 import { inspectorScript } from "./assets.js";
 import { inspectorHtml } from "./page.js";
 
+/**
+ * Options of `inspectorHandler`: the context store, the `enabled` check (off by default), the base
+ * path, preset requests, the caller's identity (tenant, principal) and the freshness panel's data.
+ */
 export interface InspectorOptions {
   context: ContextStore;
   /** Off by default. `true`, or a per-request check (an admin session); false answers 404. */
@@ -42,6 +46,10 @@ export interface InspectorOptions {
   freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
 }
 
+/**
+ * The inspector's `/api/config` answer: the sources (tier, section, maxAge in ms), entities and their
+ * key fields, the preset requests and the encoding.
+ */
 export interface InspectorConfigResponse {
   readonly sources: ReadonlyArray<{
     name: string;
@@ -64,6 +72,16 @@ const SECURITY_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
+/**
+ * A Fetch API handler (`(request: Request) => Promise<Response>`) serving the inspector under
+ * `basePath`: the page, its script and its JSON API (`/api/config`, `/api/assemble`, freshness). It
+ * answers 404 unless `enabled` is `true` or returns true for the request; a bad inspection request
+ * answers 400 with the typed error.
+ *
+ * ```ts
+ * export const GET = inspectorHandler({ context: ctx, basePath: "/admin/context", enabled: isAdmin });
+ * ```
+ */
 export function inspectorHandler(options: InspectorOptions): (request: Request) => Promise<Response> {
   const base = (options.basePath ?? "").replace(/\/+$/, "");
   const { context } = options;
@@ -140,6 +158,7 @@ export function inspectorHandler(options: InspectorOptions): (request: Request) 
   };
 }
 
+/** The inspector's `/api/config` answer for a context store and its preset requests. */
 export function describeConfig(
   context: ContextStore,
   requests: Readonly<Record<string, SampleRequest>>,

@@ -192,6 +192,7 @@ export async function assemble(
       resolutions: plan.selected.map((source) => byName.get(source.name) as Resolution),
       tokenizer,
       onTokenize,
+      deadlineAt: deadline.at,
     });
     const ordered = redactResolutions(lined.resolutions, {
       governance,
@@ -210,7 +211,13 @@ export async function assemble(
     }
 
     const packStarted = performance.now();
-    const policies = applyUnavailablePolicies({ resolutions: ordered, now, tokenizer, onTokenize });
+    const policies = applyUnavailablePolicies({
+      resolutions: ordered,
+      now,
+      tokenizer,
+      onTokenize,
+      deadlineAt: deadline.at,
+    });
     const { sections, rendered } = buildSections({
       resolutions: ordered,
       unavailable: policies.outcomes,
