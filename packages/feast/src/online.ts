@@ -154,7 +154,13 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
     const key = feastRedisKey(serializeEntityKey(values.values), binding.project);
     const v2 = feastRedisKey(serializeEntityKeyV2(values.values), binding.project);
     const id = key.toString("latin1");
-    const location = { key, id, cacheKey: `${field}\u0000${id}`, v2, v2Id: v2.toString("latin1") };
+    const location: RowLocation = {
+      key,
+      id,
+      cacheKey: `${field}\u0000${id}`,
+      v2,
+      v2Id: v2.toString("latin1"),
+    };
     cache.set(canonical, location);
     return location;
   }
@@ -218,16 +224,11 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
       const own: ReadRequest[] = [];
       const ownIndex: number[] = [];
       const feast = new Map<number, FeastRead>();
-      const extras: Array<{ key: Buffer; fields: Buffer[] }> = [];
-      const hashByKey = new Map<string, number>();
-      const hashFor = (key: Buffer, id: string): number => {
-        let index = hashByKey.get(id);
-        if (index === undefined) {
-          index = extras.push({ key, fields: [] }) - 1;
-          hashByKey.set(id, index);
-        }
-        return index;
-      };
+      // Per Feast hash: the records it serves, in request order.
+      const groups = new Map<
+        string,
+        Array<{ index: number; source: AnyFeastSource; location: RowLocation }>
+      >();
       for (let index = 0; index < records.length; index++) {
         const request = records[index] as ReadRequest;
         const source = request?.kind === "value" ? feastSourceOf(request) : undefined;
@@ -242,26 +243,35 @@ export function withFeast(online: OnlineStore, options: WithFeastOptions): Feast
           continue;
         }
         // Views sharing join keys and project share the hash: one HMGET carries all their fields.
-        const hash = hashFor(location.key, location.id);
-        const fields = (extras[hash] as (typeof extras)[number]).fields;
-        const offset = fields.length;
-        for (const field of source.feast.fields) fields.push(field);
-        if (detectV2) {
-          const v2Hash = hashFor(location.v2, location.v2Id);
-          const v2Fields = (extras[v2Hash] as (typeof extras)[number]).fields;
-          feast.set(index, {
-            source,
-            cacheKey: location.cacheKey,
-            hash,
-            offset,
-            v2Hash,
-            v2Offset: v2Fields.length,
-          });
-          v2Fields.push(source.feast.fields[0] as Buffer);
-        } else {
-          feast.set(index, { source, cacheKey: location.cacheKey, hash, offset });
+        let group = groups.get(location.id);
+        if (group === undefined) {
+          group = [];
+          groups.set(location.id, group);
         }
+        group.push({ index, source, location });
       }
+      const extras: Array<{ key: Buffer; fields: readonly Buffer[] }> = [];
+      const v2Hashes = new Map<string, { key: Buffer; fields: Buffer[]; hash: number }>();
+      for (const group of groups.values()) {
+        const hash = extras.length;
+        const plan = readPlan(group);
+        extras.push({ key: (group[0] as (typeof group)[number]).location.key, fields: plan.fields });
+        group.forEach(({ index, source, location }, position) => {
+          const offset = plan.offsets[position] as number;
+          if (!detectV2) {
+            feast.set(index, { source, cacheKey: location.cacheKey, hash, offset });
+            return;
+          }
+          let old = v2Hashes.get(location.v2Id);
+          if (old === undefined) {
+            old = { key: location.v2, fields: [], hash: groups.size + v2Hashes.size };
+            v2Hashes.set(location.v2Id, old);
+          }
+          const v2Offset = old.fields.push(source.feast.fields[0] as Buffer) - 1;
+          feast.set(index, { source, cacheKey: location.cacheKey, hash, offset, v2Hash: old.hash, v2Offset });
+        });
+      }
+      for (const old of v2Hashes.values()) extras.push(old);
       if (feast.size === 0) return inner.read(batch, readOptions);
       const { online: result, extras: replies } = await inner.readWithExtras(
         batch.watermarks === undefined ? { records: own } : { records: own, watermarks: batch.watermarks },
@@ -406,12 +416,48 @@ function classify(
 }
 
 interface RowLocation {
+  /** The HMGETs' field lists already built for this hash, by the sources read from it (readPlan). */
+  plans?: Map<string, ReadPlan>;
   readonly key: Buffer;
   /** The key as latin1 text: groups views per hash. */
   readonly id: string;
   readonly cacheKey: string;
   readonly v2: Buffer;
   readonly v2Id: string;
+}
+
+/** One HMGET's fields for some sources of a hash, and where each source's fields start. */
+interface ReadPlan {
+  readonly fields: readonly Buffer[];
+  readonly offsets: readonly number[];
+}
+
+/** The most field lists kept per hash (distinct source combinations that requests read from it). */
+const PLANS_PER_HASH = 16;
+
+/**
+ * The fields of one HMGET reading `group`'s sources from their shared hash. The same combination of
+ * sources gives back the same arrays, so the Redis store reuses the command's encoded bytes
+ * (@ctxstore/redis extra reads) instead of building them for every assembly.
+ */
+function readPlan(group: ReadonlyArray<{ source: AnyFeastSource; location: RowLocation }>): ReadPlan {
+  const first = group[0] as (typeof group)[number];
+  const signature =
+    group.length === 1 ? first.source.name : group.map(({ source }) => source.name).join("\n");
+  first.location.plans ??= new Map();
+  const plans = first.location.plans;
+  const known = plans.get(signature);
+  if (known !== undefined) return known;
+  const fields: Buffer[] = [];
+  const offsets: number[] = [];
+  for (const { source } of group) {
+    offsets.push(fields.length);
+    fields.push(...source.feast.fields);
+  }
+  if (plans.size >= PLANS_PER_HASH) plans.clear();
+  const plan = { fields: Object.freeze(fields), offsets: Object.freeze(offsets) };
+  plans.set(signature, plan);
+  return plan;
 }
 
 interface CachedRow {

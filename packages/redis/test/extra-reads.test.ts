@@ -2,6 +2,7 @@
 // pipeline as the store's own read: one round trip on a standalone server, one pipeline per node on
 // a Cluster; a key holding another type fails only its own extra read.
 import { isCtxError } from "@ctxstore/core";
+import fc from "fast-check";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterSlot, redisStore, supportsExtraReads } from "../src/index.js";
@@ -85,6 +86,46 @@ describe.skipIf(!available)("readWithExtras (standalone)", () => {
           .catch((caught: unknown) => caught);
         expect(isCtxError(error, "CTX_INVALID_REQUEST")).toBe(true);
       }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("sends exactly the bytes given: random binary keys and fields read what ioredis' own HMGET reads", async () => {
+    const store = redisStore({ url: server.url, prefix: "extra-prop:" });
+    const bytes = fc.uint8Array({ minLength: 0, maxLength: 12 }).map((array) => Buffer.from(array));
+    const field = fc.oneof(bytes, fc.string({ unit: "binary", maxLength: 6 }));
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          bytes.filter((key) => key.length > 0),
+          fc.array(fc.tuple(field, bytes), { minLength: 1, maxLength: 8 }),
+          fc.array(field, { maxLength: 4 }),
+          async (key, pairs, absent) => {
+            await admin.del(key);
+            for (const [name, value] of pairs) await admin.hset(key, name, value);
+            const fields = [...pairs.map(([name]) => name), ...absent];
+            const { extras } = await store.readWithExtras({ records: [] }, [{ key, fields }]);
+            expect(extras).toEqual([{ values: await admin.hmgetBuffer(key, ...fields) }]);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("encodes a field Buffer changed in place again, never sends its old bytes", async () => {
+    const store = redisStore({ url: server.url, prefix: "extra-mut:" });
+    try {
+      await admin.hset(binaryKey, Buffer.from([0x01, 0x02]), "one", Buffer.from([0x03, 0x04]), "two");
+      const field = Buffer.from([0x01, 0x02]);
+      const first = await store.readWithExtras({ records: [] }, [{ key: binaryKey, fields: [field] }]);
+      expect(first.extras).toEqual([{ values: [Buffer.from("one")] }]);
+      field.set([0x03, 0x04]);
+      const second = await store.readWithExtras({ records: [] }, [{ key: binaryKey, fields: [field] }]);
+      expect(second.extras).toEqual([{ values: [Buffer.from("two")] }]);
     } finally {
       await store.close();
     }
