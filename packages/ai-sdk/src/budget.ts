@@ -4,6 +4,11 @@ import { CtxError } from "@ctxstore/core";
 import { type ContextPlacement, countPromptTokens, type PromptMessage } from "./prompt.js";
 import type { TokenCounter } from "./token-count-cache.js";
 
+/**
+ * The middleware's `budget` option: a fixed `maxTokens`, a `contextWindow` the budget is derived from
+ * per call (what the prompt leaves free), or both (then `maxTokens` caps it). Tokens are counted in
+ * the context store's encoding.
+ */
 export interface BudgetOptions {
   /** Largest packed context in tokens. Alone, a fixed budget; with `contextWindow`, a cap. */
   maxTokens?: number;

@@ -10,6 +10,7 @@ export interface AiSdkEmbeddingModel {
   readonly modelId: string;
   readonly maxEmbeddingsPerCall: PromiseLike<number | undefined> | number | undefined;
   readonly supportsParallelCalls: PromiseLike<boolean> | boolean;
+  /** Embeds `values` in one call: one embedding per value, in order (the AI SDK model's own method). */
   doEmbed(options: {
     values: string[];
     abortSignal?: AbortSignal;
@@ -19,6 +20,10 @@ export interface AiSdkEmbeddingModel {
   }): PromiseLike<{ embeddings: Array<ArrayLike<number>> }>;
 }
 
+/**
+ * Options of `embedderFromAiSdk`: the vector size (skips the probe call), the id recorded with
+ * indexes, batch size and parallelism limits, and provider options and headers for every call.
+ */
 export interface EmbedderFromAiSdkOptions {
   /** The vector size. Given, no probe call is made; otherwise one short text is embedded to learn it. */
   dimensions?: number;

@@ -11,8 +11,8 @@ import {
   checkRequestLayer,
   type Duration,
   type EntityKeys,
+  isContextLeftOutWarning,
   mergeRequestLayers,
-  NOTHING_FITS_PREFIX,
   type RequestLayer,
 } from "@ctxstore/core";
 import { type BudgetOptions, decideBudget, resolveBudgetOptions } from "./budget.js";
@@ -43,6 +43,11 @@ export type ContextRequest = RequestLayer & {
   cacheBreakpoint?: CacheBreakpoint | undefined;
 };
 
+/**
+ * Options of `contextMiddleware`: the context store and budget (required); optionally a `request`
+ * function building each call's request, what to do when a call has none, where the context goes
+ * (`placement`), prompt-cache breakpoints, the deadline, telemetry and an `onAssembled` hook.
+ */
 export interface ContextMiddlewareOptions<CallOptions> {
   /** The context store built with `createContextStore`. */
   contextStore: ContextStore;
@@ -109,15 +114,22 @@ type CallParams = {
  */
 export interface ContextMiddleware<Version extends "v3" | "v4"> {
   readonly specificationVersion: Version;
+  /**
+   * Assembles the context for this call (keys from `providerOptions.ctxstore`, query from the last user
+   * message) and returns the params with the packed text placed in the prompt and `providerOptions.ctxstore`
+   * removed. Rejects with the assembly's `CtxError`; the model is then never called.
+   */
   transformParams<Params extends object>(options: {
     type: "generate" | "stream";
     params: Params;
     model: unknown;
   }): PromiseLike<Params>;
+  /** Calls the model and attaches the assembly trace to the result as `providerMetadata.ctxstore`. */
   wrapGenerate<Result extends object>(options: {
     doGenerate: () => PromiseLike<Result>;
     params: object;
   }): PromiseLike<Result>;
+  /** Calls the model and attaches the assembly trace to the `finish` part as `providerMetadata.ctxstore`. */
   wrapStream<Result extends { stream: ReadableStream<unknown> }>(options: {
     doStream: () => PromiseLike<Result>;
     params: object;
@@ -399,12 +411,12 @@ function validateOptions(
 }
 
 /**
- * The call warnings (AI SDK `result.warnings`) for an assembly whose budget left out every source:
- * the model got no context, which the caller must hear about. The full list is in the trace too.
+ * The call warnings (AI SDK `result.warnings`) for an assembly whose budget left out every source or
+ * a whole reserved section: the model got less context than it should, which the caller must hear about. The full list is in the trace too.
  */
 function callWarnings(trace: AssemblyTrace): { type: "other"; message: string }[] {
   return trace.warnings
-    .filter((warning) => warning.startsWith(NOTHING_FITS_PREFIX))
+    .filter((warning) => isContextLeftOutWarning(warning))
     .map((message) => ({ type: "other", message: `ctxstore: ${message}` }));
 }
 

@@ -9,6 +9,9 @@ import { ADAPTER_SPAN_KEY, ASSEMBLE_SPAN, ASSEMBLY_ATTRIBUTES_KEY } from "@ctxst
 
 type OpenTelemetryApi = typeof import("@opentelemetry/api");
 
+/**
+ * The middleware's `telemetry` option: when core's `ctxstore.assemble` span is recorded for a model call.
+ */
 export interface TelemetryOptions {
   /**
    * `"auto"` (default): core's assembly span only when the model call runs inside a recording span:

@@ -5,6 +5,10 @@
 /** Tokenizer encodings with exact counts. */
 export type Encoding = "o200k_base" | "cl100k_base";
 
+/**
+ * A value's prompt text as computed at write time: its lines and each line's exact token count per
+ * encoding, so request-time packing does no tokenizing.
+ */
 export interface RenderedText {
   /** `text` truncates at sentence boundaries; `list` truncates by whole items. */
   readonly kind: "text" | "list";
@@ -14,6 +18,11 @@ export interface RenderedText {
   readonly tokens: Readonly<Partial<Record<Encoding, readonly number[]>>>;
 }
 
+/**
+ * What an online store keeps per (entity key, source): the validated value (or a positive empty), its
+ * event and write times (epoch ms, UTC), schema version, and optionally the rendered text with its
+ * token counts.
+ */
 export interface Envelope {
   /** The value as validated at write time (JSON-serialisable); null when `empty`. */
   readonly value: unknown;

@@ -4,8 +4,10 @@
 // suites). Adapters (redis, qdrant, duckdb, ai-sdk, langchain, next) use only these three entries,
 // which the dependency-cruiser rules in .dependency-cruiser.cjs enforce.
 
+export type { CallDeadlineOptions } from "./context/call-deadline.js";
 export { createContextStore } from "./context/create.js";
 export type {
+  AppendCallOptions,
   AppendOptions,
   AssembleOverrides,
   AssembleRequest,
@@ -22,6 +24,7 @@ export type {
   RequestLayer,
   ResolvedValue,
   SourceCounters,
+  WriteCallOptions,
   WriteOptions,
 } from "./context/types.js";
 export { type Duration, formatDuration, parseDuration, toEpochMs } from "./definitions/duration.js";
@@ -84,14 +87,21 @@ export {
   type IndexResult,
   indexDocuments,
 } from "./indexing/index-documents.js";
-export { NOTHING_FITS_PREFIX } from "./pack/packer.js";
+export { isContextLeftOutWarning, NOTHING_FITS_PREFIX, RESERVED_LEFT_OUT_PREFIX } from "./pack/packer.js";
 export { type StablePrefix, splitStablePrefix } from "./pack/stable-prefix.js";
 export type { BlockOutcome, PackedSection, RenderFormat } from "./pack/types.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
 export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
-export type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome } from "./stores/types.js";
+export type {
+  AppendOutcome,
+  OnlineStore,
+  StoreCallOptions,
+  ValueWrite,
+  WindowAppend,
+  WriteOutcome,
+} from "./stores/types.js";
 export {
   ADAPTER_SPAN_KEY,
   ASSEMBLE_SPAN,

@@ -36,6 +36,7 @@ export type {
   ReadRequest,
   ReadResult,
   RecordAddress,
+  StoreCallOptions,
   ValueWrite,
   WindowAppend,
   WriteOutcome,

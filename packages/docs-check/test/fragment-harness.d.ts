@@ -4,10 +4,12 @@
 //   from @ctxstore/redis, qdrantStore from @ctxstore/qdrant, and zod's `z`;
 // - the names the guides build up and reuse: `ctx` (a context store), `request`, the entities
 //   `user` / `session` / `customer`, sources such as `profile` or `recent` (any tier), `embedder`,
-//   `url` (a Redis URL).
+//   `url` (a Redis URL); for docs/training-data.md, `offline` (a DuckDB offline store), its sources
+//   `customerProfile` / `openOrders` and `labels` (label events).
 // Its own imports and declarations shadow these (each fragment is a module). Names a page uses
 // beyond these make the fragment fail: define them in the block, or add them here with their type.
 import type * as core from "@ctxstore/core";
+import type * as duckdb from "@ctxstore/duckdb";
 import type * as qdrant from "@ctxstore/qdrant";
 import type * as redis from "@ctxstore/redis";
 import type { z as zod } from "zod";
@@ -42,4 +44,8 @@ declare global {
   const recent: core.AnySource;
   const embedder: core.Embedder;
   const url: string;
+  const offline: duckdb.DuckdbOfflineStore;
+  const customerProfile: core.BatchSource;
+  const openOrders: core.BatchSource;
+  const labels: duckdb.LabelInput;
 }

@@ -7,3 +7,7 @@ declare module "@/lib/context" {
   export const sessionActivity: StreamSource;
   export const identify: (request: Request) => RequestIdentity | null;
 }
+declare module "@/lib/auth" {
+  /** The app's own admin check. */
+  export const isAdmin: (request: Request) => boolean;
+}

@@ -8,6 +8,11 @@ import type { DuckdbOfflineStore, HistoryRow } from "./offline-store.js";
 import { describeColumns, queryRows, quoteIdentifier } from "./sql.js";
 import { timestampSql } from "./time.js";
 
+/**
+ * Options of `loadFile`: the source and the file (Parquet, CSV or JSON Lines), and which columns hold
+ * the key fields, event and write times, the value, empties and event ids; `partial` keeps the good
+ * rows of a file with bad ones.
+ */
 export interface LoadOptions {
   source: AnySource | string;
   /** A .parquet, .csv or .jsonl/.ndjson file (or set `format`). */
@@ -35,8 +40,11 @@ export interface LoadOptions {
   eventId?: string;
   /** Keep valid rows when some are rejected (they are reported). Default false: all or nothing. */
   partial?: boolean;
+  /** Required on a multi-tenant store (refused on a single-tenant one): the tenant every row of the file belongs to. */
+  tenant?: string;
 }
 
+/** What `loadFile` did: rows read, rows appended to the history, and the rows rejected with why. */
 export interface LoadReport {
   readonly source: string;
   readonly file: string;
@@ -62,6 +70,8 @@ export async function loadFile(offline: DuckdbOfflineStore, options: LoadOptions
     );
   }
   const entity = source.entity as Entity;
+  // Checked before the file is read: a file without its tenant is refused whole.
+  offline.tenantFor(options.tenant, "load");
   const writeTimeDefault = offline.now();
   return offline.transaction(async (connection) => {
     const stage = uniqueName("ctx_load");
@@ -244,6 +254,7 @@ async function loadStaged(
         ...(cell.ctx_event_id === null || cell.ctx_event_id === undefined
           ? {}
           : { eventId: String(cell.ctx_event_id) }),
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       });
       if ("reason" in outcome) reject(outcome.reason);
       else valid.push(outcome.row);

@@ -9,6 +9,7 @@ import type { MaterializeReport } from "./materialize.js";
 
 /** An OpenTelemetry `MeterProvider`, typed structurally (no need for the API's types). */
 export interface MeterProviderLike {
+  /** The meter the materialization counters and gauges are registered with (scope `@ctxstore/duckdb`). */
   getMeter(name: string, version?: string): unknown;
 }
 

@@ -4,12 +4,21 @@
 // section's per-source text (`sections[].blocks`), so no re-tokenizing or guessing is needed.
 import { type AssembleResult, CtxError, type SourceTrace } from "@ctxstore/core";
 
+/**
+ * One source's part of an assembly's packed context (one per passage for vector sources), with its trace.
+ */
 export interface ContextItem {
   /** The lines this source contributed to the packed context (a note for unavailable values). */
   readonly text: string;
   readonly trace: SourceTrace;
 }
 
+/**
+ * The items of an `assemble` result in prompt order: each source's exact text in the packed context
+ * (a note for an unavailable value), without section headings, and its trace; sources that took no
+ * tokens are left out. Throws `CTX_CONFIG` for a result from an older `@ctxstore/core` without
+ * per-source blocks.
+ */
 export function contextItems(result: AssembleResult): ContextItem[] {
   const traces = new Map(result.trace.sources.map((trace) => [trace.source, trace]));
   const items: ContextItem[] = [];

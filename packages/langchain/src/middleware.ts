@@ -22,6 +22,21 @@ export interface ContextMiddlewareOptions extends ContextRequestOptions {
   name?: string | undefined;
 }
 
+/**
+ * Middleware for `langchain` v1 agents (`createAgent`): before every model call, assembles context for
+ * the last human message (keys from the options, `config.configurable.ctxstore` or the invocation's
+ * `context.ctxstore`) and appends the packed text to the system prompt. Bad options throw
+ * `CTX_CONFIG` or core's request errors when it is built.
+ *
+ * ```ts
+ * const agent = createAgent({
+ *   model,
+ *   tools: [],
+ *   middleware: [contextMiddleware({ contextStore: ctx, budget: { maxTokens: 1500 } })],
+ * });
+ * await agent.invoke({ messages }, { context: { ctxstore: { keys: { customer: { customerId: "c1" } } } } });
+ * ```
+ */
 export function contextMiddleware(options: ContextMiddlewareOptions) {
   const { query: pickQuery, format, name, ...requestOptions } = options ?? ({} as ContextMiddlewareOptions);
   const defaults = checkAdapterOptions(requestOptions, "contextMiddleware");

@@ -1,6 +1,16 @@
-import { type AssemblyTrace, type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
+import {
+  type AssemblyTrace,
+  batch,
+  type CtxError,
+  checkRequestLayer,
+  createContextStore,
+  defineEntity,
+  isCtxError,
+  section,
+} from "@ctxstore/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ADA_CONTEXT, NOW, type SupportFixture, supportFixture } from "../test/support-store.js";
 import { contextItems } from "./items.js";
 import { ContextStoreRetriever } from "./retriever.js";
@@ -145,6 +155,51 @@ describe("ContextStoreRetriever", () => {
     expect(events.map((event) => event.name)).toEqual([TRACE_EVENT, WARNING_EVENT]);
     expect(events[1]?.data.kind).toBe("nothing_fits");
     expect(events[1]?.data.message).toContain("ticket_history (");
+  });
+
+  it("a budget that leaves out a whole reserved (minTokens) section: a reserved_left_out warning event names it (#15)", async () => {
+    const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+    const profile = batch("profile", {
+      entity: user,
+      schema: z.string(),
+      section: "Profile",
+      priority: 90,
+      required: true,
+    });
+    const terms = batch("terms", {
+      entity: user,
+      schema: z.string(),
+      section: section("Account terms", { minTokens: 30 }),
+    });
+    const contextStore = createContextStore({ sources: [profile, terms] });
+    await contextStore.write(
+      profile,
+      { userId: "ana" },
+      "Ana Lima, trail runner training for a 50 km race in the spring.",
+    );
+    await contextStore.write(
+      terms,
+      { userId: "ana" },
+      "Returns accepted within 60 days. Free exchanges on shoes.",
+    );
+    const events: { name: string; data: { kind?: string; message?: string } }[] = [];
+    const documents = await new ContextStoreRetriever({
+      contextStore,
+      keys: { user: { userId: "ana" } },
+      budget: { maxTokens: 24 },
+    }).invoke("What are my return terms?", {
+      callbacks: [
+        {
+          handleCustomEvent: (name, data) => {
+            events.push({ name, data: data as { kind?: string; message?: string } });
+          },
+        },
+      ],
+    });
+    expect(documents.map((document) => document.metadata.source)).toEqual(["profile"]);
+    expect(events.map((event) => event.name)).toEqual([TRACE_EVENT, WARNING_EVENT]);
+    expect(events[1]?.data.kind).toBe("reserved_left_out");
+    expect(events[1]?.data.message).toContain('section "Account terms" (minTokens 30)');
   });
 
   it("dispatches the assembly trace as a custom callback event under the retriever run", async () => {

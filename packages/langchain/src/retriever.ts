@@ -53,6 +53,17 @@ export interface ContextDocumentMetadata {
 /** The BaseRetriever fields passed through to LangChain. */
 const RETRIEVER_FIELDS = new Set(["callbacks", "tags", "metadata", "verbose"]);
 
+/**
+ * A LangChain retriever over a context store: `invoke(question)` assembles context and returns one
+ * `Document` per source that reached the prompt (one per passage for vector sources), with status,
+ * tier, section, age and exact tokens in its metadata; an unavailable value is a Document whose
+ * `status` says so, never a missing one. Throws `CTX_INVALID_REQUEST` for an empty question.
+ *
+ * ```ts
+ * const retriever = new ContextStoreRetriever({ contextStore: ctx, keys, budget: { maxTokens: 800 } });
+ * const documents = await retriever.invoke("Where is my refund?");
+ * ```
+ */
 export class ContextStoreRetriever extends BaseRetriever<ContextDocumentMetadata> {
   static override lc_name(): string {
     return "ContextStoreRetriever";

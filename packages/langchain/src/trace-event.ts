@@ -1,7 +1,7 @@
 // The assembly trace as a LangChain custom callback event, so it shows up in `streamEvents`
 // (as `on_custom_event` named `ctxstore_trace`), in LangSmith and in any callback handler's
 // `handleCustomEvent`, attached to the run that assembled the context.
-import { type AssemblyTrace, NOTHING_FITS_PREFIX } from "@ctxstore/core";
+import { type AssemblyTrace, isContextLeftOutWarning, NOTHING_FITS_PREFIX } from "@ctxstore/core";
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import type { RunnableConfig } from "@langchain/core/runnables";
 
@@ -16,17 +16,22 @@ export const TRACE_EVENT = "ctxstore_trace";
 export async function emitTrace(trace: AssemblyTrace, config?: RunnableConfig): Promise<void> {
   await dispatchCustomEvent(TRACE_EVENT, trace, config);
   for (const warning of trace.warnings) {
-    if (warning.startsWith(NOTHING_FITS_PREFIX))
+    if (isContextLeftOutWarning(warning))
       await dispatchCustomEvent(
         WARNING_EVENT,
-        { kind: "nothing_fits", message: warning, traceId: trace.id },
+        {
+          kind: warning.startsWith(NOTHING_FITS_PREFIX) ? "nothing_fits" : "reserved_left_out",
+          message: warning,
+          traceId: trace.id,
+        },
         config,
       );
   }
 }
 
 /**
- * Custom event dispatched (after the trace event) when the budget left out every source, so a
- * callback handler can alert instead of the model silently getting no context.
+ * Custom event dispatched (after the trace event) when the budget left out every source (kind
+ * `nothing_fits`) or a whole reserved section (kind `reserved_left_out`, one event per section), so a
+ * callback handler can alert instead of the model silently getting less context.
  */
 export const WARNING_EVENT = "ctxstore_warning";

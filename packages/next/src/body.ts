@@ -4,6 +4,10 @@
 // never sits in memory whole.
 import { errorResponse } from "./responses.js";
 
+/**
+ * What `readJsonBody` returns: the parsed JSON, or the error Response to answer with (415 not JSON,
+ * 413 too large, 400 malformed).
+ */
 export type BodyResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly response: Response };

@@ -5,6 +5,10 @@ import { type ContextStore, CtxError, type Entity, type Principal } from "@ctxst
 import { canonicalize } from "@ctxstore/core/store";
 import { errorResponse } from "./responses.js";
 
+/**
+ * Who a request is about, as the application's `identify` function returns it: entity keys, and the
+ * caller's tenant and principal (from its session, never from the URL or body).
+ */
 export interface RequestIdentity {
   /** Entity keys by entity name, as `assemble` takes them. */
   readonly keys: Readonly<Record<string, unknown>>;
@@ -25,10 +29,19 @@ export type Identify = (
   request: Request,
 ) => RequestIdentity | Response | null | undefined | Promise<RequestIdentity | Response | null | undefined>;
 
+/**
+ * What `resolveIdentity` returns: the identity, or the Response to answer with (401, or the one
+ * `identify` returned).
+ */
 export type IdentityResult =
   | { readonly ok: true; readonly identity: RequestIdentity }
   | { readonly ok: false; readonly response: Response };
 
+/**
+ * Calls `identify` for a request: a null or undefined answer becomes a 401 JSON response, a Response
+ * is passed through. Throws a TypeError when `identify` returns something without entity keys (a bug
+ * in the application, not the request).
+ */
 export async function resolveIdentity(identify: Identify, request: Request): Promise<IdentityResult> {
   const identity = await identify(request);
   if (identity instanceof Response) return { ok: false, response: identity };

@@ -14,6 +14,10 @@ import { type Identify, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse, errorResponse, jsonResponse } from "./responses.js";
 import { checkAssemblyOptions } from "./with-context.js";
 
+/**
+ * Options of `inspectRoute`: the context store, the `enabled` check (off by default), who is
+ * inspecting (`identify`), the purpose and default budget.
+ */
 export interface InspectRouteOptions {
   contextStore: ContextStore;
   /** Off by default. `true`, or a per-request check (e.g. an admin cookie); false → 404. */

@@ -9,6 +9,10 @@ import type { ContextStore } from "@ctxstore/core";
 import type { InspectRouteOptions } from "./inspect-route.js";
 import { errorResponse } from "./responses.js";
 
+/**
+ * Options of `inspectorPageRoute`: those of `@ctxstore/cli`'s `inspectorHandler`, with the context
+ * store as `contextStore` and the same `enabled` check as `inspectRoute`.
+ */
 export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabled" | "context"> {
   /** The context store to inspect (the same option name as every other route helper). */
   contextStore: ContextStore;
@@ -16,6 +20,15 @@ export interface InspectorPageRouteOptions extends Omit<InspectorOptions, "enabl
   enabled?: InspectRouteOptions["enabled"];
 }
 
+/**
+ * The inspector page (from `@ctxstore/cli`, loaded on the first allowed request) as an App Router
+ * route handler; mount it on a catch-all route. Answers 404 unless `enabled` is `true` or returns true.
+ *
+ * ```ts
+ * // app/admin/context/[[...path]]/route.ts
+ * export const GET = inspectorPageRoute({ contextStore: shop, basePath: "/admin/context", enabled: isAdmin });
+ * ```
+ */
 export function inspectorPageRoute(
   options: InspectorPageRouteOptions,
 ): (request: Request) => Promise<Response> {

@@ -3,6 +3,7 @@
 // in-memory limiter is per process; behind several instances, pass a shared `RateLimiter` instead.
 import { CtxError, type Duration, parseDuration } from "@ctxstore/core";
 
+/** One rate-limit decision: allowed or not, whole tokens left, and the wait (ms) before a retry can pass. */
 export interface RateDecision {
   readonly allowed: boolean;
   /** Whole tokens left after this decision. */
@@ -13,9 +14,14 @@ export interface RateDecision {
 
 /** Anything that can rate-limit by subject: the in-memory bucket below, or your own over Redis. */
 export interface RateLimiter {
+  /** Takes `cost` tokens from `subject`'s bucket when it has them; says whether it did. */
   take(subject: string, cost: number): RateDecision | Promise<RateDecision>;
 }
 
+/**
+ * Options of `memoryRateLimiter`: bucket size (`limit`), refill time (`window`), how many subjects are
+ * kept, and a clock.
+ */
 export interface MemoryRateLimiterOptions {
   /** Bucket size: the largest burst, and the count allowed per `window` at a steady rate. */
   limit: number;
@@ -32,6 +38,11 @@ interface Bucket {
   updatedAt: number;
 }
 
+/**
+ * An in-process token-bucket rate limiter per subject: bursts of up to `limit`, refilled evenly over
+ * `window`. Per process: behind several instances, pass a shared `RateLimiter`. Throws `CTX_CONFIG`
+ * for a `limit` that is not a positive integer, `CTX_INVALID_DURATION` for a bad `window`.
+ */
 export function memoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1) {

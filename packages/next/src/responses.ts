@@ -14,10 +14,12 @@ export interface ErrorBody {
 
 const NO_STORE = { "cache-control": "no-store" } as const;
 
+/** A JSON Response (`cache-control: no-store` unless `headers` says otherwise); `status` default 200. */
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
 }
 
+/** A JSON error Response with the shared body shape `{ error, message, ... }`. */
 export function errorResponse(
   status: number,
   body: ErrorBody,

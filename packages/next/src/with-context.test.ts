@@ -1,5 +1,15 @@
-import { type CtxError, checkRequestLayer, isCtxError } from "@ctxstore/core";
+import {
+  batch,
+  type CtxError,
+  checkRequestLayer,
+  createContextStore,
+  defineEntity,
+  isCtxError,
+  RESERVED_LEFT_OUT_PREFIX,
+  section,
+} from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createFixture, identifyFromCookies } from "../test/fixtures.js";
 import { inspectRoute } from "./inspect-route.js";
 import { WARNING_HEADER, withContext } from "./with-context.js";
@@ -25,6 +35,43 @@ describe("withContext", () => {
     const answered = await roomy(get(), undefined);
     expect(answered.headers.get(WARNING_HEADER)).toBeNull();
     expect(((await answered.json()) as { text: string }).text).toMatch(/^<section name="/);
+  });
+
+  it("a budget that leaves out a whole reserved (minTokens) section: the header names it (#15)", async () => {
+    const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+    const profile = batch("profile", {
+      entity: user,
+      schema: z.string(),
+      section: "Profile",
+      priority: 90,
+      required: true,
+    });
+    const terms = batch("terms", {
+      entity: user,
+      schema: z.string(),
+      section: section("Account terms", { minTokens: 30 }),
+    });
+    const contextStore = createContextStore({ sources: [profile, terms] });
+    await contextStore.write(
+      profile,
+      { userId: "ana" },
+      "Ana Lima, trail runner training for a 50 km race in the spring.",
+    );
+    await contextStore.write(
+      terms,
+      { userId: "ana" },
+      "Returns accepted within 60 days. Free exchanges on shoes.",
+    );
+    const handler = withContext(
+      { contextStore, identify: () => ({ keys: { user: { userId: "ana" } } }), budget: { maxTokens: 24 } },
+      (_request, { context }) => Response.json({ text: context.text }),
+    );
+    const response = await handler(get(), undefined);
+    expect(response.status).toBe(200);
+    const header = response.headers.get(WARNING_HEADER) ?? "";
+    expect(header.startsWith(RESERVED_LEFT_OUT_PREFIX)).toBe(true);
+    expect(header).toContain('section "Account terms" (minTokens 30)');
+    expect(((await response.json()) as { text: string }).text).toContain("## Profile");
   });
 
   it("hands the handler the packed context and trace for the identified user, and passes the route argument through", async () => {

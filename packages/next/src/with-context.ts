@@ -9,12 +9,16 @@ import {
   type ContextStore,
   checkRequestLayer,
   type Duration,
+  isContextLeftOutWarning,
   mergeRequestLayers,
-  NOTHING_FITS_PREFIX,
 } from "@ctxstore/core";
 import { type Identify, type RequestIdentity, resolveIdentity } from "./identity.js";
 import { ctxErrorResponse } from "./responses.js";
 
+/**
+ * What a route helper assembles with: the context store, `identify`, and optional budget, deadline,
+ * sources and format (checked once, when the helper is built).
+ */
 export interface AssemblyOptions {
   contextStore: ContextStore;
   /** Reads who the request is about (session cookie, header...). Null → 401. */
@@ -40,11 +44,15 @@ export function checkAssemblyOptions(
   );
 }
 
+/** Options of `withContext`: the assembly options plus how to read the request's question. */
 export interface WithContextOptions extends AssemblyOptions {
   /** The question vector sources search with and realtime resolvers receive (e.g. a search parameter). */
   query?: (request: Request, identity: RequestIdentity) => string | undefined | Promise<string | undefined>;
 }
 
+/**
+ * The second argument `withContext` passes to its handler: the identity, the assembly and Next's route context.
+ */
 export interface ContextArguments<RouteContext> {
   readonly identity: RequestIdentity;
   /** The assembly: `text`, `tokens`, `sections`, `values` and `trace`. */
@@ -53,6 +61,7 @@ export interface ContextArguments<RouteContext> {
   readonly route: RouteContext;
 }
 
+/** A `withContext` handler: gets the request and the assembled context, returns the Response. */
 export type ContextHandler<RouteContext> = (
   request: Request,
   context: ContextArguments<RouteContext>,
@@ -132,16 +141,17 @@ export function withContext<RouteContext = unknown>(
   };
 }
 
-/** Response header naming what the budget left out when nothing fitted (the context was empty). */
+/** Response header naming what the budget left out: every source, or a whole reserved section. */
 export const WARNING_HEADER = "x-ctxstore-warning";
 
 /**
- * The handler's response with WARNING_HEADER set when the assembly's budget left out every source,
- * so a caller (or a proxy log) sees that the model got no context. Header values must be one line of
+ * The handler's response with WARNING_HEADER set when the assembly's budget left out every source or
+ * a whole reserved section (the first such warning), so a caller (or a proxy log) sees that the model
+ * got less context than it should. Header values must be one line of
  * Latin-1 text, so the warning is cut to its first sentence and non-Latin-1 characters become "?".
  */
 export function withWarningHeader(response: Response, warnings: readonly string[]): Response {
-  const warning = warnings.find((text) => text.startsWith(NOTHING_FITS_PREFIX));
+  const warning = warnings.find((text) => isContextLeftOutWarning(text));
   if (warning === undefined) return response;
   const value = warning.replace(/[^\x20-\x7e\xa0-\xff]/g, "?").slice(0, 1000);
   try {

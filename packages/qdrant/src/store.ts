@@ -16,6 +16,10 @@ import {
 } from "@ctxstore/core/store";
 import { QdrantClient } from "@qdrant/js-client-rest";
 
+/**
+ * Options of `qdrantStore`: the client (or URL and API key), the collection and its vector size,
+ * tenancy, whether to create the collection, batch size, per-request timeout (ms) and write retries.
+ */
 export interface QdrantStoreOptions {
   /** A client you configured (auth, TLS, headers). Give this or `url`. */
   client?: QdrantClient;
@@ -87,6 +91,17 @@ export interface QdrantVectorStore extends VectorStore {
   readonly client: QdrantClient;
 }
 
+/**
+ * A `VectorStore` on a Qdrant collection (cosine distance), for vector sources and `indexDocuments`
+ * beyond one machine. Point ids derive from (tenant, chunk id), so re-indexing is idempotent and
+ * write retries are safe; queries are never retried. Throws `CTX_CONFIG` for a bad collection name,
+ * vector size or batch/timeout setting, or without `client` or `url`.
+ *
+ * ```ts
+ * const store = qdrantStore({ url: "http://localhost:6333", collection: "help_center", embedder });
+ * const kb = vector("help_center", { store, embedder, topK: 5, section: "Relevant articles" });
+ * ```
+ */
 export function qdrantStore(options: QdrantStoreOptions): QdrantVectorStore {
   const dimensions = options.dimensions ?? options.embedder?.dimensions;
   if (typeof options.collection !== "string" || !/^[A-Za-z0-9_.-]{1,255}$/.test(options.collection)) {

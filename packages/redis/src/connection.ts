@@ -2,11 +2,12 @@
 // group (or adopts the caller's own client), with short, configurable command timeouts and reconnect
 // backoff, and runs groups of commands as pipelines: one pipeline for a standalone server, one per
 // Cluster node (in parallel) otherwise, so a batch costs one network round trip either way.
-import { CtxError } from "@ctxstore/core";
+import { CtxError, isCtxError } from "@ctxstore/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { type Durability, type DurabilityOptions, parseDurability } from "./durability.js";
 import { clusterGate, existingClusterGate, guardSentinelClient, type SentinelGuard } from "./failover.js";
 import { clusterSlot } from "./layout.js";
+import { guardSockets } from "./socket-guard.js";
 
 export type RedisClient = Redis | Cluster;
 
@@ -155,10 +156,13 @@ export function openClient(options: RedisConnectionOptions, component: string): 
   let lastError: Error | undefined;
   const track = (client: RedisClient) => {
     // Without a listener ioredis prints every connection error; the store reports them on use instead.
-    client.on("error", (error: Error) => {
+    const record = (error: Error) => {
       lastError = error;
       lastErrors.set(client, error);
-    });
+    };
+    client.on("error", record);
+    // A socket's second error (ioredis hears only the first) must not become an uncaught exception.
+    guardSockets(client, record);
     // Down from a lost connection until the client is ready again (see unavailableReason).
     client.on("close", () => lostConnections.add(client));
     client.on("ready", () => lostConnections.delete(client));
@@ -419,6 +423,21 @@ export function failOnConnectionLoss<T>(client: RedisClient, work: Promise<T>, w
   });
 }
 
+/**
+ * Closes a client this package opened: QUIT (so replies in flight arrive) when it is connected,
+ * bounded by `timeoutMs`, then drops the socket. A client that is not connected is dropped at once:
+ * QUIT would end its socket in the middle of a TLS handshake, and there is nothing to wait for.
+ */
+export async function closeClient(client: RedisClient, timeoutMs: number, what: string): Promise<void> {
+  try {
+    if (client.status === "ready") await withDeadline(client.quit(), timeoutMs, undefined, what);
+  } catch {
+    // A dead or hung server cannot answer QUIT; drop the socket instead.
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Rejects with CTX_TIMEOUT after `timeoutMs`, or when `signal` aborts, whichever first. */
 export function withDeadline<T>(
   work: Promise<T>,
@@ -429,10 +448,15 @@ export function withDeadline<T>(
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       cleanup();
+      // The caller's own reason (core's "deadline of 250ms passed") says it best.
+      if (isCtxError(signal?.reason, "CTX_TIMEOUT")) {
+        reject(signal.reason);
+        return;
+      }
       reject(
         new CtxError(
           "CTX_TIMEOUT",
-          `${what} was abandoned: the caller's deadline passed or it was aborted.`,
+          `${what} was abandoned: the caller's deadline passed or it was aborted; a write may or may not have been applied.`,
           {},
           { cause: signal?.reason },
         ),

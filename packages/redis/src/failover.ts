@@ -21,6 +21,7 @@
 import { connect } from "node:net";
 import { CtxError } from "@ctxstore/core";
 import { type Cluster, Redis, type RedisOptions } from "ioredis";
+import { guardSockets } from "./socket-guard.js";
 
 /** Sentinel events of a failover for one master: which close the gate, which end the failover. */
 const FAILOVER_STARTS = ["+try-failover", "+failover-detected"];
@@ -98,6 +99,7 @@ export function guardSentinelClient(clients: readonly Redis[], options: Sentinel
       lazyConnect: false,
     });
     subscriber.on("error", () => {});
+    guardSockets(subscriber);
     subscriber.subscribe(...FAILOVER_STARTS, ...FAILOVER_ABORTS, SWITCH).catch(() => undefined);
     subscriber.on("message", (channel: string, message: string) => {
       if (closed) return;

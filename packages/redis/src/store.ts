@@ -17,6 +17,7 @@ import {
   type ReadResult,
   type RecordAddress,
   type RecordSampling,
+  type StoreCallOptions,
   type ValueWrite,
   type WindowAppend,
   type WriteOutcome,
@@ -24,6 +25,7 @@ import {
 import { type BodyCodec, decodeValue, decodeWindow, encodeValue, encodeWindowEntry } from "./codec.js";
 import {
   type CommandReply,
+  closeClient,
   connectionErrorNote,
   isCluster,
   openClient,
@@ -185,6 +187,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       keys: readonly string[];
       args: ReadonlyArray<string | Buffer>;
     }>,
+    signal?: AbortSignal,
   ): Promise<unknown[]> {
     const timeoutMs = connection.writeTimeoutMs;
     const first = await pipelined(
@@ -193,7 +196,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         key: keys[0] as string,
         add: (pipeline) => pipeline.evalsha(script.sha, keys.length, ...keys, ...args),
       })),
-      undefined,
+      signal,
       timeoutMs,
       true,
     );
@@ -210,7 +213,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
             add: (pipeline) => pipeline.eval(script.lua, keys.length, ...keys, ...args),
           };
         }),
-        undefined,
+        signal,
         timeoutMs,
         true,
       );
@@ -274,7 +277,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
   // Sent after encoding, holding only the encoded items: the callers' envelopes are garbage as soon
   // as they are encoded, instead of living (and being promoted) until Redis answers.
-  async function sendValues(items: readonly ValueItem[]): Promise<WriteOutcome[]> {
+  async function sendValues(items: readonly ValueItem[], signal?: AbortSignal): Promise<WriteOutcome[]> {
     if (items.length === 0) return [];
     const batches = scriptBatches(items, (item) => item.key);
     const replies = await runScripts(
@@ -284,6 +287,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         keys: batch.map((item) => item.key),
         args: batch.map((item) => item.argument),
       })),
+      signal,
     );
     const codes: number[] = new Array(items.length);
     batches.forEach((batch, batchIndex) => {
@@ -354,9 +358,12 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     return { total: appends.length, calls, answers };
   }
 
-  async function sendAppends({ total, calls, answers }: AppendRequest): Promise<AppendOutcome[]> {
+  async function sendAppends(
+    { total, calls, answers }: AppendRequest,
+    signal?: AbortSignal,
+  ): Promise<AppendOutcome[]> {
     if (total === 0) return [];
-    const replies = await runScripts("append", calls);
+    const replies = await runScripts("append", calls, signal);
     const outcomes: AppendOutcome[] = new Array(total);
     const refused: number[] = [];
     let firstRefused: AppendAnswer | undefined;
@@ -485,7 +492,9 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       return { records, watermarks };
     },
 
-    write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
+    // A caller's signal (a request's deadline) bounds writes like reads: at its abort the write
+    // rejects CTX_TIMEOUT (may or may not have been applied) instead of waiting writeTimeoutMs.
+    write(writes: readonly ValueWrite[], writeOptions?: StoreCallOptions): Promise<WriteOutcome[]> {
       // Everything is encoded before anything is sent: a value over maxRecordBytes writes nothing.
       const items: ValueItem[] = writes.map((write, index) => {
         const room = valueArgumentRoom(write.field);
@@ -499,17 +508,19 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           argument: fillValueArgument(argument, write.field, write.ttlMs),
         };
       });
-      return sendValues(items);
+      return sendValues(items, writeOptions?.signal);
     },
 
-    append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
-      return sendAppends(encodeAppends(appends));
+    append(appends: readonly WindowAppend[], appendOptions?: StoreCallOptions): Promise<AppendOutcome[]> {
+      return sendAppends(encodeAppends(appends), appendOptions?.signal);
     },
 
-    async setWatermark(field: string, time: number): Promise<void> {
-      await runScripts("setWatermark", [
-        { script: SET_WATERMARK, keys: [layout.watermarkKey], args: [field, String(time)] },
-      ]);
+    async setWatermark(field: string, time: number, callOptions?: StoreCallOptions): Promise<void> {
+      await runScripts(
+        "setWatermark",
+        [{ script: SET_WATERMARK, keys: [layout.watermarkKey], args: [field, String(time)] }],
+        callOptions?.signal,
+      );
     },
 
     async delete(addresses: readonly RecordAddress[]): Promise<void> {
@@ -547,13 +558,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     async close(): Promise<void> {
       connection.closeWatch();
       if (!connection.owned) return;
-      try {
-        await withDeadline(client.quit(), connection.commandTimeoutMs, undefined, "redis store: close");
-      } catch {
-        // A dead or hung server cannot answer QUIT; drop the socket instead.
-      } finally {
-        client.disconnect();
-      }
+      await closeClient(client, connection.commandTimeoutMs, "redis store: close");
     },
   });
   wrapped = store;

@@ -150,8 +150,7 @@ describe.skipIf(!available)("@ctxstore/redis over TLS", () => {
 
   it("serves writes, appends, reads, sampling, the producer and the ingest worker over rediss://", async () => {
     const outcome = await securedRoundTrip({
-      url: tlsUrl,
-      redisOptions: { tls: { ca: certificates.ca } },
+      connection: { url: tlsUrl, redisOptions: { tls: { ca: certificates.ca } } },
       prefix: "ctx:",
     });
     expect(outcome.statuses).toMatchObject({ profile: "ok", recent_activity: "ok" });
@@ -221,6 +220,43 @@ describe.skipIf(!available)("@ctxstore/redis over TLS", () => {
       await worker.stop().catch(() => undefined);
       await producer.close();
       await context.close();
+    }
+  }, 30_000);
+
+  it("clients that do not trust the CA, closed mid-handshake, never leave an unhandled socket error", async () => {
+    // Closing mid-handshake makes the server answer with an alert ("tlsv1 alert decode error") that
+    // reaches the socket after its certificate error: a second 'error' event, which ioredis no longer
+    // listens for. Unhandled, it would be an uncaught exception in the user's process.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const closes: Promise<void>[] = [];
+      for (let attempt = 0; attempt < 24; attempt++) {
+        const online = redisStore({
+          url: tlsUrl,
+          redisOptions: { tls: { ca: certificates.wrongCa } },
+          prefix: "mid-handshake:",
+        });
+        const producer = createStreamProducer({
+          url: tlsUrl,
+          redisOptions: { tls: { ca: certificates.wrongCa } },
+          stream: "mid-handshake:events",
+        });
+        // Staggered, so that some closes land while the handshake is in flight.
+        closes.push(
+          new Promise((resolve) => setTimeout(resolve, attempt % 8)).then(async () => {
+            await online.close();
+            await producer.close();
+          }),
+        );
+      }
+      await Promise.all(closes);
+      // Long enough for the server's alerts to arrive on the closed sockets.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(uncaught.map(String)).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
     }
   }, 30_000);
 

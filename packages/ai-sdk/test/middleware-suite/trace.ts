@@ -1,7 +1,9 @@
 // The assembly trace in providerMetadata: on generateText and streamText results, on the model-level
 // stream's finish part, and one per call when calls run concurrently.
 
+import { batch, createContextStore, defineEntity, RESERVED_LEFT_OUT_PREFIX, section } from "@ctxstore/core";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { contextTrace } from "../../src/index.js";
 import { BUDGET, type MiddlewareSuite, QUESTION } from "./harness.js";
 
@@ -27,6 +29,51 @@ export function describeTrace(suite: MiddlewareSuite): void {
       ).toBe(true);
       expect(contextTrace(result.providerMetadata)?.warnings.join(" ")).toContain("Nothing fits");
       expect(mock.doGenerateCalls).toHaveLength(1);
+    });
+
+    it("a budget that leaves out a whole reserved (minTokens) section: the call's warnings name it (#15)", async () => {
+      const user = defineEntity("user", { key: z.object({ userId: z.string() }) });
+      const profile = batch("profile", {
+        entity: user,
+        schema: z.string(),
+        section: "Profile",
+        priority: 90,
+        required: true,
+      });
+      const terms = batch("terms", {
+        entity: user,
+        schema: z.string(),
+        section: section("Account terms", { minTokens: 30 }),
+      });
+      const contextStore = createContextStore({ sources: [profile, terms] });
+      await contextStore.write(
+        profile,
+        { userId: "ana" },
+        "Ana Lima, trail runner training for a 50 km race in the spring.",
+      );
+      await contextStore.write(
+        terms,
+        { userId: "ana" },
+        "Returns accepted within 60 days. Free exchanges on shoes.",
+      );
+      const { mock, model } = wrapped({ contextStore, budget: { maxTokens: 24 } });
+      const result = await sdk.generateText({
+        model,
+        prompt: QUESTION,
+        providerOptions: { ctxstore: { keys: { user: { userId: "ana" } } } },
+        maxRetries: 0,
+      });
+      const warnings = (result as { warnings?: { type: string; message?: string }[] }).warnings ?? [];
+      const reserved = warnings.filter((warning) =>
+        warning.message?.startsWith(`ctxstore: ${RESERVED_LEFT_OUT_PREFIX}`),
+      );
+      expect(reserved).toHaveLength(1);
+      expect(reserved[0]?.type).toBe("other");
+      expect(reserved[0]?.message).toContain('section "Account terms" (minTokens 30)');
+      expect(contextTrace(result.providerMetadata)?.warnings.join(" ")).toContain(RESERVED_LEFT_OUT_PREFIX);
+      // The model still got what fitted.
+      expect(JSON.stringify(mock.doGenerateCalls[0]?.prompt)).toContain("## Profile");
+      await contextStore.close();
     });
 
     it('format per call: providerOptions.ctxstore.format "xml" packs sections as elements (#15)', async () => {

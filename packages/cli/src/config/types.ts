@@ -9,6 +9,7 @@ import type { FreshnessSnapshot } from "../freshness/snapshot.js";
 export interface OfflineStoreLike {
   readonly name: string;
   readonly path: string;
+  /** Closes the DuckDB connection (the CLI calls it when a command ends, unless the config has `close`). */
   close(): Promise<void>;
 }
 
@@ -21,6 +22,11 @@ export interface SampleRequest {
   readonly maxTokens: number;
 }
 
+/**
+ * What a `ctxstore.config.ts` provides: the context store the commands operate on (required) and,
+ * optionally, the offline store, vector stores for `index`, named sample requests, a freshness
+ * provider, a state directory and a `close` hook.
+ */
 export interface CtxstoreConfig {
   /** The context store: definitions, online store, tokenizer. */
   readonly context: ContextStore;
@@ -41,6 +47,10 @@ export interface CtxstoreConfig {
   readonly close?: () => Promise<void> | void;
 }
 
+/**
+ * A config file's default export: the config, a promise of it, or a function (possibly async)
+ * returning it, so stores are connected only when a command runs.
+ */
 export type CtxstoreConfigExport =
   | CtxstoreConfig
   | (() => CtxstoreConfig | Promise<CtxstoreConfig>)

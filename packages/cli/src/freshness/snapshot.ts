@@ -38,10 +38,17 @@ export const SAMPLE_SIZE = 5_000;
 
 /** Measures snapshots for one config; `watch` and the inspector keep one so age windows carry over. */
 export interface FreshnessReader {
+  /** Measures now: the config's own provider's snapshot, or one tick of the CLI's freshness monitor. */
   snapshot(): Promise<FreshnessSnapshot>;
+  /** Stops the monitor the reader started (if any). */
   stop(): void;
 }
 
+/**
+ * A reader of freshness snapshots for a config: its `freshness` provider when it has one, else core's
+ * `monitorFreshness` over its online store (a bounded sample per measurement) with the last
+ * materializations from its offline store; what cannot be measured is reported as unavailable.
+ */
 export function freshnessReader(inputs: FreshnessInputs): FreshnessReader {
   const provided = inputs.freshness;
   if (provided) {

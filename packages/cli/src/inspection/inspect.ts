@@ -6,6 +6,7 @@ import { type InspectionRequest, toAssembleRequest } from "./request.js";
 
 export const TIERS: readonly Tier[] = ["batch", "stream", "realtime", "vector"];
 
+/** One source's block in an inspected section: its tier, status, what was rendered, its text and tokens. */
 export interface InspectedBlock {
   readonly source: string;
   readonly tier: Tier;
@@ -15,6 +16,7 @@ export interface InspectedBlock {
   readonly tokens: number;
 }
 
+/** One section of an inspected prompt: title, tiers, tokens and its source blocks in prompt order. */
 export interface InspectedSection {
   readonly title: string;
   /** Tiers of the sources in this section, most stable first. */
@@ -28,6 +30,11 @@ export interface InspectedSource extends SourceTrace {
   readonly maxAgeMs: number | undefined;
 }
 
+/**
+ * What `inspect` returns, and what `ctxstore explain --json` prints and the inspector page shows: the
+ * request, the packed text and its tokens against the budget, sections and sources with status and
+ * freshness, tokens by tier, warnings and the full trace.
+ */
 export interface InspectionResult {
   readonly request: InspectionRequest;
   readonly text: string;
@@ -41,6 +48,16 @@ export interface InspectionResult {
   readonly trace: AssemblyTrace;
 }
 
+/**
+ * Runs one assembly for inspection (waiting for the tokenizer first, not spending the request's
+ * deadline on it) and shapes the result for people and machines. Errors are the assembly's
+ * `CtxError`s (`CTX_REQUIRED_UNAVAILABLE`, `CTX_INVALID_KEY`...).
+ *
+ * ```ts
+ * const result = await inspect(ctx, { keys: { user: { userId: "ana" } }, maxTokens: 1500 });
+ * result.tokensByTier; // { batch, stream, realtime, vector }
+ * ```
+ */
 export async function inspect(
   context: ContextStore,
   request: InspectionRequest,
@@ -49,7 +66,10 @@ export async function inspect(
   // An operator's tool, not a request path: a freshly started process waits for the tokenizer
   // first, instead of spending the request's deadline on it (CTX_TIMEOUT).
   await context.ready();
-  const result = await context.assemble(toAssembleRequest(request, signal));
+  const result = await context.assemble(
+    toAssembleRequest(request, signal),
+    request.previewPurpose === undefined ? {} : { previewPurpose: request.previewPurpose },
+  );
   const bySource = new Map(result.trace.sources.map((source) => [source.source, source]));
   const sections = result.sections.map((section): InspectedSection => {
     const blocks = section.blocks.map((block): InspectedBlock => {

@@ -17,6 +17,10 @@ import { exitCodeOf } from "../output/exit-codes.js";
 import { inspectorScript } from "./assets.js";
 import { inspectorHtml } from "./page.js";
 
+/**
+ * Options of `inspectorHandler`: the context store, the `enabled` check (off by default), the base
+ * path, preset requests, the caller's identity (tenant, principal) and the freshness panel's data.
+ */
 export interface InspectorOptions {
   context: ContextStore;
   /** Off by default. `true`, or a per-request check (an admin session); false answers 404. */
@@ -29,7 +33,8 @@ export interface InspectorOptions {
    * Who is inspecting: its tenant scopes a multi-tenant store's inspection (a `tenant` in the URL is
    * then refused: it must come from the caller's identity), its principal is checked against
    * sources' readers. Inspections run for purpose "inspection", so tagged PII is masked unless the
-   * policy keeps it for this principal.
+   * policy keeps it for this principal (`unredactedFor`). A `purpose` chosen in the page is only
+   * previewed: its prompt is shown with inspection's masking on top (docs/governance.md).
    */
   identify?: (
     request: Request,
@@ -41,6 +46,10 @@ export interface InspectorOptions {
   freshness?: () => Promise<FreshnessSnapshot> | FreshnessSnapshot;
 }
 
+/**
+ * The inspector's `/api/config` answer: the sources (tier, section, maxAge in ms), entities and their
+ * key fields, the preset requests and the encoding.
+ */
 export interface InspectorConfigResponse {
   readonly sources: ReadonlyArray<{
     name: string;
@@ -55,12 +64,24 @@ export interface InspectorConfigResponse {
   readonly encoding: string;
 }
 
+const INSPECTION = "inspection";
+
 const SECURITY_HEADERS = {
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
 
+/**
+ * A Fetch API handler (`(request: Request) => Promise<Response>`) serving the inspector under
+ * `basePath`: the page, its script and its JSON API (`/api/config`, `/api/assemble`, freshness). It
+ * answers 404 unless `enabled` is `true` or returns true for the request; a bad inspection request
+ * answers 400 with the typed error.
+ *
+ * ```ts
+ * export const GET = inspectorHandler({ context: ctx, basePath: "/admin/context", enabled: isAdmin });
+ * ```
+ */
 export function inspectorHandler(options: InspectorOptions): (request: Request) => Promise<Response> {
   const base = (options.basePath ?? "").replace(/\/+$/, "");
   const { context } = options;
@@ -108,13 +129,16 @@ export function inspectorHandler(options: InspectorOptions): (request: Request) 
             });
           }
           const caller = (await options.identify?.(request)) ?? {};
-          const { tenant: _urlTenant, ...rest } = fromUrl;
+          const { tenant: _urlTenant, purpose: chosen, ...rest } = fromUrl;
           const tenant = context.tenancy === "multi" ? caller.tenant : fromUrl.tenant;
+          // Always run for "inspection" (its policy and audit); another purpose is only previewed,
+          // so choosing "serving" never unmasks what inspection masks for this principal.
           const inspection = {
             ...rest,
             ...(tenant === undefined ? {} : { tenant }),
             ...(caller.principal === undefined ? {} : { principal: caller.principal }),
-            purpose: "inspection",
+            purpose: INSPECTION,
+            ...(chosen === undefined || chosen === INSPECTION ? {} : { previewPurpose: chosen }),
           };
           return json(200, await inspect(context, inspection, request.signal));
         } catch (error) {
@@ -134,6 +158,7 @@ export function inspectorHandler(options: InspectorOptions): (request: Request) 
   };
 }
 
+/** The inspector's `/api/config` answer for a context store and its preset requests. */
 export function describeConfig(
   context: ContextStore,
   requests: Readonly<Record<string, SampleRequest>>,

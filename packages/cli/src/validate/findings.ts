@@ -9,8 +9,13 @@ import type { AnySource, ContextStore, Entity, Tier } from "@ctxstore/core";
 import { isCtxError } from "@ctxstore/core";
 import type { CtxstoreConfig, SampleRequest } from "../config/types.js";
 
+/** How serious a finding is: `error` fails `ctxstore validate` (exit 1); `warning` and `note` do not. */
 export type FindingLevel = "error" | "warning" | "note";
 
+/**
+ * One problem `validateConfig` found, with the check that found it, the source or request concerned,
+ * and advice on what to do.
+ */
 export interface Finding {
   readonly level: FindingLevel;
   /** Stable id of the check: `duplicate-label`, `realtime-lookups`, `budget-too-small`, `token-mix`, `no-max-age`, `sample-failed`. */
@@ -21,6 +26,10 @@ export interface Finding {
   readonly advice: string;
 }
 
+/**
+ * What `validateConfig` returns: how many sources and which sample requests were checked, the
+ * findings, and `ok` (no `error` finding).
+ */
 export interface ValidationReport {
   readonly sources: number;
   readonly requestsChecked: readonly string[];
@@ -37,6 +46,12 @@ export const TARGET_MIX: Readonly<Record<"batch" | "stream" | "realtime", number
 /** A tier whose share is further than this from the guidance is reported. */
 export const MIX_TOLERANCE = 0.25;
 
+/**
+ * Checks a config's definitions for the mistakes that bite in production: duplicated labels or entity
+ * names, more than two realtime lookups per request, sample requests whose budget cannot hold the
+ * required sections, a token mix far from ~80% batch / 15% stream / 5% realtime, and batch or stream
+ * sources without `maxAge`. What `ctxstore validate` runs.
+ */
 export async function validateConfig(config: CtxstoreConfig): Promise<ValidationReport> {
   const { context } = config;
   const sources = [...context.sources.values()] as AnySource[];

@@ -22,6 +22,11 @@ interface Slot<Value> {
 /** Queue slots consumed before the queue is compacted (amortised O(1) per operation). */
 const COMPACT_AFTER = 64;
 
+/**
+ * A cache bounded by total weight (entries by default, or bytes with a `weigh` function), with
+ * second-chance ("clock") eviction: a hit sets a flag instead of moving the entry, so the hot path
+ * allocates nothing. Not thread-shared; one per store instance.
+ */
 export class BoundedCache<Value> {
   private readonly slots = new Map<string, Slot<Value>>();
   /** Oldest first, from `head`; may hold dead slots, which are skipped. */
@@ -38,6 +43,7 @@ export class BoundedCache<Value> {
     private readonly weigh: (value: Value, key: string) => number = () => 1,
   ) {}
 
+  /** The value kept for `key` (marking it recently used), or undefined. */
   get(key: string): Value | undefined {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
@@ -50,6 +56,10 @@ export class BoundedCache<Value> {
     return this.slots.has(key);
   }
 
+  /**
+   * Keeps `value` for `key`, evicting older entries until the total weight fits `capacity`. A value
+   * heavier than `capacity` is not kept, and any older value for the key is dropped.
+   */
   set(key: string, value: Value): void {
     const weight = this.weigh(value, key);
     if (weight > this.capacity) {
@@ -72,6 +82,7 @@ export class BoundedCache<Value> {
     this.evict();
   }
 
+  /** Forgets `key` (no-op when it is not kept). */
   delete(key: string): void {
     const slot = this.slots.get(key);
     if (slot === undefined) return;

@@ -24,6 +24,7 @@ import { assemblyTelemetry } from "../telemetry/assembly-telemetry.js";
 import { loadOpenTelemetry } from "../telemetry/otel-api.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { assemble } from "./assemble.js";
+import { withCallDeadline } from "./call-deadline.js";
 import { compile } from "./compile.js";
 import type {
   AppendOptions,
@@ -113,6 +114,9 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
   // rest within its deadline). A failure here is reported by the ready() or assemble() that awaits it.
   ready().catch(() => {});
 
+  /** A source's name for messages, whatever was passed. */
+  const nameOf = (source: unknown): string => String((source as { name?: unknown } | null)?.name ?? "?");
+
   const requireSource = (source: AnySource, operation: string): AnySource => {
     const registered = source && compiled.sources.get(source.name);
     if (!registered || registered !== source) {
@@ -176,12 +180,17 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     // Frozen JSON copy: rejects what a store could not keep unchanged, and stops later mutation of
     // the caller's object from changing what was rendered and counted.
     const data = frozenJsonCopy(parsed.data, "value", `write to source "${source.name}"`);
-    const size = jsonBytesOver(data, maxValueBytes);
+    const limit = source.maxValueBytes ?? maxValueBytes;
+    const size = jsonBytesOver(data, limit);
     if (size !== undefined) {
+      const raise =
+        source.maxValueBytes === undefined
+          ? `maxValueBytes on source "${source.name}" (or createContextStore's, for every source)`
+          : `maxValueBytes on source "${source.name}"`;
       throw new CtxError(
         "CTX_VALUE_TOO_LARGE",
-        `Value for source "${source.name}" is ${size} bytes, over the ${maxValueBytes}-byte limit; nothing was written. Summarise it, or raise maxValueBytes in createContextStore.`,
-        { source: source.name, size, limit: maxValueBytes },
+        `Value for source "${source.name}" is ${size} bytes, over the ${limit}-byte limit; nothing was written. Summarise it, or raise ${raise}.`,
+        { source: source.name, size, limit },
       );
     }
     let streamEventTime = eventTime;
@@ -304,27 +313,38 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
     tokenizer,
     ready,
     async write(source, key, value, writeOptions) {
-      await ready();
-      const [outcome] = await online.write([toValueWrite(source as AnySource, key, value, writeOptions)]);
-      return outcome ?? { applied: false };
+      // The deadline counts from the call: waiting for the tokenizer is part of it.
+      return withCallDeadline(`ctx.write(${nameOf(source)})`, writeOptions, async (signal) => {
+        await ready();
+        const write = toValueWrite(source as AnySource, key, value, writeOptions);
+        const [outcome] = await online.write([write], { signal });
+        return outcome ?? { applied: false };
+      });
     },
     async append(source, key, event, appendOptions) {
-      await ready();
-      const request = toWindowAppend(source as AnySource, key, event, appendOptions);
-      const [outcome] = await windows.append(online, [request]);
-      // The application appending directly is its own ingest pipeline: it is complete up to now.
-      // Raised at most once a second per stream: freshness limits are minutes, round trips are not free.
-      const now = clock();
-      if (now - (watermarksRaised.get(request.field) ?? Number.NEGATIVE_INFINITY) >= WATERMARK_INTERVAL_MS) {
-        watermarksRaised.set(request.field, now);
-        await online.setWatermark(request.field, now);
-      }
-      return outcome ?? { applied: false };
+      return withCallDeadline(`ctx.append(${nameOf(source)})`, appendOptions, async (signal) => {
+        await ready();
+        const request = toWindowAppend(source as AnySource, key, event, appendOptions);
+        const [outcome] = await windows.append(online, [request], signal);
+        // The application appending directly is its own ingest pipeline: it is complete up to now.
+        // Raised at most once a second per stream: freshness limits are minutes, round trips are not free.
+        const now = clock();
+        if (
+          now - (watermarksRaised.get(request.field) ?? Number.NEGATIVE_INFINITY) >=
+          WATERMARK_INTERVAL_MS
+        ) {
+          watermarksRaised.set(request.field, now);
+          await online.setWatermark(request.field, now, { signal });
+        }
+        return outcome ?? { applied: false };
+      });
     },
-    appendEvents(appends) {
-      return windows.append(online, appends);
+    appendEvents(appends, callOptions) {
+      return withCallDeadline("ctx.appendEvents", callOptions, (signal) =>
+        windows.append(online, appends, signal),
+      );
     },
-    async heartbeat(source, time) {
+    async heartbeat(source, time, callOptions) {
       const registered = requireSource(source as AnySource, "heartbeat");
       if (registered.tier !== "stream") {
         throw new CtxError(
@@ -335,7 +355,9 @@ export function createContextStore<const Sources extends readonly AnySource[]>(
       }
       const confirmed = time === undefined ? clock() : toEpochMs(time, "heartbeat time");
       refuseFutureTime(registered, confirmed, "heartbeat time");
-      await online.setWatermark(sourceField(registered), confirmed);
+      await withCallDeadline(`ctx.heartbeat(${registered.name})`, callOptions, (signal) =>
+        online.setWatermark(sourceField(registered), confirmed, { signal }),
+      );
     },
     toValueWrite,
     toWindowAppend,

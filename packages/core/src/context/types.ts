@@ -14,7 +14,13 @@ import type { AppendOutcome, OnlineStore, ValueWrite, WindowAppend, WriteOutcome
 import type { TelemetryOptions } from "../telemetry/options.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { AssemblyTrace } from "../trace/types.js";
+import type { CallDeadlineOptions } from "./call-deadline.js";
 
+/**
+ * Options of `createContextStore`: the sources (required) and, all optional, the online store, the
+ * token encoding, the packed text's format, section overrides, the default deadline, limits on value
+ * size and clock skew, telemetry, tenancy and governance.
+ */
 export interface ContextStoreOptions<Sources extends readonly AnySource[] = readonly AnySource[]> {
   sources: Sources;
   /** Optional allow-list: every source's entity must be one of these, and request keys may name them. */
@@ -36,7 +42,7 @@ export interface ContextStoreOptions<Sources extends readonly AnySource[] = read
   /**
    * Largest JSON size (UTF-8 bytes) of one value accepted by `write`/`append` (over it: a typed
    * CTX_INVALID_VALUE, nothing written) and of one realtime answer (over it: `invalid`, with the
-   * reason). Default 256 KiB.
+   * reason). Default 256 KiB. A source's own `maxValueBytes` replaces it for that source.
    */
   maxValueBytes?: number;
   /**
@@ -96,6 +102,10 @@ export type KeysOf<Sources extends readonly AnySource[]> = {
 // A realtime value given instead of calling the resolver: defined beside the phase that reads it.
 export type { RealtimeOverride } from "../resolve/realtime-lookups.js";
 
+/**
+ * Second argument of `ctx.assemble`, for replays and training-data builds: assemble as if at another
+ * time, from another online store, with realtime answers given instead of called.
+ */
 export interface AssembleOverrides {
   /** Assemble as if the clock read this (epoch ms or Date): ages, staleness and traces use it. */
   now?: number | Date;
@@ -103,8 +113,20 @@ export interface AssembleOverrides {
   online?: OnlineStore;
   /** Realtime values by source name; sources listed here are not called. */
   realtime?: Readonly<Record<string, RealtimeOverride>>;
+  /**
+   * Render the prompt as this purpose would, while the request's own purpose stays the floor: per
+   * PII category the stricter of the two policies' actions applies, unless the principal is in the
+   * request purpose's `unredactedFor` (then this purpose's policy alone). The inspector previews
+   * `serving` this way without unmasking anything `inspection` masks (docs/governance.md). The audit
+   * record keeps the request's purpose. Undeclared: `CTX_UNKNOWN_PURPOSE`, nothing read.
+   */
+  previewPurpose?: string;
 }
 
+/**
+ * One source's resolved value in an assembly: its status (only `ok` and `empty` are facts), the value
+ * when there is one, its event time and age (ms), and why it is not a fact.
+ */
 export interface ResolvedValue {
   readonly source: string;
   readonly tier: Tier;
@@ -133,6 +155,7 @@ export interface AssembleResult {
   readonly warnings: readonly string[];
 }
 
+/** Options of `ctx.write`: tenant, event time and write time (epoch ms, Date or ISO string). */
 export interface WriteOptions {
   /** Required on a multi-tenant store: whose record this is. */
   tenant?: string;
@@ -142,11 +165,19 @@ export interface WriteOptions {
   writeTime?: Date | number | string;
 }
 
+/** Options of `ctx.append`: those of `write`, plus the event's dedupe id. */
 export interface AppendOptions extends WriteOptions {
   /** Dedupe id; default from the source's `eventId`, else a hash of event time and content. */
   eventId?: string;
 }
 
+/** `ctx.write`'s options: the record's times and tenant, and a per-call `deadline` / `signal`. */
+export interface WriteCallOptions extends WriteOptions, CallDeadlineOptions {}
+
+/** `ctx.append`'s options: the event's times, id and tenant, and a per-call `deadline` / `signal`. */
+export interface AppendCallOptions extends AppendOptions, CallDeadlineOptions {}
+
+/** A source's counts since the context store was created, from `ctx.counters()`. */
 export interface SourceCounters {
   /** Resolved statuses seen by `assemble`, per status. */
   readonly statuses: Readonly<Record<Status, number>>;
@@ -166,19 +197,23 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
    * its deadline, and fails with CTX_TIMEOUT if they are still loading when it runs out.
    */
   ready(): Promise<void>;
-  /** Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written. */
+  /**
+   * Validates and writes one batch value (or `empty()`). Throws `CTX_INVALID_VALUE`, nothing written.
+   * With `deadline` / `signal` (a request path), rejects `CTX_TIMEOUT` when it passes: the write may
+   * or may not have been applied.
+   */
   write<E extends Entity, V>(
     source: BatchSource<E, V>,
     key: z.input<E["key"]>,
     value: NoInfer<V> | Empty,
-    options?: WriteOptions,
+    options?: WriteCallOptions,
   ): Promise<WriteOutcome>;
-  /** Validates and appends one stream event to its entity's window. */
+  /** Validates and appends one stream event to its entity's window (`deadline` / `signal` as for `write`). */
   append<E extends Entity, V>(
     source: StreamSource<E, V>,
     key: z.input<E["key"]>,
     event: NoInfer<V>,
-    options?: AppendOptions,
+    options?: AppendCallOptions,
   ): Promise<AppendOutcome>;
   /**
    * Appends prepared events (from `toWindowAppend`) to the online store in one call. When the call
@@ -186,9 +221,13 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
    * than a confirmed empty window, until an append to it succeeds; then the error is rethrown.
    * Ingest pipelines (the events route, the Redis worker) append through this, not `online.append`.
    */
-  appendEvents(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  appendEvents(appends: readonly WindowAppend[], options?: CallDeadlineOptions): Promise<AppendOutcome[]>;
   /** Marks a stream's ingest as complete up to `time` (default now): empty windows then read as facts. */
-  heartbeat<V>(source: StreamSource<Entity, V>, time?: Date | number): Promise<void>;
+  heartbeat<V>(
+    source: StreamSource<Entity, V>,
+    time?: Date | number,
+    options?: CallDeadlineOptions,
+  ): Promise<void>;
   /** Builds the store write for a batch value (validates, renders, counts) without writing it. */
   toValueWrite(source: AnySource, key: unknown, value: unknown, options?: WriteOptions): ValueWrite;
   /** Builds the store append for a stream event without writing it (ingest workers batch these). */
@@ -205,6 +244,10 @@ export interface ContextStore<Sources extends readonly AnySource[] = readonly An
   forget(request: ForgetRequest): Promise<ForgetReceipt>;
   /** Status counters per source since start: a rising non-fact rate is an alert. */
   counters(): Readonly<Record<string, SourceCounters>>;
+  /**
+   * Closes the online store (the context store's own or the one passed in): later calls reject with
+   * `CTX_STORE_UNAVAILABLE`. Close once, at shutdown.
+   */
   close(): Promise<void>;
 }
 

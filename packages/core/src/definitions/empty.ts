@@ -3,6 +3,10 @@
 
 const EMPTY = Symbol.for("ctxstore.empty");
 
+/**
+ * A confirmed-empty value, made by `empty(reason)`: what a source writes or resolves to say "there is
+ * positively nothing" (status `empty`, a fact), as opposed to a missing or failed value.
+ */
 export interface Empty {
   readonly [EMPTY]: true;
   /** Optional human statement of the fact, rendered into the prompt: "new customer, no orders yet". */

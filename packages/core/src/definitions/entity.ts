@@ -12,6 +12,7 @@ export interface Entity<Name extends string = string, KeySchema extends z.ZodTyp
   canonicalKey(key: unknown): string;
 }
 
+/** The key an entity takes from callers: the input type of its zod key schema (`{ userId: string }`). */
 export type EntityKey<E extends Entity> = z.input<E["key"]>;
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -78,6 +79,10 @@ function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * JSON with object keys sorted and `undefined` properties left out, so equal data always gives the
+ * same string (canonical keys, hashes). Example: `stableJson({ b: 1, a: 2 })` is `{"a":2,"b":1}`.
+ */
 export function stableJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;

@@ -23,6 +23,10 @@ export const TIER_RANK: Readonly<Record<Tier, number>> = { batch: 0, stream: 1, 
  */
 export type UnavailablePolicy = "omit" | "note" | "fallback" | "fail";
 
+/**
+ * A titled block of the packed prompt ("User profile") with its priority and token limits; build one
+ * with `section(title, options)` or give a source's `section` as a plain title.
+ */
 export interface SectionDefinition {
   readonly title: string;
   /** Higher goes in first when the budget is tight. Defaults to the highest priority of its sources. */
@@ -77,6 +81,12 @@ interface CommonOptions<E extends Entity, S extends z.ZodType> {
   pii?: PiiTags;
   /** Who may read it: roles, or a predicate over the request's principal. Unset: everyone. */
   readers?: Readers;
+  /**
+   * Largest JSON size (UTF-8 bytes) of one value of this source: a written value or stream event
+   * over it is refused (CTX_VALUE_TOO_LARGE, nothing written), a realtime answer over it is
+   * `invalid` with the reason. Default: the context store's `maxValueBytes` (256 KiB).
+   */
+  maxValueBytes?: number;
 }
 
 interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
@@ -94,19 +104,31 @@ interface BaseSource<T extends Tier, E extends Entity | undefined, V> {
   readonly label: string;
   readonly pii: PiiTags | undefined;
   readonly readers: Readers | undefined;
+  /** This source's own size limit; undefined: the context store's `maxValueBytes`. */
+  readonly maxValueBytes: number | undefined;
 }
 
+/**
+ * A batch-tier source, as `batch()` returns it: a value computed offline (daily to weekly), read from
+ * the online store with every other batch and stream value in one round trip.
+ */
 export interface BatchSource<E extends Entity = Entity, V = unknown> extends BaseSource<"batch", E, V> {
+  /** Turns a value into prompt text: a string (truncated at sentence boundaries) or list items. */
   readonly render: (value: V) => Rendered;
   /** How a positively empty value reads in the prompt. */
   readonly renderEmpty: (reason: string | undefined) => string;
 }
 
+/**
+ * A stream-tier source, as `stream()` returns it: the newest `window` events per entity, appended by
+ * `ctx.append` or an ingest worker and rendered one line per event, oldest first.
+ */
 export interface StreamSource<E extends Entity = Entity, V = unknown> extends BaseSource<"stream", E, V> {
   /** Keep the newest N events by event time. */
   readonly window: number;
   /** One line per event. */
   readonly render: (event: V) => string;
+  /** How a positively empty window (a live stream with no events) reads in the prompt. */
   readonly renderEmpty: (reason: string | undefined) => string;
   /** Dedupe id of an event; defaults to a hash of its event time and content. */
   readonly eventId: ((event: V) => string) | undefined;
@@ -116,6 +138,7 @@ export interface StreamSource<E extends Entity = Entity, V = unknown> extends Ba
   readonly retentionMs: number | undefined;
 }
 
+/** What a realtime source's `resolve(key, context)` is given besides the key. */
 export interface RealtimeResolveContext {
   /** Fires when the source's timeout or the request deadline is spent: stop work and return. */
   readonly signal: AbortSignal;
@@ -125,6 +148,11 @@ export interface RealtimeResolveContext {
   readonly tenant?: string;
 }
 
+/**
+ * A realtime-tier source, as `realtime()` returns it: `resolve` is called once per request, under
+ * `timeoutMs` (milliseconds) and the request's deadline; a throw reads as `error`, a late answer as
+ * `timeout`, never as empty.
+ */
 export interface RealtimeSource<E extends Entity = Entity, V = unknown> extends BaseSource<"realtime", E, V> {
   readonly timeoutMs: number;
   /** Must return a value or `empty()`; `undefined`/`null` is `invalid`, a throw is `error`. */
@@ -132,10 +160,16 @@ export interface RealtimeSource<E extends Entity = Entity, V = unknown> extends 
     key: z.output<E["key"]>,
     context: RealtimeResolveContext,
   ) => Promise<V | Empty> | V | Empty;
+  /** Turns the resolved value into prompt text: a string or list items. */
   readonly render: (value: V) => Rendered;
+  /** How a positively empty answer (`empty(reason)` from `resolve`) reads in the prompt. */
   readonly renderEmpty: (reason: string | undefined) => string;
 }
 
+/**
+ * A vector-tier source, as `vector()` returns it: per request, the query is embedded with `embedder`
+ * and the `topK` most similar chunks are read from `store`, rendered as passages with their citation.
+ */
 export interface VectorSource<E extends Entity | undefined = Entity | undefined>
   extends BaseSource<"vector", E, VectorHit[]> {
   readonly store: VectorStore;
@@ -147,12 +181,17 @@ export interface VectorSource<E extends Entity | undefined = Entity | undefined>
   readonly tenant: string | ((request: { tenant?: string | undefined }) => string | undefined) | undefined;
   /** Payload equality filters applied to every query. */
   readonly filter: Readonly<Record<string, string | number | boolean>> | undefined;
+  /** What the prompt says when the search positively found nothing above `minScore`. */
   readonly renderEmpty: (reason: string | undefined) => string;
 }
 
 // A heterogeneous list of sources needs an open value type; each source stays precisely typed.
 // biome-ignore lint/suspicious/noExplicitAny: see above
 type OpenValue = any;
+/**
+ * Any source of any tier, with an open value type: what lists of sources (`createContextStore`,
+ * `sources` options) take.
+ */
 export type AnySource =
   | BatchSource<Entity, OpenValue>
   | StreamSource<Entity, OpenValue>
@@ -225,6 +264,11 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     (!Array.isArray(readers) || readers.length === 0 || readers.some((role) => typeof role !== "string"))
   )
     fail("`readers` must be a non-empty list of roles or a predicate (principal) => boolean.");
+  const maxValueBytes = options.maxValueBytes;
+  if (maxValueBytes !== undefined && !(Number.isSafeInteger(maxValueBytes) && maxValueBytes > 0))
+    fail(
+      `\`maxValueBytes\` must be a whole number of bytes > 0 (e.g. 65536), or left out for the context store's limit; got ${String(maxValueBytes)}.`,
+    );
   return {
     kind: "source" as const,
     tier,
@@ -240,6 +284,7 @@ function common<T extends Tier, E extends Entity | undefined, S extends z.ZodTyp
     label,
     pii,
     readers,
+    maxValueBytes,
   };
 }
 
@@ -264,8 +309,16 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Options of `batch(name, options)`: the common source options plus how its value renders. */
 export interface BatchOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
+  /**
+   * Value to prompt text: a string (truncated at sentence boundaries) or list items (the newest kept).
+   * Default: the value's JSON, or the string itself.
+   */
   render?: (value: z.output<S>) => Rendered;
+  /**
+   * How `empty(reason)` reads. Default: "<Label>: none (reason)." or "... none — confirmed, not missing data.".
+   */
   renderEmpty?: (reason: string | undefined) => string;
 }
 
@@ -283,11 +336,19 @@ export function batch<E extends Entity, S extends z.ZodType>(
   };
 }
 
+/**
+ * Options of `stream(name, options)`: the common source options, the `window` size (1..10,000 events
+ * kept per entity), how an event renders, and how its id and event time are read.
+ */
 export interface StreamOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
   window: number;
+  /** One event to one prompt line. Default: the event's JSON (list values joined with "; "). */
   render?: (event: z.output<S>) => string;
+  /** How an empty window reads. Default: "No <label> — confirmed, the stream is live ...". */
   renderEmpty?: (reason: string | undefined) => string;
+  /** The id that deduplicates an event (retries, replays). Default: a hash of its event time and content. */
   eventId?: (event: z.output<S>) => string;
+  /** Reads the event time from the event when `append` is given none (epoch ms, Date or ISO string). */
   eventTime?: (event: z.output<S>) => Date | number | string;
   /**
    * Forget an entity's window this long after its last event (e.g. "1d" for sessions). After that
@@ -336,13 +397,23 @@ function flatten(rendered: Rendered): string {
   return typeof rendered === "string" ? rendered : rendered.join("; ");
 }
 
+/**
+ * Options of `realtime(name, options)`: the common source options, the `timeout` (required: a
+ * duration such as "80ms") and the `resolve(key, { signal })` function called per request.
+ */
 export interface RealtimeOptions<E extends Entity, S extends z.ZodType> extends CommonOptions<E, S> {
   timeout: Duration;
+  /**
+   * Called once per request with the entity's parsed key. Return a value of `schema` or `empty(reason)`;
+   * stop when `signal` aborts (timeout or deadline). A throw reads as `error`, `undefined`/`null` as `invalid`.
+   */
   resolve: (
     key: z.output<E["key"]>,
     context: RealtimeResolveContext,
   ) => Promise<z.output<S> | Empty> | z.output<S> | Empty;
+  /** Value to prompt text: a string or list items. Default: the value's JSON, or the string itself. */
   render?: (value: z.output<S>) => Rendered;
+  /** How `empty(reason)` from `resolve` reads. Default as for batch sources. */
   renderEmpty?: (reason: string | undefined) => string;
 }
 
@@ -376,8 +447,12 @@ export function realtime<E extends Entity, S extends z.ZodType>(
   };
 }
 
+/**
+ * Options of `vector(name, options)`: the vector store and embedder, how many passages (`topK`,
+ * default 5, at most 1,000), a `minScore` floor, a `timeout`, and tenant/entity/payload filters.
+ */
 export interface VectorOptions<E extends Entity | undefined>
-  extends Omit<CommonOptions<Entity, z.ZodType>, "entity" | "schema" | "version"> {
+  extends Omit<CommonOptions<Entity, z.ZodType>, "entity" | "schema" | "version" | "maxValueBytes"> {
   store: VectorStore;
   embedder: Embedder;
   topK?: number;
@@ -385,8 +460,13 @@ export interface VectorOptions<E extends Entity | undefined>
   timeout?: Duration;
   /** Scope every search to the request's key of this entity (payload `entityKey`). */
   entity?: E;
+  /**
+   * Tenant filter on every search: a fixed tenant id, or a function reading it from the request
+   * (`(request) => request.tenant`). Unset: searches are not tenant-filtered.
+   */
   tenant?: string | ((request: { tenant?: string | undefined }) => string | undefined);
   filter?: Record<string, string | number | boolean>;
+  /** What the prompt says when the search found nothing. Default: "No <label> matched this question ...". */
   renderEmpty?: (reason: string | undefined) => string;
 }
 

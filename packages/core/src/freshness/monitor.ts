@@ -18,6 +18,11 @@ import { isNoopProvider, loadOpenTelemetry } from "../telemetry/otel-api.js";
 import { reportTelemetryFailure } from "../telemetry/report.js";
 import type { FreshnessSnapshot, LastMaterialization, SourceFreshness, Unavailable } from "./snapshot.js";
 
+/**
+ * Options of `monitorFreshness`: how often it ticks, how many entities a tick samples, how many
+ * records per source the age distribution keeps, where the last materializations come from, and the
+ * meter provider its gauges are registered with.
+ */
 export interface MonitorFreshnessOptions {
   /** Time between ticks. Default "30s". Ticks never overlap. */
   every?: Duration;
@@ -35,6 +40,10 @@ export interface MonitorFreshnessOptions {
   onError?: (error: unknown) => void;
 }
 
+/**
+ * A running freshness monitor, from `monitorFreshness`: its latest snapshot, a tick on demand, and
+ * `stop()`.
+ */
 export interface FreshnessMonitor {
   /** The latest measurement (before the first tick: every figure unavailable, "not sampled yet"). */
   snapshot(): FreshnessSnapshot;
@@ -62,6 +71,21 @@ interface SourceState {
 
 const PROVIDER = "monitor";
 
+/**
+ * Starts sampling a context store's stored values against each source's `maxAge`, every `every`
+ * (default "30s"): value ages (p50/p90/p99, ms), fresh and stale shares, stream ingest lag and the
+ * last materialization, exported as OpenTelemetry gauges and as `snapshot()` for the CLI and the
+ * inspector. A store it cannot sample is reported as unavailable, never as fresh. Throws
+ * `CTX_INVALID_DURATION` for a bad `every`, `CTX_CONFIG` for a `sampleSize` or `window` that is not
+ * a positive integer.
+ *
+ * ```ts
+ * const monitor = monitorFreshness(ctx, { every: "30s", sampleSize: 500 });
+ * await monitor.tick();
+ * monitor.snapshot().sources; // per source: sample, ingestLagMs, lastMaterialization
+ * monitor.stop();
+ * ```
+ */
 export function monitorFreshness(
   ctx: MonitoredStore,
   options: MonitorFreshnessOptions = {},

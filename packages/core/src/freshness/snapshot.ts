@@ -5,12 +5,17 @@
 // not be measured says so in `unavailable`, with why: it is never reported as fresh.
 import type { Tier } from "../definitions/source.js";
 
+/** Percentiles of the sampled values' ages, in milliseconds. */
 export interface AgePercentiles {
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
 }
 
+/**
+ * A source's last materialization run (offline to online), with the phantom-zero guard's verdict and
+ * the zero-like share of its values (0..1) against the previous run's.
+ */
 export interface LastMaterialization {
   /** Epoch ms at which the run finished. */
   readonly finishedAt: number;
@@ -24,10 +29,18 @@ export interface LastMaterialization {
   readonly previousZeroRate: number | undefined;
 }
 
+/**
+ * A figure that could not be measured, with why (`{ unavailable: "no ingest watermark stored" }`):
+ * reported instead of a number, never as fresh or zero.
+ */
 export interface Unavailable {
   readonly unavailable: string;
 }
 
+/**
+ * One source in a freshness snapshot: its sampled ages against `maxAgeMs`, stream ingest lag and last
+ * materialization, each a measurement or `Unavailable`.
+ */
 export interface SourceFreshness {
   readonly source: string;
   readonly tier: Tier;
@@ -48,6 +61,10 @@ export interface SourceFreshness {
   readonly lastMaterialization?: LastMaterialization | Unavailable;
 }
 
+/**
+ * A freshness measurement of every source at one moment: what `monitor.snapshot()` returns and what
+ * `ctxstore freshness` and the inspector display.
+ */
 export interface FreshnessSnapshot {
   /** Epoch ms of the measurement. */
   readonly at: number;

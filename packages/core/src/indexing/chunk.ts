@@ -6,6 +6,10 @@
 import { CtxError } from "../errors.js";
 import type { Tokenizer } from "../tokenize/types.js";
 
+/**
+ * One chunk of a document from `chunkText`: an exact slice of its text (character offsets `start` to
+ * `end`), with the characters repeated from the previous chunk and its exact token count.
+ */
 export interface Chunk {
   /** 0-based position in the document. */
   readonly index: number;
@@ -19,6 +23,10 @@ export interface Chunk {
   readonly tokens: number;
 }
 
+/**
+ * Options of `chunkText`: the tokenizer whose counts bound the chunks, the largest chunk (tokens) and
+ * the overlap between consecutive chunks (tokens of whole sentences).
+ */
 export interface ChunkOptions {
   tokenizer: Tokenizer;
   /** Largest chunk, in tokens. Default 256; at least 8. */

@@ -11,6 +11,10 @@ import type { Tokenizer } from "../tokenize/types.js";
 import type { Embedder, VectorRecord, VectorStore } from "../vector/types.js";
 import { type Chunk, chunkText } from "./chunk.js";
 
+/**
+ * A document to index with `indexDocuments`: a stable id and its text, with optional citation
+ * (title, url), tenant, owning entity, event time and equality-filterable metadata.
+ */
 export interface IndexDocument {
   /** Stable id: indexing the same id again replaces that document's chunks. */
   readonly id: string;
@@ -29,6 +33,10 @@ export interface IndexDocument {
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * Counts `indexDocuments` reports through `onProgress` after each step (a batch embedded, a chunk
+ * written, a document done).
+ */
 export interface IndexProgress {
   readonly documentsTotal: number;
   /** Documents whose chunks are all written. */
@@ -38,6 +46,10 @@ export interface IndexProgress {
   readonly chunksWritten: number;
 }
 
+/**
+ * Options of `indexDocuments`: where chunks go (`store`) and how they are embedded (`embedder`), chunk
+ * size and overlap (tokens), batch sizes, tenant, progress callback and abort signal.
+ */
 export interface IndexOptions {
   store: VectorStore;
   embedder: Embedder;
@@ -57,10 +69,15 @@ export interface IndexOptions {
   embedBatchSize?: number;
   /** Records per `upsert` call. Default 256. */
   upsertBatchSize?: number;
+  /** Called with a copy of the running counts at the start and after each step. */
   onProgress?: (progress: IndexProgress) => void;
   signal?: AbortSignal;
 }
 
+/**
+ * What `indexDocuments` indexed: documents, chunks, their total tokens and the embedder id used
+ * (name the store or collection after it: vectors of different embedders are not comparable).
+ */
 export interface IndexResult {
   readonly documents: number;
   readonly chunks: number;

@@ -18,7 +18,9 @@
 // lower-priority block of its size or larger is kept only inside what remains of its own section's
 // reserve (truncated to it if need be), never by drawing on the shared pool as well. So a 10-token
 // reserve cannot carry a low-priority 100-token block in ahead of a high-priority one.
-// When the budget leaves out every block with content, the output carries a warning naming them.
+// When the budget leaves out every block with content, the output carries a warning naming them;
+// when it leaves out every block of a reserved section (`minTokens` > 0, or a required source), a
+// warning names that section and its sources (reservedSectionsLeftOut).
 // The output is then written section by section, from the most stable tier to the most volatile.
 // In the `xml` format a section's heading is its opening and closing tag (their cost is reserved
 // the same way, at the dearer of its two status values) and each line is XML-escaped (recounted
@@ -615,7 +617,8 @@ function write(
       ...(placement.reason === undefined ? {} : { reason: placement.reason }),
     };
   });
-  const warnings = nothingFits(candidates, maxTokens);
+  const nothing = nothingFits(candidates, maxTokens);
+  const warnings = nothing.length > 0 ? nothing : reservedSectionsLeftOut(sections, candidates, maxTokens);
   return {
     text: parts.join(""),
     tokens: totalTokens,
@@ -676,3 +679,45 @@ function nothingFits(candidates: readonly Candidate[], maxTokens: number): strin
 
 /** How the nothing-fits warning starts (adapters look for it). */
 export const NOTHING_FITS_PREFIX = "Nothing fits";
+
+/** How the reserved-section warning starts (adapters look for it). */
+export const RESERVED_LEFT_OUT_PREFIX = "Reserved section left out";
+
+/**
+ * Whether a warning says the budget left context out that the model should have had: every source
+ * (NOTHING_FITS_PREFIX) or a whole reserved section (RESERVED_LEFT_OUT_PREFIX). Adapters surface
+ * these to the caller (call warnings, callback events, response headers), not only in the trace.
+ */
+export function isContextLeftOutWarning(warning: string): boolean {
+  return warning.startsWith(NOTHING_FITS_PREFIX) || warning.startsWith(RESERVED_LEFT_OUT_PREFIX);
+}
+
+/**
+ * The warning when a reserved section is left out whole: a section that sets `minTokens` > 0 or
+ * holds a required block (the author said it matters) but none of whose blocks with content went
+ * in. Required blocks themselves always go in or pack() throws, so in practice this names the
+ * `minTokens` sections a budget (or their own maxTokens) could not hold: the reserve is taken only
+ * from what the required content leaves, and reserves of higher-priority sections come first.
+ */
+function reservedSectionsLeftOut(
+  sections: readonly SectionState[],
+  candidates: readonly Candidate[],
+  maxTokens: number,
+): string[] {
+  const warnings: string[] = [];
+  for (const section of [...sections].sort(compareSectionsForOutput)) {
+    const own = candidates.filter((candidate) => candidate.section === section && candidate.lines.length > 0);
+    const reserved = (section.input.minTokens ?? 0) > 0 || own.some((candidate) => candidate.block.required);
+    if (!reserved || own.length === 0 || own.some((candidate) => candidate.placement !== undefined)) continue;
+    const names = own.map(
+      (candidate) =>
+        `${candidate.block.source} (${candidate.wholeTokens + section.headingTokens} tokens, ${candidate.dropReason ?? "budget"})`,
+    );
+    const why =
+      (section.input.minTokens ?? 0) > 0 ? `minTokens ${section.input.minTokens}` : "holds a required source";
+    warnings.push(
+      `${RESERVED_LEFT_OUT_PREFIX}: section "${section.input.title}" (${why}) is not in the context, the budget of ${maxTokens} tokens left out all of it. Dropped: ${names.join(", ")}. Raise budget.maxTokens, lower the priority or minTokens of the sections ahead of it, or shorten what its sources render.`,
+    );
+  }
+  return warnings;
+}

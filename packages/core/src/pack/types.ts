@@ -53,6 +53,10 @@ export interface PackInput {
   readonly format?: RenderFormat;
 }
 
+/**
+ * What the packer did with a source's block: put it in whole, cut it to fit (lists keep the newest
+ * items, text whole sentences where it can), or left it out.
+ */
 export type BlockOutcome = "included" | "truncated" | "dropped";
 
 export interface PackedBlock {
@@ -69,6 +73,10 @@ export interface PackedBlock {
   readonly reason?: string;
 }
 
+/**
+ * One section of the packed prompt: its title, its full text (heading included) and exact token
+ * count, and each source's part of it, in prompt order.
+ */
 export interface PackedSection {
   readonly title: string;
   /** The section's full text in the prompt, heading included. */

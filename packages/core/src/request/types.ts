@@ -7,6 +7,7 @@ import type { Principal } from "../definitions/governance.js";
 /** Entity keys by entity name: `{ user: { userId: "u1" }, session: { sessionId: "s9" } }`. */
 export type EntityKeys = Readonly<Record<string, unknown>>;
 
+/** The token budget of one assembly, in tokens of the context store's encoding. */
 export interface Budget {
   /** Positive integer: the exact token count of `text` never exceeds it. */
   maxTokens: number;

@@ -49,8 +49,9 @@ function jsonSizeOver(value: unknown, limit: number): number | undefined {
 
 export class RealtimeCaller {
   /**
-   * @param maxValueBytes the largest answer (as JSON, in UTF-8 bytes) a resolver may return; a larger
-   *   one is `invalid` with the reason, so one huge upstream answer cannot stall rendering.
+   * @param maxValueBytes the largest answer (as JSON, in UTF-8 bytes) a resolver may return, for
+   *   sources without their own `maxValueBytes`; a larger one is `invalid` with the reason, so one
+   *   huge upstream answer cannot stall rendering.
    */
   constructor(private readonly maxValueBytes = Number.POSITIVE_INFINITY) {}
 
@@ -191,11 +192,12 @@ export class RealtimeCaller {
         latencyMs,
       };
     }
-    const size = jsonSizeOver(value, this.maxValueBytes);
+    const limit = source.maxValueBytes ?? this.maxValueBytes;
+    const size = jsonSizeOver(value, limit);
     if (size !== undefined)
       return {
         status: "invalid",
-        reason: `answer is ${size} bytes, over the ${this.maxValueBytes}-byte maxValueBytes limit: return a shorter value, or raise maxValueBytes in createContextStore`,
+        reason: `answer is ${size} bytes, over the ${limit}-byte maxValueBytes limit: return a shorter value, or raise maxValueBytes on source "${source.name}"${source.maxValueBytes === undefined ? " (or createContextStore's, for every source)" : ""}`,
         latencyMs,
       };
     const parsed = source.schema.safeParse(value);

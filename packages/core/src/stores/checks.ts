@@ -20,6 +20,10 @@ export function checkRequestArray(store: string, items: unknown, operation: stri
   }
 }
 
+/**
+ * Throws `CTX_INVALID_REQUEST` unless `address` has non-empty string `entity`, `key` and `field`;
+ * `label` names the item in the message ("write 3").
+ */
 export function checkRecordAddress(store: string, address: RecordAddress | undefined, label: string): void {
   for (const part of ["entity", "key", "field"] as const) {
     const value = address?.[part];
@@ -33,6 +37,7 @@ export function checkRecordAddress(store: string, address: RecordAddress | undef
   }
 }
 
+/** Throws `CTX_INVALID_REQUEST` unless `ttlMs` is absent or a positive, finite number of milliseconds. */
 export function checkTtl(store: string, ttlMs: number | undefined, label: string): void {
   if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
     throw new CtxError(

@@ -4,7 +4,7 @@
 // with the same typed error before touching storage), the closed state (a closed store rejects,
 // it never answers "absent"), and rejected promises instead of synchronous throws (a caller chaining
 // `.catch` sees every failure). The driver keeps only what is particular to it.
-import { CtxError } from "../errors.js";
+import { CtxError, isCtxError } from "../errors.js";
 import {
   checkEnvelope,
   checkReadBatch,
@@ -24,6 +24,7 @@ import type {
   OnlineReadResult,
   OnlineStore,
   RecordAddress,
+  StoreCallOptions,
   ValueWrite,
   WindowAppend,
   WriteOutcome,
@@ -40,10 +41,21 @@ export interface OnlineStoreDriver {
   readonly name: string;
   /** What to tell a caller who used the store after `close()`, e.g. "Create a new memoryStore()." */
   readonly afterClose?: string;
+  /**
+   * Reads every record and watermark of the batch, in one round trip where the storage allows; absent
+   * records come back absent, never as errors. Rejects if `signal` aborts.
+   */
   read(batch: OnlineReadBatch, options: { signal?: AbortSignal } | undefined): Promise<OnlineReadResult>;
-  write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]>;
-  append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
-  setWatermark(field: string, time: number): Promise<void>;
+  /**
+   * Writes values last-write-wins by event time (ties: the later write time); one outcome per write,
+   * in order. `options.signal`: see StoreCallOptions (the wrapper has checked it is not aborted yet).
+   */
+  write(writes: readonly ValueWrite[], options: StoreCallOptions | undefined): Promise<WriteOutcome[]>;
+  /** Appends events to windows, deduplicated by `eventId`, keeping the newest `window` by event time. */
+  append(appends: readonly WindowAppend[], options: StoreCallOptions | undefined): Promise<AppendOutcome[]>;
+  /** Raises a stream's ingest watermark (epoch ms) to `time`; never lowers it. */
+  setWatermark(field: string, time: number, options: StoreCallOptions | undefined): Promise<void>;
+  /** Deletes the addressed records (absent ones are fine). */
   delete(addresses: readonly RecordAddress[]): Promise<void>;
   /** The driver keeps records apart by `tenant` (see RecordAddress.tenant). */
   readonly tenancy?: boolean;
@@ -103,6 +115,18 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
   let closed = false;
   let closing: Promise<void> | undefined;
 
+  /** A write whose caller gave up before it started sends nothing. */
+  const refuseAborted = (signal: AbortSignal | undefined, operation: string) => {
+    if (!signal?.aborted) return;
+    if (isCtxError(signal.reason)) throw signal.reason;
+    throw new CtxError(
+      "CTX_TIMEOUT",
+      `${store} store: ${operation} was not sent: the caller's signal had already aborted. Nothing was applied.`,
+      { store, operation },
+      { cause: signal.reason },
+    );
+  };
+
   /** Runs `work` unless the store is closed; every failure, synchronous or not, is a rejection. */
   function guarded<Result>(operation: string, work: () => Promise<Result>): Promise<Result> {
     if (closed) {
@@ -137,8 +161,9 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
       });
     },
 
-    write(writes) {
+    write(writes, options) {
       return guarded("write", () => {
+        refuseAborted(options?.signal, "write");
         checkRequestArray(store, writes, "write", "ValueWrite");
         // Everything is checked before the driver sees any of it: a bad item writes nothing.
         for (let index = 0; index < writes.length; index++) {
@@ -149,12 +174,13 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
           checkTtl(store, write.ttlMs, label);
           checkEnvelope(store, write.envelope, label);
         }
-        return driver.write(writes);
+        return driver.write(writes, options);
       });
     },
 
-    append(appends) {
+    append(appends, options) {
       return guarded("append", () => {
+        refuseAborted(options?.signal, "append");
         checkRequestArray(store, appends, "append", "WindowAppend");
         for (let index = 0; index < appends.length; index++) {
           const append = appends[index] as WindowAppend;
@@ -165,14 +191,15 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
           checkWindowAppend(store, append, index, label);
           checkEnvelope(store, append.event, label);
         }
-        return driver.append(appends);
+        return driver.append(appends, options);
       });
     },
 
-    setWatermark(field, time) {
+    setWatermark(field, time, options) {
       return guarded("setWatermark", () => {
+        refuseAborted(options?.signal, "setWatermark");
         checkWatermarkRaise(store, field, time);
-        return driver.setWatermark(field, time);
+        return driver.setWatermark(field, time, options);
       });
     },
 

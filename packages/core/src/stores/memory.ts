@@ -33,6 +33,7 @@ import type {
   WriteOutcome,
 } from "./types.js";
 
+/** Options of `memoryStore()`. */
 export interface MemoryStoreOptions {
   /** Clock (epoch ms) used for TTL expiry. Default `Date.now`. */
   now?: () => number;

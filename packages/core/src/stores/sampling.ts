@@ -2,6 +2,7 @@
 // walked with a cursor so each call costs a bounded amount whatever the size of the store. Optional:
 // a store without `sampleRecords` is reported as "cannot be sampled", never as fresh.
 
+/** One stored record as a freshness sample sees it: where it is, which source field, and its event time. */
 export interface SampledRecord {
   /** The record's identity in the store (e.g. its Redis key): a record seen again replaces itself. */
   readonly entity: string;
@@ -12,6 +13,7 @@ export interface SampledRecord {
   readonly eventTime: number | undefined;
 }
 
+/** One page of `sampleRecords`: the records, the cursor of the next page, and what it cost. */
 export interface SamplePage {
   readonly records: readonly SampledRecord[];
   /** Where the next page starts; undefined once a pass over the whole store has finished. */
@@ -20,6 +22,10 @@ export interface SamplePage {
   readonly commands: number;
 }
 
+/**
+ * The optional part of an online store the freshness monitor samples through (memory and Redis stores
+ * have it); a store without it is reported as "cannot be sampled", never as fresh.
+ */
 export interface RecordSampling {
   /**
    * The next page of about `limit` entities' records, from `cursor` (undefined: start a pass).

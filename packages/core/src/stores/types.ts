@@ -30,6 +30,10 @@ export interface ReadRequest extends RecordAddress {
   readonly kind: "value" | "window";
 }
 
+/**
+ * What a store read returns for one `ReadRequest`: a value's envelope (undefined when absent), a
+ * window's events, or a record that exists but could not be decoded.
+ */
 export type ReadResult =
   | { readonly kind: "value"; readonly envelope: Envelope | undefined }
   /** Events sorted by event time ascending (oldest first), at most the window size. */
@@ -37,12 +41,14 @@ export type ReadResult =
   /** The record exists but could not be decoded (written by something else, corrupted). */
   | { readonly kind: "invalid"; readonly reason: string };
 
+/** One `OnlineStore.read`: every record an assembly needs, plus stream watermarks, read together. */
 export interface OnlineReadBatch {
   readonly records: readonly ReadRequest[];
   /** Source fields whose ingest watermark to read in the same round trip. */
   readonly watermarks?: readonly string[];
 }
 
+/** The answer to an `OnlineReadBatch`: one result per record, in request order, and the watermarks. */
 export interface OnlineReadResult {
   /** One result per request, in request order. */
   readonly records: readonly ReadResult[];
@@ -69,16 +75,27 @@ export interface WindowAppend extends RecordAddress {
   readonly ttlMs?: number;
 }
 
+/** Whether one value write was applied; a write older (by event time) than the stored value is not. */
 export interface WriteOutcome {
   readonly applied: boolean;
   /** Why a write was not applied: an envelope with a newer event time is already stored. */
   readonly reason?: "older";
 }
 
+/** Whether one event was added to its window, and why not. */
 export interface AppendOutcome {
   readonly applied: boolean;
   /** `duplicate`: this event id is already in the window; `outside-window`: older than the N kept. */
   readonly reason?: "duplicate" | "outside-window";
+}
+
+/**
+ * A write's per-call bound: when `signal` aborts (the caller's deadline), the store stops waiting and
+ * rejects with `CTX_TIMEOUT` (the signal's reason when it is a CtxError), saying that what was sent
+ * may or may not have been applied. An already aborted signal sends nothing.
+ */
+export interface StoreCallOptions {
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -97,11 +114,11 @@ export interface OnlineStore {
    * Last-write-wins by event time, atomically: an envelope never replaces one with a greater event
    * time, whatever the arrival order; on equal event times the greater (or equal) write time wins.
    */
-  write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]>;
+  write(writes: readonly ValueWrite[], options?: StoreCallOptions): Promise<WriteOutcome[]>;
   /** Adds events to windows atomically: dedupe by event id, keep the newest N by event time. */
-  append(appends: readonly WindowAppend[]): Promise<AppendOutcome[]>;
+  append(appends: readonly WindowAppend[], options?: StoreCallOptions): Promise<AppendOutcome[]>;
   /** Raises a stream's ingest watermark (never lowers it). */
-  setWatermark(field: string, time: number): Promise<void>;
+  setWatermark(field: string, time: number, options?: StoreCallOptions): Promise<void>;
   /** Removes records (tests, GDPR deletes). */
   delete(addresses: readonly RecordAddress[]): Promise<void>;
   /** True when the store keeps records apart by `RecordAddress.tenant`; without it a tenant is refused. */
@@ -112,5 +129,9 @@ export interface OnlineStore {
    * of the context store's current sources and says so in its receipt.
    */
   forget?(entities: readonly EntityAddress[]): Promise<number[]>;
+  /**
+   * Releases the store's connections. Afterwards every call rejects with `CTX_STORE_UNAVAILABLE` (a
+   * closed store never answers "absent"); closing twice is fine.
+   */
   close(): Promise<void>;
 }

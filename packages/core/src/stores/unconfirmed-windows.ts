@@ -50,13 +50,18 @@ const id = (address: RecordAddress) =>
 export function unconfirmedWindows(clock: () => number) {
   const marked = new Set<string>();
   return {
-    async append(online: OnlineStore, appends: readonly WindowAppend[]): Promise<AppendOutcome[]> {
+    async append(
+      online: OnlineStore,
+      appends: readonly WindowAppend[],
+      signal?: AbortSignal,
+    ): Promise<AppendOutcome[]> {
       let outcomes: AppendOutcome[];
       try {
-        outcomes = await online.append(appends);
+        outcomes = await online.append(appends, { signal });
       } catch (error) {
         // Which of the batch were applied is unknown: mark them all (stale until fed again). Best
-        // effort: when the store is down altogether, its watermark cannot move either.
+        // effort: when the store is down altogether, its watermark cannot move either. Not bound by
+        // the caller's signal: past a deadline, the mark is what keeps the window from reading empty.
         const now = clock();
         const distinct = new Map(appends.map((append) => [id(append), append]));
         try {

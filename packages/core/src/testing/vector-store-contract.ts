@@ -8,18 +8,24 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isCtxError } from "../errors.js";
 import type { VectorQuery, VectorRecord, VectorStore } from "../vector/types.js";
 
+/** What `testVectorStore` asks `create` for: a store of this dimension, tenant-scoped or not. */
 export interface VectorStoreSettings {
   readonly dimensions: number;
   /** When true the store must require a tenant on every record, query and delete. */
   readonly multiTenant: boolean;
 }
 
+/** What `additionalTests` receives from `testVectorStore`: the current test's store and its dimension. */
 export interface VectorStoreContractContext {
   /** The single-tenant store created for the current test. */
   readonly store: VectorStore;
   readonly dimensions: number;
 }
 
+/**
+ * Options of `testVectorStore`: how to create (and tear down) an isolated store per test, the vector
+ * size, property runs, whether search is approximate, and the implementation's own extra tests.
+ */
 export interface VectorStoreContractOptions {
   /** Suite title, e.g. "memoryVectorStore" or "qdrantStore". */
   name: string;

@@ -10,6 +10,8 @@ export interface Tokenizer {
    * `text` count as ordinary text. Linear in the length of `text` (up to a log factor) whatever it holds.
    */
   count(text: string): number;
+  /** The token ids of `text` in this encoding (special-token strings encoded as ordinary text). */
   encode(text: string): number[];
+  /** The text of token ids; `decode(encode(text))` is `text`. */
   decode(tokens: readonly number[]): string;
 }

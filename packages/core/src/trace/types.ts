@@ -4,6 +4,10 @@ import type { Tier } from "../definitions/source.js";
 import type { Encoding, Status } from "../envelope.js";
 import type { BlockOutcome } from "../pack/types.js";
 
+/**
+ * One source in an assembly trace: its status and why, latency and age (ms), what was rendered, and
+ * whether it was included, truncated, dropped or omitted, with its tokens.
+ */
 export interface SourceTrace {
   readonly source: string;
   readonly tier: Tier;
@@ -31,6 +35,11 @@ export interface SourceTrace {
   readonly shared?: boolean;
 }
 
+/**
+ * The record of one `assemble`: what was asked (keys, query, budget, deadline), each source's trace,
+ * the sections and totals, phase timings and warnings. Returned as `result.trace` and passed to
+ * `onTrace`, OpenTelemetry spans, `ctxstore explain` and the inspector.
+ */
 export interface AssemblyTrace {
   readonly id: string;
   readonly at: number;

@@ -20,8 +20,11 @@ export interface VectorStoreDriver {
   readonly dimensions: number;
   /** Require a tenant on every record, query and delete (`CTX_TENANT_REQUIRED` otherwise). */
   readonly multiTenant: boolean;
+  /** Inserts or replaces records by id (already checked: ids, vectors of `dimensions`, tenants). */
   upsert(records: readonly VectorRecord[], options: { signal?: AbortSignal } | undefined): Promise<void>;
+  /** The `topK` records most similar to `query.vector` that pass its filters, best first. */
   query(query: VectorQuery, options: { signal?: AbortSignal } | undefined): Promise<VectorHit[]>;
+  /** Deletes every chunk of a document (of `tenant`, where required); an unknown document is fine. */
   deleteDocument(
     documentId: string,
     options: { tenant?: string; signal?: AbortSignal } | undefined,
@@ -47,6 +50,7 @@ const DRIVER_MEMBERS = new Set<PropertyKey>([
 /** What `defineVectorStore` returns: a VectorStore (with `close`) plus the driver's own members. */
 export type DefinedVectorStore<Driver extends VectorStoreDriver> = VectorStore & {
   readonly dimensions: number;
+  /** Closes the store: later calls reject with `CTX_STORE_UNAVAILABLE`; the driver's `close` runs once. */
   close(): Promise<void>;
 } & Omit<Driver, keyof VectorStoreDriver>;
 

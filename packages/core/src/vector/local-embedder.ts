@@ -8,6 +8,7 @@ import { CtxError } from "../errors.js";
 import { fnv1a } from "../hash.js";
 import type { Embedder } from "./types.js";
 
+/** Options of `localEmbedder()`. */
 export interface LocalEmbedderOptions {
   /** Vector size. Default 384 (the size of common small sentence models, so stores are interchangeable). */
   dimensions?: number;

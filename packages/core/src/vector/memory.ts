@@ -8,6 +8,10 @@ import { FlatIndex } from "./flat-index.js";
 import { openVectorLog, type VectorLog } from "./persist.js";
 import type { Embedder, VectorQuery, VectorRecord, VectorStore } from "./types.js";
 
+/**
+ * Options of `memoryVectorStore()`: vector size, the embedder it holds vectors of, tenancy, and an
+ * optional directory to persist to (or to read only).
+ */
 export interface MemoryVectorStoreOptions {
   /** Vector size; every upsert and query must match it. Default: the `embedder`'s, else 384 (`localEmbedder()`). */
   dimensions?: number;
@@ -52,6 +56,10 @@ export interface MemoryVectorStore extends VectorStore {
   size(): Promise<number>;
   /** Rewrites the directory's log to hold only live records (also done automatically on open). */
   compact(): Promise<void>;
+  /**
+   * Waits for writes in flight, then releases the directory; later calls reject with
+   * `CTX_STORE_UNAVAILABLE`.
+   */
   close(): Promise<void>;
 }
 

@@ -4,6 +4,10 @@
 // `embedderFromAiSdk` in `@ctxstore/ai-sdk`.
 import type { Encoding } from "../envelope.js";
 
+/**
+ * One chunk as a vector store keeps it: its id, document and position, vector, the text it renders,
+ * its token counts, citation, tenant/entity/source scope and filterable metadata.
+ */
 export interface VectorRecord {
   /** Deterministic point id: derive it from `documentId` + `chunkIndex` so re-indexing is idempotent. */
   readonly id: string;
@@ -27,6 +31,10 @@ export interface VectorRecord {
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * One similarity search: the query vector, how many hits (`topK`), a score floor and the filters
+ * (tenant, entity, source, metadata equality).
+ */
 export interface VectorQuery {
   readonly vector: readonly number[] | Float32Array;
   readonly topK: number;
@@ -40,6 +48,10 @@ export interface VectorQuery {
   readonly filter?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * One search result: the chunk's id, document, position, text and citation, with its cosine
+ * similarity `score` (-1..1, higher is closer).
+ */
 export interface VectorHit {
   readonly id: string;
   readonly documentId: string;
@@ -75,6 +87,7 @@ export interface VectorStore {
     request: { readonly entityKey: string; readonly tenant?: string },
     options?: { signal?: AbortSignal },
   ): Promise<number>;
+  /** Releases the store's resources; later calls reject with `CTX_STORE_UNAVAILABLE`. */
   close?(): Promise<void>;
 }
 
@@ -85,5 +98,9 @@ export interface Embedder {
   readonly dimensions: number;
   /** Largest batch one `embed` call accepts; callers split larger inputs. */
   readonly maxBatchSize: number;
+  /**
+   * One vector of `dimensions` numbers per text, in input order; at most `maxBatchSize` texts per call.
+   * Rejects on failure (never returns fewer vectors).
+   */
   embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<number[][]>;
 }

@@ -27,6 +27,11 @@ import { ctxErrorResponse, errorResponse, statusForCtxError, UNAVAILABLE_MESSAGE
 
 type WrappableModel = Parameters<typeof wrapLanguageModel>[0]["model"];
 
+/**
+ * Options of `chatRoute`: the context store, `identify` (who is chatting), the model (or a function
+ * choosing one per user), and optionally the keys, budget, deadline, placement, extra middleware and
+ * request limits.
+ */
 export interface ChatRouteOptions {
   contextStore: ContextStore;
   /** Reads who is chatting (session cookie, header...). Null → 401 before the model is called. */
@@ -87,6 +92,18 @@ export interface ChatMessageMetadata {
 /** A UIMessage whose metadata may carry the ctxstore trace (for `useChat<ContextUIMessage>()`). */
 export type ContextUIMessage = UIMessage<ChatMessageMetadata>;
 
+/**
+ * A POST route handler for the AI SDK's `useChat`: identifies the caller (401 when unknown), streams
+ * the model's answer with ctxstore context assembled for that user in its prompt, and sends the
+ * assembly trace as message metadata. A malformed request answers 400 (413 when too large); an
+ * assembly that fails (a required source unavailable) reaches the browser as the stream's error
+ * message, with the error code and what to do.
+ *
+ * ```ts
+ * // app/api/chat/route.ts
+ * export const POST = chatRoute({ contextStore: shop, identify, model: openai("gpt-4o-mini") });
+ * ```
+ */
 export function chatRoute(options: ChatRouteOptions): (request: Request) => Promise<Response> {
   const maxBodyBytes = options.maxBodyBytes ?? 512 * 1024;
   const maxMessages = options.maxMessages ?? 100;

@@ -2,11 +2,16 @@
 // what `testOnlineStore` hands each group module.
 import type { OnlineStore } from "../../stores/types.js";
 
+/** What `additionalTests` receives from `testOnlineStore`: the current test's store. */
 export interface OnlineStoreContractContext {
   /** The store created for the current test. */
   readonly store: OnlineStore;
 }
 
+/**
+ * Options of `testOnlineStore`: how to create (and tear down) an isolated store per test, the number of
+ * property runs, and the implementation's own extra tests.
+ */
 export interface OnlineStoreContractOptions {
   /** Suite title, e.g. "memoryStore" or "redisStore (cluster)". */
   name: string;
