@@ -5,6 +5,7 @@
 // points are missing from the input is named on stderr and its chart is left as it was; the exit
 // code is 1 when any is missing, so a partial run never silently replaces a chart.
 // BENCH_CHARTS_OUT=<dir> writes the SVGs there instead (the script's tests use a temporary folder).
+// The SVGs are generated, so biome.json leaves docs/images/*.svg out of lint and format.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

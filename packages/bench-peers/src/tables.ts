@@ -121,13 +121,18 @@ export function peersTable(figures: readonly PeerFigure[]): string {
   return [header, rule, ...rows].join("\n");
 }
 
-/** Replaces the text between the markers in `document` with `table` (and a note of what is missing). */
-export function insertTable(document: string, table: string, caption: string): string {
-  const start = document.indexOf(TABLE_START);
-  const end = document.indexOf(TABLE_END);
+/** Replaces the text between the markers in `document` (the peers table's by default) with `table`. */
+export function insertTable(
+  document: string,
+  table: string,
+  caption: string,
+  markers: { start: string; end: string } = { start: TABLE_START, end: TABLE_END },
+): string {
+  const start = document.indexOf(markers.start);
+  const end = document.indexOf(markers.end);
   if (start === -1 || end === -1 || end < start)
     throw new Error(
-      `the document has no "${TABLE_START}" ... "${TABLE_END}" block to fill; add the two markers first.`,
+      `the document has no "${markers.start}" ... "${markers.end}" block to fill; add the two markers first.`,
     );
-  return `${document.slice(0, start + TABLE_START.length)}\n${caption}\n\n${table}\n${document.slice(end)}`;
+  return `${document.slice(0, start + markers.start.length)}\n${caption}\n\n${table}\n${document.slice(end)}`;
 }

@@ -255,6 +255,20 @@ describe("realtime resolvers", () => {
     expect(result.text).toContain("timed out");
   });
 
+  it("a resolver that answered is not told to stop afterwards (its signal never fires)", async () => {
+    const signals: AbortSignal[] = [];
+    const ctx = await contextWith([
+      realtimeSource("loyalty", (_key, { signal }) => {
+        signals.push(signal);
+        return { tier: "gold" };
+      }),
+    ]);
+    await ctx.assemble({ keys, budget });
+    await ctx.assemble({ keys, budget });
+    expect(signals).toHaveLength(2);
+    expect(signals.map((signal) => signal.aborted)).toEqual([false, false]);
+  });
+
   it("the request deadline caps every source", async () => {
     const ctx = await contextWith([
       realtimeSource("loyalty", () => new Promise(() => {}), { timeout: "5s" }),

@@ -24,6 +24,8 @@ interface InFlight {
   /** `performance.now()` when the resolver was called. */
   readonly startedAt: number;
   waiting: number;
+  /** Whether the resolver answered, failed or timed out: then nothing is left to stop. */
+  readonly settled: () => boolean;
 }
 
 const LAST_GOOD_LIMIT = 10_000;
@@ -109,7 +111,11 @@ export class RealtimeCaller {
     } finally {
       current.waiting -= 1;
       if (current.waiting === 0) {
-        current.controller.abort(new Error("every request waiting for this lookup gave up"));
+        // Only a call still running is told to stop. (Aborting a settled one told a resolver that
+        // had answered that its callers gave up, and built an Error with its stack trace on every
+        // request: about 5-17 us per realtime source.)
+        if (!current.settled())
+          current.controller.abort(new Error("every request waiting for this lookup gave up"));
         if (this.inFlight.get(id) === current) this.inFlight.delete(id);
       }
     }
@@ -125,8 +131,10 @@ export class RealtimeCaller {
   ): InFlight {
     const controller = new AbortController();
     const started = performance.now();
+    let settled = false;
     const promise = new Promise<RealtimeOutcome>((resolve) => {
       const timer = setTimeout(() => {
+        settled = true;
         controller.abort(new Error(`timed out after ${source.timeoutMs}ms`));
         resolve({
           status: "timeout",
@@ -136,6 +144,7 @@ export class RealtimeCaller {
       }, source.timeoutMs);
       const finish = (outcome: RealtimeOutcome) => {
         clearTimeout(timer);
+        settled = true;
         resolve(outcome);
       };
       let result: unknown;
@@ -158,7 +167,7 @@ export class RealtimeCaller {
     }).finally(() => {
       if (this.inFlight.get(id)?.promise === promise) this.inFlight.delete(id);
     });
-    return { promise, controller, startedAt: started, waiting: 0 };
+    return { promise, controller, startedAt: started, waiting: 0, settled: () => settled };
   }
 
   private classify(
