@@ -10,6 +10,10 @@
 //   eventId     dedupe id                                                  stream sources, unless the source derives it
 import { CtxError, type Empty, empty, isEmpty, toEpochMs } from "@ctxstore/core";
 
+/**
+ * One event as `publish` takes it: the source, the entity key, the value (an event, or a batch value),
+ * and its event time and id.
+ */
 export interface StreamEvent {
   /** Source name (or the source itself). */
   source: string | { readonly name: string };
