@@ -4,6 +4,7 @@
 // (or pipe the lines in). One SVG per curve under docs/images/, drawn with Vega-Lite. A curve whose
 // points are missing from the input is named on stderr and its chart is left as it was; the exit
 // code is 1 when any is missing, so a partial run never silently replaces a chart.
+// BENCH_CHARTS_OUT=<dir> writes the SVGs there instead (the script's tests use a temporary folder).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import * as vega from "vega";
 import * as vegaLite from "vega-lite";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "docs", "images");
+const out = process.env.BENCH_CHARTS_OUT ?? join(root, "docs", "images");
 
 /** Each chart: which figures it draws, the x dimension, the series, the expected x values. */
 const CHARTS = [
@@ -156,6 +157,6 @@ for (const chart of CHARTS) {
     renderer: "none",
   });
   writeFileSync(join(out, chart.file), await view.toSVG());
-  console.log(`bench-charts: wrote docs/images/${chart.file} (${rows.length} points)`);
+  console.log(`bench-charts: wrote ${join(out, chart.file)} (${rows.length} points)`);
 }
 process.exit(missing > 0 ? 1 : 0);

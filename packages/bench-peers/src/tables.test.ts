@@ -34,6 +34,14 @@ describe("parseFigures", () => {
     const text = `bench  metric\n-----\n${lines(peerFigures("a"))}\n{"bench":"pack","metric":"p50_ms","value":1,"unit":"ms"}\n{broken`;
     expect(parseFigures(text)).toHaveLength(8);
   });
+
+  it("reads the figures of a full run's log, where turbo prefixes every line with the package's task", () => {
+    const log = lines(peerFigures("a"))
+      .split("\n")
+      .map((line) => `@ctxstore/bench-peers:bench: ${line}`)
+      .join("\n");
+    expect(parseFigures(log)).toEqual(peerFigures("a"));
+  });
 });
 
 describe("peersTable", () => {

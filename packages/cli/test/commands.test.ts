@@ -39,7 +39,7 @@ describe("ctxstore explain", () => {
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toContain('--format must be markdown or xml; got "json"');
     const badPurpose = await runCli(["explain", "--request", "returning", "--purpose", "nope"]);
-    expect(badPurpose.code).not.toBe(0);
+    expect(badPurpose.code).toBe(2);
     expect(badPurpose.stderr).toMatch(
       /CTX_UNKNOWN_PURPOSE: .*purpose "nope" is not declared; use one of serving, training, inspection/,
     );

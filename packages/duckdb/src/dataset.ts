@@ -15,16 +15,20 @@ import {
   CtxError,
   type Duration,
   empty,
+  isCtxError,
   memoryStore,
+  type Principal,
   type RealtimeOverride,
   type ValueWrite,
   type WindowAppend,
 } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
-import { keyColumn, type LabelInput } from "./labels.js";
+import { contextStoreOption } from "./context-option.js";
+import { keyColumn, type LabelInput, tenantJoin } from "./labels.js";
 import { type DuckdbOfflineStore, HISTORY_TABLE, historyValue } from "./offline-store.js";
 import { type PointInTimeResult, type PointInTimeRow, pointInTime } from "./point-in-time.js";
 import { queryRows, quoteIdentifier, quoteLiteral, type Row } from "./sql.js";
+import { requireSameTenancy } from "./tenancy.js";
 
 /**
  * `buildTrainingDataset` progress: label rows done, in total, and skipped (with the reason in the manifest).
@@ -43,7 +47,22 @@ export interface DatasetProgress {
 export interface BuildDatasetOptions {
   offline: DuckdbOfflineStore;
   /** The context store serving uses: its definitions, packer, encoding and sections render every example. */
-  context: ContextStore;
+  contextStore?: ContextStore;
+  /** @deprecated The former name of `contextStore`; still accepted. */
+  context?: ContextStore;
+  /**
+   * What the examples are for: a purpose of the context store (default `training`). Its redaction
+   * policy applies to every prompt and to the tagged values in the values file, exactly as core
+   * applies it when serving (training default: tagged fields pseudonymised with the keyed hash).
+   */
+  purpose?: string;
+  /** Who builds the dataset: needed when a source declares readers; a purpose's `unredactedFor` reads it. */
+  principal?: Principal;
+  /**
+   * A multi-tenant store: the tenant of every label (labels may carry their own instead, see
+   * LabelEvent.tenant). Each example is assembled for its label's tenant from that tenant's history.
+   */
+  tenant?: string;
   labels: LabelInput;
   /** Output directory (must not exist, or be empty): messages.jsonl, values.parquet|jsonl, manifest.json. */
   outDir: string;
@@ -87,6 +106,12 @@ export interface BuildDatasetOptions {
 export interface DatasetManifest {
   readonly format: "ctxstore.dataset/v1";
   readonly createdAt: string;
+  /** The purpose the examples were rendered for; its redaction policy shaped the prompts and values. */
+  readonly purpose: string;
+  /** The query's tenant on a multi-tenant store (null: single-tenant, or a tenant per label). */
+  readonly tenant: string | null;
+  /** Sources carrying PII tags: their values in the values file are the redacted ones the prompts used. */
+  readonly redactedSources: readonly string[];
   readonly encoding: string;
   readonly budget: Budget;
   readonly excludeLateWrites: boolean;
@@ -146,19 +171,25 @@ const CACHE_LIMIT = 50_000;
 
 /** Builds a fine-tuning dataset (chat-messages JSON Lines) plus the raw point-in-time values and a manifest. */
 export async function buildTrainingDataset(options: BuildDatasetOptions): Promise<DatasetReport> {
-  const { offline, context } = options;
+  const { offline } = options;
+  const context = contextStoreOption(options, "buildTrainingDataset");
   if (!offline || !context)
-    throw new CtxError("CTX_CONFIG", "buildTrainingDataset needs { offline, context }.", {});
+    throw new CtxError("CTX_CONFIG", "buildTrainingDataset needs { offline, contextStore }.", {});
+  requireSameTenancy(offline, context, "buildTrainingDataset");
   if (typeof options.outDir !== "string" || options.outDir === "")
     throw new CtxError("CTX_CONFIG", "buildTrainingDataset needs { outDir }: a directory to write.", {});
   await ensureWritableTarget(options.outDir);
   const sources = datasetSources(context, options.sources);
   const excludeLateWrites = options.excludeLateWrites !== false;
   await context.ready();
+  const purpose = options.purpose ?? "training";
+  // Tagged sources: the values file takes their values from the assemblies (redacted for the purpose).
+  const redactedSources = sources.filter((source) => source.pii !== undefined).map((source) => source.name);
   const result = await pointInTime(offline, {
     labels: options.labels,
     sources,
     excludeLateWrites,
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     // Labels may carry keys of every entity the context store serves, used by this dataset or not.
     knownSources: [...context.sources.values()],
     ...(excludeLateWrites
@@ -182,8 +213,9 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
       out.on("finish", resolve);
       out.on("error", reject);
     });
+    const redacted: RedactedValue[] = [];
     try {
-      for await (const example of renderExamples(options, result, sources)) {
+      for await (const example of renderExamples({ ...options, contextStore: context }, result, sources)) {
         if ("reason" in example) {
           if (options.onRenderError === "fail") {
             throw new CtxError(
@@ -196,6 +228,10 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
           if (skipped.length < 1_000) skipped.push(example);
         } else {
           examples += 1;
+          for (const name of redactedSources) {
+            const value = example.result.values[name]?.value;
+            redacted.push({ row: example.row.row, source: name, value: value === undefined ? null : value });
+          }
           if (!out.write(`${JSON.stringify({ messages: example.messages })}\n`))
             await new Promise<void>((resolve) => out.once("drain", () => resolve()));
         }
@@ -209,11 +245,24 @@ export async function buildTrainingDataset(options: BuildDatasetOptions): Promis
       out.end();
       await finished;
     }
-    if (options.valuesFormat === "jsonl") await result.writeJsonl(join(partial, valuesFile));
-    else await result.writeParquet(join(partial, valuesFile));
+    const replaced =
+      redactedSources.length === 0
+        ? undefined
+        : { table: await stageRedacted(offline, result, redacted), sources: redactedSources };
+    try {
+      const valuesOptions = replaced === undefined ? {} : { replaceValues: replaced };
+      if (options.valuesFormat === "jsonl") await result.writeJsonl(join(partial, valuesFile), valuesOptions);
+      else await result.writeParquet(join(partial, valuesFile), valuesOptions);
+    } finally {
+      if (replaced)
+        await offline.exclusive((connection) => connection.run(`DROP TABLE IF EXISTS ${replaced.table}`));
+    }
     const manifest: DatasetManifest = {
       format: "ctxstore.dataset/v1",
       createdAt: new Date().toISOString(),
+      purpose,
+      tenant: options.tenant ?? null,
+      redactedSources,
       encoding: context.encoding,
       budget: { maxTokens: options.budget.maxTokens },
       excludeLateWrites,
@@ -271,11 +320,16 @@ export async function* renderExamples(
     | "maxClockSkew"
   >,
   result: PointInTimeResult,
-  sources: readonly AnySource[] = datasetSources(options.context, options.sources),
+  sources?: readonly AnySource[],
 ): AsyncGenerator<RenderedExample | { row: number; reason: string }> {
-  const { offline, context } = options;
+  const { offline } = options;
+  const context = contextStoreOption(options, "renderExamples");
+  if (!offline || !context)
+    throw new CtxError("CTX_CONFIG", "renderExamples needs { offline, contextStore }.", {});
+  const rendered = sources ?? datasetSources(context, options.sources);
+  const purpose = options.purpose ?? "training";
   const writes = new Map<number, ValueWrite | WindowAppend>();
-  const sourceNames = sources.map((source) => source.name);
+  const sourceNames = rendered.map((source) => source.name);
   let page: PointInTimeRow[] = [];
   // As served, the point-in-time values are already what the online store held (expiry replayed);
   // otherwise expiry is approximated from each entity's last write (see lastWriteTable).
@@ -303,7 +357,7 @@ export async function* renderExamples(
     const valueWrites: ValueWrite[] = [];
     const appends: WindowAppend[] = [];
     const realtime: Record<string, RealtimeOverride> = {};
-    for (const source of sources) {
+    for (const source of rendered) {
       const found = row.values[source.name];
       if (!found) continue;
       if (source.tier === "realtime") {
@@ -315,7 +369,7 @@ export async function* renderExamples(
         if (!write) {
           const stored = history.get(seq);
           if (!stored) continue;
-          write = toStoreWrite(context, source, stored);
+          write = toStoreWrite(context, source, stored, row.tenant);
           writes.set(seq, write);
         }
         if (source.tier === "stream") appends.push(write as WindowAppend);
@@ -338,7 +392,7 @@ export async function* renderExamples(
     const overrides =
       options.realtime === "missing"
         ? Object.fromEntries(
-            sources
+            rendered
               .filter((source) => source.tier === "realtime")
               .map((source) => [
                 source.name,
@@ -356,7 +410,16 @@ export async function* renderExamples(
     try {
       const assembled = await context.assemble(
         // A generous deadline: the snapshot is in memory, so nothing can time out that serving would not have.
-        { keys, query: input, budget: options.budget, sources: sourceNames, deadline: 60_000 },
+        {
+          keys,
+          query: input,
+          budget: options.budget,
+          sources: sourceNames,
+          deadline: 60_000,
+          purpose,
+          ...(options.principal === undefined ? {} : { principal: options.principal }),
+          ...(row.tenant === undefined ? {} : { tenant: row.tenant }),
+        },
         { now: row.timestamp, online: snapshot, realtime: overrides },
       );
       const system = options.system ? options.system(assembled.text, row) : assembled.text;
@@ -371,7 +434,7 @@ export async function* renderExamples(
       };
     } catch (error) {
       if (
-        error instanceof CtxError &&
+        isCtxError(error) &&
         (error.code === "CTX_REQUIRED_UNAVAILABLE" || error.code === "CTX_BUDGET_TOO_SMALL")
       ) {
         return { row: row.row, reason: error.message };
@@ -411,11 +474,12 @@ async function lastWriteTable(
     stored
       .map((source) => `(source = ${quoteLiteral(source.name)} AND schema_version = ${source.version})`)
       .join(" OR ") || "FALSE";
+  const tenant = tenantJoin(result.labels);
   const perEntity = result.labels.entities.map(
     (entity) => `SELECT l.ctx_row, ${quoteLiteral(entity)} AS entity, h.write_time
-      FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key FROM ${result.labels.table}) l
-      ASOF JOIN (SELECT entity_key, write_time FROM ${HISTORY_TABLE} WHERE entity = ${quoteLiteral(entity)} AND (${fields})) h
-        ON l.entity_key = h.entity_key AND l.ctx_ts >= h.write_time`,
+      FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key${tenant.select("ctx_tenant")} FROM ${result.labels.table}) l
+      ASOF JOIN (SELECT entity_key, write_time${tenant.select("tenant")} FROM ${HISTORY_TABLE} WHERE entity = ${quoteLiteral(entity)} AND (${fields})) h
+        ON l.entity_key = h.entity_key${tenant.match("l", "h")} AND l.ctx_ts >= h.write_time`,
   );
   await offline.exclusive((connection) =>
     connection.run(
@@ -492,7 +556,12 @@ async function historyRows(
   return new Map(rows.map((row) => [Number(row.seq), row]));
 }
 
-function toStoreWrite(context: ContextStore, source: AnySource, row: Row): ValueWrite | WindowAppend {
+function toStoreWrite(
+  context: ContextStore,
+  source: AnySource,
+  row: Row,
+  tenant: string | undefined,
+): ValueWrite | WindowAppend {
   const key = JSON.parse(String(row.key_json)) as unknown;
   const value = historyValue(
     {
@@ -502,7 +571,11 @@ function toStoreWrite(context: ContextStore, source: AnySource, row: Row): Value
     },
     empty,
   );
-  const times = { eventTime: Number(row.event_time), writeTime: Number(row.write_time) };
+  const times = {
+    eventTime: Number(row.event_time),
+    writeTime: Number(row.write_time),
+    ...(tenant === undefined ? {} : { tenant }),
+  };
   if (source.tier === "stream")
     return context.toWindowAppend(source, key, value, {
       ...times,
@@ -587,4 +660,40 @@ async function ensureWritableTarget(outDir: string): Promise<void> {
       { outDir },
     );
   }
+}
+
+/** One tagged source's value as an assembly redacted it (null: none, e.g. dropped for the purpose). */
+interface RedactedValue {
+  readonly row: number;
+  readonly source: string;
+  readonly value: unknown;
+}
+
+/**
+ * Stages the redacted values of the tagged sources (label_row, source, value JSON) for the values
+ * file: what the prompts showed, never the stored value. Labels without an example have none.
+ */
+async function stageRedacted(
+  offline: DuckdbOfflineStore,
+  result: PointInTimeResult,
+  values: readonly RedactedValue[],
+): Promise<string> {
+  const table = `${result.table}_redacted`;
+  await offline.exclusive(async (connection) => {
+    await connection.run(`CREATE TEMP TABLE ${table} (label_row BIGINT, source VARCHAR, value JSON)`);
+    const appender = await connection.createAppender(table, "main", "temp");
+    try {
+      for (const entry of values) {
+        appender.appendBigInt(BigInt(entry.row));
+        appender.appendVarchar(entry.source);
+        if (entry.value === null) appender.appendNull();
+        else appender.appendVarchar(JSON.stringify(entry.value));
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  });
+  return table;
 }

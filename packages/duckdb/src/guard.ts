@@ -18,6 +18,7 @@ import type { AnySource } from "@ctxstore/core";
 import { CtxError } from "@ctxstore/core";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, quoteLiteral } from "./sql.js";
+import { addTenantColumn, boundValues, NO_TENANT, tenantCondition } from "./tenancy.js";
 
 /** Per-source guard settings: the zero-like rule, and any of the thresholds. */
 export interface SourceGuard {
@@ -252,7 +253,8 @@ CREATE TABLE IF NOT EXISTS ${GUARD_STATE_TABLE} (
   source VARCHAR NOT NULL,
   schema_version INTEGER NOT NULL,
   key_hash UBIGINT NOT NULL,
-  zero BOOLEAN NOT NULL
+  zero BOOLEAN NOT NULL,
+  tenant VARCHAR NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS ${GUARD_RUNS_TABLE} (
   run_id VARCHAR NOT NULL,
@@ -269,15 +271,23 @@ CREATE TABLE IF NOT EXISTS ${GUARD_RUNS_TABLE} (
   share DOUBLE,
   reference BOOLEAN NOT NULL,
   reset_reference BOOLEAN NOT NULL,
-  finished_at BIGINT NOT NULL
+  finished_at BIGINT NOT NULL,
+  tenant VARCHAR NOT NULL DEFAULT ''
 );`;
 
+// Connections whose guard tables are known to exist with their tenant column.
+const prepared = new WeakSet<DuckDBConnection>();
+
 export async function ensureGuardTables(connection: DuckDBConnection): Promise<void> {
+  if (prepared.has(connection)) return;
   await connection.run(GUARD_SCHEMA_SQL);
+  await addTenantColumn(connection, [GUARD_STATE_TABLE, GUARD_RUNS_TABLE]);
+  prepared.add(connection);
 }
 
-function sourceWhere(target: string, source: AnySource): string {
-  return `target = ${quoteLiteral(target)} AND source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+/** The rows of one (target, source version) and, on a multi-tenant store, one tenant (bound as $tenant). */
+function sourceWhere(target: string, source: AnySource, tenant: string | undefined): string {
+  return `target = ${quoteLiteral(target)} AND source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}${tenantCondition(tenant).sql}`;
 }
 
 /** The reference share: the median share of the last reference runs since the last reset. */
@@ -286,21 +296,26 @@ export async function referenceShare(
   target: string,
   source: AnySource,
   baselineRuns: number,
+  tenant: string | undefined,
 ): Promise<number | undefined> {
-  const where = sourceWhere(target, source);
+  const where = sourceWhere(target, source, tenant);
   const rows = await queryRows(
     connection,
     `SELECT share FROM ${GUARD_RUNS_TABLE}
      WHERE ${where} AND reference AND share IS NOT NULL
        AND rowid >= coalesce((SELECT max(rowid) FROM ${GUARD_RUNS_TABLE} WHERE ${where} AND reset_reference), 0)
      ORDER BY rowid DESC LIMIT ${baselineRuns}`,
+    boundValues(tenantCondition(tenant).params),
   );
   return median(rows.map((row) => Number(row.share)));
 }
 
-/** SQL: the candidates' join with the state, adding was_zero (NULL for an entity new to the state). */
-export function stateJoinSql(target: string, source: AnySource): string {
-  return `LEFT JOIN (SELECT key_hash, zero AS was_zero FROM ${GUARD_STATE_TABLE} WHERE ${sourceWhere(target, source)}) state
+/**
+ * SQL: the candidates' join with the state, adding was_zero (NULL for an entity new to the state).
+ * On a multi-tenant store it uses $tenant, which the statement binds.
+ */
+export function stateJoinSql(target: string, source: AnySource, tenant: string | undefined): string {
+  return `LEFT JOIN (SELECT key_hash, zero AS was_zero FROM ${GUARD_STATE_TABLE} WHERE ${sourceWhere(target, source, tenant)}) state
     ON state.key_hash = hash(entity_key)`;
 }
 
@@ -310,10 +325,11 @@ export async function countBatchRun(
   target: string,
   source: AnySource,
   candidates: string,
+  tenant: string | undefined,
 ): Promise<RunCounts> {
   const [row] = await queryRows(
     connection,
-    `WITH totals AS (SELECT count(*) AS n, count(*) FILTER (WHERE zero) AS zeros FROM ${GUARD_STATE_TABLE} WHERE ${sourceWhere(target, source)}),
+    `WITH totals AS (SELECT count(*) AS n, count(*) FILTER (WHERE zero) AS zeros FROM ${GUARD_STATE_TABLE} WHERE ${sourceWhere(target, source, tenant)}),
      run AS (
        SELECT count(*) AS n, count(*) FILTER (WHERE is_zero) AS zeros,
               count(was_zero) AS changed, count(*) FILTER (WHERE was_zero IS NOT NULL AND is_zero) AS changed_zeros,
@@ -323,6 +339,7 @@ export async function countBatchRun(
             totals.n + run.n - run.changed AS state_n,
             totals.zeros - run.replaced_zeros + run.zeros AS state_zeros
      FROM run, totals`,
+    boundValues(tenantCondition(tenant).params),
   );
   return {
     runValues: Number(row?.n ?? 0),
@@ -345,17 +362,21 @@ export async function updateState(
   source: AnySource,
   candidates: string,
   onlyNonZero: boolean,
+  tenant: string | undefined,
 ): Promise<void> {
-  const where = sourceWhere(target, source);
+  const where = sourceWhere(target, source, tenant);
+  const bound = boundValues(tenantCondition(tenant).params) as never;
   const written = onlyNonZero ? "NOT is_zero" : "TRUE";
   await connection.run(
     `UPDATE ${GUARD_STATE_TABLE} SET zero = c.is_zero
      FROM (SELECT hash(entity_key) AS key_hash, is_zero FROM ${candidates} WHERE ${written} AND was_zero IS NOT NULL AND was_zero <> is_zero) c
      WHERE ${GUARD_STATE_TABLE}.key_hash = c.key_hash AND ${where}`,
+    bound,
   );
   await connection.run(
-    `INSERT INTO ${GUARD_STATE_TABLE} SELECT ${quoteLiteral(target)}, ${quoteLiteral(source.name)}, ${source.version}, hash(entity_key), is_zero
+    `INSERT INTO ${GUARD_STATE_TABLE} SELECT ${quoteLiteral(target)}, ${quoteLiteral(source.name)}, ${source.version}, hash(entity_key), is_zero, ${tenant === undefined ? "''" : "$tenant"}
      FROM ${candidates} WHERE ${written} AND was_zero IS NULL`,
+    bound,
   );
 }
 
@@ -370,10 +391,11 @@ export async function recordGuardRun(
     share: number | undefined;
     reference: boolean;
     resetReference: boolean;
+    tenant: string | undefined;
   },
 ): Promise<void> {
   await connection.run(
-    `INSERT INTO ${GUARD_RUNS_TABLE} VALUES ($run, $target, $source, $version, $status, $runValues, $runZeros, $changedValues, $changedZeros, $stateValues, $stateZeros, $share, $reference, $reset, $finished)`,
+    `INSERT INTO ${GUARD_RUNS_TABLE} VALUES ($run, $target, $source, $version, $status, $runValues, $runZeros, $changedValues, $changedZeros, $stateValues, $stateZeros, $share, $reference, $reset, $finished, $tenant)`,
     {
       run: row.runId,
       target: row.target,
@@ -390,6 +412,7 @@ export async function recordGuardRun(
       reference: row.reference,
       reset: row.resetReference,
       finished: Date.now(),
+      tenant: row.tenant ?? NO_TENANT,
     },
   );
 }

@@ -1,7 +1,7 @@
 // Label events: the moments a training example is about (a ticket filed, an order placed), with
 // the entity keys they concern. They are validated in full before any query runs, then staged in a
 // temporary DuckDB table that point-in-time joins read.
-import { type AnySource, CtxError, type Entity } from "@ctxstore/core";
+import { type AnySource, CtxError, checkTenantId, type Entity } from "@ctxstore/core";
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describeColumns, queryRows, quoteIdentifier, quoteLiteral, toPlainRow } from "./sql.js";
@@ -13,6 +13,11 @@ export interface LabelEvent {
   timestamp: Date | number | string;
   /** Entity keys by entity name: `{ user: { userId: "u1" } }`. An entity left out reads as `skipped`. */
   keys: Readonly<Record<string, unknown>>;
+  /**
+   * On a multi-tenant offline store: whose moment this is (default: the query's `tenant`). Its
+   * values are that tenant's only. On a single-tenant store a `tenant` field is an ordinary column.
+   */
+  tenant?: string;
   readonly [column: string]: unknown;
 }
 
@@ -26,6 +31,8 @@ export interface LabelRelation {
   timestamp: string;
   /** Columns holding each entity's key fields: `{ user: { userId: "user_id" } }`. */
   keys: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Multi-tenant offline store: the column holding each label's tenant (default: the query's `tenant` for every row). */
+  tenant?: string;
 }
 
 /**
@@ -34,13 +41,43 @@ export interface LabelRelation {
  */
 export type LabelInput = readonly LabelEvent[] | LabelRelation;
 
+/** How labels are scoped: on a multi-tenant store every label has a tenant, its own or `tenant`. */
+export interface LabelTenancy {
+  readonly multi: boolean;
+  /** The query's tenant, the default of every label (checked by the caller). */
+  readonly tenant: string | undefined;
+}
+
 export interface StagedLabels {
-  /** Temp table: ctx_row (1-based), ctx_ts (epoch ms), ctx_key_<entity>, ctx_keyjson_<entity>, then the label's own columns. */
+  /**
+   * Temp table: ctx_row (1-based), ctx_ts (epoch ms), ctx_tenant ("" on a single-tenant store),
+   * ctx_key_<entity>, ctx_keyjson_<entity>, then the label's own columns.
+   */
   readonly table: string;
   readonly count: number;
   readonly entities: readonly string[];
   /** Label columns other than the staged ones, in order. */
   readonly columns: readonly string[];
+  /** Whether ctx_tenant scopes each label (a multi-tenant store): every join then matches on it. */
+  readonly multiTenant: boolean;
+  /** Multi-tenant point-in-time queries: temp table (tenant) of the labels' tenants the history holds rows of. */
+  readonly knownTenants?: string;
+}
+
+/**
+ * SQL for joins over staged labels: on a multi-tenant store, the tenant column to select and the
+ * condition matching two relations' tenants; nothing on a single-tenant store (its SQL is unchanged).
+ */
+export function tenantJoin(labels: Pick<StagedLabels, "multiTenant">) {
+  const multi = labels.multiTenant;
+  return {
+    /** `, <expression> AS tenant` in a select list. */
+    select: (expression: string) => (multi ? `, ${expression} AS tenant` : ""),
+    /** ` AND a.tenant = b.tenant` in an ON clause. */
+    match: (left: string, right: string) => (multi ? ` AND ${left}.tenant = ${right}.tenant` : ""),
+    /** `tenant, ` at the head of a PARTITION BY list. */
+    partition: (alias?: string) => (multi ? `${alias === undefined ? "" : `${alias}.`}tenant, ` : ""),
+  };
 }
 
 /** A label or load row that was refused, with its 1-based row number and why. */
@@ -128,11 +165,12 @@ export async function stageLabels(
   input: LabelInput,
   sources: readonly AnySource[],
   known: readonly AnySource[] = [],
+  tenancy: LabelTenancy = { multi: false, tenant: undefined },
 ): Promise<StagedLabels> {
   const entities = entitiesOf(sources);
   const knownEntities = entitiesOf([...known, ...sources]);
   if (Array.isArray(input))
-    return stageArray(connection, input as readonly LabelEvent[], entities, knownEntities);
+    return stageArray(connection, input as readonly LabelEvent[], entities, knownEntities, tenancy);
   if (input && typeof input === "object" && ("table" in input || "file" in input)) {
     const relation = input as LabelRelation;
     const mapping = relation.keys && typeof relation.keys === "object" ? relation.keys : {};
@@ -153,7 +191,15 @@ export async function stageLabels(
         );
       }
     }
-    return stageRelation(connection, relation, entities);
+    if (relation.tenant !== undefined && !tenancy.multi)
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        "labels.tenant names a tenant column, but this offline store is single-tenant; leave it out.",
+        {},
+      );
+    if (tenancy.multi && relation.tenant === undefined && tenancy.tenant === undefined)
+      throw tenantRequired();
+    return stageRelation(connection, relation, entities, tenancy);
   }
   throw new CtxError(
     "CTX_INVALID_REQUEST",
@@ -163,6 +209,25 @@ export async function stageLabels(
 }
 
 /** The field names of an object key schema (undefined when the key is not an object schema). */
+function tenantRequired(): CtxError {
+  return new CtxError(
+    "CTX_TENANT_REQUIRED",
+    "Label events on a multi-tenant offline store need a tenant: pass { tenant } with the query, a tenant per label event, or labels.tenant (a column); nothing was computed.",
+    {},
+  );
+}
+
+/** Why a label's tenant is refused, or undefined when it is a valid tenant id. */
+function tenantProblem(tenant: unknown): string | undefined {
+  if (tenant === undefined || tenant === null) return "no tenant (pass one with the query or per label)";
+  try {
+    checkTenantId(tenant, "labels");
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^labels: /, "");
+  }
+}
+
 function keyFieldsOf(entity: Entity): string[] | undefined {
   const shape = (entity.key as { shape?: Record<string, unknown> }).shape;
   return shape && typeof shape === "object" ? Object.keys(shape) : undefined;
@@ -198,6 +263,7 @@ async function stageArray(
   events: readonly LabelEvent[],
   entities: Map<string, Entity>,
   knownEntities: ReadonlyMap<string, Entity>,
+  tenancy: LabelTenancy,
 ): Promise<StagedLabels> {
   const unknown = new Map<string, number[]>();
   for (const [index, event] of events.entries()) {
@@ -215,9 +281,16 @@ async function stageArray(
       [...unknown].map(([name, rows]) => ({ name, rows })),
       knownEntities,
     );
+  if (
+    tenancy.multi &&
+    tenancy.tenant === undefined &&
+    !events.some((event) => event !== null && typeof event === "object" && event.tenant !== undefined)
+  )
+    throw tenantRequired();
   const problems: RowProblem[] = [];
   const staged: Array<{
     ts: number;
+    tenant: string;
     keys: Map<string, { canonical: string; json: string }>;
     payload: string;
   }> = [];
@@ -237,6 +310,23 @@ async function stageArray(
       continue;
     }
     const ts = checked.ms;
+    let tenant = "";
+    if (tenancy.multi) {
+      const own = event.tenant;
+      const problem = tenantProblem(own ?? tenancy.tenant);
+      if (problem !== undefined) {
+        problems.push({ row, reason: `tenant: ${problem}` });
+        continue;
+      }
+      if (own !== undefined && tenancy.tenant !== undefined && own !== tenancy.tenant) {
+        problems.push({
+          row,
+          reason: `tenant ${JSON.stringify(own)} is not the query's tenant ${JSON.stringify(tenancy.tenant)}`,
+        });
+        continue;
+      }
+      tenant = (own ?? tenancy.tenant) as string;
+    }
     const keys = new Map<string, { canonical: string; json: string }>();
     const given = event.keys;
     if (!given || typeof given !== "object") {
@@ -271,8 +361,10 @@ async function stageArray(
       keys.set(name, { canonical: canonicalize(parsed.data), json: stableJson(parsed.data) });
     }
     if (bad) continue;
-    const { timestamp: _timestamp, keys: _keys, ...columns } = event;
-    staged.push({ ts, keys, payload: JSON.stringify(columns) });
+    const { timestamp: _timestamp, keys: _keys, ...rest } = event;
+    // On a multi-tenant store the tenant is the label's scope (PointInTimeRow.tenant), not a column.
+    const { tenant: _tenant, ...scoped } = rest;
+    staged.push({ ts, tenant, keys, payload: JSON.stringify(tenancy.multi ? scoped : rest) });
   }
   if (problems.length > 0) throw invalid(problems, problems.length, "label events");
   const table = uniqueName("ctx_labels");
@@ -284,13 +376,14 @@ async function stageArray(
     )
     .join(", ");
   await connection.run(
-    `CREATE TEMP TABLE ${table} (ctx_row BIGINT, ctx_ts BIGINT${keyColumns ? `, ${keyColumns}` : ""}, ctx_payload JSON)`,
+    `CREATE TEMP TABLE ${table} (ctx_row BIGINT, ctx_ts BIGINT, ctx_tenant VARCHAR${keyColumns ? `, ${keyColumns}` : ""}, ctx_payload JSON)`,
   );
   const appender = await connection.createAppender(table, "main", "temp");
   try {
     for (const [index, event] of staged.entries()) {
       appender.appendBigInt(BigInt(index + 1));
       appender.appendBigInt(BigInt(event.ts));
+      appender.appendVarchar(event.tenant);
       for (const name of names) {
         const key = event.keys.get(name);
         if (key) {
@@ -308,13 +401,20 @@ async function stageArray(
   } finally {
     appender.closeSync();
   }
-  return { table, count: staged.length, entities: names, columns: ["ctx_payload"] };
+  return {
+    table,
+    count: staged.length,
+    entities: names,
+    columns: ["ctx_payload"],
+    multiTenant: tenancy.multi,
+  };
 }
 
 async function stageRelation(
   connection: DuckDBConnection,
   input: LabelRelation,
   entities: Map<string, Entity>,
+  tenancy: LabelTenancy,
 ): Promise<StagedLabels> {
   const relation = input.file !== undefined ? fileRelation(input.file) : quoteIdentifier(String(input.table));
   const raw = uniqueName("ctx_labels_raw");
@@ -369,6 +469,41 @@ async function stageRelation(
     });
   }
   let invalidCount = Number(badTimeCount?.n ?? 0);
+  // The tenant of each label: its column's value (each distinct one checked once), or the query's.
+  let tenantSql = "''";
+  const tenantParams: Record<string, string> = {};
+  if (tenancy.multi && input.tenant !== undefined) {
+    const column = quoteIdentifier(need(input.tenant, "the tenant"));
+    const distinct = await queryRows(connection, `SELECT DISTINCT ${column}::VARCHAR AS tenant FROM ${raw}`);
+    const bad = new Map<string | null, string>();
+    for (const { tenant } of distinct) {
+      const value = tenant === null || tenant === undefined ? null : String(tenant);
+      const problem =
+        tenantProblem(value ?? undefined) ??
+        (tenancy.tenant !== undefined && value !== tenancy.tenant
+          ? `tenant ${JSON.stringify(value)} is not the query's tenant ${JSON.stringify(tenancy.tenant)}`
+          : undefined);
+      if (problem !== undefined) bad.set(value, problem);
+    }
+    if (bad.size > 0) {
+      const badRows = await queryRows(
+        connection,
+        `SELECT ctx_label_row AS row, ${column}::VARCHAR AS tenant FROM ${raw} ORDER BY ctx_label_row`,
+      );
+      for (const badRow of badRows) {
+        const value = badRow.tenant === null || badRow.tenant === undefined ? null : String(badRow.tenant);
+        const problem = bad.get(value);
+        if (problem === undefined) continue;
+        invalidCount += 1;
+        if (problems.length < 1000)
+          problems.push({ row: Number(badRow.row), reason: `${input.tenant}: ${problem}` });
+      }
+    }
+    tenantSql = `r.${column}::VARCHAR`;
+  } else if (tenancy.multi) {
+    tenantSql = "$tenant";
+    tenantParams.tenant = tenancy.tenant as string;
+  }
   // Keys repeat across label events: validate each distinct key once, then join canonical forms back.
   const mappings: string[] = [];
   for (const [name, entity] of entities) {
@@ -461,12 +596,19 @@ async function stageRelation(
     );
   }
   await connection.run(
-    `CREATE TEMP TABLE ${table} AS SELECT r.ctx_label_row AS ctx_row, ${tsSql.replaceAll(quoteIdentifier(timestampColumn), `r.${quoteIdentifier(timestampColumn)}`)} AS ctx_ts${keySelect ? `, ${keySelect}` : ""}${labelColumns.length > 0 ? `, ${labelColumns.map((name) => `r.${quoteIdentifier(name)}`).join(", ")}` : ""}
+    `CREATE TEMP TABLE ${table} AS SELECT r.ctx_label_row AS ctx_row, ${tsSql.replaceAll(quoteIdentifier(timestampColumn), `r.${quoteIdentifier(timestampColumn)}`)} AS ctx_ts, ${tenantSql} AS ctx_tenant${keySelect ? `, ${keySelect}` : ""}${labelColumns.length > 0 ? `, ${labelColumns.map((name) => `r.${quoteIdentifier(name)}`).join(", ")}` : ""}
      FROM ${raw} r ${mappings.join(" ")}`,
+    Object.keys(tenantParams).length > 0 ? tenantParams : undefined,
   );
   await connection.run(`DROP TABLE IF EXISTS ${raw}`);
   const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${table}`);
-  return { table, count: Number(count?.n ?? 0), entities: [...entities.keys()], columns: labelColumns };
+  return {
+    table,
+    count: Number(count?.n ?? 0),
+    entities: [...entities.keys()],
+    columns: labelColumns,
+    multiTenant: tenancy.multi,
+  };
 }
 
 function jsValueOf(value: unknown): unknown {

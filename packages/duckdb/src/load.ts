@@ -40,6 +40,8 @@ export interface LoadOptions {
   eventId?: string;
   /** Keep valid rows when some are rejected (they are reported). Default false: all or nothing. */
   partial?: boolean;
+  /** Required on a multi-tenant store (refused on a single-tenant one): the tenant every row of the file belongs to. */
+  tenant?: string;
 }
 
 /** What `loadFile` did: rows read, rows appended to the history, and the rows rejected with why. */
@@ -68,6 +70,8 @@ export async function loadFile(offline: DuckdbOfflineStore, options: LoadOptions
     );
   }
   const entity = source.entity as Entity;
+  // Checked before the file is read: a file without its tenant is refused whole.
+  offline.tenantFor(options.tenant, "load");
   const writeTimeDefault = offline.now();
   return offline.transaction(async (connection) => {
     const stage = uniqueName("ctx_load");
@@ -250,6 +254,7 @@ async function loadStaged(
         ...(cell.ctx_event_id === null || cell.ctx_event_id === undefined
           ? {}
           : { eventId: String(cell.ctx_event_id) }),
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       });
       if ("reason" in outcome) reject(outcome.reason);
       else valid.push(outcome.row);

@@ -21,6 +21,7 @@ import {
 } from "@ctxstore/core";
 import { sourceField } from "@ctxstore/core/store";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { contextStoreOption } from "./context-option.js";
 import {
   countBatchRun,
   ensureGuardTables,
@@ -42,6 +43,7 @@ import {
   WATERMARK_TABLE,
 } from "./offline-store.js";
 import { queryRows, quoteLiteral } from "./sql.js";
+import { boundValues, NO_TENANT, requireSameTenancy, tenantCondition } from "./tenancy.js";
 import { checkTimestamp, ISO_TIMESTAMP_PATTERN } from "./time.js";
 import { fieldsZeroSql, markZeroLike, zeroSql } from "./zero-like.js";
 
@@ -68,7 +70,15 @@ export interface MaterializeProgress {
 export interface MaterializeOptions {
   offline: DuckdbOfflineStore;
   /** The context store whose definitions and write path (render, token counts, TTL) are used. */
-  context: ContextStore;
+  contextStore?: ContextStore;
+  /** @deprecated The former name of `contextStore`; still accepted. */
+  context?: ContextStore;
+  /**
+   * Required on a multi-tenant store (refused on a single-tenant one): the run publishes this
+   * tenant's history only, to this tenant's online records, with its own watermarks and guard
+   * reference. Run once per tenant.
+   */
+  tenant?: string;
   /** Default: `context.online`. */
   online?: OnlineStore;
   /** Default: every batch and stream source of the context store. */
@@ -180,13 +190,16 @@ const CHUNK_ROWS = 500;
 
 /** Publishes new offline history to the online store, source by source, under the phantom-zero guard. */
 export async function materialize(options: MaterializeOptions): Promise<MaterializeReport> {
-  const { offline, context } = options;
+  const { offline } = options;
+  const context = contextStoreOption(options, "materialize");
   if (!offline || !context)
     throw new CtxError(
       "CTX_CONFIG",
-      "materialize needs { offline, context }: the offline store and the context store whose definitions it publishes.",
+      "materialize needs { offline, contextStore }: the offline store and the context store whose definitions it publishes.",
       {},
     );
+  requireSameTenancy(offline, context, "materialize");
+  const tenant = offline.tenantFor(options.tenant, "materialize");
   const online = options.online ?? context.online;
   const target = options.target ?? online.name;
   const batchSize = positiveInteger(options.batchSize ?? 1_000, "batchSize");
@@ -252,7 +265,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
   const notStarted: string[] = [];
   for (const source of sources) {
     if (options.signal?.aborted) notStarted.push(source.name);
-    else plans.push(await planSource(offline, source, target, guards.get(source.name), since));
+    else plans.push(await planSource(offline, source, target, guards.get(source.name), since, tenant));
   }
   const totalAll = plans.reduce(
     (sum, plan) => sum + (plan.publish || forced(plan.source.name) ? plan.values : plan.partialValues),
@@ -300,7 +313,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
       }
       const partial = !plan.publish && !isForced && plan.partialValues > 0;
       if (!plan.publish && !isForced && !partial) {
-        await finishRun(offline, runId, target, plan, "held", false, false, startedAt);
+        await finishRun(offline, runId, target, tenant, plan, "held", false, false, startedAt);
         reports.push({
           ...base,
           status: "held",
@@ -318,6 +331,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
         offline,
         context,
         online,
+        tenant,
         plan,
         partial,
         batchSize,
@@ -335,7 +349,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
       );
       writtenAll += count;
       if (partial) {
-        await finishRun(offline, runId, target, plan, "held", false, false, startedAt, true);
+        await finishRun(offline, runId, target, tenant, plan, "held", false, false, startedAt, true);
         reports.push({
           ...base,
           status: "held",
@@ -356,6 +370,7 @@ export async function materialize(options: MaterializeOptions): Promise<Material
         offline,
         runId,
         target,
+        tenant,
         plan,
         "published",
         isForced,
@@ -427,21 +442,27 @@ async function planSource(
   target: string,
   guard: ResolvedGuard | undefined,
   since: number | undefined,
+  tenant: string | undefined,
 ): Promise<SourcePlan> {
+  // Every statement below is scoped to the run's tenant (bound as $tenant) on a multi-tenant store.
+  const scope = tenantCondition(tenant);
+  const bound = boundValues(scope.params);
   return offline.exclusive(async (connection) => {
     await ensureGuardTables(connection);
-    const where = `target = ${quoteLiteral(target)} AND source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+    const where = `target = ${quoteLiteral(target)} AND source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}${scope.sql}`;
     const [last] = await queryRows(
       connection,
       `SELECT to_seq FROM ${MATERIALIZATION_TABLE} WHERE ${where} AND status = 'published' ORDER BY finished_at DESC, to_seq DESC LIMIT 1`,
+      bound,
     );
     const fromSeq = Number(last?.to_seq ?? 0);
-    const history = `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
+    const history = `${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}${scope.sql}`;
     // The rows a run covers: everything after the watermark, and with `since` also older rows written since then.
     const covered = since === undefined ? `seq > ${fromSeq}` : `(seq > ${fromSeq} OR write_time >= ${since})`;
     const [range] = await queryRows(
       connection,
       `SELECT coalesce(max(seq), ${fromSeq}) AS to_seq, count(*) AS n FROM ${history} AND ${covered}`,
+      bound,
     );
     const toSeq = Number(range?.to_seq ?? fromSeq);
     const newRows = Number(range?.n ?? 0);
@@ -464,8 +485,9 @@ async function planSource(
        FROM ${history} AND ${covered} AND seq <= ${toSeq} ${pick}`;
     await connection.run(
       source.tier === "batch"
-        ? `CREATE TEMP TABLE ${table} AS SELECT c.*, state.was_zero FROM (${candidates}) c ${stateJoinSql(target, source)}`
+        ? `CREATE TEMP TABLE ${table} AS SELECT c.*, state.was_zero FROM (${candidates}) c ${stateJoinSql(target, source, tenant)}`
         : `CREATE TEMP TABLE ${table} AS ${candidates}`,
+      bound as never,
     );
     if (guard?.isZeroLike !== undefined) {
       try {
@@ -484,7 +506,7 @@ async function planSource(
     const lastRow = Number(stats?.last_row ?? -1);
     const counts: RunCounts =
       source.tier === "batch"
-        ? await countBatchRun(connection, target, source, table)
+        ? await countBatchRun(connection, target, source, table, tenant)
         : {
             runValues: values,
             runZeros: zeros,
@@ -507,7 +529,7 @@ async function planSource(
     }
     const tier = source.tier === "stream" ? "stream" : "batch";
     const reference = guard
-      ? await referenceShare(connection, target, source, guard.baselineRuns)
+      ? await referenceShare(connection, target, source, guard.baselineRuns, tenant)
       : undefined;
     const verdict = guard && values > 0 ? judge(counts, reference, guard, tier) : undefined;
     const share =
@@ -550,6 +572,7 @@ async function publish(
   offline: DuckdbOfflineStore,
   context: ContextStore,
   online: OnlineStore,
+  tenant: string | undefined,
   plan: SourcePlan,
   onlyNonZero: boolean,
   batchSize: number,
@@ -594,7 +617,7 @@ async function publish(
       let batch: Array<ValueWrite | WindowAppend> = [];
       for (const chunk of page) {
         for (const row of parseChunk(chunk)) {
-          batch.push(toWrite(context, source, row));
+          batch.push(toWrite(context, source, row, tenant));
           if (batch.length >= batchSize) {
             send(batch);
             batch = [];
@@ -676,10 +699,15 @@ function parseChunk(chunk: string): CandidateRow[] {
   return JSON.parse(`[${text}]`) as CandidateRow[];
 }
 
-function toWrite(context: ContextStore, source: AnySource, row: CandidateRow): ValueWrite | WindowAppend {
+function toWrite(
+  context: ContextStore,
+  source: AnySource,
+  row: CandidateRow,
+  tenant: string | undefined,
+): ValueWrite | WindowAppend {
   const [key, eventTime, writeTime, stored, isEmpty, emptyReason, eventId] = row;
   const value = isEmpty ? empty(emptyReason ?? undefined) : stored;
-  const times = { eventTime, writeTime };
+  const times = tenant === undefined ? { eventTime, writeTime } : { eventTime, writeTime, tenant };
   if (source.tier === "stream")
     return context.toWindowAppend(source, key, value, {
       ...times,
@@ -696,6 +724,7 @@ async function finishRun(
   offline: DuckdbOfflineStore,
   runId: string,
   target: string,
+  tenant: string | undefined,
   plan: SourcePlan,
   status: "published" | "held",
   forced: boolean,
@@ -707,7 +736,7 @@ async function finishRun(
   const { source } = plan;
   await offline.transaction(async (connection) => {
     await connection.run(
-      `INSERT INTO ${MATERIALIZATION_TABLE} VALUES ($run, $target, $source, $version, $status, $from, $to, $rows, $zero, $previous, $forced, $started, $finished)`,
+      `INSERT INTO ${MATERIALIZATION_TABLE} VALUES ($run, $target, $source, $version, $status, $from, $to, $rows, $zero, $previous, $forced, $started, $finished, $tenant)`,
       {
         run: runId,
         target,
@@ -722,10 +751,11 @@ async function finishRun(
         forced,
         started: startedAt,
         finished: Date.now(),
+        tenant: tenant ?? NO_TENANT,
       },
     );
     if (source.tier === "batch" && (status === "published" || publishedNonZero))
-      await updateState(connection, target, source, plan.table, publishedNonZero);
+      await updateState(connection, target, source, plan.table, publishedNonZero, tenant);
     await recordGuardRun(connection, {
       runId,
       target,
@@ -735,6 +765,7 @@ async function finishRun(
       share: plan.share,
       reference,
       resetReference: resetReference && status === "published",
+      tenant,
     });
   });
 }

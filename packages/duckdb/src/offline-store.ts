@@ -4,10 +4,21 @@
 import { createHash } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type AnySource, CtxError, type Empty, type Entity, isEmpty } from "@ctxstore/core";
+import { type AnySource, CtxError, type Empty, type Entity, isCtxError, isEmpty } from "@ctxstore/core";
 import { canonicalize, describeIssues, stableJson } from "@ctxstore/core/store";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { ensureGuardTables } from "./guard.js";
+import { ensureOnlineTables } from "./online-log.js";
 import { queryRows, quoteLiteral, type Row } from "./sql.js";
+import {
+  addTenantColumn,
+  boundValues,
+  checkTenancy,
+  NO_TENANT,
+  operationTenant,
+  type Tenancy,
+  tenantCondition,
+} from "./tenancy.js";
 import { checkTimestamp, describe, requireTimestamp } from "./time.js";
 
 /** The history table. Columns are documented in the package README. */
@@ -16,6 +27,8 @@ export const HISTORY_TABLE = "ctx_history";
 export const WATERMARK_TABLE = "ctx_watermarks";
 /** One row per materialization run and source: the watermark and the phantom-zero baseline. */
 export const MATERIALIZATION_TABLE = "ctx_materializations";
+/** What the file is: its tenancy, fixed by the first store that wrote it. */
+export const META_TABLE = "ctx_store_meta";
 
 /**
  * Options of `duckdbOfflineStore`: the database file (or ":memory:"), the definitions names resolve
@@ -30,6 +43,13 @@ export interface DuckdbOfflineStoreOptions {
   config?: Record<string, string>;
   /** Clock for default write times (epoch ms). */
   now?: () => number;
+  /**
+   * `multi`: every record, load, point-in-time query, dataset, materialization and forget carries a
+   * tenant, kept in a `tenant` column of every table and matched in every join (docs/governance.md).
+   * Use it with `createContextStore({ tenancy: "multi" })`. Default `single`. A file keeps the
+   * tenancy it was first written with.
+   */
+  tenancy?: Tenancy;
 }
 
 /** One value (batch/realtime) or event (stream) to record. */
@@ -45,6 +65,8 @@ export interface OfflineRecord {
   writeTime?: Date | number | string;
   /** Stream events: dedupe id. Default from the source's `eventId`, else a hash of time and content. */
   eventId?: string;
+  /** Required on a multi-tenant store (refused on a single-tenant one): whose record this is. */
+  tenant?: string;
 }
 
 /** A validated history row, as stored. */
@@ -62,6 +84,8 @@ export interface HistoryRow {
   readonly isEmpty: boolean;
   readonly emptyReason: string | null;
   readonly eventId: string | null;
+  /** The tenant ("" on a single-tenant store). */
+  readonly tenant: string;
 }
 
 export interface StoredHistoryRow extends HistoryRow {
@@ -79,6 +103,13 @@ export interface DuckdbOfflineStore {
   readonly path: string;
   /** The store's connection, for your own SQL over `ctx_history` (read-only use recommended). */
   readonly connection: DuckDBConnection;
+  /** Whether every table carries a tenant and every operation is scoped by one. */
+  readonly tenancy: Tenancy;
+  /**
+   * The tenant of one operation, checked: required on a multi-tenant store (`CTX_TENANT_REQUIRED`),
+   * refused on a single-tenant one; undefined on a single-tenant store.
+   */
+  tenantFor(tenant: unknown, operation: string): string | undefined;
   readonly sources: ReadonlyMap<string, AnySource>;
   /** Adds definitions; a different definition under a known name throws `CTX_DUPLICATE_SOURCE`. */
   register(sources: readonly AnySource[]): void;
@@ -96,8 +127,12 @@ export interface DuckdbOfflineStore {
     time: Date | number | string,
     writeTime?: Date | number | string,
   ): Promise<void>;
-  /** The stored history of one source (optionally one key), oldest insertion first. */
-  history(source: AnySource | string, key?: unknown): Promise<StoredHistoryRow[]>;
+  /** The stored history of one source (optionally one key; of one tenant on a multi-tenant store), oldest insertion first. */
+  history(
+    source: AnySource | string,
+    key?: unknown,
+    options?: { readonly tenant?: string },
+  ): Promise<StoredHistoryRow[]>;
   /** Number of history rows (optionally of one source). */
   count(source?: AnySource | string): Promise<number>;
   /**
@@ -106,7 +141,7 @@ export interface DuckdbOfflineStore {
    */
   exportParquet(
     path: string,
-    options?: { sources?: ReadonlyArray<AnySource | string> },
+    options?: { sources?: ReadonlyArray<AnySource | string>; tenant?: string },
   ): Promise<{ rows: number }>;
   /** Runs `body` with exclusive use of the connection (multi-statement work). */
   exclusive<T>(body: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
@@ -119,7 +154,13 @@ export interface DuckdbOfflineStore {
     | { row: HistoryRow }
     | {
         reason: string;
-        code: "CTX_INVALID_KEY" | "CTX_INVALID_VALUE" | "CTX_INVALID_REQUEST" | "CTX_UNKNOWN_SOURCE";
+        code:
+          | "CTX_INVALID_KEY"
+          | "CTX_INVALID_VALUE"
+          | "CTX_INVALID_REQUEST"
+          | "CTX_UNKNOWN_SOURCE"
+          | "CTX_TENANT_REQUIRED"
+          | "CTX_INVALID_TENANT";
       };
   /** The store's clock (epoch ms): default write times come from it. */
   now(): number;
@@ -128,7 +169,8 @@ export interface DuckdbOfflineStore {
    * the serving log rows that point at them, in one transaction; resolves to the history rows
    * removed. Pass the store in `createContextStore({ erasure: [offline] })` so `ctx.forget` erases
    * here in the same call; a later materialization or dataset build then has nothing to bring back.
-   * This store is not tenant-scoped yet: a `tenant` is refused (`CTX_CONFIG`), never ignored.
+   * On a multi-tenant store only that tenant's rows go (the tenant is required); another tenant's
+   * history of the same key stays.
    */
   forget(request: {
     readonly entity: string;
@@ -152,7 +194,8 @@ CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
   value JSON,
   is_empty BOOLEAN NOT NULL,
   empty_reason VARCHAR,
-  event_id VARCHAR
+  event_id VARCHAR,
+  tenant VARCHAR NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS ${WATERMARK_TABLE} (
   source VARCHAR NOT NULL,
@@ -173,7 +216,12 @@ CREATE TABLE IF NOT EXISTS ${MATERIALIZATION_TABLE} (
   previous_zero_rate DOUBLE,
   forced BOOLEAN NOT NULL,
   started_at BIGINT NOT NULL,
-  finished_at BIGINT NOT NULL
+  finished_at BIGINT NOT NULL,
+  tenant VARCHAR NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS ${META_TABLE} (
+  name VARCHAR NOT NULL,
+  value VARCHAR NOT NULL
 );`;
 
 // Files open in this process. Two stores on one file would each hand out insertion numbers (seq)
@@ -189,6 +237,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       {},
     );
   }
+  const tenancy = checkTenancy(options.tenancy);
   const fileKey = options.path === ":memory:" ? undefined : resolve(options.path);
   if (fileKey !== undefined && openFiles.has(fileKey)) {
     throw new CtxError(
@@ -217,12 +266,22 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
     // Naive timestamps in files and SQL casts are read as UTC, whatever the machine's zone.
     await connection.run("SET TimeZone = 'UTC'");
     await connection.run(SCHEMA_SQL);
+    // Tenant columns go last, so files migrated by ALTER TABLE and new ones have one column order.
+    await addTenantColumn(connection, [HISTORY_TABLE, MATERIALIZATION_TABLE]);
+    await ensureOnlineTables(connection);
+    await ensureGuardTables(connection);
     const [maxRow] = await queryRows(
       connection,
       `SELECT coalesce(max(seq), 0) AS max_seq FROM ${HISTORY_TABLE}`,
     );
     nextSeq = Number(maxRow?.max_seq ?? 0) + 1;
+    await settleTenancy(connection, options.path, tenancy, nextSeq > 1);
   } catch (error) {
+    if (isCtxError(error)) {
+      instance.closeSync();
+      if (fileKey !== undefined) openFiles.delete(fileKey);
+      throw error;
+    }
     instance.closeSync();
     if (fileKey !== undefined) openFiles.delete(fileKey);
     throw new CtxError(
@@ -297,7 +356,19 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
     return reference;
   };
 
+  const tenantFor = (tenant: unknown, operation: string) => operationTenant(tenancy, tenant, operation);
+
   const validate: DuckdbOfflineStore["validate"] = (entry) => {
+    let tenant: string | undefined;
+    try {
+      tenant = tenantFor(entry?.tenant, "record");
+    } catch (error) {
+      const code = isCtxError(error) ? error.code : undefined;
+      return {
+        reason: (error as Error).message,
+        code: code === "CTX_TENANT_REQUIRED" || code === "CTX_INVALID_TENANT" ? code : "CTX_INVALID_REQUEST",
+      };
+    }
     let source: AnySource;
     try {
       source = resolveSource(entry.source);
@@ -373,6 +444,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
         isEmpty: positiveEmpty,
         emptyReason,
         eventId,
+        tenant: tenant ?? NO_TENANT,
       },
     };
   };
@@ -397,6 +469,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
         else appender.appendVarchar(row.emptyReason);
         if (row.eventId === null) appender.appendNull();
         else appender.appendVarchar(row.eventId);
+        appender.appendVarchar(row.tenant);
         appender.endRow();
       }
       appender.flushSync();
@@ -429,6 +502,8 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
     name: "duckdb",
     path: options.path,
     connection,
+    tenancy,
+    tenantFor,
     sources,
     register,
     source: resolveSource,
@@ -484,13 +559,7 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
       );
     },
     async forget(request) {
-      if (request.tenant !== undefined) {
-        throw new CtxError(
-          "CTX_CONFIG",
-          "duckdb offline store: forget() got a tenant, but the offline history is not tenant-scoped yet; keep one offline store per tenant (nothing was deleted).",
-          {},
-        );
-      }
+      const scope = tenantCondition(tenantFor(request?.tenant, "forget"));
       if (
         typeof request.entity !== "string" ||
         typeof request.key !== "string" ||
@@ -503,12 +572,17 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
           {},
         );
       }
-      const match = `entity = ${quoteLiteral(request.entity)} AND entity_key = ${quoteLiteral(request.key)}`;
+      const match = `entity = $entity AND entity_key = $key${scope.sql}`;
+      const values = boundValues({ entity: request.entity, key: request.key }, scope.params) as Record<
+        string,
+        string
+      >;
       return exclusive((target) =>
         inTransaction(target, async () => {
           const [counted] = await queryRows(
             target,
             `SELECT count(*) AS n FROM ${HISTORY_TABLE} WHERE ${match}`,
+            values,
           );
           // The serving logs (written by a recording context) point at history rows by seq.
           const logs = await queryRows(
@@ -518,22 +592,28 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
           for (const log of logs) {
             await target.run(
               `DELETE FROM ${String(log.table_name)} WHERE seq IN (SELECT seq FROM ${HISTORY_TABLE} WHERE ${match})`,
+              values,
             );
           }
-          await target.run(`DELETE FROM ${HISTORY_TABLE} WHERE ${match}`);
+          await target.run(`DELETE FROM ${HISTORY_TABLE} WHERE ${match}`, values);
           return Number(counted?.n ?? 0);
         }),
       );
     },
-    async history(reference, key) {
+    async history(reference, key, historyOptions = {}) {
       const source = resolveSource(reference);
+      const scope = tenantCondition(tenantFor(historyOptions.tenant, "history"));
       let keyFilter = "";
-      if (key !== undefined && source.entity)
-        keyFilter = ` AND entity_key = ${quoteLiteral((source.entity as Entity).canonicalKey(key))}`;
+      const keyValue: Record<string, string> = {};
+      if (key !== undefined && source.entity) {
+        keyFilter = " AND entity_key = $key";
+        keyValue.key = (source.entity as Entity).canonicalKey(key);
+      }
       const rows = await exclusive((target) =>
         queryRows(
           target,
-          `SELECT * FROM ${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}${keyFilter} ORDER BY seq`,
+          `SELECT * FROM ${HISTORY_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}${keyFilter}${scope.sql} ORDER BY seq`,
+          boundValues(keyValue, scope.params),
         ),
       );
       return rows.map(toStoredRow);
@@ -547,15 +627,20 @@ export async function duckdbOfflineStore(options: DuckdbOfflineStoreOptions): Pr
     },
     async exportParquet(path, exportOptions = {}) {
       const filter = sourceFilter(exportOptions.sources);
+      // An export of every tenant is an operator's (each row says whose it is); `tenant` keeps one.
+      const scope = tenantCondition(
+        exportOptions.tenant === undefined ? undefined : tenantFor(exportOptions.tenant, "exportParquet"),
+      );
       const partial = `${path}.partial-${process.pid}-${Date.now()}`;
       return exclusive(async (target) => {
         try {
           const result = await target.run(
             `COPY (SELECT seq, source, schema_version, entity, entity_key, key_json,
                     make_timestamptz(event_time * 1000) AS event_time, make_timestamptz(write_time * 1000) AS write_time,
-                    value, is_empty, empty_reason, event_id
-                  FROM ${HISTORY_TABLE} WHERE ${filter} ORDER BY seq)
+                    value, is_empty, empty_reason, event_id${tenancy === "multi" ? ", tenant" : ""}
+                  FROM ${HISTORY_TABLE} WHERE ${filter}${scope.sql} ORDER BY seq)
              TO ${quoteLiteral(partial)} (FORMAT parquet, COMPRESSION zstd)`,
+            boundValues(scope.params) as never,
           );
           await rename(partial, path);
           return { rows: result.rowsChanged };
@@ -597,7 +682,40 @@ export function toStoredRow(row: Row): StoredHistoryRow {
     emptyReason:
       row.empty_reason === null || row.empty_reason === undefined ? null : String(row.empty_reason),
     eventId: row.event_id === null || row.event_id === undefined ? null : String(row.event_id),
+    tenant: row.tenant === null || row.tenant === undefined ? NO_TENANT : String(row.tenant),
   };
+}
+
+/**
+ * A file keeps the tenancy its first store gave it: history written without tenants cannot be
+ * split by tenant afterwards, and a multi-tenant file read as single-tenant would mix tenants. An
+ * empty file takes the tenancy it is opened with; one written before tenancy existed is single.
+ */
+async function settleTenancy(
+  connection: DuckDBConnection,
+  path: string,
+  tenancy: Tenancy,
+  hasHistory: boolean,
+): Promise<void> {
+  const [recorded] = await queryRows(connection, `SELECT value FROM ${META_TABLE} WHERE name = 'tenancy'`);
+  const stored = recorded === undefined ? (hasHistory ? "single" : undefined) : String(recorded.value);
+  if (stored === tenancy) {
+    if (recorded === undefined)
+      await connection.run(`INSERT INTO ${META_TABLE} VALUES ('tenancy', $tenancy)`, { tenancy });
+    return;
+  }
+  if (stored === undefined || !hasHistory) {
+    await connection.run(`DELETE FROM ${META_TABLE} WHERE name = 'tenancy'`);
+    await connection.run(`INSERT INTO ${META_TABLE} VALUES ('tenancy', $tenancy)`, { tenancy });
+    return;
+  }
+  throw new CtxError(
+    "CTX_CONFIG",
+    stored === "single"
+      ? `The offline store ${JSON.stringify(path)} holds single-tenant history (no tenant on its rows), so it cannot be opened with tenancy "multi": its rows cannot be told apart by tenant. Open it single-tenant, or record each tenant's history into a new multi-tenant file (offline.record with a tenant per entry).`
+      : `The offline store ${JSON.stringify(path)} is multi-tenant; open it with duckdbOfflineStore({ tenancy: "multi" }) so every read stays within one tenant.`,
+    { path, tenancy: stored },
+  );
 }
 
 /** The value a history row carries, as `ctx.toValueWrite` takes it (`empty()` for empties). */

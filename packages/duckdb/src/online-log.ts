@@ -12,6 +12,7 @@ import type { Status } from "@ctxstore/core";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { DuckdbOfflineStore, HistoryRow } from "./offline-store.js";
 import { queryRows } from "./sql.js";
+import { addTenantColumn } from "./tenancy.js";
 
 /**
  * Table logging each online write `withOfflineRecording` saw (its TTL, and whether the online store
@@ -29,18 +30,26 @@ CREATE TABLE IF NOT EXISTS ${ONLINE_WRITES_TABLE} (
   seq BIGINT NOT NULL,
   written_at BIGINT NOT NULL,
   ttl_ms BIGINT,
-  applied BOOLEAN NOT NULL
+  applied BOOLEAN NOT NULL,
+  tenant VARCHAR NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS ${REALTIME_OUTCOMES_TABLE} (
   seq BIGINT NOT NULL,
   status VARCHAR NOT NULL,
   reason VARCHAR,
   fallback_value JSON,
-  fallback_event_time BIGINT
+  fallback_event_time BIGINT,
+  tenant VARCHAR NOT NULL DEFAULT ''
 );`;
 
+// Connections whose log tables are known to exist with their tenant column (recording checks on every write).
+const prepared = new WeakSet<DuckDBConnection>();
+
 export async function ensureOnlineTables(connection: DuckDBConnection): Promise<void> {
+  if (prepared.has(connection)) return;
   await connection.run(SCHEMA_SQL);
+  await addTenantColumn(connection, [ONLINE_WRITES_TABLE, REALTIME_OUTCOMES_TABLE]);
+  prepared.add(connection);
 }
 
 export interface LoggedRow {
@@ -83,6 +92,7 @@ export async function recordLogged(offline: DuckdbOfflineStore, rows: readonly L
           if (entry.write.ttlMs === undefined) writes.appendNull();
           else writes.appendBigInt(BigInt(Math.ceil(entry.write.ttlMs)));
           writes.appendBoolean(entry.write.applied);
+          writes.appendVarchar(entry.row.tenant);
           writes.endRow();
         }
         if (entry.outcome && outcomes) {
@@ -96,6 +106,7 @@ export async function recordLogged(offline: DuckdbOfflineStore, rows: readonly L
           else outcomes.appendVarchar(fallbackText);
           if (entry.outcome.fallback === undefined) outcomes.appendNull();
           else outcomes.appendBigInt(BigInt(Math.round(entry.outcome.fallback.eventTime)));
+          outcomes.appendVarchar(entry.row.tenant);
           outcomes.endRow();
         }
       });

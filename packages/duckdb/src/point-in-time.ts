@@ -18,6 +18,7 @@ import {
   type LabelInput,
   type StagedLabels,
   stageLabels,
+  tenantJoin,
   uniqueName,
 } from "./labels.js";
 import { type DuckdbOfflineStore, HISTORY_TABLE, WATERMARK_TABLE } from "./offline-store.js";
@@ -60,6 +61,12 @@ export interface PointInTimeOptions {
    * `CTX_UNKNOWN_ENTITY`, as in `assemble`.
    */
   knownSources?: readonly AnySource[];
+  /**
+   * A multi-tenant offline store: the tenant of every label (labels may also carry their own, which
+   * must then be this one). Every value comes from that tenant's history only. Refused on a
+   * single-tenant store.
+   */
+  tenant?: string;
 }
 
 /**
@@ -91,6 +98,8 @@ export interface PointInTimeValue {
 export interface PointInTimeRow {
   /** 1-based label row. */
   readonly row: number;
+  /** The label's tenant on a multi-tenant store (undefined on a single-tenant one). */
+  readonly tenant: string | undefined;
   /** The label's timestamp, epoch ms UTC. */
   readonly timestamp: number;
   /** Canonical entity keys the label named. */
@@ -127,11 +136,20 @@ export interface PointInTimeResult {
   /** Every label row at once (in label order); use `rows()` to page through large results. */
   toArray(): Promise<PointInTimeRow[]>;
   /** One row per label: its columns, then one struct per source (status, value, event_time, age_ms...). */
-  writeParquet(path: string): Promise<void>;
+  writeParquet(path: string, options?: ValuesFileOptions): Promise<void>;
   /** One JSON object per line, the same shape as `writeParquet`. */
-  writeJsonl(path: string): Promise<void>;
+  writeJsonl(path: string, options?: ValuesFileOptions): Promise<void>;
   /** Drops the temp tables. */
   drop(): Promise<void>;
+}
+
+export interface ValuesFileOptions {
+  /**
+   * Values to write instead of the stored ones for some sources: a temp table (label_row, source,
+   * value JSON). Dataset builds pass the redacted values their prompts used for PII-tagged sources;
+   * a label with no row there gets no value for those sources.
+   */
+  readonly replaceValues?: { readonly table: string; readonly sources: readonly string[] };
 }
 
 interface Plan {
@@ -155,15 +173,27 @@ export async function pointInTime(
   const plans = planSources(offline, options);
   const served = servedOptions(offline, options);
   const excludeLateWrites = options.excludeLateWrites === true || served !== undefined;
+  const tenant = options.tenant === undefined ? undefined : offline.tenantFor(options.tenant, "pointInTime");
   return offline.exclusive(async (connection) => {
     await ensureOnlineTables(connection);
-    const labels = await stageLabels(
+    const staged = await stageLabels(
       connection,
       options.labels,
       plans.map((plan) => plan.source),
       [...offline.sources.values(), ...(served?.definitions ?? []), ...(options.knownSources ?? [])],
+      { multi: offline.tenancy === "multi", tenant },
     );
     const table = uniqueName("ctx_pit");
+    let labels: StagedLabels = staged;
+    if (staged.multiTenant) {
+      // The labels' tenants that have any history: see streamSql (a tenant without data is `missing`).
+      const knownTenants = `${table}_tenants`;
+      await connection.run(
+        `CREATE TEMP TABLE ${knownTenants} AS SELECT DISTINCT ctx_tenant AS tenant FROM ${staged.table}
+         WHERE ctx_tenant IN (SELECT DISTINCT tenant FROM ${HISTORY_TABLE})`,
+      );
+      labels = { ...staged, knownTenants };
+    }
     const view: ServedView | undefined =
       served === undefined
         ? undefined
@@ -200,6 +230,7 @@ export async function pointInTime(
       await dropView();
       await connection.run(`DROP TABLE IF EXISTS ${table}`);
       await connection.run(`DROP TABLE IF EXISTS ${labels.table}`);
+      if (labels.knownTenants) await connection.run(`DROP TABLE IF EXISTS ${labels.knownTenants}`);
       throw new CtxError(
         "CTX_STORE_UNAVAILABLE",
         `The point-in-time query failed (${(error as Error).message}).`,
@@ -382,14 +413,15 @@ const OUTCOME_SELECT = "h.outcome_reason, h.fallback_value, h.fallback_event_tim
  */
 function valueRowsSql(labels: StagedLabels, plan: Plan): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
+  const tenant = tenantJoin(labels);
   const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
   return `SELECT label_row, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version, ${STATUS_SQL("l.ts", maxAge, "h")} AS status,
       h.event_time, h.write_time, l.ts - h.event_time AS age_ms, h.value, h.is_empty, h.empty_reason, ${OUTCOME_SELECT},
       NULL::BIGINT AS watermark, CASE WHEN h.seq IS NULL THEN []::BIGINT[] ELSE [h.seq] END AS seqs
-    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${key} IS NULL AS no_key FROM ${labels.table}) l
-    ASOF LEFT JOIN (SELECT h.entity_key, h.seq, h.event_time, h.write_time, h.value, h.is_empty, h.empty_reason, ${OUTCOME_COLUMNS}, {e: h.event_time, w: h.write_time, s: h.seq} AS ord
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, ${key} IS NULL AS no_key${tenant.select("ctx_tenant")} FROM ${labels.table}) l
+    ASOF LEFT JOIN (SELECT h.entity_key, h.seq, h.event_time, h.write_time, h.value, h.is_empty, h.empty_reason, ${OUTCOME_COLUMNS}, {e: h.event_time, w: h.write_time, s: h.seq} AS ord${tenant.select("h.tenant")}
                     FROM ${historyOf(plan.source, "h")}) h
-      ON l.entity_key = h.entity_key AND {e: l.ts, w: ${MAX_BIGINT}, s: ${MAX_BIGINT}} >= h.ord`;
+      ON l.entity_key = h.entity_key${tenant.match("l", "h")} AND {e: l.ts, w: ${MAX_BIGINT}, s: ${MAX_BIGINT}} >= h.ord`;
 }
 
 /**
@@ -399,26 +431,27 @@ function valueRowsSql(labels: StagedLabels, plan: Plan): string {
  */
 function visibleMatchSql(labels: StagedLabels, plan: Plan, view: ServedView | undefined): string {
   const key = quoteIdentifier(keyColumn(plan.entity.name));
+  const tenant = tenantJoin(labels);
   const head = `SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, ${quoteLiteral(plan.source.name)} AS source, ${plan.source.version} AS schema_version,
       ${plan.maxAgeMs ?? "NULL"}::BIGINT AS max_age, h.best.s AS seq`;
   if (view && plan.source.tier !== "realtime") {
     // As served: only rows written in the entity's life current at t, visible from their write.
     return `${head}
-    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life${tenant.select("ctx_tenant")}
           FROM ${labels.table} LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}) l
     ASOF LEFT JOIN (
-      SELECT h.entity_key, w.life, ${visibleFromSql("h", "w", view.maxClockSkewMs)} AS visible_from,
-             max({e: h.event_time, w: h.write_time, s: h.seq}) OVER (PARTITION BY h.entity_key, w.life ORDER BY ${visibleFromSql("h", "w", view.maxClockSkewMs)}) AS best
+      SELECT h.entity_key, w.life, ${visibleFromSql("h", "w", view.maxClockSkewMs)} AS visible_from${tenant.select("h.tenant")},
+             max({e: h.event_time, w: h.write_time, s: h.seq}) OVER (PARTITION BY ${tenant.partition("h")}h.entity_key, w.life ORDER BY ${visibleFromSql("h", "w", view.maxClockSkewMs)}) AS best
       FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq
       WHERE h.source = ${quoteLiteral(plan.source.name)} AND h.schema_version = ${plan.source.version}) h
-    ON l.entity_key = h.entity_key AND l.life = h.life AND l.ts >= h.visible_from`;
+    ON l.entity_key = h.entity_key${tenant.match("l", "h")} AND l.life = h.life AND l.ts >= h.visible_from`;
   }
   return `${head}
-    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}) l ASOF LEFT JOIN (
-      SELECT entity_key, greatest(event_time, write_time) AS visible_from,
-             max({e: event_time, w: write_time, s: seq}) OVER (PARTITION BY entity_key ORDER BY greatest(event_time, write_time)) AS best
+    FROM (SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key${tenant.select("ctx_tenant")} FROM ${labels.table}) l ASOF LEFT JOIN (
+      SELECT entity_key, greatest(event_time, write_time) AS visible_from${tenant.select("tenant")},
+             max({e: event_time, w: write_time, s: seq}) OVER (PARTITION BY ${tenant.partition()}entity_key ORDER BY greatest(event_time, write_time)) AS best
       FROM ${historyOf(plan.source)}) h
-    ON l.entity_key = h.entity_key AND l.ts >= h.visible_from`;
+    ON l.entity_key = h.entity_key${tenant.match("l", "h")} AND l.ts >= h.visible_from`;
 }
 
 function createSql(
@@ -456,6 +489,7 @@ function streamSql(
   const source = plan.source;
   const window = source.tier === "stream" ? source.window : 1;
   const key = quoteIdentifier(keyColumn(plan.entity.name));
+  const tenant = tenantJoin(labels);
   const maxAge = `${plan.maxAgeMs ?? "NULL"}::BIGINT`;
   const watermarks = `${WATERMARK_TABLE} WHERE source = ${quoteLiteral(source.name)} AND schema_version = ${source.version}`;
   const where = `h.source = ${quoteLiteral(source.name)} AND h.schema_version = ${source.version}`;
@@ -465,7 +499,14 @@ function streamSql(
     view
       ? `event_time ${direction}, event_id ${direction}`
       : `event_time ${direction}, write_time ${direction}, seq ${direction}`;
-  let labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key FROM ${labels.table}`;
+  // Ingest watermarks are per source, as in the online store (one pipeline confirms every tenant),
+  // so on a multi-tenant store a label of a tenant the history has never seen reads `missing`
+  // whatever the watermark says: a wrong tenant id must not look like "no events" (tenant_known).
+  const knownTenant =
+    labels.knownTenants === undefined
+      ? ""
+      : `, ctx_tenant IN (SELECT tenant FROM ${labels.knownTenants}) AS tenant_known`;
+  let labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key${tenant.select("ctx_tenant")}${knownTenant} FROM ${labels.table}`;
   let events: string;
   let watermarkJoin: string;
   /** SQL over `joined` (newest: struct of the newest event; watermark): the moment the window was known fresh. */
@@ -475,10 +516,10 @@ function streamSql(
     // As served: events of the entity's current life, visible from their write; a watermark counts
     // as serving counts it (ignored beyond maxClockSkew ahead of t, otherwise at most t).
     const skew = view.maxClockSkewMs;
-    labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life FROM ${labels.table}
+    labelsSql = `SELECT ctx_row AS label_row, ctx_ts AS ts, ${key} AS entity_key, v.life${tenant.select("ctx_tenant")}${knownTenant} FROM ${labels.table}
       LEFT JOIN ${view.labelLives} v ON v.label_row = ctx_row AND v.entity = ${quoteLiteral(plan.entity.name)}`;
     events = `FROM l JOIN (SELECT h.*, w.life, ${visibleFromSql("h", "w", skew)} AS visible_from FROM ${HISTORY_TABLE} h JOIN ${view.writes} w ON w.seq = h.seq WHERE ${where}) h
-        ON h.entity_key = l.entity_key AND h.life = l.life AND h.visible_from <= l.ts`;
+        ON h.entity_key = l.entity_key${tenant.match("h", "l")} AND h.life = l.life AND h.visible_from <= l.ts`;
     watermarkJoin = `ASOF LEFT JOIN (SELECT greatest(write_time, time - ${skew}) AS visible_from, max(time) OVER (ORDER BY greatest(write_time, time - ${skew})) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`;
     const confirmed = `CASE WHEN watermark - ts > ${skew} THEN NULL ELSE least(watermark, ts) END`;
     const known = "least(newest.e, newest.w, ts)";
@@ -486,7 +527,7 @@ function streamSql(
     noEvidence = `events IS NULL AND (watermark IS NULL OR watermark - ts > ${skew})`;
   } else {
     const late = excludeLateWrites ? " AND h.write_time <= l.ts" : "";
-    events = `FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key AND h.event_time <= l.ts${late}`;
+    events = `FROM l JOIN (SELECT * FROM ${historyOf(source)}) h ON h.entity_key = l.entity_key${tenant.match("h", "l")} AND h.event_time <= l.ts${late}`;
     watermarkJoin = excludeLateWrites
       ? `ASOF LEFT JOIN (SELECT greatest(time, write_time) AS visible_from, max(time) OVER (ORDER BY greatest(time, write_time)) AS time FROM ${watermarks}) w ON l.ts >= w.visible_from`
       : `ASOF LEFT JOIN (SELECT time FROM ${watermarks}) w ON l.ts >= w.time`;
@@ -507,7 +548,7 @@ function streamSql(
       SELECT label_row, list(value ORDER BY ${order("")}) AS events, list(seq ORDER BY ${order("")}) AS seqs,
              max(${view ? "{e: event_time, i: event_id, w: write_time}" : "{e: event_time, w: write_time, s: seq}"}) AS newest
       FROM newest GROUP BY label_row),
-    marks AS (SELECT l.label_row, w.time AS watermark FROM l ${watermarkJoin}),
+    marks AS (SELECT l.label_row, ${knownTenant === "" ? "w.time" : "CASE WHEN l.tenant_known THEN w.time END"} AS watermark FROM l ${watermarkJoin}),
     joined AS (
       SELECT l.label_row, l.ts, l.entity_key IS NULL AS no_key, windows.events, windows.seqs, windows.newest, marks.watermark
       FROM l LEFT JOIN windows USING (label_row) LEFT JOIN marks USING (label_row)),
@@ -564,7 +605,7 @@ function makeResult(
       const [labelRows, valueRows] = await offline.exclusive(async (connection) => [
         await readPage(
           connection,
-          `SELECT l.ctx_row, l.ctx_ts${keySql ? `, ${keySql}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""} FROM ${ordered.labels} l WHERE l.ctx_row BETWEEN ${first} AND ${last} ORDER BY l.ctx_row`,
+          `SELECT l.ctx_row, l.ctx_ts, l.ctx_tenant${keySql ? `, ${keySql}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""} FROM ${ordered.labels} l WHERE l.ctx_row BETWEEN ${first} AND ${last} ORDER BY l.ctx_row`,
         ),
         await readPage(
           connection,
@@ -598,6 +639,7 @@ function makeResult(
         }
         yield {
           row,
+          tenant: labels.multiTenant ? String(label.ctx_tenant) : undefined,
           timestamp: Number(label.ctx_ts),
           keys,
           keyJson,
@@ -608,29 +650,33 @@ function makeResult(
     }
   }
 
-  const wideSql = (): string => {
+  const wideSql = (replace: ValuesFileOptions["replaceValues"]): string => {
+    const replaced = new Set(replace?.sources ?? []);
     const structs = sources
       .map(
         (source) =>
-          `any_value({status: p.status, value: p.value, empty_reason: p.empty_reason, event_time: make_timestamptz(p.event_time * 1000), age_ms: p.age_ms, schema_version: p.schema_version}) FILTER (WHERE p.source = ${quoteLiteral(source.name)}) AS ${quoteIdentifier(source.name)}`,
+          `any_value({status: p.status, value: ${replaced.has(source.name) ? "rv.value" : "p.value"}, empty_reason: p.empty_reason, event_time: make_timestamptz(p.event_time * 1000), age_ms: p.age_ms, schema_version: p.schema_version}) FILTER (WHERE p.source = ${quoteLiteral(source.name)}) AS ${quoteIdentifier(source.name)}`,
       )
       .join(", ");
     const keys = labels.entities.map((name) => `l.${quoteIdentifier(keyColumn(name))}`).join(", ");
     const groupColumns = [
       "l.ctx_row",
       "l.ctx_ts",
+      ...(labels.multiTenant ? ["l.ctx_tenant"] : []),
       ...(keys ? [keys] : []),
       ...(labelColumnsSql ? [labelColumnsSql] : []),
     ].join(", ");
-    return `SELECT l.ctx_row, make_timestamptz(l.ctx_ts * 1000) AS ctx_timestamp${keys ? `, ${keys}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""}, ${structs}
-      FROM ${labels.table} l LEFT JOIN ${table} p ON p.label_row = l.ctx_row GROUP BY ${groupColumns} ORDER BY l.ctx_row`;
+    return `SELECT l.ctx_row, make_timestamptz(l.ctx_ts * 1000) AS ctx_timestamp${labels.multiTenant ? ", l.ctx_tenant" : ""}${keys ? `, ${keys}` : ""}${labelColumnsSql ? `, ${labelColumnsSql}` : ""}, ${structs}
+      FROM ${labels.table} l LEFT JOIN ${table} p ON p.label_row = l.ctx_row${replace ? ` LEFT JOIN ${replace.table} rv ON rv.label_row = p.label_row AND rv.source = p.source` : ""} GROUP BY ${groupColumns} ORDER BY l.ctx_row`;
   };
 
-  const copyTo = async (path: string, format: string): Promise<void> => {
+  const copyTo = async (path: string, format: string, options: ValuesFileOptions = {}): Promise<void> => {
     const partial = `${path}.partial-${process.pid}-${Date.now()}`;
     await offline.exclusive(async (connection) => {
       try {
-        await connection.run(`COPY (${wideSql()}) TO ${quoteLiteral(partial)} (${format})`);
+        await connection.run(
+          `COPY (${wideSql(options.replaceValues)}) TO ${quoteLiteral(partial)} (${format})`,
+        );
         await rename(partial, path);
       } catch (error) {
         await rm(partial, { force: true });
@@ -658,14 +704,15 @@ function makeResult(
       for await (const row of rows()) all.push(row);
       return all;
     },
-    writeParquet: (path) => copyTo(path, "FORMAT parquet, COMPRESSION zstd"),
-    writeJsonl: (path) => copyTo(path, "FORMAT json"),
+    writeParquet: (path, options) => copyTo(path, "FORMAT parquet, COMPRESSION zstd", options),
+    writeJsonl: (path, options) => copyTo(path, "FORMAT json", options),
     async drop() {
       await offline.exclusive(async (connection) => {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
         await connection.run(`DROP TABLE IF EXISTS ${labels.table}`);
         await connection.run(`DROP TABLE IF EXISTS ${table}_sorted`);
         await connection.run(`DROP TABLE IF EXISTS ${labels.table}_sorted`);
+        if (labels.knownTenants) await connection.run(`DROP TABLE IF EXISTS ${labels.knownTenants}`);
       });
     },
   };

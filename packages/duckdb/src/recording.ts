@@ -14,6 +14,7 @@ import {
 } from "@ctxstore/core";
 import type { DuckdbOfflineStore, HistoryRow, OfflineRecord } from "./offline-store.js";
 import { type LoggedRow, recordLogged } from "./online-log.js";
+import { requireSameTenancy } from "./tenancy.js";
 
 /**
  * Options of `withOfflineRecording`: the clock the context store uses, and whether realtime outcomes
@@ -45,6 +46,7 @@ export function withOfflineRecording(
   options: RecordingOptions = {},
 ): ContextStore {
   const now = options.now ?? Date.now;
+  requireSameTenancy(offline, context, "withOfflineRecording");
   offline.register([...context.sources.values()].filter((source) => source.tier !== "vector"));
   const explain = (error: unknown, what: string): CtxError =>
     new CtxError(
@@ -69,9 +71,15 @@ export function withOfflineRecording(
   // the envelope's write time (the context's clock, unless the caller gave a writeTime).
   const onlineMoment = (envelope: Envelope): number =>
     options.now === undefined ? envelope.writeTime : options.now();
-  const fromEnvelope = (source: AnySource, key: unknown, envelope: Envelope): OfflineRecord => ({
+  const fromEnvelope = (
+    source: AnySource,
+    key: unknown,
+    envelope: Envelope,
+    tenant: string | undefined,
+  ): OfflineRecord => ({
     source,
     key,
+    ...(tenant === undefined ? {} : { tenant }),
     value: envelope.empty ? empty(envelope.emptyReason) : envelope.value,
     eventTime: envelope.eventTime,
     writeTime: envelope.writeTime,
@@ -107,7 +115,7 @@ export function withOfflineRecording(
       await recordOrExplain(
         [
           {
-            row: historyRow(fromEnvelope(source as AnySource, key, write.envelope), what),
+            row: historyRow(fromEnvelope(source as AnySource, key, write.envelope, write.tenant), what),
             write: { at: writtenAt, ttlMs: write.ttlMs, applied: outcome?.applied === true },
           },
         ],
@@ -126,7 +134,7 @@ export function withOfflineRecording(
       await recordOrExplain(
         [
           {
-            row: historyRow(fromEnvelope(source as AnySource, key, append.event), what),
+            row: historyRow(fromEnvelope(source as AnySource, key, append.event, append.tenant), what),
             write: { at: writtenAt, ttlMs: append.ttlMs, applied: outcome?.applied === true },
           },
         ],
@@ -157,6 +165,9 @@ export function withOfflineRecording(
               ? overrides.now.getTime()
               : overrides.now;
         const entries: LoggedRow[] = [];
+        // The request's tenant: the context store checked it (required on a multi-tenant store).
+        const tenant: { tenant?: string } =
+          context.tenancy === "multi" && request.tenant !== undefined ? { tenant: request.tenant } : {};
         for (const resolved of Object.values(result.values)) {
           if (resolved.tier !== "realtime") continue;
           const source = context.sources.get(resolved.source) as AnySource;
@@ -169,14 +180,17 @@ export function withOfflineRecording(
               resolved.status === "empty" ? empty(resolved.emptyReason) : resolved.value;
             entries.push({
               row: historyRow(
-                { source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at },
+                { source, key, value, eventTime: resolved.eventTime ?? at, writeTime: at, ...tenant },
                 what,
               ),
             });
             continue;
           }
           // A lookup that gave no fact: a history row with no value (and not empty), and its outcome.
-          const row = historyRow({ source, key, value: empty(), eventTime: at, writeTime: at }, what);
+          const row = historyRow(
+            { source, key, value: empty(), eventTime: at, writeTime: at, ...tenant },
+            what,
+          );
           entries.push({
             row: { ...row, isEmpty: false, emptyReason: null, value: null },
             outcome: { status: resolved.status, reason: resolved.reason, fallback: resolved.fallback },

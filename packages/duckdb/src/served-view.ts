@@ -19,7 +19,7 @@
 //   as an applied write carrying the TTL its definitions give the entity.
 import type { AnySource, Entity } from "@ctxstore/core";
 import type { StagedLabels } from "./labels.js";
-import { keyColumn } from "./labels.js";
+import { keyColumn, tenantJoin } from "./labels.js";
 import { HISTORY_TABLE } from "./offline-store.js";
 import { ONLINE_WRITES_TABLE } from "./online-log.js";
 import { quoteIdentifier, quoteLiteral } from "./sql.js";
@@ -74,9 +74,12 @@ export function servedViewSql(
     )
     .join(" ")} ELSE NULL END`;
   const entities = labels.entities.map(quoteLiteral).join(", ") || "NULL";
+  // Multi-tenant: each tenant's records of a key are their own in the online store, expiry included.
+  const tenant = tenantJoin(labels);
+  const byEntity = `PARTITION BY ${tenant.partition()}entity, entity_key`;
   const writes = `CREATE TEMP TABLE ${view.writes} AS
     WITH w AS (
-      SELECT h.seq, h.entity, h.entity_key, coalesce(o.written_at, h.write_time) AS written_at,
+      SELECT h.seq, h.entity, h.entity_key${tenant.select("h.tenant")}, coalesce(o.written_at, h.write_time) AS written_at,
              coalesce(o.applied, true) AS applied,
              CASE WHEN o.seq IS NOT NULL THEN o.ttl_ms ELSE ${defaultTtl} END AS ttl
       FROM ${HISTORY_TABLE} h LEFT JOIN ${ONLINE_WRITES_TABLE} o ON o.seq = h.seq
@@ -84,20 +87,20 @@ export function servedViewSql(
     ends AS (
       SELECT *, CASE WHEN applied AND ttl IS NOT NULL THEN written_at + ttl END AS ends_at,
              max(CASE WHEN applied AND ttl IS NOT NULL THEN written_at + ttl END) OVER (
-               PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS expiry_before,
-             row_number() OVER (PARTITION BY entity, entity_key ORDER BY written_at, seq) AS n
+               ${byEntity} ORDER BY written_at, seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS expiry_before,
+             row_number() OVER (${byEntity} ORDER BY written_at, seq) AS n
       FROM w)
-    SELECT seq, entity, entity_key, written_at,
+    SELECT seq, entity, entity_key${tenant.select("tenant")}, written_at,
            sum(CASE WHEN n = 1 OR (applied AND expiry_before IS NOT NULL AND expiry_before <= written_at) THEN 1 ELSE 0 END) OVER (
-             PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING)::BIGINT AS life,
-           max(ends_at) OVER (PARTITION BY entity, entity_key ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING) AS expiry
+             ${byEntity} ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING)::BIGINT AS life,
+           max(ends_at) OVER (${byEntity} ORDER BY written_at, seq ROWS UNBOUNDED PRECEDING) AS expiry
     FROM ends`;
   const perEntity = labels.entities.map(
     (entity) => `SELECT l.ctx_row AS label_row, ${quoteLiteral(entity)} AS entity,
         CASE WHEN w.expiry IS NOT NULL AND w.expiry <= l.ctx_ts THEN NULL ELSE w.life END AS life
-      FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key FROM ${labels.table}) l
-      ASOF LEFT JOIN (SELECT entity_key, {a: written_at, s: seq} AS ord, life, expiry FROM ${view.writes} WHERE entity = ${quoteLiteral(entity)}) w
-        ON l.entity_key = w.entity_key AND {a: l.ctx_ts, s: 9223372036854775807::BIGINT} >= w.ord`,
+      FROM (SELECT ctx_row, ctx_ts, ${quoteIdentifier(keyColumn(entity))} AS entity_key${tenant.select("ctx_tenant")} FROM ${labels.table}) l
+      ASOF LEFT JOIN (SELECT entity_key${tenant.select("tenant")}, {a: written_at, s: seq} AS ord, life, expiry FROM ${view.writes} WHERE entity = ${quoteLiteral(entity)}) w
+        ON l.entity_key = w.entity_key${tenant.match("l", "w")} AND {a: l.ctx_ts, s: 9223372036854775807::BIGINT} >= w.ord`,
   );
   const lives =
     perEntity.length === 0

@@ -83,7 +83,7 @@ describe("forget with the offline store as an erasure target", () => {
     await offline.close();
   });
 
-  it("refuses a tenant (the history is not tenant-scoped yet) and deletes nothing", async () => {
+  it("a single-tenant store refuses a tenant (it would be ignored) and deletes nothing", async () => {
     const offline = await duckdbOfflineStore({ path: ":memory:", sources: [profile] });
     await offline.record([
       { source: profile, key: { customerId: "c1" }, value: { summary: "x" }, eventTime: T0 },
@@ -91,7 +91,7 @@ describe("forget with the offline store as an erasure target", () => {
     await expect(
       offline.forget({ entity: "customer", key: "customerId=c1", tenant: "acme" }),
     ).rejects.toMatchObject({
-      code: "CTX_CONFIG",
+      code: "CTX_INVALID_REQUEST",
     });
     expect(await offline.count()).toBe(1);
     await offline.close();

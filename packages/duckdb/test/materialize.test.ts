@@ -167,7 +167,7 @@ describe("materialize", () => {
     // One value stored as indented JSON text (as a bulk load or another writer may leave it): its
     // raw newlines must not split a chunk.
     await offline.connection.run(
-      `INSERT INTO ctx_history SELECT max(seq) + 1, 'note', 1, 'customer', 'customerId=pretty', '{"customerId":"pretty"}', ${T0}, ${T0}, '{\n  "text": "indented",\n  "n": -1\n}', false, NULL, NULL FROM ctx_history`,
+      `INSERT INTO ctx_history SELECT max(seq) + 1, 'note', 1, 'customer', 'customerId=pretty', '{"customerId":"pretty"}', ${T0}, ${T0}, '{\n  "text": "indented",\n  "n": -1\n}', false, NULL, NULL, '' FROM ctx_history`,
     );
     let written = 0;
     const run = await materialize({ offline, context, onProgress: (update) => (written = update.written) });
@@ -338,7 +338,7 @@ describe("materialize", () => {
     await offline.record(statsRows(3, 1_000, T0));
     // A foreign writer put a row straight into the table, bypassing the value schema.
     await offline.connection.run(
-      `INSERT INTO ctx_history SELECT max(seq) + 1, 'order_stats', 1, 'customer', 'customerId=zz', '{"customerId":"zz"}', ${T0}, ${T0}, '{"orders":"many"}', false, NULL, NULL FROM ctx_history`,
+      `INSERT INTO ctx_history SELECT max(seq) + 1, 'order_stats', 1, 'customer', 'customerId=zz', '{"customerId":"zz"}', ${T0}, ${T0}, '{"orders":"many"}', false, NULL, NULL, '' FROM ctx_history`,
     );
     const error = await materialize({ offline, context, batchSize: 1 }).catch((caught: unknown) => caught);
     expect(isCtxError(error, "CTX_INVALID_VALUE")).toBe(true);

@@ -209,6 +209,59 @@ describe("eventsRoute", () => {
     expect(errors).toHaveLength(1);
   });
 
+  it("answers 503 CTX_TIMEOUT at its deadline when the store does not answer, saying the events may have been recorded (#22)", async () => {
+    const inner = memoryStore();
+    // A paused server: appends and watermarks never answer, and ignore the signal they are given.
+    const paused = {
+      ...inner,
+      read: inner.read.bind(inner),
+      write: inner.write.bind(inner),
+      append: () => new Promise<never>(() => {}),
+      setWatermark: () => new Promise<never>(() => {}),
+      delete: inner.delete.bind(inner),
+      close: inner.close.bind(inner),
+    };
+    const stalled = await createFixture({ online: paused, now: () => NOW });
+    const errors: unknown[] = [];
+    const response = await route(stalled, { deadline: "50ms", onError: (error) => errors.push(error) })(
+      jsonRequest(URL_, { type: "view", productId: "a", label: "x" }),
+    );
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { message: string };
+    expect(body).toMatchObject({ error: "store_unavailable", code: "CTX_TIMEOUT" });
+    expect(body.message).toMatch(/may or may not have been recorded/);
+    expect(String(errors[0])).toMatch(/deadline of 50ms/);
+  });
+
+  it("stops waiting for the store when the client goes away (the request's signal)", async () => {
+    const inner = memoryStore();
+    const paused = {
+      ...inner,
+      read: inner.read.bind(inner),
+      write: inner.write.bind(inner),
+      append: () => new Promise<never>(() => {}),
+      setWatermark: inner.setWatermark.bind(inner),
+      delete: inner.delete.bind(inner),
+      close: inner.close.bind(inner),
+    };
+    const stalled = await createFixture({ online: paused, now: () => NOW });
+    const controller = new AbortController();
+    const request = new Request(jsonRequest(URL_, { type: "view", productId: "a", label: "x" }), {
+      signal: controller.signal,
+    });
+    const answered = route(stalled, { deadline: "1h" })(request);
+    // Let the route reach the store before the client hangs up.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    const response = await answered;
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: "CTX_TIMEOUT" });
+  });
+
+  it("refuses a bad deadline when the route is built", () => {
+    expect(() => route(fixture, { deadline: "soon" as never })).toThrow(/eventsRoute deadline/);
+  });
+
   it("raises the stream watermark, so another session's empty window reads as a confirmed empty", async () => {
     await route(fixture)(jsonRequest(URL_, { type: "view", productId: "a", label: "x" }));
     const other = await sessionWindow(fixture, "s-quiet");

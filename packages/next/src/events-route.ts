@@ -7,8 +7,10 @@
 import {
   type ContextStore,
   CtxError,
+  type Duration,
   type Entity,
   isCtxError,
+  parseDuration,
   type StreamSource,
   type WindowAppend,
 } from "@ctxstore/core";
@@ -50,6 +52,13 @@ export interface EventsRouteOptions<V> {
   eventTime?: "received" | "event";
   /** The event field whose unknown values are reported as `unknown_event_type`. Default "type". */
   typeField?: string;
+  /**
+   * How long recording the events may take (the append and the stream heartbeat together); the
+   * request's own `signal` (the client went away) ends it sooner. Past it the route answers 503 with
+   * `code: "CTX_TIMEOUT"`: the events may or may not have been recorded. Default "250ms", the
+   * assembly's default request deadline.
+   */
+  deadline?: Duration;
   /** Called with store failures (the route answers 503); for your logs. */
   onError?: (error: unknown) => void;
   /** Clock (epoch ms). */
@@ -85,6 +94,7 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
       },
     );
   }
+  const deadlineMs = parseDuration(options.deadline ?? "250ms", "eventsRoute deadline");
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
   const maxEvents = options.maxEvents ?? 25;
   const typeField = options.typeField ?? "type";
@@ -179,7 +189,9 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
         {
           error: "store_unavailable",
           ...(isCtxError(error) ? { code: error.code } : {}),
-          message: "The context store is unavailable, so the events were not recorded. Retry shortly.",
+          message: isCtxError(error, "CTX_TIMEOUT")
+            ? "The context store did not answer within the deadline, so the events may or may not have been recorded. Retry shortly."
+            : "The context store is unavailable, so the events were not recorded. Retry shortly.",
         },
         { "retry-after": "1" },
       );
@@ -216,10 +228,14 @@ export function eventsRoute<V>(options: EventsRouteOptions<V>): (request: Reques
     }
 
     try {
-      const outcomes = await context.appendEvents(appends);
+      // One deadline for the store's part of the request, from here: the append, then the heartbeat.
+      const startedAt = performance.now();
+      const signal = request.signal;
+      const outcomes = await context.appendEvents(appends, { deadline: deadlineMs, signal });
       // The route is this stream's ingest pipeline: it is complete up to now, so an empty window
       // elsewhere reads as a confirmed "no activity", not as "unknown".
-      await context.heartbeat(source, receivedAt);
+      const remainingMs = Math.max(1, Math.floor(deadlineMs - (performance.now() - startedAt)));
+      await context.heartbeat(source, receivedAt, { deadline: remainingMs, signal });
       const accepted = outcomes.filter((outcome) => outcome.applied).length;
       return jsonResponse(
         { accepted, duplicates: outcomes.filter((outcome) => outcome.reason === "duplicate").length },

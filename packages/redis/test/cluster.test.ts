@@ -2,6 +2,7 @@
 // one pipeline per node (sent in parallel), every Lua write touches a single slot, and the ingest worker
 // runs against the cluster.
 import { createContextStore } from "@ctxstore/core";
+import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterSlot, createStreamIngestor, createStreamProducer, redisStore } from "../src/index.js";
 import {
@@ -13,6 +14,7 @@ import {
   waitFor,
 } from "../src/testing/index.js";
 import { recent, sources } from "./fixtures/definitions.js";
+import { expectTenantIngest, tenantIngest } from "./fixtures/tenant-ingest.js";
 
 const available = redisServerAvailable();
 
@@ -133,6 +135,17 @@ describe.skipIf(!available)("redisStore on a 3-master cluster", () => {
       await worker.stop();
       await producer.close();
       await context.close();
+    }
+  });
+
+  it("runs the ingest worker on a multi-tenant context store: each message to its tenant's keys, none without one (#18)", async () => {
+    const admin = new Cluster(cluster.nodes as Array<{ host: string; port: number }>);
+    admin.on("error", () => {});
+    try {
+      const outcome = await tenantIngest({ cluster: { nodes: cluster.nodes } }, admin, "tenants:");
+      expectTenantIngest(outcome);
+    } finally {
+      admin.disconnect();
     }
   });
 });

@@ -16,6 +16,7 @@ import {
 } from "../src/index.js";
 import { type RedisServer, redisServerAvailable, startRedisServer, waitFor } from "../src/testing/index.js";
 import { fragile, profile, recent, sources, stock } from "./fixtures/definitions.js";
+import { expectTenantIngest, tenantIngest } from "./fixtures/tenant-ingest.js";
 
 const available = redisServerAvailable();
 let counter = 0;
@@ -332,6 +333,11 @@ describe.skipIf(!available)("stream ingest worker", () => {
       await producer.close();
       await context.close();
     }
+  });
+
+  it("on a multi-tenant context store, applies each message to its own tenant's keys and dead-letters one without a tenant (#18)", async () => {
+    const outcome = await tenantIngest({ url: server.url }, admin, `${unique("tenants")}:`);
+    expectTenantIngest(outcome);
   });
 
   it("drains gracefully on stop(): everything read is acknowledged, nothing is left pending", async () => {

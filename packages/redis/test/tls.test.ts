@@ -150,8 +150,7 @@ describe.skipIf(!available)("@ctxstore/redis over TLS", () => {
 
   it("serves writes, appends, reads, sampling, the producer and the ingest worker over rediss://", async () => {
     const outcome = await securedRoundTrip({
-      url: tlsUrl,
-      redisOptions: { tls: { ca: certificates.ca } },
+      connection: { url: tlsUrl, redisOptions: { tls: { ca: certificates.ca } } },
       prefix: "ctx:",
     });
     expect(outcome.statuses).toMatchObject({ profile: "ok", recent_activity: "ok" });

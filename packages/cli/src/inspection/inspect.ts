@@ -66,7 +66,10 @@ export async function inspect(
   // An operator's tool, not a request path: a freshly started process waits for the tokenizer
   // first, instead of spending the request's deadline on it (CTX_TIMEOUT).
   await context.ready();
-  const result = await context.assemble(toAssembleRequest(request, signal));
+  const result = await context.assemble(
+    toAssembleRequest(request, signal),
+    request.previewPurpose === undefined ? {} : { previewPurpose: request.previewPurpose },
+  );
   const bySource = new Map(result.trace.sources.map((source) => [source.source, source]));
   const sections = result.sections.map((section): InspectedSection => {
     const blocks = section.blocks.map((block): InspectedBlock => {

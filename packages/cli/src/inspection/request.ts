@@ -19,8 +19,16 @@ export interface InspectionRequest {
   readonly deadline?: string;
   /** Who inspects (from the inspector's `identify`, never from the URL). */
   readonly principal?: Principal;
-  /** The purpose whose redaction policy applies; the inspector uses "inspection". */
+  /**
+   * The purpose the request runs for: its redaction policy applies and the audit records it. The
+   * inspector always runs for "inspection"; a `purpose` in its URL becomes `previewPurpose`.
+   */
   readonly purpose?: string;
+  /**
+   * Render the prompt as this purpose would, without revealing anything `purpose` masks, unless
+   * the principal is in that purpose's `unredactedFor` (core's `previewPurpose`, docs/governance.md).
+   */
+  readonly previewPurpose?: string;
   /** How the prompt is rendered: "markdown" or "xml". Default: the context store's. */
   readonly format?: PromptFormat;
 }
@@ -36,7 +44,16 @@ export function checkFormat(value: string | undefined, flag = "--format"): Promp
 }
 
 export const DEFAULT_MAX_TOKENS = 1500;
-const RESERVED_PARAMS = new Set(["query", "maxTokens", "tenant", "sources", "request", "deadline", "format"]);
+const RESERVED_PARAMS = new Set([
+  "query",
+  "maxTokens",
+  "tenant",
+  "sources",
+  "request",
+  "deadline",
+  "format",
+  "purpose",
+]);
 
 function usage(message: string, details: Record<string, unknown> = {}): CtxError {
   return new CtxError("CTX_INVALID_REQUEST", message, { ...details, usage: true });
@@ -167,7 +184,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
     const dot = name.indexOf(".");
     if (dot <= 0 || dot === name.length - 1)
       throw usage(
-        `Unknown parameter "${name}": name keys as entity.field (${validKeysHint(context)}), or use query, maxTokens, tenant, sources.`,
+        `Unknown parameter "${name}": name keys as entity.field (${validKeysHint(context)}), or use query, maxTokens, tenant, sources, deadline, format, purpose.`,
       );
     if (value !== "") addKey(keys, name.slice(0, dot), name.slice(dot + 1), value);
   }
@@ -176,6 +193,8 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
   const tenant = params.get("tenant") || undefined;
   const deadline = checkDeadline(params.get("deadline") ?? undefined, "deadline");
   const format = checkFormat(params.get("format") ?? undefined, "format");
+  // Whether the purpose is declared is the context store's check (CTX_UNKNOWN_PURPOSE, listing them).
+  const purpose = params.get("purpose") || undefined;
   const sources = checkSources(
     params
       .get("sources")
@@ -192,6 +211,7 @@ export function requestFromParams(params: URLSearchParams, context: ContextStore
     ...(sources === undefined ? {} : { sources }),
     ...(deadline === undefined ? {} : { deadline }),
     ...(format === undefined ? {} : { format }),
+    ...(purpose === undefined ? {} : { purpose }),
   };
 }
 
@@ -206,6 +226,8 @@ export function requestToParams(request: InspectionRequest): URLSearchParams {
   if (request.sources !== undefined) params.set("sources", request.sources.join(","));
   if (request.deadline !== undefined) params.set("deadline", request.deadline);
   if (request.format !== undefined) params.set("format", request.format);
+  const purpose = request.previewPurpose ?? request.purpose;
+  if (purpose !== undefined) params.set("purpose", purpose);
   return params;
 }
 

@@ -33,7 +33,8 @@ export interface InspectorOptions {
    * Who is inspecting: its tenant scopes a multi-tenant store's inspection (a `tenant` in the URL is
    * then refused: it must come from the caller's identity), its principal is checked against
    * sources' readers. Inspections run for purpose "inspection", so tagged PII is masked unless the
-   * policy keeps it for this principal.
+   * policy keeps it for this principal (`unredactedFor`). A `purpose` chosen in the page is only
+   * previewed: its prompt is shown with inspection's masking on top (docs/governance.md).
    */
   identify?: (
     request: Request,
@@ -62,6 +63,8 @@ export interface InspectorConfigResponse {
   readonly requests: Readonly<Record<string, SampleRequest>>;
   readonly encoding: string;
 }
+
+const INSPECTION = "inspection";
 
 const SECURITY_HEADERS = {
   "cache-control": "no-store",
@@ -126,13 +129,16 @@ export function inspectorHandler(options: InspectorOptions): (request: Request) 
             });
           }
           const caller = (await options.identify?.(request)) ?? {};
-          const { tenant: _urlTenant, ...rest } = fromUrl;
+          const { tenant: _urlTenant, purpose: chosen, ...rest } = fromUrl;
           const tenant = context.tenancy === "multi" ? caller.tenant : fromUrl.tenant;
+          // Always run for "inspection" (its policy and audit); another purpose is only previewed,
+          // so choosing "serving" never unmasks what inspection masks for this principal.
           const inspection = {
             ...rest,
             ...(tenant === undefined ? {} : { tenant }),
             ...(caller.principal === undefined ? {} : { principal: caller.principal }),
-            purpose: "inspection",
+            purpose: INSPECTION,
+            ...(chosen === undefined || chosen === INSPECTION ? {} : { previewPurpose: chosen }),
           };
           return json(200, await inspect(context, inspection, request.signal));
         } catch (error) {

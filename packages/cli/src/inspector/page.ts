@@ -86,5 +86,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .changed { font-weight: 700; }
 .muted { color: var(--muted); } .loading { padding: 20px; }
 .warnings li { color: var(--warn); }
+.help { margin: 0; font-size: 12px; color: var(--muted); }
+.run-as { margin: 0 0 8px; font-weight: 600; }
+.prompt details { margin-top: 10px; } .prompt details pre { white-space: pre-wrap; font: 12.5px/1.45 ui-monospace, Menlo, Consolas, monospace; background: #f8f9fb; padding: 6px 8px; border-radius: 3px; }
 @media (max-width: 1100px) { .columns.compare { grid-template-columns: 1fr; } }
 `;

@@ -18,6 +18,7 @@ const USAGE_CODES = new Set<string>([
   "CTX_INVALID_REQUEST",
   "CTX_INVALID_BUDGET",
   "CTX_INVALID_DURATION",
+  "CTX_UNKNOWN_PURPOSE",
 ]);
 
 export function exitCodeOf(error: unknown): number {

@@ -14,6 +14,7 @@
 import {
   type CompiledGovernance,
   checkPrincipal,
+  previewPolicy,
   purposePolicy,
   requestTenant,
 } from "../definitions/governance.js";
@@ -69,8 +70,14 @@ export async function assemble(
   const multiTenant = governance.multiTenant;
   const tenant = multiTenant ? requestTenant(true, request?.tenant, "assemble") : request?.tenant;
   const purpose = request?.purpose ?? "serving";
-  const policy = purposePolicy(governance, purpose, "assemble");
+  const requestPolicy = purposePolicy(governance, purpose, "assemble");
   const principal = checkPrincipal(request?.principal, "assemble");
+  // A preview (the inspector showing serving's prompt) never reveals what the request's purpose masks.
+  const preview = overrides.previewPurpose;
+  const policy =
+    preview === undefined
+      ? requestPolicy
+      : previewPolicy(requestPolicy, purposePolicy(governance, preview, "assemble"), principal);
   const plan = applyAccess(
     planAssembly({
       definitions: compiled,
@@ -185,11 +192,12 @@ export async function assemble(
       resolutions: plan.selected.map((source) => byName.get(source.name) as Resolution),
       tokenizer,
       onTokenize,
+      deadlineAt: deadline.at,
     });
     const ordered = redactResolutions(lined.resolutions, {
       governance,
       policy,
-      purpose,
+      purpose: preview === undefined ? purpose : `${preview}" previewed under "${purpose}`,
       principal,
       tokenizer,
       onTokenize,
@@ -203,7 +211,13 @@ export async function assemble(
     }
 
     const packStarted = performance.now();
-    const policies = applyUnavailablePolicies({ resolutions: ordered, now, tokenizer, onTokenize });
+    const policies = applyUnavailablePolicies({
+      resolutions: ordered,
+      now,
+      tokenizer,
+      onTokenize,
+      deadlineAt: deadline.at,
+    });
     const { sections, rendered } = buildSections({
       resolutions: ordered,
       unavailable: policies.outcomes,

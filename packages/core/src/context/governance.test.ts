@@ -351,6 +351,76 @@ describe("purposes and PII redaction", () => {
   });
 });
 
+describe("previewing a purpose (previewPurpose)", () => {
+  const policies = {
+    pseudonymKey: KEY,
+    purposes: {
+      serving: { redact: { free_text: "drop" as const } },
+      inspection: { otherwise: "mask" as const, unredactedFor: ["privacy"] },
+    },
+  };
+
+  it("shows what the previewed purpose drops, masks what the request's purpose masks, audits the request's purpose", async () => {
+    const audits: AuditRecord[] = [];
+    const ctx = await governed({ governance: { ...policies, audit: (record) => void audits.push(record) } });
+    const key = { customerId: "c1" };
+    await ctx.write(contact, key, { name: "Ana Lima", email: "ana@mail", plan: "Gold" }, { tenant: "t" });
+    await ctx.write(notes, key, { text: "Secret note." }, { tenant: "t" });
+    const request = { keys: { customer: key }, budget, tenant: "t", purpose: "inspection" } as const;
+    const preview = await ctx.assemble({ ...request, principal: support }, { previewPurpose: "serving" });
+    // serving keeps contact fields, but inspection masks them: the preview stays masked.
+    expect(preview.text).toContain("Name: [redacted person_name]");
+    expect(preview.text).toContain("Plan: Gold");
+    expect(preview.text).not.toContain("Ana Lima");
+    expect(preview.text).not.toContain("ana@mail");
+    // serving drops free text: the preview shows that, with both purposes named.
+    expect(preview.values.notes?.status).toBe("skipped");
+    expect(preview.values.notes?.reason).toContain(
+      'dropped for purpose "serving" previewed under "inspection"',
+    );
+    expect(audits.at(-1)?.purpose).toBe("inspection");
+    // Plain inspection masks the note instead of dropping it.
+    const inspected = await ctx.assemble({ ...request, principal: support });
+    expect(inspected.text).toContain("[redacted free_text]");
+  });
+
+  it("lets a principal inspection keeps everything for see the previewed purpose's prompt as it is", async () => {
+    const ctx = await governed({ governance: policies });
+    const key = { customerId: "c1" };
+    await ctx.write(contact, key, { name: "Ana Lima", email: "ana@mail", plan: "Gold" }, { tenant: "t" });
+    await ctx.write(notes, key, { text: "Secret note." }, { tenant: "t" });
+    const officer = { id: "dpo", roles: ["privacy"] };
+    const request = {
+      keys: { customer: key },
+      budget,
+      tenant: "t",
+      purpose: "inspection",
+      principal: officer,
+    };
+    const preview = await ctx.assemble(request, { previewPurpose: "serving" });
+    const served = await ctx.assemble({ ...request, purpose: "serving" });
+    expect(preview.text).toBe(served.text);
+    expect(preview.text).toContain("Ana Lima");
+    expect(preview.values.notes?.status).toBe("skipped");
+  });
+
+  it("refuses an undeclared preview purpose before reading anything", async () => {
+    const ctx = await governed({ governance: policies });
+    await expect(
+      ctx.assemble(
+        {
+          keys: { customer: { customerId: "c1" } },
+          budget,
+          tenant: "t",
+          purpose: "inspection",
+          principal: support,
+        },
+        { previewPurpose: "marketing" },
+      ),
+    ).rejects.toMatchObject({ code: "CTX_UNKNOWN_PURPOSE" });
+  });
+});
+
 describe("access control", () => {
   it("a source the principal may not read is skipped (not permitted), never read, counted", async () => {
     const reads: string[] = [];

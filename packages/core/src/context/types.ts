@@ -113,6 +113,14 @@ export interface AssembleOverrides {
   online?: OnlineStore;
   /** Realtime values by source name; sources listed here are not called. */
   realtime?: Readonly<Record<string, RealtimeOverride>>;
+  /**
+   * Render the prompt as this purpose would, while the request's own purpose stays the floor: per
+   * PII category the stricter of the two policies' actions applies, unless the principal is in the
+   * request purpose's `unredactedFor` (then this purpose's policy alone). The inspector previews
+   * `serving` this way without unmasking anything `inspection` masks (docs/governance.md). The audit
+   * record keeps the request's purpose. Undeclared: `CTX_UNKNOWN_PURPOSE`, nothing read.
+   */
+  previewPurpose?: string;
 }
 
 /**

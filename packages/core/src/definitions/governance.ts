@@ -220,6 +220,39 @@ export function actionFor(policy: PurposePolicy, category: string): RedactionAct
   return policy.redact?.[category] ?? policy.otherwise ?? "keep";
 }
 
+/** How much of a value each action reveals, least first: previews take the stricter of two. */
+const STRICTNESS: Readonly<Record<RedactionAction, number>> = { keep: 0, pseudonymize: 1, mask: 2, drop: 3 };
+
+function stricter(a: RedactionAction, b: RedactionAction): RedactionAction {
+  return STRICTNESS[a] >= STRICTNESS[b] ? a : b;
+}
+
+/**
+ * The policy for previewing purpose `preview`'s prompt during an operation run for `floor` (the
+ * inspector previewing `serving` while it runs for `inspection`). A principal the floor keeps
+ * everything for (`unredactedFor`) sees the preview purpose's policy as it is. Anyone else gets,
+ * per category, the stricter of the two actions (keep < pseudonymize < mask < drop) and no
+ * `unredactedFor`: a preview can show that a purpose drops or pseudonymises a category, never
+ * reveal what the floor would mask.
+ */
+export function previewPolicy(
+  floor: PurposePolicy,
+  preview: PurposePolicy,
+  principal: Principal | undefined,
+): PurposePolicy {
+  if (
+    floor.unredactedFor !== undefined &&
+    principal !== undefined &&
+    isReader(floor.unredactedFor, principal)
+  )
+    return preview;
+  const categories = new Set([...Object.keys(floor.redact ?? {}), ...Object.keys(preview.redact ?? {})]);
+  const redact: Record<string, RedactionAction> = {};
+  for (const category of categories)
+    redact[category] = stricter(actionFor(floor, category), actionFor(preview, category));
+  return { redact, otherwise: stricter(floor.otherwise ?? "keep", preview.otherwise ?? "keep") };
+}
+
 export function purposePolicy(
   governance: CompiledGovernance,
   purpose: unknown,

@@ -2,7 +2,12 @@
 // with known ages, bounded pages per tick, ingest lag from the watermark, materializations passed
 // through, gauges exported through a real MeterProvider, and a store it cannot sample reported as
 // unknown (never fresh).
-import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  type DataPoint,
+  MeterProvider,
+  MetricReader,
+} from "@opentelemetry/sdk-metrics";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activity, clock, NOW, profile, session, user } from "../context/assemble.fixtures.js";
@@ -146,6 +151,48 @@ describe("monitorFreshness on the memory store", () => {
       unavailable: "memory store sampling failed: NOPERM scan",
     });
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it("on a store it cannot sample, or whose sampling fails, the gauges say unknown: sample_available 0, no stale share or age", async () => {
+    const plain = memoryStore();
+    const unsampled: OnlineStore = {
+      name: "custom",
+      read: plain.read,
+      write: plain.write,
+      append: plain.append,
+      setWatermark: plain.setWatermark,
+      delete: plain.delete,
+      close: plain.close,
+    };
+    const broken = Object.assign(memoryStore(), {
+      sampleRecords: () => Promise.reject(new Error("NOPERM scan")),
+    });
+    for (const online of [unsampled, broken]) {
+      const reader = new TestReader();
+      const meterProvider = new MeterProvider({ readers: [reader] });
+      // Stored values 1 h and 72 h old: a monitor that could sample would report a stale share of 0.5.
+      const ctx = await storeWithAges([1, 72], online);
+      const monitor = monitorFreshness(ctx, { every: "1h", now: clock, meterProvider, onError: () => {} });
+      try {
+        await monitor.tick();
+        const { resourceMetrics } = await reader.collect();
+        const profilePoints = (name: string) =>
+          resourceMetrics.scopeMetrics
+            .flatMap((scope) => scope.metrics)
+            .filter((metric) => metric.descriptor.name === name)
+            .flatMap((metric) => metric.dataPoints as ReadonlyArray<DataPoint<unknown>>)
+            .filter((point) => point.attributes["ctxstore.source"] === "profile")
+            .map((point) => point.value);
+        expect(profilePoints("ctxstore.freshness.sample_available")).toEqual([0]);
+        expect(profilePoints("ctxstore.freshness.sampled_values")).toEqual([0]);
+        expect(profilePoints("ctxstore.freshness.stale_share")).toEqual([]);
+        expect(profilePoints("ctxstore.freshness.age")).toEqual([]);
+        // The SLA is still exported, so an alert can name what is unknown.
+        expect(profilePoints("ctxstore.freshness.max_age")).toEqual([2 * 86_400]);
+      } finally {
+        monitor.stop();
+      }
+    }
   });
 
   it("bad options are a CtxError that says what to pass", () => {

@@ -6,18 +6,46 @@
 import type { AnySource } from "../definitions/source.js";
 import type { RenderedText } from "../envelope.js";
 import { cachedCount } from "../tokenize/cache.js";
+import { countBefore } from "../tokenize/tiktoken.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import { normalizeOwnLines } from "./normalize.js";
 import { renderValue } from "./value.js";
 
-/** Renders a value now; `onTokenize` is called for each line the tokenizer actually counts. */
+/**
+ * Thrown by renderFresh when its `stopAt` passed before the value was counted: the caller reports
+ * the value as `timeout` (never `ok` after the request's deadline).
+ */
+export class RenderTimeUp extends Error {
+  constructor() {
+    super("the request deadline passed while the value was being rendered");
+    this.name = "RenderTimeUp";
+  }
+}
+
+/**
+ * Renders a value now; `onTokenize` is called for each line the tokenizer actually counts. With
+ * `stopAt` (a `performance.now()` time: the request's deadline), counting stops there and
+ * RenderTimeUp is thrown, so a large or hostile value cannot hold the request past its deadline.
+ */
 export function renderFresh(
   source: AnySource,
   value: unknown,
   tokenizer: Tokenizer,
   onTokenize: () => void,
+  stopAt?: number,
 ): RenderedText {
-  const memoised: Tokenizer = { ...tokenizer, count: (text) => cachedCount(tokenizer, text, onTokenize) };
+  const counting: Tokenizer =
+    stopAt === undefined
+      ? tokenizer
+      : {
+          ...tokenizer,
+          count: (text) => {
+            const count = countBefore(tokenizer, text, stopAt);
+            if (count === undefined) throw new RenderTimeUp();
+            return count;
+          },
+        };
+  const memoised: Tokenizer = { ...tokenizer, count: (text) => cachedCount(counting, text, onTokenize) };
   return renderValue(source, value, memoised);
 }
 

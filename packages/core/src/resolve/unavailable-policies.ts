@@ -8,11 +8,11 @@
 // - `omit`: nothing in the prompt (the trace still records the status).
 
 import { formatDuration } from "../definitions/duration.js";
-import { isFact, type Status } from "../envelope.js";
+import { isFact, type RenderedText, type Status } from "../envelope.js";
 import { CtxError } from "../errors.js";
 import type { PackBlock } from "../pack/types.js";
 import { normalizeOwnLines } from "../render/normalize.js";
-import { countedLines, renderFresh } from "../render/request-time.js";
+import { countedLines, RenderTimeUp, renderFresh } from "../render/request-time.js";
 import { fallbackLabel, STALE_WINDOW_WITHOUT_EVENTS, tokensFor, unknownNote } from "../render/value.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { SourceTrace } from "../trace/types.js";
@@ -35,8 +35,10 @@ export function applyUnavailablePolicies(options: {
   readonly now: number;
   readonly tokenizer: Tokenizer;
   readonly onTokenize: () => void;
+  /** The request's deadline: a last known value not rendered by then gives way to a note. */
+  readonly deadlineAt?: number;
 }): { readonly outcomes: ReadonlyMap<string, PolicyOutcome>; readonly warnings: readonly string[] } {
-  const { now, tokenizer, onTokenize } = options;
+  const { now, tokenizer, onTokenize, deadlineAt } = options;
   const unavailable = options.resolutions.filter((resolution) => !isFact(resolution.status));
   const failedRequired = unavailable.filter((resolution) => resolution.source.required);
   if (failedRequired.length > 0) throw requiredUnavailable(failedRequired);
@@ -61,7 +63,7 @@ export function applyUnavailablePolicies(options: {
       outcomes.set(source.name, note(resolution));
       continue;
     }
-    const fallback = lastKnownValue(resolution, tokenizer, onTokenize);
+    const fallback = lastKnownValue(resolution, tokenizer, onTokenize, deadlineAt);
     if (!fallback) {
       outcomes.set(source.name, note(resolution));
       continue;
@@ -98,6 +100,7 @@ function lastKnownValue(
   resolution: Resolution,
   tokenizer: Tokenizer,
   onTokenize: () => void,
+  deadlineAt: number | undefined,
 ):
   | {
       lines: readonly string[];
@@ -115,7 +118,13 @@ function lastKnownValue(
     };
   }
   if (resolution.fallback) {
-    const rendered = renderFresh(resolution.source, resolution.fallback.value, tokenizer, onTokenize);
+    let rendered: RenderedText;
+    try {
+      rendered = renderFresh(resolution.source, resolution.fallback.value, tokenizer, onTokenize, deadlineAt);
+    } catch (error) {
+      if (error instanceof RenderTimeUp) return undefined;
+      throw error;
+    }
     return {
       lines: rendered.lines,
       tokens: tokensFor(rendered, tokenizer.encoding, tokenizer, onTokenize),

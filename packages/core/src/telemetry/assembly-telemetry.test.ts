@@ -17,6 +17,7 @@ import {
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
+  type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -469,6 +470,54 @@ describe("telemetry never breaks a request", () => {
       }
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]?.[0])).toMatch(/telemetry failed and is ignored/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a broken exporter and instruments that throw on every call never reach the request; reported once, and the rest of the telemetry goes on", async () => {
+    const throwingExporter: SpanExporter = {
+      export: () => {
+        throw new Error("exporter exploded");
+      },
+      shutdown: async () => {},
+    };
+    const failingExporter: SpanExporter = {
+      // 1 is ExportResultCode.FAILED (@opentelemetry/core, not a dependency here).
+      export: (_spans, done) => done({ code: 1, error: new Error("collector down") }),
+      shutdown: async () => {},
+    };
+    const setup = telemetrySetup([
+      new SimpleSpanProcessor(throwingExporter),
+      new SimpleSpanProcessor(failingExporter),
+    ]);
+    // Instruments are created fine; every point then throws (when core records it, and at collection).
+    const throwingMeter = {
+      getMeter: () => ({
+        createObservableCounter: () => ({ addCallback: () => {} }),
+        createHistogram: () => ({
+          record: () => {
+            throw new Error("histogram exploded");
+          },
+        }),
+      }),
+    };
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const ctx = await scenario({ tracerProvider: setup.tracerProvider, meterProvider: throwingMeter });
+      const plain = await scenario({ enabled: false });
+      for (let index = 0; index < 3; index++) {
+        const traced = await ctx.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
+        const untraced = await plain.assemble({ keys, query: QUERY, budget: { maxTokens: 120 } });
+        expect(traced.text).toBe(untraced.text);
+        // The histogram points are recorded on the next turn of the event loop: let them throw.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/telemetry failed and is ignored.*histogram exploded/);
+      // Ignored, not switched off: the healthy exporter got every assembly's span.
+      const names = setup.exporter.getFinishedSpans().map((span) => span.name);
+      expect(names.filter((name) => name === "ctxstore.assemble")).toHaveLength(3);
     } finally {
       warn.mockRestore();
     }

@@ -8,7 +8,7 @@
 // Values and query text are recorded only with `recordValues` / `recordQuery`. Telemetry never throws
 // into the request path: a failing tracer, span processor or meter is reported once and ignored.
 import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
-import type { AnySource } from "../definitions/source.js";
+import type { AnySource, Tier } from "../definitions/source.js";
 import { isCtxError } from "../errors.js";
 import type { Resolution } from "../resolve/resolution.js";
 import type { AssemblyTrace, SourceTrace } from "../trace/types.js";
@@ -54,8 +54,25 @@ export interface AssemblyInstrumentation {
 
 export type LookupInstrument = (source: AnySource, run: () => Promise<Resolution>) => Promise<Resolution>;
 
+/** The adapters' context keys, made once (`createContextKey` is a `Symbol.for` lookup per call). */
+interface ContextKeys {
+  readonly adapterSpan: symbol;
+  readonly assemblyAttributes: symbol;
+}
+
+/** What assemble.ts says about the request when it begins an assembly. */
+interface AssemblyRequest {
+  readonly sources: readonly AnySource[];
+  readonly entities: readonly string[];
+  readonly maxTokens: number;
+  readonly deadlineMs: number;
+  readonly query: string | undefined;
+  readonly encoding: string;
+}
+
 interface Resolved {
   readonly api: OpenTelemetryApi;
+  readonly keys: ContextKeys;
   readonly tracer: Tracer | undefined;
   readonly instruments: CoreInstruments | undefined;
 }
@@ -66,6 +83,7 @@ export function assemblyTelemetry(options: TelemetryOptions | undefined) {
   let tracer: Tracer | undefined;
   let meterFor: object | undefined;
   let instruments: CoreInstruments | undefined;
+  let keys: ContextKeys | undefined;
 
   function resolve(): Resolved | undefined {
     if (options?.enabled === false) return undefined;
@@ -92,19 +110,16 @@ export function assemblyTelemetry(options: TelemetryOptions | undefined) {
           );
     }
     if (!tracer && !instruments) return undefined;
-    return { api, tracer, instruments };
+    keys ??= {
+      adapterSpan: api.createContextKey(ADAPTER_SPAN_KEY),
+      assemblyAttributes: api.createContextKey(ASSEMBLY_ATTRIBUTES_KEY),
+    };
+    return { api, keys, tracer, instruments };
   }
 
   return {
     /** An instrumentation for one assembly, or undefined when there is nothing to record. */
-    begin(request: {
-      readonly sources: readonly AnySource[];
-      readonly entities: readonly string[];
-      readonly maxTokens: number;
-      readonly deadlineMs: number;
-      readonly query: string | undefined;
-      readonly encoding: string;
-    }): AssemblyInstrumentation | undefined {
+    begin(request: AssemblyRequest): AssemblyInstrumentation | undefined {
       let resolved: Resolved | undefined;
       try {
         resolved = resolve();
@@ -113,157 +128,206 @@ export function assemblyTelemetry(options: TelemetryOptions | undefined) {
         return undefined;
       }
       if (!resolved) return undefined;
-      return instrumentation(resolved, request, options ?? {});
+      return new AssemblyRun(resolved, request, options ?? {});
     },
   };
 }
 
-function instrumentation(
-  { api, tracer, instruments }: Resolved,
-  request: Parameters<ReturnType<typeof assemblyTelemetry>["begin"]>[0],
-  options: TelemetryOptions,
-): AssemblyInstrumentation {
-  const parent = api.context.active();
-  // An adapter that decides this assembly is not traced (@ctxstore/ai-sdk when the SDK's telemetry is
-  // off for the call) marks the context with ADAPTER_SPAN_KEY: core then opens no spans for it;
-  // metrics are still recorded.
-  const adapterTraces = parent.getValue(api.createContextKey(ADAPTER_SPAN_KEY)) !== undefined;
-  const span = safely(() => {
-    if (!tracer || adapterTraces) return undefined;
+/**
+ * One assembly's spans and points. A class, not a bag of closures: it is made per assembly, and the
+ * methods live once on the prototype.
+ */
+class AssemblyRun implements AssemblyInstrumentation {
+  private readonly api: OpenTelemetryApi;
+  private readonly tracer: Tracer | undefined;
+  private readonly instruments: CoreInstruments | undefined;
+  private readonly span: Span | undefined;
+  /** The span when it records (a sampler may hand out a non-recording one). */
+  private readonly recording: Span | undefined;
+  private readonly active: Context;
+  private readonly fromAdapter: unknown;
+  readonly lookup: LookupInstrument | undefined;
+
+  constructor(
+    { api, keys, tracer, instruments }: Resolved,
+    private readonly request: AssemblyRequest,
+    private readonly options: TelemetryOptions,
+  ) {
+    this.api = api;
+    this.tracer = tracer;
+    this.instruments = instruments;
+    const parent = api.context.active();
+    // An adapter that decides this assembly is not traced (@ctxstore/ai-sdk when the SDK's telemetry
+    // is off for the call) marks the context with ADAPTER_SPAN_KEY: core then opens no spans for it;
+    // metrics are still recorded.
+    const adapterTraces = parent.getValue(keys.adapterSpan) !== undefined;
+    // The span starts bare; the request shape is set when it ends, with the totals, in one
+    // `setAttributes` (the SDK sanitizes start attributes twice and copies them: bench/telemetry.ts).
+    // So a head sampler does not see the `ctxstore.*` request attributes (docs/observability.md).
+    this.span =
+      tracer && !adapterTraces
+        ? safely(() => tracer.startSpan(ASSEMBLE_SPAN, { kind: api.SpanKind.INTERNAL }, parent))
+        : undefined;
+    this.recording = this.span?.isRecording() === true ? this.span : undefined;
+    this.active = this.recording ? api.trace.setSpan(parent, this.recording) : parent;
+    this.fromAdapter = this.recording ? parent.getValue(keys.assemblyAttributes) : undefined;
+    this.lookup = this.recording ? (source, run) => this.traceLookup(source, run) : undefined;
+  }
+
+  within<T>(run: () => Promise<T>): Promise<T> {
+    return this.recording ? this.api.context.with(this.active, run) : run();
+  }
+
+  private traceLookup(source: AnySource, run: () => Promise<Resolution>): Promise<Resolution> {
+    const { api, tracer, active, options } = this;
+    const child = safely(() =>
+      startLookupSpan(api, tracer as Tracer, active, source, this.request.query, options),
+    );
+    if (!child) return run();
+    const ended = (error: unknown): never => {
+      safely(() => child.end());
+      throw error;
+    };
+    let running: Promise<Resolution>;
+    try {
+      running = api.context.with(api.trace.setSpan(active, child), run);
+    } catch (error) {
+      return ended(error);
+    }
+    return running.then((resolution) => {
+      try {
+        endLookupSpan(api, child, resolution, options);
+      } catch (error) {
+        reportTelemetryFailure(error);
+      }
+      return resolution;
+    }, ended);
+  }
+
+  onlineRead(store: string, outcome: "ok" | "error" | "timeout"): void {
+    const instruments = this.instruments;
+    if (!instruments) return;
+    try {
+      instruments.roundTrips.add(store, 1, readAttributes);
+      if (outcome !== "ok")
+        instruments.storeErrors.add(`${store}\u0000${outcome}`, 1, () => ({
+          ...readAttributes(store),
+          "error.type": outcome,
+        }));
+    } catch (error) {
+      reportTelemetryFailure(error);
+    }
+  }
+
+  succeeded(trace: AssemblyTrace, values: Readonly<Record<string, { readonly value?: unknown }>>): void {
+    if (this.instruments) {
+      try {
+        recordMetrics(this.instruments, trace);
+      } catch (error) {
+        reportTelemetryFailure(error);
+      }
+    }
+    const recording = this.recording;
+    if (!recording) return;
+    try {
+      // Every source in parallel arrays (cheap: one attribute each); an event, with the reason,
+      // only for a source that is not a fact or did not make it whole into the prompt (or for all
+      // of them when values are recorded).
+      const count = trace.sources.length;
+      const names = new Array<string>(count);
+      const statuses = new Array<string>(count);
+      const outcomes = new Array<string>(count);
+      const tokens = new Array<number>(count);
+      for (let index = 0; index < count; index++) {
+        const source = trace.sources[index] as SourceTrace;
+        names[index] = source.source;
+        statuses[index] = source.status;
+        outcomes[index] = source.outcome;
+        tokens[index] = source.tokens;
+        const notable =
+          (source.status !== "ok" && source.status !== "empty") || source.outcome !== "included";
+        if (notable || this.options.recordValues)
+          recording.addEvent("ctxstore.source", sourceEventAttributes(source, values, this.options));
+      }
+      const attributes = this.requestAttributes();
+      attributes["ctxstore.sources.names"] = names;
+      attributes["ctxstore.sources.statuses"] = statuses;
+      attributes["ctxstore.sources.outcomes"] = outcomes;
+      attributes["ctxstore.sources.tokens"] = tokens;
+      attributes["ctxstore.trace.id"] = trace.id;
+      attributes["ctxstore.tokens"] = trace.totals.tokens;
+      attributes["ctxstore.sources.included"] = trace.totals.included;
+      attributes["ctxstore.sources.truncated"] = trace.totals.truncated;
+      attributes["ctxstore.sources.dropped"] = trace.totals.dropped;
+      attributes["ctxstore.sources.unavailable"] = trace.totals.unavailable;
+      // Realtime and vector phases have their own child spans; the rest is in the trace.
+      attributes["ctxstore.phase.online_read_ms"] = trace.phases.onlineReadMs;
+      attributes["ctxstore.phase.pack_ms"] = trace.phases.packMs;
+      if (trace.totals.tokenizerCalls > 0)
+        attributes["ctxstore.tokenizer_calls"] = trace.totals.tokenizerCalls;
+      if (trace.warnings.length > 0) attributes["ctxstore.warnings"] = trace.warnings.length;
+      recording.setAttributes(attributes);
+      recording.end();
+    } catch (error) {
+      reportTelemetryFailure(error);
+    }
+  }
+
+  failed(error: unknown, durationMs: number): void {
+    const { api, instruments, span } = this;
+    const code = isCtxError(error) ? error.code : error instanceof Error ? error.name : "unknown";
+    safely(() =>
+      instruments?.deferred.record(instruments.duration, durationMs / 1000, {
+        "ctxstore.outcome": "error",
+        "error.type": code,
+      }),
+    );
+    safely(() => {
+      if (!span) return;
+      // The message of a CtxError names sources and statuses, never values.
+      span.recordException(error instanceof Error ? error : String(error));
+      const attributes = this.requestAttributes();
+      attributes["error.type"] = code;
+      span.setAttributes(attributes);
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      span.end();
+    });
+  }
+
+  /**
+   * The request shape, the query text when opted in, and an adapter's attributes (core's own win on
+   * a clash: an adapter's are added only under names not set yet, and the totals are assigned after).
+   */
+  private requestAttributes(): Attributes {
+    const { request } = this;
     const attributes: Attributes = {
-      ...adapterAttributes(parent.getValue(api.createContextKey(ASSEMBLY_ATTRIBUTES_KEY))),
       "ctxstore.sources.requested": request.sources.length,
-      "ctxstore.entities": [...request.entities],
+      "ctxstore.entities": request.entities as string[],
       "ctxstore.budget.max_tokens": request.maxTokens,
       "ctxstore.deadline_ms": request.deadlineMs,
       "ctxstore.encoding": request.encoding,
       "ctxstore.query.present": request.query !== undefined,
     };
-    if (options.recordQuery && request.query !== undefined) attributes["ctxstore.query"] = request.query;
-    return tracer.startSpan(ASSEMBLE_SPAN, { kind: api.SpanKind.INTERNAL, attributes }, parent);
-  });
-  const recording = span?.isRecording() === true ? span : undefined;
-  const active: Context = recording ? api.trace.setSpan(parent, recording) : parent;
-
-  const lookup: LookupInstrument | undefined =
-    tracer && recording
-      ? async (source, run) => {
-          const child = safely(() => startLookupSpan(api, tracer, active, source, request.query, options));
-          if (!child) return run();
-          let resolution: Resolution;
-          try {
-            resolution = await api.context.with(api.trace.setSpan(active, child), run);
-          } catch (error) {
-            safely(() => child.end());
-            throw error;
-          }
-          safely(() => {
-            child.setAttributes(resolutionAttributes(resolution, options));
-            if (resolution.status === "error" || resolution.status === "timeout") {
-              child.setAttribute("error.type", resolution.status);
-              child.setStatus({
-                code: api.SpanStatusCode.ERROR,
-                message: resolution.reason ?? resolution.status,
-              });
-            }
-            child.end();
-          });
-          return resolution;
-        }
-      : undefined;
-
-  return {
-    within: (run) => (recording ? api.context.with(active, run) : run()),
-    lookup,
-    onlineRead(store, outcome) {
-      safely(() => {
-        if (!instruments) return;
-        instruments.roundTrips.add(store, 1, () => ({
-          "ctxstore.store": store,
-          "ctxstore.operation": "read",
-        }));
-        if (outcome !== "ok")
-          instruments.storeErrors.add(`${store}\u0000${outcome}`, 1, () => ({
-            "ctxstore.store": store,
-            "ctxstore.operation": "read",
-            "error.type": outcome,
-          }));
-      });
-    },
-    succeeded(trace, values) {
-      safely(() => instruments && recordMetrics(instruments, trace));
-      safely(() => {
-        if (!recording) return;
-        // Every source in parallel arrays (cheap: one attribute each); an event, with the reason,
-        // only for a source that is not a fact or did not make it whole into the prompt (or for all
-        // of them when values are recorded).
-        const names: string[] = [];
-        const statuses: string[] = [];
-        const outcomes: string[] = [];
-        const tokens: number[] = [];
-        for (const source of trace.sources) {
-          names.push(source.source);
-          statuses.push(source.status);
-          outcomes.push(source.outcome);
-          tokens.push(source.tokens);
-          const notable =
-            (source.status !== "ok" && source.status !== "empty") || source.outcome !== "included";
-          if (notable || options.recordValues)
-            recording.addEvent("ctxstore.source", sourceEventAttributes(source, values, options));
-        }
-        recording.setAttributes({
-          "ctxstore.sources.names": names,
-          "ctxstore.sources.statuses": statuses,
-          "ctxstore.sources.outcomes": outcomes,
-          "ctxstore.sources.tokens": tokens,
-          "ctxstore.trace.id": trace.id,
-          "ctxstore.tokens": trace.totals.tokens,
-          "ctxstore.sources.included": trace.totals.included,
-          "ctxstore.sources.truncated": trace.totals.truncated,
-          "ctxstore.sources.dropped": trace.totals.dropped,
-          "ctxstore.sources.unavailable": trace.totals.unavailable,
-          // Realtime and vector phases have their own child spans; the rest is in the trace.
-          "ctxstore.phase.online_read_ms": trace.phases.onlineReadMs,
-          "ctxstore.phase.pack_ms": trace.phases.packMs,
-        });
-        if (trace.totals.tokenizerCalls > 0)
-          recording.setAttribute("ctxstore.tokenizer_calls", trace.totals.tokenizerCalls);
-        if (trace.warnings.length > 0) recording.setAttribute("ctxstore.warnings", trace.warnings.length);
-        recording.end();
-      });
-    },
-    failed(error, durationMs) {
-      const code = isCtxError(error) ? error.code : error instanceof Error ? error.name : "unknown";
-      safely(() =>
-        instruments?.deferred.record(instruments.duration, durationMs / 1000, {
-          "ctxstore.outcome": "error",
-          "error.type": code,
-        }),
-      );
-      safely(() => {
-        if (!span) return;
-        // The message of a CtxError names sources and statuses, never values.
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setAttribute("error.type", code);
-        span.setStatus({
-          code: api.SpanStatusCode.ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        });
-        span.end();
-      });
-    },
-  };
+    if (this.options.recordQuery && request.query !== undefined) attributes["ctxstore.query"] = request.query;
+    if (this.fromAdapter !== undefined) addAdapterAttributes(attributes, this.fromAdapter);
+    return attributes;
+  }
 }
 
-/** The primitive attributes of an adapter's record (see ASSEMBLY_ATTRIBUTES_KEY); anything else is dropped. */
-function adapterAttributes(value: unknown): Attributes {
-  const attributes: Attributes = {};
-  if (value === null || typeof value !== "object") return attributes;
+/**
+ * Adds the primitive attributes of an adapter's record (see ASSEMBLY_ATTRIBUTES_KEY) that core has not
+ * set itself (core's win on a clash); anything else is dropped.
+ */
+function addAdapterAttributes(attributes: Attributes, value: unknown): void {
+  if (value === null || typeof value !== "object") return;
   for (const [name, attribute] of Object.entries(value)) {
+    if (name in attributes) continue;
     if (typeof attribute === "string" || typeof attribute === "boolean") attributes[name] = attribute;
     else if (typeof attribute === "number" && Number.isFinite(attribute)) attributes[name] = attribute;
   }
-  return attributes;
 }
 
 function startLookupSpan(
@@ -294,6 +358,21 @@ function startLookupSpan(
     },
     parent,
   );
+}
+
+function endLookupSpan(
+  api: OpenTelemetryApi,
+  child: Span,
+  resolution: Resolution,
+  options: TelemetryOptions,
+): void {
+  const attributes = resolutionAttributes(resolution, options);
+  if (resolution.status === "error" || resolution.status === "timeout") {
+    attributes["error.type"] = resolution.status;
+    child.setStatus({ code: api.SpanStatusCode.ERROR, message: resolution.reason ?? resolution.status });
+  }
+  child.setAttributes(attributes);
+  child.end();
 }
 
 function resolutionAttributes(resolution: Resolution, options: TelemetryOptions): Attributes {
@@ -334,47 +413,39 @@ function sourceEventAttributes(
 }
 
 function recordMetrics(instruments: CoreInstruments, trace: AssemblyTrace): void {
-  const { deferred } = instruments;
+  const { deferred, sources, valueAge } = instruments;
   deferred.record(instruments.duration, trace.phases.totalMs / 1000, OK_OUTCOME);
   let batchTokens = 0;
   let streamTokens = 0;
   let realtimeTokens = 0;
   let vectorTokens = 0;
   for (const source of trace.sources) {
-    const name = source.source;
     const tier = source.tier;
-    instruments.resolutions.add(`${name}\u0000${tier}\u0000${source.status}`, 1, () => ({
-      "ctxstore.source": name,
-      "ctxstore.tier": tier,
-      "ctxstore.status": source.status,
-    }));
-    if (source.ageMs !== undefined)
-      deferred.record(instruments.valueAge, source.ageMs / 1000, {
-        "ctxstore.source": name,
-        "ctxstore.tier": tier,
-      });
-    if (source.outcome === "included" || source.outcome === "truncated") {
+    const cells = sources.get(source.source, tier);
+    cells.resolved(source.status);
+    if (source.ageMs !== undefined) deferred.record(valueAge, source.ageMs / 1000, cells.ageAttributes);
+    const outcome = source.outcome;
+    if (outcome === "included" || outcome === "truncated") {
       if (tier === "batch") batchTokens += source.tokens;
       else if (tier === "stream") streamTokens += source.tokens;
       else if (tier === "realtime") realtimeTokens += source.tokens;
       else vectorTokens += source.tokens;
     }
-    if (source.outcome === "dropped" || source.outcome === "truncated") {
-      const reason = dropReasonOf(source.outcomeReason);
-      instruments.packedItems.add(`${name}\u0000${source.outcome}\u0000${reason}`, 1, () => ({
-        "ctxstore.source": name,
-        "ctxstore.tier": tier,
-        "ctxstore.outcome": source.outcome,
-        "ctxstore.reason": reason,
-      }));
-    }
+    if (outcome === "dropped" || outcome === "truncated")
+      cells.packed(outcome, dropReasonOf(source.outcomeReason));
   }
   const tokens = instruments.packedTokens;
-  if (batchTokens > 0) tokens.add("batch", batchTokens, () => ({ "ctxstore.tier": "batch" }));
-  if (streamTokens > 0) tokens.add("stream", streamTokens, () => ({ "ctxstore.tier": "stream" }));
-  if (realtimeTokens > 0) tokens.add("realtime", realtimeTokens, () => ({ "ctxstore.tier": "realtime" }));
-  if (vectorTokens > 0) tokens.add("vector", vectorTokens, () => ({ "ctxstore.tier": "vector" }));
+  if (batchTokens > 0) tokens.add("batch", batchTokens, tierAttributes);
+  if (streamTokens > 0) tokens.add("stream", streamTokens, tierAttributes);
+  if (realtimeTokens > 0) tokens.add("realtime", realtimeTokens, tierAttributes);
+  if (vectorTokens > 0) tokens.add("vector", vectorTokens, tierAttributes);
 }
+
+const tierAttributes = (tier: Tier): Attributes => ({ "ctxstore.tier": tier });
+const readAttributes = (store: string): Attributes => ({
+  "ctxstore.store": store,
+  "ctxstore.operation": "read",
+});
 
 const OK_OUTCOME = { "ctxstore.outcome": "ok" } as const;
 

@@ -111,11 +111,16 @@ function ensureCapacity(length: number): void {
   pairRank = new Int32Array(size);
 }
 
+/** Merges between two looks at the clock when merging under a time limit (see `merge`). */
+const MERGES_PER_CLOCK_CHECK = 4_096;
+
 /**
  * Merges `piece` (a binary string of at least two bytes that is not itself a token); afterwards the
- * parts are the chain `0, next[0], next[next[0]], ... < piece.length`. Returns how many parts.
+ * parts are the chain `0, next[0], next[next[0]], ... < piece.length`. Returns how many parts, or -1
+ * when `stopAt` (a `performance.now()` time) passed first: one huge piece (a megabyte without a split
+ * point) takes long enough to merge that a request deadline must be able to stop it.
  */
-function merge(piece: string, bpe: BpeRanks): number {
+function merge(piece: string, bpe: BpeRanks, stopAt = Number.POSITIVE_INFINITY): number {
   const length = piece.length;
   ensureCapacity(length);
   // Keys are rank * positions + start: one number orders by rank, then by position.
@@ -169,7 +174,12 @@ function merge(piece: string, bpe: BpeRanks): number {
     if (rank !== NO_RANK) push(rank * positions + index);
   }
   let parts = length;
+  let untilClockCheck = MERGES_PER_CLOCK_CHECK;
   while (heapSize > 0) {
+    if (--untilClockCheck === 0) {
+      untilClockCheck = MERGES_PER_CLOCK_CHECK;
+      if (performance.now() > stopAt) return -1;
+    }
     const key = pop();
     const rank = Math.floor(key / positions);
     const start = key - rank * positions;
@@ -194,10 +204,13 @@ function merge(piece: string, bpe: BpeRanks): number {
   return parts;
 }
 
-/** Number of tokens of one piece (its UTF-8 bytes as a binary string). */
-export function countPiece(piece: string, bpe: BpeRanks): number {
+/**
+ * Number of tokens of one piece (its UTF-8 bytes as a binary string); -1 when `stopAt` (a
+ * `performance.now()` time) passed before it was counted.
+ */
+export function countPiece(piece: string, bpe: BpeRanks, stopAt?: number): number {
   if (piece.length <= 1 || bpe.ranks.has(piece)) return piece.length === 0 ? 0 : 1;
-  return merge(piece, bpe);
+  return merge(piece, bpe, stopAt);
 }
 
 /** Appends the tokens of one piece (its UTF-8 bytes as a binary string) to `out`. */

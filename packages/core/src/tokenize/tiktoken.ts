@@ -97,12 +97,55 @@ export function tiktokenTokenizer(encoding: Encoding = "o200k_base"): Tokenizer 
     }
     return tiktoken;
   };
-  return {
+  const tokenizer: Tokenizer = {
     encoding,
     count: (text) => (text.length === 0 ? 0 : countPieces(get(), text)),
     encode: (text) => encodeText(get(), text),
     decode: (tokens) => decodeTokens(tokens, get().bpe),
   };
+  timeLimitedCounts.set(tokenizer, (text, stopAt) => countPiecesBefore(get(), text, stopAt));
+  return tokenizer;
+}
+
+/** The time-limited count of each tokenizer made here (others are counted whole, then checked). */
+const timeLimitedCounts = new WeakMap<Tokenizer, (text: string, stopAt: number) => number>();
+
+/** Pieces between two looks at the clock in a time-limited count. */
+const PIECES_PER_CLOCK_CHECK = 1_024;
+
+/**
+ * `tokenizer.count(text)`, or undefined when `stopAt` (a `performance.now()` time, e.g. a request's
+ * deadline) passes before the count is done: text rendered at request time (a realtime answer) can
+ * be large or hostile, and counting it must not run past the request's deadline. A tokenizer from
+ * tiktokenTokenizer stops within a few milliseconds of `stopAt`, even inside one huge piece; any
+ * other tokenizer counts the whole text and the result is dropped if the clock passed `stopAt`.
+ */
+export function countBefore(tokenizer: Tokenizer, text: string, stopAt: number): number | undefined {
+  if (performance.now() > stopAt) return undefined;
+  const limited = timeLimitedCounts.get(tokenizer);
+  const count = limited ? limited(text, stopAt) : tokenizer.count(text);
+  return count < 0 || performance.now() > stopAt ? undefined : count;
+}
+
+function countPiecesBefore(encoding: LoadedEncoding, text: string, stopAt: number): number {
+  let total = 0;
+  let untilClockCheck = PIECES_PER_CLOCK_CHECK;
+  const pieceEnd = isAscii(text) ? encoding.pieceEnd : encoding.pieceEndUnicode;
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    if (end - start > MAX_CACHED_PIECE_LENGTH) {
+      // Long pieces are rare and the only ones slow to merge: count them under the time limit.
+      const count = countPiece(binaryUtf8(text.slice(start, end)), encoding.bpe, stopAt);
+      if (count < 0) return -1;
+      total += count;
+    } else total += pieceCount(encoding, text, start, end);
+    start = end;
+    if (--untilClockCheck === 0) {
+      untilClockCheck = PIECES_PER_CLOCK_CHECK;
+      if (performance.now() > stopAt) return -1;
+    }
+  }
+  return total;
 }
 
 function countPieces(encoding: LoadedEncoding, text: string): number {

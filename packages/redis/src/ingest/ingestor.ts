@@ -114,7 +114,8 @@ type BatchOutcome = { failed: unknown } | undefined;
 type Operation =
   | { kind: "append"; id: string; append: WindowAppend }
   | { kind: "write"; id: string; write: ValueWrite }
-  | { kind: "invalid"; id: string; fields: string[]; reason: string };
+  /** `code`: the CtxError code of the reason (CTX_INVALID_EVENT when the entry itself is malformed). */
+  | { kind: "invalid"; id: string; fields: string[]; reason: string; code: string };
 
 const PERMANENT_STORE_ERRORS = new Set([
   "CTX_INVALID_REQUEST",
@@ -269,8 +270,15 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         id: entry.id,
         fields: [],
         reason: "the entry was deleted from the stream before it was applied",
+        code: "CTX_INVALID_EVENT",
       };
-    const invalid = (reason: string): Operation => ({ kind: "invalid", id: entry.id, fields, reason });
+    const invalid = (reason: string, code = "CTX_INVALID_EVENT"): Operation => ({
+      kind: "invalid",
+      id: entry.id,
+      fields,
+      reason,
+      code,
+    });
     const size = fields.reduce((total, field) => total + field.length, 0);
     if (size > maxEventBytes) return invalid(`event is ${size} bytes, over maxEventBytes (${maxEventBytes})`);
     const event = decodeStreamEvent(fields);
@@ -281,6 +289,15 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     if (event.eventTime === undefined && !(source.tier === "stream" && source.eventTime)) {
       return invalid(`no \`eventTime\` (source "${source.name}" does not derive one)`);
     }
+    // A multi-tenant store's event names its tenant; one that does not is never applied to some
+    // default tenant. (A tenant on a single-tenant store, or a malformed one, core refuses below.)
+    if (event.tenant === undefined && context.tenancy === "multi") {
+      return invalid(
+        `no \`tenant\`: the context store is multi-tenant, so the event was applied to no tenant; publish it with the tenant it belongs to`,
+        "CTX_TENANT_REQUIRED",
+      );
+    }
+    const scope = event.tenant === undefined ? {} : { tenant: event.tenant };
     // Publish time: deterministic per entry, so a replayed value write is byte-identical.
     const writeTime = entryTime(entry.id);
     try {
@@ -288,6 +305,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         if (event.eventId === undefined && !source.eventId)
           return invalid(`no \`eventId\` (source "${source.name}" does not derive one)`);
         const append = context.toWindowAppend(source, event.key, event.value, {
+          ...scope,
           ...(event.eventTime === undefined ? {} : { eventTime: event.eventTime }),
           ...(event.eventId === undefined ? {} : { eventId: event.eventId }),
           writeTime,
@@ -296,6 +314,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       }
       if (source.tier === "batch") {
         const write = context.toValueWrite(source, event.key, event.value, {
+          ...scope,
           eventTime: event.eventTime as number,
           writeTime,
         });
@@ -307,7 +326,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
     } catch (error) {
       // Schema, key, size, or the source's own render/eventId function throwing: this event's
       // problem, never a reason to stop the stream.
-      if (isCtxError(error)) return invalid(error.message);
+      if (isCtxError(error)) return invalid(error.message, error.code);
       return invalid(
         `building the store write failed: ${error instanceof Error ? error.message : String(error)}`,
       );
@@ -317,7 +336,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
   /** Applies writes and appends; rejects on transient store failures (nothing is acknowledged then). */
   async function apply(
     operations: ReadonlyArray<Extract<Operation, { kind: "append" | "write" }>>,
-  ): Promise<{ unchanged: number; rejected: Map<string, string> }> {
+  ): Promise<{ unchanged: number; rejected: Map<string, { reason: string; code: string }> }> {
     const appends = operations.flatMap((operation) =>
       operation.kind === "append" ? [operation.append] : [],
     );
@@ -328,7 +347,7 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         writes.length > 0 ? context.online.write(writes) : [],
       ]);
       const unchanged = [...appended, ...written].filter((outcome) => !outcome.applied).length;
-      return { unchanged, rejected: new Map() };
+      return { unchanged, rejected: new Map<string, { reason: string; code: string }>() };
     } catch (error) {
       const permanent = isCtxError(error) && PERMANENT_STORE_ERRORS.has(error.code);
       // Transient (Redis down, timeout): nothing is acknowledged; the batch is retried.
@@ -336,13 +355,18 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
       if (operations.length === 1) {
         return {
           unchanged: 0,
-          rejected: new Map([[(operations[0] as Operation).id, (error as Error).message]]),
+          rejected: new Map([
+            [
+              (operations[0] as Operation).id,
+              { reason: (error as CtxError).message, code: (error as CtxError).code },
+            ],
+          ]),
         };
       }
       // A permanent refusal (e.g. a field holding the other record kind): isolate the event(s) that
       // cause it by applying one by one, so one poison event cannot block the stream.
       let unchanged = 0;
-      const rejected = new Map<string, string>();
+      const rejected = new Map<string, { reason: string; code: string }>();
       for (const operation of operations) {
         const single = await apply([operation]);
         unchanged += single.unchanged;
@@ -364,7 +388,9 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         operation.kind !== "invalid",
     );
     const { unchanged, rejected } =
-      valid.length > 0 ? await apply(valid) : { unchanged: 0, rejected: new Map<string, string>() };
+      valid.length > 0
+        ? await apply(valid)
+        : { unchanged: 0, rejected: new Map<string, { reason: string; code: string }>() };
     // The batch before this one must have committed first: otherwise nothing here is acknowledged
     // (the entries are re-read and re-applied, idempotently) and the watermark does not move.
     const before = await previous;
@@ -378,7 +404,8 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
         .map((operation) => ({
           id: operation.id,
           fields: entries.find((entry) => entry.id === operation.id)?.fields ?? [],
-          reason: `the online store refused it: ${rejected.get(operation.id)}`,
+          reason: `the online store refused it: ${rejected.get(operation.id)?.reason}`,
+          code: rejected.get(operation.id)?.code ?? "CTX_INVALID_REQUEST",
         })),
     ];
     if (deadLetters.length > 0) {
@@ -393,6 +420,8 @@ export function createStreamIngestor(options: StreamIngestorOptions): StreamInge
                 "*",
                 "reason",
                 letter.reason,
+                "code",
+                letter.code,
                 "originalId",
                 letter.id,
                 "originalStream",

@@ -19,6 +19,12 @@ export interface StreamProducerOptions extends RedisConnectionOptions {
   stream: string;
   /** Cap the stream near this many entries (XADD MAXLEN ~). Default: uncapped. */
   maxLength?: number;
+  /**
+   * `"multi"`: the stream feeds a multi-tenant context store, so an event without `tenant` is refused
+   * here (`CTX_TENANT_REQUIRED`, nothing of the batch published) instead of being dead-lettered by the
+   * worker. `"single"`: an event with a tenant is refused. Default: not checked here (the worker does).
+   */
+  tenancy?: "single" | "multi";
 }
 
 /** Publishes ctxstore events to a Redis stream for ingest workers, from `createStreamProducer`. */
@@ -58,6 +64,13 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
       {},
     );
   }
+  if (options.tenancy !== undefined && options.tenancy !== "single" && options.tenancy !== "multi") {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `stream producer: tenancy must be "single" or "multi"; got ${JSON.stringify(options.tenancy)}.`,
+      {},
+    );
+  }
   const connection = openClient(options, "stream producer");
   const { client } = connection;
   const trim = options.maxLength === undefined ? [] : ["MAXLEN", "~", String(options.maxLength)];
@@ -72,10 +85,29 @@ export function createStreamProducer(options: StreamProducerOptions): StreamProd
         { cause: error },
       );
     });
+  /** The event's tenant against the declared tenancy (its format is checked when it is encoded). */
+  const checkTenancy = (event: StreamEvent, index: number) => {
+    const tenant = (event as { tenant?: unknown } | undefined)?.tenant;
+    if (options.tenancy === "multi" && tenant === undefined) {
+      throw new CtxError(
+        "CTX_TENANT_REQUIRED",
+        `stream producer: event #${index} has no \`tenant\`, and this stream feeds a multi-tenant context store (tenancy: "multi"); nothing was published. Pass the tenant the event belongs to.`,
+        { index },
+      );
+    }
+    if (options.tenancy === "single" && tenant !== undefined) {
+      throw new CtxError(
+        "CTX_INVALID_REQUEST",
+        `stream producer: event #${index} carries a tenant, but this stream feeds a single-tenant context store (tenancy: "single"); nothing was published. Leave tenant out.`,
+        { index },
+      );
+    }
+  };
   return {
     async publish(events) {
       const list = Array.isArray(events) ? (events as readonly StreamEvent[]) : [events as StreamEvent];
       // Encode everything first: one bad event publishes nothing.
+      list.forEach(checkTenancy);
       const encoded = list.map(encodeStreamEvent);
       if (encoded.length === 0) return [];
       const blocked = unavailableReason(client) ?? connection.blockedReason();

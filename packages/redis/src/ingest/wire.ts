@@ -8,7 +8,8 @@
 //   emptyReason why it is empty                                            optional
 //   eventTime   epoch ms or ISO-8601                                       required unless the source derives it
 //   eventId     dedupe id                                                  stream sources, unless the source derives it
-import { CtxError, type Empty, empty, isEmpty, toEpochMs } from "@ctxstore/core";
+//   tenant      whose record it is                                         required on a multi-tenant context store
+import { CtxError, checkTenantId, type Empty, empty, isEmpty, toEpochMs } from "@ctxstore/core";
 
 /**
  * One event as `publish` takes it: the source, the entity key, the value (an event, or a batch value),
@@ -25,6 +26,11 @@ export interface StreamEvent {
   eventTime?: Date | number | string;
   /** Dedupe id. Required for stream sources unless the source defines `eventId`. */
   eventId?: string;
+  /**
+   * The tenant the event belongs to: required when the worker's context store is multi-tenant (an
+   * event without one is dead-lettered, never applied to some default tenant), refused otherwise.
+   */
+  tenant?: string;
 }
 
 /** Flat field/value list for XADD. Throws CTX_INVALID_EVENT for what can never be ingested. */
@@ -72,6 +78,8 @@ export function encodeStreamEvent(event: StreamEvent): string[] {
     }
     fields.push("eventId", event.eventId);
   }
+  if (event.tenant !== undefined)
+    fields.push("tenant", checkTenantId(event.tenant, `stream producer: the "${source}" event`));
   return fields;
 }
 
@@ -82,6 +90,8 @@ export interface DecodedStreamEvent {
   readonly value: unknown;
   readonly eventTime: number | undefined;
   readonly eventId: string | undefined;
+  /** As published; checked by the context store when the event is applied. */
+  readonly tenant: string | undefined;
 }
 
 /** Parses an entry's fields; a string result is the reason it is invalid. */
@@ -111,7 +121,8 @@ export function decodeStreamEvent(fields: readonly string[]): DecodedStreamEvent
   }
   const eventId = fieldValue(fields, "eventId");
   if (eventId !== undefined && eventId.length === 0) return "`eventId` is empty";
-  return { source, key: key.value, value, eventTime, eventId };
+  const tenant = fieldValue(fields, "tenant");
+  return { source, key: key.value, value, eventTime, eventId, tenant };
 }
 
 /** The value of the field `name` (the last one wins, like a Map): a plain scan, no Map per event. */

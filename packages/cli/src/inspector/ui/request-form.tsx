@@ -1,16 +1,19 @@
 // The request form: a preset picker (the config's named requests), one field per entity key field,
-// the query, the budget and the tenant. Plain labelled form controls, so it works by keyboard alone
-// (Tab between fields, Enter submits).
+// the query, the budget, the tenant, the deadline, the prompt format and the purpose to preview.
+// Plain labelled form controls, so it works by keyboard alone (Tab between fields, Enter submits).
 import type { SampleRequest } from "../../config/types.js";
 import type { InspectorConfigResponse } from "../handler.js";
-import type { FormState } from "./url-state.js";
+import { EMPTY_FORM, type FormState } from "./url-state.js";
+
+/** Offered in the purpose field; a purpose the config declares can be typed in too. */
+const KNOWN_PURPOSES = ["inspection", "serving", "training"];
 
 export function formFromSample(sample: SampleRequest): FormState {
   const keys: Record<string, string> = {};
   for (const [entity, key] of Object.entries(sample.keys))
     for (const [field, value] of Object.entries(key as Record<string, unknown>))
       keys[`${entity}.${field}`] = String(value);
-  return { keys, query: sample.query ?? "", maxTokens: String(sample.maxTokens), tenant: "", deadline: "" };
+  return { ...EMPTY_FORM, keys, query: sample.query ?? "", maxTokens: String(sample.maxTokens) };
 }
 
 export function RequestForm(props: {
@@ -119,10 +122,45 @@ export function RequestForm(props: {
         />
       </div>
       <div>
+        <label for={`${id}-format`}>Prompt format</label>
+        <select
+          id={`${id}-format`}
+          name="format"
+          value={value.format}
+          onChange={(event) => onChange({ ...value, format: (event.target as HTMLSelectElement).value })}
+        >
+          <option value="">the store's</option>
+          <option value="markdown">markdown</option>
+          <option value="xml">xml</option>
+        </select>
+      </div>
+      <div>
+        <label for={`${id}-purpose`}>Preview as purpose</label>
+        <input
+          id={`${id}-purpose`}
+          name="purpose"
+          list={`${id}-purposes`}
+          value={value.purpose}
+          placeholder="inspection"
+          autocomplete="off"
+          aria-describedby={`${id}-purpose-help`}
+          onInput={(event) => onChange({ ...value, purpose: (event.target as HTMLInputElement).value })}
+        />
+        <datalist id={`${id}-purposes`}>
+          {KNOWN_PURPOSES.map((purpose) => (
+            <option key={purpose} value={purpose} />
+          ))}
+        </datalist>
+      </div>
+      <div>
         <button type="submit" data-testid={`submit-${id}`} disabled={props.busy}>
           {props.busy ? "Assembling…" : "Assemble"}
         </button>
       </div>
+      <p class="help wide" id={`${id}-purpose-help`}>
+        Preview as purpose: that purpose's prompt, with values still masked as inspection masks them unless
+        your role may see them unredacted.
+      </p>
     </form>
   );
 }

@@ -95,9 +95,18 @@ function SectionView({ section }: { section: InspectedSection }) {
   );
 }
 
+function runAs(result: InspectionResult): string {
+  const { purpose = "inspection", previewPurpose } = result.request;
+  if (previewPurpose === undefined) return `Purpose: ${purpose} (its redaction policy applies).`;
+  return `Previewing purpose ${previewPurpose}: its prompt, with values masked as ${purpose} masks them unless your role may see them unredacted.`;
+}
+
 export function ResultView({ result, label }: { result: InspectionResult; label: string }) {
   return (
     <div data-testid="result">
+      <p class="run-as" data-testid="run-as">
+        {runAs(result)}
+      </p>
       <div class="panel">
         <h2>Tokens by tier</h2>
         <TokenBar result={result} label={label} />
@@ -108,6 +117,12 @@ export function ResultView({ result, label }: { result: InspectionResult; label:
         {result.sections.map((section) => (
           <SectionView key={section.title} section={section} />
         ))}
+        <details data-testid="prompt-text">
+          <summary>
+            The prompt text as the model receives it ({result.request.format ?? "the store's format"})
+          </summary>
+          <pre>{result.text}</pre>
+        </details>
         {result.warnings.length > 0 ? (
           <ul class="warnings" data-testid="warnings">
             {result.warnings.map((warning) => (

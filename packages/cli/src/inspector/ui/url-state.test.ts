@@ -15,6 +15,8 @@ const forms: fc.Arbitrary<FormState> = fc.record({
   maxTokens: fc.integer({ min: 1, max: 10_000 }).map(String),
   tenant: text,
   deadline: fc.constantFrom("", "150ms", "2s"),
+  format: fc.constantFrom("", "markdown", "xml"),
+  purpose: fc.oneof(fc.constantFrom("", "inspection", "serving", "training"), text),
 });
 
 describe("the inspector's URL state", () => {

@@ -7,6 +7,10 @@ export interface FormState {
   readonly tenant: string;
   /** Whole-request deadline ("2s"); empty: the context store's. */
   readonly deadline: string;
+  /** "markdown" or "xml"; empty: the context store's. */
+  readonly format: string;
+  /** The purpose to preview; empty: "inspection" (docs/governance.md says what a preview reveals). */
+  readonly purpose: string;
 }
 
 export interface PageState {
@@ -14,39 +18,42 @@ export interface PageState {
   readonly b: FormState | undefined;
 }
 
-export const EMPTY_FORM: FormState = { keys: {}, query: "", maxTokens: "1500", tenant: "", deadline: "" };
+export const EMPTY_FORM: FormState = {
+  keys: {},
+  query: "",
+  maxTokens: "1500",
+  tenant: "",
+  deadline: "",
+  format: "",
+  purpose: "",
+};
 
-const RESERVED = new Set(["query", "maxTokens", "tenant", "deadline"]);
+/** The form's fields other than entity keys, as URL parameter names. */
+const OPTIONAL_FIELDS = ["query", "tenant", "deadline", "format", "purpose"] as const;
 
 export function formToParams(form: FormState, prefix = ""): URLSearchParams {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(form.keys))
     if (value !== "") params.set(`${prefix}${name}`, value);
-  if (form.query !== "") params.set(`${prefix}query`, form.query);
   params.set(`${prefix}maxTokens`, form.maxTokens);
-  if (form.tenant !== "") params.set(`${prefix}tenant`, form.tenant);
-  if (form.deadline !== "") params.set(`${prefix}deadline`, form.deadline);
+  for (const field of OPTIONAL_FIELDS) if (form[field] !== "") params.set(`${prefix}${field}`, form[field]);
   return params;
 }
 
 function formFrom(params: URLSearchParams, prefix: string): FormState | undefined {
   const keys: Record<string, string> = {};
-  let query = "";
-  let maxTokens = "1500";
-  let tenant = "";
-  let deadline = "";
+  const form: { -readonly [Field in keyof FormState]: FormState[Field] } = { ...EMPTY_FORM, keys };
   let seen = false;
   for (const [rawName, value] of params) {
     if (prefix === "" ? rawName.includes(":") : !rawName.startsWith(prefix)) continue;
     const name = rawName.slice(prefix.length);
     seen = true;
-    if (name === "query") query = value;
-    else if (name === "maxTokens") maxTokens = value;
-    else if (name === "tenant") tenant = value;
-    else if (name === "deadline") deadline = value;
-    else if (!RESERVED.has(name) && name !== "compare") keys[name] = value;
+    if (name === "maxTokens") form.maxTokens = value;
+    else if ((OPTIONAL_FIELDS as readonly string[]).includes(name))
+      form[name as (typeof OPTIONAL_FIELDS)[number]] = value;
+    else if (name !== "compare") keys[name] = value;
   }
-  return seen ? { keys, query, maxTokens, tenant, deadline } : undefined;
+  return seen ? form : undefined;
 }
 
 export function pageFromSearch(search: string): PageState & { hasRequest: boolean } {
