@@ -6,19 +6,14 @@
 //   node scripts/api-docs.mjs            lint only (no output written)   — npm run lint:api
 //   node scripts/api-docs.mjs --out DIR  lint, then write HTML to DIR     — used by npm run docs
 // Required: a doc comment on every exported function (or each of its signatures), class,
-// interface, type alias, variable and enum, and on the methods of exported interfaces.
-// scripts/api-docs.undocumented.json lists the exports that had none when this lint was added:
-// a debt to pay down, not a place to add to. TypeDoc fails on an undocumented export not in it,
-// and on an entry in it that is now documented (remove the line). `--write-baseline` rewrites it.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// interface, type alias, variable and enum, and on the methods of exported interfaces. There is no
+// list of exceptions: every undocumented export fails the lint, named with the file it is defined in.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Application, Converter, OptionDefaults, ReflectionKind } from "typedoc";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const baselinePath = join(root, "scripts/api-docs.undocumented.json");
-const writeBaseline = process.argv.includes("--write-baseline");
-const baseline = writeBaseline ? [] : JSON.parse(readFileSync(baselinePath, "utf8"));
 const outIndex = process.argv.indexOf("--out");
 const out = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
 
@@ -53,7 +48,6 @@ const app = await Application.bootstrapWithPlugins({
   blockTags: [...OptionDefaults.blockTags, "@generated"],
   validation: { notExported: false, invalidLink: true, notDocumented: true },
   requiredToBeDocumented: ["Enum", "Variable", "Function", "Class", "Interface", "TypeAlias"],
-  intentionallyNotDocumented: baseline,
   // Default: only the root package, which exports nothing; every published package must be documented.
   packagesRequiringDocumentation: [
     ...new Set([...entries.values()].map((specifier) => specifier.split("/").slice(0, 2).join("/"))),
@@ -86,19 +80,6 @@ const project = await app.convert();
 if (!project) {
   console.error("TypeDoc could not convert the entry points (see the errors above).");
   process.exit(1);
-}
-if (writeBaseline) {
-  const names = [];
-  const warn = app.logger.validationWarning.bind(app.logger);
-  app.logger.validationWarning = (message) => {
-    const name = /^(\S+) \(\w+\), defined in .* does not have any documentation/.exec(String(message))?.[1];
-    if (name) names.push(name);
-    else warn(message);
-  };
-  app.validate(project);
-  writeFileSync(baselinePath, `${JSON.stringify([...new Set(names)].sort(), null, 2)}\n`);
-  console.log(`${baselinePath}: ${names.length} undocumented exports recorded.`);
-  process.exit(0);
 }
 app.validate(project);
 if (app.logger.hasErrors() || app.logger.hasWarnings()) {

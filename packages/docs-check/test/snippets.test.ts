@@ -1,15 +1,17 @@
-// Every TypeScript code block in README.md, docs/*.md and packages/*/README.md (see src/snippets.ts
-// for the markers): complete blocks are type-checked with the repository's strict tsconfig and run
-// (embedded default stores, no servers), with their printed output compared where the doc shows it;
+// Every TypeScript code block in README.md, docs/*.md, packages/*/README.md and examples/*/README.md
+// (see src/snippets.ts for the markers): complete blocks are type-checked with the repository's
+// strict tsconfig and run (embedded default stores; `redis` blocks against a private redis-server
+// started for them), with their printed output compared where the doc shows it;
 // fragments are type-checked inside test/fragment-harness.d.ts; check-only blocks are type-checked
 // and reported as skipped, with their reason, on every run. A failure names the Markdown file and line.
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectSnippets, extractSnippets, type Snippet } from "../src/snippets.js";
+import { collectSnippets, extractSnippets, markdownFiles, type Snippet } from "../src/snippets.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const PACKAGE = fileURLToPath(new URL("../", import.meta.url));
@@ -65,11 +67,14 @@ function typeCheck(files: string[], extra: string[] = []): Array<[Snippet | unde
   });
 }
 
-function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(TSX, ["--conditions=@ctxstore/source", file], {
       cwd: WORK,
-      env: { ...process.env, NODE_ENV: "test", OPENAI_API_KEY: "" },
+      env: { ...process.env, NODE_ENV: "test", OPENAI_API_KEY: "", ...extraEnv },
     });
     let stdout = "";
     let stderr = "";
@@ -83,6 +88,20 @@ function run(file: string): Promise<{ code: number | null; stdout: string; stder
   });
 }
 
+// A `redis` block gets its own private redis-server (no other block's keys), stopped after it.
+// Without redis-server on PATH it is reported as not run (and under CI=true that is a failure).
+const redisAvailable = snippets.some((snippet) => snippet.service === "redis") && redisServerAvailable();
+
+async function runWithService(snippet: Snippet) {
+  if (snippet.service !== "redis") return run(fileOf.get(snippet) as string);
+  const server = await startRedisServer({ label: "docs-check" });
+  try {
+    return await run(fileOf.get(snippet) as string, { REDIS_URL: server.url });
+  } finally {
+    await server.stop();
+  }
+}
+
 describe("code blocks in the Markdown", () => {
   const problems = new Map<Snippet, string[]>();
   const note = (snippet: Snippet, problem: string) =>
@@ -91,6 +110,14 @@ describe("code blocks in the Markdown", () => {
   it("finds the blocks of every checked file", () => {
     if (only) console.warn(`\n*** SNIPPETS_FILE=${only}: only ${snippets.length} block(s) checked\n`);
     else expect(snippets.length).toBeGreaterThanOrEqual(40);
+    expect(markdownFiles(ROOT)).toEqual(
+      expect.arrayContaining([
+        "README.md",
+        "docs/concepts.md",
+        "packages/core/README.md",
+        "examples/quickstart/README.md",
+      ]),
+    );
     for (const snippet of snippets) {
       if (snippet.kind !== "fragment" && !/^\s*import\s/m.test(snippet.code)) {
         note(snippet, `${where(snippet, -1)}: no imports; complete it, or mark it \`\`\`ts fragment`);
@@ -115,9 +142,12 @@ describe("code blocks in the Markdown", () => {
 
   it("runs the complete blocks that type-check, and compares what they print with the doc", async () => {
     for (const snippet of snippets.filter(
-      (candidate) => candidate.kind === "run" && !problems.has(candidate),
+      (candidate) =>
+        candidate.kind === "run" &&
+        !problems.has(candidate) &&
+        (candidate.service !== "redis" || redisAvailable),
     )) {
-      const result = await run(fileOf.get(snippet) as string);
+      const result = await runWithService(snippet);
       if (result.code !== 0) {
         note(
           snippet,
@@ -136,11 +166,13 @@ describe("code blocks in the Markdown", () => {
   });
 
   it("fails on every block with a problem, naming its file and line", () => {
-    const skipped = snippets.filter((snippet) => snippet.kind === "check-only");
+    const skipped = snippets.filter(
+      (snippet) => snippet.kind === "check-only" || (snippet.service === "redis" && !redisAvailable),
+    );
     if (skipped.length > 0) {
       console.warn(
         `\n*** ${skipped.length} code block(s) type-checked but NOT run:\n${skipped
-          .map((snippet) => `  ${where(snippet, -1)}: ${snippet.reason}`)
+          .map((snippet) => `  ${where(snippet, -1)}: ${snippet.reason ?? "redis-server is not on PATH"}`)
           .join("\n")}\n`,
       );
     }
@@ -179,6 +211,19 @@ describe("extractSnippets", () => {
         kind: "check-only",
         reason: "needs Qdrant",
         code: 'import { q } from "q";',
+      },
+    ]);
+  });
+
+  it("marks a `redis` block runnable against a server the test starts, with its output", () => {
+    expect(extractSnippets("doc.md", '```ts redis\nimport { r } from "r";\n```\n```text\nok\n```')).toEqual([
+      {
+        file: "doc.md",
+        line: 2,
+        kind: "run",
+        service: "redis",
+        code: 'import { r } from "r";',
+        expectedOutput: "ok",
       },
     ]);
   });

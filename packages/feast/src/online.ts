@@ -27,6 +27,10 @@ import { feastRedisKey, serializeEntityKey, serializeEntityKeyV2 } from "./layou
 import { type AnyFeastSource, type FeastBinding, isFeastSource, joinKeyValues } from "./source.js";
 import { decodeValue, valueFieldName } from "./values.js";
 
+/**
+ * Options of `withFeast`: the Feast sources served, key-version-2 detection, the decode cache (bytes)
+ * and the context store that renders decoded rows.
+ */
 export interface WithFeastOptions {
   /** Every Feast source the context store serves (the others are read from the wrapped store). */
   sources: readonly AnyFeastSource[];
@@ -52,6 +56,10 @@ export interface WithFeastOptions {
   context?: () => Pick<ContextStore, "toEnvelope"> | undefined;
 }
 
+/**
+ * What `withFeast` returns: an online store that reads Feast sources from Feast's rows and everything
+ * else from the wrapped store, in the same round trip.
+ */
 export type FeastOnlineStore = OnlineStore & {
   /** The store reading everything that is not a Feast source. */
   readonly inner: OnlineStore & ExtraReadStore;
@@ -70,6 +78,18 @@ interface FeastRead {
   readonly v2Offset?: number;
 }
 
+/**
+ * Wraps a `redisStore()` connected to the Redis Feast materializes into, so Feast feature views are
+ * served as batch sources: their rows are read in the same pipelined read as every other value,
+ * decoded from Feast's protobuf format and validated. Writes to Feast sources are refused (Feast owns
+ * its rows). Throws `CTX_CONFIG` for a store that cannot carry the extra reads, or a source that is
+ * not a `feastSource`.
+ *
+ * ```ts
+ * const online = withFeast(redisStore({ url }), { sources: [driverStats], context: () => ctx });
+ * const ctx = createContextStore({ sources: [driverStats], online });
+ * ```
+ */
 export function withFeast(online: OnlineStore, options: WithFeastOptions): FeastOnlineStore {
   if (!supportsExtraReads(online)) {
     throw new CtxError(

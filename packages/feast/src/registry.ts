@@ -11,6 +11,7 @@ import { RegistrySchema } from "./proto/feast/core/registry_pb.js";
 import { ValueType_Enum } from "./proto/feast/types/value_pb.js";
 import type { AnyFeastSource } from "./source.js";
 
+/** A feature (or join key) as the Feast registry declares it: name, Feast value type, description. */
 export interface FeastRegistryFeature {
   readonly name: string;
   /** Feast's ValueType name: "INT64", "STRING_LIST", ... */
@@ -18,6 +19,7 @@ export interface FeastRegistryFeature {
   readonly description: string;
 }
 
+/** A feature view as the Feast registry declares it: kind, entities, join keys, features and TTL. */
 export interface FeastRegistryView {
   readonly name: string;
   readonly project: string;
@@ -37,6 +39,9 @@ export interface FeastRegistryView {
   readonly description: string;
 }
 
+/**
+ * What a Feast registry file holds, as `readFeastRegistry` reads it: projects, entities and feature views.
+ */
 export interface FeastRegistryInfo {
   readonly registrySchemaVersion: string;
   readonly projects: readonly string[];
@@ -229,6 +234,10 @@ export function feastTypeExpression(valueType: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Options of `generateFeastDefinitions`: which feature views (and project), and whether Feast's online
+ * feature-view versioning is on.
+ */
 export interface GenerateFeastOptions {
   /** Names of the feature views to generate sources for (at least one). */
   featureViews: readonly string[];

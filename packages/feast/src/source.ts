@@ -21,6 +21,7 @@ import {
 } from "./layout.js";
 import type { FeastFeature } from "./values.js";
 
+/** One Feast join key of a `feastEntity`: its name, Feast type, and the ctxstore key field holding it. */
 export interface FeastJoinKey {
   /** The Feast join key, e.g. "driver_id". */
   readonly name: string;
@@ -29,6 +30,10 @@ export interface FeastJoinKey {
   readonly field: string;
 }
 
+/**
+ * A ctxstore entity bound to Feast's join keys, from `feastEntity`: how its key serializes into
+ * Feast's Redis keys.
+ */
 export interface FeastEntity<E extends Entity = Entity> {
   readonly kind: "feast-entity";
   readonly entity: E;
@@ -120,6 +125,11 @@ type FeatureValues<F extends Record<string, FeastFeature>> = {
   [K in keyof F]: F[K] extends FeastFeature<infer T> ? T : never;
 };
 
+/**
+ * Options of `feastSource`: batch-source options (section, priority, render...) plus the Feast
+ * project, feature view (and version), the features with their types, the view's TTL and what a NULL
+ * feature means.
+ */
 export interface FeastSourceOptions<E extends Entity, F extends Record<string, FeastFeature>>
   extends Omit<BatchOptions<E, z.ZodType<FeatureValues<F>>>, "entity" | "schema"> {
   entity: FeastEntity<E>;
@@ -158,11 +168,16 @@ export interface FeastBinding {
   readonly onNull: "missing" | "empty";
 }
 
+/**
+ * A batch source read from Feast's Redis online-store rows, from `feastSource`: a `BatchSource` plus
+ * where its values live in Feast's layout.
+ */
 export type FeastSource<E extends Entity = Entity, V = unknown> = BatchSource<E, V> & {
   readonly feast: FeastBinding;
 };
 
 // A list of Feast sources of different value types needs an open value type (as core's AnySource).
+/** Any Feast source, with an open value type: what lists of Feast sources (`withFeast`'s `sources`) take. */
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type AnyFeastSource = FeastSource<Entity, any>;
 

@@ -268,6 +268,7 @@ type ListElement =
  * (override `schema` to narrow it, e.g. `feastType.double({ schema: z.number().min(0) })`).
  */
 export const feastType = {
+  /** STRING, read as text. */
   string: (options: { schema?: z.ZodType<string> } = {}) =>
     feature("STRING", "stringVal", same<string>, identity, options.schema ?? z.string()),
   /** Bytes, read as base64 (default) or hex text. */
@@ -279,6 +280,7 @@ export const feastType = {
       unbytes(options.as ?? "base64"),
       options.schema ?? z.string(),
     ),
+  /** INT32, read as an integer. */
   int32: (options: { schema?: z.ZodType<number> } = {}) =>
     feature("INT32", "int32Val", same<number>, identity, options.schema ?? z.number().int()),
   /** int64 as a number (default; beyond ±2^53 reads `invalid`) or, with `{ as: "string" }`, exact decimal text. */
@@ -295,11 +297,13 @@ export const feastType = {
       schema as z.ZodType<number | string>,
     ) as FeastFeature<As extends "string" ? string : number>;
   },
+  /** DOUBLE, read as a number. */
   double: (options: { schema?: z.ZodType<number> } = {}) =>
     feature("DOUBLE", "doubleVal", same<number>, identity, options.schema ?? z.number()),
   /** float32 values read as the exact double of the stored float (3.14 reads 3.140000104904175). */
   float: (options: { schema?: z.ZodType<number> } = {}) =>
     feature("FLOAT", "floatVal", same<number>, identity, options.schema ?? z.number()),
+  /** BOOL, read as a boolean. */
   bool: (options: { schema?: z.ZodType<boolean> } = {}) =>
     feature("BOOL", "boolVal", same<boolean>, identity, options.schema ?? z.boolean()),
   /** Epoch seconds, read as ISO 8601 UTC text ("2024-06-01T12:34:56.000Z"): values stay JSON data. */
@@ -308,8 +312,10 @@ export const feastType = {
   /** JSON text, read parsed. */
   json: (options: { schema?: z.ZodType<unknown> } = {}) =>
     feature("JSON", "jsonVal", json, toJson, options.schema ?? z.unknown()),
+  /** UUID, read as its text form. */
   uuid: (options: { schema?: z.ZodType<string> } = {}) =>
     feature("UUID", "uuidVal", same<string>, identity, options.schema ?? z.string()),
+  /** TIME_UUID, read as its text form. */
   timeUuid: (options: { schema?: z.ZodType<string> } = {}) =>
     feature("TIME_UUID", "timeUuidVal", same<string>, identity, options.schema ?? z.string()),
   /** Decimal text, kept as a string so no digit is lost. */
@@ -343,6 +349,7 @@ export const feastType = {
   /** MAP (string keys), nested values by their own types. */
   map: (options: NestedOptions & { schema?: z.ZodType<Record<string, unknown>> } = {}) =>
     feature("MAP", "mapVal", (value) => record(value.val, options), toMap, options.schema ?? RECORD),
+  /** MAP_LIST: an array of string-keyed maps, nested values by their own types. */
   mapList: (options: NestedOptions & { schema?: z.ZodType<Array<Record<string, unknown>>> } = {}) =>
     feature(
       "MAP_LIST",
@@ -351,8 +358,10 @@ export const feastType = {
       (items: Array<Record<string, unknown>>) => create(MapListSchema, { val: items.map(toMap) }),
       options.schema ?? z.array(RECORD),
     ),
+  /** STRUCT: an object of named fields, nested values by their own types. */
   struct: (options: NestedOptions & { schema?: z.ZodType<Record<string, unknown>> } = {}) =>
     feature("STRUCT", "structVal", (value) => record(value.val, options), toMap, options.schema ?? RECORD),
+  /** STRUCT_LIST: an array of structs. */
   structList: (options: NestedOptions & { schema?: z.ZodType<Array<Record<string, unknown>>> } = {}) =>
     feature(
       "STRUCT_LIST",
@@ -370,6 +379,7 @@ export const feastType = {
       (items: unknown[]) => create(RepeatedValueSchema, { val: items.map(toNestedValue) }),
       options.schema ?? z.array(NESTED),
     ),
+  /** VALUE_SET: items of mixed types, each by its own oneof member, as an array in stored order. */
   valueSet: (options: NestedOptions & { schema?: z.ZodType<unknown[]> } = {}) =>
     feature(
       "VALUE_SET",

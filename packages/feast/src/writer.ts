@@ -9,6 +9,10 @@ import { ValueSchema } from "./proto/feast/types/value_pb.js";
 import type { AnyFeastSource } from "./source.js";
 import { joinKeyValues } from "./source.js";
 
+/**
+ * One Feast-format Redis row from `feastRow`: the hash key and its HSET fields, byte-identical to what
+ * Feast's own writer stores (for tests and demos).
+ */
 export interface FeastRow {
   /** The Redis key (serialized entity key + project). */
   readonly key: Buffer;

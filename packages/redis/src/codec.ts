@@ -17,6 +17,10 @@
 import type { Envelope, RenderedText } from "@ctxstore/core";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 
+/**
+ * How stored value bodies are encoded: `json` (the store's default, readable with redis-cli) or
+ * `msgpack` (smaller). Both always decode.
+ */
 export type BodyCodec = "msgpack" | "json";
 
 const VALUE_TAG = 0x76; // "v"

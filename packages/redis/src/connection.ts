@@ -9,8 +9,13 @@ import { clusterGate, existingClusterGate, guardSentinelClient, type SentinelGua
 import { clusterSlot } from "./layout.js";
 import { guardSockets } from "./socket-guard.js";
 
+/** An ioredis client: a standalone/Sentinel `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
 
+/**
+ * How a store, producer or ingest worker connects: your own client, a `url`, Cluster nodes or a
+ * Sentinel group, with ioredis options, timeouts (ms), reconnect backoff and durability.
+ */
 export interface RedisConnectionOptions {
   /** Your own ioredis `Redis` or `Cluster` instance; the store never closes it. */
   client?: RedisClient;

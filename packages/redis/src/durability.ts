@@ -3,6 +3,10 @@
 // durable.ts sends the writes.
 import { CtxError } from "@ctxstore/core";
 
+/**
+ * The `durability` option: acknowledge a write only once `replicas` replicas hold it (Redis `WAIT`),
+ * so an acknowledged write survives the loss of its primary.
+ */
 export interface DurabilityOptions {
   /**
    * Replicas that must hold a write before it is acknowledged (`WAIT <replicas> <timeoutMs>`).
@@ -13,6 +17,7 @@ export interface DurabilityOptions {
   timeoutMs?: number;
 }
 
+/** Checked durability settings, as the store applies them (`timeoutMs` in milliseconds). */
 export interface Durability {
   readonly replicas: number;
   readonly timeoutMs: number;

@@ -23,6 +23,10 @@ export type HashFieldReply =
   | { readonly values: ReadonlyArray<Buffer | null>; readonly error?: undefined }
   | { readonly error: string; readonly values?: undefined };
 
+/**
+ * What `readWithExtras` returns: the ordinary online read, plus one reply per extra hash read (used by
+ * `@ctxstore/feast` to read Feast rows in the same round trip).
+ */
 export interface ReadWithExtrasResult {
   readonly online: OnlineReadResult;
   /** One reply per extra read, in request order. */

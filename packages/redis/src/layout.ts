@@ -14,17 +14,28 @@
 // `%` there is always `%25`), so a tenant's record never shares a key with a tenant-less one.
 import { CtxError } from "@ctxstore/core";
 
+/**
+ * Where a Redis store keeps records: one hash per (entity, key) whose name is wrapped in a hash tag, so
+ * every source of one entity shares a Cluster slot, plus one watermarks hash per namespace.
+ */
 export interface KeyLayout {
   /** `ctx:` by default; every key this store touches starts with it. */
   readonly prefix: string;
   /** `<prefix><tenant>:` or `<prefix>` when no tenant is set. */
   readonly namespace: string;
+  /**
+   * The Redis key of one entity's hash (`<namespace>{<entity>:<key>}`, percent-encoded inside the braces).
+   */
   entityKey(entity: string, key: string, tenant?: string): string;
   readonly watermarkKey: string;
 }
 
 const SAFE_PART = /^[^\s{}]*$/;
 
+/**
+ * The key layout for a prefix (default "ctx:") and optional tenant namespace. Throws `CTX_CONFIG` for
+ * a prefix with spaces or braces, or a tenant with spaces, braces or ":".
+ */
 export function keyLayout(prefix = "ctx:", tenant?: string): KeyLayout {
   if (typeof prefix !== "string" || !SAFE_PART.test(prefix)) {
     throw new CtxError(
@@ -83,6 +94,7 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/** The Redis Cluster hash slot (0..16383) of a key, honouring its `{hash tag}` as Redis does. */
 export function clusterSlot(key: string | Buffer): number {
   let bytes = Buffer.from(key);
   const open = bytes.indexOf(0x7b);

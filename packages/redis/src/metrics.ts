@@ -7,9 +7,14 @@ import type { StreamIngestor } from "./ingest/ingestor.js";
 
 /** An OpenTelemetry `MeterProvider`, typed structurally (no need for the API's types). */
 export interface MeterProviderLike {
+  /** The meter the ingest worker's instruments are registered with (scope `@ctxstore/redis`). */
   getMeter(name: string, version?: string): unknown;
 }
 
+/**
+ * Options of `observeIngestor`: the stream's key (an attribute on every instrument), the meter
+ * provider and a clock.
+ */
 export interface IngestorMetricsOptions {
   /** The stream key (`ctxstore.stream` attribute). */
   stream: string;

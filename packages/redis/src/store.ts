@@ -61,6 +61,10 @@ import {
   windowArgument,
 } from "./scripts.js";
 
+/**
+ * Options of `redisStore`: the connection (URL, Cluster, Sentinel or your own client), key prefix and
+ * tenant namespace, body codec, decoded-record cache, timeouts, durability and the failover watch.
+ */
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key. Default "ctx:". */
   prefix?: string;
@@ -94,6 +98,18 @@ const OLDER: WriteOutcome = Object.freeze({ applied: false, reason: "older" });
 const DUPLICATE: AppendOutcome = Object.freeze({ applied: false, reason: "duplicate" });
 const OUTSIDE_WINDOW: AppendOutcome = Object.freeze({ applied: false, reason: "outside-window" });
 
+/**
+ * The production online store on Redis (standalone, Cluster or Sentinel): every batch and stream value
+ * of one `assemble` is read in one pipelined round trip (all of an entity's sources share one hash and
+ * one Cluster slot), writes and appends are atomic Lua scripts (last-write-wins, dedupe by event id).
+ * Passes `testOnlineStore`. Throws `CTX_CONFIG` for bad connection settings, prefix, tenant or codec;
+ * an unreachable server rejects with `CTX_STORE_UNAVAILABLE` or `CTX_TIMEOUT`, never reads "absent".
+ *
+ * ```ts
+ * const online = redisStore({ url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", tenant: "acme" });
+ * const ctx = createContextStore({ sources: [profile, recent], online });
+ * ```
+ */
 export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
   const layout = keyLayout(options.prefix, options.tenant);
   const codec = options.codec ?? "json";

@@ -52,6 +52,16 @@ const STATUSES: readonly Status[] = [
 /**
  * Creates the context store for a set of sources: validates the definitions, then serves `assemble`,
  * `write` and `append`. Without `online` / vector stores it uses the embedded memory stores.
+ * Throws a `CtxError` naming the offender for a bad set of definitions: `CTX_DUPLICATE_SOURCE` (two
+ * sources with one name), `CTX_INVALID_DEFINITION` (conflicting sections, entities outside
+ * `entities`, a realtime source without a timeout...), `CTX_INVALID_DURATION`.
+ *
+ * ```ts
+ * const ctx = createContextStore({ sources: [profile, recent] });
+ * await ctx.write(profile, { userId: "u1" }, { summary: "Runs trails every weekend." });
+ * const packed = await ctx.assemble({ keys: { user: { userId: "u1" } }, budget: { maxTokens: 1500 } });
+ * packed.text; // the sections, most stable first; packed.trace says what each source did
+ * ```
  */
 export function createContextStore<const Sources extends readonly AnySource[]>(
   options: ContextStoreOptions<Sources>,

@@ -322,7 +322,21 @@ export interface BatchOptions<E extends Entity, S extends z.ZodType> extends Com
   renderEmpty?: (reason: string | undefined) => string;
 }
 
-/** Batch tier: computed daily–weekly offline, served from the online store. */
+/**
+ * Batch tier: computed daily–weekly offline, served from the online store. Throws
+ * `CTX_INVALID_DEFINITION` for a name that is not lower_snake_case, a missing schema or entity,
+ * a bad `version`, `priority` (0..100) or section title.
+ *
+ * ```ts
+ * const profile = batch("user_profile", {
+ *   entity: user,
+ *   schema: z.object({ summary: z.string() }),
+ *   maxAge: "2d",
+ *   section: "User profile",
+ *   render: (value) => value.summary,
+ * });
+ * ```
+ */
 export function batch<E extends Entity, S extends z.ZodType>(
   name: string,
   options: BatchOptions<E, S>,
@@ -358,7 +372,21 @@ export interface StreamOptions<E extends Entity, S extends z.ZodType> extends Co
   retention?: Duration;
 }
 
-/** Stream tier: the newest `window` events per entity, written continuously. */
+/**
+ * Stream tier: the newest `window` events per entity, written continuously. Throws
+ * `CTX_INVALID_DEFINITION` for a name that is not lower_snake_case, a missing schema or entity,
+ * a bad `version`, `priority` (0..100) or section title, or a `window` outside 1..10,000.
+ *
+ * ```ts
+ * const recent = stream("recent_activity", {
+ *   entity: session,
+ *   schema: z.object({ action: z.string(), item: z.string() }),
+ *   window: 10,
+ *   section: "Recent activity",
+ *   render: (event) => `${event.action} ${event.item}`,
+ * });
+ * ```
+ */
 export function stream<E extends Entity, S extends z.ZodType>(
   name: string,
   options: StreamOptions<E, S>,
@@ -417,7 +445,22 @@ export interface RealtimeOptions<E extends Entity, S extends z.ZodType> extends 
   renderEmpty?: (reason: string | undefined) => string;
 }
 
-/** Realtime tier: a resolver called per request under its own timeout. */
+/**
+ * Realtime tier: a resolver called per request under its own timeout. Throws
+ * `CTX_INVALID_DEFINITION` for a name that is not lower_snake_case, a missing schema or entity,
+ * a bad `version`, `priority` (0..100) or section title, or no `timeout` or `resolve`.
+ *
+ * ```ts
+ * const stock = realtime("inventory", {
+ *   entity: user,
+ *   schema: z.object({ inStock: z.number() }),
+ *   timeout: "80ms",
+ *   resolve: async (key, { signal }) => fetchStock(key.userId, signal), // or empty("no tracked items")
+ *   section: "Live inventory",
+ *   onUnavailable: "note",
+ * });
+ * ```
+ */
 export function realtime<E extends Entity, S extends z.ZodType>(
   name: string,
   options: RealtimeOptions<E, S>,
@@ -470,7 +513,15 @@ export interface VectorOptions<E extends Entity | undefined>
   renderEmpty?: (reason: string | undefined) => string;
 }
 
-/** Vector tier: one embed + one similarity search per request, in parallel with everything else. */
+/**
+ * Vector tier: one embed + one similarity search per request, in parallel with everything else.
+ * Throws `CTX_INVALID_DEFINITION` for a bad name, `topK` outside 1..1,000, or a missing `store` or
+ * `embedder`.
+ *
+ * ```ts
+ * const kb = vector("help_center", { store, embedder, topK: 5, section: "Relevant articles" });
+ * ```
+ */
 export function vector<E extends Entity | undefined = undefined>(
   name: string,
   options: VectorOptions<E>,

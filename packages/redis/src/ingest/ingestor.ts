@@ -32,6 +32,11 @@ import { runWrites } from "../durable.js";
 import { guardSockets } from "../socket-guard.js";
 import { decodeStreamEvent, entryTime } from "./wire.js";
 
+/**
+ * Options of `createStreamIngestor`: the connection, the context store events are validated by and
+ * appended through, the stream, consumer group and consumer, batch sizes, retries, dead letters and
+ * error reporting.
+ */
 export interface StreamIngestorOptions extends RedisConnectionOptions {
   /** Validates, renders and counts events, and owns the online store they are written to. */
   contextStore?: ContextStore;
@@ -66,6 +71,10 @@ export interface StreamIngestorOptions extends RedisConnectionOptions {
   onError?: (error: CtxError) => void;
 }
 
+/**
+ * What an ingest worker has done since it started: events processed, dead-lettered and retried,
+ * batches and failures, the group's lag and pending entries, the watermark and the last error.
+ */
 export interface StreamIngestorCounters {
   /** Events applied to the online store (including idempotent no-ops: duplicates, older values). */
   readonly processed: number;
@@ -86,11 +95,13 @@ export interface StreamIngestorCounters {
   readonly lastError: string | undefined;
 }
 
+/** A running Redis Streams ingest worker, from `createStreamIngestor`. */
 export interface StreamIngestor {
   /** Creates the group if needed and starts the loop; resolves once it is running. */
   start(): Promise<void>;
   /** Graceful: stops reading, finishes and acknowledges the batch in flight, then closes its connections. */
   stop(): Promise<void>;
+  /** A snapshot of the worker's counters (a copy; `lag`/`pending` as of the last `refreshLag`). */
   counters(): StreamIngestorCounters;
   /** Reads `lag` and `pending` from XINFO GROUPS now. */
   refreshLag(): Promise<{ lag: number | undefined; pending: number | undefined }>;
@@ -115,6 +126,18 @@ const PERMANENT_STORE_ERRORS = new Set([
   "CTX_VALUE_TOO_LARGE",
 ]);
 
+/**
+ * A worker that consumes a Redis stream in a consumer group and appends its events to stream sources
+ * (and writes batch values) through the context store: validated, deduplicated by event id, and
+ * acknowledged only once applied; bad events go to a dead-letter stream, never silently dropped.
+ * Throws `CTX_CONFIG` for a missing context store or bad settings.
+ *
+ * ```ts
+ * const worker = createStreamIngestor({ context: ctx, url, stream: "ctx:events" });
+ * await worker.start();
+ * process.on("SIGTERM", () => worker.stop()); // finishes and acknowledges the batch in flight
+ * ```
+ */
 export function createStreamIngestor(options: StreamIngestorOptions): StreamIngestor {
   if (
     options.contextStore !== undefined &&

@@ -13,6 +13,7 @@ import {
 import { runWrites } from "../durable.js";
 import { encodeStreamEvent, type StreamEvent } from "./wire.js";
 
+/** Options of `createStreamProducer`: the connection, the stream key and an optional length cap. */
 export interface StreamProducerOptions extends RedisConnectionOptions {
   /** Stream key the ingest worker consumes. */
   stream: string;
@@ -38,9 +39,11 @@ export interface PublishOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Publishes ctxstore events to a Redis stream for ingest workers, from `createStreamProducer`. */
 export interface StreamProducer {
   /** Publishes events in order; resolves with their stream entry ids. */
   publish(events: StreamEvent | readonly StreamEvent[], options?: PublishOptions): Promise<string[]>;
+  /** Closes the producer's connection (never a client you passed in). */
   close(): Promise<void>;
 }
 
@@ -76,6 +79,17 @@ function callBound(
   };
 }
 
+/**
+ * A producer of events for `createStreamIngestor`: each `publish` is one XADD per event, in order,
+ * encoded with the source, key, value, event time and event id. Throws `CTX_CONFIG` for a missing
+ * stream key or bad connection settings; a failed publish rejects with a `CtxError` (e.g.
+ * `CTX_STORE_UNAVAILABLE`, or `CTX_TIMEOUT` past a publish's `deadline`), never silently.
+ *
+ * ```ts
+ * const producer = createStreamProducer({ url, stream: "ctx:events" });
+ * await producer.publish({ source: recent, key: { sessionId: "s9" }, value: event, eventTime: Date.now(), eventId: "e1" });
+ * ```
+ */
 export function createStreamProducer(options: StreamProducerOptions): StreamProducer {
   if (typeof options.stream !== "string" || options.stream.length === 0) {
     throw new CtxError(

@@ -11,6 +11,10 @@
 //   tenant      whose record it is                                         required on a multi-tenant context store
 import { CtxError, checkTenantId, type Empty, empty, isEmpty, toEpochMs } from "@ctxstore/core";
 
+/**
+ * One event as `publish` takes it: the source, the entity key, the value (an event, or a batch value),
+ * and its event time and id.
+ */
 export interface StreamEvent {
   /** Source name (or the source itself). */
   source: string | { readonly name: string };

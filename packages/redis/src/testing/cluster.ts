@@ -6,6 +6,10 @@ import { spawn } from "node:child_process";
 import { type RespReply, sendCommand } from "./resp.js";
 import { type RedisServer, startRedisServer, waitFor } from "./server.js";
 
+/**
+ * Options of `startRedisCluster`: masters, replicas per master, the node timeout (ms), pinned ports
+ * and extra server arguments.
+ */
 export interface RedisClusterOptions {
   /** Masters (redis-cli refuses fewer than 3). Default 3. */
   masters?: number;
@@ -22,6 +26,7 @@ export interface RedisClusterOptions {
   serverArgs?: readonly string[];
 }
 
+/** One node of a test cluster as `topology()` reports it: id, port, role, its master, and its server. */
 export interface RedisClusterNode {
   readonly id: string;
   readonly port: number;
@@ -31,6 +36,10 @@ export interface RedisClusterNode {
   readonly server: RedisServer;
 }
 
+/**
+ * A running test cluster, from `startRedisCluster`: its startup nodes and servers, slot lookups,
+ * failover and resharding helpers, and `stop()`.
+ */
 export interface RedisClusterHandle {
   /** Startup nodes for `new Cluster(nodes)` / `redisStore({ cluster: { nodes } })`. */
   readonly nodes: ReadonlyArray<{ host: string; port: number }>;
@@ -65,6 +74,17 @@ export interface RedisClusterHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a real Redis Cluster for tests (N masters, optional replicas, on free ports), joined with
+ * `redis-cli --cluster create`, and resolves once every node reports `cluster_state:ok` and agrees on
+ * the slot map. Needs `redis-server` and `redis-cli` on PATH. Call `stop()` when done.
+ *
+ * ```ts
+ * const cluster = await startRedisCluster({ masters: 3 });
+ * const online = redisStore({ cluster: { nodes: cluster.nodes } });
+ * // ... then: await online.close(); await cluster.stop();
+ * ```
+ */
 export async function startRedisCluster({
   masters = 3,
   replicasPerMaster = 0,

@@ -24,6 +24,10 @@ import { createStreamIngestor, type StreamIngestor } from "../ingest/ingestor.js
 import { createStreamProducer, type StreamProducer } from "../ingest/producer.js";
 import { type RedisOnlineStore, type RedisStoreOptions, redisStore } from "../store.js";
 
+/**
+ * Options of `startNumberedLoad`: where Redis is, key prefix, extra store options, readers in flight,
+ * writer period and assembly deadline (ms), and the stream window.
+ */
 export interface NumberedLoadOptions {
   /** Where Redis is (`url`, `cluster` or `sentinel`); used by the store, the producer and the ingest worker. */
   connection: RedisConnectionOptions;
@@ -41,6 +45,10 @@ export interface NumberedLoadOptions {
   window?: number;
 }
 
+/**
+ * One write path's figures in a numbered load: acknowledged and failed calls, acknowledged numbers
+ * lost after recovery, duplicates, and the slowest call (ms).
+ */
 export interface WritePathReport {
   /** Calls that resolved (acknowledged). */
   readonly acknowledged: number;
@@ -56,6 +64,11 @@ export interface WritePathReport {
   readonly maxLatencyMs: number;
 }
 
+/**
+ * What a numbered load's `report()` found: per write path what was acknowledged and lost, prompts
+ * that were whole or showed a phantom zero, statuses, latency against the deadline, recovery time
+ * after `markFault()`, untyped errors and the ingest worker's counters.
+ */
 export interface NumberedLoadReport {
   readonly ticks: number;
   readonly writes: WritePathReport;
@@ -94,6 +107,7 @@ export interface NumberedLoadReport {
   readonly ingest: ReturnType<StreamIngestor["counters"]>;
 }
 
+/** A running numbered load, from `startNumberedLoad`: mark the fault, then `report()` (or `close()`). */
 export interface NumberedLoad {
   readonly context: ContextStore;
   readonly store: RedisOnlineStore;
@@ -107,6 +121,18 @@ export interface NumberedLoad {
 
 const SOURCES = ["numbered_profile", "numbered_events", "ingested_events"] as const;
 
+/**
+ * Starts a numbered-writer load for failover tests: readers keep assemblies in flight while a writer
+ * puts numbered data through `ctx.write`, `ctx.append` and a producer/ingest worker, so `report()` can
+ * say exactly what was acknowledged and lost, and whether any prompt showed a phantom zero.
+ *
+ * ```ts
+ * const load = await startNumberedLoad({ connection: { url: server.url } });
+ * load.markFault();
+ * await server.kill();
+ * const report = await load.report(); // report.writes.lost, report.phantomZeros, report.recoveryMs
+ * ```
+ */
 export async function startNumberedLoad(options: NumberedLoadOptions): Promise<NumberedLoad> {
   const prefix = options.prefix ?? `load${Math.random().toString(36).slice(2, 8)}:`;
   const readers = options.readers ?? 25;

@@ -4,12 +4,18 @@
 // for a reply before sending the next command shows one turn per command.
 import { connect, createServer, type Socket } from "node:net";
 
+/**
+ * A TCP proxy between a client and a Redis server that counts network round trips (a pipelined batch
+ * is one), from `startRoundTripProxy`; connect the client to its `url`.
+ */
 export interface RoundTripProxy {
   readonly port: number;
   readonly url: string;
   /** Client turns since start or the last `reset()`, over all connections. */
   roundTrips(): number;
+  /** Sets the round-trip count back to 0. */
   reset(): void;
+  /** Closes the proxy and every connection through it. */
   stop(): Promise<void>;
 }
 

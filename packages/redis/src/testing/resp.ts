@@ -4,6 +4,7 @@
 // full client would.
 import { connect } from "node:net";
 
+/** A parsed RESP2 reply: a string, an integer, nil, an array, or a server error (as an Error). */
 export type RespReply = string | number | null | RespReply[] | Error;
 
 /** Sends one command to host:port and resolves with its parsed reply (server errors resolve as Error). */

@@ -5,6 +5,10 @@
 import { type RespReply, sendCommand } from "./resp.js";
 import { type RedisServer, startRedisServer, waitFor } from "./server.js";
 
+/**
+ * Options of `startSentinelGroup`: the monitored name, replicas and sentinels, failure timeouts (ms),
+ * pinned ports, extra server arguments and the sentinels' INFO period.
+ */
 export interface SentinelGroupOptions {
   /** The name sentinels monitor. Default "ctxstore". */
   masterName?: string;
@@ -31,6 +35,10 @@ export interface SentinelGroupOptions {
   infoPeriodMs?: number;
 }
 
+/**
+ * A running Sentinel group, from `startSentinelGroup`: its servers, the current primary, failover and
+ * replication waits, and `stop()`.
+ */
 export interface SentinelGroupHandle {
   /** The name sentinels monitor; pass as `name` to ioredis / `sentinel.name` to redisStore. */
   readonly masterName: string;
@@ -66,6 +74,16 @@ export interface SentinelGroupHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a Sentinel-managed Redis group for failover tests (one primary, replicas, sentinels with
+ * quorum 2 and short timeouts), resolved once replicas are linked and every sentinel knows them. Needs
+ * only `redis-server` on PATH (sentinels run as `redis-server --sentinel`).
+ *
+ * ```ts
+ * const group = await startSentinelGroup({ replicas: 1, sentinels: 3 });
+ * const online = redisStore({ sentinel: { sentinels: group.sentinels, name: group.masterName } });
+ * ```
+ */
 export async function startSentinelGroup({
   masterName = "ctxstore",
   replicas = 1,

@@ -8,6 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sendCommand } from "./resp.js";
 
+/**
+ * Options of `startRedisServer`: extra arguments, port, executable, label, readiness timeout (ms),
+ * the Cluster bus port, a config file and Sentinel mode.
+ */
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. `["--maxmemory", "64mb"]`. */
   args?: readonly string[];
@@ -33,6 +37,10 @@ export interface RedisServerOptions {
   sentinel?: boolean;
 }
 
+/**
+ * A private `redis-server` for tests, from `startRedisServer`: its address and directory, and the
+ * controls that simulate failures (`kill`, `restart`, `pause`/`resume`); `stop()` is the final cleanup.
+ */
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
