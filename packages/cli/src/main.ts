@@ -31,6 +31,8 @@ export function buildProgram(): Command {
     .option("--deadline <duration>", "whole-request deadline, e.g. 2s (default: the context store's)")
     .option("--format <format>", "render the prompt as markdown or xml (default: the context store's)")
     .option("--purpose <purpose>", "the purpose whose redaction policy applies (default: serving)")
+    .option("--principal <id>", "who asks (sources with readers, a purpose's unredactedFor)")
+    .option("--role <role>", "a role of --principal (repeatable)", collect)
     .action((options, command: Command) =>
       runCommand(globals(command), async (run) =>
         (await import("./commands/explain.js")).explainCommand(run, options),
@@ -62,6 +64,7 @@ export function buildProgram(): Command {
       "--since <time>",
       "also re-publish history written since this ISO 8601 time (with offset) or epoch ms, e.g. after the online store lost data",
     )
+    .option("--tenant <tenant>", "the tenant to publish (required on a multi-tenant config; one per run)")
     .action((options, command: Command) =>
       runCommand(globals(command), async (run) =>
         (await import("./commands/materialize.js")).materializeCommand(run, options),
@@ -87,6 +90,13 @@ export function buildProgram(): Command {
     .option("--realtime <mode>", "realtime values: history (recorded offline) or missing", "history")
     .option("--values-format <format>", "raw values file: parquet or jsonl", "parquet")
     .option("--on-render-error <mode>", "a label that cannot be rendered: skip or fail", "skip")
+    .option("--tenant <tenant>", "the labels' tenant (required on a multi-tenant config)")
+    .option(
+      "--purpose <purpose>",
+      "the purpose whose redaction policy shapes prompts and values (default: training)",
+    )
+    .option("--principal <id>", "who builds the dataset (sources with readers, unredactedFor)")
+    .option("--role <role>", "a role of --principal (repeatable)", collect)
     .action((options, command: Command) =>
       runCommand(globals(command), async (run) =>
         (await import("./commands/dataset.js")).datasetCommand(run, options),

@@ -15,7 +15,7 @@ import { EXIT } from "../output/exit-codes.js";
 import { createProgress } from "../output/progress.js";
 import { table } from "../output/table.js";
 import { count } from "../output/units.js";
-import { offlineOf } from "./offline.js";
+import { offlineOf, principalOf, tenantOf } from "./offline.js";
 import type { CommandContext } from "./run.js";
 
 export interface DatasetCommandOptions {
@@ -31,6 +31,10 @@ export interface DatasetCommandOptions {
   realtime?: string;
   valuesFormat?: string;
   onRenderError?: string;
+  tenant?: string;
+  purpose?: string;
+  principal?: string;
+  role?: string[];
 }
 
 function usage(message: string): CtxError {
@@ -61,6 +65,9 @@ export async function datasetCommand(
     "--on-render-error",
   );
   const maxTokens = checkMaxTokens(options.maxTokens);
+  const principal = principalOf(options.principal, options.role);
+  if (options.purpose !== undefined && options.purpose.trim() === "")
+    throw usage("--purpose must name a purpose of the context store (e.g. training).");
   const target = resolve(options.out);
   const asFile = extname(target) === ".jsonl";
   if (existsSync(target) && (asFile || readdirSync(target).length > 0))
@@ -70,6 +77,7 @@ export async function datasetCommand(
 
   const loaded = await command.config();
   const { duckdb, offline } = await offlineOf(loaded, "dataset");
+  const tenant = tenantOf(offline, options.tenant, "dataset", loaded.path);
   const { context } = loaded.config;
   for (const name of options.source ?? []) {
     if (!context.sources.has(name))
@@ -100,7 +108,11 @@ export async function datasetCommand(
   try {
     report = await duckdb.buildTrainingDataset({
       offline,
-      context,
+      contextStore: context,
+      // Unknown purposes are the library's CTX_UNKNOWN_PURPOSE (a usage error, naming the declared ones).
+      ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
+      ...(principal === undefined ? {} : { principal }),
+      ...(tenant === undefined ? {} : { tenant }),
       labels: { file: labelsPath, timestamp: options.timestamp ?? "timestamp", keys },
       outDir: buildDir,
       budget: { maxTokens },
@@ -142,7 +154,7 @@ export async function datasetCommand(
   }
   const { terminal } = command;
   if (terminal.json) {
-    terminal.printJson({ files, manifest });
+    terminal.printJson({ files, tenant: manifest.tenant, purpose: manifest.purpose, manifest });
     return EXIT.ok;
   }
   const { colors } = terminal;
@@ -154,6 +166,7 @@ export async function datasetCommand(
   terminal.print(
     [
       `${colors.bold("dataset")} ${count(manifest.examples)} examples from ${count(manifest.labels)} labels (${count(manifest.skippedCount)} skipped) -> ${files.messages}`,
+      `purpose: ${manifest.purpose}${manifest.tenant === null ? "" : ` · tenant ${manifest.tenant}`} · redacted sources: ${manifest.redactedSources.length > 0 ? `${manifest.redactedSources.join(", ")} (their tagged values follow the ${manifest.purpose} policy in prompts and values)` : "none (no source carries PII tags)"}`,
       `late writes: ${manifest.excludeLateWrites ? "excluded (history written after each label's time is hidden)" : colors.yellow("included (--include-late-writes: backfills can leak into training)")}`,
       ...(manifest.lateWrites?.advice
         ? [colors.yellow(`hidden by late writes: ${manifest.lateWrites.advice}`)]

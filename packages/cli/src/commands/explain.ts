@@ -13,6 +13,7 @@ import {
 } from "../inspection/request.js";
 import { EXIT } from "../output/exit-codes.js";
 import { formatPrompt, formatTrace } from "../output/explain-text.js";
+import { principalOf } from "./offline.js";
 import type { CommandContext } from "./run.js";
 
 export interface ExplainOptions {
@@ -25,6 +26,8 @@ export interface ExplainOptions {
   deadline?: string;
   format?: string;
   purpose?: string;
+  principal?: string;
+  role?: string[];
 }
 
 export async function explainCommand(command: CommandContext, options: ExplainOptions): Promise<number> {
@@ -52,12 +55,14 @@ export async function explainCommand(command: CommandContext, options: ExplainOp
   const sources = checkSources(options.source, context);
   const deadline = checkDeadline(options.deadline);
   const format = checkFormat(options.format);
+  const principal = principalOf(options.principal, options.role);
   request = {
     ...request,
     ...(deadline === undefined ? {} : { deadline }),
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(sources === undefined ? {} : { sources }),
     ...(format === undefined ? {} : { format }),
+    ...(principal === undefined ? {} : { principal }),
     // Unknown purposes are the context store's typed error (CTX_UNKNOWN_PURPOSE), naming the valid ones.
     ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
   };

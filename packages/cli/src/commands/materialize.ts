@@ -11,7 +11,7 @@ import { EXIT } from "../output/exit-codes.js";
 import { createProgress } from "../output/progress.js";
 import { table } from "../output/table.js";
 import { count, percent } from "../output/units.js";
-import { offlineOf } from "./offline.js";
+import { offlineOf, tenantOf } from "./offline.js";
 import type { CommandContext } from "./run.js";
 
 type MaterializeReport = import("@ctxstore/duckdb").MaterializeReport;
@@ -25,12 +25,15 @@ export interface MaterializeCommandOptions {
   guard?: boolean;
   dryRun?: boolean;
   since?: string;
+  tenant?: string;
 }
 
 export interface MaterializeCommandReport {
   /** `--dry-run`: statuses say what a run would do; nothing was written or recorded. */
   readonly dryRun: boolean;
   readonly target: string;
+  /** The tenant this run published (multi-tenant configs); null on a single-tenant config. */
+  readonly tenant: string | null;
   readonly durationMs: number;
   readonly written: number;
   readonly valuesPerSecond: number;
@@ -48,6 +51,7 @@ export async function materializeCommand(
 ): Promise<number> {
   const loaded = await command.config();
   const { duckdb, offline } = await offlineOf(loaded, "materialize");
+  const tenant = tenantOf(offline, options.tenant, "materialize", loaded.path);
   const { context } = loaded.config;
   const publishable = [...context.sources.values()].filter(
     (source) => source.tier === "batch" || source.tier === "stream",
@@ -109,7 +113,8 @@ export async function materializeCommand(
   try {
     run = await duckdb.materialize({
       offline,
-      context,
+      contextStore: context,
+      ...(tenant === undefined ? {} : { tenant }),
       sources: names,
       force,
       ...(options.guard === false ? { guard: false as const } : {}),
@@ -140,6 +145,7 @@ export async function materializeCommand(
   const report: MaterializeCommandReport = {
     dryRun,
     target: run.target,
+    tenant: tenant ?? null,
     durationMs: run.durationMs,
     written: run.written,
     valuesPerSecond: run.valuesPerSecond,
@@ -184,8 +190,8 @@ function formatReport(
     ),
     "",
     report.dryRun
-      ? `${colors.bold("dry run")}: nothing written to ${report.target} and no run recorded; ${count(report.sources.reduce((sum, source) => sum + source.publishedValues, 0))} values would be published`
-      : `${colors.bold("written")} ${count(report.written)} values to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
+      ? `${colors.bold("dry run")}${report.tenant === null ? "" : ` (tenant ${report.tenant})`}: nothing written to ${report.target} and no run recorded; ${count(report.sources.reduce((sum, source) => sum + source.publishedValues, 0))} values would be published`
+      : `${colors.bold("written")} ${count(report.written)} values${report.tenant === null ? "" : ` of tenant ${report.tenant}`} to ${report.target} in ${(report.durationMs / 1_000).toFixed(1)}s (${count(report.valuesPerSecond)} values/s)`,
   ];
   for (const source of report.sources.filter((entry) => entry.status === "held")) {
     lines.push(
@@ -197,7 +203,7 @@ function formatReport(
   if (report.interrupted) {
     lines.push(
       colors.yellow(
-        `interrupted: ${report.notStarted.length > 0 ? `not started: ${report.notStarted.join(", ")}. ` : ""}Run the same command again to resume from the stored watermarks.`,
+        `interrupted: ${report.notStarted.length > 0 ? `not started: ${report.notStarted.join(", ")}. ` : ""}Run the same command again to resume from the stored watermarks${report.tenant === null ? "" : ` (tenant ${report.tenant}'s own; other tenants are untouched)`}.`,
       ),
     );
   }

@@ -19,6 +19,8 @@ const USAGE_CODES = new Set<string>([
   "CTX_INVALID_BUDGET",
   "CTX_INVALID_DURATION",
   "CTX_UNKNOWN_PURPOSE",
+  "CTX_TENANT_REQUIRED",
+  "CTX_INVALID_TENANT",
 ]);
 
 export function exitCodeOf(error: unknown): number {
