@@ -13,7 +13,8 @@ import { FIXTURES, runCli, WAREHOUSE } from "./support/cli.js";
 
 const TENANTS = join(FIXTURES, "tenants");
 const ACME = 200;
-const GLOBEX = 20_000;
+// Enough values that the first source is still publishing when the Ctrl-C arrives.
+const GLOBEX = 60_000;
 
 describe.skipIf(!redisServerAvailable())("a multi-tenant config through the CLI", () => {
   let redis: RedisServer;
@@ -206,5 +207,44 @@ describe.skipIf(!redisServerAvailable())("a multi-tenant config through the CLI"
     expect(unknown.stderr).toMatch(/purpose "marketing" is not declared; use one of .*support/);
     expect(existsSync(join(dir, "marketing.jsonl"))).toBe(false);
     expect(readdirSync(dir).filter((name) => name.includes("marketing"))).toEqual([]);
+  });
+
+  it("passes --principal and --role on: the purpose's unredactedFor role sees the raw value, others do not", async () => {
+    const base = [
+      "--json",
+      "explain",
+      "--tenant",
+      "acme",
+      "--key",
+      "customer.customerId=c3",
+      "--purpose",
+      "support",
+    ];
+    const masked = JSON.parse((await cli([...base, "--principal", "agent-7", "--role", "agent"])).stdout);
+    expect(masked.text).toContain("Email: [redacted contact]");
+    expect(masked.text).not.toContain(emailOf("acme", 3));
+    const officer = JSON.parse(
+      (await cli([...base, "--principal", "po-1", "--role", "privacy-officer"])).stdout,
+    );
+    expect(officer.text).toContain(emailOf("acme", 3));
+
+    const out = join(dir, "officer.jsonl");
+    const dataset = await cli([
+      ...datasetArgs(out),
+      "--tenant",
+      "acme",
+      "--purpose",
+      "support",
+      "--principal",
+      "po-1",
+      "--role",
+      "privacy-officer",
+    ]);
+    expect(dataset.code, dataset.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain(emailOf("acme", 3));
+
+    const roleOnly = await cli([...base.slice(1), "--role", "privacy-officer"]);
+    expect(roleOnly.code).toBe(2);
+    expect(roleOnly.stderr).toMatch(/--role needs --principal <id>/);
   });
 });
