@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     .option("-k, --key <entity.field=value>", "an entity key (repeatable)", collect)
     .option("--query <text>", "the user's question (vector sources search with it)")
     .option("--max-tokens <n>", "token budget (default 1500)")
-    .option("--tenant <tenant>", "tenant for vector sources that read it from the request")
+    .option("--tenant <tenant>", "the request's tenant (required on a multi-tenant context store)")
     .option("--source <name>", "restrict to this source (repeatable)", collect)
     .option("--request <name>", "use a request named in the config's `requests`")
     .option("--deadline <duration>", "whole-request deadline, e.g. 2s (default: the context store's)")
