@@ -4,8 +4,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import { FIXTURES, runCli } from "./support/cli.js";
+import { FIXTURES, runCli, runCliInTty, scriptAvailable } from "./support/cli.js";
 
 const CONFIG = join(FIXTURES, "docs", "ctxstore.config.ts");
 
@@ -109,6 +110,17 @@ describe("ctxstore index", () => {
     const resumed = JSON.parse((await cli(["--json", "index", "docs/*.md", "--source", "docs"])).stdout);
     expect(resumed.unchanged).toEqual(partial.indexed);
     expect(resumed.indexed.length + partial.indexed.length).toBe(124);
+  });
+
+  it.skipIf(!scriptAvailable)("draws a progress bar with rate and ETA on a terminal", async () => {
+    const result = await runCliInTty(["--config", CONFIG, "index", "docs/*.md", "--source", "docs"], {
+      cwd: dir,
+      env: { CTXSTORE_TEST_DIR: dir },
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/index docs .*█+.* 100% \| 4\/4 files \| (?:[\d.,]+|-) files\/s \| ETA/);
+    expect(result.stdout).not.toMatch(/^progress /m);
+    expect(stripVTControlCharacters(result.stdout)).toMatch(/indexed 4 file\(s\) into docs/);
   });
 
   it("rejects bad input with what is valid", async () => {

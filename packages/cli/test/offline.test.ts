@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "@ctxstore/redis/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordNight } from "../examples/warehouse/history.js";
@@ -284,6 +285,18 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
       expect(text.stdout).toMatch(/late writes: excluded/);
       expect(text.stdout).toMatch(/definitions: customer_profile@v1, order_count@v1 · fingerprint [0-9a-f]+/);
       expect(text.stdout).toMatch(/customer_profile\s+400\s+-/);
+    });
+
+    it.skipIf(!scriptAvailable)("draws a progress bar with rate and ETA on a terminal", async () => {
+      const out = join(dir, "tty.jsonl");
+      const result = await runCliInTty(args(out), { cwd: WAREHOUSE, env, timeoutMs: 120_000 });
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toMatch(
+        /dataset .*█+.* 100% \| 400\/400 labels \| (?:[\d.,]+|-) labels\/s \| ETA/,
+      );
+      expect(result.stdout).not.toMatch(/^progress /m);
+      expect(stripVTControlCharacters(result.stdout)).toMatch(/dataset 400 examples from 400 labels/);
+      expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(400);
     });
 
     it("never overwrites, and rejects missing flags and files as usage errors", async () => {
