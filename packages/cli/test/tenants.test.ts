@@ -84,6 +84,9 @@ describe.skipIf(!redisServerAvailable())("a multi-tenant config through the CLI"
       (await cli(["--json", "dataset", ...datasetArgs(join(dir, "x.jsonl")).slice(1)])).stdout,
     );
     expect(missingJson.error.code).toBe("CTX_TENANT_REQUIRED");
+    const noTenantExplain = await cli(["explain", "--key", "customer.customerId=c1"]);
+    expect(noTenantExplain.code).toBe(2);
+    expect(noTenantExplain.stderr).toMatch(/CTX_TENANT_REQUIRED: .*multi-tenant; pass the tenant/);
     const invalid = await cli(["materialize", "--tenant", "acme:eu"]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/tenant "acme:eu" is not a valid tenant id/);
