@@ -93,6 +93,7 @@ describe("ctxstore index", () => {
         `# Extra ${index}\n\n${"A sentence about trail shoes. ".repeat(200)}\n`,
       );
     const interrupted = await cli(["--json", "index", "docs/*.md", "--source", "docs"], {
+      env: { CTXSTORE_TEST_DIR: dir, CTXSTORE_TEST_UPSERT_DELAY_MS: "50" },
       onSpawn: (child, output) => {
         const timer = setInterval(() => {
           if (/progress index docs [1-9]/.test(output.stderr())) {
