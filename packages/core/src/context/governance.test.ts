@@ -242,6 +242,37 @@ describe("tenancy", () => {
     expect(seen.sort()).toEqual(["acme", "globex"]);
   });
 
+  it("a tenancy store that does not answer whether the tenant has data: an empty window reads missing, not empty", async () => {
+    const inner = memoryStore();
+    const silent: OnlineStore = {
+      ...inner,
+      name: "silent",
+      tenancy: true,
+      // A third-party store written before OnlineReadResult.tenants: it drops the answer.
+      read: async (batch, options) => {
+        const { tenants: _dropped, ...rest } = await inner.read(batch, options);
+        return rest;
+      },
+    };
+    const ctx = await governed({ online: silent, sources: [contact, tickets] });
+    await ctx.write(
+      contact,
+      { customerId: "c1" },
+      { name: "A", email: "a@x", plan: "p" },
+      { tenant: "acme" },
+    );
+    await ctx.heartbeat(tickets, NOW);
+    const result = await ctx.assemble({
+      keys: { customer: { customerId: "c1" } },
+      budget,
+      tenant: "acme",
+      principal: support,
+    });
+    expect(result.values.contact?.status).toBe("ok");
+    expect(result.values.tickets?.status).toBe("missing");
+    expect(result.values.tickets?.reason).toContain('silent did not say whether tenant "acme" has any data');
+  });
+
   it("property: a tenant with no data never reads `empty` for any source, once the stream's watermark is set; a real tenant's quiet key still does", async () => {
     const tenants = ["acme", "globex", "initech"] as const;
     await fc.assert(
