@@ -58,3 +58,28 @@ describe("key layout", () => {
     );
   });
 });
+
+describe("tenant markers", () => {
+  it("property: a tenant's marker key is one per tenant, never an entity key, and never matched by sampling's SCAN", () => {
+    const part = fc.string({ unit: fc.constantFrom("a", "t", "%", "{", "}", ":", "é"), maxLength: 8 });
+    fc.assert(
+      fc.property(
+        part.filter((tenant) => tenant.length > 0),
+        part,
+        part,
+        part,
+        (tenant, other, entity, key) => {
+          const marker = layout.tenantMarkerKey(tenant);
+          expect(marker.startsWith("ctx:acme:tenant:data:{%t")).toBe(true);
+          // Nor under another namespace's entity keys (a tenant namespace cannot contain ":").
+          expect(marker.startsWith(`${keyLayout("ctx:acme:", "tenant").namespace}{`)).toBe(false);
+          expect(marker.startsWith(`${layout.namespace}{`)).toBe(false);
+          expect(marker).not.toBe(layout.entityKey(entity, key, tenant));
+          expect(marker).not.toBe(layout.entityKey(entity, key));
+          if (other !== tenant && other.length > 0) expect(layout.tenantMarkerKey(other)).not.toBe(marker);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+});

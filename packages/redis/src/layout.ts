@@ -6,6 +6,11 @@
 //   <prefix><tenant:>{%t<tenant>:<entity>:<key>}   the same, for a record of a multi-tenant
 //                                             context store (RecordAddress.tenant)
 //   <prefix><tenant:>watermarks               HASH  <source>@<version> -> epoch ms (string)
+//   <prefix><tenant:>tenant:data:{%t<tenant>} HASH  data -> "1": the request tenant has had a write or
+//                                             append (so a read can tell a wrong tenant id from a
+//                                             quiet tenant); its own hash tag, one small key per tenant.
+//                                             Two segments before the brace: no namespace's entity
+//                                             keys (`<prefix><tenant>{`) or SCAN pattern can match it.
 //
 // Inside the braces, `%`, `{` and `}` (and `:` in the entity name) are percent-encoded, so the hash tag
 // always covers exactly `<entity>:<key>` and no two (entity, key) pairs can share a Redis key.
@@ -28,6 +33,11 @@ export interface KeyLayout {
    */
   entityKey(entity: string, key: string, tenant?: string): string;
   readonly watermarkKey: string;
+  /**
+   * The Redis key of a request tenant's "has had data" marker (`<namespace>tenant:data:{%t<tenant>}`): outside
+   * every namespace's `{` entity keys (so sampling's SCAN never meets it), percent-encoded like them.
+   */
+  tenantMarkerKey(tenant: string): string;
 }
 
 const SAFE_PART = /^[^\s{}]*$/;
@@ -63,6 +73,8 @@ export function keyLayout(prefix = "ctx:", tenant?: string): KeyLayout {
         ? `${namespace}{${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`
         : `${namespace}{%t${percentEncode(requestTenant, ENTITY_SPECIAL)}:${percentEncode(entity, ENTITY_SPECIAL)}:${percentEncode(key, KEY_SPECIAL)}}`,
     watermarkKey: `${namespace}watermarks`,
+    tenantMarkerKey: (requestTenant) =>
+      `${namespace}tenant:data:{%t${percentEncode(requestTenant, ENTITY_SPECIAL)}}`,
   };
 }
 

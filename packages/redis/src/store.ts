@@ -195,7 +195,10 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     }
   }
 
-  /** EVALSHA each call; the ones the server does not know yet (NOSCRIPT) are re-sent once as EVAL. */
+  /**
+   * EVALSHA each call; the ones the server does not know yet (NOSCRIPT) are re-sent once as EVAL.
+   * `alongside` commands (tenant markers) travel in the same pipeline: no extra round trip.
+   */
   async function runScripts(
     operation: string,
     calls: ReadonlyArray<{
@@ -204,18 +207,28 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       args: ReadonlyArray<string | Buffer>;
     }>,
     signal?: AbortSignal,
+    alongside: readonly PipelinedCommand[] = NO_COMMANDS,
   ): Promise<unknown[]> {
     const timeoutMs = connection.writeTimeoutMs;
-    const first = await pipelined(
+    const sent = await pipelined(
       operation,
-      calls.map(({ script, keys, args }) => ({
-        key: keys[0] as string,
-        add: (pipeline) => pipeline.evalsha(script.sha, keys.length, ...keys, ...args),
-      })),
+      [
+        ...calls.map(
+          ({ script, keys, args }): PipelinedCommand => ({
+            key: keys[0] as string,
+            add: (pipeline) => pipeline.evalsha(script.sha, keys.length, ...keys, ...args),
+          }),
+        ),
+        ...alongside,
+      ],
       signal,
       timeoutMs,
       true,
     );
+    const first = sent.slice(0, calls.length);
+    const failedAlongside = sent.slice(calls.length).find((reply) => reply.error);
+    if (failedAlongside?.error)
+      throw unavailable(operation, failedAlongside.error.message, failedAlongside.error);
     const missing = first.flatMap((reply, index) =>
       reply.error?.message.includes("NOSCRIPT") ? [index] : [],
     );
@@ -293,7 +306,11 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 
   // Sent after encoding, holding only the encoded items: the callers' envelopes are garbage as soon
   // as they are encoded, instead of living (and being promoted) until Redis answers.
-  async function sendValues(items: readonly ValueItem[], signal?: AbortSignal): Promise<WriteOutcome[]> {
+  async function sendValues(
+    items: readonly ValueItem[],
+    markers: readonly PipelinedCommand[],
+    signal?: AbortSignal,
+  ): Promise<WriteOutcome[]> {
     if (items.length === 0) return [];
     const batches = scriptBatches(items, (item) => item.key);
     const replies = await runScripts(
@@ -304,6 +321,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         args: batch.map((item) => item.argument),
       })),
       signal,
+      markers,
     );
     const codes: number[] = new Array(items.length);
     batches.forEach((batch, batchIndex) => {
@@ -371,15 +389,15 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
     const answers = batches.map((batch) =>
       batch.map(({ entity, recordKey, field, indexes }) => ({ entity, recordKey, field, indexes })),
     );
-    return { total: appends.length, calls, answers };
+    return { total: appends.length, calls, answers, markers: tenantMarkers(appends) };
   }
 
   async function sendAppends(
-    { total, calls, answers }: AppendRequest,
+    { total, calls, answers, markers }: AppendRequest,
     signal?: AbortSignal,
   ): Promise<AppendOutcome[]> {
     if (total === 0) return [];
-    const replies = await runScripts("append", calls, signal);
+    const replies = await runScripts("append", calls, signal, markers);
     const outcomes: AppendOutcome[] = new Array(total);
     const refused: number[] = [];
     let firstRefused: AppendAnswer | undefined;
@@ -410,6 +428,20 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
       );
     }
     return outcomes;
+  }
+
+  /**
+   * One HSET per tenant the writes carry, sent in the writes' pipeline: the marker a read checks to
+   * tell a tenant that never had data from a quiet one. Set before the outcome is known, so a write
+   * refused as a whole (wrong kind) still marks its tenant; forget and delete never clear it.
+   */
+  function tenantMarkers(addresses: readonly RecordAddress[]): PipelinedCommand[] {
+    const tenants = new Set<string>();
+    for (const address of addresses) if (address.tenant !== undefined) tenants.add(address.tenant);
+    return [...tenants].map((tenant) => {
+      const key = layout.tenantMarkerKey(tenant);
+      return { key, add: (pipeline) => pipeline.hset(key, "data", "1") };
+    });
   }
 
   // Extra reads travel beside the batch they belong to (readWithExtras below), keyed by the batch.
@@ -468,6 +500,12 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           add: (pipeline) => pipeline.hmget(layout.watermarkKey, ...watermarkFields),
         });
       }
+      const tenants = [...new Set(batch.tenants ?? [])];
+      const tenantsAt = commands.length;
+      for (const tenant of tenants) {
+        const key = layout.tenantMarkerKey(tenant);
+        commands.push({ key, add: (pipeline) => pipeline.hget(key, "data") });
+      }
       const extrasAt = commands.length;
       if (extras.length > 0) commands.push(...extraReadCommands(extras));
       readOptions?.signal?.throwIfAborted();
@@ -505,7 +543,18 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
         });
       }
       if (extra !== undefined) extra.replies = extraReadReplies(replies, extrasAt, extras.length);
-      return { records, watermarks };
+      if (batch.tenants === undefined) return { records, watermarks };
+      const seen: Record<string, boolean> = {};
+      tenants.forEach((tenant, index) => {
+        const reply = replies[tenantsAt + index] as CommandReply;
+        if (reply.error) throw unavailable("read", reply.error.message, reply.error);
+        Object.defineProperty(seen, tenant, {
+          value: reply.value !== null,
+          enumerable: true,
+          writable: true,
+        });
+      });
+      return { records, watermarks, tenants: seen };
     },
 
     // A caller's signal (a request's deadline) bounds writes like reads: at its abort the write
@@ -524,7 +573,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
           argument: fillValueArgument(argument, write.field, write.ttlMs),
         };
       });
-      return sendValues(items, writeOptions?.signal);
+      return sendValues(items, tenantMarkers(writes), writeOptions?.signal);
     },
 
     append(appends: readonly WindowAppend[], appendOptions?: StoreCallOptions): Promise<AppendOutcome[]> {
@@ -582,6 +631,7 @@ export function redisStore(options: RedisStoreOptions): RedisOnlineStore {
 }
 
 const NO_EXTRAS: readonly HashFieldRead[] = Object.freeze([]);
+const NO_COMMANDS: readonly PipelinedCommand[] = Object.freeze([]);
 
 function toReadResult(kind: "value" | "window", blob: Buffer | null): ReadResult {
   if (blob === null) return kind === "value" ? { kind, envelope: undefined } : { kind, events: [] };
@@ -616,6 +666,8 @@ interface AppendRequest {
   readonly total: number;
   readonly calls: Array<{ script: LuaScript; keys: string[]; args: Buffer[] }>;
   readonly answers: AppendAnswer[][];
+  /** The tenant markers sent with the appends (see tenantMarkers). */
+  readonly markers: readonly PipelinedCommand[];
 }
 
 /** One encoded value write: its position in the call, its address (for errors) and its script argument. */

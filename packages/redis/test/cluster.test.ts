@@ -13,7 +13,7 @@ import {
   startRedisCluster,
   waitFor,
 } from "../src/testing/index.js";
-import { recent, sources } from "./fixtures/definitions.js";
+import { profile, recent, sources } from "./fixtures/definitions.js";
 import { expectTenantIngest, tenantIngest } from "./fixtures/tenant-ingest.js";
 
 const available = redisServerAvailable();
@@ -146,6 +146,42 @@ describe.skipIf(!available)("redisStore on a 3-master cluster", () => {
       expectTenantIngest(outcome);
     } finally {
       admin.disconnect();
+    }
+  });
+
+  it("multi-tenant on Cluster: the tenant marker is its own slot, written in the writes' pipelines and read in the read's (#18)", async () => {
+    const online = redisStore({ cluster: { nodes: cluster.nodes }, prefix: "marks:" });
+    const ctx = createContextStore({ sources: [profile, recent], online, tenancy: "multi", deadline: "5s" });
+    try {
+      await ctx.ready();
+      // A tenant whose marker lives on another master than its entity's hash: two nodes, still one call.
+      let tenant = "";
+      for (let index = 0; tenant === "" && index < 1_000; index++) {
+        const candidate = `t${index}`;
+        const entityPort = await cluster.masterForSlot(
+          clusterSlot(online.layout.entityKey("session", "sessionId=s1", candidate)),
+        );
+        const markerPort = await cluster.masterForSlot(clusterSlot(online.layout.tenantMarkerKey(candidate)));
+        if (entityPort !== markerPort) tenant = candidate;
+      }
+      expect(tenant).not.toBe("");
+      await ctx.heartbeat(recent);
+      await ctx.append(recent, { sessionId: "s0" }, { action: "view", n: 1 }, { tenant });
+      const keys = { session: { sessionId: "s1" } };
+      const budget = { maxTokens: 400 };
+      for (const node of cluster.nodes) await sendCommand(node.port, ["CONFIG", "RESETSTAT"]);
+      const quiet = await ctx.assemble({ keys, budget, tenant });
+      expect(quiet.values.recent_activity?.status).toBe("empty");
+      const markerPort = await cluster.masterForSlot(clusterSlot(online.layout.tenantMarkerKey(tenant)));
+      for (const node of cluster.nodes) {
+        const stats = await commandStats(node.port);
+        expect(stats.hget ?? 0).toBe(node.port === markerPort ? 1 : 0);
+      }
+      const wrong = await ctx.assemble({ keys, budget, tenant: `${tenant}x` });
+      expect(wrong.values.recent_activity?.status).toBe("missing");
+      expect(wrong.values.recent_activity?.reason).toContain(`tenant "${tenant}x" has no data`);
+    } finally {
+      await ctx.close();
     }
   });
 });

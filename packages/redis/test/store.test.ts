@@ -1,7 +1,7 @@
 // redisStore behaviour beyond the shared contract: the key layout, one round trip per read (counted
 // on the wire and in INFO commandstats), malformed records, Lua script reloading, expiry, limits,
 // configuration errors, and Redis going down, hanging and coming back.
-import { type Envelope, isCtxError } from "@ctxstore/core";
+import { createContextStore, type Envelope, isCtxError } from "@ctxstore/core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisOnlineStore, redisStore } from "../src/index.js";
@@ -14,6 +14,7 @@ import {
   startRoundTripProxy,
   waitFor,
 } from "../src/testing/index.js";
+import { profile, recent, user } from "./fixtures/definitions.js";
 
 const available = redisServerAvailable();
 let counter = 0;
@@ -165,6 +166,51 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
       expect(appended).toEqual([{ applied: true }]);
     } finally {
       await store.close();
+      await proxy.stop();
+    }
+  });
+
+  it("multi-tenant: whether the tenant has data travels in the same round trip as the records (one HGET), and marks cost no round trip on writes", async () => {
+    const proxy = await startRoundTripProxy({ port: server.port });
+    const online = redisStore({ url: proxy.url, prefix: uniquePrefix() });
+    const ctx = createContextStore({ sources: [profile, recent], online, tenancy: "multi", deadline: "2s" });
+    try {
+      await ctx.ready();
+      await ready(online);
+      await ctx.heartbeat(recent);
+      // Loads the write script, so the counted write below is not a NOSCRIPT retry.
+      await ctx.write(profile, { userId: "u0" }, { summary: "Bo", revision: 1 }, { tenant: "globex" });
+      await sendCommand(server.port, ["CONFIG", "RESETSTAT"]);
+      proxy.reset();
+      await ctx.write(profile, { userId: "u1" }, { summary: "Ann", revision: 1 }, { tenant: "acme" });
+      expect(proxy.roundTrips()).toBe(1);
+      // INFO counts the script's own commands too; the marker is the one HSET beside it, same pipeline.
+      expect(await commandStats(server.port)).toMatchObject({ evalsha: 1 });
+      expect(await admin.hget(online.layout.tenantMarkerKey("acme"), "data")).toBe("1");
+
+      const keys = { user: { userId: "u1" }, session: { sessionId: "s1" } };
+      const budget = { maxTokens: 500 };
+      await sendCommand(server.port, ["CONFIG", "RESETSTAT"]);
+      proxy.reset();
+      const real = await ctx.assemble({ keys, budget, tenant: "acme" });
+      expect(proxy.roundTrips()).toBe(1);
+      // The user's hash, the session's hash, the watermarks, and the tenant's marker: nothing else.
+      expect(await commandStats(server.port)).toEqual({ hmget: 3, hget: 1, "config|resetstat": 1 });
+      expect(real.values.profile?.status).toBe("ok");
+      expect(real.values.recent_activity?.status).toBe("empty");
+
+      // A tenant nothing was ever written for (a wrong id): unknown, not "no recent activity".
+      const wrong = await ctx.assemble({ keys, budget, tenant: "acmee" });
+      expect(wrong.values.profile?.status).toBe("missing");
+      expect(wrong.values.recent_activity?.status).toBe("missing");
+      expect(wrong.values.recent_activity?.reason).toContain('tenant "acmee" has no data in redis');
+      // Forgetting the tenant's only entity leaves it a known (quiet) tenant.
+      await ctx.forget({ entity: user, key: { userId: "u1" }, tenant: "acme" });
+      const quiet = await ctx.assemble({ keys, budget, tenant: "acme" });
+      expect(quiet.values.profile?.status).toBe("missing");
+      expect(quiet.values.recent_activity?.status).toBe("empty");
+    } finally {
+      await ctx.close();
       await proxy.stop();
     }
   });

@@ -241,6 +241,107 @@ describe("tenancy", () => {
     expect(b.text).toContain("status of globex");
     expect(seen.sort()).toEqual(["acme", "globex"]);
   });
+
+  it("a tenancy store that does not answer whether the tenant has data: an empty window reads missing, not empty", async () => {
+    const inner = memoryStore();
+    const silent: OnlineStore = {
+      ...inner,
+      name: "silent",
+      tenancy: true,
+      // A third-party store written before OnlineReadResult.tenants: it drops the answer.
+      read: async (batch, options) => {
+        const { tenants: _dropped, ...rest } = await inner.read(batch, options);
+        return rest;
+      },
+    };
+    const ctx = await governed({ online: silent, sources: [contact, tickets] });
+    await ctx.write(
+      contact,
+      { customerId: "c1" },
+      { name: "A", email: "a@x", plan: "p" },
+      { tenant: "acme" },
+    );
+    await ctx.heartbeat(tickets, NOW);
+    const result = await ctx.assemble({
+      keys: { customer: { customerId: "c1" } },
+      budget,
+      tenant: "acme",
+      principal: support,
+    });
+    expect(result.values.contact?.status).toBe("ok");
+    expect(result.values.tickets?.status).toBe("missing");
+    expect(result.values.tickets?.reason).toContain('silent did not say whether tenant "acme" has any data');
+  });
+
+  it("property: a tenant with no data never reads `empty` for any source, once the stream's watermark is set; a real tenant's quiet key still does", async () => {
+    const tenants = ["acme", "globex", "initech"] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom("write", "append", "forget", "heartbeat"),
+            tenant: fc.constantFrom(...tenants),
+            customer: fc.constantFrom("c1", "c2"),
+          }),
+          { maxLength: 12 },
+        ),
+        async (operations) => {
+          const ctx = createContextStore({
+            sources: [contact, tickets],
+            now: clock,
+            deadline: "5s",
+            tenancy: "multi",
+            governance: { pseudonymKey: KEY, purposes: { serving: { otherwise: "keep" } } },
+          });
+          await ctx.ready();
+          // The stream's watermark is set from the start: the case where an empty window would pass as a fact.
+          await ctx.heartbeat(tickets, NOW);
+          const hasData = new Set<string>();
+          const events = new Set<string>();
+          let counter = 0;
+          for (const step of operations) {
+            const key = { customerId: step.customer };
+            const id = `${step.tenant}/${step.customer}`;
+            if (step.kind === "write") {
+              await ctx.write(contact, key, { name: "N", email: "e", plan: "p" }, { tenant: step.tenant });
+              hasData.add(step.tenant);
+            } else if (step.kind === "append") {
+              await ctx.append(
+                tickets,
+                key,
+                { subject: "s", email: "e" },
+                { tenant: step.tenant, eventTime: NOW - ++counter },
+              );
+              hasData.add(step.tenant);
+              events.add(id);
+            } else if (step.kind === "forget") {
+              await ctx.forget({ entity: customer, key, tenant: step.tenant });
+              events.delete(id);
+            } else await ctx.heartbeat(tickets, NOW);
+          }
+          for (const tenant of [...tenants, "ghost"]) {
+            for (const customerId of ["c1", "c2"]) {
+              const result = await ctx.assemble({
+                keys: { customer: { customerId } },
+                budget,
+                tenant,
+                principal: support,
+              });
+              const window = result.values.tickets;
+              if (!hasData.has(tenant)) {
+                for (const value of Object.values(result.values)) expect(value?.status).not.toBe("empty");
+                expect(window?.status).toBe("missing");
+                expect(window?.reason).toContain(`tenant "${tenant}" has no data`);
+              } else if (!events.has(`${tenant}/${customerId}`)) {
+                expect(window?.status).toBe("empty");
+              } else expect(window?.status).toBe("ok");
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });
 
 describe("purposes and PII redaction", () => {

@@ -55,7 +55,10 @@ export async function readOnline(options: {
   let result: OnlineReadResult | typeof DEADLINE;
   try {
     result = await raceDeadline(
-      online.read({ records, watermarks }, { signal: options.signal }),
+      online.read(
+        tenant === undefined ? { records, watermarks } : { records, watermarks, tenants: [tenant] },
+        { signal: options.signal },
+      ),
       options.deadlineAt - started,
       options.signal,
     );
@@ -70,6 +73,14 @@ export async function readOnline(options: {
     return { resolutions: allWith(plan, "timeout", reason, latencyMs), latencyMs, roundTrip: "timeout" };
   }
   const read = result;
+  // Watermarks are per source, so they vouch for "no recent events" only for a tenant the store has
+  // seen data for; an unknown tenant (a wrong id) or an unanswered one reads `missing`, never `empty`.
+  const unknownTenant =
+    tenant === undefined || read.tenants?.[tenant] === true
+      ? undefined
+      : read.tenants?.[tenant] === false
+        ? `tenant "${tenant}" has no data in ${online.name} (nothing was ever written or appended for it; is the tenant id right?)`
+        : `${online.name} did not say whether tenant "${tenant}" has any data, so no events cannot be read as none`;
   const resolutions = plan.map(({ source, key }, index): Resolution => {
     const base = { source, key: key.canonical, latencyMs };
     const record = read.records[index];
@@ -77,7 +88,14 @@ export async function readOnline(options: {
       return { ...base, status: "error", reason: `${online.name} returned no result for this record` };
     if (source.tier !== "stream") return classifyValue(base, record, now, validateOnRead);
     const mark = read.records[markIndex.get(index) as number];
-    const window = classifyWindow(base, record, read.watermarks[sourceField(source)], now, validateOnRead);
+    const window = classifyWindow({
+      base,
+      record,
+      watermark: read.watermarks[sourceField(source)],
+      unknownTenant,
+      now,
+      validateOnRead,
+    });
     const failedAt =
       mark?.kind === "value" && record.kind === "window"
         ? failedAppendAt(mark.envelope, record.events)
@@ -150,13 +168,16 @@ function classifyValue(base: Base, record: ReadResult, now: number, validateOnRe
     : { ...judged, value: envelope.value };
 }
 
-function classifyWindow(
-  base: Base,
-  record: ReadResult,
-  watermark: number | undefined,
-  now: number,
-  validateOnRead: boolean,
-): Resolution {
+function classifyWindow(options: {
+  readonly base: Base;
+  readonly record: ReadResult;
+  readonly watermark: number | undefined;
+  /** Why the request's tenant cannot vouch for an empty window (it has no data), when it cannot. */
+  readonly unknownTenant: string | undefined;
+  readonly now: number;
+  readonly validateOnRead: boolean;
+}): Resolution {
+  const { base, record, watermark, unknownTenant, now, validateOnRead } = options;
   const { source } = base;
   if (record.kind !== "window") return wrongKind(base, record, "window") as Resolution;
   const events: Envelope[] = [];
@@ -171,6 +192,9 @@ function classifyWindow(
   const newest = events.length > 0 ? (events[events.length - 1] as Envelope).eventTime : undefined;
   let freshness = watermark ?? Number.NEGATIVE_INFINITY;
   for (const event of events) freshness = Math.max(freshness, freshAt(event));
+  if (events.length === 0 && unknownTenant !== undefined) {
+    return { ...base, status: "missing", reason: `no events stored: ${unknownTenant}` };
+  }
   if (events.length === 0 && watermark === undefined) {
     return {
       ...base,

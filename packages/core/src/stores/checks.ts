@@ -141,6 +141,21 @@ export function checkWatermarkFields(store: string, fields: unknown): void {
   }
 }
 
+/** The tenants a read asks about: when given, an array of non-empty strings. */
+export function checkReadTenants(store: string, tenants: unknown): void {
+  if (tenants === undefined) return;
+  if (
+    !Array.isArray(tenants) ||
+    tenants.some((tenant) => typeof tenant !== "string" || tenant.length === 0)
+  ) {
+    throw new CtxError(
+      "CTX_INVALID_TENANT",
+      `${store} store: read() tenants must be an array of non-empty tenant ids (strings), e.g. ["acme"].`,
+      { store },
+    );
+  }
+}
+
 /** A watermark raise: a non-empty source field and a finite epoch-ms time. */
 export function checkWatermarkRaise(store: string, field: unknown, time: unknown): void {
   if (typeof field !== "string" || field.length === 0) {

@@ -9,6 +9,7 @@ import {
   checkEnvelope,
   checkReadBatch,
   checkReadRequest,
+  checkReadTenants,
   checkRecordAddress,
   checkRequestArray,
   checkTtl,
@@ -42,8 +43,9 @@ export interface OnlineStoreDriver {
   /** What to tell a caller who used the store after `close()`, e.g. "Create a new memoryStore()." */
   readonly afterClose?: string;
   /**
-   * Reads every record and watermark of the batch, in one round trip where the storage allows; absent
-   * records come back absent, never as errors. Rejects if `signal` aborts.
+   * Reads every record and watermark of the batch, and whether each tenant in `batch.tenants` has
+   * ever had data, in one round trip where the storage allows; absent records come back absent,
+   * never as errors. Rejects if `signal` aborts.
    */
   read(batch: OnlineReadBatch, options: { signal?: AbortSignal } | undefined): Promise<OnlineReadResult>;
   /**
@@ -157,6 +159,9 @@ export function defineOnlineStore<Driver extends OnlineStoreDriver>(
           checkTenancy(batch.records[index], `read request #${index}`);
         }
         checkWatermarkFields(store, batch.watermarks);
+        checkReadTenants(store, batch.tenants);
+        if (batch.tenants !== undefined && batch.tenants.length > 0)
+          checkTenancy({ tenant: batch.tenants[0] }, "read() tenants");
         return driver.read(batch, options);
       });
     },

@@ -73,6 +73,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   let sweepCursor = entities.entries();
   let sampleCursor = entities.entries();
   const watermarks = new Map<string, number>();
+  // Tenants any write or append has carried: a tenant not in it has no data at all (a wrong tenant
+  // id), so its empty stream windows read `missing`, not `empty`. Forget and delete leave it.
+  const tenantsWithData = new Set<string>();
 
   /** The live record set of an entity, dropping it when its TTL has passed. */
   function liveEntity(entityKey: string, at: number): EntityRecords | undefined {
@@ -164,7 +167,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           writable: true,
         });
       }
-      return { records: results, watermarks: marks };
+      if (batch.tenants === undefined) return { records: results, watermarks: marks };
+      const tenants: Record<string, boolean> = {};
+      for (const tenant of batch.tenants) {
+        Object.defineProperty(tenants, tenant, {
+          value: tenantsWithData.has(tenant),
+          enumerable: true,
+          writable: true,
+        });
+      }
+      return { records: results, watermarks: marks, tenants };
     },
 
     async write(writes: readonly ValueWrite[]): Promise<WriteOutcome[]> {
@@ -172,6 +184,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const prepared = writes.map((write) => freezeCheckedJson(write.envelope) as Envelope);
       const at = now();
       checkKinds(writes, "value", at);
+      for (const write of writes) if (write.tenant !== undefined) tenantsWithData.add(write.tenant);
       return writes.map((write, index) => {
         const envelope = prepared[index] as Envelope;
         const records = entityForWrite(entityKeyOf(write), at);
@@ -187,6 +200,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const prepared = appends.map((append) => freezeCheckedJson(append.event) as Envelope);
       const at = now();
       checkKinds(appends, "window", at);
+      for (const append of appends) if (append.tenant !== undefined) tenantsWithData.add(append.tenant);
       return appends.map((append, index) => {
         const event = prepared[index] as Envelope;
         const records = entityForWrite(entityKeyOf(append), at);
@@ -239,6 +253,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async close(): Promise<void> {
       entities.clear();
       watermarks.clear();
+      tenantsWithData.clear();
     },
   });
 

@@ -46,6 +46,11 @@ export interface OnlineReadBatch {
   readonly records: readonly ReadRequest[];
   /** Source fields whose ingest watermark to read in the same round trip. */
   readonly watermarks?: readonly string[];
+  /**
+   * Tenants to report on in the same round trip: whether any record was ever written or appended
+   * for each (see {@link OnlineReadResult.tenants}). Only stores with `tenancy: true` accept it.
+   */
+  readonly tenants?: readonly string[];
 }
 
 /** The answer to an `OnlineReadBatch`: one result per record, in request order, and the watermarks. */
@@ -54,6 +59,14 @@ export interface OnlineReadResult {
   readonly records: readonly ReadResult[];
   /** Latest time up to which each stream's ingest is known complete (epoch ms), when recorded. */
   readonly watermarks: Readonly<Record<string, number | undefined>>;
+  /**
+   * For each tenant the batch asked about: true once a write or append carrying that tenant has
+   * reached the store, false while none has. It is how a read tells a tenant with no data (a wrong
+   * tenant id: `missing`) from a real tenant's entity with no recent events (`empty`): watermarks
+   * are per source, so they say nothing about a tenant. Never cleared by `forget` or `delete`.
+   * A tenancy store must answer every tenant asked about; core reads an unanswered one as unknown.
+   */
+  readonly tenants?: Readonly<Record<string, boolean>>;
 }
 
 export interface ValueWrite extends RecordAddress {

@@ -1,7 +1,8 @@
 // Contract groups "tenancy" and "forget": a store that declares `tenancy` keeps every tenant's
 // records apart (the same entity key and field in two tenants are two records, and nothing of one
-// tenant is ever read, overwritten or deleted through another), and `forget` erases every field of
-// one entity key in one tenant and nothing else. A store without `tenancy` must refuse a tenant.
+// tenant is ever read, overwritten or deleted through another; a read says which tenants have ever
+// had data, so a wrong tenant id is told from a quiet one), and `forget` erases every field of one
+// entity key in one tenant and nothing else. A store without `tenancy` must refuse a tenant.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RecordAddress } from "../../stores/types.js";
@@ -119,6 +120,96 @@ export function registerTenancyTests({ context, propertyRuns, freshKey }: Contra
               );
             }
           });
+        }),
+        { numRuns: Math.max(10, Math.round(propertyRuns / 4)) },
+      );
+    });
+
+    it("a read says which tenants have ever had a write or an append; forget, delete and watermarks change nothing", async () => {
+      const { store } = context;
+      if (store.tenancy !== true) {
+        await expect(store.read({ records: [], tenants: ["acme"] })).rejects.toMatchObject({
+          code: "CTX_CONFIG",
+        });
+        return;
+      }
+      const [written, appended, never] = [freshKey("t-written"), freshKey("t-appended"), freshKey("t-never")];
+      const tenants = [written, appended, never];
+      const key = freshKey("marker");
+      const before = await store.read({ records: [], tenants });
+      expect(before.tenants).toEqual({ [written]: false, [appended]: false, [never]: false });
+      await store.setWatermark("recent@1", 1_000);
+      await store.write([
+        { entity: "user", key, field: "profile@1", tenant: written, envelope: envelopeAt(1) },
+      ]);
+      await store.append([
+        {
+          entity: "user",
+          key,
+          field: "recent@1",
+          tenant: appended,
+          event: envelopeAt(1, { eventId: "e1" }),
+          window: 5,
+        },
+      ]);
+      // Asked beside records and watermarks, in the same read.
+      const after = await store.read({
+        records: [{ entity: "user", key, field: "recent@1", kind: "window", tenant: never }],
+        watermarks: ["recent@1"],
+        tenants,
+      });
+      expect(after.tenants).toEqual({ [written]: true, [appended]: true, [never]: false });
+      expect(storedEvents(after.records[0])).toEqual([]);
+      expect(after.watermarks["recent@1"]).toBe(1_000);
+      // Once seen, a tenant stays seen: its entity's last record erased is a quiet tenant, not a wrong id.
+      if (store.forget) await store.forget([{ entity: "user", key, tenant: written }]);
+      await store.delete([{ entity: "user", key, field: "recent@1", tenant: appended }]);
+      const erased = await store.read({ records: [], tenants: [written, appended] });
+      expect(erased.tenants).toEqual({ [written]: true, [appended]: true });
+      await expect(store.read({ records: [], tenants: [""] })).rejects.toMatchObject({
+        code: "CTX_INVALID_TENANT",
+      });
+    });
+
+    it("property: a tenant reads as having data exactly when a write or append carried it", async () => {
+      const { store } = context;
+      if (store.tenancy !== true) return;
+      const step = fc.record({
+        kind: fc.constantFrom("write", "append", "forget", "watermark"),
+        tenant: fc.constantFrom(0, 1, 2, 3),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (steps) => {
+          const run = freshKey("seen");
+          const tenants = [0, 1, 2, 3].map((index) => `${run}-t${index}`);
+          const key = `${run}-k`;
+          const seen = new Set<string>();
+          let sequence = 0;
+          for (const { kind, tenant: index } of steps) {
+            const tenant = tenants[index] as string;
+            if (kind === "write") {
+              await store.write([
+                { entity: "user", key, field: "profile@1", tenant, envelope: envelopeAt(1) },
+              ]);
+              seen.add(tenant);
+            } else if (kind === "append") {
+              await store.append([
+                {
+                  entity: "user",
+                  key,
+                  field: "recent@1",
+                  tenant,
+                  event: envelopeAt(1, { eventId: `e${++sequence}` }),
+                  window: 3,
+                },
+              ]);
+              seen.add(tenant);
+            } else if (kind === "forget") {
+              if (store.forget) await store.forget([{ entity: "user", key, tenant }]);
+            } else await store.setWatermark("recent@1", 1 + sequence);
+          }
+          const result = await store.read({ records: [], tenants });
+          for (const tenant of tenants) expect(result.tenants?.[tenant]).toBe(seen.has(tenant));
         }),
         { numRuns: Math.max(10, Math.round(propertyRuns / 4)) },
       );
