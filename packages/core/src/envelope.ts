@@ -45,6 +45,18 @@ export interface Envelope {
  */
 export type Status = "ok" | "empty" | "missing" | "stale" | "timeout" | "error" | "invalid" | "skipped";
 
+/** Every `Status`, in the order traces and reports list them. */
+export const STATUSES = [
+  "ok",
+  "empty",
+  "missing",
+  "stale",
+  "timeout",
+  "error",
+  "invalid",
+  "skipped",
+] as const satisfies readonly Status[];
+
 /** `ok` and `empty`: the statuses that are facts (see `Status`). */
 export function isFact(status: Status): boolean {
   return status === "ok" || status === "empty";

@@ -12,7 +12,7 @@ import {
   tagCategories,
 } from "../definitions/governance.js";
 import { type AnySource, sourceField } from "../definitions/source.js";
-import type { Envelope, Status } from "../envelope.js";
+import { type Envelope, STATUSES, type Status } from "../envelope.js";
 import { CtxError, describeIssues } from "../errors.js";
 import { renderValue, WRITE_PATH_CACHED_LINE } from "../render/value.js";
 import { RealtimeCaller } from "../resolve/realtime-caller.js";
@@ -37,17 +37,6 @@ import type {
 
 const WATERMARK_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
-
-const STATUSES: readonly Status[] = [
-  "ok",
-  "empty",
-  "missing",
-  "stale",
-  "timeout",
-  "error",
-  "invalid",
-  "skipped",
-];
 
 /**
  * Creates the context store for a set of sources: validates the definitions, then serves `assemble`,

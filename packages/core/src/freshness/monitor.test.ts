@@ -2,24 +2,12 @@
 // with known ages, bounded pages per tick, ingest lag from the watermark, materializations passed
 // through, gauges exported through a real MeterProvider, and a store it cannot sample reported as
 // unknown (never fresh).
-import {
-  AggregationTemporality,
-  type DataPoint,
-  MeterProvider,
-  MetricReader,
-} from "@opentelemetry/sdk-metrics";
+import { type DataPoint, MeterProvider } from "@opentelemetry/sdk-metrics";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { activity, clock, NOW, profile, session, user } from "../context/assemble.fixtures.js";
 import { createContextStore, memoryStore, monitorFreshness, type OnlineStore } from "../index.js";
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from "../telemetry/test-reader.fixtures.js";
 
 const HOUR = 3_600_000;
 

@@ -5,11 +5,10 @@
 import { context, createContextKey, type Span, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
-  AggregationTemporality,
   type DataPoint,
   type Histogram,
   MeterProvider,
-  MetricReader,
+  type MetricReader,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import {
@@ -37,14 +36,7 @@ import {
   vector,
 } from "../index.js";
 import { resetTelemetryFailureReport } from "./report.js";
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from "./test-reader.fixtures.js";
 
 const contextManager = new AsyncLocalStorageContextManager();
 beforeAll(() => {

@@ -1,41 +1,19 @@
 // Core tallies counters itself and hands the SDK the totals (instruments.ts). Property: for any
 // sequence of resolutions and packer drops, what a real MeterProvider collects is exactly the naive
 // count per attribute set, and every point's attributes are the documented ones.
-import {
-  AggregationTemporality,
-  type DataPoint,
-  MeterProvider,
-  MetricReader,
-} from "@opentelemetry/sdk-metrics";
+import { type DataPoint, MeterProvider, type MetricReader } from "@opentelemetry/sdk-metrics";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Tier } from "../definitions/source.js";
-import type { Status } from "../envelope.js";
+import { STATUSES } from "../envelope.js";
 import { coreInstruments, SourceCells } from "./instruments.js";
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from "./test-reader.fixtures.js";
 
 const SOURCES: ReadonlyArray<readonly [string, Tier]> = [
   ["profile", "batch"],
   ["recent_activity", "stream"],
   ["inventory", "realtime"],
   ["help_center", "vector"],
-];
-const STATUSES: readonly Status[] = [
-  "ok",
-  "empty",
-  "missing",
-  "stale",
-  "timeout",
-  "error",
-  "invalid",
-  "skipped",
 ];
 const REASONS = ["budget", "section_max_tokens", "no_content", "other"] as const;
 
