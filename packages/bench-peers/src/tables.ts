@@ -3,6 +3,8 @@
 // figures is never rendered as if they were zero: the table says "missing" and `missingFigures`
 // lists what is absent, so a partial run cannot pass for a complete one.
 
+import { parseAllFigures } from "./floors.js";
+
 export interface PeerFigure {
   bench: string;
   metric: string;
@@ -35,22 +37,9 @@ export const TABLE_END = "<!-- peers-table:end -->";
  * may carry a prefix before its JSON (turbo's `@ctxstore/bench-peers:bench: ` in a full run's log).
  */
 export function parseFigures(text: string): PeerFigure[] {
-  const figures: PeerFigure[] = [];
-  for (const line of text.split("\n")) {
-    const start = line.indexOf('{"bench"');
-    if (start < 0) continue;
-    const trimmed = line.slice(start).trim();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      continue;
-    }
-    const figure = parsed as PeerFigure;
-    if (figure.bench === "peers" && typeof figure.metric === "string" && typeof figure.peer === "string")
-      figures.push(figure);
-  }
-  return figures;
+  return (parseAllFigures(text) as PeerFigure[]).filter(
+    (figure) => figure.bench === "peers" && typeof figure.peer === "string",
+  );
 }
 
 function byPeer(figures: readonly PeerFigure[]): Map<string, Map<string, PeerFigure>> {
