@@ -199,6 +199,12 @@ describe.skipIf(!available)("redisStore (standalone)", () => {
       expect(real.values.profile?.status).toBe("ok");
       expect(real.values.recent_activity?.status).toBe("empty");
 
+      // Without a stream source nothing needs the marker, so the read does not ask for it.
+      await sendCommand(server.port, ["CONFIG", "RESETSTAT"]);
+      const batchOnly = await ctx.assemble({ keys, budget, tenant: "acme", sources: ["profile"] });
+      expect(await commandStats(server.port)).toEqual({ hmget: 1, "config|resetstat": 1 });
+      expect(batchOnly.values.profile?.status).toBe("ok");
+
       // A tenant nothing was ever written for (a wrong id): unknown, not "no recent activity".
       const wrong = await ctx.assemble({ keys, budget, tenant: "acmee" });
       expect(wrong.values.profile?.status).toBe("missing");

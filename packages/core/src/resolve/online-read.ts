@@ -51,12 +51,15 @@ export async function readOnline(options: {
   const watermarks = plan
     .filter(({ source }) => source.tier === "stream")
     .map(({ source }) => sourceField(source));
+  // Only a stream window needs the store to vouch for the tenant (see `unknownTenant` below), so a
+  // read without stream sources does not ask.
+  const askTenant = watermarks.length > 0 ? tenant : undefined;
   const started = performance.now();
   let result: OnlineReadResult | typeof DEADLINE;
   try {
     result = await raceDeadline(
       online.read(
-        tenant === undefined ? { records, watermarks } : { records, watermarks, tenants: [tenant] },
+        askTenant === undefined ? { records, watermarks } : { records, watermarks, tenants: [askTenant] },
         { signal: options.signal },
       ),
       options.deadlineAt - started,
@@ -76,9 +79,9 @@ export async function readOnline(options: {
   // Watermarks are per source, so they vouch for "no recent events" only for a tenant the store has
   // seen data for; an unknown tenant (a wrong id) or an unanswered one reads `missing`, never `empty`.
   const unknownTenant =
-    tenant === undefined || read.tenants?.[tenant] === true
+    askTenant === undefined || read.tenants?.[askTenant] === true
       ? undefined
-      : read.tenants?.[tenant] === false
+      : read.tenants?.[askTenant] === false
         ? `tenant "${tenant}" has no data in ${online.name} (nothing was ever written or appended for it; is the tenant id right?)`
         : `${online.name} did not say whether tenant "${tenant}" has any data, so no events cannot be read as none`;
   const resolutions = plan.map(({ source, key }, index): Resolution => {
