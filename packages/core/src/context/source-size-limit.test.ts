@@ -133,7 +133,7 @@ describe("a source's maxValueBytes", () => {
     expect(result.values.roomy?.status).toBe("ok");
     const smallSection = result.sections.find((section) => section.title === "Small");
     expect(smallSection?.text).toBe(
-      "## Small\nSmall: unknown — the stored value failed validation. Do not assume there is none.\n",
+      "## Small\nSmall: unknown — the lookup's answer failed validation. Do not assume there is none.\n",
     );
   });
 

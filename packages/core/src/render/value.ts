@@ -91,6 +91,9 @@ const UNKNOWN_BECAUSE: Record<Exclude<Status, "ok" | "empty">, string> = {
   skipped: "it was not looked up",
 };
 
+/** Why a realtime source's `invalid` answer is unknown: nothing was stored, the lookup's answer was refused. */
+export const INVALID_ANSWER = "the lookup's answer failed validation";
+
 /** Why a stale stream window that holds no events is unknown: it has no last known value to be old. */
 export const STALE_WINDOW_WITHOUT_EVENTS =
   "no events seen while ingest is behind (not up to date within its freshness limit), so there may be activity it has not delivered yet";

@@ -13,7 +13,13 @@ import { CtxError } from "../errors.js";
 import type { PackBlock } from "../pack/types.js";
 import { normalizeOwnLines } from "../render/normalize.js";
 import { countedLines, RenderTimeUp, renderFresh } from "../render/request-time.js";
-import { fallbackLabel, STALE_WINDOW_WITHOUT_EVENTS, tokensFor, unknownNote } from "../render/value.js";
+import {
+  fallbackLabel,
+  INVALID_ANSWER,
+  STALE_WINDOW_WITHOUT_EVENTS,
+  tokensFor,
+  unknownNote,
+} from "../render/value.js";
 import type { Tokenizer } from "../tokenize/types.js";
 import type { SourceTrace } from "../trace/types.js";
 import { noteBlock, valueBlock } from "./blocks.js";
@@ -46,10 +52,13 @@ export function applyUnavailablePolicies(options: {
   const warnings: string[] = [];
   const note = (resolution: Resolution): PolicyOutcome => {
     const status = resolution.status as Exclude<Status, "ok" | "empty">;
+    const { label, tier } = resolution.source;
     const text =
-      status === "stale" && resolution.source.tier === "stream" && !resolution.windowEvents?.length
-        ? unknownNote(resolution.source.label, status, undefined, STALE_WINDOW_WITHOUT_EVENTS)
-        : unknownNote(resolution.source.label, status);
+      status === "stale" && tier === "stream" && !resolution.windowEvents?.length
+        ? unknownNote(label, status, undefined, STALE_WINDOW_WITHOUT_EVENTS)
+        : status === "invalid" && tier === "realtime"
+          ? unknownNote(label, status, undefined, INVALID_ANSWER)
+          : unknownNote(label, status);
     return { rendered: "note", block: noteBlock(resolution, countedLines(text, tokenizer, onTokenize)) };
   };
   for (const resolution of unavailable) {
