@@ -176,7 +176,7 @@ describe.skipIf(!available)("materialize and dataset against Redis and DuckDB", 
             clearInterval(timer);
             child.kill("SIGINT");
           }
-        }, 20);
+        }, 5);
       },
     });
     expect(interrupted.code, interrupted.stderr).toBe(130);

@@ -83,7 +83,9 @@ function plainProgress(terminal: Terminal): Progress {
   return {
     task(label, unit) {
       const rate = rateMeter();
-      let lastAt = 0;
+      // -Infinity, not 0: performance.now() counts from process start, so a task updated in the
+      // process's first second would otherwise print nothing until its final line.
+      let lastAt = Number.NEGATIVE_INFINITY;
       let lastDone = -1;
       const line = (done: number, total: number) => {
         lastDone = done;
