@@ -40,7 +40,10 @@ export interface GraphSettings {
   connectivity: number;
   /** Candidate list while inserting (HNSW `efConstruction`). */
   expansionAdd: number;
-  /** Candidate list while searching (HNSW `ef`). */
+  /**
+   * Candidate list while searching (HNSW `ef`): more buys recall with query time. Read at query time
+   * only, so changing it reuses a saved graph.
+   */
   expansionSearch: number;
   /** How the graph stores its own copy of the vectors; candidates are re-scored from float32 either way. */
   quantization: "f32" | "f16" | "i8";
@@ -81,7 +84,7 @@ interface Filters {
 
 export class AnnIndex {
   readonly dimensions: number;
-  readonly settings: AnnIndexOptions;
+  private settings: AnnIndexOptions;
   private graph: UsearchIndex;
   private readonly usearch: UsearchModule;
   private readonly matrix: Matrix;
@@ -118,6 +121,11 @@ export class AnnIndex {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The candidate list of later searches (the graph itself is unchanged). */
+  setExpansionSearch(expansionSearch: number): void {
+    this.settings = { ...this.settings, expansionSearch };
   }
 
   /** Inserts or replaces by (tenant, id); the graph sees the change at the next `flush`. */

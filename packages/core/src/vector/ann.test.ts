@@ -199,6 +199,27 @@ describe("annVectorStore persistence", () => {
     await second.close();
   });
 
+  it("reuses the saved graph when only expansionSearch changed; other graph settings rebuild it", async () => {
+    const directory = await freshDirectory();
+    const dimensions = 16;
+    const vectors = clustered(1_200, dimensions, 5);
+    const first = annVectorStore({ dimensions, directory, exactUpTo: 0 });
+    await first.upsert(records(vectors));
+    await first.close();
+
+    const wider = annVectorStore({ dimensions, directory, exactUpTo: 0, expansionSearch: 256 });
+    expect(await wider.graphOrigin()).toBe("saved");
+    expect((await wider.query({ vector: vectors[77] as Float32Array, topK: 1 }))[0]?.id).toBe("doc77#0");
+    expect(wider.lastQueryPath()).toBe("graph");
+    await wider.close();
+
+    for (const changed of [{ connectivity: 24 }, { expansionAdd: 64 }, { quantization: "f32" as const }]) {
+      const rebuilt = annVectorStore({ dimensions, directory, exactUpTo: 0, ...changed });
+      expect(await rebuilt.graphOrigin(), JSON.stringify(changed)).toBe("built");
+      await rebuilt.close();
+    }
+  });
+
   it("rebuilds the graph when the log moved on after it was saved (a writer that crashed)", async () => {
     const directory = await freshDirectory();
     const dimensions = 16;
@@ -248,6 +269,58 @@ describe("annVectorStore persistence", () => {
     expect(await reopened.graphOrigin()).toBe("saved");
     expect((await reopened.query({ vector: vectors[600] as Float32Array, topK: 1 }))[0]?.id).toBe("doc600#0");
     await reopened.close();
+  });
+});
+
+describe("annVectorStore.setExpansionSearch", () => {
+  it("asks the same graph for that many candidates from the next query on; bad values are CTX_CONFIG", async () => {
+    const real = loadUsearch();
+    const asked: number[] = [];
+    let built = 0;
+    // The installed usearch, with each search's candidate count recorded.
+    const recording: typeof real = {
+      Index: class {
+        constructor(config: ConstructorParameters<typeof real.Index>[0]) {
+          built++;
+          const inner = new real.Index(config);
+          return new Proxy(inner, {
+            get(target, property) {
+              const value = Reflect.get(target, property);
+              if (property === "search")
+                return (query: Float32Array, k: number, threads: number) => {
+                  asked.push(k);
+                  return target.search(query, k, threads);
+                };
+              return typeof value === "function" ? value.bind(target) : value;
+            },
+          });
+        }
+      } as unknown as typeof real.Index,
+    };
+    const dimensions = 16;
+    const vectors = clustered(2_000, dimensions, 21);
+    const store = annVectorStore({ dimensions, exactUpTo: 0, usearch: recording });
+    await store.upsert(records(vectors));
+    const graphs = built;
+    await store.query({ vector: vectors[3] as Float32Array, topK: 10 });
+    store.setExpansionSearch(300);
+    const hits = await store.query({ vector: vectors[3] as Float32Array, topK: 10 });
+    expect(asked).toEqual([64, 300]);
+    expect(built).toBe(graphs); // nothing rebuilt
+    expect(hits[0]?.id).toBe("doc3#0");
+    for (const bad of [1, 4_097, 12.5, Number.NaN]) {
+      let caught: unknown;
+      try {
+        store.setExpansionSearch(bad);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isCtxError(caught) && caught.code, String(bad)).toBe("CTX_CONFIG");
+      expect((caught as Error).message).toMatch(/expansionSearch.*integer from 2 to 4096/);
+    }
+    await store.query({ vector: vectors[3] as Float32Array, topK: 10 });
+    expect(asked.at(-1)).toBe(300); // a refused value changed nothing
+    await store.close();
   });
 });
 

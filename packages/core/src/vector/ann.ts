@@ -50,6 +50,12 @@ export interface AnnVectorStore extends VectorStore {
   size(): Promise<number>;
   /** How the last query was answered: through the graph, or by an exact scan (small store or selective filter). */
   lastQueryPath(): "graph" | "exact";
+  /**
+   * Changes `expansionSearch` for the queries that follow: a larger candidate list buys recall with
+   * query time, on the same graph (nothing is rebuilt or saved). `CTX_CONFIG` unless an integer from
+   * 2 to 4096.
+   */
+  setExpansionSearch(expansionSearch: number): void;
   /** Where the graph came from on open: the one saved in `directory`, or built from the records. */
   graphOrigin(): Promise<"saved" | "built">;
   /** Rewrites the directory's log to hold only live records, and saves the graph beside it. */
@@ -186,7 +192,7 @@ export function annVectorStore(options: AnnVectorStoreOptions = {}): AnnVectorSt
       meta.rows === index.size &&
       meta.logEntries === logEntries &&
       meta.logBytes === (await logBytes()) &&
-      JSON.stringify(meta.settings) === JSON.stringify(settings) &&
+      sameGraphBuild(meta.settings, settings) &&
       meta.graphSha256 === (await sha256(graphPath).catch(() => undefined));
     if (!current) return false;
     try {
@@ -268,6 +274,11 @@ export function annVectorStore(options: AnnVectorStoreOptions = {}): AnnVectorSt
       return index.lastPath;
     },
 
+    setExpansionSearch(expansionSearch: number) {
+      checkGraphNumber(name, "expansionSearch", expansionSearch);
+      index.setExpansionSearch(expansionSearch);
+    },
+
     async graphOrigin() {
       await ready;
       return graphOrigin;
@@ -298,6 +309,28 @@ export function annVectorStore(options: AnnVectorStoreOptions = {}): AnnVectorSt
   });
 }
 
+function checkGraphNumber(name: string, field: keyof GraphSettings, value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 2 || (value as number) > 4_096) {
+    throw new CtxError(
+      "CTX_CONFIG",
+      `${name}: \`${field}\` must be an integer from 2 to 4096; got ${String(value)}.`,
+      { [field]: value },
+    );
+  }
+}
+
+/**
+ * Whether a saved graph was built with these settings. `expansionSearch` is read at query time only,
+ * so changing it reuses the saved graph (at a million chunks a rebuild takes many minutes).
+ */
+function sameGraphBuild(saved: Partial<GraphSettings> | undefined, wanted: GraphSettings): boolean {
+  return (
+    saved?.connectivity === wanted.connectivity &&
+    saved.expansionAdd === wanted.expansionAdd &&
+    saved.quantization === wanted.quantization
+  );
+}
+
 async function sha256(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -311,16 +344,8 @@ function checkSettings(name: string, options: AnnVectorStoreOptions): GraphSetti
     expansionSearch: options.expansionSearch ?? DEFAULT_SETTINGS.expansionSearch,
     quantization: options.quantization ?? DEFAULT_SETTINGS.quantization,
   };
-  for (const field of ["connectivity", "expansionAdd", "expansionSearch"] as const) {
-    const value = settings[field];
-    if (!Number.isInteger(value) || value < 2 || value > 4_096) {
-      throw new CtxError(
-        "CTX_CONFIG",
-        `${name}: \`${field}\` must be an integer from 2 to 4096; got ${String(value)}.`,
-        { [field]: value },
-      );
-    }
-  }
+  for (const field of ["connectivity", "expansionAdd", "expansionSearch"] as const)
+    checkGraphNumber(name, field, settings[field]);
   if (!["f32", "f16", "i8"].includes(settings.quantization)) {
     throw new CtxError(
       "CTX_CONFIG",
