@@ -279,21 +279,16 @@ describe("annVectorStore.setExpansionSearch", () => {
     let built = 0;
     // The installed usearch, with each search's candidate count recorded.
     const recording: typeof real = {
-      Index: class {
+      Index: class extends (real.Index as unknown as new (
+        config: ConstructorParameters<typeof real.Index>[0],
+      ) => { search(query: Float32Array, k: number, threads: number): unknown }) {
         constructor(config: ConstructorParameters<typeof real.Index>[0]) {
+          super(config);
           built++;
-          const inner = new real.Index(config);
-          return new Proxy(inner, {
-            get(target, property) {
-              const value = Reflect.get(target, property);
-              if (property === "search")
-                return (query: Float32Array, k: number, threads: number) => {
-                  asked.push(k);
-                  return target.search(query, k, threads);
-                };
-              return typeof value === "function" ? value.bind(target) : value;
-            },
-          });
+        }
+        override search(query: Float32Array, k: number, threads: number) {
+          asked.push(k);
+          return super.search(query, k, threads);
         }
       } as unknown as typeof real.Index,
     };
