@@ -87,9 +87,9 @@ export {
   type IndexResult,
   indexDocuments,
 } from "./indexing/index-documents.js";
-export { isContextLeftOutWarning, NOTHING_FITS_PREFIX, RESERVED_LEFT_OUT_PREFIX } from "./pack/packer.js";
 export { type StablePrefix, splitStablePrefix } from "./pack/stable-prefix.js";
 export type { BlockOutcome, PackedSection, RenderFormat } from "./pack/types.js";
+export { isContextLeftOutWarning, NOTHING_FITS_PREFIX, RESERVED_LEFT_OUT_PREFIX } from "./pack/warnings.js";
 // The request layer every adapter uses: one checked request shape, one merge rule, one default budget.
 export { type CheckLayerOptions, checkRequestLayer } from "./request/check.js";
 export { DEFAULT_BUDGET, mergeRequestLayers } from "./request/merge.js";

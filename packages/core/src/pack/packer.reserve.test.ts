@@ -6,7 +6,8 @@ import { z } from "zod";
 import { batch, createContextStore, defineEntity } from "../index.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { expectWellFormed, listBlock, section, textBlock } from "./packer.fixtures.js";
-import { NOTHING_FITS_PREFIX, pack } from "./packer.js";
+import { pack } from "./packer.js";
+import { NOTHING_FITS_PREFIX } from "./warnings.js";
 
 beforeAll(async () => {
   await loadEncoding("o200k_base");

@@ -13,7 +13,8 @@ import {
 } from "../index.js";
 import { loadEncoding, tiktokenTokenizer } from "../tokenize/tiktoken.js";
 import { expectWellFormed, listBlock, noteBlock, section, textBlock } from "./packer.fixtures.js";
-import { NOTHING_FITS_PREFIX, pack, RESERVED_LEFT_OUT_PREFIX } from "./packer.js";
+import { pack } from "./packer.js";
+import { NOTHING_FITS_PREFIX, RESERVED_LEFT_OUT_PREFIX } from "./warnings.js";
 
 beforeAll(async () => {
   await loadEncoding("o200k_base");

@@ -29,18 +29,20 @@
 import type { Tier } from "../definitions/source.js";
 import { sectionLimitProblem } from "../definitions/source.js";
 import { CtxError } from "../errors.js";
-import {
-  isEscapedLine,
-  isEscapedValueLine,
-  normalizeLines,
-  normalizeOwnLines,
-  unescapeLine,
-  unescapeValueLine,
-} from "../render/normalize.js";
+import { normalizeOwnLines } from "../render/normalize.js";
 import { CountingTokenizer } from "./counting-tokenizer.js";
 import { cutLine, type LinePiece, TEXT_MARKER } from "./cut-line.js";
+import { isNormalLine, repairLine, xmlEscape, xmlLine } from "./line-safety.js";
+import {
+  type Candidate,
+  compareForPlacement,
+  compareSectionsByPriority,
+  compareSectionsForOutput,
+  compareWithinSection,
+  type Placement,
+  type SectionState,
+} from "./state.js";
 import type {
-  BlockOutcome,
   PackBlock,
   PackedBlock,
   PackedSection,
@@ -49,47 +51,7 @@ import type {
   PackSection,
   RenderFormat,
 } from "./types.js";
-
-interface SectionState {
-  readonly index: number;
-  readonly input: PackSection;
-  readonly heading: string;
-  /** The closing tag in the `xml` format ("" in markdown). */
-  readonly closing: string;
-  readonly headingTokens: number;
-  readonly cap: number;
-  /** Tokens this section occupies so far, heading included once it is opened. */
-  used: number;
-  opened: boolean;
-  /** Tokens held back for this section's blocks by `minTokens`. */
-  reserve: number;
-  /** Optional blocks of this section not yet placed (the reserve is released after the last). */
-  pending: number;
-}
-
-interface Candidate {
-  readonly index: number;
-  readonly block: PackBlock;
-  readonly section: SectionState;
-  readonly lines: readonly string[];
-  readonly counts: readonly number[];
-  readonly contentTokens: number;
-  readonly suffix: readonly string[];
-  readonly suffixTokens: number;
-  /** Content plus suffix: what the block costs whole (heading excluded). */
-  readonly wholeTokens: number;
-  placement?: Placement;
-  dropReason?: string;
-}
-
-interface Placement {
-  readonly outcome: Exclude<BlockOutcome, "dropped">;
-  /** Emitted lines: kept content, marker, suffix. */
-  readonly lines: readonly string[];
-  readonly tokens: number;
-  readonly keptLines: number;
-  readonly reason?: string;
-}
+import { nothingFits, reservedSectionsLeftOut } from "./warnings.js";
 
 /**
  * Chooses what goes into the prompt under `maxTokens` and writes it. Pure and deterministic: the same
@@ -248,45 +210,6 @@ function prepareSection(
   };
 }
 
-/** Line breaks of any kind (see render/normalize.ts) and NUL: a normalised line has none. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are what is being rejected.
-const BREAKS_OR_NUL = /[\n\r\u2028\u2029\u0085\u000b\u000c\u0000]/;
-
-/** A line the rules of render/normalize.ts already hold for (the common case: nothing to do). */
-function isNormalLine(line: string, own: boolean): boolean {
-  return (
-    line.length > 0 &&
-    !BREAKS_OR_NUL.test(line) &&
-    line.trimEnd() === line &&
-    (own ? isEscapedLine(line) : isEscapedValueLine(line))
-  );
-}
-
-/**
- * Makes any line safe to emit: one line, escaped, trimmed ("" when nothing is left). A status line
- * (a `note` block, a suffix) is ctxstore's own text; the rest are values (see normalize.ts).
- */
-function repairLine(line: string, own: boolean): string {
-  return (own ? normalizeOwnLines(line) : normalizeLines(line)).join(" / ");
-}
-
-/**
- * A line in the `xml` format: the original text of an escaped line (the Markdown escapes undone)
- * escaped for XML only. Its own markers and notes stay ctxstore's: in a value, the first character
- * of anything that reads like one (a note's wording, "[…") is written as a character reference, which
- * an XML parser reads back as the same text. A leading "/" is one too (the count rule of normalize.ts).
- */
-function xmlLine(line: string, own: boolean): string {
-  const text = own ? unescapeLine(line) : unescapeValueLine(line);
-  let escaped = xmlEscape(text);
-  if (!own)
-    escaped = escaped.replace(XML_LOOKALIKES, (match) => `&#${match.codePointAt(0)};${match.slice(1)}`);
-  return escaped.charCodeAt(0) === 47 ? `&#47;${escaped.slice(1)}` : escaped;
-}
-
-/** What in a value could read as ctxstore's own note or marker, in the `xml` format. */
-const XML_LOOKALIKES = /: unknown — |Do not assume there is none|above is the last known value|\[…/g;
-
 function prepareCandidate(
   block: PackBlock,
   index: number,
@@ -367,42 +290,6 @@ function prepareCandidate(
     suffixTokens,
     wholeTokens: contentTokens + suffixTokens,
   };
-}
-
-/** Priority desc, then the most stable tier, then source name: deterministic whatever the input order. */
-function compareForPlacement(a: Candidate, b: Candidate): number {
-  return (
-    b.block.priority - a.block.priority ||
-    a.section.input.tierRank - b.section.input.tierRank ||
-    compareText(a.block.source, b.block.source) ||
-    a.index - b.index
-  );
-}
-
-/** Order of blocks inside a section's text. */
-function compareWithinSection(a: Candidate, b: Candidate): number {
-  return (
-    b.block.priority - a.block.priority || compareText(a.block.source, b.block.source) || a.index - b.index
-  );
-}
-
-/** Order of sections in the prompt: stable tiers first so provider prompt caches hit on the prefix. */
-function compareSectionsForOutput(a: SectionState, b: SectionState): number {
-  return (
-    a.input.tierRank - b.input.tierRank ||
-    b.input.priority - a.input.priority ||
-    compareText(a.heading, b.heading) ||
-    a.index - b.index
-  );
-}
-
-function compareSectionsByPriority(a: SectionState, b: SectionState): number {
-  return b.input.priority - a.input.priority || compareSectionsForOutput(a, b);
-}
-
-/** Code-unit order: locale-independent, so output does not depend on the machine. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -664,74 +551,3 @@ function write(
 }
 
 const TIER_NAMES: readonly Tier[] = ["batch", "stream", "vector", "realtime"];
-const XML_SPECIAL = /[&<>"]/;
-
-/** Text (or, with `attribute`, an attribute value) that cannot open or close an XML tag. */
-export function xmlEscape(text: string, attribute = false): string {
-  if (!XML_SPECIAL.test(text)) return text;
-  const escaped = text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-  return attribute ? escaped.replaceAll('"', "&quot;") : escaped;
-}
-
-/** The warning when blocks with content exist but none went in: never a silently empty context. */
-function nothingFits(candidates: readonly Candidate[], maxTokens: number): string[] {
-  if (candidates.some((candidate) => candidate.placement !== undefined)) return [];
-  const dropped = candidates.filter((candidate) => candidate.lines.length > 0);
-  if (dropped.length === 0) return [];
-  const names = dropped.map(
-    (candidate) =>
-      `${candidate.block.source} (${candidate.wholeTokens + candidate.section.headingTokens} tokens)`,
-  );
-  const smallest = Math.min(
-    ...dropped.map((candidate) => candidate.wholeTokens + candidate.section.headingTokens),
-  );
-  return [
-    `${NOTHING_FITS_PREFIX}: the budget of ${maxTokens} tokens left out every source, so the context is empty. Dropped: ${names.join(", ")}. Raise budget.maxTokens (the smallest source needs ${smallest} tokens with its heading) or lower sections' maxTokens caps.`,
-  ];
-}
-
-/** How the nothing-fits warning starts (adapters look for it). */
-export const NOTHING_FITS_PREFIX = "Nothing fits";
-
-/** How the reserved-section warning starts (adapters look for it). */
-export const RESERVED_LEFT_OUT_PREFIX = "Reserved section left out";
-
-/**
- * Whether a warning says the budget left context out that the model should have had: every source
- * (NOTHING_FITS_PREFIX) or a whole reserved section (RESERVED_LEFT_OUT_PREFIX). Adapters surface
- * these to the caller (call warnings, callback events, response headers), not only in the trace.
- */
-export function isContextLeftOutWarning(warning: string): boolean {
-  return warning.startsWith(NOTHING_FITS_PREFIX) || warning.startsWith(RESERVED_LEFT_OUT_PREFIX);
-}
-
-/**
- * The warning when a reserved section is left out whole: a section that sets `minTokens` > 0 or
- * holds a required block (the author said it matters) but none of whose blocks with content went
- * in. Required blocks themselves always go in or pack() throws, so in practice this names the
- * `minTokens` sections a budget (or their own maxTokens) could not hold: the reserve is taken only
- * from what the required content leaves, and reserves of higher-priority sections come first.
- */
-function reservedSectionsLeftOut(
-  sections: readonly SectionState[],
-  candidates: readonly Candidate[],
-  maxTokens: number,
-): string[] {
-  // Required blocks are placed whole or pack() has thrown, so only a minTokens section can be left
-  // out whole; most packs have none, and then this costs one pass over the sections.
-  const reserving = sections.filter((section) => (section.input.minTokens ?? 0) > 0);
-  if (reserving.length === 0) return [];
-  const warnings: string[] = [];
-  for (const section of reserving.sort(compareSectionsForOutput)) {
-    const own = candidates.filter((candidate) => candidate.section === section && candidate.lines.length > 0);
-    if (own.length === 0 || own.some((candidate) => candidate.placement !== undefined)) continue;
-    const names = own.map(
-      (candidate) =>
-        `${candidate.block.source} (${candidate.wholeTokens + section.headingTokens} tokens, ${candidate.dropReason ?? "budget"})`,
-    );
-    warnings.push(
-      `${RESERVED_LEFT_OUT_PREFIX}: section "${section.input.title}" (minTokens ${section.input.minTokens}) is not in the context, the budget of ${maxTokens} tokens left out all of it. Dropped: ${names.join(", ")}. Raise budget.maxTokens, lower the priority or minTokens of the sections ahead of it, or shorten what its sources render.`,
-    );
-  }
-  return warnings;
-}
