@@ -13,9 +13,9 @@ import { annVectorStore, memoryVectorStore, type VectorRecord, type VectorStore 
 const DIMENSIONS = 384;
 const TOP_K = 10;
 const BATCH = 10_000;
-/** annVectorStore's default expansionSearch, measured first; then larger candidate lists. */
-const DEFAULT_EF = 64;
-const EXPANSION_SEARCH = (process.env.BENCH_ANN_EF ?? `${DEFAULT_EF},128,256`).split(",").map(Number);
+/** annVectorStore's default expansionSearch; the sweep measures a smaller and a larger one on the same graph. */
+const DEFAULT_EF = 128;
+const EXPANSION_SEARCH = (process.env.BENCH_ANN_EF ?? "64,128,256").split(",").map(Number);
 
 function generator(seed: number): () => number {
   let state = seed >>> 0;

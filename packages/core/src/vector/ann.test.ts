@@ -300,7 +300,7 @@ describe("annVectorStore.setExpansionSearch", () => {
     await store.query({ vector: vectors[3] as Float32Array, topK: 10 });
     store.setExpansionSearch(300);
     const hits = await store.query({ vector: vectors[3] as Float32Array, topK: 10 });
-    expect(asked).toEqual([64, 300]);
+    expect(asked).toEqual([128, 300]);
     expect(built).toBe(graphs); // nothing rebuilt
     expect(hits[0]?.id).toBe("doc3#0");
     for (const bad of [1, 4_097, 12.5, Number.NaN]) {

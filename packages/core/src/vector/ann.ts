@@ -85,7 +85,7 @@ interface GraphMeta {
 const DEFAULT_SETTINGS: GraphSettings = {
   connectivity: 16,
   expansionAdd: 128,
-  expansionSearch: 64,
+  expansionSearch: 128,
   quantization: "f16",
 };
 
