@@ -266,6 +266,9 @@ export class AnnIndex {
     for (;;) {
       const k = Math.min(wanted, live);
       const { keys, distances } = this.graph.search(query, k, 1);
+      // Asked for every row and the graph did not reach them all: a row it missed may rank higher,
+      // and an exact scan of a store this small is cheap.
+      if (k >= live && keys.length < live) return undefined;
       const found: ScoredSlot[] = [];
       for (let index = 0; index < keys.length; index++) {
         const slot = Number(keys[index]);
