@@ -319,6 +319,32 @@ describe("annVectorStore.setExpansionSearch", () => {
   });
 });
 
+describe("annVectorStore when the graph does not reach every row", () => {
+  it("answers by exact scan when asked for every row and the graph returned fewer", async () => {
+    const real = loadUsearch();
+    type Found = { keys: BigUint64Array; distances: Float32Array };
+    // The installed usearch, except that a search never returns the best row: an unreached node.
+    const blind: typeof real = {
+      Index: class extends (real.Index as unknown as new (
+        config: ConstructorParameters<typeof real.Index>[0],
+      ) => { search(query: Float32Array, k: number, threads: number): Found }) {
+        override search(query: Float32Array, k: number, threads: number): Found {
+          const found = super.search(query, k, threads);
+          return { keys: found.keys.slice(1), distances: found.distances.slice(1) };
+        }
+      } as unknown as typeof real.Index,
+    };
+    const dimensions = 16;
+    const vectors = clustered(20, dimensions, 31);
+    const store = annVectorStore({ dimensions, exactUpTo: 0, usearch: blind });
+    await store.upsert(records(vectors));
+    const hits = await store.query({ vector: vectors[5] as Float32Array, topK: 3 });
+    expect(hits[0]?.id).toBe("doc5#0");
+    expect(store.lastQueryPath()).toBe("exact");
+    await store.close();
+  });
+});
+
 describe("annVectorStore bad input", () => {
   it("says how to install usearch when it is missing (CTX_CONFIG)", () => {
     const missing = () => {
