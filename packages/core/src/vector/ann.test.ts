@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { isCtxError } from "../errors.js";
 import { testVectorStore } from "../testing/vector-store-contract.js";
-import { annVectorStore, loadUsearch } from "./ann.js";
+import { annVectorStore, loadUsearch, type UsearchModule } from "./ann.js";
 import { memoryVectorStore } from "./memory.js";
 import type { VectorRecord } from "./types.js";
 
@@ -272,26 +272,46 @@ describe("annVectorStore persistence", () => {
   });
 });
 
+interface Found {
+  keys: BigUint64Array;
+  distances: Float32Array;
+}
+
+/** The installed usearch with its Index's `search` wrapped (and each new graph reported). */
+function usearchWith(hooks: {
+  onCreate?: () => void;
+  search: (search: (query: Float32Array, k: number) => Found, query: Float32Array, k: number) => Found;
+}): UsearchModule {
+  const real = loadUsearch();
+  type Config = ConstructorParameters<typeof real.Index>[0];
+  const Base = real.Index as unknown as new (
+    config: Config,
+  ) => { search(query: Float32Array, k: number, threads: number): Found };
+  return {
+    Index: class extends Base {
+      constructor(config: Config) {
+        super(config);
+        hooks.onCreate?.();
+      }
+      override search(query: Float32Array, k: number, threads: number): Found {
+        return hooks.search((q, n) => super.search(q, n, threads), query, k);
+      }
+    } as unknown as typeof real.Index,
+  };
+}
+
 describe("annVectorStore.setExpansionSearch", () => {
   it("asks the same graph for that many candidates from the next query on; bad values are CTX_CONFIG", async () => {
-    const real = loadUsearch();
     const asked: number[] = [];
     let built = 0;
     // The installed usearch, with each search's candidate count recorded.
-    const recording: typeof real = {
-      Index: class extends (real.Index as unknown as new (
-        config: ConstructorParameters<typeof real.Index>[0],
-      ) => { search(query: Float32Array, k: number, threads: number): unknown }) {
-        constructor(config: ConstructorParameters<typeof real.Index>[0]) {
-          super(config);
-          built++;
-        }
-        override search(query: Float32Array, k: number, threads: number) {
-          asked.push(k);
-          return super.search(query, k, threads);
-        }
-      } as unknown as typeof real.Index,
-    };
+    const recording = usearchWith({
+      onCreate: () => built++,
+      search: (search, query, k) => {
+        asked.push(k);
+        return search(query, k);
+      },
+    });
     const dimensions = 16;
     const vectors = clustered(2_000, dimensions, 21);
     const store = annVectorStore({ dimensions, exactUpTo: 0, usearch: recording });
@@ -321,19 +341,13 @@ describe("annVectorStore.setExpansionSearch", () => {
 
 describe("annVectorStore when the graph does not reach every row", () => {
   it("answers by exact scan when asked for every row and the graph returned fewer", async () => {
-    const real = loadUsearch();
-    type Found = { keys: BigUint64Array; distances: Float32Array };
     // The installed usearch, except that a search never returns the best row: an unreached node.
-    const blind: typeof real = {
-      Index: class extends (real.Index as unknown as new (
-        config: ConstructorParameters<typeof real.Index>[0],
-      ) => { search(query: Float32Array, k: number, threads: number): Found }) {
-        override search(query: Float32Array, k: number, threads: number): Found {
-          const found = super.search(query, k, threads);
-          return { keys: found.keys.slice(1), distances: found.distances.slice(1) };
-        }
-      } as unknown as typeof real.Index,
-    };
+    const blind = usearchWith({
+      search: (search, query, k) => {
+        const found = search(query, k);
+        return { keys: found.keys.slice(1), distances: found.distances.slice(1) };
+      },
+    });
     const dimensions = 16;
     const vectors = clustered(20, dimensions, 31);
     const store = annVectorStore({ dimensions, exactUpTo: 0, usearch: blind });
